@@ -1,0 +1,178 @@
+/**
+ * The wire contract between the control server and the agents, and the agent's admin API.
+ * Types only: agent/ and control/ both import this file and nothing else of each other.
+ *
+ * Protocol (HTTP/1.1, JSON):
+ *   agent → control  GET  /v1/agents/:container/stream   NDJSON, one `StreamMessage` per line, long-lived.
+ *                    POST /v1/agents/:container/ack      body `AckRequest`
+ *                    POST /v1/agents/:container/report   body `AgentReport` (ports the app listens on, readiness)
+ *   Every agent request carries `authorization: Bearer <token>` (the bootstrap token the injector gave it).
+ *   The stream always starts with the full current snapshot; each later message is a full snapshot too
+ *   (never a delta). A slow agent's stream is closed; the agent reconnects and gets full state.
+ */
+
+/** Compiled, per-agent configuration. Everything an agent needs, nothing it does not. */
+export interface AgentSnapshot {
+  /** Version for this agent; bumps only when `hash` changes. */
+  version: number;
+  /** Content hash (hex) of everything below, excluding version. */
+  hash: string;
+  /** Who this agent is. */
+  self: WorkloadSnapshot;
+  /** Destinations this agent may call, by logical service. */
+  services: ServiceSnapshot[];
+  /** Mesh-wide settings the agent acts on. */
+  mesh: MeshSettingsSnapshot;
+}
+
+/** Identity of a workload (one compose service replica). */
+export interface WorkloadSnapshot {
+  /** Logical service (compose service, or the `dockmesh.service` label). */
+  service: string;
+  namespace: string;
+  /** Compose service name (Istio's "workload"). */
+  workload: string;
+  /** Container id (full). */
+  container: string;
+  /** Container name without the leading slash. */
+  containerName: string;
+  labels: Record<string, string>;
+}
+
+export interface ServiceSnapshot {
+  /** Logical service name, e.g. `api`. */
+  name: string;
+  namespace: string;
+  /**
+   * Every host name that refers to this service, lower case: `api`, `api.default`,
+   * `api.default.svc.cluster.local`, plus compose aliases and container names.
+   */
+  hosts: string[];
+  /** Ports the service's endpoints listen on (union), ascending. */
+  ports: number[];
+  endpoints: EndpointSnapshot[];
+}
+
+/** One reachable port of one replica. */
+export interface EndpointSnapshot {
+  /** Container id (full). */
+  container: string;
+  /** Compose service of the replica. */
+  workload: string;
+  /** IP address on a network the calling agent shares with it. */
+  address: string;
+  /** Port the app listens on. */
+  port: number;
+  /**
+   * Where the calling agent connects to reach this endpoint. Absent: `address:port` (container mode,
+   * where the peer agent's iptables capture the connection). Set in process mode, where the peer
+   * agent's inbound listener has its own port.
+   */
+  dial?: { address: string; port: number };
+  /** The replica has a ready agent: speak to it as a peer agent. */
+  meshed: boolean;
+  /** Container labels, for subsets. */
+  labels: Record<string, string>;
+}
+
+export interface MeshSettingsSnapshot {
+  /** Ports never captured, in or out. */
+  excludedPorts: number[];
+}
+
+/** One line of the agent stream. */
+export type StreamMessage =
+  | { type: 'snapshot'; snapshot: AgentSnapshot }
+  | { type: 'ping'; at: number };
+
+export interface AckRequest {
+  version: number;
+  /** true: applied. false: rejected, the agent keeps its previous snapshot. */
+  ok: boolean;
+  error?: string;
+}
+
+/** What the agent tells the control server about its workload. */
+export interface AgentReport {
+  /** TCP ports the app listens on (from /proc/net/tcp{,6} in its namespace), ascending. */
+  ports: number[];
+  ready: boolean;
+  /** Why not ready, when not. */
+  reason?: string;
+  /** Version of the snapshot in force. */
+  configVersion: number;
+  /** Admin address reachable by the control server / Prometheus, e.g. `172.18.0.5:15020`. */
+  admin?: string;
+}
+
+/** GET :15020/config */
+export interface AgentConfigView {
+  version: number;
+  snapshot: AgentSnapshot | null;
+  lastError?: string;
+}
+
+/** GET :15020/stats */
+export interface AgentStats {
+  uptimeSeconds: number;
+  configVersion: number;
+  inbound: { requests: number; connections: number; activeConnections: number };
+  outbound: { requests: number; connections: number; activeConnections: number };
+  appPorts: number[];
+  captureInstalled: boolean;
+}
+
+/** Control API, GET /v1/status (what `mesh status --json` prints). */
+export interface StatusView {
+  control: { project: string; version: string; uptimeSeconds: number; api: string };
+  configVersion: number;
+  agents: AgentStatusView[];
+}
+
+export interface AgentStatusView {
+  service: string;
+  container: string;
+  containerName: string;
+  agentContainer?: string;
+  ready: boolean;
+  reason?: string;
+  configVersion: number;
+  /** The snapshot version the control server last sent. */
+  desiredVersion: number;
+  lastNack?: string;
+  ports: number[];
+  connected: boolean;
+}
+
+/** Names and ports fixed by DESIGN.md. */
+export const PORTS = {
+  outbound: 15001,
+  inbound: 15006,
+  control: 15010,
+  admin: 15020,
+} as const;
+
+/** UID the agent's proxy runs as; its traffic is never captured. */
+export const AGENT_UID = 1337;
+
+export const LABELS = {
+  inject: 'dockmesh.inject',
+  service: 'dockmesh.service',
+  canary: 'dockmesh.canary',
+  role: 'dockmesh.role',
+  agentFor: 'dockmesh.agent-for',
+  project: 'dockmesh.project',
+} as const;
+
+/**
+ * Environment the injector gives an agent container (and a process-mode agent may use).
+ * The agent also accepts the same settings as command-line flags.
+ */
+export const AGENT_ENV = {
+  controlUrl: 'DOCKMESH_CONTROL_URL',
+  token: 'DOCKMESH_TOKEN',
+  container: 'DOCKMESH_CONTAINER',
+  /** `iptables` (container mode) or `none` (process mode). */
+  capture: 'DOCKMESH_CAPTURE',
+  adminPort: 'DOCKMESH_ADMIN_PORT',
+} as const;
