@@ -31,9 +31,11 @@ function findTests(dir: string): string[] {
 
 function selectFiles(args: string[]): string[] {
   if (args.length === 0) return GROUPS.flatMap((g) => findTests(join(ROOT, 'test', g)));
-  return args.flatMap((a) =>
-    (GROUPS as readonly string[]).includes(a) ? findTests(join(ROOT, 'test', a)) : [resolve(a)],
-  );
+  return args.flatMap((a) => {
+    if ((GROUPS as readonly string[]).includes(a)) return findTests(join(ROOT, 'test', a));
+    const full = resolve(a);
+    return statSync(full, { throwIfNoEntry: false })?.isDirectory() ? findTests(full) : [full];
+  });
 }
 
 interface FileResult {

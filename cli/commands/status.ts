@@ -1,0 +1,39 @@
+/** `mesh status`: the control server and every agent, as a table or `--json`. */
+import { connectEngine } from '../engine.ts';
+import { resolveProject, type ProjectFlags } from '../project.ts';
+import { apiToken } from '../home.ts';
+import { controlUrl } from '../control-container.ts';
+import { ControlClient } from '../control-client.ts';
+import { table } from '../table.ts';
+
+export interface StatusFlags extends ProjectFlags {
+  json?: boolean;
+}
+
+export async function status(flags: StatusFlags): Promise<number> {
+  const docker = await connectEngine();
+  const project = await resolveProject(docker, flags);
+  const client = new ControlClient(await controlUrl(docker, project.name), apiToken());
+  const s = await client.status();
+  if (flags.json) {
+    process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+  } else {
+    process.stdout.write(
+      `project ${s.control.project}: control up ${s.control.uptimeSeconds}s, config version ${s.configVersion}\n\n`,
+    );
+    process.stdout.write(
+      table(
+        ['SERVICE', 'CONTAINER', 'READY', 'CONFIG', 'PORTS', 'NOTE'],
+        s.agents.map((a) => [
+          a.service,
+          a.containerName,
+          a.ready ? 'yes' : 'no',
+          a.configVersion === a.desiredVersion ? `v${a.configVersion}` : `v${a.configVersion} (want v${a.desiredVersion})`,
+          a.ports.join(',') || '-',
+          a.lastNack ? `NACK ${a.lastNack}` : a.ready ? '' : a.reason ?? '',
+        ]),
+      ),
+    );
+  }
+  return s.agents.every((a) => a.ready) ? 0 : 5;
+}

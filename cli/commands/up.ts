@@ -1,0 +1,85 @@
+/** `mesh up`: images, control container, one agent per app container, wait until all are ready. */
+import type Docker from 'dockerode';
+import type { AgentStatusView, StatusView } from '../../wire/types.ts';
+import { connectEngine, socketPath } from '../engine.ts';
+import { resolveProject, type ProjectFlags } from '../project.ts';
+import { apiToken } from '../home.ts';
+import { controlUrl, ensureControl } from '../control-container.ts';
+import { ControlClient } from '../control-client.ts';
+import { Progress } from '../progress.ts';
+import { UserError } from '../errors.ts';
+import { ensureImages } from '../images/ensure-images.ts';
+
+export interface UpFlags extends ProjectFlags {
+  timeout?: string;
+  json?: boolean;
+}
+
+async function firstNetwork(docker: Docker, containerId: string): Promise<string | undefined> {
+  const info = await docker.getContainer(containerId).inspect();
+  return Object.keys(info.NetworkSettings.Networks ?? {}).sort()[0];
+}
+
+function describe(a: AgentStatusView): string {
+  return a.ready ? `agent ready (config v${a.configVersion})` : `waiting: ${a.reason ?? 'not ready'}`;
+}
+
+export async function up(flags: UpFlags): Promise<number> {
+  const progress = new Progress(flags.json);
+  const docker = await connectEngine();
+  const project = await resolveProject(docker, flags);
+  progress.line(`mesh up: project ${project.name} (${project.containers.length} running containers)`);
+
+  const images = await ensureImages({
+    docker,
+    onProgress: (p) => {
+      if (p.step !== 'log') progress.step('images', `${p.image}: ${p.message}`);
+    },
+  }).catch((err: Error) => {
+    throw new UserError('MESH_ERR_IMAGE_BUILD', `could not build dockmesh images: ${err.message}`, { cause: err });
+  });
+
+  const token = apiToken();
+  const created = await ensureControl(docker, {
+    project: project.name,
+    image: images.control,
+    agentImage: images.agent,
+    apiToken: token,
+    projectDirectory: project.directory,
+    network: await firstNetwork(docker, project.containers[0]!),
+    socketPath: socketPath(),
+  });
+  const client = new ControlClient(await controlUrl(docker, project.name), token);
+  const deadline = Date.now() + Number(flags.timeout ?? 60) * 1000;
+  while (!(await client.healthy())) {
+    if (Date.now() > deadline) throw new UserError('MESH_ERR_NOT_READY', 'control server did not answer: see `docker logs ' + project.name + '-mesh-control`');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  progress.step('control', `${created ? 'started' : 'running'} at ${client.baseUrl}`);
+
+  const shown = new Map<string, string>();
+  let status: StatusView;
+  for (;;) {
+    status = await client.status();
+    for (const a of status.agents) {
+      const text = describe(a);
+      if (shown.get(a.container) !== text) {
+        shown.set(a.container, text);
+        progress.step('agent', `${a.containerName}: ${text}`);
+      }
+    }
+    const expected = status.agents.length;
+    if (expected > 0 && status.agents.every((a) => a.ready)) break;
+    if (Date.now() > deadline) {
+      const stuck = status.agents.filter((a) => !a.ready).map((a) => `${a.containerName} (${a.reason ?? 'not ready'})`);
+      throw new UserError(
+        'MESH_ERR_NOT_READY',
+        stuck.length ? `not ready after ${flags.timeout ?? 60}s: ${stuck.join(', ')}` : 'no app container to mesh (all opted out?)',
+      );
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  if (flags.json) process.stdout.write(JSON.stringify(status, null, 2) + '\n');
+  else progress.line(`meshed ${status.agents.length} containers in ${progress.elapsed()} s: \`mesh status\` shows them, \`mesh down\` removes the mesh`);
+  return 0;
+}

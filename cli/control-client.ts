@@ -1,0 +1,31 @@
+/** The CLI's HTTP client for the control API (127.0.0.1 only, API token from $DOCKMESH_HOME). */
+import type { StatusView } from '../wire/types.ts';
+
+export class ControlClient {
+  constructor(
+    readonly baseUrl: string,
+    readonly token: string,
+  ) {}
+
+  async #get<T>(path: string, timeoutMs = 5000): Promise<T> {
+    const res = await fetch(this.baseUrl + path, {
+      headers: { authorization: `Bearer ${this.token}` },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
+  async healthy(): Promise<boolean> {
+    try {
+      await this.#get('/v1/health', 1000);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  status(): Promise<StatusView> {
+    return this.#get<StatusView>('/v1/status');
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The project's control container, `<project>-mesh-control`: started by `mesh up` with the Docker
+ * socket and the project directory (read-only) mounted, its API published on 127.0.0.1 only.
+ */
+import type Docker from 'dockerode';
+import { LABELS, PORTS } from '../wire/types.ts';
+import { UserError } from './errors.ts';
+
+export interface ControlContainerOptions {
+  project: string;
+  image: string;
+  agentImage: string;
+  apiToken: string;
+  projectDirectory: string;
+  /** First network to start on; the control server joins the others itself. */
+  network?: string;
+  socketPath: string;
+}
+
+export function controlName(project: string): string {
+  return `${project}-mesh-control`;
+}
+
+/** Pure: create options of the control container. */
+export function controlSpec(o: ControlContainerOptions): Record<string, unknown> {
+  const name = controlName(o.project);
+  const port = `${PORTS.control}/tcp`;
+  const binds = [`${o.socketPath}:/var/run/docker.sock`];
+  if (o.projectDirectory && o.projectDirectory !== '/') binds.push(`${o.projectDirectory}:${o.projectDirectory}:ro`);
+  return {
+    name,
+    Image: o.image,
+    Env: [
+      `DOCKMESH_PROJECT=${o.project}`,
+      `DOCKMESH_API_TOKEN=${o.apiToken}`,
+      `DOCKMESH_AGENT_IMAGE=${o.agentImage}`,
+      `DOCKMESH_SELF=${name}`,
+      `DOCKMESH_PROJECT_DIR=${o.projectDirectory}`,
+    ],
+    Labels: { [LABELS.role]: 'control', [LABELS.project]: o.project },
+    ExposedPorts: { [port]: {} },
+    HostConfig: {
+      Binds: binds,
+      PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
+      NetworkMode: o.network ?? 'bridge',
+      RestartPolicy: { Name: 'no' },
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
+    },
+  };
+}
+
+/** Finds the control container of `project` (running or not). */
+export async function findControl(docker: Docker, project: string): Promise<Docker.ContainerInfo | undefined> {
+  const list = await docker.listContainers({
+    all: true,
+    filters: { label: [`${LABELS.role}=control`, `${LABELS.project}=${project}`] },
+  });
+  return list[0];
+}
+
+/** The host URL of a running control container's API. */
+export async function controlUrl(docker: Docker, project: string): Promise<string> {
+  const c = await findControl(docker, project);
+  if (!c || c.State !== 'running') {
+    throw new UserError('MESH_ERR_NOT_RUNNING', `dockmesh is not running in project "${project}": run mesh up`);
+  }
+  const info = await docker.getContainer(c.Id).inspect();
+  const binding = info.NetworkSettings.Ports?.[`${PORTS.control}/tcp`]?.[0];
+  if (!binding?.HostPort) throw new UserError('MESH_ERR_NOT_RUNNING', `control container of "${project}" publishes no API port`);
+  return `http://127.0.0.1:${binding.HostPort}`;
+}
+
+/** Starts the control container, replacing one that runs another image. Returns true if (re)created. */
+export async function ensureControl(docker: Docker, o: ControlContainerOptions): Promise<boolean> {
+  const existing = await findControl(docker, o.project);
+  if (existing) {
+    if (existing.State === 'running' && existing.Image === o.image) return false;
+    await removeControl(docker, o.project);
+  }
+  const c = await docker.createContainer(controlSpec(o) as Docker.ContainerCreateOptions);
+  await c.start();
+  return true;
+}
+
+/** Stops and removes the control container. Returns true if there was one. */
+export async function removeControl(docker: Docker, project: string): Promise<boolean> {
+  const existing = await findControl(docker, project);
+  if (!existing) return false;
+  const c = docker.getContainer(existing.Id);
+  try {
+    await c.stop({ t: 5 });
+  } catch {
+    // not running
+  }
+  await c.remove({ force: true });
+  return true;
+}

@@ -1,0 +1,63 @@
+/** The `mesh` command: wires subcommands to their modules; maps errors to one line and an exit status. */
+import { Command, CommanderError } from 'commander';
+import { UserError, EXIT } from './errors.ts';
+import { up } from './commands/up.ts';
+import { down } from './commands/down.ts';
+import { status } from './commands/status.ts';
+import { control } from './commands/control.ts';
+
+const program = new Command('mesh')
+  .description('dockmesh: a service mesh for Docker Compose')
+  .version('0.1.0')
+  .exitOverride()
+  .showHelpAfterError('(run mesh --help for usage)');
+
+function projectFlags(cmd: Command): Command {
+  return cmd
+    .option('-p, --project-name <name>', 'compose project name (default: from the compose file or directory)')
+    .option('-f, --file <file...>', 'compose file(s), like docker compose -f')
+    .option('--project-directory <dir>', 'project directory (default: the compose file\'s directory)');
+}
+
+let result: Promise<number> = Promise.resolve(0);
+/** Adapts a command module to commander: remembers its exit status. */
+function run<F>(fn: (flags: F) => Promise<number>): (flags: F) => Promise<void> {
+  return async (flags: F) => {
+    result = fn(flags);
+    await result;
+  };
+}
+
+projectFlags(program.command('up').description('mesh the running compose project: one agent per container'))
+  .option('--timeout <seconds>', 'how long to wait for every agent to be ready', '60')
+  .option('--json', 'print the final status as JSON')
+  .action(run(up));
+
+projectFlags(program.command('down').description('remove every agent and the control server; apps keep running'))
+  .option('--json', 'print a JSON summary')
+  .action(run(down));
+
+projectFlags(program.command('status').description('show the control server and every agent'))
+  .option('--json', 'print JSON: {control, configVersion, agents: [...]}')
+  .action(run(status));
+
+projectFlags(program.command('control').description('run the control server in the foreground on the host'))
+  .option('--host <addr>', 'listen address', '127.0.0.1')
+  .option('--port <port>', 'listen port', '15010')
+  .option('--agent-image <image>', 'inject agents with this image (default: no injection)')
+  .action(run(control));
+
+try {
+  await program.parseAsync(process.argv);
+  process.exitCode = await result;
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : EXIT.usage;
+  } else if (err instanceof UserError) {
+    process.stderr.write(`mesh: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    process.stderr.write(`mesh: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = EXIT.failure;
+  }
+}

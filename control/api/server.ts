@@ -1,0 +1,95 @@
+/**
+ * The control API (fastify): agent routes (stream, ack, report) authenticated by each agent's
+ * bootstrap token, and CLI routes authenticated by the API token from $DOCKMESH_HOME.
+ */
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import type { AgentReport, StatusView } from '../../wire/types.ts';
+import { AgentHub } from '../push/agent-hub.ts';
+
+/** What the API needs from the rest of the control server. */
+export interface ApiBackend {
+  hub: AgentHub;
+  verifyAgentToken(container: string, token: string): boolean;
+  onReport(container: string, report: AgentReport): void;
+  onAck(container: string, version: number, ok: boolean, error?: string): void;
+  status(): StatusView;
+  /** Prometheus http_sd targets. */
+  sdTargets(): Array<{ targets: string[]; labels: Record<string, string> }>;
+}
+
+export interface ApiOptions {
+  apiToken: string;
+  backend: ApiBackend;
+}
+
+function bearer(req: FastifyRequest): string {
+  const h = req.headers.authorization ?? '';
+  return h.startsWith('Bearer ') ? h.slice(7) : '';
+}
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
+}
+
+function parseReport(body: unknown): AgentReport | null {
+  if (!body || typeof body !== 'object') return null;
+  const b = body as Record<string, unknown>;
+  if (!Array.isArray(b.ports) || !b.ports.every((p) => Number.isInteger(p) && p > 0 && p < 65536)) return null;
+  if (typeof b.ready !== 'boolean') return null;
+  return {
+    ports: [...new Set(b.ports as number[])].sort((x, y) => x - y),
+    ready: b.ready,
+    reason: typeof b.reason === 'string' ? b.reason : undefined,
+    configVersion: typeof b.configVersion === 'number' ? b.configVersion : 0,
+    admin: typeof b.admin === 'string' ? b.admin : undefined,
+  };
+}
+
+/** Builds (does not listen) the fastify app. */
+export function buildApi(o: ApiOptions): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 1 << 20 });
+  const { backend } = o;
+
+  app.get('/v1/health', async () => ({ ok: true }));
+
+  app.register(async (cli) => {
+    cli.addHook('onRequest', async (req, reply) => {
+      if (!sameToken(bearer(req), o.apiToken)) return reply.code(401).send({ error: 'MESH_ERR_UNAUTHORIZED' });
+    });
+    cli.get('/v1/status', async () => backend.status());
+  });
+
+  app.get('/v1/sd/agents', async () => backend.sdTargets());
+
+  app.register(async (agents) => {
+    agents.addHook('onRequest', async (req, reply) => {
+      const { container } = req.params as { container: string };
+      if (!backend.verifyAgentToken(container, bearer(req))) {
+        return reply.code(401).send({ error: 'MESH_ERR_UNAUTHORIZED' });
+      }
+    });
+    agents.get('/v1/agents/:container/stream', (req, reply) => {
+      const { container } = req.params as { container: string };
+      reply.hijack();
+      backend.hub.attach(container, reply.raw);
+    });
+    agents.post('/v1/agents/:container/ack', async (req, reply) => {
+      const { container } = req.params as { container: string };
+      const ack = AgentHub.parseAck(req.body);
+      if (!ack) return reply.code(400).send({ error: 'MESH_ERR_BAD_REQUEST' });
+      backend.onAck(container, ack.version, ack.ok, ack.error);
+      return { ok: true };
+    });
+    agents.post('/v1/agents/:container/report', async (req, reply) => {
+      const { container } = req.params as { container: string };
+      const report = parseReport(req.body);
+      if (!report) return reply.code(400).send({ error: 'MESH_ERR_BAD_REQUEST' });
+      backend.onReport(container, report);
+      return { ok: true };
+    });
+  });
+  return app;
+}

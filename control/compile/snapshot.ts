@@ -1,0 +1,111 @@
+/**
+ * Pure: registry view → one AgentSnapshot body per agent, with only what that agent needs and a
+ * content hash. Versions are assigned by the caller (they bump only when the hash changes).
+ */
+import { createHash } from 'node:crypto';
+import type { AgentSnapshot, EndpointSnapshot, ServiceSnapshot, WorkloadSnapshot } from '../../wire/types.ts';
+import type { Workload } from '../discovery/labels.ts';
+import type { RegistryView } from '../registry/endpoint-registry.ts';
+
+/** Mesh-wide settings the compiler needs. */
+export interface CompileOptions {
+  excludedPorts?: number[];
+}
+
+/** A compiled snapshot without its version. */
+export type SnapshotBody = Omit<AgentSnapshot, 'version'>;
+
+function hostsOf(service: string, namespace: string, members: Workload[]): string[] {
+  const hosts = new Set<string>([service, `${service}.${namespace}`, `${service}.${namespace}.svc.cluster.local`]);
+  for (const m of members) {
+    hosts.add(m.workload.toLowerCase());
+    hosts.add(m.containerName.toLowerCase());
+    for (const a of m.aliases) hosts.add(a);
+  }
+  return [...hosts].map((h) => h.toLowerCase()).sort();
+}
+
+function sharedAddress(from: Workload, to: Workload): string | undefined {
+  for (const net of Object.keys(from.addresses).sort()) {
+    const addr = to.addresses[net];
+    if (addr) return addr;
+  }
+  return undefined;
+}
+
+/** Compose bookkeeping labels are noise for subsets and would churn hashes; keep the service one. */
+function meshLabels(labels: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(labels).sort()) {
+    if (k.startsWith('com.docker.compose.') && k !== 'com.docker.compose.service') continue;
+    out[k] = labels[k]!;
+  }
+  return out;
+}
+
+function selfOf(w: Workload): WorkloadSnapshot {
+  return {
+    service: w.service,
+    namespace: w.namespace,
+    workload: w.workload,
+    container: w.container,
+    containerName: w.containerName,
+    labels: meshLabels(w.labels),
+  };
+}
+
+/** Groups workloads by logical service (namespace-qualified), in name order. */
+function byService(workloads: readonly Workload[]): Map<string, Workload[]> {
+  const out = new Map<string, Workload[]>();
+  for (const w of workloads) {
+    const key = `${w.namespace}/${w.service}`;
+    const list = out.get(key) ?? [];
+    list.push(w);
+    out.set(key, list);
+  }
+  return new Map([...out.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Compiles the snapshot body of the agent of `self`. */
+export function compileSnapshot(self: Workload, view: RegistryView, opts: CompileOptions = {}): SnapshotBody {
+  const services: ServiceSnapshot[] = [];
+  for (const members of byService(view.workloads).values()) {
+    const first = members[0]!;
+    const endpoints: EndpointSnapshot[] = [];
+    const ports = new Set<number>();
+    for (const m of members) {
+      const address = sharedAddress(self, m);
+      if (!address) continue;
+      for (const port of view.ports.get(m.container) ?? []) {
+        ports.add(port);
+        endpoints.push({
+          container: m.container,
+          workload: m.workload,
+          address,
+          port,
+          meshed: view.meshed.has(m.container),
+          labels: meshLabels(m.labels),
+        });
+      }
+    }
+    endpoints.sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port);
+    services.push({
+      name: first.service,
+      namespace: first.namespace,
+      hosts: hostsOf(first.service, first.namespace, members),
+      ports: [...ports].sort((a, b) => a - b),
+      endpoints,
+    });
+  }
+  const body = {
+    self: selfOf(self),
+    services,
+    mesh: { excludedPorts: [...(opts.excludedPorts ?? [])].sort((a, b) => a - b) },
+  };
+  return { hash: hashOf(body), ...body };
+}
+
+/** Content hash of a JSON value built in a deterministic order. */
+export function hashOf(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+}

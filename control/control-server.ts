@@ -1,0 +1,190 @@
+/**
+ * The control server: discovery → registry → compile → push, plus the injector and the API.
+ * Everything here is wiring and run-time state; the logic lives in the modules it composes.
+ */
+import type Docker from 'dockerode';
+import type { EventEmitter } from 'node:events';
+import type { AgentReport, StatusView } from '../wire/types.ts';
+import { compileSnapshot } from './compile/snapshot.ts';
+import type { Workload } from './discovery/labels.ts';
+import { EndpointRegistry } from './registry/endpoint-registry.ts';
+import { AgentHub } from './push/agent-hub.ts';
+import { Injector } from './injector/injector.ts';
+import { buildApi } from './api/server.ts';
+import type { FastifyInstance } from 'fastify';
+
+/** Where workloads come from: the Docker provider, or a fixed list in tests. */
+export interface WorkloadSource extends EventEmitter {
+  start(): Promise<Workload[]>;
+  close(): void;
+}
+
+export interface ControlServerOptions {
+  project: string;
+  apiToken: string;
+  source: WorkloadSource;
+  /** Set to inject agent sidecars (container mode). */
+  injector?: { docker: Docker; image: string; controlUrlFor: (w: Workload) => string | undefined; env?: Record<string, string> };
+  /** Tokens of agents not started by the injector (process-mode agents in tests): container → token. */
+  staticAgentTokens?: Map<string, string>;
+  excludedPorts?: number[];
+  version?: string;
+  /** Called after each workload change is reconciled (control main uses it to join networks). */
+  onWorkloads?: (w: Workload[]) => Promise<void> | void;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export class ControlServer {
+  readonly registry = new EndpointRegistry();
+  readonly hub = new AgentHub();
+  readonly injector: Injector | null;
+  readonly api: FastifyInstance;
+  readonly #o: ControlServerOptions;
+  readonly #started = Date.now();
+  #apiAddress = '';
+  #closed = false;
+  #configVersion = 0;
+  #lastHashes = '';
+
+  constructor(o: ControlServerOptions) {
+    this.#o = o;
+    this.injector = o.injector
+      ? new Injector({ ...o.injector, project: o.project, log: o.log })
+      : null;
+    this.hub.onChange = () => this.#recompile();
+    this.api = buildApi({
+      apiToken: o.apiToken,
+      backend: {
+        hub: this.hub,
+        verifyAgentToken: (c, t) => this.#verifyAgent(c, t),
+        onReport: (c, r) => this.#onReport(c, r),
+        onAck: (c, v, ok, err) => this.#onAck(c, v, ok, err),
+        status: () => this.status(),
+        sdTargets: () => this.sdTargets(),
+      },
+    });
+  }
+
+  /** Starts discovery, injection and the API on `host:port`. Returns the API address. */
+  async start(host: string, port: number): Promise<string> {
+    this.#apiAddress = await this.api.listen({ host, port });
+    this.#o.source.on('workloads', (w: Workload[]) => void this.#onWorkloads(w));
+    await this.#onWorkloads(await this.#o.source.start());
+    return this.#apiAddress;
+  }
+
+  async #onWorkloads(workloads: Workload[]): Promise<void> {
+    if (this.#closed) return;
+    const changed = this.registry.setWorkloads(workloads);
+    for (const gone of [...this.registry.agents.keys()].filter((id) => !this.registry.workload(id))) {
+      this.hub.forget(gone);
+    }
+    this.registry.prune();
+    if (changed) this.#recompile();
+    await this.#o.onWorkloads?.(workloads);
+    if (this.injector) {
+      await this.injector.reconcile(workloads);
+      this.#recompile();
+    }
+  }
+
+  #verifyAgent(container: string, token: string): boolean {
+    if (!token) return false;
+    const fixed = this.#o.staticAgentTokens?.get(container);
+    if (fixed !== undefined) return fixed === token;
+    return this.injector?.verifyToken(container, token) ?? false;
+  }
+
+  #onReport(container: string, report: AgentReport): void {
+    if (this.registry.report(container, report)) this.#recompile();
+  }
+
+  #onAck(container: string, version: number, ok: boolean, error?: string): void {
+    const s = this.registry.agent(container);
+    if (ok) {
+      s.ackedVersion = Math.max(s.ackedVersion, version);
+      s.lastNack = undefined;
+    } else {
+      s.lastNack = `v${version}: ${error ?? 'rejected'}`;
+      this.#o.log?.('agent rejected snapshot', { container, version, error });
+    }
+  }
+
+  /** Recompiles every agent's snapshot; pushes those whose hash changed. */
+  #recompile(): void {
+    if (this.#closed) return;
+    for (const [c, s] of this.registry.agents) s.connected = this.hub.connected(c);
+    const view = this.registry.view();
+    const hashes: string[] = [];
+    for (const w of view.workloads) {
+      if (!w.inject && !this.#o.staticAgentTokens?.has(w.container)) continue;
+      const snap = this.hub.publish(w.container, compileSnapshot(w, view, { excludedPorts: this.#o.excludedPorts }));
+      this.registry.agent(w.container).desiredVersion = snap.version;
+      hashes.push(snap.hash);
+    }
+    const key = hashes.join(',');
+    if (key !== this.#lastHashes) {
+      this.#lastHashes = key;
+      this.#configVersion++;
+    }
+  }
+
+  status(): StatusView {
+    const agents = this.registry.workloads
+      .filter((w) => w.inject || this.#o.staticAgentTokens?.has(w.container))
+      .map((w) => {
+        const s = this.registry.agent(w.container);
+        const failure = this.injector?.failures.get(w.container);
+        const ready = this.hub.connected(w.container) && (s.report?.ready ?? false) && s.ackedVersion > 0;
+        return {
+          service: w.service,
+          container: w.container,
+          containerName: w.containerName,
+          agentContainer: this.injector?.agentNames.get(w.container),
+          ready,
+          reason: ready
+            ? undefined
+            : failure ?? s.report?.reason ?? (this.hub.connected(w.container) ? 'waiting for first snapshot ACK' : 'agent not connected'),
+          configVersion: s.ackedVersion,
+          desiredVersion: s.desiredVersion,
+          lastNack: s.lastNack,
+          ports: [...(s.report?.ports ?? [])],
+          connected: this.hub.connected(w.container),
+        };
+      });
+    return {
+      control: {
+        project: this.#o.project,
+        version: this.#o.version ?? '0.1.0',
+        uptimeSeconds: Math.round((Date.now() - this.#started) / 1000),
+        api: this.#apiAddress,
+      },
+      configVersion: this.#configVersion,
+      agents,
+    };
+  }
+
+  /** Prometheus http_sd: one target per agent admin endpoint. */
+  sdTargets(): Array<{ targets: string[]; labels: Record<string, string> }> {
+    const out: Array<{ targets: string[]; labels: Record<string, string> }> = [];
+    for (const w of this.registry.workloads) {
+      const admin = this.registry.agents.get(w.container)?.report?.admin;
+      if (!admin) continue;
+      out.push({
+        targets: [admin],
+        labels: { __metrics_path__: '/metrics', service: w.service, workload: w.workload, container: w.containerName, namespace: w.namespace },
+      });
+    }
+    return out;
+  }
+
+  /** Stops discovery, streams and the API. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#o.source.close();
+    this.injector?.close();
+    this.hub.close();
+    await this.api.close();
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * I/O shell of discovery: lists the project's containers, follows the Docker event stream and, on
+ * any container event, re-lists everything and hands the full set to `onChange` (never a per-event
+ * patch). Resubscribes with `since` when the stream dies (engine restart) and re-lists then too.
+ */
+import type Docker from 'dockerode';
+import { EventEmitter } from 'node:events';
+import { COMPOSE, toWorkloads, type ContainerData, type Workload } from './labels.ts';
+import { LABELS } from '../../wire/types.ts';
+
+export interface DockerProviderOptions {
+  docker: Docker;
+  project: string;
+  namespace?: string;
+  /** Coalesces bursts of events into one re-list. */
+  debounceMs?: number;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/** Emits `workloads` (Workload[]) with the full set whenever it may have changed, and `agents`. */
+export class DockerProvider extends EventEmitter {
+  readonly #opts: Required<Omit<DockerProviderOptions, 'namespace' | 'log'>> & Pick<DockerProviderOptions, 'namespace' | 'log'>;
+  #stream: NodeJS.ReadableStream | null = null;
+  #closed = false;
+  #timer: NodeJS.Timeout | null = null;
+  #relisting: Promise<void> | null = null;
+  #again = false;
+  #since = Math.floor(Date.now() / 1000);
+  #backoffMs = 250;
+
+  constructor(opts: DockerProviderOptions) {
+    super();
+    this.#opts = { debounceMs: 50, ...opts };
+  }
+
+  /** Lists once, then follows events. Resolves after the first list. */
+  async start(): Promise<Workload[]> {
+    const first = await this.list();
+    this.emit('workloads', first);
+    void this.#subscribe();
+    return first;
+  }
+
+  /** The project's running app workloads, read fresh from the engine. */
+  async list(): Promise<Workload[]> {
+    const { docker, project, namespace } = this.#opts;
+    const summaries = await docker.listContainers({
+      all: false,
+      filters: { label: [`${COMPOSE.project}=${project}`] },
+    });
+    const inspected: ContainerData[] = [];
+    for (const s of summaries) {
+      if (s.Labels?.[LABELS.role]) continue;
+      try {
+        inspected.push((await docker.getContainer(s.Id).inspect()) as unknown as ContainerData);
+      } catch {
+        // gone between list and inspect: the next event re-lists
+      }
+    }
+    return toWorkloads(inspected, { project, namespace });
+  }
+
+  /** Schedules a full re-list (coalesced). Safe to call from event handlers. */
+  refresh(): void {
+    if (this.#closed) return;
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.#relist();
+    }, this.#opts.debounceMs);
+  }
+
+  async #relist(): Promise<void> {
+    if (this.#relisting) {
+      this.#again = true;
+      return;
+    }
+    this.#relisting = (async () => {
+      do {
+        this.#again = false;
+        try {
+          this.emit('workloads', await this.list());
+        } catch (err) {
+          this.#opts.log?.('re-list failed', { error: (err as Error).message });
+        }
+      } while (this.#again && !this.#closed);
+    })();
+    await this.#relisting;
+    this.#relisting = null;
+  }
+
+  async #subscribe(): Promise<void> {
+    if (this.#closed) return;
+    const { docker, project } = this.#opts;
+    try {
+      const stream = (await docker.getEvents({
+        since: this.#since,
+        filters: { type: ['container'], label: [`${COMPOSE.project}=${project}`] },
+      })) as NodeJS.ReadableStream;
+      this.#stream = stream;
+      this.#backoffMs = 250;
+      let buf = '';
+      stream.on('data', (chunk: Buffer) => {
+        buf += chunk.toString();
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          try {
+            const ev = JSON.parse(line) as { time?: number; status?: string; Action?: string };
+            if (ev.time) this.#since = ev.time;
+            this.emit('event', ev);
+          } catch {
+            // partial or foreign line: ignore
+          }
+          this.refresh();
+        }
+      });
+      const onEnd = () => {
+        if (this.#stream !== stream) return;
+        this.#stream = null;
+        this.#resubscribeLater();
+      };
+      stream.on('end', onEnd);
+      stream.on('error', onEnd);
+      stream.on('close', onEnd);
+      // Events may have been missed between the list and the subscription: re-list once.
+      this.refresh();
+    } catch (err) {
+      this.#opts.log?.('event stream failed', { error: (err as Error).message });
+      this.#resubscribeLater();
+    }
+  }
+
+  #resubscribeLater(): void {
+    if (this.#closed) return;
+    const delay = this.#backoffMs;
+    this.#backoffMs = Math.min(this.#backoffMs * 2, 5000);
+    setTimeout(() => void this.#subscribe(), delay).unref();
+  }
+
+  /** Stops following events. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    const s = this.#stream as (NodeJS.ReadableStream & { destroy?: () => void }) | null;
+    this.#stream = null;
+    s?.destroy?.();
+  }
+}

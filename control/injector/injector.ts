@@ -1,0 +1,185 @@
+/**
+ * I/O: keeps exactly one running agent sidecar per injectable app container of the project, and
+ * none for containers that are gone. Reconciles from the full workload set (never per event).
+ */
+import type Docker from 'dockerode';
+import { createHash, randomBytes } from 'node:crypto';
+import { LABELS } from '../../wire/types.ts';
+import type { Workload } from '../discovery/labels.ts';
+import { AGENT_LABELS, agentName, agentSpec, staleReason } from './agent-spec.ts';
+
+export interface InjectorOptions {
+  docker: Docker;
+  project: string;
+  image: string;
+  /** Where an agent in `w`'s namespace reaches the control server, e.g. `http://172.18.0.2:15010`. */
+  controlUrlFor: (w: Workload) => string | undefined;
+  env?: Record<string, string>;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+interface AgentContainer {
+  id: string;
+  name: string;
+  appId: string;
+  running: boolean;
+  labels: Record<string, string>;
+}
+
+/** What happened to one app container in a reconcile pass (for progress output). */
+export interface InjectEvent {
+  container: string;
+  action: 'created' | 'replaced' | 'removed' | 'failed';
+  reason?: string;
+}
+
+export class Injector {
+  readonly #o: InjectorOptions;
+  /** app container id → sha256 of its agent's bootstrap token. */
+  readonly tokenHashes = new Map<string, string>();
+  /** app container id → agent container name. */
+  readonly agentNames = new Map<string, string>();
+  /** app container id → last failure. */
+  readonly failures = new Map<string, string>();
+  #running: Promise<InjectEvent[]> | null = null;
+  #queued: Workload[] | null = null;
+  #closed = false;
+
+  constructor(o: InjectorOptions) {
+    this.#o = o;
+  }
+
+  /** Reconciles against `workloads`; concurrent calls coalesce to the latest set. */
+  async reconcile(workloads: readonly Workload[]): Promise<InjectEvent[]> {
+    this.#queued = [...workloads];
+    if (this.#running) return this.#running;
+    this.#running = (async () => {
+      const events: InjectEvent[] = [];
+      while (this.#queued && !this.#closed) {
+        const next = this.#queued;
+        this.#queued = null;
+        events.push(...(await this.#pass(next)));
+      }
+      return events;
+    })();
+    try {
+      return await this.#running;
+    } finally {
+      this.#running = null;
+    }
+  }
+
+  async #listAgents(): Promise<AgentContainer[]> {
+    const list = await this.#o.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABELS.role}=agent`, `${LABELS.project}=${this.#o.project}`] },
+    });
+    return list.map((c) => ({
+      id: c.Id,
+      name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''),
+      appId: c.Labels?.[LABELS.agentFor] ?? '',
+      running: c.State === 'running',
+      labels: c.Labels ?? {},
+    }));
+  }
+
+  async #pass(workloads: Workload[]): Promise<InjectEvent[]> {
+    const events: InjectEvent[] = [];
+    const agents = await this.#listAgents();
+    const wanted = new Map(workloads.filter((w) => w.inject).map((w) => [w.container, w]));
+    for (const a of agents) {
+      const w = wanted.get(a.appId);
+      const why = w ? staleReason(a, w, this.#o.image) : 'app container gone';
+      if (!why) {
+        this.tokenHashes.set(a.appId, a.labels[AGENT_LABELS.tokenHash] ?? '');
+        this.agentNames.set(a.appId, a.name);
+        continue;
+      }
+      await this.#remove(a.id);
+      if (!w) {
+        this.tokenHashes.delete(a.appId);
+        this.agentNames.delete(a.appId);
+        events.push({ container: a.appId, action: 'removed', reason: why });
+      } else {
+        const created = await this.#create(w);
+        events.push(created ? { container: w.container, action: 'replaced', reason: why } : this.#failed(w));
+      }
+      wanted.delete(a.appId);
+    }
+    for (const w of wanted.values()) {
+      if (agents.some((a) => a.appId === w.container)) continue;
+      events.push((await this.#create(w)) ? { container: w.container, action: 'created' } : this.#failed(w));
+    }
+    return events;
+  }
+
+  #failed(w: Workload): InjectEvent {
+    return { container: w.container, action: 'failed', reason: this.failures.get(w.container) };
+  }
+
+  async #create(w: Workload): Promise<boolean> {
+    const controlUrl = this.#o.controlUrlFor(w);
+    if (!controlUrl) {
+      this.failures.set(w.container, 'no network shared with the control server');
+      return false;
+    }
+    const token = randomBytes(24).toString('hex');
+    const tokenHash = createHash('sha256').update(token).digest('hex');
+    const spec = agentSpec(w, {
+      image: this.#o.image,
+      project: this.#o.project,
+      controlUrl,
+      token,
+      tokenHash,
+      env: this.#o.env,
+    });
+    try {
+      await this.#removeByName(agentName(w));
+      this.tokenHashes.set(w.container, tokenHash);
+      const c = await this.#o.docker.createContainer(spec as Docker.ContainerCreateOptions);
+      await c.start();
+      this.agentNames.set(w.container, agentName(w));
+      this.failures.delete(w.container);
+      this.#o.log?.('agent attached', { container: w.containerName, agent: agentName(w) });
+      return true;
+    } catch (err) {
+      this.failures.set(w.container, (err as Error).message);
+      this.#o.log?.('attach failed', { container: w.containerName, error: (err as Error).message });
+      return false;
+    }
+  }
+
+  async #removeByName(name: string): Promise<void> {
+    try {
+      await this.#remove(name);
+    } catch {
+      // nothing by that name
+    }
+  }
+
+  /** Stops (SIGTERM, so the agent removes its rules) and removes an agent container. */
+  async #remove(idOrName: string): Promise<void> {
+    const c = this.#o.docker.getContainer(idOrName);
+    try {
+      await c.stop({ t: 10 });
+    } catch {
+      // already stopped
+    }
+    try {
+      await c.remove({ force: true });
+    } catch (err) {
+      if (!/no such container/i.test((err as Error).message)) throw err;
+    }
+  }
+
+  /** Checks a bearer token against the one given to the agent of `container`. */
+  verifyToken(container: string, token: string): boolean {
+    const want = this.tokenHashes.get(container);
+    if (!want) return false;
+    return createHash('sha256').update(token).digest('hex') === want;
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+}

@@ -1,0 +1,65 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compileSnapshot } from '../../../control/compile/snapshot.ts';
+import { EndpointRegistry } from '../../../control/registry/endpoint-registry.ts';
+import { workload } from '../../support/workloads.ts';
+
+function registry() {
+  const r = new EndpointRegistry();
+  const web = workload('web', { addresses: { net: '10.0.0.2' } });
+  const v1 = workload('api-v1', { service: 'api', workload: 'api-v1', labels: { version: 'v1', 'com.docker.compose.config-hash': 'x' }, addresses: { net: '10.0.0.3' }, aliases: ['api', 'api-v1'] });
+  const v2 = workload('api-v2', { service: 'api', workload: 'api-v2', labels: { version: 'v2' }, addresses: { net: '10.0.0.4' }, aliases: ['api', 'api-v2'] });
+  const lonely = workload('db', { addresses: { other: '10.9.0.2' } });
+  r.setWorkloads([web, v1, v2, lonely]);
+  for (const w of [web, v1, v2]) {
+    r.report(w.container, { ports: [8080], ready: true, configVersion: 0 });
+    r.agent(w.container).connected = true;
+  }
+  return { r, web, v1, v2 };
+}
+
+test('services group replicas of one logical service with hosts and ports', () => {
+  const { r, web } = registry();
+  const snap = compileSnapshot(web, r.view());
+  const api = snap.services.find((s) => s.name === 'api')!;
+  assert.equal(api.ports, [8080]);
+  assert.equal(api.endpoints.map((e) => e.address), ['10.0.0.3', '10.0.0.4']);
+  assert.ok(api.hosts.includes('api.default.svc.cluster.local'));
+  assert.ok(api.hosts.includes('api.default'));
+  assert.ok(api.hosts.includes('api-v1'));
+  assert.equal(api.endpoints[0]!.labels, { version: 'v1' }, 'compose bookkeeping labels are dropped');
+  assert.ok(api.endpoints.every((e) => e.meshed));
+});
+
+test('an endpoint on no shared network is left out; a service without reported ports has none', () => {
+  const { r, web } = registry();
+  const snap = compileSnapshot(web, r.view());
+  const db = snap.services.find((s) => s.name === 'db')!;
+  assert.equal(db.endpoints, []);
+});
+
+test('the hash is stable for equal input and changes with endpoints', () => {
+  const { r, web, v2 } = registry();
+  const a = compileSnapshot(web, r.view());
+  const b = compileSnapshot(web, r.view());
+  assert.is(a.hash, b.hash);
+  r.report(v2.container, { ports: [8080, 9090], ready: true, configVersion: 0 });
+  assert.is.not(compileSnapshot(web, r.view()).hash, a.hash);
+});
+
+test('self carries identity and labels', () => {
+  const { r, v1 } = registry();
+  const snap = compileSnapshot(v1, r.view());
+  assert.is(snap.self.service, 'api');
+  assert.is(snap.self.workload, 'api-v1');
+  assert.equal(snap.self.labels, { version: 'v1' });
+});
+
+test('an agent that is not connected makes its endpoint unmeshed', () => {
+  const { r, web, v1 } = registry();
+  r.agent(v1.container).connected = false;
+  const api = compileSnapshot(web, r.view()).services.find((s) => s.name === 'api')!;
+  assert.equal(api.endpoints.map((e) => e.meshed), [false, true]);
+});
+
+test.run();
