@@ -1,0 +1,172 @@
+/**
+ * The control server on loopback with a fixed workload source (no Docker): agents stream
+ * snapshots, report ports, ACK/NACK; versions bump only when content changes.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import { ControlServer, type WorkloadSource } from '../../../control/control-server.ts';
+import type { Workload } from '../../../control/discovery/labels.ts';
+import type { AgentSnapshot, StatusView, StreamMessage } from '../../../wire/types.ts';
+import { workload } from '../../support/workloads.ts';
+import { waitFor } from '../../support/wait-for.ts';
+
+class FixedSource extends EventEmitter implements WorkloadSource {
+  constructor(public list: Workload[]) {
+    super();
+  }
+  async start() {
+    return this.list;
+  }
+  set(list: Workload[]) {
+    this.list = list;
+    this.emit('workloads', list);
+  }
+  close() {}
+}
+
+/** A minimal agent client speaking the wire protocol. */
+function connectAgent(base: string, container: string, token: string) {
+  const snapshots: AgentSnapshot[] = [];
+  let buf = '';
+  const req = http.get(`${base}/v1/agents/${container}/stream`, { headers: { authorization: `Bearer ${token}` } });
+  const status = new Promise<number>((resolve) => {
+    req.on('response', (res) => {
+      resolve(res.statusCode ?? 0);
+      res.on('data', (d: Buffer) => {
+        buf += d.toString();
+        let i: number;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          const msg = JSON.parse(buf.slice(0, i)) as StreamMessage;
+          buf = buf.slice(i + 1);
+          if (msg.type === 'snapshot') snapshots.push(msg.snapshot);
+        }
+      });
+    });
+    req.on('error', () => resolve(0));
+  });
+  const post = (path: string, body: unknown) =>
+    fetch(`${base}/v1/agents/${container}/${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  return { snapshots, status, post, close: () => req.destroy() };
+}
+
+async function setup() {
+  const web = workload('web', { container: 'web1', addresses: { n: '10.0.0.2' } });
+  const api = workload('api', { container: 'api1', addresses: { n: '10.0.0.3' } });
+  const source = new FixedSource([web, api]);
+  const server = new ControlServer({
+    project: 'proj',
+    apiToken: 'cli-token',
+    source,
+    staticAgentTokens: new Map([
+      ['web1', 'tw'],
+      ['api1', 'ta'],
+    ]),
+  });
+  const base = await server.start('127.0.0.1', 0);
+  return { server, base, source, web, api };
+}
+
+async function status(base: string): Promise<StatusView> {
+  const r = await fetch(`${base}/v1/status`, { headers: { authorization: 'Bearer cli-token' } });
+  return (await r.json()) as StatusView;
+}
+
+test('agents get a snapshot, report ports, ACK; peers see the new endpoint; status is ready', async () => {
+  const { server, base } = await setup();
+  const web = connectAgent(base, 'web1', 'tw');
+  const api = connectAgent(base, 'api1', 'ta');
+  try {
+    assert.is(await web.status, 200);
+    await waitFor(() => web.snapshots.length >= 1 && api.snapshots.length >= 1, 3000, 'first snapshots');
+    const first = web.snapshots.at(-1)!;
+    assert.is(first.self.container, 'web1');
+    assert.equal(first.services.find((s) => s.name === 'api')!.endpoints, []);
+
+    await api.post('report', { ports: [8080], ready: true, configVersion: 1, admin: '10.0.0.3:15020' });
+    const withEndpoint = await waitFor(
+      () => web.snapshots.find((s) => s.services.find((x) => x.name === 'api')!.endpoints.length === 1),
+      3000,
+      'api endpoint in web snapshot',
+    );
+    assert.ok(withEndpoint.version > first.version);
+    const ep = withEndpoint.services.find((x) => x.name === 'api')!.endpoints[0]!;
+    assert.equal([ep.address, ep.port], ['10.0.0.3', 8080]);
+
+    await web.post('report', { ports: [80], ready: true, configVersion: 1 });
+    await web.post('ack', { version: web.snapshots.at(-1)!.version, ok: true });
+    await api.post('ack', { version: api.snapshots.at(-1)!.version, ok: true });
+    const s = await waitFor(async () => {
+      const st = await status(base);
+      return st.agents.every((a) => a.ready) ? st : null;
+    }, 3000, 'all ready');
+    assert.is(s.agents.length, 2);
+    assert.is(s.control.project, 'proj');
+
+    const sd = (await (await fetch(`${base}/v1/sd/agents`)).json()) as Array<{ targets: string[] }>;
+    assert.ok(sd.some((t) => t.targets[0] === '10.0.0.3:15020'));
+  } finally {
+    web.close();
+    api.close();
+    await server.close();
+  }
+});
+
+test('the same report twice does not bump the version; a NACK shows in status', async () => {
+  const { server, base } = await setup();
+  const web = connectAgent(base, 'web1', 'tw');
+  const api = connectAgent(base, 'api1', 'ta');
+  try {
+    await api.post('report', { ports: [8080], ready: true, configVersion: 0 });
+    await waitFor(() => web.snapshots.some((s) => s.services.some((x) => x.endpoints.length)), 3000, 'endpoint');
+    const count = web.snapshots.length;
+    await api.post('report', { ports: [8080], ready: true, configVersion: 0 });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.is(web.snapshots.length, count, 'no new snapshot for an unchanged report');
+    await web.post('ack', { version: 7, ok: false, error: 'bad route' });
+    const st = await status(base);
+    assert.match(st.agents.find((a) => a.container === 'web1')!.lastNack ?? '', /bad route/);
+  } finally {
+    web.close();
+    api.close();
+    await server.close();
+  }
+});
+
+test('wrong or missing tokens are refused', async () => {
+  const { server, base } = await setup();
+  try {
+    const bad = connectAgent(base, 'web1', 'nope');
+    assert.is(await bad.status, 401);
+    bad.close();
+    const r = await fetch(`${base}/v1/status`);
+    assert.is(r.status, 401);
+    const r2 = await fetch(`${base}/v1/status`, { headers: { authorization: 'Bearer tw' } });
+    assert.is(r2.status, 401, 'an agent token is not the CLI token');
+  } finally {
+    await server.close();
+  }
+});
+
+test('a workload that goes away leaves the peers snapshots', async () => {
+  const { server, base, source, web: w } = await setup();
+  const web = connectAgent(base, 'web1', 'tw');
+  const api = connectAgent(base, 'api1', 'ta');
+  try {
+    await api.post('report', { ports: [8080], ready: true, configVersion: 0 });
+    await waitFor(() => web.snapshots.some((s) => s.services.some((x) => x.name === 'api' && x.endpoints.length)), 3000, 'endpoint');
+    source.set([w]);
+    await waitFor(() => !web.snapshots.at(-1)!.services.some((x) => x.name === 'api'), 3000, 'api gone');
+  } finally {
+    web.close();
+    api.close();
+    await server.close();
+  }
+});
+
+test.run();
