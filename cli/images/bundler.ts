@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { IMAGE_ERROR_CODES, ImageError } from './image-error.ts';
 
@@ -16,7 +16,7 @@ export interface BundleOptions {
   /** Repository root: entries and reported inputs are relative to it. */
   root: string;
   entries: readonly BundleEntry[];
-  /** Write `<outDir>/<name>/<name>.mjs` (relative to root) as well as returning the bytes. */
+  /** Write `<outDir>/<name>/<name>.mjs` (outDir relative to root, or absolute) as well as returning the bytes. */
   outDir?: string;
 }
 
@@ -106,7 +106,7 @@ export async function bundle(opts: BundleOptions): Promise<BundleOutput[]> {
       inputs: localInputs(result.metafile!, opts.root),
     };
     if (opts.outDir) {
-      const path = join(opts.root, opts.outDir, entry.name, bundled.file);
+      const path = resolve(opts.root, opts.outDir, entry.name, bundled.file);
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, file.contents);
       bundled.path = path;
