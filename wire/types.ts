@@ -51,6 +51,155 @@ export interface ServiceSnapshot {
   /** Ports the service's endpoints listen on (union), ascending. */
   ports: number[];
   endpoints: EndpointSnapshot[];
+  /**
+   * HTTP routes of the VirtualService for this host, in order, first match wins. Absent: the default
+   * route (every request to this service, round-robin over all endpoints of the requested port).
+   */
+  http?: HttpRouteSnapshot[];
+  /** TCP routes of the VirtualService for this host. Absent: the default route. */
+  tcp?: TcpRouteSnapshot[];
+  /** Subsets of the DestinationRule, each with its effective policy (subset overrides host). */
+  subsets?: SubsetSnapshot[];
+  /** Host-level traffic policy of the DestinationRule, with Istio's defaults filled in. */
+  policy?: TrafficPolicySnapshot;
+  /** Local rate limits (dockmesh), checked by the client agent. */
+  rateLimit?: RateLimitSnapshot;
+}
+
+/** Istio's StringMatch; exactly one field set. `regex` is RE2 syntax, anchored (full match). */
+export interface StringMatchSnapshot {
+  exact?: string;
+  prefix?: string;
+  regex?: string;
+}
+
+/** A header or query match: a StringMatch, or presence (`{}` in Istio). */
+export type PresenceOrStringMatch = StringMatchSnapshot | { present: true };
+
+/** Istio's HTTPMatchRequest. All set fields must match (AND). */
+export interface HttpMatchSnapshot {
+  name?: string;
+  uri?: StringMatchSnapshot;
+  scheme?: StringMatchSnapshot;
+  method?: StringMatchSnapshot;
+  authority?: StringMatchSnapshot;
+  /** Lower-case header names. */
+  headers?: Record<string, PresenceOrStringMatch>;
+  withoutHeaders?: Record<string, PresenceOrStringMatch>;
+  queryParams?: Record<string, PresenceOrStringMatch>;
+  ignoreUriCase?: boolean;
+  port?: number;
+  sourceLabels?: Record<string, string>;
+}
+
+/** Where a route sends traffic. Service names are resolved to logical service names. */
+export interface DestinationSnapshot {
+  service: string;
+  namespace: string;
+  subset?: string;
+  /** Absent: the port the request came in on (or the service's only port). */
+  port?: number;
+}
+
+export interface WeightedDestinationSnapshot {
+  destination: DestinationSnapshot;
+  /** 0-100; the weights of one route sum to 100. */
+  weight: number;
+  headers?: HeaderOperationsSnapshot;
+}
+
+export interface HeaderOperationSetSnapshot {
+  set?: Record<string, string>;
+  add?: Record<string, string>;
+  remove?: string[];
+}
+
+export interface HeaderOperationsSnapshot {
+  request?: HeaderOperationSetSnapshot;
+  response?: HeaderOperationSetSnapshot;
+}
+
+export interface RetryPolicySnapshot {
+  /** Retries (not counting the first try). 0: no retry. */
+  attempts: number;
+  /** Per try; absent: the route timeout. */
+  perTryTimeoutMs?: number;
+  /** Istio's retryOn conditions, split on commas, e.g. ["5xx", "connect-failure", "503"]. */
+  retryOn: string[];
+  retryRemoteLocalities?: boolean;
+}
+
+export interface FaultSnapshot {
+  delay?: { fixedDelayMs: number; percent: number };
+  abort?: { httpStatus?: number; grpcStatus?: string; percent: number };
+}
+
+export interface HttpRouteSnapshot {
+  name?: string;
+  /** ORed; empty array: matches everything. */
+  match: HttpMatchSnapshot[];
+  route?: WeightedDestinationSnapshot[];
+  redirect?: { uri?: string; authority?: string; port?: number; scheme?: string; redirectCode: number };
+  directResponse?: { status: number; body?: string };
+  rewrite?: { uri?: string; authority?: string; uriRegexRewrite?: { match: string; rewrite: string } };
+  /** Absent: no timeout (Istio's default for HTTP routes). */
+  timeoutMs?: number;
+  /** Absent: Istio's default policy (2 attempts, retryOn connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes, 503). */
+  retries?: RetryPolicySnapshot;
+  fault?: FaultSnapshot;
+  mirrors?: Array<{ destination: DestinationSnapshot; percent: number }>;
+  headers?: HeaderOperationsSnapshot;
+}
+
+export interface TcpRouteSnapshot {
+  match: Array<{ port?: number; destinationSubnets?: string[]; sourceLabels?: Record<string, string> }>;
+  route: WeightedDestinationSnapshot[];
+}
+
+export interface SubsetSnapshot {
+  name: string;
+  labels: Record<string, string>;
+  /** Effective policy: the subset's own fields override the host-level ones. */
+  policy?: TrafficPolicySnapshot;
+}
+
+export interface TrafficPolicySnapshot {
+  loadBalancer?: {
+    simple?: 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'PASSTHROUGH' | 'UNSPECIFIED';
+    consistentHash?: {
+      httpHeaderName?: string;
+      httpCookie?: { name: string; path?: string; ttlMs?: number };
+      useSourceIp?: boolean;
+      httpQueryParameterName?: string;
+    };
+  };
+  connectionPool?: {
+    tcp?: { maxConnections?: number; connectTimeoutMs?: number; idleTimeoutMs?: number };
+    http?: {
+      http1MaxPendingRequests?: number;
+      http2MaxRequests?: number;
+      maxRequestsPerConnection?: number;
+      maxRetries?: number;
+      idleTimeoutMs?: number;
+    };
+  };
+  outlierDetection?: {
+    consecutive5xxErrors?: number;
+    consecutiveGatewayErrors?: number;
+    intervalMs: number;
+    baseEjectionTimeMs: number;
+    maxEjectionPercent: number;
+    minHealthPercent: number;
+  };
+  /** Per-port overrides, merged at compile time. */
+  portLevel?: Array<{ port: number; policy: TrafficPolicySnapshot }>;
+}
+
+/** Token bucket: `tokensPerFill` tokens every `fillIntervalMs`, at most `maxTokens`. */
+export interface RateLimitSnapshot {
+  maxTokens: number;
+  tokensPerFill: number;
+  fillIntervalMs: number;
 }
 
 /** One reachable port of one replica. */
@@ -71,6 +220,11 @@ export interface EndpointSnapshot {
   dial?: { address: string; port: number };
   /** The replica has a ready agent: speak to it as a peer agent. */
   meshed: boolean;
+  /**
+   * Optional (added by agent/): false takes the endpoint out of load balancing while keeping it known
+   * (its capture rule stays). Absent means ready.
+   */
+  ready?: boolean;
   /** Container labels, for subsets. */
   labels: Record<string, string>;
 }

@@ -1,0 +1,73 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { AgentConfigView, AgentStats } from '../wire/types.ts';
+import { AgentError } from './agent-error.ts';
+
+/** What the admin server shows; each call reads the live state. */
+export interface AdminSource {
+  ready(): { ready: boolean; reason?: string };
+  metrics(): Promise<string>;
+  config(): AgentConfigView;
+  stats(): AgentStats;
+}
+
+/** The admin API on :15020: GET /ready, /metrics, /config, /stats. */
+export class AdminServer {
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(source: AdminSource) {
+    this.#server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      const json = (status: number, body: unknown) => {
+        const text = JSON.stringify(body);
+        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      };
+      if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: 'method not allowed' });
+      switch (path) {
+        case '/ready': {
+          const r = source.ready();
+          return json(r.ready ? 200 : 503, r);
+        }
+        case '/config': return json(200, source.config());
+        case '/stats': return json(200, source.stats());
+        case '/metrics':
+          source.metrics().then(
+            (text) => {
+              res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+              res.end(text);
+            },
+            (err: Error) => json(500, { error: err.message }),
+          );
+          return;
+        default: return json(404, { error: 'not found', paths: ['/ready', '/metrics', '/config', '/stats'] });
+      }
+    });
+    this.#server.on('connection', (s) => {
+      this.#sockets.add(s);
+      s.once('close', () => this.#sockets.delete(s));
+    });
+  }
+
+  /** Listens on `host:port`; resolves with the bound port. */
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', (err) => reject(new AgentError('AGENT_ERR_LISTEN', `${host}:${port}`, { cause: err })));
+      this.#server.listen(port, host, () => {
+        this.port = (this.#server.address() as AddressInfo).port;
+        resolve(this.port);
+      });
+    });
+  }
+
+  /** Stops the server and its connections. Idempotent. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.#server.listening) return resolve();
+      this.#server.close(() => resolve());
+      for (const s of this.#sockets) s.destroy();
+    });
+  }
+}

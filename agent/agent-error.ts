@@ -1,0 +1,27 @@
+/**
+ * The agent's error catalogue: every error the agent raises on purpose carries a stable code from
+ * here, a message built from the code's template, and the underlying `cause` when there is one.
+ */
+export const AGENT_ERRORS = {
+  AGENT_ERR_USAGE: (detail: string) => `invalid command line: ${detail}`,
+  AGENT_ERR_SNAPSHOT_INVALID: (detail: string) => `invalid snapshot: ${detail}`,
+  AGENT_ERR_SNAPSHOT_FILE: (file: string) => `cannot read snapshot file ${file}`,
+  AGENT_ERR_PORTS_EXHAUSTED: (range: string) => `no free agent port left in ${range}`,
+  AGENT_ERR_IPTABLES: (detail: string) => `iptables failed: ${detail}`,
+  AGENT_ERR_CONTROL: (detail: string) => `control server: ${detail}`,
+  AGENT_ERR_LISTEN: (where: string) => `cannot listen on ${where}`,
+} as const;
+
+/** A stable error code of the agent. */
+export type AgentErrorCode = keyof typeof AGENT_ERRORS;
+
+/** An error with a stable `code` from {@link AGENT_ERRORS}. */
+export class AgentError extends Error {
+  readonly code: AgentErrorCode;
+
+  constructor(code: AgentErrorCode, detail: string, options?: { cause?: unknown }) {
+    super(AGENT_ERRORS[code](detail), options);
+    this.name = 'AgentError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,116 @@
+import { AGENT_ENV, PORTS } from '../wire/types.ts';
+import { AgentError } from './agent-error.ts';
+
+/** An inbound listener asked for on the command line (process mode). */
+export interface InboundFlag {
+  appPort: number;
+  listenPort: number;
+}
+
+/** An outbound listener asked for on the command line (process mode). */
+export interface OutboundFlag {
+  host: string;
+  port: number;
+  listenPort: number;
+}
+
+/** Everything `agent/main.ts` accepts, after flags and environment are merged. */
+export interface AgentOptions {
+  capture: 'none' | 'iptables';
+  controlUrl?: string;
+  token?: string;
+  container?: string;
+  snapshotFile?: string;
+  adminPort: number;
+  bind: string;
+  appHost: string;
+  inbound: InboundFlag[];
+  outbound: OutboundFlag[];
+  accessLog: boolean;
+  metrics: boolean;
+  /** Internal: this process is the proxy child forked by the capture manager. */
+  proxyChild: boolean;
+}
+
+/** The internal flag the capture manager passes to its forked proxy. */
+export const PROXY_CHILD_FLAG = '--proxy-child';
+
+function port(text: string, what: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > 65535) throw new AgentError('AGENT_ERR_USAGE', `${what}: not a port: ${text}`);
+  return n;
+}
+
+function onOff(text: string, what: string): boolean {
+  if (text === 'on') return true;
+  if (text === 'off') return false;
+  throw new AgentError('AGENT_ERR_USAGE', `${what} must be on or off, got ${text}`);
+}
+
+function parseInbound(text: string): InboundFlag {
+  const m = /^(\d+)=(\d+)$/.exec(text);
+  if (!m) throw new AgentError('AGENT_ERR_USAGE', `--inbound wants APPPORT=LISTENPORT, got ${text}`);
+  return { appPort: port(m[1]!, '--inbound'), listenPort: port(m[2]!, '--inbound') };
+}
+
+function parseOutbound(text: string): OutboundFlag {
+  const m = /^([^:=\s]+):(\d+)=(\d+)$/.exec(text);
+  if (!m) throw new AgentError('AGENT_ERR_USAGE', `--outbound wants HOST:PORT=LISTENPORT, got ${text}`);
+  return { host: m[1]!.toLowerCase(), port: port(m[2]!, '--outbound'), listenPort: port(m[3]!, '--outbound') };
+}
+
+/** Parses the agent's command line and environment (pure). Throws AGENT_ERR_USAGE. */
+export function parseAgentOptions(argv: string[], env: Record<string, string | undefined>): AgentOptions {
+  const opts: AgentOptions = {
+    capture: 'none',
+    controlUrl: env[AGENT_ENV.controlUrl] || undefined,
+    token: env[AGENT_ENV.token] || undefined,
+    container: env[AGENT_ENV.container] || undefined,
+    adminPort: PORTS.admin,
+    bind: '127.0.0.1',
+    appHost: '127.0.0.1',
+    inbound: [],
+    outbound: [],
+    accessLog: true,
+    metrics: true,
+    proxyChild: false,
+  };
+  let capture = env[AGENT_ENV.capture] || 'none';
+  if (env[AGENT_ENV.adminPort]) opts.adminPort = port(env[AGENT_ENV.adminPort]!, AGENT_ENV.adminPort);
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === PROXY_CHILD_FLAG) {
+      opts.proxyChild = true;
+      continue;
+    }
+    const value = argv[i + 1];
+    if (value === undefined) throw new AgentError('AGENT_ERR_USAGE', `${flag} needs a value`);
+    i++;
+    switch (flag) {
+      case '--capture': capture = value; break;
+      case '--control-url': opts.controlUrl = value; break;
+      case '--token': opts.token = value; break;
+      case '--container': opts.container = value; break;
+      case '--snapshot': opts.snapshotFile = value; break;
+      case '--admin-port': opts.adminPort = port(value, flag); break;
+      case '--bind': opts.bind = value; break;
+      case '--app-host': opts.appHost = value; break;
+      case '--inbound': opts.inbound.push(parseInbound(value)); break;
+      case '--outbound': opts.outbound.push(parseOutbound(value)); break;
+      case '--access-log': opts.accessLog = onOff(value, flag); break;
+      case '--metrics': opts.metrics = onOff(value, flag); break;
+      default: throw new AgentError('AGENT_ERR_USAGE', `unknown flag ${flag}`);
+    }
+  }
+  if (capture !== 'none' && capture !== 'iptables') {
+    throw new AgentError('AGENT_ERR_USAGE', `--capture must be none or iptables, got ${capture}`);
+  }
+  opts.capture = capture;
+  if (!opts.snapshotFile && !opts.controlUrl) {
+    throw new AgentError('AGENT_ERR_USAGE', 'give --control-url (or DOCKMESH_CONTROL_URL) or --snapshot');
+  }
+  if (opts.controlUrl && !opts.snapshotFile && !opts.container) {
+    throw new AgentError('AGENT_ERR_USAGE', '--container (or DOCKMESH_CONTAINER) is required with a control server');
+  }
+  return opts;
+}

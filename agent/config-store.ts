@@ -1,0 +1,55 @@
+import type { AckRequest, AgentConfigView } from '../wire/types.ts';
+import { buildRouteTable, type RouteTable } from './route-table.ts';
+import { validateSnapshot } from './validate-snapshot.ts';
+
+/** Outcome of {@link ConfigStore.prepare}. */
+export type Prepared =
+  | { kind: 'new'; table: RouteTable }
+  | { kind: 'same'; ack: AckRequest }
+  | { kind: 'invalid'; ack: AckRequest };
+
+/**
+ * The snapshot in force. New tables are built off to the side (`prepare`) and swapped in whole
+ * (`commit`); requests keep the table they read at their start.
+ */
+export class ConfigStore {
+  current: RouteTable | null = null;
+  lastError: string | undefined;
+
+  /** Validates `value` and builds its table without touching the one in force. */
+  prepare(value: unknown): Prepared {
+    const check = validateSnapshot(value);
+    if (!check.ok) {
+      this.lastError = `version ${check.version}: ${check.error}`;
+      return { kind: 'invalid', ack: { version: check.version, ok: false, error: check.error } };
+    }
+    const s = check.snapshot;
+    if (this.current && this.current.snapshot.hash === s.hash && this.current.version === s.version) {
+      return { kind: 'same', ack: { version: s.version, ok: true } };
+    }
+    return { kind: 'new', table: buildRouteTable(s) };
+  }
+
+  /** Puts `table` in force. */
+  commit(table: RouteTable): void {
+    this.current = table;
+    this.lastError = undefined;
+  }
+
+  /** Records why an otherwise valid snapshot could not be fully applied. */
+  fail(error: string): void {
+    this.lastError = error;
+  }
+
+  /** Version in force (0 before the first snapshot). */
+  get version(): number {
+    return this.current?.version ?? 0;
+  }
+
+  /** GET /config. */
+  view(): AgentConfigView {
+    const view: AgentConfigView = { version: this.version, snapshot: this.current?.snapshot ?? null };
+    if (this.lastError) view.lastError = this.lastError;
+    return view;
+  }
+}

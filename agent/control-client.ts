@@ -1,0 +1,133 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import type { AckRequest, AgentReport, StreamMessage } from '../wire/types.ts';
+import { AgentError } from './agent-error.ts';
+import { backoffDelay } from './backoff.ts';
+import { LineSplitter } from './line-splitter.ts';
+import type { Logger } from './logger.ts';
+
+/** Constructor input of {@link ControlClient}. */
+export interface ControlClientOptions {
+  url: string;
+  token?: string;
+  container: string;
+  log: Logger;
+  /** Applies (or rejects) a snapshot received on the stream; resolves with the ACK to send. */
+  onSnapshot: (value: unknown) => Promise<AckRequest>;
+  /** No byte (snapshot or ping) for this long: the stream is presumed dead and reopened. */
+  idleTimeoutMs?: number;
+}
+
+/**
+ * The agent's side of the control protocol: keeps the NDJSON snapshot stream open (reconnecting with
+ * capped exponential backoff and jitter), ACKs or NACKs each snapshot, and posts reports.
+ */
+export class ControlClient {
+  readonly #opts: ControlClientOptions;
+  readonly #base: string;
+  readonly #abort = new AbortController();
+  #loop: Promise<void> | undefined;
+  connected = false;
+
+  constructor(opts: ControlClientOptions) {
+    this.#opts = opts;
+    this.#base = `${opts.url.replace(/\/+$/, '')}/v1/agents/${encodeURIComponent(opts.container)}`;
+  }
+
+  #headers(json: boolean): Record<string, string> {
+    const h: Record<string, string> = {};
+    if (this.#opts.token) h.authorization = `Bearer ${this.#opts.token}`;
+    if (json) h['content-type'] = 'application/json';
+    return h;
+  }
+
+  /** Starts the stream loop (once). */
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#abort.signal;
+    let attempt = 0;
+    while (!signal.aborted) {
+      let received = false;
+      try {
+        await this.#stream(() => {
+          received = true;
+        });
+        this.#opts.log.warn('control stream ended');
+      } catch (err) {
+        if (signal.aborted) break;
+        this.#opts.log.warn('control stream failed', { err });
+      }
+      this.connected = false;
+      attempt = received ? 0 : attempt + 1;
+      try {
+        await sleep(backoffDelay(attempt), undefined, { signal });
+      } catch {
+        break;
+      }
+    }
+  }
+
+  async #stream(onMessage: () => void): Promise<void> {
+    const { body, statusCode } = await request(`${this.#base}/stream`, {
+      method: 'GET',
+      headers: this.#headers(false),
+      signal: this.#abort.signal,
+      headersTimeout: 10_000,
+      bodyTimeout: this.#opts.idleTimeoutMs ?? 60_000,
+    });
+    if (statusCode !== 200) {
+      const text = await body.text().catch(() => '');
+      throw new AgentError('AGENT_ERR_CONTROL', `stream answered ${statusCode}: ${text.slice(0, 200)}`);
+    }
+    this.connected = true;
+    const lines = new LineSplitter();
+    body.setEncoding('utf8');
+    for await (const chunk of body) {
+      for (const line of lines.push(chunk as string)) {
+        let msg: StreamMessage;
+        try {
+          msg = JSON.parse(line) as StreamMessage;
+        } catch {
+          this.#opts.log.warn('control stream: line is not JSON', { line: line.slice(0, 200) });
+          continue;
+        }
+        onMessage();
+        if (msg.type === 'snapshot') {
+          const ack = await this.#opts.onSnapshot(msg.snapshot);
+          await this.#post('ack', ack);
+        }
+      }
+    }
+  }
+
+  async #post(what: 'ack' | 'report', payload: AckRequest | AgentReport): Promise<void> {
+    try {
+      const { statusCode, body } = await request(`${this.#base}/${what}`, {
+        method: 'POST',
+        headers: this.#headers(true),
+        body: JSON.stringify(payload),
+        signal: this.#abort.signal,
+        headersTimeout: 10_000,
+        bodyTimeout: 10_000,
+      });
+      await body.dump();
+      if (statusCode >= 300) this.#opts.log.warn(`control ${what} answered ${statusCode}`);
+    } catch (err) {
+      if (!this.#abort.signal.aborted) this.#opts.log.warn(`control ${what} failed`, { err });
+    }
+  }
+
+  /** Posts an AgentReport; failures are logged, never thrown. */
+  report(r: AgentReport): Promise<void> {
+    return this.#post('report', r);
+  }
+
+  /** Stops the stream and every pending request. Idempotent. */
+  async close(): Promise<void> {
+    this.#abort.abort();
+    await this.#loop?.catch(() => {});
+  }
+}

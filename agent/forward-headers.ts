@@ -1,0 +1,99 @@
+/** Headers that belong to one connection and are never forwarded (RFC 9110 7.6.1, plus legacy ones). */
+export const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
+  'expect', 'http2-settings', 'proxy-authenticate', 'proxy-authorization',
+]);
+
+/** Identity headers one agent sends to its peer. */
+export const SOURCE_HEADERS = {
+  workload: 'x-dockmesh-source-workload',
+  namespace: 'x-dockmesh-source-namespace',
+  service: 'x-dockmesh-source-service',
+  version: 'x-dockmesh-source-version',
+} as const;
+
+/** The calling workload as its agent declared it (inbound only). */
+export interface SourceHeaders {
+  workload?: string;
+  namespace?: string;
+  service?: string;
+  version?: string;
+}
+
+/** What {@link forwardHeaders} learned while filtering a request head. */
+export interface ForwardHead {
+  /** Flat name/value pairs for undici. */
+  headers: string[];
+  host?: string;
+  requestId?: string;
+  traceparent?: string;
+  b3?: string;
+  contentLength?: number;
+  /** The request carries a body (content-length > 0 or a transfer-encoding). */
+  hasBody: boolean;
+  source: SourceHeaders;
+}
+
+const DOCKMESH_PREFIX = 'x-dockmesh-';
+
+/**
+ * Filters a request's raw headers for the next hop (pure): drops hop-by-hop headers, headers named in
+ * Connection, and every `x-dockmesh-*` header (recording the source identity ones). Keeps case and
+ * repeated headers.
+ */
+export function forwardHeaders(raw: readonly string[]): ForwardHead {
+  const out: ForwardHead = { headers: [], hasBody: false, source: {} };
+  let extraHop: string[] | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    if (HOP_BY_HOP.has(name)) {
+      if (name === 'transfer-encoding') out.hasBody = true;
+      else if (name === 'connection') {
+        for (const t of value.split(',')) {
+          const token = t.trim().toLowerCase();
+          if (token && token !== 'close' && token !== 'keep-alive' && token !== 'upgrade') (extraHop ??= []).push(token);
+        }
+      }
+      continue;
+    }
+    if (name.startsWith(DOCKMESH_PREFIX)) {
+      if (name === SOURCE_HEADERS.workload) out.source.workload = value;
+      else if (name === SOURCE_HEADERS.namespace) out.source.namespace = value;
+      else if (name === SOURCE_HEADERS.service) out.source.service = value;
+      else if (name === SOURCE_HEADERS.version) out.source.version = value;
+      continue;
+    }
+    switch (name) {
+      case 'host': out.host = value; break;
+      case 'x-request-id': out.requestId = value; break;
+      case 'traceparent': out.traceparent = value; break;
+      case 'x-b3-traceid': out.b3 = value; break;
+      case 'content-length': {
+        const n = Number(value);
+        out.contentLength = n;
+        if (n > 0) out.hasBody = true;
+        break;
+      }
+    }
+    out.headers.push(raw[i]!, value);
+  }
+  if (extraHop) {
+    const drop = new Set(extraHop);
+    const kept: string[] = [];
+    for (let i = 0; i < out.headers.length; i += 2) {
+      if (!drop.has(out.headers[i]!.toLowerCase())) kept.push(out.headers[i]!, out.headers[i + 1]!);
+    }
+    out.headers = kept;
+  }
+  return out;
+}
+
+/** Removes hop-by-hop headers from a parsed response header object, in place (pure on its input). */
+export function stripResponseHeaders(headers: Record<string, string | string[] | undefined>): void {
+  const connection = headers.connection;
+  if (typeof connection === 'string') {
+    for (const t of connection.split(',')) delete headers[t.trim().toLowerCase()];
+  }
+  for (const name of HOP_BY_HOP) if (name in headers) delete headers[name];
+}

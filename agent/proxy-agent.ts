@@ -1,0 +1,239 @@
+import { readFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import type { AckRequest, AgentReport, AgentStats } from '../wire/types.ts';
+import { AccessLog } from './access-log.ts';
+import { AdminServer } from './admin-server.ts';
+import { AgentError } from './agent-error.ts';
+import type { AgentOptions } from './agent-options.ts';
+import { CaptureLink } from './capture-link.ts';
+import { ConfigStore } from './config-store.ts';
+import { ContainerCapture } from './container-capture.ts';
+import { ControlClient } from './control-client.ts';
+import { HttpProxy } from './http-proxy.ts';
+import { InboundLabels } from './inbound-labels.ts';
+import type { Logger } from './logger.ts';
+import { MeshListener } from './mesh-listener.ts';
+import { MeshMetrics } from './mesh-metrics.ts';
+import { PortWatcher } from './port-watcher.ts';
+import type { ListenerBinding, ProxyContext } from './proxy-context.ts';
+import { TcpProxy } from './tcp-proxy.ts';
+import { UpstreamPools } from './upstream-pools.ts';
+
+/** The line printed on stdout once every listener is up. */
+export interface ListeningLine {
+  msg: 'listening';
+  admin: number;
+  inbound: Record<string, number>;
+  outbound: Record<string, number>;
+}
+
+const HEARTBEAT_MS = 10_000;
+
+function containerAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+/**
+ * The proxy process: listeners, data path, snapshot source (control stream or static file), admin
+ * server, and in container mode the app-port watcher and the link to the capture manager.
+ */
+export class ProxyAgent {
+  readonly #opts: AgentOptions;
+  readonly #log: Logger;
+  readonly #config = new ConfigStore();
+  readonly #ctx: ProxyContext;
+  readonly #http: HttpProxy;
+  readonly #tcp: TcpProxy;
+  readonly #listeners: MeshListener[] = [];
+  readonly #admin: AdminServer;
+  readonly #started = Date.now();
+  #control: ControlClient | undefined;
+  #capture: ContainerCapture | undefined;
+  #watcher: PortWatcher | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #up = false;
+  #stopping = false;
+  #draining: Promise<void> | undefined;
+  #processPorts: Record<string, number> = {};
+  #outboundPorts: Record<string, number> = {};
+
+  constructor(opts: AgentOptions, log: Logger, onDrainOrder?: (graceMs: number) => void) {
+    this.#opts = opts;
+    this.#log = log;
+    this.#ctx = {
+      tables: this.#config,
+      pools: new UpstreamPools(),
+      metrics: new MeshMetrics(opts.metrics),
+      accessLog: new AccessLog(opts.accessLog),
+      inboundLabels: new InboundLabels(),
+      appHost: opts.capture === 'iptables' ? '127.0.0.1' : opts.appHost,
+      counters: {
+        inbound: { requests: 0, connections: 0, activeConnections: 0 },
+        outbound: { requests: 0, connections: 0, activeConnections: 0 },
+      },
+    };
+    this.#http = new HttpProxy(this.#ctx);
+    this.#tcp = new TcpProxy(this.#ctx);
+    this.#admin = new AdminServer({
+      ready: () => this.ready(),
+      metrics: () => this.#ctx.metrics.text(),
+      config: () => this.#config.view(),
+      stats: () => this.stats(),
+    });
+    if (opts.capture === 'iptables') {
+      const link = new CaptureLink((graceMs) => onDrainOrder?.(graceMs));
+      this.#capture = new ContainerCapture(link, (host, port, binding) => this.#open(host, port, binding));
+    }
+  }
+
+  async #open(host: string, port: number, binding: ListenerBinding): Promise<MeshListener> {
+    const counters = this.#ctx.counters[binding.direction];
+    const l = new MeshListener({ host, port, binding, http: this.#http, tcp: this.#tcp, counters });
+    await l.listen();
+    this.#listeners.push(l);
+    return l;
+  }
+
+  /** Opens everything; resolves with the listening line (not yet printed). */
+  async start(): Promise<ListeningLine> {
+    const o = this.#opts;
+    const container = o.capture === 'iptables';
+    const admin = await this.#admin.listen(o.adminPort, container ? '0.0.0.0' : o.bind);
+    for (const f of o.inbound) {
+      const l = await this.#open(o.bind, f.listenPort, { direction: 'inbound', port: f.appPort });
+      this.#processPorts[String(f.appPort)] = l.port;
+    }
+    for (const f of o.outbound) {
+      const l = await this.#open(o.bind, f.listenPort, { direction: 'outbound', port: f.port, serviceHost: f.host });
+      this.#outboundPorts[`${f.host}:${f.port}`] = l.port;
+    }
+    if (o.snapshotFile) {
+      let value: unknown;
+      try {
+        value = JSON.parse(await readFile(o.snapshotFile, 'utf8'));
+      } catch (err) {
+        throw new AgentError('AGENT_ERR_SNAPSHOT_FILE', o.snapshotFile, { cause: err });
+      }
+      const ack = await this.applySnapshot(value);
+      if (!ack.ok) throw new AgentError('AGENT_ERR_SNAPSHOT_INVALID', ack.error ?? 'rejected');
+    }
+    if (this.#capture) {
+      this.#watcher = new PortWatcher(async (ports) => {
+        await this.#capture!.setAppPorts(ports).catch((err) => this.#log.error('inbound capture failed', { err }));
+        void this.#report();
+      });
+      await this.#watcher.start();
+    }
+    this.#up = true;
+    if (o.controlUrl && !o.snapshotFile) {
+      this.#control = new ControlClient({
+        url: o.controlUrl,
+        token: o.token,
+        container: o.container!,
+        log: this.#log.child({ component: 'control' }),
+        onSnapshot: (v) => this.applySnapshot(v),
+      });
+      this.#control.start();
+      void this.#report();
+      this.#heartbeat = setInterval(() => void this.#report(), HEARTBEAT_MS);
+      this.#heartbeat.unref();
+    }
+    const cap = this.#capture?.ports();
+    return {
+      msg: 'listening',
+      admin,
+      inbound: { ...this.#processPorts, ...cap?.inbound },
+      outbound: { ...this.#outboundPorts, ...cap?.outbound },
+    };
+  }
+
+  /** Validates, builds off to the side, swaps, and (container mode) updates capture; returns the ACK. */
+  async applySnapshot(value: unknown): Promise<AckRequest> {
+    const prepared = this.#config.prepare(value);
+    if (prepared.kind === 'invalid') {
+      this.#log.warn('snapshot rejected', { version: prepared.ack.version, error: prepared.ack.error });
+      return prepared.ack;
+    }
+    if (prepared.kind === 'same') return prepared.ack;
+    const { table } = prepared;
+    const first = this.#config.current === null;
+    this.#config.commit(table);
+    this.#ctx.pools.sync(table.targets.keys());
+    this.#ctx.metrics.configVersion(table.version);
+    this.#log.info('snapshot applied', { version: table.version, services: table.services.size });
+    if (this.#capture) {
+      try {
+        await this.#capture.setTable(table);
+      } catch (err) {
+        const error = `capture rules: ${(err as Error).message}`;
+        this.#config.fail(error);
+        return { version: table.version, ok: false, error };
+      }
+    }
+    if (first) void this.#report();
+    return { version: table.version, ok: true };
+  }
+
+  /** GET /ready. */
+  ready(): { ready: boolean; reason?: string } {
+    if (this.#stopping) return { ready: false, reason: 'draining' };
+    if (!this.#up) return { ready: false, reason: 'listeners not up' };
+    if (!this.#config.current) return { ready: false, reason: 'no snapshot applied yet' };
+    if (this.#capture && !this.#capture.installed) {
+      return { ready: false, reason: `capture not installed${this.#capture.lastError ? `: ${this.#capture.lastError}` : ''}` };
+    }
+    return { ready: true };
+  }
+
+  #appPorts(): number[] {
+    if (this.#capture) return this.#capture.appPorts;
+    return this.#opts.inbound.map((f) => f.appPort).sort((a, b) => a - b);
+  }
+
+  /** GET /stats. */
+  stats(): AgentStats {
+    const c = this.#ctx.counters;
+    return {
+      uptimeSeconds: Math.round((Date.now() - this.#started) / 1000),
+      configVersion: this.#config.version,
+      inbound: { ...c.inbound },
+      outbound: { ...c.outbound },
+      appPorts: this.#appPorts(),
+      captureInstalled: this.#capture?.installed ?? false,
+    };
+  }
+
+  #report(): Promise<void> {
+    if (!this.#control) return Promise.resolve();
+    const r = this.ready();
+    const host = this.#opts.capture === 'iptables' ? containerAddress() : this.#opts.bind;
+    const report: AgentReport = {
+      ports: this.#appPorts(),
+      ready: r.ready,
+      configVersion: this.#config.version,
+      admin: `${host}:${this.#admin.port}`,
+    };
+    if (r.reason) report.reason = r.reason;
+    return this.#control.report(report);
+  }
+
+  /** Stops accepting, finishes in-flight requests (≤ graceMs), then closes everything. Idempotent. */
+  drain(graceMs = 5000): Promise<void> {
+    this.#stopping = true;
+    this.#draining ??= (async () => {
+      clearInterval(this.#heartbeat);
+      this.#watcher?.close();
+      const told = this.#report();
+      await Promise.all(this.#listeners.map((l) => l.close(graceMs)));
+      await Promise.race([told, new Promise((r) => setTimeout(r, 500))]);
+      await this.#control?.close();
+      await this.#ctx.pools.destroy();
+      await this.#admin.close();
+      this.#ctx.accessLog.flush();
+    })();
+    return this.#draining;
+  }
+}

@@ -1,0 +1,41 @@
+import type { AccessLog } from './access-log.ts';
+import type { InboundLabels } from './inbound-labels.ts';
+import type { MeshMetrics } from './mesh-metrics.ts';
+import { serviceForHost, type RouteTable, type ServiceRoute } from './route-table.ts';
+import type { UpstreamPools } from './upstream-pools.ts';
+
+/** Live traffic counters of one direction (the /stats shape). */
+export interface TrafficCounters {
+  requests: number;
+  connections: number;
+  activeConnections: number;
+}
+
+/** What a listener is for. */
+export interface ListenerBinding {
+  direction: 'inbound' | 'outbound';
+  /** Inbound: the app port to forward to. Outbound: the destination service port. */
+  port: number;
+  /** Outbound, container mode: the service key (`name.namespace`) the listener captures. */
+  serviceKey?: string;
+  /** Outbound, process mode: the host name given on the command line. */
+  serviceHost?: string;
+}
+
+/** Shared state the data path reads; the route table is swapped whole on each snapshot. */
+export interface ProxyContext {
+  readonly tables: { readonly current: RouteTable | null };
+  readonly pools: UpstreamPools;
+  readonly metrics: MeshMetrics;
+  readonly accessLog: AccessLog;
+  readonly inboundLabels: InboundLabels;
+  readonly appHost: string;
+  readonly counters: { inbound: TrafficCounters; outbound: TrafficCounters };
+}
+
+/** The service an outbound listener stands for under `table`, if known. */
+export function listenerService(table: RouteTable, binding: ListenerBinding): ServiceRoute | undefined {
+  if (binding.serviceKey) return table.services.get(binding.serviceKey);
+  if (binding.serviceHost) return serviceForHost(table, binding.serviceHost);
+  return undefined;
+}

@@ -1,0 +1,78 @@
+import { isIP } from 'node:net';
+import type { AgentSnapshot } from '../wire/types.ts';
+
+/** Outcome of {@link validateSnapshot}. */
+export type SnapshotCheck =
+  | { ok: true; snapshot: AgentSnapshot }
+  | { ok: false; error: string; version: number };
+
+const MAX_ERRORS = 5;
+
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPort = (v: unknown): boolean => Number.isInteger(v) && (v as number) > 0 && (v as number) <= 65535;
+const isStringMap = (v: unknown): boolean => isObj(v) && Object.values(v).every((x) => typeof x === 'string');
+
+/**
+ * Checks that a value received on the wire is a usable {@link AgentSnapshot} (pure). On failure the
+ * error names the first few offending JSON paths, and `version` is the claimed version (0 if none),
+ * for the NACK.
+ */
+export function validateSnapshot(value: unknown): SnapshotCheck {
+  const errors: string[] = [];
+  const bad = (path: string, what: string) => {
+    if (errors.length < MAX_ERRORS) errors.push(`${path}: ${what}`);
+  };
+  const str = (o: Obj, key: string, path: string) => {
+    if (typeof o[key] !== 'string' || o[key] === '') bad(`${path}.${key}`, 'expected a non-empty string');
+  };
+  if (!isObj(value)) return { ok: false, error: '$: expected an object', version: 0 };
+  const version = Number.isInteger(value.version) && (value.version as number) >= 0 ? (value.version as number) : 0;
+  if (!Number.isInteger(value.version) || (value.version as number) < 0) bad('$.version', 'expected an integer >= 0');
+  if (typeof value.hash !== 'string') bad('$.hash', 'expected a string');
+  const self = value.self;
+  if (!isObj(self)) bad('$.self', 'expected an object');
+  else {
+    for (const k of ['service', 'namespace', 'workload']) str(self, k, '$.self');
+    if (typeof self.container !== 'string') bad('$.self.container', 'expected a string');
+    if (!isStringMap(self.labels)) bad('$.self.labels', 'expected a map of strings');
+  }
+  if (!isObj(value.mesh) || !Array.isArray(value.mesh.excludedPorts) || !value.mesh.excludedPorts.every(isPort)) {
+    bad('$.mesh.excludedPorts', 'expected an array of ports');
+  }
+  if (!Array.isArray(value.services)) bad('$.services', 'expected an array');
+  else {
+    const seen = new Set<string>();
+    value.services.forEach((s: unknown, i: number) => {
+      const p = `$.services[${i}]`;
+      if (!isObj(s)) return bad(p, 'expected an object');
+      str(s, 'name', p);
+      str(s, 'namespace', p);
+      const key = `${s.name}.${s.namespace}`;
+      if (seen.has(key)) bad(`${p}.name`, `duplicate service ${key}`);
+      seen.add(key);
+      if (!Array.isArray(s.hosts) || !s.hosts.every((h) => typeof h === 'string' && h !== '')) {
+        bad(`${p}.hosts`, 'expected an array of names');
+      }
+      if (!Array.isArray(s.ports) || !s.ports.every(isPort)) bad(`${p}.ports`, 'expected an array of ports');
+      if (!Array.isArray(s.endpoints)) return bad(`${p}.endpoints`, 'expected an array');
+      s.endpoints.forEach((e: unknown, j: number) => {
+        const q = `${p}.endpoints[${j}]`;
+        if (!isObj(e)) return bad(q, 'expected an object');
+        if (typeof e.container !== 'string') bad(`${q}.container`, 'expected a string');
+        str(e, 'workload', q);
+        if (typeof e.address !== 'string' || isIP(e.address) === 0) bad(`${q}.address`, 'expected an IP address');
+        if (!isPort(e.port)) bad(`${q}.port`, 'expected a port');
+        if (e.dial !== undefined && (!isObj(e.dial) || typeof e.dial.address !== 'string' || !isPort(e.dial.port))) {
+          bad(`${q}.dial`, 'expected {address, port}');
+        }
+        if (typeof e.meshed !== 'boolean') bad(`${q}.meshed`, 'expected a boolean');
+        if (e.ready !== undefined && typeof e.ready !== 'boolean') bad(`${q}.ready`, 'expected a boolean');
+        if (!isStringMap(e.labels)) bad(`${q}.labels`, 'expected a map of strings');
+      });
+    });
+  }
+  if (errors.length > 0) return { ok: false, error: errors.join('; '), version };
+  return { ok: true, snapshot: value as unknown as AgentSnapshot };
+}
