@@ -23,35 +23,65 @@ function writeOctal(buf: Buffer, offset: number, length: number, value: number):
   writeString(buf, offset, length, value.toString(8).padStart(length - 1, '0'));
 }
 
-/** Splits a path into ustar's `prefix` (≤155 bytes) and `name` (≤100 bytes), at a `/`. */
-export function splitUstarPath(path: string): { prefix: string; name: string } {
+/**
+ * Splits a path into ustar's `prefix` (≤155 bytes) and `name` (≤100 bytes) at a `/`; undefined
+ * when it does not fit (then a PAX header carries it).
+ */
+export function splitUstarPath(path: string): { prefix: string; name: string } | undefined {
   if (Buffer.byteLength(path) <= 100) return { prefix: '', name: path };
   for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) {
     const prefix = path.slice(0, i);
     const name = path.slice(i + 1);
     if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(name) <= 100) return { prefix, name };
   }
-  throw new ImageError(IMAGE_ERROR_CODES.source, `path too long for a tar archive: ${path}`);
+  return undefined;
+}
+
+/** A PAX record `"<len> <key>=<value>\n"`, whose length counts its own digits. */
+export function paxRecord(key: string, value: string): string {
+  const body = ` ${key}=${value}\n`;
+  let len = Buffer.byteLength(body) + 1;
+  while (String(len).length + Buffer.byteLength(body) !== len) len = String(len).length + Buffer.byteLength(body);
+  return `${len}${body}`;
+}
+
+/** The PAX extended header an entry needs (long path or link target), or undefined. */
+export function paxHeaderFor(entry: TarEntry): Buffer | undefined {
+  const path = entryPath(entry);
+  let records = '';
+  if (!splitUstarPath(path)) records += paxRecord('path', path);
+  if (entry.type === 'symlink' && Buffer.byteLength(entry.target) > 100) records += paxRecord('linkpath', entry.target);
+  return records ? Buffer.from(records) : undefined;
+}
+
+function entryPath(entry: TarEntry): string {
+  return entry.type === 'dir' && !entry.path.endsWith('/') ? `${entry.path}/` : entry.path;
+}
+
+function truncate(value: string, bytes: number): string {
+  let v = value;
+  while (Buffer.byteLength(v) > bytes) v = v.slice(0, -1);
+  return v;
 }
 
 /**
  * A ustar header block. Owner root, mtime 0: the archive depends only on names, modes and
  * contents, so the same inputs give the same bytes (and Docker's build cache stays valid).
  */
-export function tarHeader(entry: TarEntry, size: number): Buffer {
+export function tarHeader(entry: TarEntry, size: number, type?: 'x'): Buffer {
   const buf = Buffer.alloc(BLOCK);
-  const path = entry.type === 'dir' && !entry.path.endsWith('/') ? `${entry.path}/` : entry.path;
-  const { prefix, name } = splitUstarPath(path);
+  const path = entryPath(entry);
+  const { prefix, name } = splitUstarPath(path) ?? { prefix: '', name: truncate(path, 100) };
   const mode = entry.type === 'symlink' ? 0o777 : (entry.mode ?? (entry.type === 'dir' ? 0o755 : 0o644));
   writeString(buf, 0, 100, name);
   writeOctal(buf, 100, 8, mode);
   writeOctal(buf, 108, 8, 0);
   writeOctal(buf, 116, 8, 0);
-  writeOctal(buf, 124, 12, entry.type === 'file' ? size : 0);
+  writeOctal(buf, 124, 12, entry.type === 'file' || type ? size : 0);
   writeOctal(buf, 136, 12, 0);
   buf.fill(' ', 148, 156);
-  buf.write(entry.type === 'file' ? '0' : entry.type === 'dir' ? '5' : '2', 156);
-  if (entry.type === 'symlink') writeString(buf, 157, 100, entry.target);
+  buf.write(type ?? (entry.type === 'file' ? '0' : entry.type === 'dir' ? '5' : '2'), 156);
+  if (entry.type === 'symlink' && !type) writeString(buf, 157, 100, truncate(entry.target, 100));
   buf.write('ustar\u000000', 257, 'binary');
   writeString(buf, 265, 32, 'root');
   writeString(buf, 297, 32, 'root');
@@ -69,6 +99,12 @@ function padding(size: number): Buffer {
 
 async function* generate(entries: readonly TarEntry[]): AsyncGenerator<Buffer> {
   for (const entry of entries) {
+    const pax = paxHeaderFor(entry);
+    if (pax) {
+      yield tarHeader({ type: 'file', path: truncate(`PaxHeaders/${entry.path}`, 100), mode: 0o644, contents: '' }, pax.length, 'x');
+      yield pax;
+      yield padding(pax.length);
+    }
     if (entry.type !== 'file') {
       yield tarHeader(entry, 0);
       continue;

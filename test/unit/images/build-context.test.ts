@@ -1,0 +1,50 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { exampleContext, exampleContextFiles, meshImageContext } from '../../../cli/images/build-context.ts';
+import { exampleRepo, imageRef, isExampleName, MESH_IMAGES } from '../../../cli/images/image-catalog.ts';
+
+const test = suite('build context');
+
+test('a mesh image context is its Dockerfile and its bundle, nothing else', () => {
+  const bundle = { file: 'agent.mjs', contents: new Uint8Array([1, 2]) };
+  assert.equal(meshImageContext('FROM x\n', bundle), [
+    { type: 'file', path: 'Dockerfile', mode: 0o644, contents: 'FROM x\n' },
+    { type: 'file', path: 'agent.mjs', mode: 0o644, contents: bundle.contents },
+  ]);
+});
+
+const files: [string, boolean][] = [
+  ['Dockerfile', true],
+  ['web.mjs', true],
+  ['lib/http-service.mjs', true],
+  ['docker-compose.yml', false],
+  ['docker-compose.override.yml', false],
+  ['compose.yaml', false],
+  ['mesh.yaml', false],
+  ['mesh.canary.yaml', false],
+  ['README.md', false],
+  ['.env', false],
+  ['node_modules/x/index.js', false],
+  ['.git/HEAD', false],
+];
+for (const [file, inContext] of files) {
+  test(`example context ${inContext ? 'includes' : 'leaves out'} ${file}`, () => {
+    assert.is(exampleContextFiles([file]).includes(file), inContext);
+  });
+}
+
+test('example context entries read host files under the example directory, sorted', () => {
+  assert.equal(exampleContextFiles(['web.mjs', 'Dockerfile', 'api.mjs']), ['Dockerfile', 'api.mjs', 'web.mjs']);
+  assert.equal(exampleContext('/r/examples/shop', ['web.mjs']), [{ type: 'file', path: 'web.mjs', mode: 0o644, source: '/r/examples/shop/web.mjs' }]);
+});
+
+test('names and tags', () => {
+  assert.is(imageRef(MESH_IMAGES.agent.repo, 'abc'), 'dockmesh/agent:abc');
+  assert.is(imageRef(exampleRepo('shop'), 'dev'), 'dockmesh/example-shop:dev');
+  assert.is(MESH_IMAGES.control.dockerfile, 'compose/control/Dockerfile');
+  for (const [name, ok] of [['shop', true], ['my-shop2', true], ['../etc', false], ['Shop', false], ['', false]] as const) {
+    assert.is(isExampleName(name), ok, name);
+  }
+});
+
+test.run();
