@@ -1,0 +1,53 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseAgentOptions } from '../../../agent/agent-options.ts';
+
+test('defaults and environment', () => {
+  const o = parseAgentOptions([], {
+    DOCKMESH_CONTROL_URL: 'http://control:15010', DOCKMESH_TOKEN: 't', DOCKMESH_CONTAINER: 'abc', DOCKMESH_CAPTURE: 'iptables',
+    DOCKMESH_ADMIN_PORT: '15021',
+  });
+  assert.equal(
+    { capture: o.capture, url: o.controlUrl, token: o.token, container: o.container, admin: o.adminPort, bind: o.bind, log: o.accessLog, metrics: o.metrics },
+    { capture: 'iptables', url: 'http://control:15010', token: 't', container: 'abc', admin: 15021, bind: '127.0.0.1', log: true, metrics: true },
+  );
+});
+
+test('flags win over environment; repeatable listeners', () => {
+  const o = parseAgentOptions(
+    ['--capture', 'none', '--snapshot', 's.json', '--admin-port', '0', '--inbound', '8080=0', '--inbound', '9090=15100',
+      '--outbound', 'API:8080=0', '--access-log', 'off', '--metrics', 'off', '--app-host', '10.0.0.1'],
+    { DOCKMESH_CAPTURE: 'iptables' },
+  );
+  assert.is(o.capture, 'none');
+  assert.is(o.adminPort, 0);
+  assert.equal(o.inbound, [{ appPort: 8080, listenPort: 0 }, { appPort: 9090, listenPort: 15100 }]);
+  assert.equal(o.outbound, [{ host: 'api', port: 8080, listenPort: 0 }]);
+  assert.is(o.accessLog, false);
+  assert.is(o.metrics, false);
+  assert.is(o.appHost, '10.0.0.1');
+});
+
+const errors: Array<[string, string[], RegExp]> = [
+  ['no snapshot source', [], /--control-url/],
+  ['control without container', ['--control-url', 'http://x'], /--container/],
+  ['bad capture', ['--snapshot', 's', '--capture', 'ebpf'], /none or iptables/],
+  ['bad inbound', ['--snapshot', 's', '--inbound', '8080'], /APPPORT=LISTENPORT/],
+  ['bad outbound', ['--snapshot', 's', '--outbound', 'api=1'], /HOST:PORT=LISTENPORT/],
+  ['bad port', ['--snapshot', 's', '--admin-port', '99999'], /not a port/],
+  ['unknown flag', ['--snapshot', 's', '--frobnicate', '1'], /unknown flag/],
+  ['missing value', ['--snapshot'], /needs a value/],
+];
+for (const [name, argv, want] of errors) {
+  test(`usage error: ${name}`, () => {
+    try {
+      parseAgentOptions(argv, {});
+      assert.unreachable('should throw');
+    } catch (err) {
+      assert.is((err as { code?: string }).code, 'AGENT_ERR_USAGE');
+      assert.match((err as Error).message, want);
+    }
+  });
+}
+
+test.run();
