@@ -1,0 +1,151 @@
+/**
+ * The bench run: starts the upstream and every target, warms them, runs the planned rounds (targets
+ * alternating), and assembles the results. I/O; the figures are computed by the pure report/ modules.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { touch } from './load/touch.ts';
+import { runWrk } from './load/wrk.ts';
+import { loadDuration, LOADS, type LoadSpec } from './loads.ts';
+import { loadAverage, machineInfo } from './machine.ts';
+import { measureRun } from './measure.ts';
+import type { BenchResults, RunSample, TargetInfo } from './model.ts';
+import type { BenchOptions } from './options.ts';
+import { planPinning, planRuns } from './plan.ts';
+import { aggregate } from './report/aggregate.ts';
+import { checkGoals } from './report/goals.ts';
+import { PENDING } from './report/pending.ts';
+import { ratioRows } from './report/ratios.ts';
+import { agentHopTarget, agentPairMtlsTarget, agentPairTarget } from './targets/agent.ts';
+import { directTarget } from './targets/direct.ts';
+import { haproxyTarget } from './targets/haproxy.ts';
+import { nginxTarget } from './targets/nginx.ts';
+import { TargetUnavailable, type RunningTarget, type TargetDef } from './targets/target.ts';
+import { startUpstream, UPSTREAM_BODY_BYTES } from './targets/upstream.ts';
+import { ensureTools, toolVersions, which } from './tools.ts';
+
+/** Every target, in table order. */
+export const TARGETS: readonly TargetDef[] = [directTarget, nginxTarget, haproxyTarget, agentHopTarget, agentPairTarget, agentPairMtlsTarget];
+
+export interface HarnessOutcome {
+  results: BenchResults;
+  /** Runs that failed for a reason other than an unavailable target (a crash mid-run, a wrk error). */
+  failures: string[];
+}
+
+export async function runBench(o: BenchOptions, repoRoot: string, log: (s: string) => void): Promise<HarnessOutcome> {
+  const t0 = performance.now();
+  const date = new Date().toISOString();
+  const loadavgStart = loadAverage();
+  const failures: string[] = [];
+  const stillMissing = ensureTools(['wrk', 'nginx', 'haproxy', 'taskset'], log);
+  for (const m of stillMissing) log(`warning: ${m}`);
+  if (!which('wrk')) throw new Error('wrk is missing and could not be installed: no load can run');
+
+  const machine = machineInfo();
+  const pinning = planPinning(machine.cores, o.pin && which('taskset') !== undefined);
+  const loads = pick(LOADS, o.loads, 'load');
+  const defs = pick(TARGETS, o.targets, 'target');
+  const durations = Object.fromEntries(loads.map((l) => [l.id, wrkSeconds(l, o)]));
+  const workDir = join(repoRoot, 'bench/.work', date.replace(/[:.]/g, '-'));
+  mkdirSync(workDir, { recursive: true });
+  log(`pinning: ${pinning.note}; scratch: ${workDir}`);
+
+  const upstream = await startUpstream(repoRoot, workDir, pinning.upstream);
+  const running = new Map<string, RunningTarget>();
+  const infos: TargetInfo[] = [];
+  const samples: RunSample[] = [];
+  try {
+    for (const def of defs) {
+      const info: TargetInfo = { id: def.id, title: def.title, description: def.description, available: false, commands: [], idleRssKb: null, idleRssAfterKb: null };
+      infos.push(info);
+      try {
+        const t = await def.start({ repoRoot, workDir, pinning, upstreamPort: upstream.port });
+        running.set(def.id, t);
+        info.available = true;
+        info.commands = t.commands;
+        await touch(t.port, t.host, 100);
+        info.idleRssKb = t.meters.length ? t.meters.reduce((a, m) => a + m.memory().rssKb, 0) : null;
+        log(`${def.id}: ready on 127.0.0.1:${t.port}${info.idleRssKb ? `, idle RSS ${(info.idleRssKb / 1024).toFixed(1)} MB` : ''}`);
+      } catch (err) {
+        info.reason = err instanceof TargetUnavailable ? err.message : `failed to start: ${(err as Error).message}`;
+        if (!(err instanceof TargetUnavailable)) failures.push(`${def.id}: ${info.reason}`);
+        log(`${def.id}: ${info.reason}`);
+      }
+    }
+
+    // Warm-up: JIT, connection pools, page cache. Not recorded.
+    for (const [id, t] of running) {
+      try {
+        await runWrk({ port: t.port, host: t.host, connections: 50, threads: pinning.loadThreads, durationS: 1, closeEach: false, cpus: pinning.load, logFile: join(workDir, `warmup-${id}.log`) });
+      } catch (err) {
+        log(`${id}: warm-up failed: ${(err as Error).message}`);
+      }
+    }
+
+    const plan = planRuns(o.rounds, loads.map((l) => l.id), [...running.keys()]);
+    const ctx = { workDir, pinning, upstream: upstream.meter };
+    for (const [n, run] of plan.entries()) {
+      const t = running.get(run.target);
+      if (!t) continue; // dropped after a failure
+      const load = loads.find((l) => l.id === run.load)!;
+      const label = `[${n + 1}/${plan.length}] round ${run.round + 1} ${run.load} ${run.target}`;
+      try {
+        const s = await measureRun(t, run.target, load, durations[load.id]!, run.round, ctx);
+        samples.push(s);
+        log(`${label}: ${Math.round(s.requestsPerSec)} req/s, p50 ${Math.round(s.latencyUs.p50)} µs, p99 ${Math.round(s.latencyUs.p99)} µs` +
+          (s.cpuUsPerRequest != null ? `, ${s.cpuUsPerRequest.toFixed(1)} CPU µs/req` : '') + (s.errors ? `, ${s.errors} errors` : ''));
+      } catch (err) {
+        const why = `${label} failed: ${(err as Error).message}`;
+        failures.push(why);
+        log(why);
+        const info = infos.find((i) => i.id === run.target)!;
+        if (!t.alive()) {
+          info.reason = `crashed during ${run.load}, round ${run.round + 1}`;
+          running.delete(run.target);
+          await t.close();
+        }
+      }
+      await new Promise((r) => setTimeout(r, load.closeEach ? 500 : 200));
+    }
+    for (const info of infos) {
+      const t = running.get(info.id);
+      if (t?.meters.length) info.idleRssAfterKb = t.meters.reduce((a, m) => a + m.memory().rssKb, 0);
+    }
+  } finally {
+    await Promise.all([...running.values()].map((t) => t.close()));
+    await upstream.close();
+  }
+
+  const cells = aggregate(samples);
+  const ratios = ratioRows(cells);
+  const results: BenchResults = {
+    schema: 1,
+    mode: o.quick ? 'quick' : 'full',
+    date,
+    elapsedS: (performance.now() - t0) / 1000,
+    machine: { ...machine, loadavgStart, loadavgEnd: loadAverage() },
+    versions: toolVersions(),
+    settings: { rounds: o.rounds, durationsS: durations, pinning: pinning.note, upstreamBodyBytes: UPSTREAM_BODY_BYTES, argv: process.argv.slice(2) },
+    loads: loads.map((l) => ({ id: l.id, title: l.title, what: l.what })),
+    targets: infos,
+    samples,
+    cells,
+    ratios,
+    goals: checkGoals({ cells, ratios, targets: infos }),
+    pending: [...PENDING],
+  };
+  return { results, failures };
+}
+
+function wrkSeconds(l: LoadSpec, o: BenchOptions): number {
+  const d = loadDuration(l, o.quick, o.durationS);
+  return l.kind === 'wrk' ? Math.max(1, Math.round(d)) : d;
+}
+
+function pick<T extends { id: string }>(all: readonly T[], ids: string[] | undefined, what: string): T[] {
+  if (!ids) return [...all];
+  for (const id of ids) if (!all.some((x) => x.id === id)) throw new Error(`unknown ${what} "${id}" (known: ${all.map((x) => x.id).join(', ')})`);
+  return all.filter((x) => ids.includes(x.id));
+}
+

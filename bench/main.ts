@@ -1,0 +1,57 @@
+/**
+ * `npm run bench`: measures direct, nginx, haproxy and dockmesh agents side by side on loopback and
+ * writes bench/RESULTS.md and bench/results.json (quick mode: RESULTS.quick.md, results.quick.json).
+ * Wiring only: see harness.ts for the run, report/ for the figures, docs/benchmarks.md for reading them.
+ * Exit status 1 when a run failed (a crash, a wrk error) or the direct baseline is missing; an agent
+ * that is not available yet is reported in the results, not an error.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { runBench } from './harness.ts';
+import { parseOptions, USAGE } from './options.ts';
+import { renderResultsMd } from './report/results-md.ts';
+import { destroyAllProcesses } from './targets/managed-process.ts';
+
+const repoRoot = resolve(import.meta.dirname, '..');
+const log = (s: string): void => {
+  process.stdout.write(`bench: ${s}\n`);
+};
+
+let options;
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`bench: ${(err as Error).message}\n${USAGE}\n`);
+  process.exit(2);
+}
+if (options.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    destroyAllProcesses();
+    process.stderr.write(`bench: ${sig}, stopped\n`);
+    process.exit(130);
+  });
+}
+
+try {
+  const { results, failures } = await runBench(options, repoRoot, log);
+  const outDir = resolve(repoRoot, options.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const suffix = options.quick ? '.quick' : '';
+  const md = join(outDir, `RESULTS${suffix}.md`);
+  const json = join(outDir, `results${suffix}.json`);
+  writeFileSync(md, renderResultsMd(results));
+  writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${relative(process.cwd(), md)} and ${relative(process.cwd(), json)} in ${Math.round(results.elapsedS)} s`);
+  if (!results.cells.some((c) => c.target === 'direct')) failures.push('no measurement of the direct baseline');
+  for (const f of failures) log(`FAILED: ${f}`);
+  process.exitCode = failures.length ? 1 : 0;
+} catch (err) {
+  destroyAllProcesses();
+  process.stderr.write(`bench: ${(err as Error).stack ?? err}\n`);
+  process.exitCode = 1;
+}

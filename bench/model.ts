@@ -1,0 +1,123 @@
+/**
+ * The shapes of the bench's results, as written to results.json. Types only.
+ * Latencies are microseconds, memory KiB, CPU microseconds per request. `null`: not applicable
+ * (direct has no proxy) or not measurable.
+ */
+
+export interface LatencyFigures {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** One run: one target under one load in one round. */
+export interface RunSample {
+  round: number;
+  target: string;
+  load: string;
+  durationS: number;
+  requests: number;
+  requestsPerSec: number;
+  latencyUs: LatencyFigures;
+  errors: number;
+  /** CPU of the proxy process(es) per completed request. */
+  cpuUsPerRequest: number | null;
+  /** CPU of the proxy process(es) over the run, in cores (CPU seconds / wall seconds). */
+  cpuCores: number | null;
+  /** CPU of the upstream per request (a cross-check that the upstream is not the bottleneck). */
+  upstreamCpuUsPerRequest: number | null;
+  /** Peak RSS of the proxy process(es) during the run. */
+  peakRssKb: number | null;
+  /** Fixed-rate only: how late the generator really sent (p50, p99). */
+  sendLagUs?: { p50: number; p99: number };
+}
+
+/** Medians over the rounds of one target × load. */
+export interface Cell {
+  target: string;
+  load: string;
+  rounds: number;
+  requestsPerSec: number;
+  latencyUs: LatencyFigures;
+  /** Sum over rounds. */
+  errors: number;
+  requests: number;
+  cpuUsPerRequest: number | null;
+  cpuCores: number | null;
+  upstreamCpuUsPerRequest: number | null;
+  /** Highest peak over the rounds. */
+  peakRssKb: number | null;
+  sendLagUs?: { p50: number; p99: number };
+}
+
+export interface TargetInfo {
+  id: string;
+  title: string;
+  /** How it is built, one line. */
+  description: string;
+  available: boolean;
+  /** Why not, when not available. */
+  reason?: string;
+  /** Command lines of the proxy processes. */
+  commands: string[];
+  /** RSS of the proxy process(es) after start and a few requests, before any load. */
+  idleRssKb: number | null;
+  /** RSS when idle again after all runs. */
+  idleRssAfterKb: number | null;
+}
+
+export interface RatioRow {
+  target: string;
+  load: string;
+  rpsVsDirect: number | null;
+  rpsVsHaproxy: number | null;
+  p50VsDirect: number | null;
+  p99VsDirect: number | null;
+  /** Latency added over direct, microseconds. */
+  addedP50Us: number | null;
+  addedP90Us: number | null;
+  addedP99Us: number | null;
+  cpuVsHaproxy: number | null;
+  /** 1e6 / CPU µs per request: requests one fully used proxy core would serve. */
+  rpsPerProxyCore: number | null;
+  rpsPerCoreVsHaproxy: number | null;
+}
+
+export type GoalStatus = 'pass' | 'fail' | 'not measured';
+
+export interface GoalCheck {
+  goal: string;
+  measured: string;
+  status: GoalStatus;
+}
+
+/** A figure the harness has a row for but cannot measure yet. */
+export interface PendingFigure {
+  figure: string;
+  needs: string;
+}
+
+export interface BenchResults {
+  schema: 1;
+  mode: 'full' | 'quick';
+  date: string;
+  elapsedS: number;
+  machine: { cpuModel: string; cores: number; kernel: string; loadavgStart: string; loadavgEnd: string };
+  versions: Record<string, string>;
+  settings: {
+    rounds: number;
+    durationsS: Record<string, number>;
+    pinning: string;
+    upstreamBodyBytes: number;
+    argv: string[];
+  };
+  loads: Array<{ id: string; title: string; what: string }>;
+  targets: TargetInfo[];
+  samples: RunSample[];
+  cells: Cell[];
+  ratios: RatioRow[];
+  goals: GoalCheck[];
+  pending: PendingFigure[];
+}

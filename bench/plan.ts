@@ -1,0 +1,65 @@
+/**
+ * The order of runs, and where processes are pinned. Pure.
+ *
+ * Targets alternate inside every round (A B C A B C ...), and the starting target rotates by one
+ * each round, so slow drift of the machine (other jobs, thermal, page cache) spreads over all
+ * targets instead of always hitting the same one.
+ */
+
+export interface PlannedRun {
+  round: number;
+  load: string;
+  target: string;
+}
+
+/** Every measured run, in order: for each round, for each load, every target (rotated). */
+export function planRuns(rounds: number, loads: readonly string[], targets: readonly string[]): PlannedRun[] {
+  const out: PlannedRun[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const load of loads) {
+      for (let k = 0; k < targets.length; k++) {
+        out.push({ round, load, target: targets[(k + round) % targets.length]! });
+      }
+    }
+  }
+  return out;
+}
+
+/** CPU lists for `taskset -c`; undefined entries mean "not pinned". */
+export interface Pinning {
+  /** The proxies (nginx, haproxy, agents): the process under test gets a core of its own. */
+  proxy: string | undefined;
+  upstream: string | undefined;
+  /** wrk and the fixed-rate generator. */
+  load: string | undefined;
+  /** wrk threads. */
+  loadThreads: number;
+  note: string;
+}
+
+/**
+ * 1 core: nothing pinned. 2 cores: proxies on 0; upstream and load generator share 1.
+ * 3+ cores: proxies on 0, upstream on 1, load generator on the rest.
+ */
+export function planPinning(cores: number, canPin: boolean): Pinning {
+  if (!canPin || cores < 2) {
+    return { proxy: undefined, upstream: undefined, load: undefined, loadThreads: 1, note: 'not pinned' };
+  }
+  if (cores === 2) {
+    return {
+      proxy: '0',
+      upstream: '1',
+      load: '1',
+      loadThreads: 1,
+      note: 'proxies on core 0; upstream and load generator share core 1',
+    };
+  }
+  const load = cores === 3 ? '2' : `2-${cores - 1}`;
+  return {
+    proxy: '0',
+    upstream: '1',
+    load,
+    loadThreads: Math.min(2, cores - 2),
+    note: `proxies on core 0; upstream on core 1; load generator on cores ${load}`,
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * Checks the measured cells against the goals of issue 6. Pure. A goal whose figures are missing
+ * (target unavailable, load not run) is "not measured", never a pass.
+ */
+import type { Cell, GoalCheck, RatioRow, TargetInfo } from '../model.ts';
+
+export interface GoalInput {
+  cells: readonly Cell[];
+  ratios: readonly RatioRow[];
+  targets: readonly TargetInfo[];
+}
+
+const HOP = 'agent-hop';
+const PAIR = 'agent-pair';
+const PAIR_MTLS = 'agent-pair-mtls';
+
+export function checkGoals({ cells, ratios, targets }: GoalInput): GoalCheck[] {
+  const cell = (t: string, l: string): Cell | undefined => cells.find((c) => c.target === t && c.load === l);
+  const row = (t: string, l: string): RatioRow | undefined => ratios.find((r) => r.target === t && r.load === l);
+  const target = (t: string): TargetInfo | undefined => targets.find((x) => x.id === t);
+  const out: GoalCheck[] = [];
+  const add = (goal: string, value: number | null | undefined, ok: (v: number) => boolean, show: (v: number) => string): void => {
+    if (value == null || !Number.isFinite(value)) out.push({ goal, measured: '—', status: 'not measured' });
+    else out.push({ goal, measured: show(value), status: ok(value) ? 'pass' : 'fail' });
+  };
+  const x = (v: number): string => `${v.toFixed(2)}×`;
+  const us = (v: number): string => `${Math.round(v)} µs`;
+  const mb = (kb: number): string => `${(kb / 1024).toFixed(1)} MB`;
+  const vcpu = (v: number): string => `${v.toFixed(3)} vCPU`;
+
+  add('One agent hop, saturation: req/s per core ≥ 0.5 × haproxy (CPU/request ≤ 2 ×)', row(HOP, 'saturation')?.rpsPerCoreVsHaproxy, (v) => v >= 0.5, x);
+  add('One agent hop, saturation: stretch ≥ 0.65 × haproxy per core', row(HOP, 'saturation')?.rpsPerCoreVsHaproxy, (v) => v >= 0.65, x);
+  add('One agent hop, 1 connection: added p50 ≤ 100 µs', row(HOP, 'single')?.addedP50Us, (v) => v <= 100, us);
+  add('Agent pair plaintext, 1,000 req/s: added p90 ≤ 1.2 ms', row(PAIR, 'rate-1k')?.addedP90Us, (v) => v <= 1200, us);
+  add('Agent pair plaintext, 1,000 req/s: added p99 ≤ 2.0 ms', row(PAIR, 'rate-1k')?.addedP99Us, (v) => v <= 2000, us);
+  add('Agent pair mTLS, 1,000 req/s: added p90 ≤ 1.2 ms', row(PAIR_MTLS, 'rate-1k')?.addedP90Us, (v) => v <= 1200, us);
+  add('Agent pair mTLS, 1,000 req/s: added p99 ≤ 2.0 ms', row(PAIR_MTLS, 'rate-1k')?.addedP99Us, (v) => v <= 2000, us);
+  add('Agent pair plaintext: ≤ 0.15 vCPU per 1,000 req/s per agent', perAgentVcpu(cell(PAIR, 'rate-1k'), 2), (v) => v <= 0.15, vcpu);
+  add('Agent pair mTLS: ≤ 0.20 vCPU per 1,000 req/s per agent', perAgentVcpu(cell(PAIR_MTLS, 'rate-1k'), 2), (v) => v <= 0.2, vcpu);
+  add('Agent RSS idle ≤ 50 MB', target(HOP)?.idleRssKb, (v) => v <= 50 * 1024, mb);
+  add('Agent RSS at saturation ≤ 100 MB', cell(HOP, 'saturation')?.peakRssKb, (v) => v <= 100 * 1024, mb);
+  out.push({ goal: 'mTLS handshakes far below the request rate (pooled connections, resumption)', measured: '—', status: 'not measured' });
+  out.push({ goal: 'Metrics + tracing + logs cost ≤ 10% of throughput', measured: '—', status: 'not measured' });
+  out.push({ goal: 'Meshfile save → applied in all of 50 agents: p99 ≤ 250 ms', measured: '—', status: 'not measured' });
+  out.push({ goal: '`mesh up` on examples/shop ≤ 10 s with images built', measured: '—', status: 'not measured' });
+  return out;
+}
+
+/** vCPU per 1,000 req/s per agent: proxy cores used ÷ agents ÷ (req/s ÷ 1,000). */
+export function perAgentVcpu(c: Cell | undefined, agents: number): number | null {
+  if (!c || c.cpuCores == null || !(c.requestsPerSec > 0)) return null;
+  return c.cpuCores / agents / (c.requestsPerSec / 1000);
+}

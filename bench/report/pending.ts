@@ -1,0 +1,14 @@
+/**
+ * Figures of issue 6 that the harness has a row for but cannot measure yet, with what each needs.
+ * Remove a row when its measurement lands.
+ */
+import type { PendingFigure } from '../model.ts';
+
+export const PENDING: readonly PendingFigure[] = [
+  { figure: 'Agent pair with mTLS: all loads, and mTLS handshakes per second vs requests per second', needs: 'TLS between agents (then enable the agent-pair-mtls target in bench/targets/agent.ts)' },
+  { figure: 'Meshfile save → applied in all of 50 agents (p50, p99)', needs: 'the control server (control/) and 50 process-mode agents streaming from it' },
+  { figure: '`mesh up` time on examples/shop (images built)', needs: 'cli `mesh up`, examples/shop and a Docker engine' },
+  { figure: 'Replica start → agent ready', needs: 'the injector (control/) and a Docker engine' },
+  { figure: 'Control server memory with 100 agents', needs: 'the control server; 100 process-mode agents (or agent streams) connected to it' },
+  { figure: 'Agent cost with metrics, tracing and logs on vs off', needs: 'an agent with metrics, access log and OTLP tracing to switch on (a second agent-hop target with them on)' },
+];

@@ -1,0 +1,176 @@
+/**
+ * dockmesh agent targets, in process mode (no capture): one hop (client agent → upstream) and a pair
+ * (client agent → server agent → upstream). The agent is a colleague's work in progress: until it
+ * starts and forwards, these targets report why they are unavailable instead of numbers.
+ *
+ * Runs the bundle `.build/agent/agent.mjs` when `npm run build` made one, else `agent/main.ts`
+ * through tsx. Node flags: BENCH_AGENT_NODE_FLAGS (space-separated) or AGENT_NODE_FLAGS below.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { ProcMeter } from '../proc/proc-meter.ts';
+import { clientSnapshot, serverSnapshot, UPSTREAM_HOST } from './agent-snapshot.ts';
+import { ManagedProcess } from './managed-process.ts';
+import { TargetUnavailable, type RunningTarget, type TargetContext, type TargetDef } from './target.ts';
+import { UPSTREAM_BODY_BYTES } from './upstream.ts';
+
+/** V8 flags for a sidecar: a small old space, like the agent image should set. */
+export const AGENT_NODE_FLAGS = ['--max-old-space-size=96'];
+
+const START_TIMEOUT_MS = 20_000;
+
+interface Listening {
+  admin: number;
+  inbound: Record<string, number>;
+  outbound: Record<string, number>;
+}
+
+function agentCommand(repoRoot: string): { args: string[]; how: string } {
+  const flags = process.env.BENCH_AGENT_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? AGENT_NODE_FLAGS;
+  const bundle = join(repoRoot, '.build/agent/agent.mjs');
+  if (existsSync(bundle)) return { args: [...flags, bundle], how: 'bundle' };
+  const main = join(repoRoot, 'agent/main.ts');
+  if (existsSync(main)) return { args: ['--import', 'tsx', ...flags, main], how: 'tsx' };
+  throw new TargetUnavailable('agent not available: agent/main.ts does not exist yet');
+}
+
+/** Parses the agent's `{"msg":"listening",...}` stdout line. */
+export function parseListening(line: string): Listening | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const v = JSON.parse(line) as { msg?: unknown } & Partial<Listening>;
+    if (v.msg !== 'listening') return undefined;
+    return { admin: Number(v.admin), inbound: v.inbound ?? {}, outbound: v.outbound ?? {} };
+  } catch {
+    return undefined;
+  }
+}
+
+async function startAgent(ctx: TargetContext, name: string, snapshot: object, extra: string[]): Promise<{ proc: ManagedProcess; listening: Listening; command: string }> {
+  const { args } = agentCommand(ctx.repoRoot);
+  const dir = join(ctx.workDir, name);
+  mkdirSync(dir, { recursive: true });
+  const snapshotFile = join(dir, 'snapshot.json');
+  writeFileSync(snapshotFile, JSON.stringify(snapshot, null, 2));
+  const full = [
+    ...args,
+    '--capture', 'none',
+    '--snapshot', snapshotFile,
+    '--admin-port', '0',
+    '--app-host', '127.0.0.1',
+    '--access-log', 'off',
+    '--metrics', 'off',
+    ...extra,
+  ];
+  const logFile = join(dir, 'agent.log');
+  const proc = new ManagedProcess({ name, command: process.execPath, args: full, cpus: ctx.pinning.proxy, cwd: ctx.repoRoot, logFile });
+  try {
+    const listening = await proc.waitForLine(parseListening, START_TIMEOUT_MS);
+    return { proc, listening, command: `node ${full.join(' ')}` };
+  } catch (err) {
+    await proc.close();
+    throw new TargetUnavailable(`agent not available: ${(err as Error).message} (log: ${logFile})`);
+  }
+}
+
+/** One GET through the agent; resolves when it returns the upstream's body, else throws. */
+function probe(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', headers: { host: UPSTREAM_HOST }, agent: false, timeout: 5000 }, (res) => {
+      let n = 0;
+      res.on('data', (d: Buffer) => (n += d.length));
+      res.on('end', () => {
+        if (res.statusCode === 200 && n === UPSTREAM_BODY_BYTES) resolve();
+        else reject(new Error(`status ${res.statusCode}, ${n}-byte body (want 200 and ${UPSTREAM_BODY_BYTES} bytes)`));
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer in 5 s')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function forwarding(port: number, procs: ManagedProcess[]): Promise<void> {
+  try {
+    await probe(port);
+  } catch (err) {
+    await Promise.all(procs.map((p) => p.close()));
+    throw new TargetUnavailable(`agent not available: it starts but does not forward (${(err as Error).message})`);
+  }
+}
+
+async function outboundPort(l: Listening, upstreamPort: number, procs: ManagedProcess[]): Promise<number> {
+  const p = l.outbound[`${UPSTREAM_HOST}:${upstreamPort}`] ?? Object.values(l.outbound)[0];
+  if (p) return p;
+  await Promise.all(procs.map((x) => x.close()));
+  throw new TargetUnavailable(`agent not available: no outbound listener in ${JSON.stringify(l)}`);
+}
+
+export const agentHopTarget: TargetDef = {
+  id: 'agent-hop',
+  title: 'dockmesh agent, 1 hop',
+  description: 'client → agent (outbound listener) → upstream, plaintext, metrics and access log off',
+  async start(ctx): Promise<RunningTarget> {
+    const client = await startAgent(ctx, 'agent-hop', clientSnapshot({ upstreamPort: ctx.upstreamPort }), [
+      '--outbound', `${UPSTREAM_HOST}:${ctx.upstreamPort}=0`,
+    ]);
+    const port = await outboundPort(client.listening, ctx.upstreamPort, [client.proc]);
+    await forwarding(port, [client.proc]);
+    return {
+      port,
+      host: UPSTREAM_HOST,
+      meters: [new ProcMeter(client.proc.pid)],
+      commands: [client.command],
+      alive: () => client.proc.running,
+      close: () => client.proc.close(),
+    };
+  },
+};
+
+export const agentPairTarget: TargetDef = {
+  id: 'agent-pair',
+  title: 'dockmesh agent pair',
+  description: 'client → client agent → server agent (inbound) → upstream, plaintext, metrics and access log off',
+  async start(ctx): Promise<RunningTarget> {
+    const server = await startAgent(ctx, 'agent-pair-server', serverSnapshot(), ['--inbound', `${ctx.upstreamPort}=0`]);
+    const inbound = server.listening.inbound[String(ctx.upstreamPort)] ?? Object.values(server.listening.inbound)[0];
+    if (!inbound) {
+      await server.proc.close();
+      throw new TargetUnavailable(`agent not available: the server agent has no inbound listener (${JSON.stringify(server.listening)})`);
+    }
+    let client;
+    try {
+      client = await startAgent(
+        ctx,
+        'agent-pair-client',
+        clientSnapshot({ upstreamPort: ctx.upstreamPort, serverAgent: { address: '127.0.0.1', port: inbound } }),
+        ['--outbound', `${UPSTREAM_HOST}:${ctx.upstreamPort}=0`],
+      );
+    } catch (err) {
+      await server.proc.close();
+      throw err;
+    }
+    const port = await outboundPort(client.listening, ctx.upstreamPort, [client.proc, server.proc]);
+    await forwarding(port, [client.proc, server.proc]);
+    return {
+      port,
+      host: UPSTREAM_HOST,
+      meters: [new ProcMeter(client.proc.pid), new ProcMeter(server.proc.pid)],
+      commands: [client.command, server.command],
+      alive: () => client.proc.running && server.proc.running,
+      close: async () => {
+        await Promise.all([client.proc.close(), server.proc.close()]);
+      },
+    };
+  },
+};
+
+export const agentPairMtlsTarget: TargetDef = {
+  id: 'agent-pair-mtls',
+  title: 'dockmesh agent pair, mTLS',
+  description: 'as the agent pair, with mTLS between the agents',
+  async start() {
+    throw new TargetUnavailable('not yet available: the agent does not support TLS yet');
+  },
+};

@@ -1,0 +1,41 @@
+/**
+ * What a benchmark target is: something that listens on a loopback port and forwards to the
+ * upstream (or is the upstream, for direct), plus the processes whose CPU and memory it costs.
+ */
+import type { ProcMeter } from '../proc/proc-meter.ts';
+import type { Pinning } from '../plan.ts';
+
+export interface TargetContext {
+  repoRoot: string;
+  /** Scratch directory for configs and logs (bench/.work/<run>). */
+  workDir: string;
+  pinning: Pinning;
+  upstreamPort: number;
+}
+
+export interface RunningTarget {
+  /** Loopback port the load generator sends to. */
+  port: number;
+  /** Host header to send. */
+  host: string;
+  /** One meter per proxy process tree (none for direct). */
+  meters: ProcMeter[];
+  /** Command lines of the proxy processes, for RESULTS.md. */
+  commands: string[];
+  /** False once a process of the target has exited. */
+  alive(): boolean;
+  close(): Promise<void>;
+}
+
+export interface TargetDef {
+  id: string;
+  title: string;
+  description: string;
+  /** Starts the target and returns once it forwards; throws `TargetUnavailable` when it cannot. */
+  start(ctx: TargetContext): Promise<RunningTarget>;
+}
+
+/** The target cannot run here; `message` says why, in one line, for its row in RESULTS.md. */
+export class TargetUnavailable extends Error {
+  override name = 'TargetUnavailable';
+}
