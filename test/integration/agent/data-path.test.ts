@@ -1,0 +1,165 @@
+import { connect } from 'node:net';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { waitFor } from '../../support/wait-for.ts';
+import { endpoint, service, snapshot } from '../../unit/agent/snapshot-fixture.ts';
+import { EchoApp, metricValue, SnapshotFiles, startAgent, TcpEcho, TestClient, type RunningAgent } from './agent-harness.ts';
+
+// web (client agent) → api v1 / api v2 (server agents) → echo apps; plus an opaque TCP echo service.
+let files: SnapshotFiles;
+let apps: EchoApp[];
+let echo: TcpEcho;
+let servers: RunningAgent[];
+let clientAgent: RunningAgent;
+let client: TestClient;
+
+test.before(async () => {
+  files = new SnapshotFiles();
+  client = new TestClient();
+  apps = await Promise.all([new EchoApp('api-v1').listen(), new EchoApp('api-v2').listen()]);
+  echo = await new TcpEcho().listen();
+  servers = [];
+  for (const [i, app] of apps.entries()) {
+    const self = snapshot(1, 'api', [], { version: `v${i + 1}` });
+    const extra = i === 0 ? ['--inbound', `${echo.port}=0`] : [];
+    servers.push(await startAgent(['--snapshot', files.write(self), '--inbound', `${app.port}=0`, ...extra]));
+  }
+  const api = service('api', [8080], [
+    endpoint('api', '10.1.0.1', 8080, servers[0]!.ports.inbound[apps[0]!.port], { version: 'v1' }),
+    endpoint('api', '10.1.0.2', 8080, servers[1]!.ports.inbound[apps[1]!.port], { version: 'v2' }),
+  ]);
+  const tcp = service('echo', [7000], [endpoint('echo', '10.1.0.3', 7000, servers[0]!.ports.inbound[echo.port])]);
+  const empty = service('payments', [9000], []);
+  const web = snapshot(4, 'web', [api, tcp, empty], { version: 'v1' });
+  clientAgent = await startAgent([
+    '--snapshot', files.write(web),
+    '--outbound', 'api:8080=0', '--outbound', 'echo:7000=0', '--outbound', 'payments:9000=0', '--outbound', 'ghost:80=0',
+  ]);
+});
+
+test.after(async () => {
+  await client.close();
+  await Promise.all([clientAgent, ...servers].filter(Boolean).map((a) => a.stop()));
+  await Promise.all([...apps.map((a) => a.close()), echo.close()]);
+  files.cleanup();
+});
+
+const out = (name: string) => clientAgent.ports.outbound[name]!;
+
+test('client agent → server agent → app: identity headers travel between agents, never to the app', async () => {
+  const r = await client.get(out('api:8080'), '/hello?x=1', { host: 'api:8080', 'x-dockmesh-source-workload': 'evil' });
+  assert.is(r.status, 200);
+  const seen = JSON.parse(r.text);
+  assert.is(seen.url, '/hello?x=1');
+  assert.is(seen.headers.host, 'api:8080');
+  assert.ok(seen.headers['x-request-id'], 'x-request-id generated');
+  assert.equal(Object.keys(seen.headers).filter((h) => h.startsWith('x-dockmesh-')), []);
+});
+
+test('round robin across two endpoints', async () => {
+  const before = apps.map((a) => a.seen.length);
+  for (let i = 0; i < 6; i++) assert.is((await client.get(out('api:8080'), '/rr', { host: 'api' })).status, 200);
+  assert.equal(apps.map((a, i) => a.seen.length - before[i]!), [3, 3]);
+});
+
+test('istio_requests_total: reporter=source on the client agent, reporter=destination on the server agent', async () => {
+  const src = await client.get(clientAgent.ports.admin, '/metrics');
+  const common = { source_workload: 'web', destination_workload: 'api', destination_service_name: 'api', response_code: '200' };
+  assert.ok(metricValue(src.text, 'istio_requests_total', { ...common, reporter: 'source', destination_version: 'v1', source_version: 'v1' }) >= 3);
+  assert.ok(metricValue(src.text, 'istio_request_duration_milliseconds_count', { ...common, reporter: 'source' }) >= 7);
+  const dst = await client.get(servers[1]!.ports.admin, '/metrics');
+  const n = metricValue(dst.text, 'istio_requests_total', { ...common, reporter: 'destination', destination_version: 'v2', source_workload_namespace: 'default' });
+  assert.ok(n >= 3, `server agent counted ${n}`);
+  assert.is(metricValue(dst.text, 'istio_requests_total', { source_workload: 'evil' }), 0);
+  assert.is(metricValue(src.text, 'dockmesh_config_version'), 4);
+});
+
+test('no endpoint → 503 UH; unknown service → 404 NR', async () => {
+  const uh = await client.get(out('payments:9000'), '/', { host: 'payments:9000' });
+  assert.is(uh.status, 503);
+  const nr = await client.get(out('ghost:80'), '/', { host: 'ghost' });
+  assert.is(nr.status, 404);
+  await waitFor(() => clientAgent.stdoutLines.some((l) => l.includes('"response_flags":"NR"')), 3000, 'NR access log line');
+  const log = clientAgent.stdoutLines.map((l) => JSON.parse(l)).find((e) => e.response_flags === 'UH');
+  assert.is(log.status, 503);
+  assert.is(log.destination_service, 'payments');
+  assert.is(log.direction, 'outbound');
+});
+
+test('access log: one JSON line per request with trace id, request id, upstream and attempts', async () => {
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  await client.get(out('api:8080'), '/logged', { host: 'api', traceparent: `00-${traceId}-00f067aa0ba902b7-01`, 'x-request-id': 'req-42' });
+  const entry = await waitFor(
+    () => clientAgent.stdoutLines.map((l) => JSON.parse(l)).find((e) => e.request_id === 'req-42'),
+    3000, 'access log line',
+  );
+  assert.is(entry.trace_id, traceId);
+  assert.is(entry.method, 'GET');
+  assert.is(entry.path, '/logged');
+  assert.is(entry.status, 200);
+  assert.is(entry.attempts, 1);
+  assert.is(entry.source_service, 'web');
+  assert.is(entry.destination_service, 'api');
+  assert.match(entry.upstream, /^127\.0\.0\.1:\d+$/);
+  assert.ok(typeof entry.duration_ms === 'number');
+  const inbound = await waitFor(
+    () => servers.flatMap((s) => s.stdoutLines).map((l) => JSON.parse(l)).find((e) => e.request_id === 'req-42'),
+    3000, 'server access log line',
+  );
+  assert.is(inbound.direction, 'inbound');
+  assert.is(inbound.source_service, 'web');
+});
+
+test('POST bodies stream through both agents', async () => {
+  const { request } = await import('undici');
+  const body = 'x'.repeat(200_000);
+  const res = await request(`http://127.0.0.1:${out('api:8080')}/upload`, { method: 'POST', body, headers: { host: 'api' } });
+  const seen = JSON.parse(await res.body.text());
+  assert.is(res.statusCode, 200);
+  assert.is(seen.method, 'POST');
+  assert.is(seen.body.length, body.length);
+});
+
+test('opaque TCP passes through both agents, with istio_tcp_* metrics', async () => {
+  const sock = connect(out('echo:7000'), '127.0.0.1');
+  const got = new Promise<string>((resolve, reject) => {
+    let data = '';
+    sock.on('data', (d) => {
+      data += d.toString();
+      if (data.includes('bye\n')) resolve(data);
+    });
+    sock.on('error', reject);
+  });
+  sock.write('hello raw tcp\n');
+  sock.write('bye\n');
+  assert.is(await got, 'hello raw tcp\nbye\n');
+  sock.end();
+  await new Promise((r) => sock.on('close', r));
+  await waitFor(async () => {
+    const m = await client.get(clientAgent.ports.admin, '/metrics');
+    return metricValue(m.text, 'istio_tcp_connections_closed_total', { reporter: 'source', destination_workload: 'echo' }) >= 1;
+  }, 3000, 'tcp closed metric');
+  const m = (await client.get(clientAgent.ports.admin, '/metrics')).text;
+  assert.is(metricValue(m, 'istio_tcp_connections_opened_total', { reporter: 'source', destination_service_name: 'echo', request_protocol: 'tcp' }), 1);
+  assert.is(metricValue(m, 'istio_tcp_received_bytes_total', { reporter: 'source', destination_workload: 'echo' }), 18);
+  assert.is(metricValue(m, 'istio_tcp_sent_bytes_total', { reporter: 'source', destination_workload: 'echo' }), 18);
+});
+
+test('admin: /ready, /config, /stats', async () => {
+  const ready = await client.get(clientAgent.ports.admin, '/ready');
+  assert.is(ready.status, 200);
+  const config = await client.json(clientAgent.ports.admin, '/config');
+  assert.is(config.version, 4);
+  assert.is(config.snapshot.self.workload, 'web');
+  const stats = await client.json(clientAgent.ports.admin, '/stats');
+  assert.is(stats.configVersion, 4);
+  assert.ok(stats.outbound.requests >= 9, JSON.stringify(stats));
+  assert.ok(stats.outbound.connections >= 1);
+  assert.is(stats.captureInstalled, false);
+  const serverStats = await client.json(servers[0]!.ports.admin, '/stats');
+  assert.equal(serverStats.appPorts, [apps[0]!.port, echo.port].sort((a, b) => a - b));
+  assert.ok(serverStats.inbound.requests >= 3);
+  assert.is((await client.get(clientAgent.ports.admin, '/nope')).status, 404);
+});
+
+test.run();
