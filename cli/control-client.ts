@@ -8,12 +8,20 @@ export class ControlClient {
   ) {}
 
   async #get<T>(path: string, timeoutMs = 5000): Promise<T> {
-    const res = await fetch(this.baseUrl + path, {
-      headers: { authorization: `Bearer ${this.token}` },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
+    // A ref'd timer, not AbortSignal.timeout (unref'd): while docker-proxy holds a connection to a
+    // control server that is not listening yet, nothing else keeps the event loop alive.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new Error(`${path}: no answer in ${timeoutMs} ms`)), timeoutMs);
+    try {
+      const res = await fetch(this.baseUrl + path, {
+        headers: { authorization: `Bearer ${this.token}` },
+        signal: abort.signal,
+      });
+      if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
+      return (await res.json()) as T;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async healthy(): Promise<boolean> {

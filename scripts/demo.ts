@@ -10,6 +10,7 @@ import { ensureExampleImage } from '../cli/images/ensure-example-image.ts';
 const ROOT = resolve(import.meta.dirname, '..');
 const SHOP = join(ROOT, 'examples', 'shop');
 const PROJECT = process.env.DEMO_PROJECT ?? 'shop';
+const PORT = process.env.SHOP_PORT ?? '8080';
 const say = (s: string) => process.stdout.write(s + '\n');
 
 function run(cmd: string[], opts: { quiet?: boolean } = {}): void {
@@ -41,7 +42,7 @@ let ok = 0;
 let sample = '';
 for (let i = 1; i <= 20; i++) {
   try {
-    const r = await fetch(`http://127.0.0.1:8080/api/orders/${i}`, { signal: AbortSignal.timeout(5000) });
+    const r = await fetch(`http://127.0.0.1:${PORT}/api/orders/${i}`, { signal: AbortSignal.timeout(5000) });
     if (r.ok) ok++;
     sample = await r.text();
   } catch (err) {
@@ -53,7 +54,7 @@ say('');
 execFileSync(meshCmd[0]!, [...meshCmd.slice(1), 'status', '-p', PROJECT], { stdio: 'inherit' });
 say(`
 What to look at:
-  curl http://127.0.0.1:8080/api/orders/42          the shop, through the mesh
+  curl http://127.0.0.1:${PORT}/api/orders/42          the shop, through the mesh
   npm run mesh -- status -p ${PROJECT}                    agents, config versions
   docker logs ${PROJECT}-web-1-mesh-agent (v1: ${PROJECT}_web_1-mesh-agent)   JSON access log of web's agent
   agent metrics: http://<container ip>:15020/metrics (istio_requests_total, ...)

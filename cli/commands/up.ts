@@ -20,8 +20,9 @@ async function firstNetwork(docker: Docker, containerId: string): Promise<string
   return Object.keys(info.NetworkSettings.Networks ?? {}).sort()[0];
 }
 
+/** Progress shows transitions (attached, ready, why not), not every config version. */
 function describe(a: AgentStatusView): string {
-  return a.ready ? `agent ready (config v${a.configVersion})` : `waiting: ${a.reason ?? 'not ready'}`;
+  return a.ready ? 'agent ready' : `waiting: ${a.reason ?? 'not ready'}`;
 }
 
 export async function up(flags: UpFlags): Promise<number> {
@@ -80,6 +81,11 @@ export async function up(flags: UpFlags): Promise<number> {
     await new Promise((r) => setTimeout(r, 150));
   }
   if (flags.json) process.stdout.write(JSON.stringify(status, null, 2) + '\n');
-  else progress.line(`meshed ${status.agents.length} containers in ${progress.elapsed()} s: \`mesh status\` shows them, \`mesh down\` removes the mesh`);
+  else {
+    progress.line(
+      `meshed ${status.agents.length} containers in ${progress.elapsed()} s (config version ${status.configVersion}): ` +
+        '`mesh status` shows them, `mesh down` removes the mesh',
+    );
+  }
   return 0;
 }
