@@ -40,9 +40,12 @@ async function findModuleDir(): Promise<string | undefined> {
 
 /**
  * Looks at the host for everything the base image needs: this process's own node binary,
- * busybox, iptables (nft and legacy) with its extension modules, and their shared libraries.
+ * busybox, iptables (nft and legacy) with its extension modules, and, with `libraries`, their
+ * shared libraries. Listing libraries runs ldd on ~130 files (0.5-2.5 s), so the hash check
+ * leaves it out (see ensureBaseImage) and only a build asks for it.
  */
-export async function collectHostBase(nodePath: string = process.execPath): Promise<HostBaseInputs> {
+export async function collectHostBase(opts: { libraries: boolean; nodePath?: string }): Promise<HostBaseInputs> {
+  const nodePath = opts.nodePath ?? process.execPath;
   const node = await realpath(nodePath);
   const busybox = await firstExisting(['/bin/busybox', '/usr/bin/busybox', '/sbin/busybox']);
   const xtablesNft = await firstExisting(['/usr/sbin/xtables-nft-multi', '/sbin/xtables-nft-multi']);
@@ -60,6 +63,8 @@ export async function collectHostBase(nodePath: string = process.execPath): Prom
   const { stdout: list } = await run(busybox, ['--list']);
   const applets = list.split('\n').map((s) => s.trim()).filter(Boolean);
 
+  const found: HostBaseInputs = { node, busybox, applets, xtablesNft, ...(xtablesLegacy ? { xtablesLegacy } : {}), xtablesModuleDir, xtablesModules, libraries: [] };
+  if (!opts.libraries) return found;
   const binaries = [node, busybox, xtablesNft, ...(xtablesLegacy ? [xtablesLegacy] : []), ...xtablesModules.map((m) => join(xtablesModuleDir, m))];
   let lddOut: string;
   try {
@@ -72,5 +77,5 @@ export async function collectHostBase(nodePath: string = process.execPath): Prom
   }
   const { libraries, missing } = parseLdd(lddOut);
   if (missing.length) throw new ImageError(IMAGE_ERROR_CODES.base, `cannot assemble the base image: ldd cannot find ${missing.join(', ')}`);
-  return { node, busybox, applets, xtablesNft, ...(xtablesLegacy ? { xtablesLegacy } : {}), xtablesModuleDir, xtablesModules, libraries: libraries.sort() };
+  return { ...found, libraries: libraries.sort() };
 }

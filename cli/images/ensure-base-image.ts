@@ -31,9 +31,10 @@ export async function rootfsHashInputs(entries: readonly TarEntry[]): Promise<Ha
  * Makes sure the host-assembled base image exists and returns its reference,
  * `dockmesh/base:<hash>`: this machine's node binary, busybox (sh, wget, httpd, nc, …) and
  * iptables (nft; legacy too when installed) with their shared libraries, users root and
- * dockmesh (1337), no package manager. Needs no registry. The hash covers the file list, the
- * host files' sizes and mtimes, and the builder's sources. Test containers that need a shell or
+ * dockmesh (1337), no package manager. Needs no registry. Test containers that need a shell or
  * busybox tools use this image; the agent and control images use it only when no registry answers.
+ * The hash covers the host binaries and iptables modules (path, size, mtime), the file list and
+ * the builder's sources; not the shared libraries (see the comment inside).
  */
 export async function ensureBaseImage(options: ImageOptions = {}): Promise<string> {
   const opts = resolveImageOptions(options);
@@ -41,10 +42,13 @@ export async function ensureBaseImage(options: ImageOptions = {}): Promise<strin
   await engine.ping();
   const progress = (step: Parameters<typeof opts.onProgress>[0]['step'], message: string) => opts.onProgress({ image: 'base', step, message });
 
-  const entries = baseRootfs(await collectHostBase());
-  const hash = contentHash([...(await rootfsHashInputs(entries)), ...(await builderSources())]);
+  // The hash leaves the shared libraries out (listing them is the slow part): it covers the
+  // binaries and modules by path, size and mtime, and the builder. A library upgrade alone keeps
+  // the old image, which stays self-consistent: it has its own copies of every library it uses.
+  const found = await collectHostBase({ libraries: false });
+  const hash = contentHash([...(await rootfsHashInputs(baseRootfs(found))), ...(await builderSources())]);
   const ref = imageRef(BASE_REPO, hash);
-  progress('hash', `base image ${ref} (${entries.length} files from this host)`);
+  progress('hash', `base image ${ref}`);
   if (!opts.force && (await engine.imageId(ref))) {
     progress('cached', `${ref} is up to date`);
     return ref;
@@ -52,8 +56,9 @@ export async function ensureBaseImage(options: ImageOptions = {}): Promise<strin
   const running = inFlight.get(ref);
   if (running) return running;
   const job = (async () => {
-    progress('build', `assembling ${ref} from the host's node, busybox and iptables`);
     const started = Date.now();
+    const entries = baseRootfs(await collectHostBase({ libraries: true }));
+    progress('build', `assembling ${ref} from the host's node, busybox and iptables (${entries.length} files)`);
     await engine.importRootfs({
       rootfs: tarArchive(entries),
       ref,
