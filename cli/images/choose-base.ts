@@ -13,15 +13,17 @@ export function baseOverride(env: NodeJS.ProcessEnv): BaseOverride {
   return v === 'host' ? { kind: 'host' } : { kind: 'ref', ref: v };
 }
 
-let probed: Promise<boolean> | undefined;
+/** Registry probe results, per engine, for the life of the process. */
+const probes = new Map<string, Promise<boolean>>();
 
 /**
  * The base image for the mesh and example Dockerfiles' `BASE` build argument. In order: the
  * DOCKMESH_BASE_IMAGE override; node:20-bookworm-slim when it is already local or a registry
- * answers a pull within 5 s (probed once per process); else the host-assembled base.
+ * answers a pull within 5 s (probed once per engine and process); else the host-assembled base
+ * (`options` are passed on to ensureBaseImage).
  */
 export async function chooseBase(
-  engine: ImageEngine,
+  engine: Pick<ImageEngine, 'key' | 'imageId' | 'tryPull'>,
   options: ImageOptions,
   progress: (step: ImageProgress['step'], message: string) => void,
   env: NodeJS.ProcessEnv = process.env,
@@ -39,8 +41,9 @@ export async function chooseBase(
       progress('base', `base image ${REGISTRY_BASE} (local)`);
       return REGISTRY_BASE;
     }
-    probed ??= engine.tryPull(REGISTRY_BASE);
-    if (await probed) {
+    let probe = probes.get(engine.key);
+    if (!probe) probes.set(engine.key, (probe = engine.tryPull(REGISTRY_BASE)));
+    if (await probe) {
       progress('base', `base image ${REGISTRY_BASE} (pulled)`);
       return REGISTRY_BASE;
     }

@@ -60,6 +60,12 @@ export class ImageEngine {
     this.docker = docker;
   }
 
+  /** Which engine this is (socket path or host:port), for per-engine caches. */
+  get key(): string {
+    const m = this.docker.modem as unknown as { socketPath?: unknown; host?: string; port?: number };
+    return typeof m.socketPath === 'string' ? m.socketPath : `${m.host ?? 'default'}:${m.port ?? ''}`;
+  }
+
   /** Throws MESH_ERR_IMAGE_ENGINE when the engine does not answer within `timeoutMs`. */
   async ping(timeoutMs = 5000): Promise<void> {
     let timer: NodeJS.Timeout | undefined;

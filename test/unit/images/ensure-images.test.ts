@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { baseOverride } from '../../../cli/images/choose-base.ts';
+import { baseOverride, chooseBase } from '../../../cli/images/choose-base.ts';
+import { REGISTRY_BASE } from '../../../cli/images/image-catalog.ts';
 import { contentHash } from '../../../cli/images/content-hash.ts';
 import { meshImageHashInputs } from '../../../cli/images/ensure-images.ts';
 import { builderSources } from '../../../cli/images/source-files.ts';
@@ -99,3 +100,40 @@ for (const [value, want] of cases) {
   });
 }
 base.run();
+
+const choose = suite('chooseBase (fake engine)');
+
+function fakeEngine(key: string, local: string[], pullable: boolean) {
+  const pulls: string[] = [];
+  return {
+    pulls,
+    key,
+    imageId: async (ref: string) => (local.includes(ref) ? `sha256:${ref}` : undefined),
+    tryPull: async (ref: string) => {
+      pulls.push(ref);
+      return pullable;
+    },
+  };
+}
+const quiet = () => {};
+
+choose('an override names the base, no probe', async () => {
+  const e = fakeEngine('a', ['my/node:20'], false);
+  assert.is(await chooseBase(e, {}, quiet, { DOCKMESH_BASE_IMAGE: 'my/node:20' }), 'my/node:20');
+  assert.equal(e.pulls, []);
+});
+
+choose('the registry image when it is already local, no probe', async () => {
+  const e = fakeEngine('b', [REGISTRY_BASE], false);
+  assert.is(await chooseBase(e, {}, quiet, {}), REGISTRY_BASE);
+  assert.equal(e.pulls, []);
+});
+
+choose('the registry image when a pull works; the probe runs once per engine', async () => {
+  const e = fakeEngine('c', [], true);
+  assert.is(await chooseBase(e, {}, quiet, {}), REGISTRY_BASE);
+  assert.is(await chooseBase(e, {}, quiet, {}), REGISTRY_BASE);
+  assert.equal(e.pulls, [REGISTRY_BASE]);
+});
+
+choose.run();
