@@ -50,13 +50,19 @@ export const AGENT_PORT_RANGE: PortRange = { from: 15000, to: 15299 };
 
 /**
  * The app's listening ports, ascending and unique: LISTEN sockets not bound to loopback only
- * (peers cannot reach those) and outside the agent's own range.
+ * (peers cannot reach those), outside the agent's own range and not in `ownPorts` (e.g. an
+ * ephemeral admin port).
  */
-export function appListeningPorts(entries: SocketEntry[], own: PortRange = AGENT_PORT_RANGE): number[] {
+export function appListeningPorts(
+  entries: SocketEntry[],
+  own: PortRange = AGENT_PORT_RANGE,
+  ownPorts: ReadonlySet<number> = new Set(),
+): number[] {
   const ports = new Set<number>();
   for (const e of entries) {
     if (e.state !== TCP_LISTEN || e.loopback) continue;
     if (e.localPort >= own.from && e.localPort <= own.to) continue;
+    if (ownPorts.has(e.localPort)) continue;
     ports.add(e.localPort);
   }
   return [...ports].sort((a, b) => a - b);

@@ -124,7 +124,7 @@ export class ProxyAgent {
       this.#watcher = new PortWatcher(async (ports) => {
         await this.#capture!.setAppPorts(ports).catch((err) => this.#log.error('inbound capture failed', { err }));
         void this.#report();
-      });
+      }, () => new Set([this.#admin.port, ...this.#listeners.map((l) => l.port)]));
       await this.#watcher.start();
     }
     this.#up = true;

@@ -130,8 +130,8 @@ export class EchoApp {
     });
   }
 
-  async listen(): Promise<this> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
+  async listen(host = '127.0.0.1', port = 0): Promise<this> {
+    await new Promise<void>((r) => this.server.listen(port, host, () => r()));
     this.port = (this.server.address() as AddressInfo).port;
     return this;
   }

@@ -37,6 +37,11 @@ test('app ports: LISTEN only, no loopback, no agent ports, unique and sorted', (
   assert.equal(ports, [80, 8080]);
 });
 
+test('regression: an ephemeral admin port is not an app port', () => {
+  const ports = appListeningPorts(parseProcNetTcp(TCP), undefined, new Set([8080]));
+  assert.equal(ports, []);
+});
+
 test('garbage and empty input give nothing', () => {
   assert.equal(parseProcNetTcp(''), []);
   assert.equal(parseProcNetTcp('hello world\n  x: y z\n'), []);
