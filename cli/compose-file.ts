@@ -1,0 +1,62 @@
+/**
+ * Pure: the services of a compose file, for validating a meshfile offline (`mesh check` without a
+ * running project): logical service names, their labels and the ports they declare.
+ */
+import { parse } from 'yaml';
+
+/** One logical service as the meshfile sees it. */
+export interface ComposeServiceInfo {
+  name: string;
+  namespace: string;
+  hosts: string[];
+  labelSets: Array<Record<string, string>>;
+  ports: number[];
+}
+
+function labelsOf(raw: unknown): Record<string, string> {
+  if (Array.isArray(raw)) {
+    const out: Record<string, string> = {};
+    for (const item of raw) {
+      const [k, ...v] = String(item).split('=');
+      if (k) out[k] = v.join('=');
+    }
+    return out;
+  }
+  if (raw && typeof raw === 'object') {
+    return Object.fromEntries(Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, String(v ?? '')]));
+  }
+  return {};
+}
+
+function portsOf(svc: Record<string, unknown>): number[] {
+  const out = new Set<number>();
+  for (const e of (svc.expose as unknown[]) ?? []) {
+    const n = parseInt(String(e), 10);
+    if (n > 0) out.add(n);
+  }
+  for (const p of (svc.ports as unknown[]) ?? []) {
+    const target = typeof p === 'object' && p ? (p as { target?: unknown }).target : String(p).split(':').at(-1);
+    const n = parseInt(String(target), 10);
+    if (n > 0) out.add(n);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Services of a compose file's text, grouped by logical service (`dockmesh.service` label). */
+export function composeServices(text: string, namespace = 'default'): ComposeServiceInfo[] {
+  const doc = parse(text) as { services?: Record<string, Record<string, unknown>> } | null;
+  const byName = new Map<string, ComposeServiceInfo>();
+  for (const [compose, svc] of Object.entries(doc?.services ?? {})) {
+    const labels = labelsOf(svc?.labels);
+    const name = labels['dockmesh.service'] || compose;
+    const info = byName.get(name) ?? { name, namespace, hosts: [name], labelSets: [], ports: [] };
+    info.hosts = [...new Set([...info.hosts, compose])];
+    const aliases = Object.values((svc?.networks as Record<string, { aliases?: string[] } | null>) ?? {})
+      .flatMap((n) => (n && !Array.isArray(n) ? n.aliases ?? [] : []));
+    info.hosts = [...new Set([...info.hosts, ...aliases])].sort();
+    info.labelSets.push(labels);
+    info.ports = [...new Set([...info.ports, ...portsOf(svc ?? {})])].sort((a, b) => a - b);
+    byName.set(name, info);
+  }
+  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+}

@@ -1,0 +1,27 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { composeServices } from '../../../cli/compose-file.ts';
+
+test('examples/shop: api-v1 and api-v2 are one logical service with two label sets', () => {
+  const text = readFileSync(new URL('../../../examples/shop/docker-compose.yml', import.meta.url), 'utf8');
+  const services = composeServices(text);
+  assert.equal(services.map((s) => s.name), ['api', 'inventory', 'payments', 'web']);
+  const api = services[0]!;
+  assert.equal(api.hosts, ['api', 'api-v1', 'api-v2']);
+  assert.equal(api.labelSets.map((l) => l.version), ['v1', 'v2']);
+  assert.equal(services.find((s) => s.name === 'web')!.ports, [8080]);
+});
+
+test('list-form labels and long-form ports', () => {
+  const s = composeServices(`services:
+  a:
+    labels: ["version=v3", "x=y=z"]
+    ports: [{ target: 9000, published: 9001 }]
+    expose: ["7000"]
+`);
+  assert.equal(s[0]!.labelSets[0], { version: 'v3', x: 'y=z' });
+  assert.equal(s[0]!.ports, [7000, 9000]);
+});
+
+test.run();
