@@ -150,6 +150,18 @@ if (engine) {
     assert.is.not(third.control, first.control);
   });
 
+  test('a failing Dockerfile step is MESH_ERR_IMAGE_BUILD with the step\'s message', async () => {
+    const root = stubRoot();
+    appendFileSync(join(root, 'compose', 'control', 'Dockerfile'), 'RUN echo dockmesh-broken-step >&2 && false\n');
+    try {
+      await ensureImages({ root, roles: ['control'] });
+      assert.unreachable('built a broken Dockerfile');
+    } catch (err) {
+      assert.is((err as { code?: string }).code, 'MESH_ERR_IMAGE_BUILD', String(err));
+      assert.match((err as Error).message, /returned a non-zero code|non-zero/);
+    }
+  });
+
   test('the checkout\'s own agent and control bundle into images (and a second run is a no-op)', async () => {
     const first = await ensureImages();
     const started = Date.now();

@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { exampleContext, exampleContextFiles, meshImageContext } from '../../../cli/images/build-context.ts';
+import { ensureExampleImage } from '../../../cli/images/ensure-example-image.ts';
 import { exampleRepo, imageRef, isExampleName, MESH_IMAGES } from '../../../cli/images/image-catalog.ts';
 
 const test = suite('build context');
@@ -44,6 +45,17 @@ test('names and tags', () => {
   assert.is(MESH_IMAGES.control.dockerfile, 'compose/control/Dockerfile');
   for (const [name, ok] of [['shop', true], ['my-shop2', true], ['../etc', false], ['Shop', false], ['', false]] as const) {
     assert.is(isExampleName(name), ok, name);
+  }
+});
+
+test('ensureExampleImage rejects unknown and unsafe names before touching the engine', async () => {
+  for (const name of ['nope', '../../etc', 'Shop']) {
+    try {
+      await ensureExampleImage(name, { docker: {} as never });
+      assert.unreachable(name);
+    } catch (err) {
+      assert.is((err as { code?: string }).code, 'MESH_ERR_IMAGE_EXAMPLE', `${name}: ${err}`);
+    }
   }
 });
 
