@@ -64,6 +64,7 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
         running.set(def.id, t);
         info.available = true;
         info.commands = t.commands;
+        if (t.note) info.note = t.note;
         await touch(t.port, t.host, 100);
         info.idleRssKb = t.meters.length ? t.meters.reduce((a, m) => a + m.memory().rssKb, 0) : null;
         log(`${def.id}: ready on 127.0.0.1:${t.port}${info.idleRssKb ? `, idle RSS ${(info.idleRssKb / 1024).toFixed(1)} MB` : ''}`);

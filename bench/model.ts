@@ -62,6 +62,8 @@ export interface TargetInfo {
   reason?: string;
   /** Command lines of the proxy processes. */
   commands: string[];
+  /** How it was run, when that varies. */
+  note?: string;
   /** RSS of the proxy process(es) after start and a few requests, before any load. */
   idleRssKb: number | null;
   /** RSS when idle again after all runs. */

@@ -3,6 +3,7 @@
  * (target unavailable, load not run) is "not measured", never a pass.
  */
 import type { Cell, GoalCheck, RatioRow, TargetInfo } from '../model.ts';
+import { mb, times, us } from './format.ts';
 
 export interface GoalInput {
   cells: readonly Cell[];
@@ -23,9 +24,7 @@ export function checkGoals({ cells, ratios, targets }: GoalInput): GoalCheck[] {
     if (value == null || !Number.isFinite(value)) out.push({ goal, measured: '—', status: 'not measured' });
     else out.push({ goal, measured: show(value), status: ok(value) ? 'pass' : 'fail' });
   };
-  const x = (v: number): string => `${v.toFixed(2)}×`;
-  const us = (v: number): string => `${Math.round(v)} µs`;
-  const mb = (kb: number): string => `${(kb / 1024).toFixed(1)} MB`;
+  const x = times;
   const vcpu = (v: number): string => `${v.toFixed(3)} vCPU`;
 
   add('One agent hop, saturation: req/s per core ≥ 0.5 × haproxy (CPU/request ≤ 2 ×)', row(HOP, 'saturation')?.rpsPerCoreVsHaproxy, (v) => v >= 0.5, x);

@@ -2,6 +2,7 @@
  * Renders results.json's content as bench/RESULTS.md. Pure.
  */
 import type { BenchResults, Cell, RatioRow, TargetInfo } from '../model.ts';
+import { fixed, mb, rps, signedUs, times, us } from './format.ts';
 
 export function renderResultsMd(r: BenchResults): string {
   const out: string[] = [];
@@ -40,7 +41,10 @@ export function renderResultsMd(r: BenchResults): string {
   line();
   line('| target | what | status |');
   line('| --- | --- | --- |');
-  for (const t of r.targets) line(`| ${t.title} | ${t.description} | ${t.available ? 'measured' : esc(t.reason ?? 'not available')} |`);
+  for (const t of r.targets) {
+    const what = t.note ? `${t.description}; ${t.note}` : t.description;
+    line(`| ${t.title} | ${esc(what)} | ${t.available ? 'measured' : esc(t.reason ?? 'not available')} |`);
+  }
   line();
   for (const load of r.loads) {
     line(`## ${load.title}`);
@@ -58,7 +62,7 @@ export function renderResultsMd(r: BenchResults): string {
       }
       line(
         `| ${t.title} | ${rps(c.requestsPerSec)} | ${us(c.latencyUs.p50)} | ${us(c.latencyUs.p90)} | ${us(c.latencyUs.p99)} | ${us(c.latencyUs.max)} | ` +
-          `${num(c.cpuUsPerRequest, 1)} | ${cores(c.cpuCores)} | ${mb(c.peakRssKb)} | ${errors(c)} |` +
+          `${fixed(c.cpuUsPerRequest, 1)} | ${c.cpuCores == null ? '—' : `${fixed(c.cpuCores, 2)} cores`} | ${mb(c.peakRssKb)} | ${errors(c)} |` +
           (isRate ? ` ${c.sendLagUs ? `${us(c.sendLagUs.p50)} / ${us(c.sendLagUs.p99)}` : '—'} |` : ''),
       );
     }
@@ -72,6 +76,8 @@ export function renderResultsMd(r: BenchResults): string {
     }
   }
   line('## Memory of the proxy process(es)');
+  line();
+  line('An agent pair\'s figures are the sum of its two agents; nginx\'s of its master and worker.');
   line();
   line('| target | RSS idle (after start) | RSS idle (after all runs) | peak RSS (any load) |');
   line('| --- | ---: | ---: | ---: |');
@@ -99,46 +105,13 @@ function ratioLine(x: RatioRow, targets: readonly TargetInfo[]): string {
   const title = targets.find((t) => t.id === x.target)?.title ?? x.target;
   return (
     `| ${title} | ${times(x.rpsVsDirect)} | ${times(x.rpsVsHaproxy)} | ${signedUs(x.addedP50Us)} | ${signedUs(x.addedP90Us)} | ` +
-    `${signedUs(x.addedP99Us)} | ${times(x.cpuVsHaproxy)} | ${x.rpsPerProxyCore == null ? '—' : rps(x.rpsPerProxyCore)} | ${times(x.rpsPerCoreVsHaproxy)} |`
+    `${signedUs(x.addedP99Us)} | ${times(x.cpuVsHaproxy)} | ${rps(x.rpsPerProxyCore)} | ${times(x.rpsPerCoreVsHaproxy)} |`
   );
 }
 
 function errors(c: Cell): string {
   if (c.errors === 0) return '0';
   return `**${c.errors}** (${((100 * c.errors) / Math.max(1, c.requests + c.errors)).toFixed(2)}%)`;
-}
-
-/** Microseconds, shown as µs below 1 ms and as ms above. */
-export function us(v: number | null | undefined): string {
-  if (v == null || !Number.isFinite(v)) return '—';
-  if (Math.abs(v) < 1000) return `${Math.round(v)} µs`;
-  return `${(v / 1000).toFixed(Math.abs(v) < 10_000 ? 2 : 1)} ms`;
-}
-
-function signedUs(v: number | null): string {
-  if (v == null) return '—';
-  return v > 0 ? `+${us(v)}` : us(v);
-}
-
-/** Requests per second with thousands separators. */
-export function rps(v: number): string {
-  return Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—';
-}
-
-export function times(v: number | null): string {
-  return v == null || !Number.isFinite(v) ? '—' : `${v.toFixed(2)}×`;
-}
-
-function num(v: number | null, digits: number): string {
-  return v == null || !Number.isFinite(v) ? '—' : v.toFixed(digits);
-}
-
-function cores(v: number | null): string {
-  return v == null || !Number.isFinite(v) ? '—' : `${v.toFixed(2)} cores`;
-}
-
-export function mb(kb: number | null | undefined): string {
-  return kb == null || !Number.isFinite(kb) ? '—' : `${(kb / 1024).toFixed(1)} MB`;
 }
 
 function esc(s: string): string {

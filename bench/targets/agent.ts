@@ -3,20 +3,17 @@
  * (client agent → server agent → upstream). The agent is a colleague's work in progress: until it
  * starts and forwards, these targets report why they are unavailable instead of numbers.
  *
- * Runs the bundle `.build/agent/agent.mjs` when `npm run build` made one, else `agent/main.ts`
- * through tsx. Node flags: BENCH_AGENT_NODE_FLAGS (space-separated) or AGENT_NODE_FLAGS below.
+ * How the agent is run (bundle, Node flags): agent-build.ts.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { ProcMeter } from '../proc/proc-meter.ts';
+import { agentRunner } from './agent-build.ts';
 import { clientSnapshot, serverSnapshot, UPSTREAM_HOST } from './agent-snapshot.ts';
 import { ManagedProcess } from './managed-process.ts';
 import { TargetUnavailable, type RunningTarget, type TargetContext, type TargetDef } from './target.ts';
 import { UPSTREAM_BODY_BYTES } from './upstream.ts';
-
-/** V8 flags for a sidecar: a small old space, like the agent image should set. */
-export const AGENT_NODE_FLAGS = ['--max-old-space-size=96'];
 
 const START_TIMEOUT_MS = 20_000;
 
@@ -24,15 +21,6 @@ interface Listening {
   admin: number;
   inbound: Record<string, number>;
   outbound: Record<string, number>;
-}
-
-function agentCommand(repoRoot: string): { args: string[]; how: string } {
-  const flags = process.env.BENCH_AGENT_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? AGENT_NODE_FLAGS;
-  const bundle = join(repoRoot, '.build/agent/agent.mjs');
-  if (existsSync(bundle)) return { args: [...flags, bundle], how: 'bundle' };
-  const main = join(repoRoot, 'agent/main.ts');
-  if (existsSync(main)) return { args: ['--import', 'tsx', ...flags, main], how: 'tsx' };
-  throw new TargetUnavailable('agent not available: agent/main.ts does not exist yet');
 }
 
 /** Parses the agent's `{"msg":"listening",...}` stdout line. */
@@ -48,7 +36,7 @@ export function parseListening(line: string): Listening | undefined {
 }
 
 async function startAgent(ctx: TargetContext, name: string, snapshot: object, extra: string[]): Promise<{ proc: ManagedProcess; listening: Listening; command: string }> {
-  const { args } = agentCommand(ctx.repoRoot);
+  const { nodeArgs: args } = agentRunner(ctx.repoRoot, ctx.workDir);
   const dir = join(ctx.workDir, name);
   mkdirSync(dir, { recursive: true });
   const snapshotFile = join(dir, 'snapshot.json');
@@ -122,6 +110,7 @@ export const agentHopTarget: TargetDef = {
       host: UPSTREAM_HOST,
       meters: [new ProcMeter(client.proc.pid)],
       commands: [client.command],
+      note: agentRunner(ctx.repoRoot, ctx.workDir).how,
       alive: () => client.proc.running,
       close: () => client.proc.close(),
     };
@@ -158,6 +147,7 @@ export const agentPairTarget: TargetDef = {
       host: UPSTREAM_HOST,
       meters: [new ProcMeter(client.proc.pid), new ProcMeter(server.proc.pid)],
       commands: [client.command, server.command],
+      note: agentRunner(ctx.repoRoot, ctx.workDir).how,
       alive: () => client.proc.running && server.proc.running,
       close: async () => {
         await Promise.all([client.proc.close(), server.proc.close()]);

@@ -22,6 +22,8 @@ export interface RunningTarget {
   meters: ProcMeter[];
   /** Command lines of the proxy processes, for RESULTS.md. */
   commands: string[];
+  /** How it was run, when that varies (e.g. the agent: bundle or tsx, Node flags). */
+  note?: string;
   /** False once a process of the target has exited. */
   alive(): boolean;
   close(): Promise<void>;

@@ -1,0 +1,23 @@
+/**
+ * Reads the Node flags the agent image runs with, from compose/agent/Dockerfile's exec-form
+ * ENTRYPOINT (`["node", ...flags, "/opt/dockmesh/agent.mjs"]`), so the bench runs the agent the
+ * way the image does and follows it when someone tunes them. Pure.
+ */
+
+/** The arguments between `node` and the script; [] when there are none or no exec-form ENTRYPOINT. */
+export function nodeFlagsFromDockerfile(text: string): string[] {
+  const lines = text.split(/\r?\n/).filter((l) => /^\s*ENTRYPOINT\s+\[/i.test(l));
+  const last = lines.at(-1);
+  if (!last) return [];
+  let argv: unknown;
+  try {
+    argv = JSON.parse(last.replace(/^\s*ENTRYPOINT\s+/i, ''));
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) return [];
+  const args = argv as string[];
+  if (!/(^|\/)node$/.test(args[0] ?? '')) return [];
+  const script = args.findIndex((a, i) => i > 0 && !a.startsWith('-'));
+  return args.slice(1, script < 0 ? undefined : script);
+}

@@ -1,0 +1,35 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { planPinning, planRuns } from '../../../bench/plan.ts';
+
+test('planRuns: every round runs every load on every target, rotating the first target', () => {
+  const runs = planRuns(3, ['sat', 'one'], ['A', 'B', 'C']);
+  assert.is(runs.length, 18);
+  const order = (round: number, load: string): string =>
+    runs.filter((r) => r.round === round && r.load === load).map((r) => r.target).join('');
+  assert.is(order(0, 'sat'), 'ABC');
+  assert.is(order(1, 'sat'), 'BCA');
+  assert.is(order(2, 'one'), 'CAB');
+  assert.equal(runs.slice(0, 4).map((r) => `${r.round}${r.load}${r.target}`), ['0satA', '0satB', '0satC', '0oneA']);
+});
+
+test('planRuns: nothing to do', () => {
+  assert.equal(planRuns(0, ['x'], ['A']), []);
+  assert.equal(planRuns(2, ['x'], []), []);
+});
+
+test('planPinning by core count', () => {
+  const cases: Array<[number, boolean, string | undefined, string | undefined, string | undefined, number]> = [
+    [1, true, undefined, undefined, undefined, 1],
+    [2, false, undefined, undefined, undefined, 1],
+    [2, true, '0', '1', '1', 1],
+    [3, true, '0', '1', '2', 1],
+    [8, true, '0', '1', '2-7', 2],
+  ];
+  for (const [cores, can, proxy, upstream, load, threads] of cases) {
+    const p = planPinning(cores, can);
+    assert.equal([p.proxy, p.upstream, p.load, p.loadThreads], [proxy, upstream, load, threads], `${cores} cores, pin ${can}`);
+  }
+});
+
+test.run();

@@ -1,0 +1,147 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { BenchResults, Cell, RunSample, TargetInfo } from '../../../bench/model.ts';
+import { aggregate } from '../../../bench/report/aggregate.ts';
+import { checkGoals, perAgentVcpu } from '../../../bench/report/goals.ts';
+import { ratio, ratioRows } from '../../../bench/report/ratios.ts';
+import { renderResultsMd } from '../../../bench/report/results-md.ts';
+
+function sample(target: string, load: string, round: number, rps: number, p50: number, cpu: number | null): RunSample {
+  return {
+    round,
+    target,
+    load,
+    durationS: 5,
+    requests: rps * 5,
+    requestsPerSec: rps,
+    latencyUs: { p50, p90: p50 * 2, p99: p50 * 4, max: p50 * 10, mean: p50 * 1.2 },
+    errors: 0,
+    cpuUsPerRequest: cpu,
+    cpuCores: cpu === null ? null : (cpu * rps) / 1e6,
+    upstreamCpuUsPerRequest: 20,
+    peakRssKb: cpu === null ? null : 10_000 + round,
+  };
+}
+
+function info(id: string, available = true, idleRssKb: number | null = 40_000): TargetInfo {
+  return { id, title: id, description: `${id} target`, available, commands: [], idleRssKb, idleRssAfterKb: idleRssKb, ...(available ? {} : { reason: 'not yet available: no TLS' }) };
+}
+
+const SAMPLES: RunSample[] = [
+  sample('direct', 'saturation', 0, 40_000, 1000, null),
+  sample('direct', 'saturation', 1, 44_000, 900, null),
+  sample('direct', 'saturation', 2, 42_000, 950, null),
+  sample('haproxy', 'saturation', 0, 20_000, 2000, 40),
+  sample('haproxy', 'saturation', 1, 22_000, 2100, 36),
+  sample('haproxy', 'saturation', 2, 21_000, 2050, 38),
+  sample('agent-hop', 'saturation', 0, 10_000, 4000, 80),
+  sample('agent-hop', 'saturation', 1, 12_000, 4200, 70),
+  sample('agent-hop', 'saturation', 2, 11_000, 4100, 76),
+  sample('direct', 'single', 0, 30_000, 30, null),
+  sample('agent-hop', 'single', 0, 5_000, 110, 150),
+  sample('direct', 'rate-1k', 0, 1000, 60, null),
+  sample('agent-pair', 'rate-1k', 0, 1000, 500, 240),
+];
+
+test('aggregate: medians over rounds, summed errors, highest peak RSS', () => {
+  const cells = aggregate(SAMPLES);
+  assert.is(cells.length, 7);
+  const hop = cells.find((c) => c.target === 'agent-hop' && c.load === 'saturation')!;
+  assert.is(hop.rounds, 3);
+  assert.is(hop.requestsPerSec, 11_000);
+  assert.is(hop.latencyUs.p50, 4100);
+  assert.is(hop.cpuUsPerRequest, 76);
+  assert.is(hop.peakRssKb, 10_002);
+  assert.is(hop.requests, 165_000);
+  const direct = cells.find((c) => c.target === 'direct' && c.load === 'saturation')!;
+  assert.is(direct.cpuUsPerRequest, null);
+  assert.is(direct.peakRssKb, null);
+});
+
+test('aggregate: fixed-rate send lag is kept as a median', () => {
+  const s = { ...sample('direct', 'rate-1k', 0, 1000, 60, null), sendLagUs: { p50: 10, p99: 90 } };
+  const t = { ...sample('direct', 'rate-1k', 1, 1000, 70, null), sendLagUs: { p50: 20, p99: 110 } };
+  assert.equal(aggregate([s, t])[0]!.sendLagUs, { p50: 15, p99: 100 });
+});
+
+test('ratios to direct and haproxy', () => {
+  const rows = ratioRows(aggregate(SAMPLES));
+  const hop = rows.find((r) => r.target === 'agent-hop' && r.load === 'saturation')!;
+  assert.is(hop.rpsVsDirect, 11_000 / 42_000);
+  assert.is(hop.rpsVsHaproxy, 11_000 / 21_000);
+  assert.is(hop.addedP50Us, 4100 - 950);
+  assert.is(hop.cpuVsHaproxy, 2);
+  assert.is(hop.rpsPerProxyCore, 1e6 / 76);
+  assert.ok(Math.abs(hop.rpsPerCoreVsHaproxy! - 0.5) < 1e-12);
+  const single = rows.find((r) => r.target === 'agent-hop' && r.load === 'single')!;
+  assert.is(single.rpsVsHaproxy, null, 'no haproxy under this load');
+  assert.is(single.addedP50Us, 80);
+  const direct = rows.find((r) => r.target === 'direct' && r.load === 'saturation')!;
+  assert.is(direct.rpsVsDirect, 1);
+  assert.is(direct.cpuVsHaproxy, null);
+});
+
+test('ratio: missing or zero denominators give null', () => {
+  assert.is(ratio(1, 0), null);
+  assert.is(ratio(null, 2), null);
+  assert.is(ratio(1, undefined), null);
+  assert.is(ratio(NaN, 2), null);
+  assert.is(ratio(3, 2), 1.5);
+});
+
+test('goals: pass, fail and not measured', () => {
+  const cells = aggregate(SAMPLES);
+  const goals = checkGoals({ cells, ratios: ratioRows(cells), targets: [info('direct'), info('haproxy'), info('agent-hop'), info('agent-pair'), info('agent-pair-mtls', false, null)] });
+  const status = (prefix: string): string => goals.find((g) => g.goal.startsWith(prefix))!.status;
+  assert.is(status('One agent hop, saturation: req/s per core'), 'pass');
+  assert.is(status('One agent hop, saturation: stretch'), 'fail');
+  assert.is(status('One agent hop, 1 connection'), 'pass');
+  assert.is(status('Agent pair plaintext, 1,000 req/s: added p90'), 'pass');
+  assert.is(status('Agent pair mTLS, 1,000 req/s: added p90'), 'not measured');
+  assert.is(status('Agent RSS idle'), 'pass');
+  assert.is(status('Meshfile save'), 'not measured');
+  assert.ok(goals.every((g) => g.status !== 'not measured' || g.measured === '—'));
+});
+
+test('perAgentVcpu: cores ÷ agents ÷ thousands of req/s', () => {
+  const c = aggregate([sample('agent-pair', 'rate-1k', 0, 1000, 500, 240)])[0] as Cell;
+  assert.ok(Math.abs(perAgentVcpu(c, 2)! - 0.12) < 1e-12);
+  assert.is(perAgentVcpu(undefined, 2), null);
+});
+
+test('RESULTS.md: machine, a table per load, unavailable rows, goals, pending', () => {
+  const cells = aggregate(SAMPLES);
+  const ratios = ratioRows(cells);
+  const targets = [info('direct', true, null), info('haproxy'), info('agent-hop'), info('agent-pair'), info('agent-pair-mtls', false, null)];
+  const r: BenchResults = {
+    schema: 1,
+    mode: 'quick',
+    date: '2026-01-02T03:04:05.000Z',
+    elapsedS: 42,
+    machine: { cpuModel: 'AMD EPYC', cores: 2, kernel: '6.1.0', loadavgStart: '0.10 0.20 0.30', loadavgEnd: '1.00 0.50 0.40' },
+    versions: { node: 'v20.20.2', nginx: '1.22.1', haproxy: '2.6.12', wrk: '4.1.0' },
+    settings: { rounds: 3, durationsS: { saturation: 5 }, pinning: 'proxies on core 0', upstreamBodyBytes: 64, argv: [] },
+    loads: [
+      { id: 'saturation', title: 'Saturation, 50 connections', what: 'wrk -c50' },
+      { id: 'rate-1k', title: 'Fixed rate, 1,000 req/s', what: 'open loop' },
+    ],
+    targets,
+    samples: SAMPLES,
+    cells,
+    ratios,
+    goals: checkGoals({ cells, ratios, targets }),
+    pending: [{ figure: 'Control server memory with 100 agents', needs: 'the control server' }],
+  };
+  const md = renderResultsMd(r);
+  assert.match(md, /Quick mode \(CI smoke\)/);
+  assert.match(md, /\| AMD EPYC \| 2 \| 6\.1\.0 \|/);
+  assert.match(md, /## Saturation, 50 connections/);
+  assert.match(md, /\| agent-hop \| 11,000 \| 4\.10 ms \|/);
+  assert.match(md, /\| agent-pair-mtls \| not yet available: no TLS \| — \|/);
+  assert.match(md, /\| agent-hop \| 0\.26× \| 0\.52× \| \+3\.15 ms \|/);
+  assert.match(md, /\| Control server memory with 100 agents \| the control server \|/);
+  assert.match(md, /\| One agent hop, saturation: req\/s per core ≥ 0\.5 × haproxy \(CPU\/request ≤ 2 ×\) \| 0\.50× \| pass \|/);
+  assert.not.match(md, /NaN|undefined|null/);
+});
+
+test.run();
