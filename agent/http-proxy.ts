@@ -13,10 +13,25 @@ const CONNECT_ERRORS = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
+const RESET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /** True for errors raised while connecting, before any request byte reached the upstream. */
 export function isConnectError(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code;
   return code !== undefined && CONNECT_ERRORS.has(code);
+}
+
+/**
+ * Whether a failed attempt may go to another endpoint (pure): connect failures before any body byte
+ * left, and connection resets before any response byte for bodiless safe methods (a keep-alive
+ * connection closed by a draining peer agent).
+ */
+export function isRetriable(err: unknown, method: string, bodyStarted: boolean, hasBody: boolean): boolean {
+  if (bodyStarted) return false;
+  if (isConnectError(err)) return true;
+  const code = (err as { code?: string } | null)?.code;
+  return !hasBody && SAFE_METHODS.has(method) && code !== undefined && RESET_ERRORS.has(code);
 }
 
 /** One request in flight: what the access log and metrics need at the end. */
@@ -130,7 +145,7 @@ export class HttpProxy {
           return this.#finish(ex, res.statusCode, req.socket.destroyed && !res.writableFinished ? 'DC' : 'UC');
         }
         if (req.destroyed || res.destroyed) return this.#finish(ex, 0, 'DC');
-        if (endpoint && portRoute && ex.attempts < 2 && isConnectError(err) && !ex.bodyStarted) {
+        if (endpoint && portRoute && ex.attempts < 2 && isRetriable(err, req.method ?? 'GET', ex.bodyStarted, head.hasBody)) {
           const other = portRoute.balancer.pickOther(endpoint);
           if (other) {
             ex.labels = other.http;

@@ -30,6 +30,9 @@ export class MeshListener {
   readonly #server: Server;
   readonly #http: HttpServer;
   readonly #sockets = new Set<Socket>();
+  // Requests in flight per HTTP connection. node:http's own idle tracking only starts when that
+  // server listens itself, which ours never does (connections are handed to it).
+  readonly #busy = new Map<Socket, number>();
   #draining = false;
   #closing: Promise<void> | undefined;
   port = 0;
@@ -39,6 +42,9 @@ export class MeshListener {
     this.binding = opts.binding;
     this.#server = createServer({ allowHalfOpen: true, noDelay: true }, (s) => this.#accept(s));
     this.#http = createHttpServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
+      const socket = req.socket;
+      this.#busy.set(socket, (this.#busy.get(socket) ?? 0) + 1);
+      res.once('close', () => this.#busy.set(socket, this.#busy.get(socket)! - 1));
       if (this.#draining) res.setHeader('connection', 'close');
       opts.http.handle(req, res, opts.binding);
     });
@@ -70,6 +76,7 @@ export class MeshListener {
     socket.once('close', () => {
       counters.activeConnections--;
       this.#sockets.delete(socket);
+      this.#busy.delete(socket);
     });
     socket.on('error', () => socket.destroy());
     let head: Buffer = Buffer.alloc(0);
@@ -80,6 +87,7 @@ export class MeshListener {
       if (this.#draining && head.length === 0) {
         socket.destroy();
       } else if (kind === 'http') {
+        this.#busy.set(socket, 0);
         socket.unshift(head);
         this.#http.emit('connection', socket);
         socket.resume();
@@ -107,7 +115,7 @@ export class MeshListener {
       this.#server.close();
       const deadline = Date.now() + graceMs;
       const poll = () => {
-        this.#http.closeIdleConnections();
+        for (const [socket, n] of this.#busy) if (n === 0) socket.destroy();
         if (this.#sockets.size === 0) return resolve();
         if (Date.now() >= deadline) {
           this.destroy();

@@ -16,10 +16,14 @@ export class RoundRobin<T> {
     return item;
   }
 
-  /** The next item in turn that is not `avoid`; undefined when there is no other. */
+  /**
+   * The next item in turn that is not `avoid`, without moving the rotation (a retry must not make
+   * the next request start on the failed item again); undefined when there is no other.
+   */
   pickOther(avoid: T): T | undefined {
-    for (let i = 0; i < this.items.length; i++) {
-      const item = this.pick();
+    const n = this.items.length;
+    for (let i = 0; i < n; i++) {
+      const item = this.items[(this.#next + i) % n]!;
       if (item !== avoid) return item;
     }
     return undefined;

@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { waitFor } from '../../support/wait-for.ts';
@@ -12,6 +12,15 @@ let echo: TcpEcho;
 let servers: RunningAgent[];
 let clientAgent: RunningAgent;
 let client: TestClient;
+
+/** A port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
 
 test.before(async () => {
   files = new SnapshotFiles();
@@ -30,10 +39,16 @@ test.before(async () => {
   ]);
   const tcp = service('echo', [7000], [endpoint('echo', '10.1.0.3', 7000, servers[0]!.ports.inbound[echo.port])]);
   const empty = service('payments', [9000], []);
-  const web = snapshot(4, 'web', [api, tcp, empty], { version: 'v1' });
+  const dead = await closedPort();
+  const flaky = service('flaky', [8081], [
+    endpoint('flaky', '10.1.0.8', 8081, dead),
+    endpoint('flaky', '10.1.0.9', 8081, servers[0]!.ports.inbound[apps[0]!.port]),
+  ]);
+  const web = snapshot(4, 'web', [api, tcp, empty, flaky], { version: 'v1' });
   clientAgent = await startAgent([
     '--snapshot', files.write(web),
     '--outbound', 'api:8080=0', '--outbound', 'echo:7000=0', '--outbound', 'payments:9000=0', '--outbound', 'ghost:80=0',
+    '--outbound', 'flaky:8081=0',
   ]);
 });
 
@@ -72,6 +87,18 @@ test('istio_requests_total: reporter=source on the client agent, reporter=destin
   assert.ok(n >= 3, `server agent counted ${n}`);
   assert.is(metricValue(dst.text, 'istio_requests_total', { source_workload: 'evil' }), 0);
   assert.is(metricValue(src.text, 'dockmesh_config_version'), 4);
+});
+
+test('a dead endpoint fails no request: connect failures are retried once on another endpoint', async () => {
+  for (let i = 0; i < 6; i++) {
+    const r = await client.get(out('flaky:8081'), `/flaky-${i}`, { host: 'flaky' });
+    assert.is(r.status, 200, `request ${i}`);
+  }
+  const lines = await waitFor(() => {
+    const l: Array<{ attempts: number }> = clientAgent.stdoutLines.map((x) => JSON.parse(x)).filter((e) => e.path?.startsWith('/flaky-'));
+    return l.length === 6 ? l : undefined;
+  }, 3000, 'flaky access log lines');
+  assert.equal(lines.map((e) => e.attempts).sort(), [1, 1, 1, 2, 2, 2]);
 });
 
 test('no endpoint → 503 UH; unknown service → 404 NR', async () => {

@@ -13,11 +13,24 @@ test('empty gives undefined', () => {
   assert.is(rr.pickOther('a'), undefined);
 });
 
-test('pickOther skips the failed item and keeps the rotation going', () => {
+test('pickOther skips the failed item and does not move the rotation', () => {
   const rr = new RoundRobin(['a', 'b', 'c']);
   assert.is(rr.pick(), 'a');
   assert.is(rr.pickOther('b'), 'c');
-  assert.is(rr.pick(), 'a');
+  assert.is(rr.pick(), 'b');
+});
+
+test('regression: with a dead item, retries do not make every request start on it', () => {
+  const rr = new RoundRobin(['dead', 'live']);
+  let firstTries = 0;
+  for (let i = 0; i < 10; i++) {
+    const first = rr.pick()!;
+    if (first === 'dead') {
+      firstTries++;
+      assert.is(rr.pickOther(first), 'live');
+    }
+  }
+  assert.is(firstTries, 5);
 });
 
 test('pickOther on a single item has no other', () => {
