@@ -62,11 +62,11 @@ export class ProcMeter {
     return sum;
   }
 
-  /** Current RSS and peak RSS (VmHWM) summed over the tree. */
-  memory(): TreeMemory {
+  /** Current RSS and peak RSS (VmHWM) summed over the tree (or over `pids`, to skip the /proc scan). */
+  memory(pids: readonly number[] = this.pids()): TreeMemory {
     let rssKb = 0;
     let hwmKb = 0;
-    for (const pid of this.pids()) {
+    for (const pid of pids) {
       try {
         const s = parseProcStatus(readFileSync(`/proc/${pid}/status`, 'utf8'));
         rssKb += s.vmRssKb;
@@ -85,16 +85,18 @@ export class ProcMeter {
   startPeakWindow(intervalMs = 100): void {
     this.stopPeakWindow();
     this.hwmResetWorks = true;
-    for (const pid of this.pids()) {
+    const pids = this.pids();
+    for (const pid of pids) {
       try {
         writeFileSync(`/proc/${pid}/clear_refs`, '5');
       } catch {
         this.hwmResetWorks = false;
       }
     }
-    this.peakSampledKb = this.memory().rssKb;
+    this.peakSampledKb = this.memory(pids).rssKb;
+    // The tree is fixed during a run (nginx does not fork per request): sample its pids, no /proc scan.
     this.sampler = setInterval(() => {
-      this.peakSampledKb = Math.max(this.peakSampledKb, this.memory().rssKb);
+      this.peakSampledKb = Math.max(this.peakSampledKb, this.memory(pids).rssKb);
     }, intervalMs);
     this.sampler.unref();
   }
