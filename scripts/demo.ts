@@ -34,7 +34,7 @@ const composeArgs = [...compose, '-p', PROJECT, '-f', join(SHOP, 'docker-compose
 run([...composeArgs, 'up', '-d']);
 
 say('4/5 mesh up');
-const meshCmd = [process.execPath, '--import', 'tsx', join(ROOT, 'cli', 'main.ts')];
+const meshCmd = [process.execPath, join(ROOT, 'cli', 'bin.js')];
 run([...meshCmd, 'up', '-p', PROJECT, '-f', join(SHOP, 'docker-compose.yml')]);
 
 say('5/5 traffic: 20 orders through web → api (v1, v2) → payments, inventory');

@@ -37,7 +37,7 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 
 /** Runs the `mesh` CLI from this checkout. */
 export function mesh(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CommandResult> {
-  return runCommand(process.execPath, ['--import', 'tsx', `${ROOT}cli/main.ts`, ...args], {
+  return runCommand(process.execPath, [`${ROOT}cli/bin.js`, ...args], {
     cwd: opts.cwd ?? ROOT,
     env: opts.env,
     timeoutMs: opts.timeoutMs ?? 180_000,
