@@ -6,7 +6,7 @@ import { traceIdOf } from './access-log.ts';
 import { forwardHeaders, stripResponseHeaders, type ForwardHead } from './forward-headers.ts';
 import { UNKNOWN, type LabelBase } from './istio-labels.ts';
 import { listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
-import { resolveHttpDestination, type EndpointRoute, type PortRoute, type RouteTable } from './route-table.ts';
+import { pickHttpUpstream, type EndpointRoute, type PortRoute, type RouteTable } from './route-table.ts';
 
 const CONNECT_ERRORS = new Set([
   'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN',
@@ -96,15 +96,12 @@ export class HttpProxy {
     if (!table) return this.#local(ex, 503, 'NR', 'no configuration yet', undefined);
     ex.source = table.self.app;
     head.headers.push(...table.sourceHeaders);
-    const listener = listenerService(table, binding);
-    const dest = resolveHttpDestination(table, head.host, listener, binding.port);
-    if (!dest) return this.#local(ex, 404, 'NR', 'no route to this host', table.noRoute);
-    ex.destination = dest.service.name;
-    const portRoute = dest.service.ports.get(dest.port);
-    const endpoint = portRoute?.balancer.pick();
-    if (!endpoint) return this.#local(ex, 503, 'UH', 'no healthy upstream', dest.service.noEndpoint);
-    ex.labels = endpoint.http;
-    this.#send(ex, endpoint.target, endpoint, portRoute);
+    const choice = pickHttpUpstream(table, head.host, listenerService(table, binding), binding.port);
+    if (choice.kind === 'no-service') return this.#local(ex, 404, 'NR', 'no route to this host', table.noRoute);
+    ex.destination = choice.service.name;
+    if (choice.kind === 'no-endpoint') return this.#local(ex, 503, 'UH', 'no healthy upstream', choice.service.noEndpoint);
+    ex.labels = choice.endpoint.http;
+    this.#send(ex, choice.endpoint.target, choice.endpoint, choice.portRoute);
   }
 
   #send(ex: Exchange, target: string, endpoint: EndpointRoute | undefined, portRoute: PortRoute | undefined): void {

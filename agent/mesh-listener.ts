@@ -5,6 +5,7 @@ import type { HttpProxy } from './http-proxy.ts';
 import type { ListenerBinding, TrafficCounters } from './proxy-context.ts';
 import { sniffProtocol } from './sniff-protocol.ts';
 import type { TcpProxy } from './tcp-proxy.ts';
+import type { UpgradeProxy } from './upgrade-proxy.ts';
 
 /** Constructor input of {@link MeshListener}. */
 export interface MeshListenerOptions {
@@ -13,6 +14,7 @@ export interface MeshListenerOptions {
   binding: ListenerBinding;
   http: HttpProxy;
   tcp: TcpProxy;
+  upgrade: UpgradeProxy;
   counters: TrafficCounters;
   /** A client that sends nothing this long is treated as opaque TCP (server-first protocols). */
   sniffTimeoutMs?: number;
@@ -47,6 +49,11 @@ export class MeshListener {
       res.once('close', () => this.#busy.set(socket, this.#busy.get(socket)! - 1));
       if (this.#draining) res.setHeader('connection', 'close');
       opts.http.handle(req, res, opts.binding);
+    });
+    this.#http.on('upgrade', (req, socket: Socket, head: Buffer) => {
+      // Upgraded connections are no longer HTTP: drain waits for them like opaque TCP.
+      this.#busy.delete(socket);
+      opts.upgrade.handle(req, socket, head, opts.binding);
     });
     this.#http.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');

@@ -17,6 +17,7 @@ import { MeshMetrics } from './mesh-metrics.ts';
 import { PortWatcher } from './port-watcher.ts';
 import type { ListenerBinding, ProxyContext } from './proxy-context.ts';
 import { TcpProxy } from './tcp-proxy.ts';
+import { UpgradeProxy } from './upgrade-proxy.ts';
 import { UpstreamPools } from './upstream-pools.ts';
 
 /** The line printed on stdout once every listener is up. */
@@ -47,6 +48,7 @@ export class ProxyAgent {
   readonly #ctx: ProxyContext;
   readonly #http: HttpProxy;
   readonly #tcp: TcpProxy;
+  readonly #upgrade: UpgradeProxy;
   readonly #listeners: MeshListener[] = [];
   readonly #admin: AdminServer;
   readonly #started = Date.now();
@@ -77,6 +79,7 @@ export class ProxyAgent {
     };
     this.#http = new HttpProxy(this.#ctx);
     this.#tcp = new TcpProxy(this.#ctx);
+    this.#upgrade = new UpgradeProxy(this.#ctx);
     this.#admin = new AdminServer({
       ready: () => this.ready(),
       metrics: () => this.#ctx.metrics.text(),
@@ -91,7 +94,7 @@ export class ProxyAgent {
 
   async #open(host: string, port: number, binding: ListenerBinding): Promise<MeshListener> {
     const counters = this.#ctx.counters[binding.direction];
-    const l = new MeshListener({ host, port, binding, http: this.#http, tcp: this.#tcp, counters });
+    const l = new MeshListener({ host, port, binding, http: this.#http, tcp: this.#tcp, upgrade: this.#upgrade, counters });
     await l.listen();
     this.#listeners.push(l);
     return l;

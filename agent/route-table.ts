@@ -170,3 +170,24 @@ export function resolveHttpDestination(
   if (service.ports.size === 1) return { service, port: service.ports.keys().next().value! };
   return { service, port: 80 };
 }
+
+/** Outcome of {@link pickHttpUpstream}. */
+export type UpstreamChoice =
+  | { kind: 'endpoint'; service: ServiceRoute; portRoute: PortRoute; endpoint: EndpointRoute }
+  | { kind: 'no-endpoint'; service: ServiceRoute }
+  | { kind: 'no-service' };
+
+/** Resolves an outbound HTTP request's destination and takes the next endpoint in turn. */
+export function pickHttpUpstream(
+  table: RouteTable,
+  host: string | undefined,
+  listener: ServiceRoute | undefined,
+  listenerPort: number,
+): UpstreamChoice {
+  const dest = resolveHttpDestination(table, host, listener, listenerPort);
+  if (!dest) return { kind: 'no-service' };
+  const portRoute = dest.service.ports.get(dest.port);
+  const endpoint = portRoute?.balancer.pick();
+  if (!portRoute || !endpoint) return { kind: 'no-endpoint', service: dest.service };
+  return { kind: 'endpoint', service: dest.service, portRoute, endpoint };
+}

@@ -112,6 +112,15 @@ export class EchoApp {
   constructor(name: string) {
     this.name = name;
     this.server = createServer((req, res) => this.#handle(req, res));
+    // Upgrade protocol "echo": answers 101, then echoes every byte.
+    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      this.seen.push({ name: this.name, method: req.method!, url: req.url!, headers: req.headers, body: '' });
+      socket.on('error', () => {});
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n');
+      if (head.length) socket.write(head);
+      socket.on('data', (d) => socket.write(d));
+      socket.on('end', () => socket.end());
+    });
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {

@@ -172,6 +172,24 @@ test('opaque TCP passes through both agents, with istio_tcp_* metrics', async ()
   assert.is(metricValue(m, 'istio_tcp_sent_bytes_total', { reporter: 'source', destination_workload: 'echo' }), 18);
 });
 
+test('HTTP Upgrade passes through both agents; identity headers reach the server agent only', async () => {
+  const sock = connect(out('api:8080'), '127.0.0.1');
+  let data = '';
+  sock.on('data', (d) => (data += d.toString()));
+  sock.write('GET /ws HTTP/1.1\r\nHost: api:8080\r\nConnection: Upgrade\r\nUpgrade: echo\r\nx-dockmesh-source-workload: evil\r\n\r\n');
+  await waitFor(() => data.includes('\r\n\r\n'), 5000, '101 answer');
+  assert.match(data, /^HTTP\/1\.1 101 /);
+  data = '';
+  sock.write('ping over upgraded connection');
+  await waitFor(() => data === 'ping over upgraded connection', 5000, 'echo');
+  sock.end();
+  await new Promise((r) => sock.on('close', r));
+  const seen = apps.flatMap((a) => a.seen).find((s) => s.url === '/ws')!;
+  assert.is(seen.headers.upgrade, 'echo');
+  assert.equal(Object.keys(seen.headers).filter((h) => h.startsWith('x-dockmesh-')), []);
+  assert.ok(seen.headers['x-request-id']);
+});
+
 test('admin: /ready, /config, /stats', async () => {
   const ready = await client.get(clientAgent.ports.admin, '/ready');
   assert.is(ready.status, 200);
