@@ -38,7 +38,12 @@ export class CaptureManager {
   async run(): Promise<number> {
     const { runner, log } = this.#o;
     await runner.cleanup();
-    await runner.install(EMPTY);
+    try {
+      await runner.install(EMPTY);
+    } catch (err) {
+      await runner.cleanup().catch(() => {});
+      throw err;
+    }
     log.info('capture chains installed');
     const uid = this.#o.uid ?? AGENT_UID;
     const child = fork(this.#o.script, [...this.#o.args, PROXY_CHILD_FLAG], {
