@@ -3,10 +3,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { traceIdOf } from './access-log.ts';
-import { forwardHeaders, stripResponseHeaders, type ForwardHead } from './forward-headers.ts';
-import { UNKNOWN, type LabelBase } from './istio-labels.ts';
+import type { Dispatcher } from 'undici';
+import { Exchange, type ExchangeOwner } from './exchange.ts';
+import { forwardHeaders } from './forward-headers.ts';
+import { UNKNOWN } from './istio-labels.ts';
 import { listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
-import { pickHttpUpstream, type EndpointRoute, type PortRoute, type RouteTable } from './route-table.ts';
+import { pickHttpUpstream, type EndpointRoute } from './route-table.ts';
 
 const CONNECT_ERRORS = new Set([
   'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN',
@@ -34,37 +36,12 @@ export function isRetriable(err: unknown, method: string, bodyStarted: boolean, 
   return !hasBody && SAFE_METHODS.has(method) && code !== undefined && RESET_ERRORS.has(code);
 }
 
-/** One request in flight: what the access log and metrics need at the end. */
-interface Exchange {
-  req: IncomingMessage;
-  res: ServerResponse;
-  binding: ListenerBinding;
-  head: ForwardHead;
-  table: RouteTable | null;
-  labels: LabelBase;
-  start: number;
-  attempts: number;
-  upstream: string | null;
-  destination: string;
-  source: string;
-  bodyStarted: boolean;
-  responseBytes: number;
-}
-
-function bodyOf(ex: Exchange): AsyncIterable<Buffer> {
-  return (async function* () {
-    ex.bodyStarted = true;
-    // destroyOnReturn false: undici abandoning the body must not kill the downstream socket.
-    for await (const chunk of ex.req.iterator({ destroyOnReturn: false })) yield chunk as Buffer;
-  })();
-}
-
 /**
- * The HTTP/1.1 data path for both directions: picks the upstream, rewrites headers, streams the
- * request and response through an undici pool, retries once on another endpoint when the connect
- * fails, and records metrics and the access log.
+ * The HTTP/1.1 data path for both directions: picks the upstream, rewrites headers, dispatches the
+ * request on the endpoint's undici pool (an {@link Exchange} relays the response), retries once on
+ * another endpoint when that is safe, and records metrics and the access log.
  */
-export class HttpProxy {
+export class HttpProxy implements ExchangeOwner {
   readonly #ctx: ProxyContext;
 
   constructor(ctx: ProxyContext) {
@@ -80,96 +57,108 @@ export class HttpProxy {
       head.requestId = randomUUID();
       head.headers.push('x-request-id', head.requestId);
     }
-    const ex: Exchange = {
-      req, res, binding, head, table, labels: undefined as unknown as LabelBase,
-      start: performance.now(), attempts: 0, upstream: null, destination: UNKNOWN, source: UNKNOWN, bodyStarted: false, responseBytes: 0,
-    };
+    const ex = new Exchange(this, req, res, binding, head, table);
     if (binding.direction === 'inbound') {
       ctx.counters.inbound.requests++;
       ex.labels = ctx.inboundLabels.get(table, head.source, 'http');
       ex.source = head.source.service ?? UNKNOWN;
       ex.destination = table?.self.app ?? UNKNOWN;
-      this.#send(ex, `${ctx.appHost}:${binding.port}`, undefined, undefined);
+      this.#send(ex, `${ctx.appHost}:${binding.port}`);
       return;
     }
     ctx.counters.outbound.requests++;
-    if (!table) return this.#local(ex, 503, 'NR', 'no configuration yet', undefined);
+    if (!table) return this.#local(ex, 503, 'NR', 'no configuration yet');
     ex.source = table.self.app;
     head.headers.push(...table.sourceHeaders);
     const choice = pickHttpUpstream(table, head.host, listenerService(table, binding), binding.port);
-    if (choice.kind === 'no-service') return this.#local(ex, 404, 'NR', 'no route to this host', table.noRoute);
+    if (choice.kind === 'no-service') {
+      ex.labels = table.noRoute;
+      return this.#local(ex, 404, 'NR', 'no route to this host');
+    }
     ex.destination = choice.service.name;
-    if (choice.kind === 'no-endpoint') return this.#local(ex, 503, 'UH', 'no healthy upstream', choice.service.noEndpoint);
-    ex.labels = choice.endpoint.http;
-    this.#send(ex, choice.endpoint.target, choice.endpoint, choice.portRoute);
+    if (choice.kind === 'no-endpoint') {
+      ex.labels = choice.service.noEndpoint;
+      return this.#local(ex, 503, 'UH', 'no healthy upstream');
+    }
+    ex.portRoute = choice.portRoute;
+    this.#sendTo(ex, choice.endpoint);
   }
 
-  #send(ex: Exchange, target: string, endpoint: EndpointRoute | undefined, portRoute: PortRoute | undefined): void {
+  #sendTo(ex: Exchange, endpoint: EndpointRoute): void {
+    ex.endpoint = endpoint;
+    ex.labels = endpoint.http;
+    this.#send(ex, endpoint.target);
+  }
+
+  #send(ex: Exchange, target: string): void {
     ex.attempts++;
     ex.upstream = target;
-    const { req, res, head } = ex;
+    const { req, head } = ex;
     let path = req.url ?? '/';
     if (!path.startsWith('/')) {
       try {
         const u = new URL(path);
         path = u.pathname + u.search;
       } catch {
-        return this.#local(ex, 400, 'DPE', 'bad request target', ex.labels);
+        return this.#local(ex, 400, 'DPE', 'bad request target');
       }
     }
-    let responded = false;
-    const pool = this.#ctx.pools.get(target);
-    pool.stream(
-      {
-        path,
-        method: req.method ?? 'GET',
-        headers: head.headers,
-        // undici accepts async iterables at run time; its types only list Readable.
-        body: head.hasBody ? (bodyOf(ex) as unknown as Readable) : null,
-      },
-      ({ statusCode, headers }) => {
-        responded = true;
-        const length = Number(headers['content-length']);
-        ex.responseBytes = Number.isFinite(length) ? length : 0;
-        stripResponseHeaders(headers);
-        res.writeHead(statusCode, headers as Record<string, string | string[]>);
-        return res;
-      },
-      (err) => {
-        if (!err) return this.#finish(ex, res.statusCode, '-');
-        if (responded || res.headersSent) {
-          res.destroy();
-          return this.#finish(ex, res.statusCode, req.socket.destroyed && !res.writableFinished ? 'DC' : 'UC');
-        }
-        if (req.destroyed || res.destroyed) return this.#finish(ex, 0, 'DC');
-        if (endpoint && portRoute && ex.attempts < 2 && isRetriable(err, req.method ?? 'GET', ex.bodyStarted, head.hasBody)) {
-          const other = portRoute.balancer.pickOther(endpoint);
-          if (other) {
-            ex.labels = other.http;
-            return this.#send(ex, other.target, other, portRoute);
-          }
-        }
-        if (ex.bodyStarted) res.shouldKeepAlive = false;
-        this.#local(ex, 503, 'UF', 'upstream connect error or disconnect/reset before headers', ex.labels);
-      },
-    );
+    const options: Dispatcher.DispatchOptions = {
+      path,
+      method: req.method ?? 'GET',
+      headers: head.headers,
+      // undici accepts async iterables at run time; its types only list Readable.
+      body: head.hasBody ? (ex.body() as unknown as Readable) : null,
+    };
+    try {
+      this.#ctx.pools.get(target).dispatch(options, ex);
+    } catch (err) {
+      this.failed(ex, err as Error);
+    }
   }
 
-  #local(ex: Exchange, status: number, flags: string, text: string, labels: LabelBase | undefined): void {
+  /** {@link ExchangeOwner.done}. */
+  done(ex: Exchange, status: number, flags: string): void {
+    this.#finish(ex, status, flags);
+  }
+
+  /** {@link ExchangeOwner.failed}: retry elsewhere, answer 503 UF, or record a broken response. */
+  failed(ex: Exchange, err: Error): void {
+    const { req, res, head } = ex;
+    if (ex.finished) return;
+    if (ex.responded || res.headersSent) {
+      const downstreamGone = res.destroyed && !res.writableFinished && req.socket.destroyed;
+      res.destroy();
+      return this.#finish(ex, res.statusCode, downstreamGone ? 'DC' : 'UC');
+    }
+    if (res.destroyed || req.socket.destroyed) return this.#finish(ex, 0, 'DC');
+    const { endpoint, portRoute } = ex;
+    if (endpoint && portRoute && ex.attempts < 2 && isRetriable(err, req.method ?? 'GET', ex.bodyStarted, head.hasBody)) {
+      const other = portRoute.balancer.pickOther(endpoint);
+      if (other) return this.#sendTo(ex, other);
+    }
+    if ((err as { code?: string }).code === 'UND_ERR_INVALID_ARG') return this.#local(ex, 400, 'DPE', 'request not forwardable');
+    if (ex.bodyStarted) res.shouldKeepAlive = false;
+    this.#local(ex, 503, 'UF', 'upstream connect error or disconnect/reset before headers');
+  }
+
+  #local(ex: Exchange, status: number, flags: string, text: string): void {
     const body = `${text}\n`;
     if (!ex.res.headersSent) {
       ex.res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
       ex.res.end(body);
       ex.responseBytes = Buffer.byteLength(body);
     }
-    if (labels) ex.labels = labels;
     this.#finish(ex, status, flags);
   }
 
   #finish(ex: Exchange, status: number, flags: string): void {
+    if (ex.finished) return;
+    ex.finished = true;
     const ctx = this.#ctx;
     const duration = performance.now() - ex.start;
-    if (ex.labels) ctx.metrics.request(ex.labels, status, flags, duration, ex.head.contentLength ?? 0, ex.responseBytes);
+    const requestBytes = ex.head.contentLength ?? ex.requestBytes;
+    if (ex.labels) ctx.metrics.request(ex.labels, status, flags, duration, requestBytes, ex.responseBytes);
     if (!ctx.accessLog.enabled) return;
     const { req, head } = ex;
     ctx.accessLog.write({

@@ -107,6 +107,8 @@ export class EchoApp {
   readonly seen: Seen[] = [];
   hold = false;
   readonly held: Array<() => void> = [];
+  /** URLs of requests whose connection closed before the app answered. */
+  readonly abandoned: string[] = [];
   port = 0;
 
   constructor(name: string) {
@@ -124,6 +126,9 @@ export class EchoApp {
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
+    res.once('close', () => {
+      if (!res.writableFinished) this.abandoned.push(req.url!);
+    });
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {

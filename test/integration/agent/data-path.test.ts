@@ -190,6 +190,46 @@ test('HTTP Upgrade passes through both agents; identity headers reach the server
   assert.ok(seen.headers['x-request-id']);
 });
 
+test('a client going away aborts the upstream requests on both hops (flag DC)', async () => {
+  apps.forEach((a) => (a.hold = true));
+  try {
+    const sock = connect(out('api:8080'), '127.0.0.1');
+    sock.on('error', () => {});
+    sock.write('GET /abandon HTTP/1.1\r\nHost: api\r\nx-request-id: abandon-1\r\n\r\n');
+    await waitFor(() => apps.some((a) => a.held.length > 0), 5000, 'request reached an app');
+    sock.destroy();
+    await waitFor(() => apps.some((a) => a.abandoned.includes('/abandon')), 5000, 'app saw the request abandoned');
+    const entry = await waitFor(
+      () => clientAgent.stdoutLines.map((l) => JSON.parse(l)).find((e) => e.request_id === 'abandon-1'),
+      5000, 'access log line',
+    );
+    assert.is(entry.response_flags, 'DC');
+  } finally {
+    apps.forEach((a) => {
+      a.hold = false;
+      a.held.splice(0).forEach((answer) => answer());
+    });
+  }
+});
+
+test('chunked bodies are counted in istio_request_bytes and istio_response_bytes', async () => {
+  const { request } = await import('undici');
+  async function* chunks() {
+    yield Buffer.alloc(1000, 97);
+    yield Buffer.alloc(500, 98);
+  }
+  const res = await request(`http://127.0.0.1:${out('api:8080')}/chunked`, { method: 'PUT', body: chunks(), headers: { host: 'api' } });
+  const text = await res.body.text();
+  assert.is(res.statusCode, 200);
+  assert.is(JSON.parse(text).body.length, 1500);
+  const m = (await client.get(clientAgent.ports.admin, '/metrics')).text;
+  const sum = (name: string) => metricValue(m, `${name}_sum`, { reporter: 'source', destination_workload: 'api' });
+  const count = (name: string) => metricValue(m, `${name}_count`, { reporter: 'source', destination_workload: 'api' });
+  assert.ok(sum('istio_request_bytes') >= 1500 + 200_000, String(sum('istio_request_bytes')));
+  assert.ok(sum('istio_response_bytes') > text.length, String(sum('istio_response_bytes')));
+  assert.is(count('istio_request_bytes'), count('istio_request_duration_milliseconds'));
+});
+
 test('admin: /ready, /config, /stats', async () => {
   const ready = await client.get(clientAgent.ports.admin, '/ready');
   assert.is(ready.status, 200);
