@@ -214,11 +214,9 @@ test('a client going away aborts the upstream requests on both hops (flag DC)', 
 
 test('chunked bodies are counted in istio_request_bytes and istio_response_bytes', async () => {
   const { request } = await import('undici');
-  async function* chunks() {
-    yield Buffer.alloc(1000, 97);
-    yield Buffer.alloc(500, 98);
-  }
-  const res = await request(`http://127.0.0.1:${out('api:8080')}/chunked`, { method: 'PUT', body: chunks(), headers: { host: 'api' } });
+  const { Readable } = await import('node:stream');
+  const body = Readable.from([Buffer.alloc(1000, 97), Buffer.alloc(500, 98)]);
+  const res = await request(`http://127.0.0.1:${out('api:8080')}/chunked`, { method: 'PUT', body, headers: { host: 'api' } });
   const text = await res.body.text();
   assert.is(res.statusCode, 200);
   assert.is(JSON.parse(text).body.length, 1500);
