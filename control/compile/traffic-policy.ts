@@ -1,0 +1,138 @@
+/**
+ * Pure: a DestinationRule → the service's host-level policy and its subsets, with Istio's defaults
+ * filled in, durations in milliseconds, and Istio's merge rules applied:
+ * - a subset's policy overrides the host-level one section by section (loadBalancer,
+ *   connectionPool, outlierDetection are each replaced whole when the subset sets them);
+ * - port-level settings replace the policy for that port entirely: sections they leave out are not
+ *   inherited from the level above (Istio: "default values will be applied to fields omitted in
+ *   port-level traffic policies").
+ */
+import { durationMs } from '../meshfile/duration.ts';
+import type { DestinationRuleSpec, PortTrafficPolicySpec, TrafficPolicySpec } from '../meshfile/destination-rule-spec.ts';
+import type { SubsetSnapshot, TrafficPolicySnapshot } from '../../wire/types.ts';
+
+/** Istio's outlier-detection defaults (DestinationRule reference, OutlierDetection). */
+export const OUTLIER_DEFAULTS = {
+  consecutive5xxErrors: 5,
+  intervalMs: 10_000,
+  baseEjectionTimeMs: 30_000,
+  maxEjectionPercent: 10,
+  minHealthPercent: 0,
+} as const;
+
+type Sections = Pick<TrafficPolicySpec, 'loadBalancer' | 'connectionPool' | 'outlierDetection'>;
+
+/** A record with its keys in sorted order (stable hashes). */
+export function sorted<V>(r: Readonly<Record<string, V>> | undefined): Record<string, V> {
+  const out: Record<string, V> = {};
+  for (const k of Object.keys(r ?? {}).sort()) out[k] = r![k]!;
+  return out;
+}
+
+function ms(d: string | undefined): number | undefined {
+  return d === undefined ? undefined : durationMs(d);
+}
+
+/** Drops undefined fields and returns undefined for an empty object. */
+function compact<T extends object>(o: T): T | undefined {
+  const out = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  return Object.keys(out).length ? out : undefined;
+}
+
+function compileSections(s: Sections): TrafficPolicySnapshot | undefined {
+  const lb = s.loadBalancer;
+  const ch = lb?.consistentHash;
+  const cookie = ch?.httpCookie;
+  const loadBalancer = lb
+    ? compact({
+        simple: lb.simple === 'LEAST_CONN' ? ('LEAST_REQUEST' as const) : lb.simple,
+        consistentHash: ch
+          ? compact({
+              httpHeaderName: ch.httpHeaderName?.toLowerCase(),
+              httpCookie: cookie ? compact({ name: cookie.name, path: cookie.path, ttlMs: ms(cookie.ttl) })! : undefined,
+              useSourceIp: ch.useSourceIp,
+              httpQueryParameterName: ch.httpQueryParameterName,
+            })
+          : undefined,
+      })
+    : undefined;
+  const cp = s.connectionPool;
+  const connectionPool = cp
+    ? compact({
+        tcp: cp.tcp ? compact({ maxConnections: cp.tcp.maxConnections, connectTimeoutMs: ms(cp.tcp.connectTimeout), idleTimeoutMs: ms(cp.tcp.idleTimeout) }) : undefined,
+        http: cp.http
+          ? compact({
+              http1MaxPendingRequests: cp.http.http1MaxPendingRequests,
+              http2MaxRequests: cp.http.http2MaxRequests,
+              maxRequestsPerConnection: cp.http.maxRequestsPerConnection,
+              maxRetries: cp.http.maxRetries,
+              idleTimeoutMs: ms(cp.http.idleTimeout),
+            })
+          : undefined,
+      })
+    : undefined;
+  const od = s.outlierDetection;
+  const outlierDetection = od
+    ? compact({
+        consecutive5xxErrors: od.consecutive5xxErrors ?? OUTLIER_DEFAULTS.consecutive5xxErrors,
+        consecutiveGatewayErrors: od.consecutiveGatewayErrors,
+        intervalMs: ms(od.interval) ?? OUTLIER_DEFAULTS.intervalMs,
+        baseEjectionTimeMs: ms(od.baseEjectionTime) ?? OUTLIER_DEFAULTS.baseEjectionTimeMs,
+        maxEjectionPercent: od.maxEjectionPercent ?? OUTLIER_DEFAULTS.maxEjectionPercent,
+        minHealthPercent: od.minHealthPercent ?? OUTLIER_DEFAULTS.minHealthPercent,
+      })!
+    : undefined;
+  return compact({ loadBalancer, connectionPool, outlierDetection });
+}
+
+function sectionsOf(p: TrafficPolicySpec | PortTrafficPolicySpec | undefined): Sections {
+  return { loadBalancer: p?.loadBalancer, connectionPool: p?.connectionPool, outlierDetection: p?.outlierDetection };
+}
+
+function portSettings(p: TrafficPolicySpec | undefined, port: number): PortTrafficPolicySpec | undefined {
+  return p?.portLevelSettings?.find((s) => s.port?.number === port);
+}
+
+/** Istio's MergeTrafficPolicy: `over`'s sections replace `base`'s; then `over`'s port level for `port`. */
+function merge(base: Sections, over: TrafficPolicySpec | undefined, port: number | undefined): Sections {
+  const out: Sections = { ...base };
+  if (over?.loadBalancer) out.loadBalancer = over.loadBalancer;
+  if (over?.connectionPool) out.connectionPool = over.connectionPool;
+  if (over?.outlierDetection) out.outlierDetection = over.outlierDetection;
+  const pl = port === undefined ? undefined : portSettings(over, port);
+  return pl ? sectionsOf(pl) : out;
+}
+
+function ports(...policies: Array<TrafficPolicySpec | undefined>): number[] {
+  const set = new Set<number>();
+  for (const p of policies) for (const s of p?.portLevelSettings ?? []) if (s.port?.number !== undefined) set.add(s.port.number);
+  return [...set].sort((a, b) => a - b);
+}
+
+/** Effective policy of `sub` over `host` (either may be absent), with per-port entries. */
+function effective(host: TrafficPolicySpec | undefined, sub: TrafficPolicySpec | undefined): TrafficPolicySnapshot | undefined {
+  const top = compileSections(merge(sectionsOf(host), sub, undefined));
+  const portLevel = ports(host, sub).flatMap((port) => {
+    const hostForPort = merge({}, host, port);
+    const policy = compileSections(merge(hostForPort, sub, port)) ?? {};
+    return [{ port, policy }];
+  });
+  if (!top && portLevel.length === 0) return undefined;
+  return portLevel.length ? { ...top, portLevel } : top;
+}
+
+/** Host-level policy and subsets of a DestinationRule. */
+export function compileTrafficPolicy(dr: DestinationRuleSpec): { policy?: TrafficPolicySnapshot; subsets?: SubsetSnapshot[] } {
+  const out: { policy?: TrafficPolicySnapshot; subsets?: SubsetSnapshot[] } = {};
+  const policy = effective(dr.trafficPolicy, undefined);
+  if (policy) out.policy = policy;
+  if (dr.subsets && dr.subsets.length > 0) {
+    out.subsets = dr.subsets.map((s) => {
+      const snap: SubsetSnapshot = { name: s.name, labels: sorted(s.labels) };
+      const p = effective(dr.trafficPolicy, s.trafficPolicy);
+      if (p) snap.policy = p;
+      return snap;
+    });
+  }
+  return out;
+}

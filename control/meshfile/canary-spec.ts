@@ -1,0 +1,111 @@
+/**
+ * `spec` of a Flagger Canary (flagger.app/v1beta1) as the user wrote it. dockmesh runs Flagger's
+ * progressive delivery itself: `targetRef.name` is the compose service whose `dockmesh.canary: "true"`
+ * containers are the canary and the others the primary.
+ */
+import type { HeadersSpec, HttpMatchRequestSpec, HttpRetrySpec, HttpRewriteSpec, StringMatchSpec } from './virtual-service-spec.ts';
+
+export interface CrossNamespaceRefSpec {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+export interface CanaryServiceSpec {
+  port: number;
+  name?: string;
+  timeout?: string;
+  retries?: HttpRetrySpec;
+  match?: readonly HttpMatchRequestSpec[];
+  rewrite?: HttpRewriteSpec & { type?: string };
+  headers?: HeadersSpec;
+  /** Everything below is not acted on. */
+  portName?: string;
+  appProtocol?: string;
+  trafficDistribution?: string;
+  targetPort?: number | string;
+  portDiscovery?: boolean;
+  headless?: boolean;
+  backendTimeout?: string;
+  meshName?: string;
+  backends?: readonly string[];
+  hosts?: readonly string[];
+  delegation?: boolean;
+  gateways?: readonly string[];
+  gatewayRefs?: readonly Readonly<Record<string, unknown>>[];
+  mirror?: readonly Readonly<Record<string, unknown>>[];
+  corsPolicy?: Readonly<Record<string, unknown>>;
+  trafficPolicy?: Readonly<Record<string, unknown>>;
+  apex?: Readonly<Record<string, unknown>>;
+  primary?: Readonly<Record<string, unknown>>;
+  canary?: Readonly<Record<string, unknown>>;
+  unmanagedMetadata?: Readonly<Record<string, unknown>>;
+}
+
+export interface CanaryMetricSpec {
+  name: string;
+  interval?: string;
+  /** Deprecated by Flagger in favour of thresholdRange. */
+  threshold?: number;
+  thresholdRange?: { min?: number; max?: number };
+  /** Not acted on. */
+  query?: string;
+  /** Not acted on. */
+  templateRef?: { name: string; namespace?: string };
+  /** Not acted on. */
+  templateVariables?: Readonly<Record<string, string>>;
+}
+
+export interface CanaryMatchSpec {
+  headers?: Readonly<Record<string, StringMatchSpec & { suffix?: string }>>;
+  queryParams?: Readonly<Record<string, StringMatchSpec>>;
+  sourceLabels?: Readonly<Record<string, string>>;
+}
+
+export interface CanaryAnalysisSpec {
+  interval: string;
+  threshold: number;
+  iterations?: number;
+  maxWeight?: number;
+  stepWeight?: number;
+  stepWeights?: readonly number[];
+  stepWeightPromotion?: number;
+  mirror?: boolean;
+  mirrorWeight?: number;
+  match?: readonly CanaryMatchSpec[];
+  metrics?: readonly CanaryMetricSpec[];
+  /** Not acted on. */
+  webhooks?: readonly Readonly<Record<string, unknown>>[];
+  /** Not acted on. */
+  alerts?: readonly Readonly<Record<string, unknown>>[];
+  /** Not acted on. */
+  sessionAffinity?: Readonly<Record<string, unknown>>;
+  /** Not acted on. */
+  primaryReadyThreshold?: number;
+  /** Not acted on. */
+  canaryReadyThreshold?: number;
+}
+
+export interface CanarySpec {
+  targetRef: CrossNamespaceRefSpec;
+  service: CanaryServiceSpec;
+  analysis: CanaryAnalysisSpec;
+  progressDeadlineSeconds?: number;
+  skipAnalysis?: boolean;
+  suspend?: boolean;
+  /** Not acted on. */
+  provider?: string;
+  /** Not acted on. */
+  metricsServer?: string;
+  /** Not acted on. */
+  revertOnDeletion?: boolean;
+  /** Not acted on. */
+  autoscalerRef?: Readonly<Record<string, unknown>>;
+  /** Not acted on. */
+  ingressRef?: CrossNamespaceRefSpec;
+  /** Not acted on. */
+  routeRef?: CrossNamespaceRefSpec;
+  /** Not acted on. */
+  upstreamRef?: CrossNamespaceRefSpec;
+}

@@ -1,0 +1,153 @@
+/**
+ * What dockmesh does with each field of the Istio and Flagger schemas: every field not listed here is
+ * acted on; a listed field is parsed and validated but not acted on yet, and gives the warning
+ * MESH_WARN_UNSUPPORTED_FIELD naming it. Paths are relative to `spec`: `.` between fields, `[]` for
+ * an array's items, `{}` for a map's values. A listed field covers everything below it (one warning).
+ *
+ * The schema generator bakes this table into schema/meshfile.schema.json (`x-dockmesh-unsupported`),
+ * which is what the loader reads at run time.
+ */
+
+/** Unsupported fields of an Istio TrafficPolicy, relative to the policy. */
+const TRAFFIC_POLICY: Record<string, string> = {
+  tls: 'dockmesh always uses its own mutual TLS between agents (like ISTIO_MUTUAL)',
+  tunnel: 'no HTTP CONNECT tunneling',
+  proxyProtocol: 'no PROXY protocol',
+  retryBudget: 'no retry budgets',
+  'loadBalancer.localityLbSetting': 'compose projects have one locality',
+  'loadBalancer.zoneAwareLbSetting': 'compose projects have one zone',
+  'loadBalancer.warmupDurationSecs': 'no slow-start warm-up',
+  'loadBalancer.warmup': 'no slow-start warm-up',
+  'loadBalancer.consistentHash.ringHash': 'consistent hashing uses one ring of fixed size',
+  'loadBalancer.consistentHash.maglev': 'consistent hashing uses one ring of fixed size',
+  'loadBalancer.consistentHash.minimumRingSize': 'consistent hashing uses one ring of fixed size',
+  'loadBalancer.consistentHash.httpCookie.attributes': 'cookie attributes are not set',
+  'connectionPool.tcp.tcpKeepalive': 'TCP keepalive uses the operating system defaults',
+  'connectionPool.tcp.maxConnectionDuration': 'connections are not closed by age',
+  'connectionPool.http.h2UpgradePolicy': 'agents speak HTTP/1.1 to each other',
+  'connectionPool.http.useClientProtocol': 'agents speak HTTP/1.1 to each other',
+  'connectionPool.http.maxConcurrentStreams': 'agents speak HTTP/1.1 to each other',
+  'connectionPool.http.http2KeepAlive': 'agents speak HTTP/1.1 to each other',
+  'outlierDetection.splitExternalLocalOriginErrors': 'local-origin errors are not split',
+  'outlierDetection.consecutiveLocalOriginFailures': 'local-origin errors are not split',
+  'outlierDetection.outlierDetectionHttpErrorCodes': 'the 5xx family is fixed',
+  'outlierDetection.consecutiveErrors': 'deprecated by Istio; use consecutive5xxErrors',
+};
+
+function trafficPolicyAt(prefix: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(TRAFFIC_POLICY)) {
+    out[`${prefix}.${k}`] = v;
+    out[`${prefix}.portLevelSettings[].${k}`] = v;
+  }
+  return out;
+}
+
+const HTTP_MATCH_UNSUPPORTED = {
+  gateways: 'dockmesh has no gateways',
+  sourceNamespace: 'not acted on yet',
+  statPrefix: 'route statistics carry no prefix',
+};
+
+/** Fields parsed but not acted on, per kind. */
+export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
+  VirtualService: {
+    exportTo: 'every object is visible to every service',
+    tls: 'no TLS (SNI) routing: agents route opaque TLS as TCP',
+    'http[].delegate': 'no delegate VirtualServices',
+    'http[].corsPolicy': 'no CORS handling',
+    ...Object.fromEntries(Object.entries(HTTP_MATCH_UNSUPPORTED).map(([k, v]) => [`http[].match[].${k}`, v])),
+    'http[].redirect.derivePort': 'not acted on yet',
+    'http[].redirect.prefixRewrite': 'not acted on yet',
+    'http[].retries.retryIgnorePreviousHosts': 'not acted on yet',
+    'http[].retries.backoff': 'retries back off by a fixed 25 ms base with jitter',
+    'http[].fault.delay.exponentialDelay': 'hidden in Istio\'s docs and not acted on',
+    'http[].fault.abort.http2Error': 'agents speak HTTP/1.1 to each other',
+    'tcp[].match[].gateways': 'dockmesh has no gateways',
+    'tcp[].match[].sourceNamespace': 'not acted on yet',
+    'tcp[].match[].sourceSubnet': 'not acted on yet',
+  },
+  DestinationRule: {
+    exportTo: 'every object is visible to every service',
+    workloadSelector: 'a DestinationRule applies to every client',
+    ...trafficPolicyAt('trafficPolicy'),
+    ...trafficPolicyAt('subsets[].trafficPolicy'),
+  },
+  PeerAuthentication: {},
+  AuthorizationPolicy: {
+    provider: 'no external authorization (CUSTOM action)',
+    targetRef: 'no Gateway API targets; use selector',
+    targetRefs: 'no Gateway API targets; use selector',
+    'rules[].from[].source.requestPrincipals': 'no request (JWT) authentication',
+    'rules[].from[].source.notRequestPrincipals': 'no request (JWT) authentication',
+    'rules[].from[].source.remoteIpBlocks': 'no X-Forwarded-For handling',
+    'rules[].from[].source.notRemoteIpBlocks': 'no X-Forwarded-For handling',
+    'rules[].from[].source.trustDomains': 'one trust domain (cluster.local)',
+    'rules[].from[].source.notTrustDomains': 'one trust domain (cluster.local)',
+  },
+  Canary: {
+    provider: 'dockmesh is the mesh provider',
+    metricsServer: 'dockmesh reads its own agents\' metrics',
+    autoscalerRef: 'compose has no autoscalers',
+    ingressRef: 'no ingress controllers',
+    routeRef: 'no APISIX routes',
+    upstreamRef: 'no Gloo upstreams',
+    revertOnDeletion: 'not acted on yet',
+    'service.portName': 'not acted on yet',
+    'service.appProtocol': 'not acted on yet',
+    'service.trafficDistribution': 'not acted on yet',
+    'service.targetPort': 'the canary uses the service\'s own ports',
+    'service.portDiscovery': 'the agents discover ports themselves',
+    'service.headless': 'no Kubernetes services',
+    'service.backendTimeout': 'not acted on yet',
+    'service.meshName': 'not acted on yet',
+    'service.backends': 'not acted on yet',
+    'service.delegation': 'no delegate VirtualServices',
+    'service.mirror': 'use analysis.mirror',
+    'service.gateways': 'dockmesh has no gateways',
+    'service.gatewayRefs': 'dockmesh has no gateways',
+    'service.hosts': 'the canary routes the target service\'s own hosts',
+    'service.corsPolicy': 'no CORS handling',
+    'service.trafficPolicy': 'use a DestinationRule',
+    'service.apex': 'no Kubernetes services',
+    'service.primary': 'no Kubernetes services',
+    'service.canary': 'no Kubernetes services',
+    'service.unmanagedMetadata': 'no Kubernetes services',
+    'analysis.alerts': 'no alert providers',
+    'analysis.webhooks': 'no webhooks yet',
+    'analysis.sessionAffinity': 'not acted on yet',
+    'analysis.primaryReadyThreshold': 'not acted on yet',
+    'analysis.canaryReadyThreshold': 'not acted on yet',
+    'analysis.metrics[].templateRef': 'no MetricTemplates: use the built-in metrics',
+    'analysis.metrics[].templateVariables': 'no MetricTemplates: use the built-in metrics',
+    'analysis.metrics[].query': 'no MetricTemplates: use the built-in metrics',
+  },
+  Mesh: {},
+};
+
+/**
+ * Duration fields that the CRDs do not mark with a CEL duration rule (the generator finds the others
+ * from the rule `duration(self) >= duration('1ms')`). DestinationRule's `trafficPolicy.` paths also
+ * apply under `portLevelSettings[]` and `subsets[].trafficPolicy`.
+ */
+export const EXTRA_DURATION_FIELDS: Record<string, string[]> = {
+  DestinationRule: [
+    'trafficPolicy.connectionPool.tcp.idleTimeout',
+    'trafficPolicy.loadBalancer.consistentHash.httpCookie.ttl',
+    'trafficPolicy.retryBudget.budgetInterval',
+  ],
+  Canary: [
+    'analysis.interval',
+    'analysis.metrics[].interval',
+    'analysis.webhooks[].timeout',
+    'service.timeout',
+    'service.backendTimeout',
+    'service.retries.perTryTimeout',
+    'service.corsPolicy.maxAge',
+    'service.trafficPolicy.connectionPool.http.idleTimeout',
+    'service.trafficPolicy.loadBalancer.consistentHash.httpCookie.ttl',
+    'service.trafficPolicy.loadBalancer.warmupDurationSecs',
+    'service.trafficPolicy.outlierDetection.baseEjectionTime',
+    'service.trafficPolicy.outlierDetection.interval',
+  ],
+};

@@ -1,0 +1,46 @@
+/** The kinds a meshfile accepts, with their apiVersions and the CRD each comes from. */
+
+export type MeshfileKind =
+  | 'VirtualService'
+  | 'DestinationRule'
+  | 'PeerAuthentication'
+  | 'AuthorizationPolicy'
+  | 'Canary'
+  | 'Mesh';
+
+export interface KindInfo {
+  kind: MeshfileKind;
+  apiVersions: string[];
+  /** File name in ../shared/istio-crds; absent for dockmesh's own kind. */
+  crdFile?: string;
+}
+
+export const KINDS: readonly KindInfo[] = [
+  {
+    kind: 'VirtualService',
+    apiVersions: ['networking.istio.io/v1', 'networking.istio.io/v1alpha3', 'networking.istio.io/v1beta1'],
+    crdFile: 'virtualservices.networking.istio.io.yaml',
+  },
+  {
+    kind: 'DestinationRule',
+    apiVersions: ['networking.istio.io/v1', 'networking.istio.io/v1alpha3', 'networking.istio.io/v1beta1'],
+    crdFile: 'destinationrules.networking.istio.io.yaml',
+  },
+  {
+    kind: 'PeerAuthentication',
+    apiVersions: ['security.istio.io/v1', 'security.istio.io/v1beta1'],
+    crdFile: 'peerauthentications.security.istio.io.yaml',
+  },
+  {
+    kind: 'AuthorizationPolicy',
+    apiVersions: ['security.istio.io/v1', 'security.istio.io/v1beta1'],
+    crdFile: 'authorizationpolicies.security.istio.io.yaml',
+  },
+  { kind: 'Canary', apiVersions: ['flagger.app/v1beta1'], crdFile: 'canaries.flagger.app.yaml' },
+  { kind: 'Mesh', apiVersions: ['dockmesh.dev/v1'] },
+];
+
+/** The kind's info, or undefined for a kind the meshfile does not accept. */
+export function kindInfo(kind: string): KindInfo | undefined {
+  return KINDS.find((k) => k.kind === kind);
+}

@@ -1,0 +1,62 @@
+/**
+ * The loaded meshfile: every enabled document, typed by kind, in file order. This is the `*Spec`
+ * stage (what the user wrote, validated and frozen); control/compile/ turns it into snapshots.
+ */
+import type { CanarySpec } from './canary-spec.ts';
+import type { DestinationRuleSpec } from './destination-rule-spec.ts';
+import type { MeshfileKind } from './kinds.ts';
+import type { AuthorizationPolicySpec, PeerAuthenticationSpec } from './security-spec.ts';
+import type { VirtualServiceSpec } from './virtual-service-spec.ts';
+
+/** `spec` of dockmesh's own `Mesh` kind (dockmesh.dev/v1). */
+export interface MeshSettingsSpec {
+  /** Default PERMISSIVE. */
+  defaultMtlsMode?: 'PERMISSIVE' | 'STRICT' | 'DISABLE';
+  excludedPorts?: readonly number[];
+  tracing?: { endpoint?: string; samplingPercent?: number };
+  rateLimits?: readonly RateLimitSpec[];
+}
+
+/** One local rate limit; either requestsPerUnit + unit, or maxTokens + fillInterval (+ tokensPerFill). */
+export interface RateLimitSpec {
+  service: string;
+  requestsPerUnit?: number;
+  unit?: 'SECOND' | 'MINUTE' | 'HOUR';
+  maxTokens?: number;
+  tokensPerFill?: number;
+  fillInterval?: string;
+}
+
+/** One document of the meshfile. */
+export interface MeshObject<S> {
+  kind: MeshfileKind;
+  apiVersion: string;
+  name: string;
+  /** metadata.namespace, default `default`. */
+  namespace: string;
+  file: string;
+  /** Line of the document's first line (1-based). */
+  line: number;
+  /** Index of the document in the file (0-based, empty documents counted). */
+  index: number;
+  spec: S;
+}
+
+export interface MeshSpec {
+  virtualServices: readonly MeshObject<VirtualServiceSpec>[];
+  destinationRules: readonly MeshObject<DestinationRuleSpec>[];
+  peerAuthentications: readonly MeshObject<PeerAuthenticationSpec>[];
+  authorizationPolicies: readonly MeshObject<AuthorizationPolicySpec>[];
+  canaries: readonly MeshObject<CanarySpec>[];
+  /** The Mesh document, if any (at most one). */
+  mesh?: MeshObject<MeshSettingsSpec>;
+}
+
+/** The meshfile with no documents: every service meshed with the defaults. */
+export const EMPTY_MESH_SPEC: MeshSpec = Object.freeze({
+  virtualServices: Object.freeze([]),
+  destinationRules: Object.freeze([]),
+  peerAuthentications: Object.freeze([]),
+  authorizationPolicies: Object.freeze([]),
+  canaries: Object.freeze([]),
+});

@@ -1,0 +1,153 @@
+/**
+ * Checks across documents, and against the project when a context is given: duplicate names, two
+ * VirtualServices (or DestinationRules) for one host, hosts and subsets that name nothing.
+ * Object-scoped errors disable the one document; the rest of the file still applies.
+ */
+import type { CanarySpec } from './canary-spec.ts';
+import type { DestinationRuleSpec } from './destination-rule-spec.ts';
+import type { DocReporter } from './doc-reporter.ts';
+import { serviceKey, type HostLookup, type MeshfileContext, type ServiceRef } from './host-resolver.ts';
+import type { MeshSettingsSpec } from './mesh-spec.ts';
+import type { AuthorizationPolicySpec, PeerAuthenticationSpec } from './security-spec.ts';
+import { gatewayOnly } from './virtual-service-checks.ts';
+import type { DestinationSpec, VirtualServiceSpec } from './virtual-service-spec.ts';
+
+/** A document that passed structural validation. */
+export interface LoadedDoc {
+  kind: string;
+  name: string;
+  namespace: string;
+  spec: unknown;
+  r: DocReporter;
+}
+
+function labelsMatch(selector: Readonly<Record<string, string>> | undefined, labels: Record<string, string>): boolean {
+  return Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
+}
+
+export class ReferenceChecks {
+  readonly #docs: LoadedDoc[];
+  readonly #ctx: MeshfileContext | undefined;
+  readonly #lookup: HostLookup;
+  /** service key → subset name → labels, from every DestinationRule. */
+  readonly #subsets = new Map<string, Map<string, Readonly<Record<string, string>>>>();
+
+  constructor(docs: LoadedDoc[], lookup: HostLookup, ctx?: MeshfileContext) {
+    this.#docs = docs;
+    this.#ctx = ctx;
+    this.#lookup = lookup;
+  }
+
+  run(): void {
+    this.#duplicateNames();
+    this.#destinationRules();
+    this.#virtualServices();
+    for (const d of this.#docs) {
+      if (d.kind === 'PeerAuthentication' || d.kind === 'AuthorizationPolicy') {
+        this.#selector((d.spec as PeerAuthenticationSpec | AuthorizationPolicySpec).selector?.matchLabels, d);
+      } else if (d.kind === 'Canary') {
+        const c = d.spec as CanarySpec;
+        this.#resolve(c.targetRef.name, d.namespace, 'spec.targetRef.name', d);
+      } else if (d.kind === 'Mesh') {
+        ((d.spec as MeshSettingsSpec).rateLimits ?? []).forEach((l, i) => this.#resolve(l.service, d.namespace, `spec.rateLimits[${i}].service`, d));
+      }
+    }
+  }
+
+  /** Resolves a host; with a context, an unknown host is an error that disables the document. */
+  #resolve(host: string, namespace: string, path: string, d: LoadedDoc): ServiceRef | undefined {
+    const ref = this.#lookup(host, namespace);
+    if (!ref && this.#ctx) {
+      const known = this.#ctx.services.map((s) => s.name).sort();
+      d.r.report('MESH_ERR_UNKNOWN_HOST', path, `host "${host}" names no service of the project (services: ${known.join(', ') || 'none'})`);
+    }
+    return ref;
+  }
+
+  #duplicateNames(): void {
+    const seen = new Map<string, LoadedDoc>();
+    let mesh: LoadedDoc | undefined;
+    for (const d of this.#docs) {
+      if (d.kind === 'Mesh') {
+        if (mesh) d.r.report('MESH_ERR_DUPLICATE_NAME', 'kind', `only one Mesh document is allowed (the first is "${mesh.name}")`);
+        mesh ??= d;
+        continue;
+      }
+      const key = `${d.kind}/${d.namespace}/${d.name}`;
+      if (seen.has(key)) d.r.report('MESH_ERR_DUPLICATE_NAME', 'metadata.name', `${d.kind} "${d.name}" is already defined in namespace "${d.namespace}"`);
+      else seen.set(key, d);
+    }
+  }
+
+  #destinationRules(): void {
+    const owner = new Map<string, LoadedDoc>();
+    for (const d of this.#docs) {
+      if (d.kind !== 'DestinationRule') continue;
+      const spec = d.spec as DestinationRuleSpec;
+      const ref = this.#resolve(spec.host, d.namespace, 'spec.host', d);
+      if (!ref) continue;
+      const key = serviceKey(ref);
+      const first = owner.get(key);
+      if (first) {
+        d.r.report('MESH_ERR_HOST_CONFLICT', 'spec.host', `DestinationRule "${first.name}" already configures ${key}; this one is disabled`);
+        continue;
+      }
+      owner.set(key, d);
+      const subsets = new Map<string, Readonly<Record<string, string>>>();
+      this.#subsets.set(key, subsets);
+      const labelSets = this.#labelSets(ref);
+      (spec.subsets ?? []).forEach((s, i) => {
+        subsets.set(s.name, s.labels ?? {});
+        if (labelSets && !labelSets.some((l) => labelsMatch(s.labels, l))) {
+          d.r.report('MESH_WARN_EMPTY_SUBSET', `spec.subsets[${i}].labels`, `no container of ${ref.name} has the labels ${JSON.stringify(s.labels ?? {})} (yet)`);
+        }
+      });
+    }
+  }
+
+  #labelSets(ref: ServiceRef): Array<Record<string, string>> | undefined {
+    return this.#ctx?.services.find((s) => s.name === ref.name && s.namespace === ref.namespace)?.labelSets;
+  }
+
+  #destination(dest: DestinationSpec, path: string, d: LoadedDoc): void {
+    const ref = this.#resolve(dest.host, d.namespace, `${path}.host`, d);
+    if (!ref || dest.subset === undefined) return;
+    const labels = this.#subsets.get(serviceKey(ref))?.get(dest.subset);
+    if (labels === undefined) {
+      d.r.report('MESH_ERR_UNDEFINED_SUBSET', `${path}.subset`, `subset "${dest.subset}" of ${ref.name} is not defined by any DestinationRule for that host`);
+      return;
+    }
+    const labelSets = this.#labelSets(ref);
+    if (labelSets && !labelSets.some((l) => labelsMatch(labels, l))) {
+      d.r.report('MESH_ERR_UNKNOWN_SUBSET', `${path}.subset`, `no container of ${ref.name} has the labels of subset "${dest.subset}" ${JSON.stringify(labels)}`);
+    }
+  }
+
+  #virtualServices(): void {
+    const owner = new Map<string, LoadedDoc>();
+    for (const d of this.#docs) {
+      if (d.kind !== 'VirtualService') continue;
+      const spec = d.spec as VirtualServiceSpec;
+      if (gatewayOnly(spec)) continue;
+      (spec.hosts ?? []).forEach((h, i) => {
+        const ref = this.#resolve(h, d.namespace, `spec.hosts[${i}]`, d);
+        if (!ref) return;
+        const first = owner.get(serviceKey(ref));
+        if (first && first !== d) d.r.report('MESH_ERR_HOST_CONFLICT', `spec.hosts[${i}]`, `VirtualService "${first.name}" already routes ${serviceKey(ref)}; this one is disabled (merge the routes into one VirtualService)`);
+        else owner.set(serviceKey(ref), d);
+      });
+      (spec.http ?? []).forEach((h, i) => {
+        (h.route ?? []).forEach((rd, j) => this.#destination(rd.destination, `spec.http[${i}].route[${j}].destination`, d));
+        if (h.mirror) this.#destination(h.mirror, `spec.http[${i}].mirror`, d);
+        (h.mirrors ?? []).forEach((m, j) => this.#destination(m.destination, `spec.http[${i}].mirrors[${j}].destination`, d));
+      });
+      (spec.tcp ?? []).forEach((t, i) => (t.route ?? []).forEach((rd, j) => this.#destination(rd.destination, `spec.tcp[${i}].route[${j}].destination`, d)));
+    }
+  }
+
+  #selector(matchLabels: Readonly<Record<string, string>> | undefined, d: LoadedDoc): void {
+    if (!this.#ctx || !matchLabels) return;
+    const any = this.#ctx.services.some((s) => s.namespace === d.namespace && s.labelSets.some((l) => labelsMatch(matchLabels, l)));
+    if (!any) d.r.report('MESH_WARN_SELECTOR_MATCHES_NOTHING', 'spec.selector.matchLabels', `no workload in namespace "${d.namespace}" has the labels ${JSON.stringify(matchLabels)} (yet)`);
+  }
+}

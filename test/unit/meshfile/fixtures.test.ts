@@ -1,0 +1,35 @@
+/**
+ * Table-driven over the fixture corpus: every diagnostic of every file, exact code and position,
+ * nothing more and nothing less; validity and disabled documents as declared.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { formatDiagnostic } from '../../../control/meshfile/diagnostics.ts';
+import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
+import { loadCorpus } from './fixture-corpus.ts';
+
+const corpus = loadCorpus();
+
+test('the corpus has valid and invalid files', () => {
+  assert.ok(corpus.filter((f) => f.group === 'valid').length >= 10);
+  assert.ok(corpus.filter((f) => f.group === 'invalid').length >= 20);
+});
+
+for (const f of corpus) {
+  test(f.name, () => {
+    const r = loadMeshfile(f.text, f.name, f.ctx);
+    const got = r.diagnostics.map((d) => `${d.code} ${d.line}:${d.column}`).sort();
+    const detail = r.diagnostics.map(formatDiagnostic).join('\n');
+    assert.equal(got, [...f.expect].sort(), `diagnostics of ${f.name}:\n${detail}`);
+    assert.is(r.valid, f.valid, `valid of ${f.name}:\n${detail}`);
+    assert.equal(r.disabled.map((d) => `${d.kind}/${d.name}`).sort(), [...f.disabled].sort(), `disabled of ${f.name}`);
+    if (f.group === 'invalid') assert.ok(r.diagnostics.some((d) => d.severity === 'error'), 'an invalid fixture has an error');
+    else assert.not.ok(r.diagnostics.some((d) => d.severity === 'error'), `a valid fixture has no error:\n${detail}`);
+    for (const d of r.diagnostics) {
+      assert.ok(d.line >= 1 && d.column >= 1, 'positions are 1-based');
+      assert.is(d.file, f.name);
+    }
+  });
+}
+
+test.run();
