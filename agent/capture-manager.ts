@@ -61,6 +61,10 @@ export class CaptureManager {
     process.on('SIGINT', stop);
     const code = await new Promise<number>((resolve) => {
       child.once('exit', (c) => resolve(this.#stopping && c === 0 ? 0 : c ? c : 1));
+      child.once('error', (err) => {
+        log.error('cannot start the proxy', { err });
+        resolve(1);
+      });
     });
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
