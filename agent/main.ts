@@ -36,20 +36,19 @@ async function runProxy(opts: AgentOptions): Promise<void> {
   process.stdout.write(JSON.stringify(line) + '\n');
 }
 
-async function runCaptureManager(opts: AgentOptions): Promise<void> {
+async function runCaptureManager(): Promise<void> {
   const manager = new CaptureManager({
     runner: new IptablesRunner(),
     log: log.child({ role: 'capture-manager' }),
     script: process.argv[1]!,
     args: process.argv.slice(2),
   });
-  void opts;
   process.exit(await manager.run());
 }
 
 try {
   const opts = parseAgentOptions(process.argv.slice(2), process.env);
-  if (opts.capture === 'iptables' && !opts.proxyChild) await runCaptureManager(opts);
+  if (opts.capture === 'iptables' && !opts.proxyChild) await runCaptureManager();
   else await runProxy(opts);
 } catch (err) {
   fail(err);

@@ -45,6 +45,16 @@ if (process.env.DOCKMESH_TEST_NETNS !== '1') {
   const inPeer = (cmd: string[]) =>
     execFileSync('nsenter', ['-t', String(peerNs!.pid), '-n', ...cmd], { encoding: 'utf8', timeout: 10_000 });
 
+  /** The proxy forked by this test's capture manager (never another agent's on this host). */
+  const proxyChild = (a: RunningAgent): { pid: number; uid: number } => {
+    const ps = execFileSync('ps', ['-o', 'pid=,ppid=,uid=,args=', '-e'], { encoding: 'utf8' });
+    for (const line of ps.split('\n')) {
+      const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/.exec(line);
+      if (m && Number(m[2]) === a.proc.pid && m[4]!.includes('--proxy-child')) return { pid: Number(m[1]), uid: Number(m[3]) };
+    }
+    throw new Error(`no proxy child of ${a.proc.pid}`);
+  };
+
   const webSnapshot = (version: number, address: string) =>
     snapshot(version, 'web', [service('api', [8080], [endpoint('api', address, 8080, peer.port)])]);
 
@@ -93,8 +103,7 @@ if (process.env.DOCKMESH_TEST_NETNS !== '1') {
     assert.match(rules, new RegExp(`-A DOCKMESH_OUTPUT -d ${PEER}/32 -p tcp -m tcp --dport 8080 -j REDIRECT --to-ports 15200`));
     assert.is(rules.match(/-j DOCKMESH_OUTPUT/g)!.length, 1);
     assert.equal(agent.ports.inbound, { [String(app.port)]: 15006 });
-    const ps = execFileSync('ps', ['-o', 'uid=,args=', '-e'], { encoding: 'utf8' });
-    assert.match(ps, /^\s*1337 .*agent\/main\.ts .*--proxy-child/m);
+    assert.is(proxyChild(agent).uid, 1337);
     const report = await waitFor(() => control.reports.find((r) => r.ready), 5000, 'ready report');
     assert.equal(report.ports, [app.port]);
     assert.is(report.admin, `10.77.0.1:${agent.ports.admin}`);
@@ -154,9 +163,7 @@ if (process.env.DOCKMESH_TEST_NETNS !== '1') {
     });
     await waitFor(async () => (await client.get(agent!.ports.admin, '/ready')).status === 200, 10_000, 'ready');
     assert.match(nat(), /DOCKMESH_OUTPUT/);
-    const ps = execFileSync('ps', ['-o', 'pid=,args=', '-e'], { encoding: 'utf8' });
-    const pid = Number(/^\s*(\d+) .*--proxy-child/m.exec(ps)![1]);
-    process.kill(pid, 'SIGKILL');
+    process.kill(proxyChild(agent).pid, 'SIGKILL');
     assert.is.not(await agent.exited, 0);
     agent = undefined;
     assert.not.match(nat(), /DOCKMESH/);
