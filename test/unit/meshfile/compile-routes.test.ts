@@ -1,0 +1,140 @@
+/** control/compile/routes.ts: Istio's defaults filled in, merges, determinism, speed. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compileServiceRoutes } from '../../../control/compile/routes.ts';
+import { hostLookup } from '../../../control/meshfile/host-resolver.ts';
+import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
+import { syntheticMeshfile } from '../../../control/meshfile/synthetic-meshfile.ts';
+import { FIXTURES } from './fixture-corpus.ts';
+
+const lookup = hostLookup();
+
+function compileText(text: string, service: string, namespace = 'default') {
+  const r = loadMeshfile(text, 'test.yaml');
+  assert.ok(r.valid, JSON.stringify(r.diagnostics));
+  return compileServiceRoutes(r.spec, { name: service, namespace, hosts: [service] }, lookup);
+}
+
+function compileFixture(name: string, service: string, namespace = 'default') {
+  return compileText(readFileSync(join(FIXTURES, 'valid', name), 'utf8'), service, namespace);
+}
+
+test('90/10 canary with timeout and retries', () => {
+  const out = compileFixture('reviews-canary-90-10.yaml', 'reviews');
+  const route = out.http![0]!;
+  assert.equal(route.route!.map((d) => [d.destination.subset, d.weight]), [['v1', 90], ['v2', 10]]);
+  assert.equal(route.route![0]!.destination, { service: 'reviews', namespace: 'default', subset: 'v1' });
+  assert.is(route.timeoutMs, 10_000);
+  assert.equal(route.retries, { attempts: 3, retryOn: ['gateway-error', 'connect-failure', 'refused-stream'], perTryTimeoutMs: 2000 });
+  assert.equal(out.subsets!.map((s) => [s.name, s.labels]), [['v1', { version: 'v1' }], ['v2', { version: 'v2' }]]);
+  assert.is(out.policy, undefined, 'no trafficPolicy: nothing to send');
+});
+
+test('Istio defaults: no timeout, default retries, single destination weight 100', () => {
+  const out = compileFixture('header-match.yaml', 'reviews');
+  const r = out.http![1]!;
+  assert.is(r.timeoutMs, undefined);
+  assert.equal(r.retries, { attempts: 2, retryOn: ['connect-failure', 'refused-stream', 'unavailable', 'cancelled', 'retriable-status-codes', '503'] });
+  assert.is(r.route![0]!.weight, 100);
+  assert.equal(out.http![0]!.match, [{ headers: { 'end-user': { exact: 'jason' } } }]);
+});
+
+const vs = (http: string) => `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: a}\nspec:\n  hosts: [a]\n  http:\n${http}\n`;
+
+test('retries: attempts 0 disables, status codes add retriable-status-codes', () => {
+  const off = compileText(vs('  - route: [{destination: {host: a}}]\n    retries: {attempts: 0}'), 'a');
+  assert.equal(off.http![0]!.retries, { attempts: 0, retryOn: [] });
+  const codes = compileText(vs('  - route: [{destination: {host: a}}]\n    retries: {attempts: 4, retryOn: "502,503"}'), 'a');
+  assert.equal(codes.http![0]!.retries, { attempts: 4, retryOn: ['502', '503', 'retriable-status-codes'] });
+});
+
+test('connection pool and outlier detection with defaults; subset overrides one section', () => {
+  const out = compileFixture('destination-rule-circuit-breaker.yaml', 'reviews', 'prod');
+  assert.equal(out.policy, {
+    loadBalancer: { simple: 'LEAST_REQUEST' },
+    connectionPool: { tcp: { maxConnections: 100, connectTimeoutMs: 30 }, http: { http2MaxRequests: 1000, maxRequestsPerConnection: 10 } },
+    outlierDetection: { consecutive5xxErrors: 7, intervalMs: 300_000, baseEjectionTimeMs: 900_000, maxEjectionPercent: 10, minHealthPercent: 0 },
+  });
+  const test = out.subsets!.find((s) => s.name === 'testversion')!;
+  assert.equal(test.policy!.loadBalancer, { simple: 'ROUND_ROBIN' });
+  assert.equal(test.policy!.outlierDetection, out.policy!.outlierDetection, 'sections the subset leaves out are inherited');
+  assert.equal(out.subsets!.find((s) => s.name === 'v1')!.policy, out.policy);
+});
+
+test('outlier detection defaults: interval 10s, baseEjectionTime 30s, maxEjectionPercent 10, consecutive5xxErrors 5', () => {
+  const out = compileText('apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a}\nspec:\n  host: a\n  trafficPolicy:\n    outlierDetection: {}\n', 'a');
+  assert.equal(out.policy!.outlierDetection, { consecutive5xxErrors: 5, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 10, minHealthPercent: 0 });
+});
+
+test('port-level settings replace the policy for their port; subsets merge over the port', () => {
+  const out = compileFixture('port-level-settings.yaml', 'ratings', 'prod');
+  assert.equal(out.policy, { loadBalancer: { simple: 'LEAST_REQUEST' }, portLevel: [{ port: 9080, policy: { loadBalancer: { simple: 'ROUND_ROBIN' } } }] });
+  const sub = out.subsets![0]!;
+  assert.equal(sub.policy, {
+    loadBalancer: { simple: 'LEAST_REQUEST' },
+    connectionPool: { http: { http1MaxPendingRequests: 10 } },
+    portLevel: [{ port: 9080, policy: { loadBalancer: { simple: 'ROUND_ROBIN' }, connectionPool: { http: { http1MaxPendingRequests: 10 } } } }],
+  });
+});
+
+test('fault percentages, mirror default 100%, redirect default 301, regex rewrite', () => {
+  const fault = compileFixture('fault-injection.yaml', 'ratings');
+  assert.equal(fault.http![0]!.fault, { delay: { fixedDelayMs: 7000, percent: 100 } });
+  assert.equal(fault.http![1]!.fault, { abort: { percent: 0.1, httpStatus: 500 } });
+  const mirror = compileText(vs('  - route: [{destination: {host: a}}]\n    mirror: {host: b}'), 'a');
+  assert.equal(mirror.http![0]!.mirrors, [{ destination: { service: 'b', namespace: 'default' }, percent: 100 }]);
+  const rr = compileFixture('redirect-rewrite-direct.yaml', 'ratings', 'prod');
+  assert.equal(rr.http![0]!.redirect, { uri: '/v1/bookRatings', authority: 'newratings.default.svc.cluster.local', redirectCode: 301 });
+  assert.equal(rr.http![2]!.rewrite!.uriRegexRewrite, { match: '^/service/([^/]+)(/.*)$', rewrite: '$2/instance/$1' });
+  assert.equal(rr.http![3]!.directResponse, { status: 503, body: 'unknown path' });
+  assert.is(rr.http![3]!.match[0]!.ignoreUriCase, true);
+});
+
+test('TCP routes and hosts written as name.ns and FQDN', () => {
+  const out = compileFixture('tcp-route.yaml', 'mongo');
+  assert.equal(out.tcp, [{
+    match: [{ port: 27017 }],
+    route: [
+      { destination: { service: 'mongo', namespace: 'default', subset: 'v1', port: 5555 }, weight: 80 },
+      { destination: { service: 'mongo', namespace: 'default', subset: 'v2', port: 5555 }, weight: 20 },
+    ],
+  }]);
+});
+
+test('rate limits from the Mesh kind, both forms', () => {
+  const text = readFileSync(join(FIXTURES, 'valid', 'mesh-settings.yaml'), 'utf8');
+  assert.equal(compileText(text, 'payments').rateLimit, { maxTokens: 100, tokensPerFill: 100, fillIntervalMs: 1000 });
+  assert.equal(compileText(text, 'inventory').rateLimit, { maxTokens: 20, tokensPerFill: 5, fillIntervalMs: 500 });
+});
+
+test('a service nothing mentions compiles to {}; gateway-only VirtualServices do not apply', () => {
+  assert.equal(compileFixture('reviews-canary-90-10.yaml', 'ratings'), {});
+  const gw = 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: a}\nspec:\n  hosts: [a]\n  gateways: [public-gw]\n  http:\n  - route: [{destination: {host: a}}]\n';
+  const r = loadMeshfile(gw, 'gw.yaml');
+  assert.equal(r.diagnostics.map((d) => d.code), ['MESH_WARN_UNSUPPORTED_VALUE']);
+  assert.equal(compileServiceRoutes(r.spec, { name: 'a', namespace: 'default', hosts: [] }, lookup), {});
+});
+
+test('deterministic: same config in another key order compiles to the same JSON', () => {
+  const a = vs('  - match: [{headers: {x-b: {exact: "1"}, x-a: {prefix: "2"}}}]\n    route: [{destination: {host: a}, headers: {request: {set: {z: "1", y: "2"}}}}]');
+  const b = vs('  - route: [{headers: {request: {set: {y: "2", z: "1"}}}, destination: {host: a}}]\n    match: [{headers: {x-a: {prefix: "2"}, x-b: {exact: "1"}}}]');
+  assert.is(JSON.stringify(compileText(a, 'a')), JSON.stringify(compileText(b, 'a')));
+});
+
+test('a 500-route meshfile loads and compiles fast', () => {
+  const text = syntheticMeshfile({ routes: 500, services: 10 });
+  const t0 = performance.now();
+  const r = loadMeshfile(text, 'big.yaml');
+  const t1 = performance.now();
+  assert.ok(r.valid, JSON.stringify(r.diagnostics.slice(0, 3)));
+  let routes = 0;
+  for (let s = 0; s < 10; s++) routes += compileServiceRoutes(r.spec, { name: `svc-${s}`, namespace: 'default', hosts: [] }, lookup).http!.length;
+  const t2 = performance.now();
+  assert.is(routes, 500);
+  console.log(`# 500 routes: load ${(t1 - t0).toFixed(1)} ms, compile ${(t2 - t1).toFixed(1)} ms`);
+  assert.ok(t2 - t0 < 5000, 'well under a second in practice; generous bound for slow CI');
+});
+
+test.run();
