@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import Ajv from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments } from 'yaml';
@@ -61,7 +61,7 @@ if (!crdsPresent) console.log(`# ${CRDS} not found: CRD checks skipped`);
 
 test('every valid Istio/Flagger fixture validates against the published CRD of its apiVersion', () => {
   if (!crdsPresent) return;
-  const validators = new Map<string, ReturnType<Ajv['compile']>>();
+  const validators = new Map<string, ValidateFunction>();
   let checked = 0;
   for (const f of corpus.filter((x) => x.group === 'valid')) {
     for (const doc of documents(f.text)) {
