@@ -23,6 +23,10 @@ export interface AgentSnapshot {
   services: ServiceSnapshot[];
   /** Mesh-wide settings the agent acts on. */
   mesh: MeshSettingsSnapshot;
+  /** Optional (identity): roots to trust; absent: only what the CSR answer gave. */
+  trust?: TrustSnapshot;
+  /** Optional (identity): inbound mTLS modes and authorization policies; absent: PERMISSIVE, no policy. */
+  inbound?: InboundSnapshot;
 }
 
 /** Identity of a workload (one compose service replica). */
@@ -281,6 +285,34 @@ export interface StatusView {
   control: { project: string; version: string; uptimeSeconds: number; api: string };
   configVersion: number;
   agents: AgentStatusView[];
+  /** The meshfile in force and the problems of the last attempt to load it. */
+  meshfile?: MeshfileStatusView;
+}
+
+/** One problem in a meshfile, with its position. */
+export interface DiagnosticView {
+  severity: 'error' | 'warning';
+  code: string;
+  message: string;
+  file: string;
+  line: number;
+  column: number;
+  path?: string;
+  kind?: string;
+  name?: string;
+}
+
+export interface MeshfileStatusView {
+  file: string | null;
+  /** Version of the meshfile in force (0: none loaded, built-in defaults). */
+  version: number;
+  appliedAt: string | null;
+  /** Errors of the last attempt; when `valid` is false the config in force is older. */
+  errors: DiagnosticView[];
+  warnings: DiagnosticView[];
+  /** The last attempt was applied. */
+  valid: boolean;
+  notice?: string;
 }
 
 export interface AgentStatusView {
@@ -330,3 +362,139 @@ export const AGENT_ENV = {
   capture: 'DOCKMESH_CAPTURE',
   adminPort: 'DOCKMESH_ADMIN_PORT',
 } as const;
+
+// ---- Identity and authorization (issue 5) ------------------------------------------------------
+
+/** POST /v1/agents/:container/csr (agent token): a PKCS#10 request for the workload's certificate. */
+export interface CsrRequest {
+  /** PEM `CERTIFICATE REQUEST`; only its public key and signature are used. */
+  csr: string;
+}
+
+/** Answer to `CsrRequest`. */
+export interface CsrResponse {
+  /** The leaf (PEM), exactly one URI SAN: `spiffeId`. */
+  certificate: string;
+  /** Leaf first, then intermediates (PEM): what the agent presents in TLS. */
+  chain: string[];
+  /** Roots to trust (PEM); two while the CA rotates. */
+  trustBundle: string[];
+  /** ISO time, the leaf's notAfter. */
+  expiresAt: string;
+  /** `spiffe://cluster.local/ns/<ns>/sa/<service>`. */
+  spiffeId: string;
+}
+
+/** One issued leaf, as `GET /v1/certs` (CLI token) lists it; the latest per container. */
+export interface IssuedCertView {
+  spiffeId: string;
+  /** The SPIFFE ID without `spiffe://`, as AuthorizationPolicy writes principals. */
+  principal: string;
+  service: string;
+  namespace: string;
+  container: string;
+  /** Hex. */
+  serial: string;
+  /** Short id of the root that signed it. */
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+  /** When the agent renews it (two thirds of its life). */
+  renewAt: string;
+}
+
+/** GET /v1/certs */
+export interface CertsView {
+  certificates: IssuedCertView[];
+  ca: {
+    /** Trusted roots, oldest first. */
+    roots: Array<{ id: string; createdAt: string; notAfter: string }>;
+    /** Root signing new leaves now. */
+    signer: string;
+    rotating: boolean;
+  };
+}
+
+/**
+ * Optional part of `AgentSnapshot`: the roots the agent trusts and which one signs now. A bundle change
+ * (CA rotation) reaches every agent through the normal push; an agent whose leaf was signed by another
+ * root than `signer` renews it early.
+ */
+export interface TrustSnapshot {
+  /** PEM roots, oldest first. */
+  bundle: string[];
+  /** Short id (first 16 hex digits of the SHA-256 of the DER) of the root signing new leaves. */
+  signer: string;
+}
+
+/** Inbound mTLS mode in force on a port (UNSET already resolved). */
+export type MtlsModeSnapshot = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+
+/** Optional part of `AgentSnapshot`: what the agent enforces on inbound connections. */
+export interface InboundSnapshot {
+  mtls: {
+    /** Mode of every app port not listed in `ports`. */
+    mode: MtlsModeSnapshot;
+    /** Per app port (decimal string keys), from portLevelMtls. */
+    ports?: Record<string, MtlsModeSnapshot>;
+  };
+  authz: InboundAuthzSnapshot;
+}
+
+/** The AuthorizationPolicies that select this workload, in evaluation-independent order. */
+export interface InboundAuthzSnapshot {
+  policies: AuthzPolicySnapshot[];
+}
+
+/** One AuthorizationPolicy, as Istio wrote it (strings as in the spec; compiled by the agent). */
+export interface AuthzPolicySnapshot {
+  name: string;
+  namespace: string;
+  action: 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
+  /** Empty: the policy matches nothing (`spec: {}` on ALLOW = deny all). `[{}]`: matches everything. */
+  rules: AuthzRuleSnapshot[];
+}
+
+/** All present parts must match (AND); `from`/`to` entries are ORed. */
+export interface AuthzRuleSnapshot {
+  from?: AuthzSourceSnapshot[];
+  to?: AuthzOperationSnapshot[];
+  when?: AuthzConditionSnapshot[];
+  /**
+   * Fields of the rule dockmesh cannot evaluate (e.g. `from.source.requestPrincipals`), as JSON paths.
+   * As Istio does with HTTP-only fields on TCP: an ALLOW or AUDIT rule with one never matches; a DENY
+   * (or CUSTOM) rule ignores them (matches on the rest), so the decision errs towards denying.
+   */
+  unsupported?: string[];
+}
+
+/** Istio's Source; fields ANDed, values within a field ORed. Principals without `spiffe://`. */
+export interface AuthzSourceSnapshot {
+  principals?: string[];
+  notPrincipals?: string[];
+  namespaces?: string[];
+  notNamespaces?: string[];
+  ipBlocks?: string[];
+  notIpBlocks?: string[];
+  remoteIpBlocks?: string[];
+  notRemoteIpBlocks?: string[];
+}
+
+/** Istio's Operation. */
+export interface AuthzOperationSnapshot {
+  hosts?: string[];
+  notHosts?: string[];
+  ports?: string[];
+  notPorts?: string[];
+  methods?: string[];
+  notMethods?: string[];
+  paths?: string[];
+  notPaths?: string[];
+}
+
+/** Istio's Condition. */
+export interface AuthzConditionSnapshot {
+  key: string;
+  values?: string[];
+  notValues?: string[];
+}
