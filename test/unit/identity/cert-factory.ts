@@ -102,3 +102,11 @@ export async function makeCsr(o: { uris?: string[]; keys?: CryptoKeyPair } = {})
 }
 
 export { x509 };
+
+/** A TestRoot from PEM files (e.g. the local CA's root, to mint deliberately bad leaves with it). */
+export async function rootFromPem(certPem: string, keyPem: string): Promise<TestRoot> {
+  const cert = new x509.X509Certificate(certPem);
+  const privateKey = await subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(keyPem), ALG, true, ['sign']);
+  const publicKey = await cert.publicKey.export(ALG, ['verify']);
+  return { cert, certPem, keyPem, keys: { privateKey, publicKey } };
+}
