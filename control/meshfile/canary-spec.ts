@@ -89,6 +89,7 @@ export interface CanaryAnalysisSpec {
 
 export interface CanarySpec {
   targetRef: CrossNamespaceRefSpec;
+  /** Optional in Flagger's CRD, required by Flagger and by dockmesh (MESH_ERR_MISSING_FIELD). */
   service: CanaryServiceSpec;
   analysis: CanaryAnalysisSpec;
   progressDeadlineSeconds?: number;

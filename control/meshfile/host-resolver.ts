@@ -69,7 +69,13 @@ export function hostLookup(ctx?: MeshfileContext): HostLookup {
   for (const s of ctx.services) {
     const ref = { name: s.name, namespace: s.namespace };
     byKey.set(serviceKey(ref), ref);
-    for (const h of s.hosts) if (!byHost.has(h.toLowerCase())) byHost.set(h.toLowerCase(), ref);
+    // The canonical names go through namespace qualification only (a short name in another
+    // namespace's document means that namespace, as in Istio); other hosts are aliases.
+    const canonical = new Set([s.name, `${s.name}.${s.namespace}`, `${s.name}.${s.namespace}${CLUSTER_SUFFIX}`]);
+    for (const raw of s.hosts) {
+      const h = raw.toLowerCase();
+      if (!canonical.has(h) && !byHost.has(h)) byHost.set(h, ref);
+    }
   }
   return (host, namespace) => byKey.get(serviceKey(parseHost(host, namespace))) ?? byHost.get(host.toLowerCase());
 }

@@ -29,8 +29,8 @@ const RATE_LIMIT = {
   },
   additionalProperties: false,
   oneOf: [
-    { required: ['requestsPerUnit', 'unit'] },
-    { required: ['maxTokens', 'fillInterval'] },
+    { required: ['requestsPerUnit', 'unit'], not: { anyOf: [{ required: ['maxTokens'] }, { required: ['tokensPerFill'] }, { required: ['fillInterval'] }] } },
+    { required: ['maxTokens', 'fillInterval'], not: { anyOf: [{ required: ['requestsPerUnit'] }, { required: ['unit'] }] } },
   ],
 };
 

@@ -41,13 +41,20 @@ export class ReferenceChecks {
   run(): void {
     this.#duplicateNames();
     this.#destinationRules();
-    this.#virtualServices();
+    const routed = this.#virtualServices();
+    const canaries = new Map<string, LoadedDoc>();
     for (const d of this.#docs) {
       if (d.kind === 'PeerAuthentication' || d.kind === 'AuthorizationPolicy') {
         this.#selector((d.spec as PeerAuthenticationSpec | AuthorizationPolicySpec).selector?.matchLabels, d);
       } else if (d.kind === 'Canary') {
-        const c = d.spec as CanarySpec;
-        this.#resolve(c.targetRef.name, d.namespace, 'spec.targetRef.name', d);
+        const ref = this.#resolve((d.spec as CanarySpec).targetRef.name, d.namespace, 'spec.targetRef.name', d);
+        if (!ref) continue;
+        const key = serviceKey(ref);
+        const vs = routed.get(key);
+        const other = canaries.get(key);
+        if (other) d.r.report('MESH_ERR_HOST_CONFLICT', 'spec.targetRef.name', `Canary "${other.name}" already targets ${key}; this one is disabled`);
+        else if (vs) d.r.report('MESH_ERR_HOST_CONFLICT', 'spec.targetRef.name', `VirtualService "${vs.name}" already routes ${key}; a Canary owns its target's routing (as Flagger does): move the routes into spec.service or remove the VirtualService`);
+        else canaries.set(key, d);
       } else if (d.kind === 'Mesh') {
         ((d.spec as MeshSettingsSpec).rateLimits ?? []).forEach((l, i) => this.#resolve(l.service, d.namespace, `spec.rateLimits[${i}].service`, d));
       }
@@ -123,7 +130,8 @@ export class ReferenceChecks {
     }
   }
 
-  #virtualServices(): void {
+  /** Checks VirtualServices; returns which one routes each service. */
+  #virtualServices(): Map<string, LoadedDoc> {
     const owner = new Map<string, LoadedDoc>();
     for (const d of this.#docs) {
       if (d.kind !== 'VirtualService') continue;
@@ -143,6 +151,7 @@ export class ReferenceChecks {
       });
       (spec.tcp ?? []).forEach((t, i) => (t.route ?? []).forEach((rd, j) => this.#destination(rd.destination, `spec.tcp[${i}].route[${j}].destination`, d)));
     }
+    return owner;
   }
 
   #selector(matchLabels: Readonly<Record<string, string>> | undefined, d: LoadedDoc): void {

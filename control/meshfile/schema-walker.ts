@@ -93,7 +93,8 @@ function matches(value: unknown, s: JsonSchema): boolean {
 }
 
 function oneOfMessage(branches: JsonSchema[]): string {
-  const atMostOne = branches.some((b) => b.not);
+  // Kubernetes' "at most one" idiom: one branch is `not: {anyOf: [...]}` with no `required`.
+  const atMostOne = branches.some((b) => b.not && !b.required);
   const groups = branches.filter((b) => b.required).map((b) => b.required!);
   const common = groups.length ? groups.reduce((acc, g) => acc.filter((k) => g.includes(k))) : [];
   const choices = groups.map((g) => g.filter((k) => !common.includes(k)).join(' + ') || '(none)');

@@ -1,20 +1,29 @@
 /** Dispatches the context-free semantic checks of one document by kind. */
+import { checkCanary, checkMeshSettings } from './canary-checks.ts';
+import type { CanarySpec } from './canary-spec.ts';
 import type { DestinationRuleSpec } from './destination-rule-spec.ts';
 import { checkDestinationRule } from './destination-rule-checks.ts';
 import type { DocReporter } from './doc-reporter.ts';
 import type { MeshfileKind } from './kinds.ts';
+import type { MeshSettingsSpec } from './mesh-spec.ts';
+import { checkAuthorizationPolicy, checkPeerAuthentication } from './security-checks.ts';
+import type { AuthorizationPolicySpec, PeerAuthenticationSpec } from './security-spec.ts';
 import { checkVirtualService } from './virtual-service-checks.ts';
 import type { VirtualServiceSpec } from './virtual-service-spec.ts';
 
 export function checkSemantics(kind: MeshfileKind, spec: unknown, r: DocReporter): void {
   switch (kind) {
     case 'VirtualService':
-      checkVirtualService(spec as VirtualServiceSpec, r);
-      break;
+      return checkVirtualService(spec as VirtualServiceSpec, r);
     case 'DestinationRule':
-      checkDestinationRule(spec as DestinationRuleSpec, r);
-      break;
-    default:
-      break;
+      return checkDestinationRule(spec as DestinationRuleSpec, r);
+    case 'PeerAuthentication':
+      return checkPeerAuthentication(spec as PeerAuthenticationSpec, r);
+    case 'AuthorizationPolicy':
+      return checkAuthorizationPolicy(spec as AuthorizationPolicySpec, r);
+    case 'Canary':
+      return checkCanary(spec as CanarySpec, r);
+    case 'Mesh':
+      return checkMeshSettings(spec as MeshSettingsSpec, r, r.namespace);
   }
 }

@@ -45,7 +45,7 @@ test('every valid fixture passes schema/meshfile.schema.json', () => {
 const SCHEMA_REJECTS = [
   'bad-api-version', 'bad-duration-number', 'bad-duration-unit', 'bad-enum',
   'bad-metadata-name', 'missing-metadata', 'missing-required-field', 'one-of-string-match', 'unknown-field',
-  'unknown-kind', 'wrong-type-hosts', 'wrong-type-label', 'many-errors',
+  'unknown-kind', 'wrong-type-hosts', 'wrong-type-label', 'many-errors', 'canary-flagger-interval', 'mesh-rate-limit-mixed',
 ];
 
 test('structurally invalid fixtures fail the schema', () => {

@@ -1,0 +1,67 @@
+/** Semantic checks of a Flagger Canary and of dockmesh's Mesh kind. */
+import type { CanarySpec } from './canary-spec.ts';
+import type { DocReporter } from './doc-reporter.ts';
+import { hostProblem, parseHost, serviceKey } from './host-resolver.ts';
+import { checkHttpMatches } from './http-match-checks.ts';
+import type { MeshSettingsSpec } from './mesh-spec.ts';
+import { childPath, indexPath } from './position-index.ts';
+import { checkRetries } from './virtual-service-checks.ts';
+import type { HttpMatchRequestSpec } from './virtual-service-spec.ts';
+
+/** Flagger's built-in metrics, which dockmesh computes from its agents' Istio-named metrics. */
+export const BUILTIN_METRICS = new Set(['request-success-rate', 'request-duration']);
+
+function range(v: number | undefined, min: number, max: number, path: string, r: DocReporter): void {
+  if (v !== undefined && (v < min || v > max)) r.report('MESH_ERR_OUT_OF_RANGE', path, `must be between ${min} and ${max}, got ${v}`);
+}
+
+export function checkCanary(spec: CanarySpec, r: DocReporter): void {
+  const problem = hostProblem(spec.targetRef.name);
+  if (problem) r.report('MESH_ERR_BAD_HOST', 'spec.targetRef.name', problem);
+  if (!spec.service) {
+    r.report('MESH_ERR_MISSING_FIELD', 'spec.service', 'a Canary needs service (with port): Flagger routes the target\'s port through it', 'key');
+  } else {
+    const port = spec.service.port;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) r.report('MESH_ERR_OUT_OF_RANGE', 'spec.service.port', `port must be an integer between 1 and 65535, got ${port}`);
+    checkHttpMatches(spec.service.match, 'spec.service.match', r);
+    checkRetries(spec.service.retries, 'spec.service.retries', r);
+  }
+  const a = spec.analysis;
+  range(a.threshold, 1, Number.MAX_SAFE_INTEGER, 'spec.analysis.threshold', r);
+  range(a.maxWeight, 1, 100, 'spec.analysis.maxWeight', r);
+  range(a.stepWeight, 1, 100, 'spec.analysis.stepWeight', r);
+  range(a.mirrorWeight, 0, 100, 'spec.analysis.mirrorWeight', r);
+  range(a.stepWeightPromotion, 1, 100, 'spec.analysis.stepWeightPromotion', r);
+  (a.stepWeights ?? []).forEach((w, i) => {
+    range(w, 1, 100, indexPath('spec.analysis.stepWeights', i), r);
+    if (i > 0 && w <= a.stepWeights![i - 1]!) r.report('MESH_ERR_BAD_VALUE', indexPath('spec.analysis.stepWeights', i), `step weights must increase, got ${a.stepWeights![i - 1]} then ${w}`);
+  });
+  (a.metrics ?? []).forEach((m, i) => {
+    const p = indexPath('spec.analysis.metrics', i);
+    if (!BUILTIN_METRICS.has(m.name)) {
+      r.report('MESH_WARN_UNSUPPORTED_VALUE', childPath(p, 'name'), `metric "${m.name}" is not one of Flagger's built-in metrics (${[...BUILTIN_METRICS].join(', ')}); dockmesh does not check it`);
+    }
+    if (m.thresholdRange?.min !== undefined && m.thresholdRange.max !== undefined && m.thresholdRange.min > m.thresholdRange.max) {
+      r.report('MESH_ERR_BAD_VALUE', childPath(p, 'thresholdRange'), `min ${m.thresholdRange.min} is above max ${m.thresholdRange.max}`);
+    }
+  });
+  checkHttpMatches(a.match as readonly HttpMatchRequestSpec[] | undefined, 'spec.analysis.match', r);
+}
+
+export function checkMeshSettings(spec: MeshSettingsSpec, r: DocReporter, namespace: string): void {
+  const seen = new Map<string, number>();
+  (spec.rateLimits ?? []).forEach((l, i) => {
+    const p = `spec.rateLimits[${i}]`;
+    const problem = hostProblem(l.service);
+    if (problem) {
+      r.report('MESH_ERR_BAD_HOST', `${p}.service`, problem);
+      return;
+    }
+    const key = serviceKey(parseHost(l.service, namespace));
+    if (seen.has(key)) r.report('MESH_ERR_DUPLICATE_NAME', `${p}.service`, `${key} already has a rate limit at spec.rateLimits[${seen.get(key)}]`);
+    else seen.set(key, i);
+    if (l.tokensPerFill !== undefined && l.maxTokens !== undefined && l.tokensPerFill > l.maxTokens) {
+      r.report('MESH_ERR_OUT_OF_RANGE', `${p}.tokensPerFill`, `tokensPerFill (${l.tokensPerFill}) cannot exceed maxTokens (${l.maxTokens})`);
+    }
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * Semantic checks of PeerAuthentication and AuthorizationPolicy: the CRDs' CEL rules (which JSON
+ * Schema cannot express) and Istio's validation of principals, IP blocks, ports and conditions.
+ */
+import { isIP } from 'node:net';
+import type { DocReporter } from './doc-reporter.ts';
+import { childPath, indexPath } from './position-index.ts';
+import type { AuthorizationPolicySpec, PeerAuthenticationSpec, WorkloadSelectorSpec } from './security-spec.ts';
+
+/** Condition keys dockmesh evaluates. */
+const SUPPORTED_KEYS = new Set(['source.ip', 'source.namespace', 'source.principal', 'destination.ip', 'destination.port']);
+/** Condition keys Istio knows that dockmesh does not evaluate (the condition never matches). */
+const ISTIO_ONLY_KEYS = [/^remote\.ip$/, /^request\.auth\./, /^connection\.sni$/, /^experimental\.envoy\.filters\./];
+const HEADER_KEY = /^request\.headers\[[^\]]+\]$/;
+
+function checkSelector(sel: WorkloadSelectorSpec | undefined, r: DocReporter): void {
+  for (const [k, v] of Object.entries(sel?.matchLabels ?? {})) {
+    const p = childPath('spec.selector.matchLabels', k);
+    if (k === '' || k.includes('*')) r.report('MESH_ERR_BAD_VALUE', p, `label key ${JSON.stringify(k)} cannot be empty or contain "*"`, 'key');
+    if (v.includes('*')) r.report('MESH_ERR_BAD_VALUE', p, `label value ${JSON.stringify(v)} cannot contain "*"`);
+  }
+}
+
+export function checkPeerAuthentication(spec: PeerAuthenticationSpec, r: DocReporter): void {
+  checkSelector(spec.selector, r);
+  const ports = Object.keys(spec.portLevelMtls ?? {});
+  for (const key of ports) {
+    const n = Number(key);
+    if (!/^\d+$/.test(key) || n < 1 || n > 65535) r.report('MESH_ERR_BAD_VALUE', childPath('spec.portLevelMtls', key), `port ${JSON.stringify(key)} must be a number between 1 and 65535`, 'key');
+  }
+  if (ports.length && Object.keys(spec.selector?.matchLabels ?? {}).length === 0) {
+    r.report('MESH_ERR_MISSING_FIELD', 'spec.portLevelMtls', 'portLevelMtls needs a selector with matchLabels (Istio rejects it on a namespace- or mesh-wide policy)', 'key');
+  }
+}
+
+/** Istio allows "*" only alone, as a prefix or as a suffix. */
+function checkWildcards(values: readonly string[] | undefined, path: string, r: DocReporter): void {
+  (values ?? []).forEach((v, i) => {
+    const inner = v.length > 1 ? v.slice(1, -1) : '';
+    if (inner.includes('*') || (v.startsWith('*') && v.endsWith('*') && v.length > 1)) {
+      r.report('MESH_ERR_BAD_VALUE', indexPath(path, i), `${JSON.stringify(v)}: "*" is allowed only alone, as a prefix or as a suffix`);
+    }
+  });
+}
+
+function checkIpBlocks(values: readonly string[] | undefined, path: string, r: DocReporter): void {
+  (values ?? []).forEach((v, i) => {
+    const [ip, bits, extra] = v.split('/');
+    const family = isIP(ip ?? '');
+    const ok = family !== 0 && extra === undefined && (bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)));
+    if (!ok) r.report('MESH_ERR_BAD_VALUE', indexPath(path, i), `${JSON.stringify(v)} is not an IP address or CIDR block`);
+  });
+}
+
+function checkPorts(values: readonly string[] | undefined, path: string, r: DocReporter): void {
+  (values ?? []).forEach((v, i) => {
+    if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 65535) r.report('MESH_ERR_BAD_VALUE', indexPath(path, i), `port ${JSON.stringify(v)} must be a number between 1 and 65535`);
+  });
+}
+
+export function checkAuthorizationPolicy(spec: AuthorizationPolicySpec, r: DocReporter): void {
+  checkSelector(spec.selector, r);
+  const targets = [spec.selector, spec.targetRef, spec.targetRefs].filter((x) => x !== undefined).length;
+  if (targets > 1) r.report('MESH_ERR_ONE_OF', 'spec', 'set at most one of selector, targetRef, targetRefs');
+  if (spec.action === 'CUSTOM' || spec.action === 'AUDIT') {
+    r.report('MESH_WARN_UNSUPPORTED_VALUE', 'spec.action', `action ${spec.action} is not acted on by dockmesh: this policy is ignored`);
+  }
+  (spec.rules ?? []).forEach((rule, i) => {
+    const rp = `spec.rules[${i}]`;
+    (rule.from ?? []).forEach((f, j) => {
+      const s = f.source;
+      if (!s) return;
+      const sp = `${rp}.from[${j}].source`;
+      if ((s.serviceAccounts || s.notServiceAccounts) && (s.principals || s.notPrincipals || s.namespaces || s.notNamespaces)) {
+        r.report('MESH_ERR_ONE_OF', sp, 'serviceAccounts and notServiceAccounts cannot be combined with principals or namespaces');
+      }
+      for (const k of ['principals', 'notPrincipals', 'namespaces', 'notNamespaces', 'serviceAccounts', 'notServiceAccounts'] as const) checkWildcards(s[k], childPath(sp, k), r);
+      checkIpBlocks(s.ipBlocks, childPath(sp, 'ipBlocks'), r);
+      checkIpBlocks(s.notIpBlocks, childPath(sp, 'notIpBlocks'), r);
+    });
+    (rule.to ?? []).forEach((t, j) => {
+      const o = t.operation;
+      if (!o) return;
+      const op = `${rp}.to[${j}].operation`;
+      for (const k of ['hosts', 'notHosts', 'paths', 'notPaths', 'methods', 'notMethods'] as const) checkWildcards(o[k], childPath(op, k), r);
+      checkPorts(o.ports, childPath(op, 'ports'), r);
+      checkPorts(o.notPorts, childPath(op, 'notPorts'), r);
+    });
+    (rule.when ?? []).forEach((c, j) => {
+      const cp = `${rp}.when[${j}]`;
+      if (!c.values && !c.notValues) r.report('MESH_ERR_MISSING_FIELD', cp, 'a condition needs values or notValues');
+      if (SUPPORTED_KEYS.has(c.key) || HEADER_KEY.test(c.key)) return;
+      if (ISTIO_ONLY_KEYS.some((re) => re.test(c.key))) {
+        r.report('MESH_WARN_UNSUPPORTED_VALUE', `${cp}.key`, `condition key "${c.key}" is not evaluated by dockmesh: this condition never matches`);
+      } else {
+        r.report('MESH_ERR_BAD_VALUE', `${cp}.key`, `unknown condition key "${c.key}": use request.headers[<name>], source.ip, source.namespace, source.principal, destination.ip or destination.port`);
+      }
+    });
+  });
+}
