@@ -1,5 +1,14 @@
 /** The CLI's HTTP client for the control API (127.0.0.1 only, API token from $DOCKMESH_HOME). */
-import type { StatusView } from '../wire/types.ts';
+import type { AgentSnapshot, StatusView } from '../wire/types.ts';
+import type { MeshfileContext } from '../control/meshfile/host-resolver.ts';
+
+/** One agent's snapshot as the control server sent it. */
+export interface AgentSnapshotView {
+  container: string;
+  containerName: string;
+  appliedVersion: number;
+  snapshot: AgentSnapshot | null;
+}
 
 export class ControlClient {
   constructor(
@@ -35,5 +44,15 @@ export class ControlClient {
 
   status(): Promise<StatusView> {
     return this.#get<StatusView>('/v1/status');
+  }
+
+  /** The project's services as meshfile checks see them. */
+  meshfileContext(): Promise<MeshfileContext> {
+    return this.#get<MeshfileContext>('/v1/meshfile/context');
+  }
+
+  /** Snapshots sent to the agents of a service, with the version each applied. */
+  snapshots(service: string): Promise<AgentSnapshotView[]> {
+    return this.#get<AgentSnapshotView[]>(`/v1/snapshots/${encodeURIComponent(service)}`);
   }
 }

@@ -5,6 +5,7 @@
 import type Docker from 'dockerode';
 import { LABELS, PORTS } from '../wire/types.ts';
 import { UserError } from './errors.ts';
+import { dirname } from 'node:path';
 
 export interface ControlContainerOptions {
   project: string;
@@ -14,6 +15,8 @@ export interface ControlContainerOptions {
   projectDirectory: string;
   /** First network to start on; the control server joins the others itself. */
   network?: string;
+  /** Absolute path of the meshfile (it may not exist yet); mounted read-only with its directory. */
+  meshfile?: string;
   socketPath: string;
 }
 
@@ -27,6 +30,8 @@ export function controlSpec(o: ControlContainerOptions): Record<string, unknown>
   const port = `${PORTS.control}/tcp`;
   const binds = [`${o.socketPath}:/var/run/docker.sock`];
   if (o.projectDirectory && o.projectDirectory !== '/') binds.push(`${o.projectDirectory}:${o.projectDirectory}:ro`);
+  const meshDir = o.meshfile ? dirname(o.meshfile) : undefined;
+  if (meshDir && meshDir !== o.projectDirectory && meshDir !== '/') binds.push(`${meshDir}:${meshDir}:ro`);
   return {
     name,
     Image: o.image,
@@ -36,6 +41,7 @@ export function controlSpec(o: ControlContainerOptions): Record<string, unknown>
       `DOCKMESH_AGENT_IMAGE=${o.agentImage}`,
       `DOCKMESH_SELF=${name}`,
       `DOCKMESH_PROJECT_DIR=${o.projectDirectory}`,
+      `DOCKMESH_MESHFILE=${o.meshfile ?? ''}`,
     ],
     Labels: { [LABELS.role]: 'control', [LABELS.project]: o.project },
     ExposedPorts: { [port]: {} },
@@ -74,7 +80,9 @@ export async function controlUrl(docker: Docker, project: string): Promise<strin
 export async function ensureControl(docker: Docker, o: ControlContainerOptions): Promise<boolean> {
   const existing = await findControl(docker, o.project);
   if (existing) {
-    if (existing.State === 'running' && existing.Image === o.image) return false;
+    const env = existing.State === 'running' ? (await docker.getContainer(existing.Id).inspect()).Config.Env ?? [] : [];
+    const sameMeshfile = env.includes(`DOCKMESH_MESHFILE=${o.meshfile ?? ''}`);
+    if (existing.State === 'running' && existing.Image === o.image && sameMeshfile) return false;
     await removeControl(docker, o.project);
   }
   const c = await docker.createContainer(controlSpec(o) as Docker.ContainerCreateOptions);

@@ -10,6 +10,8 @@ export const EXIT = {
   engine: 4,
   notReady: 5,
   notRunning: 6,
+  meshfileErrors: 7,
+  meshfileWarnings: 8,
 } as const;
 
 export type CliErrorCode =

@@ -5,6 +5,8 @@ import { up } from './commands/up.ts';
 import { down } from './commands/down.ts';
 import { status } from './commands/status.ts';
 import { control } from './commands/control.ts';
+import { check } from './commands/check.ts';
+import { routes } from './commands/routes.ts';
 
 const program = new Command('mesh')
   .description('dockmesh: a service mesh for Docker Compose')
@@ -30,6 +32,7 @@ function run<F>(fn: (flags: F) => Promise<number>): (flags: F) => Promise<void> 
 
 projectFlags(program.command('up').description('mesh the running compose project: one agent per container'))
   .option('--timeout <seconds>', 'how long to wait for every agent to be ready', '60')
+  .option('--meshfile <file>', 'the meshfile (default: mesh.yaml beside the compose file)')
   .option('--json', 'print the final status as JSON')
   .action(run(up));
 
@@ -40,6 +43,19 @@ projectFlags(program.command('down').description('remove every agent and the con
 projectFlags(program.command('status').description('show the control server and every agent'))
   .option('--json', 'print JSON: {control, configVersion, agents: [...]}')
   .action(run(status));
+
+projectFlags(program.command('check').description('validate the meshfile (against the running project, else the compose file); exit 0 only when clean'))
+  .option('--meshfile <file>', 'the meshfile (default: mesh.yaml beside the compose file)')
+  .option('--offline', 'check against the compose file even when the project runs')
+  .option('--json', 'print JSON: {file, valid, errors, warnings, diagnostics: [...]}')
+  .action(run(check));
+
+projectFlags(program.command('routes').description('show the effective routes and policies of a service\'s agent').argument('<service>', 'logical service, compose service or container name'))
+  .option('--json', 'print the snapshots as JSON')
+  .action(async (service: string, flags: Parameters<typeof routes>[1]) => {
+    result = routes(service, flags);
+    await result;
+  });
 
 projectFlags(program.command('control').description('run the control server in the foreground on the host'))
   .option('--host <addr>', 'listen address', '127.0.0.1')

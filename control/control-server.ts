@@ -5,7 +5,10 @@
 import type Docker from 'dockerode';
 import type { EventEmitter } from 'node:events';
 import type { AgentReport, StatusView } from '../wire/types.ts';
-import { compileSnapshot } from './compile/snapshot.ts';
+import { compileSnapshot, meshfileContext } from './compile/snapshot.ts';
+import type { ConfigStore } from './config/config-store.ts';
+import type { MeshSpec } from './meshfile/mesh-spec.ts';
+import { hostLookup, type MeshfileContext } from './meshfile/host-resolver.ts';
 import type { Workload } from './discovery/labels.ts';
 import { EndpointRegistry } from './registry/endpoint-registry.ts';
 import { AgentHub } from './push/agent-hub.ts';
@@ -28,6 +31,8 @@ export interface ControlServerOptions {
   /** Tokens of agents not started by the injector (process-mode agents in tests): container → token. */
   staticAgentTokens?: Map<string, string>;
   excludedPorts?: number[];
+  /** The meshfile in force (absent: defaults everywhere). */
+  config?: ConfigStore<MeshSpec, MeshfileContext>;
   version?: string;
   /** Called after each workload change is reconciled (control main uses it to join networks). */
   onWorkloads?: (w: Workload[]) => Promise<void> | void;
@@ -52,6 +57,7 @@ export class ControlServer {
       ? new Injector({ ...o.injector, project: o.project, log: o.log })
       : null;
     this.hub.onChange = () => this.#recompile();
+    o.config?.on('change', () => this.#recompile());
     this.api = buildApi({
       apiToken: o.apiToken,
       backend: {
@@ -60,6 +66,8 @@ export class ControlServer {
         onReport: (c, r) => this.#onReport(c, r),
         onAck: (c, v, ok, err) => this.#onAck(c, v, ok, err),
         status: () => this.status(),
+        snapshotsOf: (svc) => this.snapshotsOf(svc),
+        meshfileContext: () => this.meshfileContext(),
         sdTargets: () => this.sdTargets(),
       },
     });
@@ -80,6 +88,8 @@ export class ControlServer {
       this.hub.forget(gone);
     }
     this.registry.prune();
+    // Services came or went: objects naming them may become valid (or not).
+    if (changed) this.#o.config?.revalidate();
     if (changed) this.#recompile();
     await this.#o.onWorkloads?.(workloads);
     if (this.injector) {
@@ -115,10 +125,12 @@ export class ControlServer {
     if (this.#closed) return;
     for (const [c, s] of this.registry.agents) s.connected = this.hub.connected(c);
     const view = this.registry.view();
+    const spec = this.#o.config?.spec ?? null;
+    const lookup = spec ? hostLookup(meshfileContext(view)) : undefined;
     const hashes: string[] = [];
     for (const w of view.workloads) {
       if (!w.inject && !this.#o.staticAgentTokens?.has(w.container)) continue;
-      const snap = this.hub.publish(w.container, compileSnapshot(w, view, { excludedPorts: this.#o.excludedPorts }));
+      const snap = this.hub.publish(w.container, compileSnapshot(w, view, { excludedPorts: this.#o.excludedPorts, spec, lookup }));
       this.registry.agent(w.container).desiredVersion = snap.version;
       hashes.push(snap.hash);
     }
@@ -161,7 +173,25 @@ export class ControlServer {
       },
       configVersion: this.#configVersion,
       agents,
+      meshfile: this.#o.config?.view(),
     };
+  }
+
+  /** The context meshfile checks run against: the project's services as the registry sees them. */
+  meshfileContext(): MeshfileContext {
+    return meshfileContext(this.registry.view());
+  }
+
+  /** Snapshots (as sent) of the agents of a logical service, with what each has applied. */
+  snapshotsOf(service: string): Array<{ container: string; containerName: string; appliedVersion: number; snapshot: unknown }> {
+    return this.registry.workloads
+      .filter((w) => w.service === service || w.workload === service || w.containerName === service)
+      .map((w) => ({
+        container: w.container,
+        containerName: w.containerName,
+        appliedVersion: this.registry.agent(w.container).ackedVersion,
+        snapshot: this.hub.snapshot(w.container) ?? null,
+      }));
   }
 
   /** Prometheus http_sd: one target per agent admin endpoint. */

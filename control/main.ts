@@ -9,18 +9,19 @@ if (!env.DOCKMESH_PROJECT || !env.DOCKMESH_API_TOKEN) {
   process.stderr.write('control: DOCKMESH_PROJECT and DOCKMESH_API_TOKEN must be set\n');
   process.exit(2);
 }
-const { server, address } = await runControl({
+const { close, address } = await runControl({
   project: env.DOCKMESH_PROJECT,
   apiToken: env.DOCKMESH_API_TOKEN,
   agentImage: env.DOCKMESH_AGENT_IMAGE,
   self: env.DOCKMESH_SELF,
   port: env.DOCKMESH_PORT ? Number(env.DOCKMESH_PORT) : undefined,
   host: env.DOCKMESH_HOST,
+  meshfile: env.DOCKMESH_MESHFILE || undefined,
   log,
 });
 log('control listening', { address, project: env.DOCKMESH_PROJECT });
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   process.once(sig, () => {
-    void server.close().then(() => process.exit(0));
+    void close().then(() => process.exit(0));
   });
 }

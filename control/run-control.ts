@@ -7,6 +7,11 @@ import { DockerProvider } from './discovery/docker-provider.ts';
 import { NetworkPresence } from './network-presence.ts';
 import { ControlServer } from './control-server.ts';
 import { PORTS } from '../wire/types.ts';
+import { ConfigStore } from './config/config-store.ts';
+import { MeshfileWatcher } from './config/meshfile-watcher.ts';
+import { loadMeshfile } from './meshfile/load-meshfile.ts';
+import type { MeshSpec } from './meshfile/mesh-spec.ts';
+import type { MeshfileContext } from './meshfile/host-resolver.ts';
 
 export interface RunControlOptions {
   project: string;
@@ -19,16 +24,26 @@ export interface RunControlOptions {
   port?: number;
   namespace?: string;
   socketPath?: string;
+  /** The meshfile to watch (absent or missing: defaults everywhere until it appears). */
+  meshfile?: string;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
-export async function runControl(o: RunControlOptions): Promise<{ server: ControlServer; address: string }> {
+export async function runControl(o: RunControlOptions): Promise<{ server: ControlServer; address: string; close: () => Promise<void> }> {
   const docker = new Docker({ socketPath: o.socketPath ?? '/var/run/docker.sock' });
   await docker.ping();
   const port = o.port ?? PORTS.control;
   const presence = new NetworkPresence({ docker, self: o.self, port, log: o.log });
   const source = new DockerProvider({ docker, project: o.project, namespace: o.namespace, log: o.log });
-  const server = new ControlServer({
+  let server: ControlServer | undefined;
+  const config = new ConfigStore<MeshSpec, MeshfileContext>(
+    o.meshfile ?? null,
+    (text, file, ctx) => loadMeshfile(text, file, ctx),
+    () => server?.meshfileContext(),
+  );
+  config.on('change', () => o.log?.('meshfile applied', { file: o.meshfile, version: config.version, warnings: config.view().warnings.length }));
+  server = new ControlServer({
+    config,
     project: o.project,
     apiToken: o.apiToken,
     source,
@@ -39,5 +54,31 @@ export async function runControl(o: RunControlOptions): Promise<{ server: Contro
       : undefined,
   });
   const address = await server.start(o.host ?? (o.self ? '0.0.0.0' : '127.0.0.1'), port);
-  return { server, address };
+  const watcher = o.meshfile
+    ? new MeshfileWatcher({
+        file: o.meshfile,
+        log: o.log,
+        onContents: (text) => {
+          if (!config.apply(text) && !config.view().valid) {
+            for (const d of config.view().errors) {
+              o.log?.('meshfile rejected: the last good config stays in force', { at: `${d.file}:${d.line}:${d.column}`, code: d.code, error: d.message });
+            }
+          }
+        },
+        onDeleted: () => {
+          config.deleted();
+          o.log?.('meshfile deleted: the last good config stays in force', { file: o.meshfile });
+        },
+      })
+    : undefined;
+  await watcher?.start();
+  const s = server;
+  return {
+    server: s,
+    address,
+    close: async () => {
+      await watcher?.close();
+      await s.close();
+    },
+  };
 }

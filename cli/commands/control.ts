@@ -15,7 +15,7 @@ export async function control(flags: ControlFlags): Promise<number> {
   const project = await resolveProject(docker, flags);
   const log = (msg: string, fields: Record<string, unknown> = {}) =>
     process.stderr.write(JSON.stringify({ time: new Date().toISOString(), msg, ...fields }) + '\n');
-  const { server, address } = await runControl({
+  const { close, address } = await runControl({
     project: project.name,
     apiToken: apiToken(),
     agentImage: flags.agentImage,
@@ -28,6 +28,6 @@ export async function control(flags: ControlFlags): Promise<number> {
   await new Promise<void>((resolve) => {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve());
   });
-  await server.close();
+  await close();
   return 0;
 }

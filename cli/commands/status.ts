@@ -18,9 +18,17 @@ export async function status(flags: StatusFlags): Promise<number> {
   if (flags.json) {
     process.stdout.write(JSON.stringify(s, null, 2) + '\n');
   } else {
-    process.stdout.write(
-      `project ${s.control.project}: control up ${s.control.uptimeSeconds}s, config version ${s.configVersion}\n\n`,
-    );
+    process.stdout.write(`project ${s.control.project}: control up ${s.control.uptimeSeconds}s, config version ${s.configVersion}\n`);
+    const m = s.meshfile;
+    if (m?.file) {
+      const state = m.version ? `v${m.version} in force since ${m.appliedAt}` : 'not loaded (defaults in force)';
+      process.stdout.write(`meshfile ${m.file}: ${state}${m.notice ? ` (${m.notice})` : ''}\n`);
+      if (!m.valid) process.stdout.write('  last save rejected, nothing changed:\n');
+      for (const d of [...m.errors, ...m.warnings]) {
+        process.stdout.write(`  ${d.file}:${d.line}:${d.column}: ${d.severity} ${d.code} ${d.message}\n`);
+      }
+    }
+    process.stdout.write('\n');
     process.stdout.write(
       table(
         ['SERVICE', 'CONTAINER', 'READY', 'CONFIG', 'PORTS', 'NOTE'],

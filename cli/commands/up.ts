@@ -9,10 +9,12 @@ import { ControlClient } from '../control-client.ts';
 import { Progress } from '../progress.ts';
 import { UserError } from '../errors.ts';
 import { ensureImages } from '../images/ensure-images.ts';
+import { meshfilePath } from '../meshfile-path.ts';
 
 export interface UpFlags extends ProjectFlags {
   timeout?: string;
   json?: boolean;
+  meshfile?: string;
 }
 
 async function firstNetwork(docker: Docker, containerId: string): Promise<string | undefined> {
@@ -48,6 +50,7 @@ export async function up(flags: UpFlags): Promise<number> {
     apiToken: token,
     projectDirectory: project.directory,
     network: await firstNetwork(docker, project.containers[0]!),
+    meshfile: meshfilePath(flags.meshfile, project.directory),
     socketPath: socketPath(),
   });
   const client = new ControlClient(await controlUrl(docker, project.name), token);
@@ -57,6 +60,10 @@ export async function up(flags: UpFlags): Promise<number> {
     await new Promise((r) => setTimeout(r, 100));
   }
   progress.step('control', `${created ? 'started' : 'running'} at ${client.baseUrl}`);
+  const mf = (await client.status()).meshfile;
+  if (mf?.errors.length) {
+    progress.step('meshfile', `${mf.errors.length} error(s): ${mf.errors.map((d) => `${d.file}:${d.line}:${d.column} ${d.code}`).join(', ')} (mesh check shows them)`);
+  } else if (mf?.version) progress.step('meshfile', `${mf.file} applied${mf.warnings.length ? ` with ${mf.warnings.length} warning(s)` : ''}`);
 
   const shown = new Map<string, string>();
   let status: StatusView;

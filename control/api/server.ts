@@ -14,6 +14,10 @@ export interface ApiBackend {
   onReport(container: string, report: AgentReport): void;
   onAck(container: string, version: number, ok: boolean, error?: string): void;
   status(): StatusView;
+  /** Snapshots of the agents of a service, for `mesh routes`. */
+  snapshotsOf(service: string): unknown[];
+  /** The project's services as meshfile checks see them, for `mesh check`. */
+  meshfileContext(): unknown;
   /** Prometheus http_sd targets. */
   sdTargets(): Array<{ targets: string[]; labels: Record<string, string> }>;
 }
@@ -60,6 +64,8 @@ export function buildApi(o: ApiOptions): FastifyInstance {
       if (!sameToken(bearer(req), o.apiToken)) return reply.code(401).send({ error: 'MESH_ERR_UNAUTHORIZED' });
     });
     cli.get('/v1/status', async () => backend.status());
+    cli.get('/v1/snapshots/:service', async (req) => backend.snapshotsOf((req.params as { service: string }).service));
+    cli.get('/v1/meshfile/context', async () => backend.meshfileContext());
   });
 
   app.get('/v1/sd/agents', async () => backend.sdTargets());

@@ -6,16 +6,25 @@ import { createHash } from 'node:crypto';
 import type { AgentSnapshot, EndpointSnapshot, ServiceSnapshot, WorkloadSnapshot } from '../../wire/types.ts';
 import type { Workload } from '../discovery/labels.ts';
 import type { RegistryView } from '../registry/endpoint-registry.ts';
+import type { MeshSpec } from '../meshfile/mesh-spec.ts';
+import type { HostLookup, MeshfileContext } from '../meshfile/host-resolver.ts';
+import { hostLookup } from '../meshfile/host-resolver.ts';
+import { compileServiceRoutes } from './routes.ts';
 
-/** Mesh-wide settings the compiler needs. */
+/** Mesh-wide settings and the meshfile in force. */
 export interface CompileOptions {
   excludedPorts?: number[];
+  /** The meshfile in force; absent: no meshfile (defaults everywhere). */
+  spec?: MeshSpec | null;
+  /** Resolves meshfile hosts to services; build it once per registry view with `lookupFor`. */
+  lookup?: HostLookup;
 }
 
 /** A compiled snapshot without its version. */
 export type SnapshotBody = Omit<AgentSnapshot, 'version'>;
 
-function hostsOf(service: string, namespace: string, members: Workload[]): string[] {
+/** Every host name that refers to a service (lower case, sorted). */
+export function hostsOf(service: string, namespace: string, members: readonly Workload[]): string[] {
   const hosts = new Set<string>([service, `${service}.${namespace}`, `${service}.${namespace}.svc.cluster.local`]);
   for (const m of members) {
     hosts.add(m.workload.toLowerCase());
@@ -89,20 +98,44 @@ export function compileSnapshot(self: Workload, view: RegistryView, opts: Compil
       }
     }
     endpoints.sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port);
+    const hosts = hostsOf(first.service, first.namespace, members);
+    const routes = opts.spec
+      ? compileServiceRoutes(opts.spec, { name: first.service, namespace: first.namespace, hosts }, opts.lookup ?? hostLookup())
+      : {};
     services.push({
       name: first.service,
       namespace: first.namespace,
-      hosts: hostsOf(first.service, first.namespace, members),
+      hosts,
       ports: [...ports].sort((a, b) => a - b),
       endpoints,
+      ...routes,
     });
   }
+  const excluded = new Set([...(opts.excludedPorts ?? []), ...(opts.spec?.mesh?.spec.excludedPorts ?? [])]);
   const body = {
     self: selfOf(self),
     services,
-    mesh: { excludedPorts: [...(opts.excludedPorts ?? [])].sort((a, b) => a - b) },
+    mesh: { excludedPorts: [...excluded].sort((a, b) => a - b) },
   };
   return { hash: hashOf(body), ...body };
+}
+
+/** The meshfile's view of the project: services, their hosts, label sets and ports. */
+export function meshfileContext(view: RegistryView): MeshfileContext {
+  return {
+    services: [...byService(view.workloads).values()].map((members) => {
+      const first = members[0]!;
+      const ports = new Set<number>();
+      for (const m of members) for (const p of view.ports.get(m.container) ?? []) ports.add(p);
+      return {
+        name: first.service,
+        namespace: first.namespace,
+        hosts: hostsOf(first.service, first.namespace, members),
+        labelSets: members.map((m) => meshLabels(m.labels)),
+        ports: [...ports].sort((a, b) => a - b),
+      };
+    }),
+  };
 }
 
 /** Content hash of a JSON value built in a deterministic order. */

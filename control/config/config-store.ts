@@ -5,18 +5,10 @@
  */
 import { EventEmitter } from 'node:events';
 
+import type { DiagnosticView, MeshfileStatusView } from '../../wire/types.ts';
+
 /** What a diagnostic must carry for status output (the meshfile room's Diagnostic fits). */
-export interface DiagnosticLike {
-  severity: 'error' | 'warning';
-  code: string;
-  message: string;
-  file: string;
-  line: number;
-  column: number;
-  path?: string;
-  kind?: string;
-  name?: string;
-}
+export type DiagnosticLike = DiagnosticView;
 
 export interface LoadOutcome<S> {
   valid: boolean;
@@ -26,18 +18,8 @@ export interface LoadOutcome<S> {
 
 export type Loader<S, C> = (text: string, file: string, ctx?: C) => LoadOutcome<S>;
 
-/** What status and `mesh check` show of the config. */
-export interface ConfigStatusView {
-  file: string | null;
-  /** Version of the config in force (0: built-in defaults, no meshfile yet). */
-  version: number;
-  appliedAt: string | null;
-  /** The last attempt failed: these errors; the config in force is older. */
-  errors: DiagnosticLike[];
-  warnings: DiagnosticLike[];
-  /** e.g. "meshfile deleted: keeping version 3". */
-  notice?: string;
-}
+/** What status shows of the config. */
+export type ConfigStatusView = MeshfileStatusView;
 
 /** Holds the config in force; emits `change` (spec) when a new good one takes effect. */
 export class ConfigStore<S, C> extends EventEmitter {
@@ -48,6 +30,8 @@ export class ConfigStore<S, C> extends EventEmitter {
   #errors: DiagnosticLike[] = [];
   #warnings: DiagnosticLike[] = [];
   #notice: string | undefined;
+  #valid = true;
+  #raw: string | null = null;
 
   constructor(
     readonly file: string | null,
@@ -70,9 +54,11 @@ export class ConfigStore<S, C> extends EventEmitter {
    * loads to the same result is not a new version.
    */
   apply(text: string): boolean {
+    this.#raw = text;
     const outcome = this.load(text, this.file ?? 'mesh.yaml', this.context());
     this.#notice = undefined;
-    if (!outcome.valid || !outcome.spec) {
+    this.#valid = outcome.valid && outcome.spec !== null;
+    if (!this.#valid) {
       this.#errors = outcome.diagnostics.filter((d) => d.severity === 'error');
       this.#warnings = outcome.diagnostics.filter((d) => d.severity === 'warning');
       return false;
@@ -82,7 +68,7 @@ export class ConfigStore<S, C> extends EventEmitter {
     const key = JSON.stringify(outcome.spec);
     if (key === this.#lastText) return false;
     this.#lastText = key;
-    this.#spec = outcome.spec;
+    this.#spec = outcome.spec!;
     this.#version++;
     this.#appliedAt = new Date();
     this.emit('change', outcome.spec);
@@ -95,8 +81,8 @@ export class ConfigStore<S, C> extends EventEmitter {
   }
 
   /** Re-validates the last text against a new context (services came or went). */
-  revalidate(text: string | null): boolean {
-    return text === null ? false : this.apply(text);
+  revalidate(): boolean {
+    return this.#raw === null ? false : this.apply(this.#raw);
   }
 
   view(): ConfigStatusView {
@@ -106,6 +92,7 @@ export class ConfigStore<S, C> extends EventEmitter {
       appliedAt: this.#appliedAt?.toISOString() ?? null,
       errors: this.#errors,
       warnings: this.#warnings,
+      valid: this.#valid,
       notice: this.#notice,
     };
   }

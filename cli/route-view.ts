@@ -1,0 +1,114 @@
+/** Pure: an agent snapshot → the rows `mesh routes` prints (effective routes and policies). */
+import type {
+  AgentSnapshot,
+  HttpMatchSnapshot,
+  HttpRouteSnapshot,
+  PresenceOrStringMatch,
+  ServiceSnapshot,
+  TrafficPolicySnapshot,
+  WeightedDestinationSnapshot,
+} from '../wire/types.ts';
+
+function str(m: PresenceOrStringMatch | undefined): string {
+  if (!m) return '';
+  if ('present' in m) return 'present';
+  if (m.exact !== undefined) return `=${m.exact}`;
+  if (m.prefix !== undefined) return `^${m.prefix}`;
+  return `~${m.regex}`;
+}
+
+function ms(v: number | undefined): string {
+  if (v === undefined) return '-';
+  return v % 1000 === 0 ? `${v / 1000}s` : `${v}ms`;
+}
+
+/** One match block as text, fields ANDed. */
+export function matchText(m: HttpMatchSnapshot): string {
+  const parts: string[] = [];
+  if (m.uri) parts.push(`uri${str(m.uri)}`);
+  if (m.method) parts.push(`method${str(m.method)}`);
+  if (m.authority) parts.push(`authority${str(m.authority)}`);
+  if (m.scheme) parts.push(`scheme${str(m.scheme)}`);
+  for (const [k, v] of Object.entries(m.headers ?? {})) parts.push(`header ${k}${v && 'present' in v ? ' present' : str(v)}`);
+  for (const [k, v] of Object.entries(m.withoutHeaders ?? {})) parts.push(`no header ${k}${v && 'present' in v ? '' : str(v)}`);
+  for (const [k, v] of Object.entries(m.queryParams ?? {})) parts.push(`query ${k}${v && 'present' in v ? ' present' : str(v)}`);
+  if (m.port) parts.push(`port=${m.port}`);
+  for (const [k, v] of Object.entries(m.sourceLabels ?? {})) parts.push(`source ${k}=${v}`);
+  if (m.ignoreUriCase) parts.push('(ignore uri case)');
+  return parts.join(' & ') || '*';
+}
+
+function destText(d: WeightedDestinationSnapshot): string {
+  const dest = d.destination;
+  return `${dest.service}${dest.subset ? `/${dest.subset}` : ''}${dest.port ? `:${dest.port}` : ''} ${d.weight}%`;
+}
+
+function actionText(r: HttpRouteSnapshot): string {
+  if (r.directResponse) return `direct response ${r.directResponse.status}`;
+  if (r.redirect) return `redirect ${r.redirect.redirectCode} ${r.redirect.scheme ?? ''}${r.redirect.authority ?? ''}${r.redirect.uri ?? ''}`.trimEnd();
+  const parts = [(r.route ?? []).map(destText).join(', ')];
+  if (r.rewrite?.uri !== undefined) parts.push(`rewrite uri ${r.rewrite.uri}`);
+  if (r.fault?.abort) parts.push(`fault abort ${r.fault.abort.httpStatus ?? r.fault.abort.grpcStatus} ${r.fault.abort.percent}%`);
+  if (r.fault?.delay) parts.push(`fault delay ${ms(r.fault.delay.fixedDelayMs)} ${r.fault.delay.percent}%`);
+  for (const m of r.mirrors ?? []) parts.push(`mirror ${m.destination.service}${m.destination.subset ? `/${m.destination.subset}` : ''} ${m.percent}%`);
+  return parts.filter(Boolean).join('; ');
+}
+
+function retriesText(r: HttpRouteSnapshot): string {
+  if (!r.retries) return 'default';
+  if (r.retries.attempts === 0) return 'none';
+  return `${r.retries.attempts}x${r.retries.perTryTimeoutMs ? ` per try ${ms(r.retries.perTryTimeoutMs)}` : ''} on ${r.retries.retryOn.join(',')}`;
+}
+
+/** Policy of a destination as short text. */
+export function policyText(p: TrafficPolicySnapshot | undefined): string {
+  if (!p) return 'LEAST_REQUEST (default)';
+  const parts: string[] = [];
+  const lb = p.loadBalancer;
+  if (lb?.consistentHash) {
+    const h = lb.consistentHash;
+    parts.push(`consistent hash on ${h.httpHeaderName ? `header ${h.httpHeaderName}` : h.httpCookie ? `cookie ${h.httpCookie.name}` : h.useSourceIp ? 'source IP' : `query ${h.httpQueryParameterName}`}`);
+  } else parts.push(lb?.simple ?? 'LEAST_REQUEST (default)');
+  const cp = p.connectionPool;
+  if (cp?.tcp?.maxConnections) parts.push(`max ${cp.tcp.maxConnections} conns`);
+  if (cp?.http?.http1MaxPendingRequests) parts.push(`max ${cp.http.http1MaxPendingRequests} pending`);
+  if (cp?.http?.http2MaxRequests) parts.push(`max ${cp.http.http2MaxRequests} requests`);
+  const od = p.outlierDetection;
+  if (od) parts.push(`eject after ${od.consecutive5xxErrors ?? od.consecutiveGatewayErrors} errors for ${ms(od.baseEjectionTimeMs)} (max ${od.maxEjectionPercent}%)`);
+  return parts.join(', ');
+}
+
+/** Table rows: DESTINATION, MATCH, ROUTE, TIMEOUT, RETRIES. */
+export function routeRows(snap: AgentSnapshot): string[][] {
+  const rows: string[][] = [];
+  for (const s of snap.services) rows.push(...serviceRows(s));
+  return rows;
+}
+
+function serviceRows(s: ServiceSnapshot): string[][] {
+  if (!s.http?.length) {
+    const n = s.endpoints.length;
+    return [[s.name, '* (no VirtualService)', `${s.name} 100% over ${n} endpoint${n === 1 ? '' : 's'}`, '-', 'default']];
+  }
+  const rows: string[][] = [];
+  for (const r of s.http) {
+    const match = r.match.length ? r.match.map(matchText).join(' | ') : '*';
+    rows.push([s.name, r.name ? `${match} (${r.name})` : match, actionText(r), ms(r.timeoutMs), retriesText(r)]);
+  }
+  return rows;
+}
+
+/** Rows: DESTINATION, SUBSET, LABELS, POLICY (plus rate limits). */
+export function policyRows(snap: AgentSnapshot): string[][] {
+  const rows: string[][] = [];
+  for (const s of snap.services) {
+    const rl = s.rateLimit ? `; rate limit ${s.rateLimit.tokensPerFill}/${ms(s.rateLimit.fillIntervalMs)} (burst ${s.rateLimit.maxTokens})` : '';
+    rows.push([s.name, '-', '-', policyText(s.policy) + rl]);
+    for (const sub of s.subsets ?? []) {
+      const labels = Object.entries(sub.labels).map(([k, v]) => `${k}=${v}`).join(',');
+      const count = s.endpoints.filter((e) => Object.entries(sub.labels).every(([k, v]) => e.labels[k] === v)).length;
+      rows.push([s.name, sub.name, `${labels} (${count} endpoint${count === 1 ? '' : 's'})`, policyText(sub.policy ?? s.policy)]);
+    }
+  }
+  return rows;
+}
