@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { ProcMeter } from '../proc/proc-meter.ts';
 
 export interface ManagedProcessOptions {
   command: string;
@@ -129,7 +130,21 @@ export class ManagedProcess {
     this.log.end();
   }
 
+  /** SIGKILL to the process and its descendants (nginx's workers would outlive a killed master). */
   destroy(): void {
-    if (this.running) this.child.kill('SIGKILL');
+    if (!this.running || this.child.pid === undefined) return;
+    let tree: number[] = [this.child.pid];
+    try {
+      tree = new ProcMeter(this.child.pid).pids();
+    } catch {
+      // no /proc: the process alone
+    }
+    for (const pid of tree.reverse()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
   }
 }
