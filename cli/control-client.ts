@@ -2,6 +2,24 @@
 import type { AgentSnapshot, StatusView } from '../wire/types.ts';
 import type { MeshfileContext } from '../control/meshfile/host-resolver.ts';
 
+/** The control API answered with an error status. */
+export class ControlApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ControlApiError';
+  }
+}
+
+/** A temporary fault as the control API lists it. */
+export interface FaultView {
+  service: string;
+  fault: { delay?: { fixedDelayMs: number; percent: number }; abort?: { httpStatus?: number; percent: number } };
+  expiresAt: number;
+}
+
 /** One agent's snapshot as the control server sent it. */
 export interface AgentSnapshotView {
   container: string;
@@ -17,16 +35,31 @@ export class ControlClient {
   ) {}
 
   async #get<T>(path: string, timeoutMs = 5000): Promise<T> {
+    return this.#request<T>('GET', path, undefined, timeoutMs);
+  }
+
+  async #request<T>(method: string, path: string, body?: unknown, timeoutMs = 5000): Promise<T> {
     // A ref'd timer, not AbortSignal.timeout (unref'd): while docker-proxy holds a connection to a
     // control server that is not listening yet, nothing else keeps the event loop alive.
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(new Error(`${path}: no answer in ${timeoutMs} ms`)), timeoutMs);
     try {
       const res = await fetch(this.baseUrl + path, {
-        headers: { authorization: `Bearer ${this.token}` },
+        method,
+        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
         signal: abort.signal,
       });
-      if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
+      if (!res.ok) {
+        const text = await res.text();
+        let message = text;
+        try {
+          message = (JSON.parse(text) as { message?: string }).message ?? text;
+        } catch {
+          // not JSON
+        }
+        throw new ControlApiError(res.status, `${message}`);
+      }
       return (await res.json()) as T;
     } finally {
       clearTimeout(timer);
@@ -49,6 +82,18 @@ export class ControlClient {
   /** The project's services as meshfile checks see them. */
   meshfileContext(): Promise<MeshfileContext> {
     return this.#get<MeshfileContext>('/v1/meshfile/context');
+  }
+
+  faults(): Promise<FaultView[]> {
+    return this.#get<FaultView[]>('/v1/faults');
+  }
+
+  setFault(body: { service: string; delayMs?: number; abortStatus?: number; percent?: number; forMs: number }): Promise<FaultView> {
+    return this.#request<FaultView>('POST', '/v1/faults', body);
+  }
+
+  clearFaults(service?: string): Promise<{ cleared: number }> {
+    return this.#request('DELETE', `/v1/faults${service ? `?service=${encodeURIComponent(service)}` : ''}`);
   }
 
   /** Snapshots sent to the agents of a service, with the version each applied. */

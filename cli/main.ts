@@ -7,6 +7,7 @@ import { status } from './commands/status.ts';
 import { control } from './commands/control.ts';
 import { check } from './commands/check.ts';
 import { routes } from './commands/routes.ts';
+import { fault } from './commands/fault.ts';
 
 const program = new Command('mesh')
   .description('dockmesh: a service mesh for Docker Compose')
@@ -54,6 +55,19 @@ projectFlags(program.command('routes').description('show the effective routes an
   .option('--json', 'print the snapshots as JSON')
   .action(async (service: string, flags: Parameters<typeof routes>[1]) => {
     result = routes(service, flags);
+    await result;
+  });
+
+projectFlags(program.command('fault').description('inject a temporary fault on every route to a service (no meshfile edit)').argument('[service]', 'logical service'))
+  .option('--delay <duration>', 'delay requests, e.g. 2s')
+  .option('--abort <status>', 'answer with this HTTP status, e.g. 503')
+  .option('--percent <n>', 'share of requests affected', '100')
+  .option('--for <duration>', 'remove the fault after this long', '60s')
+  .option('--clear', 'remove the fault of [service], or all')
+  .option('--list', 'show active faults')
+  .option('--json', 'print JSON')
+  .action(async (service: string | undefined, flags: Parameters<typeof fault>[1]) => {
+    result = fault(service, flags);
     await result;
   });
 

@@ -14,6 +14,7 @@ import { EndpointRegistry } from './registry/endpoint-registry.ts';
 import { AgentHub } from './push/agent-hub.ts';
 import { Injector } from './injector/injector.ts';
 import { buildApi } from './api/server.ts';
+import { TemporaryFaults } from './faults/temporary-faults.ts';
 import type { FastifyInstance } from 'fastify';
 
 /** Where workloads come from: the Docker provider, or a fixed list in tests. */
@@ -42,6 +43,7 @@ export interface ControlServerOptions {
 export class ControlServer {
   readonly registry = new EndpointRegistry();
   readonly hub = new AgentHub();
+  readonly faults = new TemporaryFaults();
   readonly injector: Injector | null;
   readonly api: FastifyInstance;
   readonly #o: ControlServerOptions;
@@ -58,6 +60,7 @@ export class ControlServer {
       : null;
     this.hub.onChange = () => this.#recompile();
     o.config?.on('change', () => this.#recompile());
+    this.faults.on('change', () => this.#recompile());
     this.api = buildApi({
       apiToken: o.apiToken,
       backend: {
@@ -68,6 +71,8 @@ export class ControlServer {
         status: () => this.status(),
         snapshotsOf: (svc) => this.snapshotsOf(svc),
         meshfileContext: () => this.meshfileContext(),
+        faults: this.faults,
+        knowsService: (svc) => this.registry.workloads.some((w) => w.service === svc),
         sdTargets: () => this.sdTargets(),
       },
     });
@@ -127,10 +132,11 @@ export class ControlServer {
     const view = this.registry.view();
     const spec = this.#o.config?.spec ?? null;
     const lookup = spec ? hostLookup(meshfileContext(view)) : undefined;
+    const faults = this.faults.byService();
     const hashes: string[] = [];
     for (const w of view.workloads) {
       if (!w.inject && !this.#o.staticAgentTokens?.has(w.container)) continue;
-      const snap = this.hub.publish(w.container, compileSnapshot(w, view, { excludedPorts: this.#o.excludedPorts, spec, lookup }));
+      const snap = this.hub.publish(w.container, compileSnapshot(w, view, { excludedPorts: this.#o.excludedPorts, spec, lookup, faults }));
       this.registry.agent(w.container).desiredVersion = snap.version;
       hashes.push(snap.hash);
     }
@@ -214,6 +220,7 @@ export class ControlServer {
     this.#closed = true;
     this.#o.source.close();
     this.injector?.close();
+    this.faults.close();
     this.hub.close();
     await this.api.close();
   }

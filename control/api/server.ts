@@ -6,6 +6,8 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import type { AgentReport, StatusView } from '../../wire/types.ts';
 import { AgentHub } from '../push/agent-hub.ts';
+import type { TemporaryFaults } from '../faults/temporary-faults.ts';
+import { parseFaultRequest } from '../faults/fault-request.ts';
 
 /** What the API needs from the rest of the control server. */
 export interface ApiBackend {
@@ -18,6 +20,8 @@ export interface ApiBackend {
   snapshotsOf(service: string): unknown[];
   /** The project's services as meshfile checks see them, for `mesh check`. */
   meshfileContext(): unknown;
+  faults: TemporaryFaults;
+  knowsService(service: string): boolean;
   /** Prometheus http_sd targets. */
   sdTargets(): Array<{ targets: string[]; labels: Record<string, string> }>;
 }
@@ -66,6 +70,16 @@ export function buildApi(o: ApiOptions): FastifyInstance {
     cli.get('/v1/status', async () => backend.status());
     cli.get('/v1/snapshots/:service', async (req) => backend.snapshotsOf((req.params as { service: string }).service));
     cli.get('/v1/meshfile/context', async () => backend.meshfileContext());
+    cli.get('/v1/faults', async () => backend.faults.list());
+    cli.post('/v1/faults', async (req, reply) => {
+      const parsed = parseFaultRequest(req.body);
+      if ('error' in parsed) return reply.code(400).send({ error: 'MESH_ERR_BAD_REQUEST', message: parsed.error });
+      if (!backend.knowsService(parsed.service)) {
+        return reply.code(404).send({ error: 'MESH_ERR_UNKNOWN_SERVICE', message: `no service "${parsed.service}" in the project` });
+      }
+      return backend.faults.set(parsed.service, parsed.fault, parsed.forMs);
+    });
+    cli.delete('/v1/faults', async (req) => ({ cleared: backend.faults.clear((req.query as { service?: string }).service) }));
   });
 
   app.get('/v1/sd/agents', async () => backend.sdTargets());

@@ -3,13 +3,14 @@
  * content hash. Versions are assigned by the caller (they bump only when the hash changes).
  */
 import { createHash } from 'node:crypto';
-import type { AgentSnapshot, EndpointSnapshot, ServiceSnapshot, WorkloadSnapshot } from '../../wire/types.ts';
+import type { AgentSnapshot, EndpointSnapshot, FaultSnapshot, ServiceSnapshot, WorkloadSnapshot } from '../../wire/types.ts';
 import type { Workload } from '../discovery/labels.ts';
 import type { RegistryView } from '../registry/endpoint-registry.ts';
 import type { MeshSpec } from '../meshfile/mesh-spec.ts';
 import type { HostLookup, MeshfileContext } from '../meshfile/host-resolver.ts';
 import { hostLookup } from '../meshfile/host-resolver.ts';
 import { compileServiceRoutes } from './routes.ts';
+import { withFault } from './with-fault.ts';
 
 /** Mesh-wide settings and the meshfile in force. */
 export interface CompileOptions {
@@ -18,6 +19,8 @@ export interface CompileOptions {
   spec?: MeshSpec | null;
   /** Resolves meshfile hosts to services; build it once per registry view with `lookupFor`. */
   lookup?: HostLookup;
+  /** Temporary faults (`mesh fault`) by logical service name. */
+  faults?: ReadonlyMap<string, FaultSnapshot>;
 }
 
 /** A compiled snapshot without its version. */
@@ -102,14 +105,17 @@ export function compileSnapshot(self: Workload, view: RegistryView, opts: Compil
     const routes = opts.spec
       ? compileServiceRoutes(opts.spec, { name: first.service, namespace: first.namespace, hosts }, opts.lookup ?? hostLookup())
       : {};
-    services.push({
+    const service: ServiceSnapshot = {
       name: first.service,
       namespace: first.namespace,
       hosts,
       ports: [...ports].sort((a, b) => a - b),
       endpoints,
       ...routes,
-    });
+    };
+    const fault = opts.faults?.get(first.service);
+    if (fault) service.http = withFault(service, fault);
+    services.push(service);
   }
   const excluded = new Set([...(opts.excludedPorts ?? []), ...(opts.spec?.mesh?.spec.excludedPorts ?? [])]);
   const body = {

@@ -169,4 +169,26 @@ test('a workload that goes away leaves the peers snapshots', async () => {
   }
 });
 
+test('a temporary fault reaches the callers of a service and expires by itself', async () => {
+  const { server, base } = await setup();
+  const web = connectAgent(base, 'web1', 'tw');
+  const cli = { authorization: 'Bearer cli-token', 'content-type': 'application/json' };
+  try {
+    await waitFor(() => web.snapshots.length >= 1, 3000, 'first snapshot');
+    const unknown = await fetch(`${base}/v1/faults`, { method: 'POST', headers: cli, body: JSON.stringify({ service: 'nope', abortStatus: 503, forMs: 500 }) });
+    assert.is(unknown.status, 404);
+    const r = await fetch(`${base}/v1/faults`, { method: 'POST', headers: cli, body: JSON.stringify({ service: 'api', abortStatus: 503, percent: 50, forMs: 400 }) });
+    assert.is(r.status, 200);
+    const faulted = await waitFor(() => web.snapshots.find((s) => s.services.find((x) => x.name === 'api')?.http?.[0]?.fault), 3000, 'fault pushed');
+    assert.equal(faulted.services.find((x) => x.name === 'api')!.http![0]!.fault, { abort: { httpStatus: 503, percent: 50 } });
+    assert.not.ok(faulted.services.find((x) => x.name === 'web')!.http, 'other services untouched');
+    await waitFor(() => !web.snapshots.at(-1)!.services.find((x) => x.name === 'api')!.http, 3000, 'fault expired');
+    const list = (await (await fetch(`${base}/v1/faults`, { headers: cli })).json()) as unknown[];
+    assert.equal(list, []);
+  } finally {
+    web.close();
+    await server.close();
+  }
+});
+
 test.run();
