@@ -93,7 +93,10 @@ function portSettings(p: TrafficPolicySpec | undefined, port: number): PortTraff
   return p?.portLevelSettings?.find((s) => s.port?.number === port);
 }
 
-/** Istio's MergeTrafficPolicy: `over`'s sections replace `base`'s; then `over`'s port level for `port`. */
+/**
+ * Istio's MergeSubsetTrafficPolicy (pilot/pkg/networking/util): `over`'s sections replace `base`'s
+ * where set; if `over` has port-level settings for `port`, they replace everything instead.
+ */
 function merge(base: Sections, over: TrafficPolicySpec | undefined, port: number | undefined): Sections {
   const out: Sections = { ...base };
   if (over?.loadBalancer) out.loadBalancer = over.loadBalancer;

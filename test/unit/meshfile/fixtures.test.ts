@@ -4,7 +4,9 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { formatDiagnostic } from '../../../control/meshfile/diagnostics.ts';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { formatDiagnostic, MESHFILE_CODES } from '../../../control/meshfile/diagnostics.ts';
 import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
 import { loadCorpus } from './fixture-corpus.ts';
 
@@ -31,5 +33,15 @@ for (const f of corpus) {
     }
   });
 }
+
+test('every diagnostic code is exercised by the corpus and documented in docs/meshfile.md', () => {
+  const seen = new Set(corpus.flatMap((f) => f.expect.map((e) => e.split(' ')[0])));
+  const elsewhere = new Set(['MESH_ERR_FILE_TOO_LARGE']); // loader.test.ts: a 1 MiB fixture file would bloat the repo
+  const docs = readFileSync(resolve(import.meta.dirname, '..', '..', '..', 'docs', 'meshfile.md'), 'utf8');
+  for (const code of Object.keys(MESHFILE_CODES)) {
+    assert.ok(seen.has(code) || elsewhere.has(code), `no fixture expects ${code}`);
+    assert.ok(docs.includes(`\`${code}\``), `docs/meshfile.md does not document ${code}`);
+  }
+});
 
 test.run();
