@@ -16,7 +16,7 @@ import { aggregate } from './report/aggregate.ts';
 import { checkGoals } from './report/goals.ts';
 import { PENDING } from './report/pending.ts';
 import { ratioRows } from './report/ratios.ts';
-import { agentHopTarget, agentPairMtlsTarget, agentPairTarget } from './targets/agent.ts';
+import { agentHopObservedTarget, agentHopTarget, agentPairMtlsTarget, agentPairTarget } from './targets/agent.ts';
 import { directTarget } from './targets/direct.ts';
 import { haproxyTarget } from './targets/haproxy.ts';
 import { nginxTarget } from './targets/nginx.ts';
@@ -25,7 +25,15 @@ import { startUpstream, UPSTREAM_BODY_BYTES } from './targets/upstream.ts';
 import { ensureTools, toolVersions, which } from './tools.ts';
 
 /** Every target, in table order. */
-export const TARGETS: readonly TargetDef[] = [directTarget, nginxTarget, haproxyTarget, agentHopTarget, agentPairTarget, agentPairMtlsTarget];
+export const TARGETS: readonly TargetDef[] = [
+  directTarget,
+  nginxTarget,
+  haproxyTarget,
+  agentHopTarget,
+  agentHopObservedTarget,
+  agentPairTarget,
+  agentPairMtlsTarget,
+];
 
 export interface HarnessOutcome {
   results: BenchResults;
@@ -75,8 +83,8 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
       }
     }
 
-    // Warm-up: JIT, connection pools, page cache. Not recorded.
-    for (const [id, t] of running) {
+    // Warm-up: JIT, connection pools, page cache. Not recorded. Skipped in quick mode (time budget).
+    for (const [id, t] of o.quick ? [] : running) {
       try {
         await runWrk({ port: t.port, host: t.host, connections: 50, threads: pinning.loadThreads, durationS: 1, closeEach: false, cpus: pinning.load, logFile: join(workDir, `warmup-${id}.log`) });
       } catch (err) {

@@ -12,6 +12,7 @@ export interface GoalInput {
 }
 
 const HOP = 'agent-hop';
+const HOP_OBS = 'agent-hop-obs';
 const PAIR = 'agent-pair';
 const PAIR_MTLS = 'agent-pair-mtls';
 
@@ -39,10 +40,22 @@ export function checkGoals({ cells, ratios, targets }: GoalInput): GoalCheck[] {
   add('Agent RSS idle ≤ 50 MB', target(HOP)?.idleRssKb, (v) => v <= 50 * 1024, mb);
   add('Agent RSS at saturation ≤ 100 MB', cell(HOP, 'saturation')?.peakRssKb, (v) => v <= 100 * 1024, mb);
   out.push({ goal: 'mTLS handshakes far below the request rate (pooled connections, resumption)', measured: '—', status: 'not measured' });
+  add(
+    'Metrics + access log cost ≤ 10% of throughput (saturation, per core; tracing not switchable yet)',
+    observabilityCost(row(HOP, 'saturation')?.rpsPerProxyCore, row(HOP_OBS, 'saturation')?.rpsPerProxyCore),
+    (v) => v <= 0.1,
+    (v) => `${(v * 100).toFixed(1)}%`,
+  );
   out.push({ goal: 'Metrics + tracing + logs cost ≤ 10% of throughput', measured: '—', status: 'not measured' });
   out.push({ goal: 'Meshfile save → applied in all of 50 agents: p99 ≤ 250 ms', measured: '—', status: 'not measured' });
   out.push({ goal: '`mesh up` on examples/shop ≤ 10 s with images built', measured: '—', status: 'not measured' });
   return out;
+}
+
+/** Share of per-core throughput lost by turning observability on: 1 − on ÷ off. */
+export function observabilityCost(off: number | null | undefined, on: number | null | undefined): number | null {
+  if (off == null || on == null || !(off > 0) || !Number.isFinite(on)) return null;
+  return 1 - on / off;
 }
 
 /** vCPU per 1,000 req/s per agent: proxy cores used ÷ agents ÷ (req/s ÷ 1,000). */

@@ -10,5 +10,5 @@ export const PENDING: readonly PendingFigure[] = [
   { figure: '`mesh up` time on examples/shop (images built)', needs: 'cli `mesh up`, examples/shop and a Docker engine' },
   { figure: 'Replica start → agent ready', needs: 'the injector (control/) and a Docker engine' },
   { figure: 'Control server memory with 100 agents', needs: 'the control server; 100 process-mode agents (or agent streams) connected to it' },
-  { figure: 'Agent cost with metrics, tracing and logs on vs off', needs: 'an agent with metrics, access log and OTLP tracing to switch on (a second agent-hop target with them on)' },
+  { figure: 'Agent cost with tracing on vs off (metrics and access log: the agent-hop-obs target)', needs: 'a tracing switch in the agent and an OTLP sink on loopback' },
 ];

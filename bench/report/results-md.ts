@@ -36,7 +36,7 @@ export function renderResultsMd(r: BenchResults): string {
   line();
   line(`- Upstream: a minimal node:http server answering every request with a ${r.settings.upstreamBodyBytes}-byte body, in its own process.`);
   line(`- Pinning: ${r.settings.pinning}.`);
-  line(`- Seconds per run: ${Object.entries(r.settings.durationsS).map(([k, v]) => `${k} ${v}`).join(', ')}. Every target gets a 1 s warm-up at 50 connections first.`);
+  line(`- Seconds per run: ${Object.entries(r.settings.durationsS).map(([k, v]) => `${k} ${v}`).join(', ')}. ${r.mode === 'quick' ? 'No warm-up (quick mode).' : 'Every target gets a 1 s warm-up at 50 connections first.'}`);
   line('- CPU and memory are those of the proxy process(es) only (from /proc): nginx master + worker, haproxy, the agent(s); for an agent pair, both agents.');
   line();
   line('| target | what | status |');

@@ -35,7 +35,13 @@ export function parseListening(line: string): Listening | undefined {
   }
 }
 
-async function startAgent(ctx: TargetContext, name: string, snapshot: object, extra: string[]): Promise<{ proc: ManagedProcess; listening: Listening; command: string }> {
+async function startAgent(
+  ctx: TargetContext,
+  name: string,
+  snapshot: object,
+  extra: string[],
+  observability = false,
+): Promise<{ proc: ManagedProcess; listening: Listening; command: string }> {
   const { nodeArgs: args } = agentRunner(ctx.repoRoot, ctx.workDir);
   const dir = join(ctx.workDir, name);
   mkdirSync(dir, { recursive: true });
@@ -47,14 +53,16 @@ async function startAgent(ctx: TargetContext, name: string, snapshot: object, ex
     '--snapshot', snapshotFile,
     '--admin-port', '0',
     '--app-host', '127.0.0.1',
-    '--access-log', 'off',
-    '--metrics', 'off',
+    '--access-log', observability ? 'on' : 'off',
+    '--metrics', observability ? 'on' : 'off',
     ...extra,
   ];
   const logFile = join(dir, 'agent.log');
   const proc = new ManagedProcess({ name, command: process.execPath, args: full, cpus: ctx.pinning.proxy, cwd: ctx.repoRoot, logFile });
   try {
     const listening = await proc.waitForLine(parseListening, START_TIMEOUT_MS);
+    // stdout carries the access log from here on.
+    proc.discardStdout();
     return { proc, listening, command: `node ${full.join(' ')}` };
   } catch (err) {
     await proc.close();
@@ -95,27 +103,48 @@ async function outboundPort(l: Listening, upstreamPort: number, procs: ManagedPr
   throw new TargetUnavailable(`agent not available: no outbound listener in ${JSON.stringify(l)}`);
 }
 
-export const agentHopTarget: TargetDef = {
-  id: 'agent-hop',
-  title: 'dockmesh agent, 1 hop',
-  description: 'client → agent (outbound listener) → upstream, plaintext, metrics and access log off',
-  async start(ctx): Promise<RunningTarget> {
-    const client = await startAgent(ctx, 'agent-hop', clientSnapshot({ upstreamPort: ctx.upstreamPort }), [
-      '--outbound', `${UPSTREAM_HOST}:${ctx.upstreamPort}=0`,
-    ]);
-    const port = await outboundPort(client.listening, ctx.upstreamPort, [client.proc]);
-    await forwarding(port, [client.proc]);
-    return {
-      port,
-      host: UPSTREAM_HOST,
-      meters: [new ProcMeter(client.proc.pid)],
-      commands: [client.command],
-      note: agentRunner(ctx.repoRoot, ctx.workDir).how,
-      alive: () => client.proc.running,
-      close: () => client.proc.close(),
-    };
-  },
-};
+/** One agent hop; `observability`: metrics and the access log on (their cost is the difference). */
+function agentHop(id: string, title: string, description: string, observability: boolean): TargetDef {
+  return {
+    id,
+    title,
+    description,
+    async start(ctx): Promise<RunningTarget> {
+      const client = await startAgent(
+        ctx,
+        id,
+        clientSnapshot({ upstreamPort: ctx.upstreamPort }),
+        ['--outbound', `${UPSTREAM_HOST}:${ctx.upstreamPort}=0`],
+        observability,
+      );
+      const port = await outboundPort(client.listening, ctx.upstreamPort, [client.proc]);
+      await forwarding(port, [client.proc]);
+      return {
+        port,
+        host: UPSTREAM_HOST,
+        meters: [new ProcMeter(client.proc.pid)],
+        commands: [client.command],
+        note: agentRunner(ctx.repoRoot, ctx.workDir).how,
+        alive: () => client.proc.running,
+        close: () => client.proc.close(),
+      };
+    },
+  };
+}
+
+export const agentHopTarget = agentHop(
+  'agent-hop',
+  'dockmesh agent, 1 hop',
+  'client → agent (outbound listener) → upstream, plaintext, metrics and access log off',
+  false,
+);
+
+export const agentHopObservedTarget = agentHop(
+  'agent-hop-obs',
+  'dockmesh agent, 1 hop, metrics + access log',
+  'as the 1-hop agent with metrics and the JSON access log on (stdout read and discarded, as a log driver would); tracing has no switch yet',
+  true,
+);
 
 export const agentPairTarget: TargetDef = {
   id: 'agent-pair',

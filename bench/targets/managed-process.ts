@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import { ProcMeter } from '../proc/proc-meter.ts';
 
 export interface ManagedProcessOptions {
@@ -36,6 +36,7 @@ export class ManagedProcess {
   private readonly exited: Promise<number | null>;
   private exitCode: number | null | undefined;
   private waiters: Array<() => void> = [];
+  private readonly rl: Interface;
 
   constructor(o: ManagedProcessOptions) {
     this.name = o.name;
@@ -47,7 +48,8 @@ export class ManagedProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stderr!.pipe(this.log, { end: false });
-    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+    this.rl = createInterface({ input: this.child.stdout! });
+    this.rl.on('line', (line) => {
       this.lines.push(line);
       if (this.lines.length > 1000) this.lines.shift();
       if (!this.log.writableEnded) this.log.write(`[stdout] ${line}\n`);
@@ -107,6 +109,15 @@ export class ManagedProcess {
       };
       wait();
     });
+  }
+
+  /**
+   * From now on, read stdout and throw it away (no line splitting, no log file): for a process
+   * whose stdout is a per-request access log, so the bench's own cost stays small.
+   */
+  discardStdout(): void {
+    this.rl.close();
+    this.child.stdout!.resume();
   }
 
   /** Resolves with the exit code; kills the process if it outlives `timeoutMs`. */

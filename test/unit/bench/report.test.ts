@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { BenchResults, Cell, RunSample, TargetInfo } from '../../../bench/model.ts';
 import { aggregate } from '../../../bench/report/aggregate.ts';
-import { checkGoals, perAgentVcpu } from '../../../bench/report/goals.ts';
+import { checkGoals, observabilityCost, perAgentVcpu } from '../../../bench/report/goals.ts';
 import { ratio, ratioRows } from '../../../bench/report/ratios.ts';
 import { renderResultsMd } from '../../../bench/report/results-md.ts';
 
@@ -41,11 +41,12 @@ const SAMPLES: RunSample[] = [
   sample('agent-hop', 'single', 0, 5_000, 110, 150),
   sample('direct', 'rate-1k', 0, 1000, 60, null),
   sample('agent-pair', 'rate-1k', 0, 1000, 500, 240),
+  sample('agent-hop-obs', 'saturation', 0, 9_000, 4500, 95),
 ];
 
 test('aggregate: medians over rounds, summed errors, highest peak RSS', () => {
   const cells = aggregate(SAMPLES);
-  assert.is(cells.length, 7);
+  assert.is(cells.length, 8);
   const hop = cells.find((c) => c.target === 'agent-hop' && c.load === 'saturation')!;
   assert.is(hop.rounds, 3);
   assert.is(hop.requestsPerSec, 11_000);
@@ -100,7 +101,15 @@ test('goals: pass, fail and not measured', () => {
   assert.is(status('Agent pair mTLS, 1,000 req/s: added p90'), 'not measured');
   assert.is(status('Agent RSS idle'), 'pass');
   assert.is(status('Meshfile save'), 'not measured');
+  assert.is(status('Metrics + access log cost'), 'fail', '1 − 76/95 = 20% > 10%');
+  assert.is(status('Metrics + tracing + logs'), 'not measured');
   assert.ok(goals.every((g) => g.status !== 'not measured' || g.measured === '—'));
+});
+
+test('observabilityCost: share of per-core throughput lost', () => {
+  assert.ok(Math.abs(observabilityCost(10_000, 9_500)! - 0.05) < 1e-12);
+  assert.is(observabilityCost(null, 9_500), null);
+  assert.is(observabilityCost(0, 1), null);
 });
 
 test('perAgentVcpu: cores ÷ agents ÷ thousands of req/s', () => {
