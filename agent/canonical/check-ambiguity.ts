@@ -1,0 +1,75 @@
+/**
+ * Requests that two HTTP implementations could read differently (request smuggling, routing or
+ * policy confusion) are refused with 400 and the connection closed (pure). Node's parser (llhttp,
+ * strict mode) already refuses several of these before a request object exists; this check is the
+ * second layer for what reaches `request` (test/integration/identity/ambiguity.test.ts shows which
+ * layer refuses what; docs/security.md lists it).
+ *
+ * Input: `req.rawHeaders` (names and values as received, alternating), `req.method`, `req.url`.
+ */
+import { hostPort, normalizeHost } from '../normalize-host.ts';
+
+export type AmbiguityReason =
+  | 'content-length with transfer-encoding'
+  | 'duplicate content-length'
+  | 'invalid content-length'
+  | 'duplicate host'
+  | 'duplicate transfer-encoding'
+  | 'obs-fold or bare CR/LF in a header'
+  | 'NUL in the request'
+  | 'method not in upper case'
+  | 'absolute-form target disagrees with Host'
+  | 'invalid absolute-form target';
+
+/** Returns every reason to refuse the request (empty: unambiguous). */
+export function checkAmbiguity(rawHeaders: readonly string[], method: string, url: string): AmbiguityReason[] {
+  const reasons = new Set<AmbiguityReason>();
+  let contentLength = 0;
+  let transferEncoding = 0;
+  let hostCount = 0;
+  let host: string | undefined;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    const value = rawHeaders[i + 1]!;
+    if (name.includes('\0') || value.includes('\0')) reasons.add('NUL in the request');
+    if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) reasons.add('obs-fold or bare CR/LF in a header');
+    if (name === 'content-length') {
+      contentLength++;
+      // "5, 5" is a duplicate folded into one line; anything but digits is invalid.
+      if (value.includes(',')) reasons.add('duplicate content-length');
+      else if (!/^\s*\d+\s*$/.test(value)) reasons.add('invalid content-length');
+    } else if (name === 'transfer-encoding') {
+      transferEncoding++;
+    } else if (name === 'host') {
+      hostCount++;
+      host ??= value;
+    }
+  }
+  if (contentLength > 1) reasons.add('duplicate content-length');
+  if (contentLength > 0 && transferEncoding > 0) reasons.add('content-length with transfer-encoding');
+  if (transferEncoding > 1) reasons.add('duplicate transfer-encoding');
+  if (hostCount > 1) reasons.add('duplicate host');
+  if (method.includes('\0') || url.includes('\0')) reasons.add('NUL in the request');
+  if (method !== method.toUpperCase()) reasons.add('method not in upper case');
+
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    let authority: string;
+    let defaultPort: number;
+    try {
+      const u = new URL(url);
+      if (u.username || u.password) throw new Error('userinfo');
+      authority = u.host;
+      defaultPort = u.protocol === 'https:' ? 443 : 80;
+    } catch {
+      reasons.add('invalid absolute-form target');
+      return [...reasons];
+    }
+    if (host === undefined) {
+      reasons.add('absolute-form target disagrees with Host');
+    } else {
+      const samePort = (hostPort(authority) ?? defaultPort) === (hostPort(host) ?? defaultPort);
+      if (normalizeHost(authority) !== normalizeHost(host) || !samePort) reasons.add('absolute-form target disagrees with Host');
+    }
+  }
+  return [...reasons];
+}
