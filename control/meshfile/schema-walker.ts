@@ -196,7 +196,7 @@ export class SchemaWalker {
       }
       const subR = this.#resolve(sub);
       if (subR['x-dockmesh-unsupported'] !== undefined) {
-        this.#report('MESH_WARN_UNSUPPORTED_FIELD', child, keyPos, `field "${key}" is not supported by dockmesh yet and is ignored: ${subR['x-dockmesh-unsupported']}`);
+        this.#report('MESH_WARN_UNSUPPORTED_FIELD', child, keyPos, `field "${key}" is not acted on by dockmesh yet: ${subR['x-dockmesh-unsupported']}`);
       }
       const value = this.walk(item.value, subR, child, keyPos);
       if (value === undefined) ok = false;

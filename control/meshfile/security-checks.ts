@@ -8,9 +8,9 @@ import { childPath, indexPath } from './position-index.ts';
 import type { AuthorizationPolicySpec, PeerAuthenticationSpec, WorkloadSelectorSpec } from './security-spec.ts';
 
 /** Condition keys dockmesh evaluates. */
-const SUPPORTED_KEYS = new Set(['source.ip', 'source.namespace', 'source.principal', 'destination.ip', 'destination.port']);
-/** Condition keys Istio knows that dockmesh does not evaluate (the condition never matches). */
-const ISTIO_ONLY_KEYS = [/^remote\.ip$/, /^request\.auth\./, /^connection\.sni$/, /^experimental\.envoy\.filters\./];
+const SUPPORTED_KEYS = new Set(['source.ip', 'remote.ip', 'source.namespace', 'source.principal', 'destination.ip', 'destination.port']);
+/** Condition keys Istio knows that dockmesh does not evaluate. */
+const ISTIO_ONLY_KEYS = [/^request\.auth\./, /^connection\.sni$/, /^experimental\.envoy\.filters\./];
 const HEADER_KEY = /^request\.headers\[[^\]]+\]$/;
 
 function checkSelector(sel: WorkloadSelectorSpec | undefined, r: DocReporter): void {
@@ -62,8 +62,8 @@ export function checkAuthorizationPolicy(spec: AuthorizationPolicySpec, r: DocRe
   checkSelector(spec.selector, r);
   const targets = [spec.selector, spec.targetRef, spec.targetRefs].filter((x) => x !== undefined).length;
   if (targets > 1) r.report('MESH_ERR_ONE_OF', 'spec', 'set at most one of selector, targetRef, targetRefs');
-  if (spec.action === 'CUSTOM' || spec.action === 'AUDIT') {
-    r.report('MESH_WARN_UNSUPPORTED_VALUE', 'spec.action', `action ${spec.action} is not acted on by dockmesh: this policy is ignored`);
+  if (spec.action === 'CUSTOM') {
+    r.report('MESH_WARN_UNSUPPORTED_VALUE', 'spec.action', 'dockmesh has no external authorizer: a request this CUSTOM policy matches is denied (fails closed)');
   }
   (spec.rules ?? []).forEach((rule, i) => {
     const rp = `spec.rules[${i}]`;
@@ -91,9 +91,9 @@ export function checkAuthorizationPolicy(spec: AuthorizationPolicySpec, r: DocRe
       if (!c.values && !c.notValues) r.report('MESH_ERR_MISSING_FIELD', cp, 'a condition needs values or notValues');
       if (SUPPORTED_KEYS.has(c.key) || HEADER_KEY.test(c.key)) return;
       if (ISTIO_ONLY_KEYS.some((re) => re.test(c.key))) {
-        r.report('MESH_WARN_UNSUPPORTED_VALUE', `${cp}.key`, `condition key "${c.key}" is not evaluated by dockmesh: this condition never matches`);
+        r.report('MESH_WARN_UNSUPPORTED_VALUE', `${cp}.key`, `condition key "${c.key}" is not evaluated by dockmesh: an ALLOW rule with it never matches, a DENY rule ignores it`);
       } else {
-        r.report('MESH_ERR_BAD_VALUE', `${cp}.key`, `unknown condition key "${c.key}": use request.headers[<name>], source.ip, source.namespace, source.principal, destination.ip or destination.port`);
+        r.report('MESH_ERR_BAD_VALUE', `${cp}.key`, `unknown condition key "${c.key}": use request.headers[<name>], source.ip, remote.ip, source.namespace, source.principal, destination.ip or destination.port`);
       }
     });
   });
