@@ -69,11 +69,16 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
       infos.push(info);
       try {
         const t = await def.start({ repoRoot, workDir, pinning, upstreamPort: upstream.port });
+        try {
+          await touch(t.port, t.host, 100);
+        } catch (err) {
+          await t.close();
+          throw new Error(`started but failed 100 sequential requests: ${(err as Error).message}`);
+        }
         running.set(def.id, t);
         info.available = true;
         info.commands = t.commands;
         if (t.note) info.note = t.note;
-        await touch(t.port, t.host, 100);
         info.idleRssKb = t.meters.length ? t.meters.reduce((a, m) => a + m.memory().rssKb, 0) : null;
         log(`${def.id}: ready on 127.0.0.1:${t.port}${info.idleRssKb ? `, idle RSS ${(info.idleRssKb / 1024).toFixed(1)} MB` : ''}`);
       } catch (err) {

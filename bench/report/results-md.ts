@@ -18,7 +18,7 @@ export function renderResultsMd(r: BenchResults): string {
   );
   if (r.mode === 'quick') {
     line();
-    line('> **Quick mode (CI smoke):** one short round per target and load. These numbers show that the harness works; they are too noisy to compare.');
+    line('> **Quick mode (CI smoke):** one short round per target and load, no warm-up (the agents run partly unoptimised by the JIT). These numbers show that the harness works; they are too noisy to compare.');
   }
   line();
   line('## Machine and versions');
