@@ -15,6 +15,7 @@ export type AmbiguityReason =
   | 'invalid content-length'
   | 'duplicate host'
   | 'duplicate transfer-encoding'
+  | 'transfer-encoding not ending in chunked'
   | 'obs-fold or bare CR/LF in a header'
   | 'NUL in the request'
   | 'method not in upper case'
@@ -40,6 +41,8 @@ export function checkAmbiguity(rawHeaders: readonly string[], method: string, ur
       else if (!/^\s*\d+\s*$/.test(value)) reasons.add('invalid content-length');
     } else if (name === 'transfer-encoding') {
       transferEncoding++;
+      // RFC 9112 6.3: a request whose last transfer coding is not chunked has no knowable length.
+      if (value.split(',').at(-1)!.trim().toLowerCase() !== 'chunked') reasons.add('transfer-encoding not ending in chunked');
     } else if (name === 'host') {
       hostCount++;
       host ??= value;

@@ -14,6 +14,8 @@ const cases: Case[] = [
   ['CL list in one header', [...H, 'Content-Length', '5, 5'], 'POST', '/x', ['duplicate content-length']],
   ['CL not a number', [...H, 'Content-Length', '+5'], 'POST', '/x', ['invalid content-length']],
   ['two TE headers', [...H, 'Transfer-Encoding', 'chunked', 'Transfer-Encoding', 'chunked'], 'POST', '/x', ['duplicate transfer-encoding']],
+  ['TE gzip alone', [...H, 'Transfer-Encoding', 'gzip'], 'POST', '/x', ['transfer-encoding not ending in chunked']],
+  ['TE gzip, chunked', [...H, 'Transfer-Encoding', 'gzip, chunked'], 'POST', '/x', []],
   ['two Host headers', [...H, 'Host', 'admin'], 'GET', '/x', ['duplicate host']],
   ['a folded value reaching the request', [...H, 'X-A', 'a\r\n b'], 'GET', '/x', ['obs-fold or bare CR/LF in a header']],
   ['a bare LF in a value', [...H, 'X-A', 'a\nb'], 'GET', '/x', ['obs-fold or bare CR/LF in a header']],
