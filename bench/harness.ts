@@ -2,7 +2,7 @@
  * The bench run: starts the upstream and every target, warms them, runs the planned rounds (targets
  * alternating), and assembles the results. I/O; the figures are computed by the pure report/ modules.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { touch } from './load/touch.ts';
 import { runWrk } from './load/wrk.ts';
@@ -35,6 +35,9 @@ export const TARGETS: readonly TargetDef[] = [
   agentPairMtlsTarget,
 ];
 
+/** Scratch directories of past runs kept in bench/.work (logs to look at after a surprise). */
+const KEEP_RUNS = 5;
+
 export interface HarnessOutcome {
   results: BenchResults;
   /** Runs that failed for a reason other than an unavailable target (a crash mid-run, a wrk error). */
@@ -55,8 +58,10 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
   const loads = pick(LOADS, o.loads, 'load');
   const defs = pick(TARGETS, o.targets, 'target');
   const durations = Object.fromEntries(loads.map((l) => [l.id, wrkSeconds(l, o)]));
-  const workDir = join(repoRoot, 'bench/.work', date.replace(/[:.]/g, '-'));
+  const workRoot = join(repoRoot, 'bench/.work');
+  const workDir = join(workRoot, date.replace(/[:.]/g, '-'));
   mkdirSync(workDir, { recursive: true });
+  pruneOldRuns(workRoot, KEEP_RUNS);
   log(`pinning: ${pinning.note}; scratch: ${workDir}`);
 
   const upstream = await startUpstream(repoRoot, workDir, pinning.upstream);
@@ -163,3 +168,11 @@ function pick<T extends { id: string }>(all: readonly T[], ids: string[] | undef
   return all.filter((x) => ids.includes(x.id));
 }
 
+/** Removes all but the newest `keep` run directories (named by ISO date, so they sort by time). */
+function pruneOldRuns(root: string, keep: number): void {
+  const runs = readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && /^\d{4}-\d\d-\d\dT/.test(d.name))
+    .map((d) => d.name)
+    .sort();
+  for (const name of runs.slice(0, Math.max(0, runs.length - keep))) rmSync(join(root, name), { recursive: true, force: true });
+}
