@@ -6,7 +6,9 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
 import type { MeshfileCode } from './diagnostics.ts';
 import { DURATION_PATTERN, parseDuration } from './duration.ts';
+import { matches, oneOfMessage } from './one-of.ts';
 import { childPath, indexPath, type Pos, type PositionIndex } from './position-index.ts';
+import { suggest } from './suggest.ts';
 
 /** The JSON Schema keywords the walker understands. */
 export interface JsonSchema {
@@ -34,6 +36,8 @@ export interface JsonSchema {
   definitions?: Record<string, JsonSchema>;
 }
 
+export { suggest };
+
 export type Report = (code: MeshfileCode, path: string, pos: Pos, message: string) => void;
 
 const INT32 = { min: -2147483648, max: 2147483647 };
@@ -46,59 +50,6 @@ function typeName(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? `the integer ${v}` : `the number ${v}`;
   if (typeof v === 'boolean') return `the boolean ${v}`;
   return `the string ${JSON.stringify(v)}`;
-}
-
-/** Edit distance with transpositions (optimal string alignment), case-insensitive. */
-function editDistance(a: string, b: string): number {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  const d: number[][] = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= x.length; i++) {
-    for (let j = 1; j <= y.length; j++) {
-      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
-    }
-  }
-  return d[x.length]![y.length]!;
-}
-
-/** The closest known name, if close enough to be a likely typo. */
-export function suggest(name: string, known: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const k of known) {
-    const d = editDistance(name, k);
-    if (d < bestD) [best, bestD] = [k, d];
-  }
-  return best !== undefined && bestD <= Math.max(1, Math.floor(best.length / 3)) ? best : undefined;
-}
-
-/** Does a plain value satisfy a (structural) sub-schema? Used for oneOf branches only. */
-function matches(value: unknown, s: JsonSchema): boolean {
-  if (s.not && matches(value, s.not)) return false;
-  if (s.anyOf && !s.anyOf.some((b) => matches(value, b))) return false;
-  if (s.oneOf && s.oneOf.filter((b) => matches(value, b)).length !== 1) return false;
-  if (s.required || s.properties) {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-    const obj = value as Record<string, unknown>;
-    if (s.required?.some((k) => obj[k] === undefined)) return false;
-    for (const [k, sub] of Object.entries(s.properties ?? {})) {
-      if (obj[k] !== undefined && !matches(obj[k], sub)) return false;
-    }
-  }
-  if (s.type === 'integer' && !Number.isInteger(value)) return false;
-  if (s.type === 'string' && typeof value !== 'string') return false;
-  return true;
-}
-
-function oneOfMessage(branches: JsonSchema[]): string {
-  // Kubernetes' "at most one" idiom: one branch is `not: {anyOf: [...]}` with no `required`.
-  const atMostOne = branches.some((b) => b.not && !b.required);
-  const groups = branches.filter((b) => b.required).map((b) => b.required!);
-  const common = groups.length ? groups.reduce((acc, g) => acc.filter((k) => g.includes(k))) : [];
-  const choices = groups.map((g) => g.filter((k) => !common.includes(k)).join(' + ') || '(none)');
-  return `${atMostOne ? 'set at most one of' : 'set exactly one of'} ${choices.join(', ')}${common.length ? ` (each with ${common.join(', ')})` : ''}`;
 }
 
 export class SchemaWalker {
