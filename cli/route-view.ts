@@ -62,13 +62,13 @@ function retriesText(r: HttpRouteSnapshot): string {
 
 /** Policy of a destination as short text. */
 export function policyText(p: TrafficPolicySnapshot | undefined): string {
-  if (!p) return 'LEAST_REQUEST (default)';
+  if (!p) return 'ROUND_ROBIN (default without a DestinationRule)';
   const parts: string[] = [];
   const lb = p.loadBalancer;
   if (lb?.consistentHash) {
     const h = lb.consistentHash;
     parts.push(`consistent hash on ${h.httpHeaderName ? `header ${h.httpHeaderName}` : h.httpCookie ? `cookie ${h.httpCookie.name}` : h.useSourceIp ? 'source IP' : `query ${h.httpQueryParameterName}`}`);
-  } else parts.push(lb?.simple ?? 'LEAST_REQUEST (default)');
+  } else parts.push(lb?.simple ?? 'LEAST_REQUEST (Istio\'s default)');
   const cp = p.connectionPool;
   if (cp?.tcp?.maxConnections) parts.push(`max ${cp.tcp.maxConnections} conns`);
   if (cp?.http?.http1MaxPendingRequests) parts.push(`max ${cp.http.http1MaxPendingRequests} pending`);
