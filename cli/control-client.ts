@@ -1,5 +1,5 @@
 /** The CLI's HTTP client for the control API (127.0.0.1 only, API token from $DOCKMESH_HOME). */
-import type { AgentSnapshot, StatusView } from '../wire/types.ts';
+import type { AgentSnapshot, CertsView, StatusView } from '../wire/types.ts';
 import type { MeshfileContext } from '../control/meshfile/host-resolver.ts';
 
 /** The control API answered with an error status. */
@@ -99,5 +99,10 @@ export class ControlClient {
   /** Snapshots sent to the agents of a service, with the version each applied. */
   snapshots(service: string): Promise<AgentSnapshotView[]> {
     return this.#get<AgentSnapshotView[]>(`/v1/snapshots/${encodeURIComponent(service)}`);
+  }
+
+  /** Issued workload certificates and the CA's roots (`mesh certs`). */
+  certs(): Promise<CertsView> {
+    return this.#get<CertsView>('/v1/certs');
   }
 }

@@ -11,6 +11,7 @@
  * server share it; the server picks changes up with `refresh()`.
  */
 import { createHash } from 'node:crypto';
+import type { TrustSnapshot } from '../../wire/types.ts';
 import { CaStore, type CaState, type StoredRoot } from './ca-store.ts';
 import { CaError } from './ca-error.ts';
 import { parseSpiffeId } from './spiffe-id.ts';
@@ -185,6 +186,11 @@ export class LocalCa {
   /** Trusted roots (PEM), oldest first: two during a rotation. */
   trustBundle(): string[] {
     return this.#state.roots.map((r) => this.#roots.get(r.id)!.certPem);
+  }
+
+  /** What every agent's snapshot carries (AgentSnapshot.trust): the bundle and the root signing now. */
+  trust(): TrustSnapshot {
+    return { bundle: this.trustBundle(), signer: this.signingRootId() };
   }
 
   /** The root that signs a leaf now. */
