@@ -43,7 +43,9 @@ function compileSections(s: Sections): TrafficPolicySnapshot | undefined {
   const lb = s.loadBalancer;
   const ch = lb?.consistentHash;
   const cookie = ch?.httpCookie;
-  const loadBalancer = lb
+  // A DestinationRule that names no balancer gets Istio's default, LEAST_REQUEST (a service with no
+  // DestinationRule has no policy at all and is balanced ROUND_ROBIN: DESIGN.md's default).
+  const chosen = lb
     ? compact({
         simple: lb.simple === 'LEAST_CONN' ? ('LEAST_REQUEST' as const) : lb.simple,
         consistentHash: ch
@@ -56,6 +58,7 @@ function compileSections(s: Sections): TrafficPolicySnapshot | undefined {
           : undefined,
       })
     : undefined;
+  const loadBalancer = chosen ?? { simple: 'LEAST_REQUEST' as const };
   const cp = s.connectionPool;
   const connectionPool = cp
     ? compact({

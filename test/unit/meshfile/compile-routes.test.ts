@@ -29,7 +29,8 @@ test('90/10 canary with timeout and retries', () => {
   assert.is(route.timeoutMs, 10_000);
   assert.equal(route.retries, { attempts: 3, retryOn: ['gateway-error', 'connect-failure', 'refused-stream'], perTryTimeoutMs: 2000 });
   assert.equal(out.subsets!.map((s) => [s.name, s.labels]), [['v1', { version: 'v1' }], ['v2', { version: 'v2' }]]);
-  assert.is(out.policy, undefined, 'no trafficPolicy: nothing to send');
+  assert.equal(out.policy, { loadBalancer: { simple: 'LEAST_REQUEST' } }, 'no trafficPolicy: Istio\'s default balancer, nothing else');
+  assert.equal(out.subsets![0]!.policy, { loadBalancer: { simple: 'LEAST_REQUEST' } });
 });
 
 test('Istio defaults: no timeout, default retries, single destination weight 100', () => {
