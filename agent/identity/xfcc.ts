@@ -1,0 +1,21 @@
+/**
+ * The `x-forwarded-client-cert` value the inbound agent sets from the verified peer (pure), in Envoy's
+ * format with Istio's sidecar fields: `By=<our SPIFFE ID>;Hash=<hex SHA-256 of the peer's DER>;
+ * Subject="<peer subject>";URI=<peer SPIFFE ID>`. Any XFCC the client sent is replaced, never
+ * appended to (Envoy's SANITIZE_SET): only the agent that verified the certificate may speak for it.
+ */
+import { createHash } from 'node:crypto';
+import { x509 } from './x509-runtime.ts';
+
+export const XFCC_HEADER = 'x-forwarded-client-cert';
+
+/** Quotes a value as Envoy does: in double quotes, with `"` and `\` escaped. */
+function quoted(v: string): string {
+  return `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+}
+
+export function xfccValue(localSpiffeId: string, peerDer: Uint8Array, peerSpiffeId: string): string {
+  const hash = createHash('sha256').update(peerDer).digest('hex');
+  const subject = new x509.X509Certificate(new Uint8Array(peerDer)).subject;
+  return `By=${localSpiffeId};Hash=${hash};Subject=${quoted(subject)};URI=${peerSpiffeId}`;
+}
