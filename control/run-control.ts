@@ -5,7 +5,7 @@
 import Docker from 'dockerode';
 import { DockerProvider } from './discovery/docker-provider.ts';
 import { NetworkPresence } from './network-presence.ts';
-import { ControlServer } from './control-server.ts';
+import { ControlServer, type WorkloadSource } from './control-server.ts';
 import { PORTS } from '../wire/types.ts';
 import { ConfigStore } from './config/config-store.ts';
 import { MeshfileWatcher } from './config/meshfile-watcher.ts';
@@ -26,15 +26,22 @@ export interface RunControlOptions {
   socketPath?: string;
   /** The meshfile to watch (absent or missing: defaults everywhere until it appears). */
   meshfile?: string;
+  /**
+   * Workloads from elsewhere than the Docker engine (benchmarks, agents run as processes): no
+   * Docker connection is made and nothing is injected.
+   */
+  source?: WorkloadSource;
+  /** With `source`: the agents' tokens, container id → token. */
+  staticAgentTokens?: Map<string, string>;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
 export async function runControl(o: RunControlOptions): Promise<{ server: ControlServer; address: string; close: () => Promise<void> }> {
-  const docker = new Docker({ socketPath: o.socketPath ?? '/var/run/docker.sock' });
-  await docker.ping();
   const port = o.port ?? PORTS.control;
-  const presence = new NetworkPresence({ docker, self: o.self, port, log: o.log });
-  const source = new DockerProvider({ docker, project: o.project, namespace: o.namespace, log: o.log });
+  const docker = o.source ? undefined : new Docker({ socketPath: o.socketPath ?? '/var/run/docker.sock' });
+  await docker?.ping();
+  const presence = docker ? new NetworkPresence({ docker, self: o.self, port, log: o.log }) : undefined;
+  const source = o.source ?? new DockerProvider({ docker: docker!, project: o.project, namespace: o.namespace, log: o.log });
   let server: ControlServer | undefined;
   const config = new ConfigStore<MeshSpec, MeshfileContext>(
     o.meshfile ?? null,
@@ -48,8 +55,9 @@ export async function runControl(o: RunControlOptions): Promise<{ server: Contro
     apiToken: o.apiToken,
     source,
     log: o.log,
-    onWorkloads: (w) => presence.sync(w),
-    injector: o.agentImage
+    staticAgentTokens: o.staticAgentTokens,
+    onWorkloads: (w) => presence?.sync(w),
+    injector: o.agentImage && docker && presence
       ? { docker, image: o.agentImage, controlUrlFor: (w) => presence.controlUrlFor(w) }
       : undefined,
   });

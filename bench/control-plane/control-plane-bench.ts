@@ -1,0 +1,200 @@
+/**
+ * Control-plane figures on loopback, with real processes: the control server (its own process,
+ * a synthetic project) and N agents in process mode connected to it.
+ * - meshfile save → applied in every agent (every agent ACKed the new snapshot), p50/p99 over saves;
+ * - control server RSS with N agents connected;
+ * - meshfile load + compile time for a 500-route meshfile (in this process).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { agentRunner } from '../targets/agent-build.ts';
+import { parseProcStatus } from '../proc/proc-stat.ts';
+import { percentile } from '../stats/percentiles.ts';
+import { loadMeshfile } from '../../control/meshfile/load-meshfile.ts';
+import { compileServiceRoutes } from '../../control/compile/routes.ts';
+import { hostLookup } from '../../control/meshfile/host-resolver.ts';
+import { syntheticMeshfile } from '../../control/meshfile/synthetic-meshfile.ts';
+import type { StatusView } from '../../wire/types.ts';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+export interface ControlPlaneOptions {
+  agents: number;
+  services: number;
+  saves: number;
+  /** Agents for the memory figure (more agents, no saves). 0: skip. */
+  memoryAgents: number;
+}
+
+export interface ControlPlaneResults {
+  agents: number;
+  saves: number;
+  saveToAppliedMs: { p50: number; p99: number; max: number; samples: number[] };
+  controlRssMb: { agents: number; idleMb: number; connectedMb: number } | null;
+  compile500: { loadMs: number; compileMs: number; routes: number };
+  agentRunner: string;
+}
+
+/** A meshfile whose svc-0 split is `w`/`100-w`: every agent calls svc-0, so every agent changes. */
+function splitMeshfile(w: number): string {
+  return `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: svc-0}
+spec:
+  hosts: [svc-0]
+  http:
+  - route:
+    - destination: {host: svc-0, subset: v1}
+      weight: ${w}
+    - destination: {host: svc-0, subset: v2}
+      weight: ${100 - w}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: svc-0}
+spec:
+  host: svc-0
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+`;
+}
+
+async function firstLine(child: ChildProcess, what: string, timeoutMs = 60_000): Promise<string> {
+  const rl = createInterface({ input: child.stdout! });
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what}: no output in ${timeoutMs} ms`)), timeoutMs);
+    rl.once('line', (line) => {
+      clearTimeout(timer);
+      rl.close();
+      resolvePromise(line);
+    });
+    child.once('exit', (code) => reject(new Error(`${what} exited ${code}`)));
+  });
+}
+
+function rssMb(pid: number): number {
+  return parseProcStatus(readFileSync(`/proc/${pid}/status`, 'utf8')).vmRssKb / 1024;
+}
+
+class ControlPlane {
+  readonly children: ChildProcess[] = [];
+  control!: ChildProcess;
+  base = '';
+
+  async startControl(count: number, services: number, meshfile: string): Promise<void> {
+    this.control = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/control-plane/control-process.ts'), String(count), String(services), meshfile], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    this.children.push(this.control);
+    this.base = (JSON.parse(await firstLine(this.control, 'control')) as { address: string }).address;
+  }
+
+  async startAgents(count: number, nodeArgs: string[]): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const a = spawn(
+        process.execPath,
+        [...nodeArgs, '--capture', 'none', '--control-url', this.base, '--container', `bench-${i}`, '--token', `token-bench-${i}`,
+          '--admin-port', '0', '--inbound', `${20000 + i}=0`, '--access-log', 'off'],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] },
+      );
+      a.stdout!.resume();
+      this.children.push(a);
+    }
+  }
+
+  async status(): Promise<StatusView> {
+    const r = await fetch(`${this.base}/v1/status`, { headers: { authorization: 'Bearer bench-cli' } });
+    return (await r.json()) as StatusView;
+  }
+
+  /** Polls until every agent has ACKed what was sent and `extra` holds. */
+  async settled(extra: (s: StatusView) => boolean, timeoutMs: number, pollMs = 2): Promise<StatusView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await this.status();
+      if (s.agents.length && s.agents.every((a) => a.ready && a.configVersion === a.desiredVersion) && extra(s)) return s;
+      if (Date.now() > deadline) {
+        const stuck = s.agents.filter((a) => !(a.ready && a.configVersion === a.desiredVersion)).slice(0, 3);
+        throw new Error(`control plane did not settle in ${timeoutMs} ms: meshfile v${s.meshfile?.version} ${JSON.stringify(s.meshfile?.errors ?? [])}; ${JSON.stringify(stuck)}`);
+      }
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+
+  close(): void {
+    for (const c of this.children) c.kill('SIGKILL');
+  }
+}
+
+/** Load and compile time of a 500-route meshfile, medians of 5. */
+export function measureCompile(): ControlPlaneResults['compile500'] {
+  const text = syntheticMeshfile({ routes: 500, services: 20 });
+  const loads: number[] = [];
+  const compiles: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const r = loadMeshfile(text, 'bench.yaml');
+    const t1 = performance.now();
+    if (!r.valid) throw new Error('synthetic meshfile invalid');
+    const lookup = hostLookup();
+    for (let s = 0; s < 20; s++) compileServiceRoutes(r.spec, { name: `svc-${s}`, namespace: 'default', hosts: [`svc-${s}`] }, lookup);
+    compiles.push(performance.now() - t1);
+    loads.push(t1 - t0);
+  }
+  return { loadMs: percentile(loads, 50), compileMs: percentile(compiles, 50), routes: 500 };
+}
+
+export async function runControlPlaneBench(o: ControlPlaneOptions, workDir = mkdtempSync(join(tmpdir(), 'dm-cp-'))): Promise<ControlPlaneResults> {
+  const runner = agentRunner(ROOT, workDir);
+  const meshfile = join(workDir, 'mesh.yaml');
+  writeFileSync(meshfile, splitMeshfile(90));
+  const cp = new ControlPlane();
+  try {
+    await cp.startControl(o.agents, o.services, meshfile);
+    await cp.startAgents(o.agents, runner.nodeArgs);
+    await cp.settled((s) => s.agents.length === o.agents && (s.meshfile?.version ?? 0) >= 1, 120_000, 50);
+    const samples: number[] = [];
+    for (let i = 0; i < o.saves; i++) {
+      const before = await cp.status();
+      const mv = before.meshfile!.version;
+      const t0 = performance.now();
+      writeFileSync(meshfile, splitMeshfile(i % 2 ? 90 : 10 + (i % 7)));
+      await cp.settled((s) => s.meshfile!.version > mv, 10_000);
+      samples.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    cp.close();
+
+    let controlRssMb: ControlPlaneResults['controlRssMb'] = null;
+    if (o.memoryAgents > 0) {
+      const mem = new ControlPlane();
+      try {
+        await mem.startControl(o.memoryAgents, o.services, meshfile);
+        await new Promise((r) => setTimeout(r, 500));
+        const idleMb = rssMb(mem.control.pid!);
+        await mem.startAgents(o.memoryAgents, runner.nodeArgs);
+        await mem.settled((s) => s.agents.length === o.memoryAgents, 180_000, 100);
+        await new Promise((r) => setTimeout(r, 1000));
+        controlRssMb = { agents: o.memoryAgents, idleMb, connectedMb: rssMb(mem.control.pid!) };
+      } finally {
+        mem.close();
+      }
+    }
+    return {
+      agents: o.agents,
+      saves: o.saves,
+      saveToAppliedMs: { p50: percentile(samples, 50), p99: percentile(samples, 99), max: Math.max(...samples), samples },
+      controlRssMb,
+      compile500: measureCompile(),
+      agentRunner: runner.how,
+    };
+  } finally {
+    cp.close();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
