@@ -126,9 +126,13 @@ export class WorkloadIdentity extends EventEmitter {
     this.emit('rotated', this.secureContextOptions(), this.#held.info);
   }
 
+  /** The bundle root that signed `leaf`: authority key id = the root's subject key id, else the names. */
   #issuerOf(leaf: x509.X509Certificate, bundle: readonly string[]): string {
+    const aki = leaf.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
     for (const pem of bundle) {
-      if (new x509.X509Certificate(pem).subject === leaf.issuer) return rootIdOf(pem);
+      const root = new x509.X509Certificate(pem);
+      const ski = root.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+      if (aki && ski ? aki === ski : root.subject === leaf.issuer) return rootIdOf(pem);
     }
     return '';
   }

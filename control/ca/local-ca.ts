@@ -82,10 +82,11 @@ export function rootId(certPem: string): string {
 async function newRoot(nowMs: number, ttlMs: number): Promise<StoredRoot> {
   const keys = (await subtle.generateKey(EC_P256, true, ['sign', 'verify'])) as CryptoKeyPair;
   const stamp = new Date(nowMs).toISOString().replace(/\.\d+Z$/, 'Z');
+  const nonce = randomSerial().slice(0, 8);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
     // A distinct subject per root: during a rotation two roots are trusted side by side.
-    name: `CN=dockmesh local CA ${stamp}, O=dockmesh`,
+    name: `CN=dockmesh local CA ${stamp} ${nonce}, O=dockmesh`,
     notBefore: new Date(nowMs - CLOCK_SKEW_MS),
     notAfter: new Date(nowMs + ttlMs),
     signingAlgorithm: ECDSA_SHA256,
