@@ -5,9 +5,10 @@
  * Exit status 1 when a run failed (a crash, a wrk error) or the direct baseline is missing; an agent
  * that is not available yet is reported in the results, not an error.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { runBench } from './harness.ts';
+import type { BenchResults } from './model.ts';
 import { parseOptions, USAGE } from './options.ts';
 import { renderResultsMd } from './report/results-md.ts';
 import { destroyAllProcesses } from './targets/managed-process.ts';
@@ -35,6 +36,15 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.stderr.write(`bench: ${sig}, stopped\n`);
     process.exit(130);
   });
+}
+
+if (options.render) {
+  const file = resolve(options.render);
+  const results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+  const md = join(dirname(file), basename(file).replace(/^results(.*)\.json$/, 'RESULTS$1.md'));
+  writeFileSync(md, renderResultsMd(results));
+  log(`re-rendered ${relative(process.cwd(), md)} from ${relative(process.cwd(), file)}`);
+  process.exit(0);
 }
 
 try {

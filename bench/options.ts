@@ -8,6 +8,7 @@
  *   --loads a,b         only these loads (ids as in loads.ts)
  *   --out DIR           where RESULTS.md and results.json go (default bench/)
  *   --no-pin            do not pin processes to cores with taskset
+ *   --render FILE       measure nothing: re-render the RESULTS.md of a results.json (after a format change)
  */
 
 export interface BenchOptions {
@@ -19,10 +20,12 @@ export interface BenchOptions {
   loads: string[] | undefined;
   outDir: string;
   pin: boolean;
+  /** Path of a results.json to re-render instead of measuring. */
+  render: string | undefined;
   help: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration S] [--targets a,b] [--loads a,b] [--out DIR] [--no-pin]`;
+export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration S] [--targets a,b] [--loads a,b] [--out DIR] [--no-pin] | --render results.json`;
 
 /** Parses argv (without node and the script). Throws an Error with a one-line message on bad input. */
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -34,6 +37,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     loads: undefined,
     outDir: 'bench',
     pin: true,
+    render: undefined,
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -67,6 +71,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         break;
       case '--out':
         o.outDir = value();
+        break;
+      case '--render':
+        o.render = value();
         break;
       case '--no-pin':
         o.pin = false;

@@ -20,6 +20,11 @@ export function renderResultsMd(r: BenchResults): string {
     line();
     line('> **Quick mode (CI smoke):** one short round per target and load, no warm-up (the agents run partly unoptimised by the JIT). These numbers show that the harness works; they are too noisy to compare.');
   }
+  const busy = busyNote(r);
+  if (busy) {
+    line();
+    line(`> **${busy}**`);
+  }
   line();
   line('## Machine and versions');
   line();
@@ -88,6 +93,10 @@ export function renderResultsMd(r: BenchResults): string {
   line();
   line('## Goals (issue 6)');
   line();
+  if (busy) {
+    line(`> ${busy}`);
+    line();
+  }
   line('| goal | measured | status |');
   line('| --- | ---: | --- |');
   for (const g of r.goals) line(`| ${esc(g.goal)} | ${g.measured} | ${g.status} |`);
@@ -99,6 +108,16 @@ export function renderResultsMd(r: BenchResults): string {
   for (const p of r.pending) line(`| ${esc(p.figure)} | ${esc(p.needs)} |`);
   line();
   return out.join('\n');
+}
+
+/**
+ * A warning when other work shared the machine: the 1-minute load average at start or end above
+ * half the cores. Undefined when the machine looked quiet.
+ */
+export function busyNote(r: Pick<BenchResults, 'machine'>): string | undefined {
+  const load = Math.max(...[r.machine.loadavgStart, r.machine.loadavgEnd].map((s) => Number(s.split(' ')[0])).filter(Number.isFinite));
+  if (!(load > r.machine.cores * 0.5)) return undefined;
+  return `The machine was busy with other work (1-minute load average up to ${load.toFixed(2)} on ${r.machine.cores} cores): latencies and pass/fail below are unreliable; regenerate on a quiet machine.`;
 }
 
 function ratioLine(x: RatioRow, targets: readonly TargetInfo[]): string {

@@ -11,6 +11,7 @@ test('defaults: 5 rounds, per-load durations, pinned, bench/', () => {
     loads: undefined,
     outDir: 'bench',
     pin: true,
+    render: undefined,
     help: false,
   });
 });
@@ -28,6 +29,7 @@ test('values, inline or separate; lists', () => {
   assert.equal(o.loads, ['single']);
   assert.is(o.outDir, '/tmp/x');
   assert.is(o.pin, false);
+  assert.is(parseOptions(['--render', 'bench/results.json']).render, 'bench/results.json');
 });
 
 test('bad input is a one-line error', () => {

@@ -4,7 +4,7 @@ import type { BenchResults, Cell, RunSample, TargetInfo } from '../../../bench/m
 import { aggregate } from '../../../bench/report/aggregate.ts';
 import { checkGoals, observabilityCost, perAgentVcpu } from '../../../bench/report/goals.ts';
 import { ratio, ratioRows } from '../../../bench/report/ratios.ts';
-import { renderResultsMd } from '../../../bench/report/results-md.ts';
+import { busyNote, renderResultsMd } from '../../../bench/report/results-md.ts';
 
 function sample(target: string, load: string, round: number, rps: number, p50: number, cpu: number | null): RunSample {
   return {
@@ -151,6 +151,15 @@ test('RESULTS.md: machine, a table per load, unavailable rows, goals, pending', 
   assert.match(md, /\| Control server memory with 100 agents \| the control server \|/);
   assert.match(md, /\| One agent hop, saturation: req\/s per core ≥ 0\.5 × haproxy \(CPU\/request ≤ 2 ×\) \| 0\.50× \| pass \|/);
   assert.not.match(md, /NaN|undefined|null/);
+  assert.not.match(md, /machine was busy/, 'load 1.00 on 2 cores is not busy');
+});
+
+test('busyNote: load average above half the cores, at start or end', () => {
+  const m = (start: string, end: string, cores = 2) => ({ machine: { cpuModel: 'x', cores, kernel: 'k', loadavgStart: start, loadavgEnd: end } });
+  assert.is(busyNote(m('0.10 0.10 0.10', '1.00 0.50 0.20')), undefined);
+  assert.match(busyNote(m('0.10 0.10 0.10', '4.85 3.96 2.54'))!, /load average up to 4\.85 on 2 cores/);
+  assert.match(busyNote(m('2.41 2.69 1.57', '0.20 0.30 0.40'))!, /busy/);
+  assert.is(busyNote(m('?', '?')), undefined);
 });
 
 test.run();
