@@ -1,5 +1,5 @@
 import type { AckRequest, AgentConfigView } from '../wire/types.ts';
-import { buildRouteTable, type RouteTable } from './route-table.ts';
+import { buildRouteTable, type RouteTable, type TableDeps } from './route-table.ts';
 import { validateSnapshot } from './validate-snapshot.ts';
 
 /** Outcome of {@link ConfigStore.prepare}. */
@@ -15,6 +15,11 @@ export type Prepared =
 export class ConfigStore {
   current: RouteTable | null = null;
   lastError: string | undefined;
+  readonly #deps: TableDeps | undefined;
+
+  constructor(deps?: TableDeps) {
+    this.#deps = deps;
+  }
 
   /** Validates `value` and builds its table without touching the one in force. */
   prepare(value: unknown): Prepared {
@@ -27,7 +32,7 @@ export class ConfigStore {
     if (this.current && this.current.snapshot.hash === s.hash && this.current.version === s.version) {
       return { kind: 'same', ack: { version: s.version, ok: true } };
     }
-    return { kind: 'new', table: buildRouteTable(s) };
+    return { kind: 'new', table: buildRouteTable(s, this.#deps) };
   }
 
   /** Puts `table` in force. */
@@ -50,6 +55,7 @@ export class ConfigStore {
   view(): AgentConfigView {
     const view: AgentConfigView = { version: this.version, snapshot: this.current?.snapshot ?? null };
     if (this.lastError) view.lastError = this.lastError;
+    if (this.current?.problems.length) view.problems = this.current.problems;
     return view;
   }
 }

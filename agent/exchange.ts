@@ -1,96 +1,137 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
 import { performance } from 'node:perf_hooks';
-import type { Dispatcher } from 'undici';
+import type { ClusterHost } from './cluster.ts';
+import type { BodySource, Controller, Handler, UpstreamCall } from './dispatch/dispatch.ts';
+import { REPLY } from './dispatch/local-reply.ts';
 import { stripResponseHeaders, type ForwardHead } from './forward-headers.ts';
 import { UNKNOWN, type LabelBase } from './istio-labels.ts';
 import type { ListenerBinding } from './proxy-context.ts';
-import type { EndpointRoute, PortRoute, RouteTable } from './route-table.ts';
+import type { RouteTable } from './route-table.ts';
+import type { HttpRoute, RouteTarget } from './routing/http-route.ts';
+import type { PoolSpec } from './upstream-pools.ts';
 
 /** Where an {@link Exchange} reports its end. */
 export interface ExchangeOwner {
-  /** The response ended normally (`flags` '-') or the client went away mid-response. */
+  /** The response ended normally, or the client went away mid-response. */
   done(ex: Exchange, status: number, flags: string): void;
-  /** The upstream attempt failed; the owner may retry, answer locally, or give up. */
+  /** The request failed (no more retries): the owner answers locally or records the broken response. */
   failed(ex: Exchange, err: Error): void;
 }
 
-type Controller = Dispatcher.DispatchController;
+/** The downstream response: HTTP/1.1 or the HTTP/2 compatibility API. */
+export type DownstreamResponse = ServerResponse | Http2ServerResponse;
 
 /**
- * One proxied HTTP request: its per-request state (for metrics and the access log) and the undici
- * dispatch handler that relays the upstream response into the downstream one, with backpressure, and
- * aborts the upstream request when the client goes away.
+ * One proxied HTTP request: its per-request state (for the policies, metrics and the access log)
+ * and the end of the dispatch chain, which relays the upstream response into the downstream one
+ * with backpressure (and response header operations), and aborts the request when the client goes
+ * away.
  */
-export class Exchange implements Dispatcher.DispatchHandler {
+export class Exchange implements Handler, UpstreamCall {
   readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly res: DownstreamResponse;
   readonly binding: ListenerBinding;
   readonly head: ForwardHead;
   readonly table: RouteTable | null;
   readonly start = performance.now();
   readonly #owner: ExchangeOwner;
+  readonly method: string;
+  readonly h2: boolean;
+  upstreamPath = '/';
+  upstreamHeaders: string[];
+  body: BodySource | null = null;
+  readonly tried: ClusterHost[] = [];
+  hash: number | undefined;
+  original: string | undefined;
+  pool: PoolSpec | undefined;
   labels: LabelBase | undefined;
+  route: HttpRoute | undefined;
+  target: RouteTarget | undefined;
+  setCookie: string | undefined;
   attempts = 0;
+  retries = 0;
+  flags = '';
   upstream: string | null = null;
   destination = UNKNOWN;
   source = UNKNOWN;
-  endpoint: EndpointRoute | undefined;
-  portRoute: PortRoute | undefined;
-  bodyStarted = false;
-  requestBytes = 0;
   responseBytes = 0;
   responded = false;
   finished = false;
   #controller: Controller | null = null;
 
-  constructor(owner: ExchangeOwner, req: IncomingMessage, res: ServerResponse, binding: ListenerBinding, head: ForwardHead, table: RouteTable | null) {
+  constructor(owner: ExchangeOwner, req: IncomingMessage, res: DownstreamResponse, binding: ListenerBinding, head: ForwardHead, table: RouteTable | null, h2: boolean) {
     this.#owner = owner;
     this.req = req;
     this.res = res;
     this.binding = binding;
     this.head = head;
     this.table = table;
+    this.h2 = h2;
+    this.method = req.method ?? 'GET';
+    this.upstreamHeaders = head.headers;
     res.once('close', () => {
-      if (!this.finished) this.#controller?.abort(new Error('downstream closed'));
+      if (!this.finished) this.#controller?.abort(REPLY.downstreamGone);
     });
   }
 
-  /** The request body for undici, counting bytes; undici abandoning it must not kill the socket. */
-  body(): AsyncIterable<Buffer> {
-    const self = this;
-    return (async function* () {
-      self.bodyStarted = true;
-      for await (const chunk of self.req.iterator({ destroyOnReturn: false })) {
-        self.requestBytes += (chunk as Buffer).length;
-        yield chunk as Buffer;
-      }
-    })();
+  /** Request body bytes read from the downstream. */
+  get requestBytes(): number {
+    return (this.body as { bytes?: number } | null)?.bytes ?? 0;
+  }
+
+  /** Whether any request body byte went upstream. */
+  get bodyStarted(): boolean {
+    return (this.body as { started?: boolean } | null)?.started ?? false;
+  }
+
+  /** The downstream is gone (closed before the response ended). */
+  get downstreamGone(): boolean {
+    return this.res.destroyed || this.req.socket?.destroyed === true;
+  }
+
+  onHost(host: ClusterHost): void {
+    this.attempts++;
+    this.tried.push(host);
+    this.upstream = host.endpoint.target;
+    this.labels = host.endpoint.http;
+    this.pool = this.h2 ? host.h2pool : host.pool;
   }
 
   onRequestStart(controller: Controller): void {
     this.#controller = controller;
-    if (this.res.destroyed) controller.abort(new Error('downstream closed'));
+    if (this.res.destroyed) controller.abort(REPLY.downstreamGone);
   }
 
-  onResponseStart(_c: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(_c: Controller, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200) return;
     this.responded = true;
-    stripResponseHeaders(headers);
-    this.res.writeHead(statusCode, headers as Record<string, string | string[]>);
+    const h = headers as Record<string, string | string[] | undefined>;
+    stripResponseHeaders(h);
+    this.target?.responseHeaders?.applyObject(h);
+    this.route?.responseHeaders?.applyObject(h);
+    if (this.setCookie) {
+      const have = h['set-cookie'];
+      h['set-cookie'] = have === undefined ? this.setCookie : [...(Array.isArray(have) ? have : [have]), this.setCookie];
+    }
+    if (this.h2) delete h['keep-alive'];
+    (this.res as ServerResponse).writeHead(statusCode, h as Record<string, string | string[]>);
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
     this.responseBytes += chunk.length;
-    if (this.res.destroyed) return controller.abort(new Error('downstream closed'));
-    if (!this.res.write(chunk)) {
+    const res = this.res;
+    if (res.destroyed) return controller.abort(REPLY.downstreamGone);
+    if (!(res as ServerResponse).write(chunk)) {
       controller.pause();
-      this.res.once('drain', () => controller.resume());
+      res.once('drain', () => controller.resume());
     }
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(_c: Controller, trailers: IncomingHttpHeaders): void {
+    if (this.h2 && trailers && Object.keys(trailers).length > 0) (this.res as Http2ServerResponse).addTrailers(trailers as Record<string, string>);
     this.res.end();
-    this.#owner.done(this, this.res.statusCode, '-');
+    this.#owner.done(this, this.res.statusCode, this.flags || '-');
   }
 
   onResponseError(_c: Controller, err: Error): void {

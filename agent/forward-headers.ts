@@ -29,6 +29,9 @@ export interface ForwardHead {
   traceparent?: string;
   b3?: string;
   contentLength?: number;
+  /** Client-sent `x-forwarded-for` / `-proto` (dropped from `headers`; the agent sets its own). */
+  forwardedFor?: string;
+  forwardedProto?: string;
   /** The request carries a body (content-length > 0 or a transfer-encoding). */
   hasBody: boolean;
   source: SourceHeaders;
@@ -38,8 +41,8 @@ const DOCKMESH_PREFIX = 'x-dockmesh-';
 
 /**
  * Filters a request's raw headers for the next hop (pure): drops hop-by-hop headers, headers named in
- * Connection, and every `x-dockmesh-*` header (recording the source identity ones). Keeps case and
- * repeated headers.
+ * Connection, every `x-dockmesh-*` header (recording the source identity ones) and `x-forwarded-for`
+ * / `x-forwarded-proto` (recorded: the agent decides what to send). Keeps case and repeated headers.
  */
 export function forwardHeaders(raw: readonly string[]): ForwardHead {
   const out: ForwardHead = { headers: [], hasBody: false, source: {} };
@@ -65,6 +68,12 @@ export function forwardHeaders(raw: readonly string[]): ForwardHead {
       continue;
     }
     switch (name) {
+      case 'x-forwarded-for':
+        out.forwardedFor = out.forwardedFor === undefined ? value : `${out.forwardedFor}, ${value}`;
+        continue;
+      case 'x-forwarded-proto':
+        out.forwardedProto ??= value;
+        continue;
       case 'host': out.host = value; break;
       case 'x-request-id': out.requestId = value; break;
       case 'traceparent': out.traceparent = value; break;

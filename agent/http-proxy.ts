@@ -1,45 +1,50 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
 import { traceIdOf } from './access-log.ts';
-import type { Dispatcher } from 'undici';
-import { Exchange, type ExchangeOwner } from './exchange.ts';
+import { requestHash } from './balancing/hash-key.ts';
+import { LocalReply } from './dispatch/local-reply.ts';
+import { ReplayableBody } from './dispatch/replayable-body.ts';
+import { Exchange, type DownstreamResponse, type ExchangeOwner } from './exchange.ts';
 import { forwardHeaders } from './forward-headers.ts';
 import { UNKNOWN } from './istio-labels.ts';
+import { Mirror } from './mirror.ts';
 import { listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
-import { pickHttpUpstream, type EndpointRoute } from './route-table.ts';
+import { addressOf, resolveHttpDestination, type ServiceRoute } from './route-table.ts';
+import type { HttpRoute, RouteTarget } from './routing/http-route.ts';
+import { RequestFacts } from './routing/request-facts.ts';
 
-const CONNECT_ERRORS = new Set([
-  'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
+/** The downstream peer's address without the IPv4-mapped prefix. */
+export function peerAddress(req: IncomingMessage): string {
+  const a = req.socket?.remoteAddress ?? '';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
 
-const RESET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** The origin-form target of a request (an absolute-form target reduced to path and query), or null. */
+export function originForm(url: string): string | null {
+  if (url.startsWith('/')) return url;
+  if (url === '*') return url;
+  try {
+    const u = new URL(url);
+    return u.pathname + u.search;
+  } catch {
+    return null;
+  }
+}
 
-/** True for errors raised while connecting, before any request byte reached the upstream. */
-export function isConnectError(err: unknown): boolean {
-  const code = (err as { code?: string } | null)?.code;
-  return code !== undefined && CONNECT_ERRORS.has(code);
+/** `host` with Envoy's shadow suffix on the host part: `api:8080` → `api-shadow:8080`. */
+export function shadowHost(host: string): string {
+  const colon = host.lastIndexOf(':');
+  if (colon > 0 && !host.endsWith(']') && host.indexOf(':') === colon) return `${host.slice(0, colon)}-shadow${host.slice(colon)}`;
+  return `${host}-shadow`;
 }
 
 /**
- * Whether a failed attempt may go to another endpoint (pure): connect failures before any body byte
- * left, and connection resets before any response byte for bodiless safe methods (a keep-alive
- * connection closed by a draining peer agent).
- */
-export function isRetriable(err: unknown, method: string, bodyStarted: boolean, hasBody: boolean): boolean {
-  if (bodyStarted) return false;
-  if (isConnectError(err)) return true;
-  const code = (err as { code?: string } | null)?.code;
-  return !hasBody && SAFE_METHODS.has(method) && code !== undefined && RESET_ERRORS.has(code);
-}
-
-/**
- * The HTTP/1.1 data path for both directions: picks the upstream, rewrites headers, dispatches the
- * request on the endpoint's undici pool (an {@link Exchange} relays the response), retries once on
- * another endpoint when that is safe, and records metrics and the access log.
+ * The HTTP data path for both directions. Outbound: resolves the destination service, matches its
+ * VirtualService routes (or takes the default route), answers redirects and direct responses,
+ * injects faults, applies the service's rate limit, sends mirrors, rewrites the request, and hands
+ * it to the destination's composed policy chain (timeout → retry → circuit breaker → balancer →
+ * connection pool). Inbound: forwards to the app port. Records metrics and the access log.
  */
 export class HttpProxy implements ExchangeOwner {
   readonly #ctx: ProxyContext;
@@ -48,70 +53,146 @@ export class HttpProxy implements ExchangeOwner {
     this.#ctx = ctx;
   }
 
-  /** Handles one request from a listener's HTTP server. Never throws. */
-  handle(req: IncomingMessage, res: ServerResponse, binding: ListenerBinding): void {
+  /** Handles one request from a listener's HTTP server (HTTP/1.1, or HTTP/2 when `h2`). Never throws. */
+  handle(req: IncomingMessage, res: DownstreamResponse, binding: ListenerBinding, h2 = false): void {
     const ctx = this.#ctx;
     const table = ctx.tables.current;
     const head = forwardHeaders(req.rawHeaders);
+    if (h2 && head.host === undefined) {
+      const authority = req.headers[':authority'];
+      if (typeof authority === 'string') head.host = authority;
+    }
     if (!head.requestId) {
       head.requestId = randomUUID();
       head.headers.push('x-request-id', head.requestId);
     }
-    const ex = new Exchange(this, req, res, binding, head, table);
-    if (binding.direction === 'inbound') {
-      ctx.counters.inbound.requests++;
-      ex.labels = ctx.inboundLabels.get(table, head.source, 'http');
-      ex.source = head.source.service ?? UNKNOWN;
-      ex.destination = table?.self.app ?? UNKNOWN;
-      this.#send(ex, `${ctx.appHost}:${binding.port}`);
-      return;
-    }
+    const ex = new Exchange(this, req, res, binding, head, table, h2);
+    const target = originForm(req.url ?? '/');
+    if (target === null) return this.#local(ex, 400, 'DPE', 'bad request target');
+    ex.upstreamPath = target;
+    if (binding.direction === 'inbound') return this.#inbound(ex);
     ctx.counters.outbound.requests++;
     if (!table) return this.#local(ex, 503, 'NR', 'no configuration yet');
     ex.source = table.self.app;
-    head.headers.push(...table.sourceHeaders);
-    const choice = pickHttpUpstream(table, head.host, listenerService(table, binding), binding.port);
-    if (choice.kind === 'no-service') {
+    head.headers.push(...table.sourceHeaders, 'x-forwarded-for', peerAddress(req), 'x-forwarded-proto', 'http');
+    const dest = resolveHttpDestination(table, head.host, listenerService(table, binding), binding.port);
+    if (!dest) {
       ex.labels = table.noRoute;
       return this.#local(ex, 404, 'NR', 'no route to this host');
     }
-    ex.destination = choice.service.name;
-    if (choice.kind === 'no-endpoint') {
-      ex.labels = choice.service.noEndpoint;
-      return this.#local(ex, 503, 'UH', 'no healthy upstream');
+    const svc = dest.service;
+    ex.destination = svc.name;
+    ex.labels = svc.noEndpoint;
+    let facts: RequestFacts | undefined;
+    let route: HttpRoute | undefined = svc.defaultRoute;
+    if (svc.router) {
+      facts = new RequestFacts(ex.method, target, head.host ?? '', 'http', dest.port, req.headers, peerAddress(req));
+      route = svc.router.match(facts);
+      if (!route) return this.#local(ex, 404, 'NR', 'no matching route');
     }
-    ex.portRoute = choice.portRoute;
-    this.#sendTo(ex, choice.endpoint);
-  }
-
-  #sendTo(ex: Exchange, endpoint: EndpointRoute): void {
-    ex.endpoint = endpoint;
-    ex.labels = endpoint.http;
-    this.#send(ex, endpoint.target);
-  }
-
-  #send(ex: Exchange, target: string): void {
-    ex.attempts++;
-    ex.upstream = target;
-    const { req, head } = ex;
-    let path = req.url ?? '/';
-    if (!path.startsWith('/')) {
-      try {
-        const u = new URL(path);
-        path = u.pathname + u.search;
-      } catch {
-        return this.#local(ex, 400, 'DPE', 'bad request target');
+    ex.route = route;
+    if (route.directResponse) return this.#direct(ex, route.directResponse.status, route.directResponse.body);
+    if (route.redirect) return this.#redirect(ex, route);
+    const t = route.pickTarget();
+    if (!t) return this.#local(ex, 503, 'NR', 'route has no destination');
+    ex.target = t;
+    if (t.service) {
+      ex.destination = t.service.name;
+      ex.labels = (t.service as ServiceRoute).noEndpoint ?? ex.labels;
+    }
+    if (t.missing) return this.#local(ex, 503, 'NC', 'no cluster for this destination');
+    const port = t.port ?? dest.port;
+    const chain = t.chains.get(port);
+    if (!chain) return this.#local(ex, 503, 'UH', 'no healthy upstream');
+    this.#prepare(ex, route, t, facts, target);
+    const hashOn = chain.cluster.policy?.loadBalancer?.consistentHash;
+    if (hashOn) {
+      const h = requestHash(hashOn, req.headers, target, peerAddress(req));
+      ex.hash = h.hash;
+      ex.setCookie = h.setCookie;
+    }
+    if (chain.cluster.policy?.loadBalancer?.simple === 'PASSTHROUGH') ex.original = addressOf(head.host);
+    const limit = svc.rateLimit;
+    const go = () => {
+      if (limit && !limit.take(Date.now())) {
+        ctx.traffic.rateLimited(svc.key);
+        return this.#local(ex, 429, 'RL', 'local_rate_limited', ['retry-after', String(limit.retryAfterSeconds(Date.now()))]);
       }
-    }
-    const options: Dispatcher.DispatchOptions = {
-      path,
-      method: req.method ?? 'GET',
-      headers: head.headers,
-      // undici accepts async iterables at run time; its types only list Readable.
-      body: head.hasBody ? (ex.body() as unknown as Readable) : null,
+      this.#mirror(ex, route, port);
+      chain.dispatch(ex, ex);
     };
+    const fault = route.fault?.decide();
+    if (!fault) return go();
+    if (fault.delayMs > 0) ex.flags = 'DI';
+    const then = () => {
+      if (ex.downstreamGone) return this.#finish(ex, 0, 'DC');
+      if (fault.abortStatus === 0) return go();
+      ex.flags = ex.flags ? `${ex.flags},FI` : 'FI';
+      if (fault.abortGrpc >= 0) return this.#grpcAbort(ex, fault.abortGrpc);
+      this.#local(ex, fault.abortStatus, ex.flags, 'fault filter abort');
+    };
+    if (fault.delayMs > 0) setTimeout(then, fault.delayMs);
+    else then();
+  }
+
+  /** Rewrites path, authority and headers for the upstream, and sets up the request body. */
+  #prepare(ex: Exchange, route: HttpRoute, t: RouteTarget, facts: RequestFacts | undefined, target: string): void {
+    if (route.rewriteUri) ex.upstreamPath = route.rewriteUri(target, facts?.matched);
+    let headers = ex.upstreamHeaders;
+    if (route.rewriteAuthority !== undefined) headers = replaceHost(headers, route.rewriteAuthority);
+    if (t.requestHeaders) headers = t.requestHeaders.applyFlat(headers);
+    if (route.requestHeaders) headers = route.requestHeaders.applyFlat(headers);
+    ex.upstreamHeaders = headers;
+    if (ex.head.hasBody) {
+      const keep = route.retry.attempts > 0 || route.mirrors.length > 0;
+      ex.body = new ReplayableBody(ex.req, keep ? undefined : 0);
+    }
+  }
+
+  #mirror(ex: Exchange, route: HttpRoute, port: number): void {
+    for (const m of route.mirrors) {
+      if (m.percent < 100 && Math.random() * 100 >= m.percent) continue;
+      const chain = m.target.chains.get(m.target.port ?? port);
+      if (!chain || m.target.missing) continue;
+      const headers = replaceHost(ex.upstreamHeaders, shadowHost(ex.head.host ?? m.target.serviceName));
+      const body = ex.body as ReplayableBody | null;
+      const send = (chunks: Buffer[] | null) => {
+        if (body && !chunks) return;
+        const call = new Mirror(ex.method, ex.upstreamPath, headers, chunks, ex.h2);
+        chain.dispatch(call, call);
+        this.#ctx.traffic.mirrored(m.target.serviceName);
+      };
+      if (body) void body.complete().then(send);
+      else send(null);
+    }
+  }
+
+  #inbound(ex: Exchange): void {
+    const ctx = this.#ctx;
+    const { head, binding, table, req } = ex;
+    ctx.counters.inbound.requests++;
+    ex.labels = ctx.inboundLabels.get(table, head.source, 'http');
+    ex.source = head.source.service ?? UNKNOWN;
+    ex.destination = table?.self.app ?? UNKNOWN;
+    // A peer agent's forwarded-for is kept (the agent set it; trusted like the identity headers);
+    // anything else the client sent is replaced by the connection's address.
+    const fromPeer = head.source.service !== undefined && head.forwardedFor !== undefined;
+    head.headers.push('x-forwarded-for', fromPeer ? head.forwardedFor! : peerAddress(req), 'x-forwarded-proto', fromPeer ? (head.forwardedProto ?? 'http') : 'http');
+    const target = `${ctx.appHost}:${binding.port}`;
+    ex.attempts = 1;
+    ex.upstream = target;
+    if (head.hasBody) ex.body = new ReplayableBody(req, 0);
     try {
-      this.#ctx.pools.get(target).dispatch(options, ex);
+      const pool = ex.h2 ? ctx.pools.get({ key: `h2c|${target}`, target, options: { allowH2: true, useH2c: true, pipelining: 100 } as never }) : ctx.pools.forTarget(target);
+      pool.dispatch(
+        {
+          path: ex.upstreamPath,
+          method: ex.method as never,
+          headers: ex.upstreamHeaders,
+          body: ex.body ? (ex.body.stream() as never) : null,
+        },
+        ex as never,
+      );
     } catch (err) {
       this.failed(ex, err as Error);
     }
@@ -122,31 +203,68 @@ export class HttpProxy implements ExchangeOwner {
     this.#finish(ex, status, flags);
   }
 
-  /** {@link ExchangeOwner.failed}: retry elsewhere, answer 503 UF, or record a broken response. */
+  /** {@link ExchangeOwner.failed}: answers locally (503 UF, 504 UT, 503 UO, ...) or records a broken response. */
   failed(ex: Exchange, err: Error): void {
-    const { req, res, head } = ex;
+    const { res } = ex;
     if (ex.finished) return;
+    const local = err instanceof LocalReply ? err : undefined;
     if (ex.responded || res.headersSent) {
-      const downstreamGone = res.destroyed && !res.writableFinished && req.socket.destroyed;
+      const gone = ex.downstreamGone && !res.writableFinished;
       res.destroy();
-      return this.#finish(ex, res.statusCode, downstreamGone ? 'DC' : 'UC');
+      const flag = local?.flag === 'UT' ? 'UT' : gone ? 'DC' : 'UC';
+      return this.#finish(ex, res.statusCode, flag);
     }
-    if (res.destroyed || req.socket.destroyed) return this.#finish(ex, 0, 'DC');
-    const { endpoint, portRoute } = ex;
-    if (endpoint && portRoute && ex.attempts < 2 && isRetriable(err, req.method ?? 'GET', ex.bodyStarted, head.hasBody)) {
-      const other = portRoute.balancer.pickOther(endpoint);
-      if (other) return this.#sendTo(ex, other);
-    }
+    if (local?.flag === 'DC' || ex.downstreamGone) return this.#finish(ex, 0, 'DC');
+    if (ex.bodyStarted) (res as ServerResponse).shouldKeepAlive = false;
+    const urx = ex.flags === 'URX' ? ',URX' : '';
+    if (local) return this.#local(ex, local.status, `${local.flag}${urx}`, local.message);
     if ((err as { code?: string }).code === 'UND_ERR_INVALID_ARG') return this.#local(ex, 400, 'DPE', 'request not forwardable');
-    if (ex.bodyStarted) res.shouldKeepAlive = false;
-    this.#local(ex, 503, 'UF', 'upstream connect error or disconnect/reset before headers');
+    this.#local(ex, 503, `UF${urx}`, 'upstream connect error or disconnect/reset before headers');
   }
 
-  #local(ex: Exchange, status: number, flags: string, text: string): void {
-    const body = `${text}\n`;
-    if (!ex.res.headersSent) {
-      ex.res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
-      ex.res.end(body);
+  #redirect(ex: Exchange, route: HttpRoute): void {
+    const r = route.redirect!;
+    const host = ex.head.host ?? '';
+    const colon = host.lastIndexOf(':');
+    const hostname = r.authority ?? (colon > 0 && !host.endsWith(']') ? host.slice(0, colon) : host);
+    const scheme = r.scheme ?? 'http';
+    const explicitPort = r.port ?? (r.authority === undefined ? (colon > 0 && !host.endsWith(']') ? Number(host.slice(colon + 1)) : undefined) : undefined);
+    const portText = explicitPort && !((scheme === 'http' && explicitPort === 80) || (scheme === 'https' && explicitPort === 443)) ? `:${explicitPort}` : '';
+    const path = r.uri !== undefined ? r.uri + querySuffix(ex.upstreamPath) : ex.upstreamPath;
+    const location = `${scheme}://${hostname}${portText}${path}`;
+    this.#direct(ex, r.redirectCode, undefined, ['location', location]);
+  }
+
+  #direct(ex: Exchange, status: number, body: string | undefined, extra: string[] = []): void {
+    const res = ex.res;
+    const text = body ?? '';
+    const headers: Record<string, string | number> = { 'content-length': Buffer.byteLength(text) };
+    if (text) headers['content-type'] = 'text/plain';
+    for (let i = 0; i < extra.length; i += 2) headers[extra[i]!] = extra[i + 1]!;
+    ex.route?.responseHeaders?.applyObject(headers as Record<string, string>);
+    (res as ServerResponse).writeHead(status, headers);
+    res.end(text);
+    ex.responseBytes = Buffer.byteLength(text);
+    this.#finish(ex, status, '-');
+  }
+
+  #grpcAbort(ex: Exchange, grpcStatus: number): void {
+    const res = ex.res as ServerResponse;
+    if (!res.headersSent) {
+      res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': String(grpcStatus), 'grpc-message': 'fault filter abort' });
+      res.end();
+    }
+    this.#finish(ex, 200, ex.flags);
+  }
+
+  #local(ex: Exchange, status: number, flags: string, text: string, extra?: string[]): void {
+    const res = ex.res as ServerResponse;
+    if (!res.headersSent && !res.destroyed) {
+      const body = `${text}\n`;
+      const headers: Record<string, string | number> = { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) };
+      if (extra) for (let i = 0; i < extra.length; i += 2) headers[extra[i]!] = extra[i + 1]!;
+      res.writeHead(status, headers);
+      res.end(body);
       ex.responseBytes = Buffer.byteLength(body);
     }
     this.#finish(ex, status, flags);
@@ -178,3 +296,17 @@ export class HttpProxy implements ExchangeOwner {
     });
   }
 }
+
+function querySuffix(target: string): string {
+  const q = target.indexOf('?');
+  return q < 0 ? '' : target.slice(q);
+}
+
+/** Flat headers with `host` replaced by `host` (added when absent). */
+function replaceHost(headers: readonly string[], host: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() !== 'host') out.push(headers[i]!, headers[i + 1]!);
+  out.push('host', host);
+  return out;
+}
+

@@ -17,6 +17,9 @@ import { MeshMetrics } from './mesh-metrics.ts';
 import { PortWatcher } from './port-watcher.ts';
 import type { ListenerBinding, ProxyContext } from './proxy-context.ts';
 import { TcpProxy } from './tcp-proxy.ts';
+import { poolLayer } from './dispatch/pool-layer.ts';
+import { TrafficMetrics } from './traffic-metrics.ts';
+import { TrafficState } from './traffic-state.ts';
 import { UpgradeProxy } from './upgrade-proxy.ts';
 import { UpstreamPools } from './upstream-pools.ts';
 
@@ -44,7 +47,7 @@ function containerAddress(): string {
 export class ProxyAgent {
   readonly #opts: AgentOptions;
   readonly #log: Logger;
-  readonly #config = new ConfigStore();
+  readonly #config: ConfigStore;
   readonly #ctx: ProxyContext;
   readonly #http: HttpProxy;
   readonly #tcp: TcpProxy;
@@ -65,10 +68,17 @@ export class ProxyAgent {
   constructor(opts: AgentOptions, log: Logger, onDrainOrder?: (graceMs: number) => void) {
     this.#opts = opts;
     this.#log = log;
+    const metrics = new MeshMetrics(opts.metrics);
+    const pools = new UpstreamPools();
+    const state: TrafficState = new TrafficState({ returned: (s, h) => traffic.returned(s, h) });
+    const traffic = new TrafficMetrics(metrics.registry, opts.metrics, () => state.states().values());
+    this.#config = new ConfigStore({ state, pool: poolLayer(pools), events: traffic });
     this.#ctx = {
       tables: this.#config,
-      pools: new UpstreamPools(),
-      metrics: new MeshMetrics(opts.metrics),
+      pools,
+      metrics,
+      traffic,
+      state,
       accessLog: new AccessLog(opts.accessLog),
       inboundLabels: new InboundLabels(),
       appHost: opts.capture === 'iptables' ? '127.0.0.1' : opts.appHost,
@@ -164,7 +174,9 @@ export class ProxyAgent {
     const { table } = prepared;
     const first = this.#config.current === null;
     this.#config.commit(table);
-    this.#ctx.pools.sync(table.targets.keys());
+    this.#ctx.state.retain(table.clusterKeys, table.bucketKeys);
+    this.#ctx.pools.sync(table.pools);
+    if (table.problems.length) this.#log.warn('snapshot parts not applied', { version: table.version, problems: table.problems });
     this.#ctx.metrics.configVersion(table.version);
     this.#log.info('snapshot applied', { version: table.version, services: table.services.size });
     if (this.#capture) {
@@ -234,6 +246,7 @@ export class ProxyAgent {
       await Promise.race([told, new Promise((r) => setTimeout(r, 500))]);
       await this.#control?.close();
       await this.#ctx.pools.destroy();
+      this.#ctx.state.close();
       await this.#admin.close();
       this.#ctx.accessLog.flush();
     })();

@@ -1,6 +1,8 @@
 import type { AccessLog } from './access-log.ts';
 import type { InboundLabels } from './inbound-labels.ts';
 import type { MeshMetrics } from './mesh-metrics.ts';
+import type { TrafficMetrics } from './traffic-metrics.ts';
+import type { TrafficState } from './traffic-state.ts';
 import { serviceForHost, type RouteTable, type ServiceRoute } from './route-table.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
 
@@ -27,6 +29,10 @@ export interface ProxyContext {
   readonly tables: { readonly current: RouteTable | null };
   readonly pools: UpstreamPools;
   readonly metrics: MeshMetrics;
+  /** dockmesh_* traffic-policy metrics (also the policies' event sink). */
+  readonly traffic: TrafficMetrics;
+  /** Cluster and rate-limit state that outlives snapshots. */
+  readonly state: TrafficState;
   readonly accessLog: AccessLog;
   readonly inboundLabels: InboundLabels;
   readonly appHost: string;

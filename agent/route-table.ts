@@ -1,26 +1,32 @@
-import { isIPv4 } from 'node:net';
-import type { AgentSnapshot, EndpointSnapshot, ServiceSnapshot, WorkloadSnapshot } from '../wire/types.ts';
+import { isIP, isIPv4 } from 'node:net';
+import type { AgentSnapshot, EndpointSnapshot, ServiceSnapshot, TrafficPolicySnapshot, WorkloadSnapshot } from '../wire/types.ts';
+import { Cluster, poolSignature } from './cluster.ts';
+import { composeDispatch, type TrafficEvents } from './dispatch/compose.ts';
+import { DETACHED, type Dispatch } from './dispatch/dispatch.ts';
+import { balancerLayer } from './dispatch/balancer-layer.ts';
+import { timeoutLayer } from './dispatch/timeout-layer.ts';
 import { istioLabels, UNKNOWN, UNKNOWN_PEER, type LabelBase, type PeerIdentity } from './istio-labels.ts';
 import { hostPort, normalizeHost } from './normalize-host.ts';
-import { RoundRobin } from './round-robin.ts';
+import { RetryRule } from './resilience/retry-rule.ts';
+import type { TokenBucket } from './resilience/token-bucket.ts';
+import { HttpRoute, type RouteBuildContext } from './routing/http-route.ts';
+import { HttpRouter } from './routing/http-router.ts';
+import { TcpRouter } from './routing/tcp-router.ts';
+import { TrafficState } from './traffic-state.ts';
+import { defaultPoolSpec, type PoolSpec } from './upstream-pools.ts';
 
 /** One endpoint as the data path uses it. */
 export interface EndpointRoute {
-  /** Where to connect, `host:port`: the pool key. */
+  /** Where to connect, `host:port`. */
   target: string;
   dialHost: string;
   dialPort: number;
   address: string;
   port: number;
   meshed: boolean;
+  labels: Readonly<Record<string, string>>;
   http: LabelBase;
   tcp: LabelBase;
-}
-
-/** The endpoints of one service port. */
-export interface PortRoute {
-  port: number;
-  balancer: RoundRobin<EndpointRoute>;
 }
 
 /** One destination service. */
@@ -28,7 +34,18 @@ export interface ServiceRoute {
   key: string;
   name: string;
   namespace: string;
-  ports: Map<number, PortRoute>;
+  /** Service ports (declared and those endpoints listen on). */
+  ports: ReadonlySet<number>;
+  /** Clusters by subset ('' = every ready endpoint) and port. */
+  clusters: Map<string, Map<number, Cluster>>;
+  /** VirtualService HTTP routes; null: the default route only. */
+  router: HttpRouter | null;
+  /** Istio's default route: every endpoint of the requested port, default retry policy. */
+  defaultRoute: HttpRoute;
+  /** VirtualService TCP routes; null: the default route. */
+  tcp: TcpRouter | null;
+  /** Local rate limit of requests to this service. */
+  rateLimit: TokenBucket | undefined;
   /** Labels for requests that found the service but no endpoint. */
   noEndpoint: LabelBase;
   noEndpointTcp: LabelBase;
@@ -48,14 +65,45 @@ export interface RouteTable {
   self: PeerIdentity;
   services: Map<string, ServiceRoute>;
   hosts: Map<string, ServiceRoute>;
+  /** Services by endpoint `address:port` (a client that calls a replica by IP). */
+  addresses: Map<string, ServiceRoute>;
   /** `x-dockmesh-source-*` request headers, flat name/value pairs, for peers. */
   sourceHeaders: string[];
   excludedPorts: Set<number>;
-  /** Every dial target of every endpoint (for the pools). */
-  targets: Map<string, { host: string; port: number }>;
+  /** Every upstream pool the table's clusters use. */
+  pools: PoolSpec[];
   capture: CaptureTarget[];
   /** Labels for outbound requests to no known service. */
   noRoute: LabelBase;
+  /** Keys of every cluster and rate-limited service (state to keep). */
+  clusterKeys: Set<string>;
+  bucketKeys: Set<string>;
+  /** Problems found while compiling (routes to unknown subsets, bad regexes); shown by /config. */
+  problems: string[];
+}
+
+/** What building a table needs besides the snapshot: the state it continues, the pools, the reports. */
+export interface TableDeps {
+  state: TrafficState;
+  /** The connection-pool layer (the end of every policy chain). */
+  pool: Dispatch;
+  events: TrafficEvents;
+}
+
+/** Istio's retry policy on routes without a VirtualService (the control server fills it on the others). */
+export const DEFAULT_RETRY = new RetryRule({
+  attempts: 2,
+  retryOn: ['connect-failure', 'refused-stream', 'unavailable', 'cancelled', 'retriable-status-codes', '503'],
+});
+
+/** A mirror request gets this long when its route has no timeout. */
+export const MIRROR_TIMEOUT_MS = 15_000;
+
+const noEvents: TrafficEvents = { retry() {}, retryOverflow() {}, overflow() {}, ejected() {} };
+
+/** Deps for building a table with nothing behind it (unit tests). */
+export function detachedDeps(): TableDeps {
+  return { state: new TrafficState(), pool: (_c, h) => h.onResponseError(DETACHED, new Error('no pools')), events: noEvents };
 }
 
 /** Key of a service: `name.namespace`. */
@@ -78,52 +126,119 @@ function endpointRoute(self: PeerIdentity, svc: ServiceSnapshot, e: EndpointSnap
     address: e.address,
     port: e.port,
     meshed: e.meshed,
+    labels: e.labels,
     http: istioLabels('source', self, dest, service, 'http'),
     tcp: istioLabels('source', self, dest, service, 'tcp'),
   };
 }
 
-/** Builds the routing table of a validated snapshot (pure). */
-export function buildRouteTable(snapshot: AgentSnapshot): RouteTable {
+/** The effective policy of a cluster: the subset's (already merged over the host's), then its port level. */
+export function clusterPolicy(svc: ServiceSnapshot, subset: string, port: number): TrafficPolicySnapshot | undefined {
+  const p = subset === '' ? svc.policy : svc.subsets?.find((s) => s.name === subset)?.policy;
+  return p?.portLevel?.find((l) => l.port === port)?.policy ?? p;
+}
+
+/** Builds the routing table of a validated snapshot, continuing `deps.state` (pure but for that state). */
+export function buildRouteTable(snapshot: AgentSnapshot, deps: TableDeps = detachedDeps()): RouteTable {
   const self = selfIdentity(snapshot.self);
   const services = new Map<string, ServiceRoute>();
   const hosts = new Map<string, ServiceRoute>();
-  const targets = new Map<string, { host: string; port: number }>();
+  const addresses = new Map<string, ServiceRoute>();
+  const pools = new Map<string, PoolSpec>();
   const capture: CaptureTarget[] = [];
+  const problems: string[] = [];
+  const clusterKeys = new Set<string>();
+  const bucketKeys = new Set<string>();
   const excludedPorts = new Set(snapshot.mesh.excludedPorts);
+  const defaultSpecs = new Map<string, PoolSpec>();
+  const poolFor = (target: string, sig: { signature: string; options: PoolSpec['options'] }): PoolSpec => {
+    const key = sig.signature === '' ? target : `${target}#${sig.signature}`;
+    let spec = pools.get(key);
+    if (!spec) {
+      spec = sig.signature === '' ? (defaultSpecs.get(target) ?? defaultPoolSpec(target)) : { key, target, options: sig.options };
+      pools.set(key, spec);
+    }
+    return spec;
+  };
+
+  // 1. Services, endpoints, clusters (every port × every subset, and '' for all endpoints).
+  const pending: Array<{ svc: ServiceSnapshot; route: ServiceRoute }> = [];
   for (const svc of snapshot.services) {
     const key = serviceKey(svc.name, svc.namespace);
-    const byPort = new Map<number, EndpointRoute[]>();
-    for (const port of svc.ports) byPort.set(port, []);
+    const ports = new Set<number>(svc.ports);
+    const ready: EndpointRoute[] = [];
     for (const e of svc.endpoints) {
       const route = endpointRoute(self, svc, e);
-      targets.set(route.target, { host: route.dialHost, port: route.dialPort });
-      if (e.meshed && isIPv4(e.address) && !excludedPorts.has(e.port)) {
-        capture.push({ address: e.address, port: e.port, serviceKey: key });
-      }
+      poolFor(route.target, { signature: '', options: {} });
+      if (e.meshed && isIPv4(e.address) && !excludedPorts.has(e.port)) capture.push({ address: e.address, port: e.port, serviceKey: key });
+      ports.add(e.port);
       if (e.ready === false) continue;
-      let list = byPort.get(e.port);
-      if (!list) byPort.set(e.port, (list = []));
-      list.push(route);
+      ready.push(route);
     }
-    const ports = new Map<number, PortRoute>();
-    for (const [port, list] of byPort) ports.set(port, { port, balancer: new RoundRobin(list) });
+    const clusters = new Map<string, Map<number, Cluster>>();
+    const subsets = [{ name: '', labels: {} as Record<string, string> }, ...(svc.subsets ?? [])];
+    for (const subset of subsets) {
+      const byPort = new Map<number, Cluster>();
+      for (const port of [...ports].sort((a, b) => a - b)) {
+        const policy = clusterPolicy(svc, subset.name, port);
+        const sig = poolSignature(policy);
+        const members = ready
+          .filter((r) => r.port === port && labelsMatch(r.labels, subset.labels))
+          .map((r) => ({ route: r, pool: poolFor(r.target, sig) }));
+        const cluster = deps.state.cluster({ service: svc.name, namespace: svc.namespace, subset: subset.name, port }, policy, members);
+        clusterKeys.add(cluster.key);
+        byPort.set(port, cluster);
+      }
+      clusters.set(subset.name, byPort);
+    }
     const dest: PeerIdentity = { ...UNKNOWN_PEER, namespace: svc.namespace, app: svc.name };
     const service = { name: svc.name, namespace: svc.namespace };
+    let rateLimit: TokenBucket | undefined;
+    if (svc.rateLimit) {
+      rateLimit = deps.state.bucket(key, svc.rateLimit);
+      bucketKeys.add(key);
+    }
     const route: ServiceRoute = {
       key,
       name: svc.name,
       namespace: svc.namespace,
       ports,
+      clusters,
+      router: null,
+      defaultRoute: undefined as unknown as HttpRoute,
+      tcp: null,
+      rateLimit,
       noEndpoint: istioLabels('source', self, dest, service, 'http'),
       noEndpointTcp: istioLabels('source', self, dest, service, 'tcp'),
     };
     services.set(key, route);
+    pending.push({ svc, route });
     for (const h of [svc.name, ...svc.hosts]) {
       const name = normalizeHost(h);
       if (!hosts.has(name)) hosts.set(name, route);
     }
+    for (const e of svc.endpoints) {
+      const id = `${e.address}:${e.port}`;
+      if (!addresses.has(id)) addresses.set(id, route);
+    }
   }
+
+  // 2. Routes: compiled against the clusters, each destination with its composed policy chain.
+  const mirrorPool = deps.pool;
+  const ctx: RouteBuildContext = {
+    selfLabels: snapshot.self.labels,
+    service: (k) => services.get(k),
+    chain: (cluster, timeoutMs, retry) => composeDispatch(timeoutMs, retry, cluster, deps.pool, deps.events),
+    mirrorChain: (cluster) => timeoutLayer(MIRROR_TIMEOUT_MS, balancerLayer(cluster, mirrorPool, deps.events)),
+    problem: (text) => problems.push(text),
+  };
+  for (const { svc, route } of pending) {
+    const scoped: RouteBuildContext = { ...ctx, problem: (text) => problems.push(`${route.key}: ${text}`) };
+    route.defaultRoute = HttpRoute.defaultFor(route, scoped, DEFAULT_RETRY);
+    if (svc.http) route.router = new HttpRouter(svc.http, scoped);
+    if (svc.tcp) route.tcp = new TcpRouter(svc.tcp, scoped);
+  }
+
   const s = snapshot.self;
   return {
     version: snapshot.version,
@@ -131,6 +246,7 @@ export function buildRouteTable(snapshot: AgentSnapshot): RouteTable {
     self,
     services,
     hosts,
+    addresses,
     sourceHeaders: [
       'x-dockmesh-source-workload', s.workload,
       'x-dockmesh-source-namespace', s.namespace,
@@ -138,10 +254,18 @@ export function buildRouteTable(snapshot: AgentSnapshot): RouteTable {
       'x-dockmesh-source-version', self.version,
     ],
     excludedPorts,
-    targets,
+    pools: [...pools.values()],
     capture,
     noRoute: istioLabels('source', self, UNKNOWN_PEER, undefined, 'http'),
+    clusterKeys,
+    bucketKeys,
+    problems,
   };
+}
+
+function labelsMatch(have: Readonly<Record<string, string>>, want: Readonly<Record<string, string>>): boolean {
+  for (const k in want) if (have[k] !== want[k]) return false;
+  return true;
 }
 
 /** Looks up the service a host name refers to (any port, case and trailing dot ignored). */
@@ -149,10 +273,20 @@ export function serviceForHost(table: RouteTable, host: string): ServiceRoute | 
   return table.hosts.get(normalizeHost(host));
 }
 
+/** `address:port` when `host` is an IP literal with a port (the client addressed a replica). */
+export function addressOf(host: string | undefined): string | undefined {
+  if (!host) return undefined;
+  const port = hostPort(host);
+  if (port === undefined) return undefined;
+  const name = normalizeHost(host);
+  return isIP(name) ? `${name}:${port}` : undefined;
+}
+
 /**
  * The service and port an outbound HTTP request goes to (pure): the Host header's service when it
- * names one, else the listener's. The port is the Host header's explicit port, else the listener's
- * when the service has it, else the service's only port, else 80.
+ * names one (or is the address of one of its endpoints), else the listener's. The port is the Host
+ * header's explicit port, else the listener's when the service has it, else the service's only
+ * port, else 80.
  */
 export function resolveHttpDestination(
   table: RouteTable,
@@ -160,34 +294,22 @@ export function resolveHttpDestination(
   listener: ServiceRoute | undefined,
   listenerPort: number,
 ): { service: ServiceRoute; port: number } | undefined {
-  const byHost = host ? serviceForHost(table, host) : undefined;
+  let byHost = host ? serviceForHost(table, host) : undefined;
+  if (!byHost && host) {
+    const address = addressOf(host);
+    if (address) byHost = table.addresses.get(address);
+  }
   const service = byHost ?? listener;
   if (!service) return undefined;
   if (!byHost || byHost === listener) return { service, port: listenerPort };
   const explicit = hostPort(host!);
   if (explicit !== undefined) return { service, port: explicit };
   if (service.ports.has(listenerPort)) return { service, port: listenerPort };
-  if (service.ports.size === 1) return { service, port: service.ports.keys().next().value! };
+  if (service.ports.size === 1) return { service, port: service.ports.values().next().value! };
   return { service, port: 80 };
 }
 
-/** Outcome of {@link pickHttpUpstream}. */
-export type UpstreamChoice =
-  | { kind: 'endpoint'; service: ServiceRoute; portRoute: PortRoute; endpoint: EndpointRoute }
-  | { kind: 'no-endpoint'; service: ServiceRoute }
-  | { kind: 'no-service' };
-
-/** Resolves an outbound HTTP request's destination and takes the next endpoint in turn. */
-export function pickHttpUpstream(
-  table: RouteTable,
-  host: string | undefined,
-  listener: ServiceRoute | undefined,
-  listenerPort: number,
-): UpstreamChoice {
-  const dest = resolveHttpDestination(table, host, listener, listenerPort);
-  if (!dest) return { kind: 'no-service' };
-  const portRoute = dest.service.ports.get(dest.port);
-  const endpoint = portRoute?.balancer.pick();
-  if (!portRoute || !endpoint) return { kind: 'no-endpoint', service: dest.service };
-  return { kind: 'endpoint', service: dest.service, portRoute, endpoint };
+/** The all-endpoints cluster of a service port. */
+export function defaultCluster(service: ServiceRoute, port: number): Cluster | undefined {
+  return service.clusters.get('')?.get(port);
 }

@@ -1,15 +1,18 @@
 import { connect, type Socket } from 'node:net';
 import { pipeline } from 'node:stream';
+import type { Cluster, ClusterHost } from './cluster.ts';
 import type { LabelBase } from './istio-labels.ts';
 import { listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
-import type { EndpointRoute, PortRoute } from './route-table.ts';
+import { defaultCluster } from './route-table.ts';
 
 const noop = () => {};
 
 /**
- * The opaque TCP data path: connects to the chosen endpoint (inbound: the app port; outbound: round
- * robin over the listener's service port, one retry elsewhere on connect failure) and pipes both ways,
- * counting bytes for the istio_tcp_* metrics.
+ * The opaque TCP data path. Inbound: the app port. Outbound: the listener's service port, through
+ * its VirtualService TCP routes (or the default route) to a cluster; the cluster's balancer picks
+ * the endpoint, `connectionPool.tcp.maxConnections` bounds connections in flight (beyond it the
+ * connection is closed, flag UO), connect failures count for outlier detection and are tried once
+ * more on another endpoint. Pipes both ways, counting bytes for the istio_tcp_* metrics.
  */
 export class TcpProxy {
   readonly #ctx: ProxyContext;
@@ -23,59 +26,98 @@ export class TcpProxy {
     const ctx = this.#ctx;
     const table = ctx.tables.current;
     if (head.length > 0) socket.unshift(head);
+    socket.on('error', noop);
     if (binding.direction === 'inbound') {
       const labels = ctx.inboundLabels.get(table, {}, 'tcp');
-      this.#connect(socket, ctx.appHost, binding.port, labels, undefined, undefined, 1);
+      this.#pipe(socket, ctx.appHost, binding.port, labels, () => {}, () => socket.destroy());
       return;
     }
     const service = table ? listenerService(table, binding) : undefined;
-    const portRoute = service?.ports.get(binding.port);
-    const endpoint = portRoute?.balancer.pick();
-    if (!endpoint) {
-      if (service) {
-        ctx.metrics.tcpOpened(service.noEndpointTcp);
-        ctx.metrics.tcpClosed(service.noEndpointTcp, 'UH', 0, 0);
+    const refuse = (labels: LabelBase | undefined, flag: string) => {
+      if (labels) {
+        ctx.metrics.tcpOpened(labels);
+        ctx.metrics.tcpClosed(labels, flag, 0, 0);
       }
+      socket.destroy();
+    };
+    if (!service) return refuse(undefined, 'NR');
+    const cluster = service.tcp ? service.tcp.pick(binding.port) : defaultCluster(service, binding.port);
+    if (cluster === null) return refuse(service.noEndpointTcp, 'NR');
+    if (!cluster) return refuse(service.noEndpointTcp, 'UH');
+    const b = cluster.state.breaker;
+    if (b.active >= b.maxConnections) {
+      b.overflows++;
+      ctx.traffic.overflow(cluster);
+      return refuse(service.noEndpointTcp, 'UO');
+    }
+    this.#attempt(socket, cluster, [], service.noEndpointTcp);
+  }
+
+  #attempt(socket: Socket, cluster: Cluster, tried: ClusterHost[], noEndpoint: LabelBase): void {
+    const host = cluster.pick(tried, undefined, undefined);
+    if (!host) {
+      this.#ctx.metrics.tcpOpened(noEndpoint);
+      this.#ctx.metrics.tcpClosed(noEndpoint, 'UH', 0, 0);
       socket.destroy();
       return;
     }
-    this.#connect(socket, endpoint.dialHost, endpoint.dialPort, endpoint.tcp, endpoint, portRoute, 1);
+    tried.push(host);
+    host.active++;
+    cluster.state.breaker.active++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      host.active--;
+      cluster.state.release();
+    };
+    const record = (code: number) => {
+      const d = cluster.state.detector;
+      if (d && d.record(host, code, Date.now())) this.#ctx.traffic.ejected(cluster, host);
+    };
+    const e = host.endpoint;
+    this.#pipe(socket, e.dialHost, e.dialPort, e.tcp, () => record(200), () => {
+      release();
+      record(503);
+      if (tried.length < 2 && !socket.destroyed) return this.#attempt(socket, cluster, tried, noEndpoint);
+      this.#ctx.metrics.tcpOpened(e.tcp);
+      this.#ctx.metrics.tcpClosed(e.tcp, 'UF', 0, 0);
+      socket.destroy();
+    }, release);
   }
 
-  #connect(
-    socket: Socket, host: string, port: number, labels: LabelBase,
-    endpoint: EndpointRoute | undefined, portRoute: PortRoute | undefined, attempt: number,
-  ): void {
+  /** Connects and pipes; `onFail` runs when the connect fails, `onClose` when a piped connection ends. */
+  #pipe(socket: Socket, host: string, port: number, labels: LabelBase, onConnect: () => void, onFail: () => void, onClose: () => void = noop): void {
     const metrics = this.#ctx.metrics;
     const upstream = connect({ host, port, noDelay: true });
     let connected = false;
     const onEarlyError = () => {
       upstream.destroy();
-      const other = endpoint && portRoute && attempt < 2 && !connected ? portRoute.balancer.pickOther(endpoint) : undefined;
-      if (other && !socket.destroyed) {
-        this.#connect(socket, other.dialHost, other.dialPort, other.tcp, other, portRoute, attempt + 1);
-        return;
-      }
-      metrics.tcpOpened(labels);
-      metrics.tcpClosed(labels, 'UF', 0, 0);
-      socket.destroy();
+      onFail();
     };
     upstream.once('error', onEarlyError);
     upstream.once('connect', () => {
       connected = true;
       upstream.off('error', onEarlyError);
+      upstream.on('error', noop);
+      onConnect();
       metrics.tcpOpened(labels);
       let open = 2;
       const done = () => {
         if (--open > 0) return;
+        onClose();
         metrics.tcpClosed(labels, '-', socket.bytesWritten, socket.bytesRead);
       };
       pipeline(socket, upstream, () => done());
       pipeline(upstream, socket, () => done());
     });
     socket.once('close', () => {
-      if (!connected) upstream.destroy();
+      if (!connected) {
+        upstream.off('error', onEarlyError);
+        upstream.on('error', noop);
+        upstream.destroy();
+        onClose();
+      }
     });
-    socket.on('error', noop);
   }
 }

@@ -3,8 +3,37 @@ import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { pipeline } from 'node:stream';
 import { forwardHeaders } from './forward-headers.ts';
+import { peerAddress } from './http-proxy.ts';
 import { listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
-import { pickHttpUpstream } from './route-table.ts';
+import { resolveHttpDestination, type RouteTable } from './route-table.ts';
+import { RequestFacts } from './routing/request-facts.ts';
+
+/** Outcome of {@link routeUpgrade}. */
+export type UpgradeRoute = { kind: 'endpoint'; host: string; port: number } | { kind: 'refuse'; status: string };
+
+/**
+ * Where an outbound Upgrade request goes: the destination's VirtualService route (or default route),
+ * its weighted destination and that cluster's balancer. Rewrites, retries and timeouts do not apply
+ * to upgraded connections.
+ */
+export function routeUpgrade(table: RouteTable, req: IncomingMessage, binding: ListenerBinding): UpgradeRoute {
+  const host = req.headers.host;
+  const dest = resolveHttpDestination(table, host, listenerService(table, binding), binding.port);
+  if (!dest) return { kind: 'refuse', status: '404 Not Found' };
+  let route = dest.service.defaultRoute;
+  if (dest.service.router) {
+    const facts = new RequestFacts(req.method ?? 'GET', req.url ?? '/', host ?? '', 'http', dest.port, req.headers, peerAddress(req));
+    const r = dest.service.router.match(facts);
+    if (!r) return { kind: 'refuse', status: '404 Not Found' };
+    route = r;
+  }
+  if (route.directResponse || route.redirect) return { kind: 'refuse', status: '404 Not Found' };
+  const t = route.pickTarget();
+  const chain = t?.chains.get(t.port ?? dest.port);
+  const endpoint = chain?.cluster.pick([], undefined, undefined);
+  if (!endpoint) return { kind: 'refuse', status: '503 Service Unavailable' };
+  return { kind: 'endpoint', host: endpoint.endpoint.dialHost, port: endpoint.endpoint.dialPort };
+}
 
 /**
  * The request head to send upstream for an Upgrade request (pure): request line, filtered headers,
@@ -50,11 +79,10 @@ export class UpgradeProxy {
     } else {
       ctx.counters.outbound.requests++;
       if (!table) return refuse(socket, '503 Service Unavailable');
-      const choice = pickHttpUpstream(table, req.headers.host, listenerService(table, binding), binding.port);
-      if (choice.kind === 'no-service') return refuse(socket, '404 Not Found');
-      if (choice.kind === 'no-endpoint') return refuse(socket, '503 Service Unavailable');
-      host = choice.endpoint.dialHost;
-      port = choice.endpoint.dialPort;
+      const choice = routeUpgrade(table, req, binding);
+      if (choice.kind === 'refuse') return refuse(socket, choice.status);
+      host = choice.host;
+      port = choice.port;
       extra = table.sourceHeaders;
     }
     const text = upgradeHead(req.method ?? 'GET', req.url ?? '/', req.rawHeaders, extra, req.headers.upgrade ?? 'websocket');

@@ -1,44 +1,76 @@
 import { Pool } from 'undici';
 
-const POOL_OPTIONS = {
+/** Pool options every upstream pool starts from; a cluster's connectionPool settings override them. */
+export const POOL_DEFAULTS: Pool.Options = {
   pipelining: 1,
   keepAliveTimeout: 30_000,
-  connectTimeout: 5_000,
+  // Istio's default connectTimeout.
+  connectTimeout: 10_000,
   headersTimeout: 0,
   bodyTimeout: 0,
-} as const;
+};
+
+/** Which pool a request uses: one per (target, options, protocol), computed at snapshot time. */
+export interface PoolSpec {
+  /** Map key: the target, plus the options' signature and protocol when not the defaults. */
+  key: string;
+  /** `host:port` to connect to. */
+  target: string;
+  options: Partial<Pool.Options>;
+}
+
+/** The default-options spec of `target`. */
+export function defaultPoolSpec(target: string): PoolSpec {
+  return { key: target, target, options: {} };
+}
+
+/** The same pool, speaking HTTP/2 cleartext (prior knowledge) instead of HTTP/1.1. */
+export function h2PoolSpec(spec: PoolSpec): PoolSpec {
+  return { key: `h2c|${spec.key}`, target: spec.target, options: { ...spec.options, allowH2: true, useH2c: true, pipelining: 100 } as Partial<Pool.Options> };
+}
 
 /**
- * One undici keep-alive Pool per upstream target (`host:port`). `sync` opens pools for new targets and
- * gracefully closes the ones no longer wanted (in-flight requests on them finish first).
+ * One undici keep-alive Pool per {@link PoolSpec}. `sync` opens pools for new specs and gracefully
+ * closes those whose target is no longer wanted (in-flight requests on them finish first).
  */
 export class UpstreamPools {
-  #pools = new Map<string, Pool>();
+  #pools = new Map<string, { pool: Pool; target: string }>();
+  #byTarget = new Map<string, PoolSpec>();
   #closed = false;
 
-  /** The pool for `target`, created on first use (inbound app ports, late snapshots). */
-  get(target: string): Pool {
-    let pool = this.#pools.get(target);
-    if (!pool) {
-      pool = new Pool(`http://${target}`, POOL_OPTIONS);
-      if (!this.#closed) this.#pools.set(target, pool);
-    }
+  /** The pool of `spec`, created on first use (inbound app ports, late snapshots, h2c). */
+  get(spec: PoolSpec): Pool {
+    const have = this.#pools.get(spec.key);
+    if (have) return have.pool;
+    const pool = new Pool(`http://${spec.target}`, { ...POOL_DEFAULTS, ...spec.options });
+    if (!this.#closed) this.#pools.set(spec.key, { pool, target: spec.target });
     return pool;
   }
 
-  /** Makes the pool set equal `targets` plus `keep`. */
-  sync(targets: Iterable<string>, keep: Iterable<string> = []): void {
+  /** The default pool of `target`. */
+  forTarget(target: string): Pool {
+    let spec = this.#byTarget.get(target);
+    if (!spec) this.#byTarget.set(target, (spec = defaultPoolSpec(target)));
+    return this.get(spec);
+  }
+
+  /** Opens the pools of `specs`; closes every pool whose target none of them (nor `keep`) names. */
+  sync(specs: Iterable<PoolSpec>, keep: Iterable<string> = []): void {
     if (this.#closed) return;
-    const wanted = new Set([...targets, ...keep]);
-    for (const t of wanted) this.get(t);
-    for (const [t, pool] of this.#pools) {
-      if (wanted.has(t)) continue;
-      this.#pools.delete(t);
+    const targets = new Set(keep);
+    for (const s of specs) {
+      targets.add(s.target);
+      this.get(s);
+    }
+    for (const [key, { pool, target }] of this.#pools) {
+      if (targets.has(target)) continue;
+      this.#pools.delete(key);
+      this.#byTarget.delete(target);
       pool.close().catch(() => {});
     }
   }
 
-  /** Targets with an open pool. */
+  /** Keys of the open pools. */
   targets(): string[] {
     return [...this.#pools.keys()];
   }
@@ -48,7 +80,7 @@ export class UpstreamPools {
     this.#closed = true;
     const pools = [...this.#pools.values()];
     this.#pools.clear();
-    await Promise.all(pools.map((p) => p.close().catch(() => {})));
+    await Promise.all(pools.map((p) => p.pool.close().catch(() => {})));
   }
 
   /** Closes every pool now, failing in-flight requests. Idempotent. */
@@ -56,6 +88,6 @@ export class UpstreamPools {
     this.#closed = true;
     const pools = [...this.#pools.values()];
     this.#pools.clear();
-    await Promise.all(pools.map((p) => p.destroy().catch(() => {})));
+    await Promise.all(pools.map((p) => p.pool.destroy().catch(() => {})));
   }
 }

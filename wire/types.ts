@@ -268,6 +268,11 @@ export interface AgentConfigView {
   version: number;
   snapshot: AgentSnapshot | null;
   lastError?: string;
+  /**
+   * Optional (added by agent/): parts of the snapshot in force the agent could not act on (a route to
+   * an unknown subset, a TCP match on destinationSubnets); the rest applies.
+   */
+  problems?: string[];
 }
 
 /** GET :15020/stats */

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RoundRobin } from '../../../agent/round-robin.ts';
+import { RoundRobin } from '../../../agent/balancing/round-robin.ts';
 
 test('cycles through items in order', () => {
   const rr = new RoundRobin(['a', 'b', 'c']);

@@ -1,28 +1,41 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isConnectError, isRetriable } from '../../../agent/http-proxy.ts';
+import { failureKind, outlierCodeOf, REPLY } from '../../../agent/dispatch/local-reply.ts';
+import { originForm, shadowHost } from '../../../agent/http-proxy.ts';
 
-const err = (code: string) => Object.assign(new Error(code), { code });
+const err = (code: string, message = code) => Object.assign(new Error(message), { code });
 
-const cases: Array<[string, string, string, boolean, boolean, boolean]> = [
-  ['connect refused, GET', 'ECONNREFUSED', 'GET', false, false, true],
-  ['connect timeout, POST with unsent body', 'UND_ERR_CONNECT_TIMEOUT', 'POST', false, true, true],
-  ['connect refused after body bytes left', 'ECONNREFUSED', 'POST', true, true, false],
-  ['reset before response, GET', 'UND_ERR_SOCKET', 'GET', false, false, true],
-  ['reset before response, HEAD', 'ECONNRESET', 'HEAD', false, false, true],
-  ['reset, POST without body', 'UND_ERR_SOCKET', 'POST', false, false, false],
-  ['reset, GET with body', 'ECONNRESET', 'GET', false, true, false],
-  ['headers timeout', 'UND_ERR_HEADERS_TIMEOUT', 'GET', false, false, false],
+const kinds: Array<[string, unknown, string | null, number]> = [
+  ['connect refused', err('ECONNREFUSED'), 'connect', 503],
+  ['connect timeout', err('UND_ERR_CONNECT_TIMEOUT'), 'connect', 503],
+  ['reset', err('ECONNRESET'), 'reset', 503],
+  ['other side closed', err('UND_ERR_SOCKET'), 'reset', 503],
+  ['h2 refused stream', err('ERR_HTTP2_STREAM_ERROR', 'Stream closed with error code NGHTTP2_REFUSED_STREAM'), 'refused', 503],
+  ['per-try timeout', REPLY.perTryTimeout, 'timeout', 504],
+  ['route timeout is no upstream failure', REPLY.routeTimeout, null, 504],
+  ['downstream gone', REPLY.downstreamGone, null, 0],
+  ['invalid argument', err('UND_ERR_INVALID_ARG'), null, 0],
+  ['no code', new Error('x'), null, 0],
 ];
-for (const [name, code, method, started, hasBody, want] of cases) {
-  test(`isRetriable: ${name}`, () => assert.is(isRetriable(err(code), method, started, hasBody), want));
+for (const [name, e, kind, code] of kinds) {
+  test(`failureKind / outlierCodeOf: ${name}`, () => {
+    assert.is(failureKind(e), kind);
+    assert.is(outlierCodeOf(e), code);
+  });
 }
 
-test('isConnectError', () => {
-  assert.ok(isConnectError(err('ECONNREFUSED')));
-  assert.not.ok(isConnectError(err('ECONNRESET')));
-  assert.not.ok(isConnectError(null));
-  assert.not.ok(isConnectError(new Error('x')));
+const shadows: Array<[string, string]> = [
+  ['api', 'api-shadow'],
+  ['api:8080', 'api-shadow:8080'],
+  ['api.default.svc.cluster.local:80', 'api.default.svc.cluster.local-shadow:80'],
+  ['[::1]:80', '[::1]:80-shadow'],
+];
+for (const [host, want] of shadows) test(`shadowHost ${host}`, () => assert.is(shadowHost(host), want));
+
+test('originForm', () => {
+  assert.is(originForm('/a?b'), '/a?b');
+  assert.is(originForm('http://api:8080/x?y=1'), '/x?y=1');
+  assert.is(originForm('::nonsense'), null);
 });
 
 test.run();

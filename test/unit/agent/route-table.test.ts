@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildRouteTable, resolveHttpDestination, serviceForHost } from '../../../agent/route-table.ts';
+import { buildRouteTable, defaultCluster, resolveHttpDestination, serviceForHost } from '../../../agent/route-table.ts';
 import { endpoint, service, snapshot } from './snapshot-fixture.ts';
 
 const snap = () => {
@@ -25,14 +25,15 @@ test('host table: every name, case and trailing dot ignored', () => {
   assert.is(serviceForHost(t, 'example.com'), undefined);
 });
 
-test('endpoints: dial overrides address, round robin per port, not-ready ones skipped', () => {
+test('clusters: dial overrides address, one cluster per port, not-ready ones skipped', () => {
   const t = buildRouteTable(snap());
-  const api = t.services.get('api.default')!.ports.get(8080)!;
-  assert.equal([api.balancer.pick()!.target, api.balancer.pick()!.target, api.balancer.pick()!.target], [
-    '172.18.0.4:8080', '127.0.0.1:19001', '172.18.0.4:8080',
-  ]);
-  assert.is(t.services.get('inventory.default')!.ports.get(7000)!.balancer.items.length, 1);
-  assert.ok(t.services.get('payments.default')!.ports.get(9001), 'declared port with no endpoint still known');
+  const api = defaultCluster(t.services.get('api.default')!, 8080)!;
+  assert.equal(api.hosts.map((h) => h.endpoint.target), ['172.18.0.4:8080', '127.0.0.1:19001']);
+  assert.equal(api.hosts.map((h) => h.identity), ['172.18.0.4:8080', '172.18.0.5:8080']);
+  assert.is(defaultCluster(t.services.get('inventory.default')!, 7000)!.hosts.length, 1);
+  assert.ok(defaultCluster(t.services.get('payments.default')!, 9001), 'declared port with no endpoint still known');
+  assert.is(defaultCluster(t.services.get('payments.default')!, 9001)!.hosts.length, 0);
+  assert.is(api.key, 'outbound|8080||api.default');
 });
 
 test('capture targets: meshed IPv4 endpoints, excluded ports and unmeshed replicas left out', () => {
@@ -41,12 +42,12 @@ test('capture targets: meshed IPv4 endpoints, excluded ports and unmeshed replic
     '172.18.0.4:8080>api.default', '172.18.0.5:8080>api.default', '172.18.0.6:9000>payments.default',
     '172.18.0.7:7000>inventory.default',
   ]);
-  assert.equal([...t.targets.keys()].sort(), ['127.0.0.1:19001', '172.18.0.4:8080', '172.18.0.6:9000', '172.18.0.7:7000', '172.18.0.8:7000']);
+  assert.equal(t.pools.map((p) => p.key).sort(), ['127.0.0.1:19001', '172.18.0.4:8080', '172.18.0.6:9000', '172.18.0.7:7000', '172.18.0.8:7000']);
 });
 
 test('labels: source is self, destination is the endpoint, precomputed per endpoint', () => {
   const t = buildRouteTable(snap());
-  const e = t.services.get('api.default')!.ports.get(8080)!.balancer.items[1]!;
+  const e = defaultCluster(t.services.get('api.default')!, 8080)!.hosts[1]!.endpoint;
   assert.equal(
     { ...e.http.labels },
     {

@@ -1,0 +1,34 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { HttpMatchSnapshot, HttpRouteSnapshot } from '../../../wire/types.ts';
+import { HeaderOperations } from '../../../agent/routing/header-operations.ts';
+import { compileUriRewrite } from '../../../agent/routing/uri-rewrite.ts';
+
+const rewrites: Array<[string, HttpRouteSnapshot['rewrite'], HttpMatchSnapshot | undefined, string, string]> = [
+  ['prefix replaced, rest and query kept', { uri: '/v2' }, { uri: { prefix: '/v1' } }, '/v1/users?x=1', '/v2/users?x=1'],
+  ['prefix to root', { uri: '/' }, { uri: { prefix: '/api/' } }, '/api/users', '/users'],
+  ['prefix case-insensitive match', { uri: '/new' }, { uri: { prefix: '/OLD' }, ignoreUriCase: true }, '/old/x', '/new/x'],
+  ['exact match: whole path, query kept', { uri: '/b' }, { uri: { exact: '/a' } }, '/a?q=1', '/b?q=1'],
+  ['no uri match: whole path', { uri: '/b' }, undefined, '/anything', '/b'],
+  ['regex rewrite with groups', { uriRegexRewrite: { match: '^/service/([^/]+)(/.*)$', rewrite: '$2/instance/$1' } }, undefined, '/service/foo/v1/api?x', '/v1/api/instance/foo?x'],
+  ['regex rewrite replaces every match', { uriRegexRewrite: { match: 'a', rewrite: 'b' } }, undefined, '/aaa', '/bbb'],
+];
+for (const [name, rw, matched, input, want] of rewrites) {
+  test(`rewrite: ${name}`, () => assert.is(compileUriRewrite(rw)!(input, matched), want));
+}
+
+test('rewrite: authority only compiles to no uri rewriter', () => {
+  assert.is(compileUriRewrite({ authority: 'x' }), undefined);
+  assert.is(compileUriRewrite(undefined), undefined);
+});
+
+test('header operations: remove, then set, then add; names case-insensitive', () => {
+  const ops = new HeaderOperations({ set: { 'X-Env': 'prod' }, add: { 'x-tag': 'b' }, remove: ['X-Debug'] });
+  assert.equal(ops.applyFlat(['Host', 'api', 'x-env', 'dev', 'X-DEBUG', '1', 'x-tag', 'a']), ['Host', 'api', 'x-tag', 'a', 'x-env', 'prod', 'x-tag', 'b']);
+  const res: Record<string, string | string[] | undefined> = { 'x-env': 'dev', 'x-debug': '1', 'x-tag': 'a' };
+  ops.applyObject(res);
+  assert.equal(res, { 'x-env': 'prod', 'x-tag': ['a', 'b'] });
+  assert.is(HeaderOperations.of({}), undefined);
+});
+
+test.run();
