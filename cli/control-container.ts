@@ -17,6 +17,8 @@ export interface ControlContainerOptions {
   network?: string;
   /** Absolute path of the meshfile (it may not exist yet); mounted read-only with its directory. */
   meshfile?: string;
+  /** The local CA's directory on the host, mounted read-only. */
+  caDir?: string;
   socketPath: string;
 }
 
@@ -32,6 +34,7 @@ export function controlSpec(o: ControlContainerOptions): Record<string, unknown>
   if (o.projectDirectory && o.projectDirectory !== '/') binds.push(`${o.projectDirectory}:${o.projectDirectory}:ro`);
   const meshDir = o.meshfile ? dirname(o.meshfile) : undefined;
   if (meshDir && meshDir !== o.projectDirectory && meshDir !== '/') binds.push(`${meshDir}:${meshDir}:ro`);
+  if (o.caDir) binds.push(`${o.caDir}:/var/lib/dockmesh/ca:ro`);
   return {
     name,
     Image: o.image,
@@ -42,6 +45,7 @@ export function controlSpec(o: ControlContainerOptions): Record<string, unknown>
       `DOCKMESH_SELF=${name}`,
       `DOCKMESH_PROJECT_DIR=${o.projectDirectory}`,
       `DOCKMESH_MESHFILE=${o.meshfile ?? ''}`,
+      `DOCKMESH_CA_DIR=${o.caDir ? '/var/lib/dockmesh/ca' : ''}`,
     ],
     Labels: { [LABELS.role]: 'control', [LABELS.project]: o.project },
     ExposedPorts: { [port]: {} },

@@ -8,6 +8,8 @@ import { control } from './commands/control.ts';
 import { check } from './commands/check.ts';
 import { routes } from './commands/routes.ts';
 import { fault } from './commands/fault.ts';
+import { certs } from './commands/certs.ts';
+import { caRotate } from './commands/ca.ts';
 
 const program = new Command('mesh')
   .description('dockmesh: a service mesh for Docker Compose')
@@ -70,6 +72,19 @@ projectFlags(program.command('fault').description('inject a temporary fault on e
     result = fault(service, flags);
     await result;
   });
+
+projectFlags(program.command('certs').description('list each workload\'s identity, serial, expiry and time to renewal'))
+  .option('--json', 'print JSON')
+  .action(run(certs));
+
+const ca = program.command('ca').description('the local certificate authority ($DOCKMESH_HOME/ca)');
+projectFlags(ca.command('rotate').description('introduce a new root (both trusted until every leaf is reissued), or --finish to drop the old one'))
+  .option('--finish', 'drop the old root (refused while a leaf it signed is in use, unless --force)')
+  .option('--status', 'show the rotation state')
+  .option('--force', 'with --finish: drop the old root even if leaves it signed are in use')
+  .option('--propagation <seconds>', 'seconds between trusting the new root and signing with it', '30')
+  .option('--json', 'print JSON')
+  .action(run((flags: Parameters<typeof caRotate>[0]) => caRotate(flags)));
 
 projectFlags(program.command('control').description('run the control server in the foreground on the host'))
   .option('--host <addr>', 'listen address', '127.0.0.1')

@@ -15,6 +15,8 @@ import { AgentHub } from './push/agent-hub.ts';
 import { Injector } from './injector/injector.ts';
 import { buildApi } from './api/server.ts';
 import { TemporaryFaults } from './faults/temporary-faults.ts';
+import type { LocalCa } from './ca/local-ca.ts';
+import { IssuedCertificates } from './ca/issued-certificates.ts';
 import type { FastifyInstance } from 'fastify';
 
 /** Where workloads come from: the Docker provider, or a fixed list in tests. */
@@ -34,6 +36,8 @@ export interface ControlServerOptions {
   excludedPorts?: number[];
   /** The meshfile in force (absent: defaults everywhere). */
   config?: ConfigStore<MeshSpec, MeshfileContext>;
+  /** The local CA: signs agents' CSRs; its roots go into every snapshot. */
+  ca?: LocalCa;
   version?: string;
   /** Called after each workload change is reconciled (control main uses it to join networks). */
   onWorkloads?: (w: Workload[]) => Promise<void> | void;
@@ -44,6 +48,7 @@ export class ControlServer {
   readonly registry = new EndpointRegistry();
   readonly hub = new AgentHub();
   readonly faults = new TemporaryFaults();
+  readonly issued = new IssuedCertificates();
   readonly injector: Injector | null;
   readonly api: FastifyInstance;
   readonly #o: ControlServerOptions;
@@ -63,6 +68,17 @@ export class ControlServer {
     this.faults.on('change', () => this.#recompile());
     this.api = buildApi({
       apiToken: o.apiToken,
+      ca: o.ca
+        ? {
+            ca: o.ca,
+            issued: this.issued,
+            identityFor: (c) => {
+              const w = this.registry.workload(c);
+              return w ? { namespace: w.namespace, service: w.service } : undefined;
+            },
+            onIssued: (c, id, serial) => o.log?.('certificate issued', { container: c, spiffeId: id, serial }),
+          }
+        : undefined,
       backend: {
         hub: this.hub,
         verifyAgentToken: (c, t) => this.#verifyAgent(c, t),
@@ -133,10 +149,11 @@ export class ControlServer {
     const spec = this.#o.config?.spec ?? null;
     const lookup = spec ? hostLookup(meshfileContext(view)) : undefined;
     const faults = this.faults.byService();
+    const trust = this.#o.ca?.trust();
     const hashes: string[] = [];
     for (const w of view.workloads) {
       if (!w.inject && !this.#o.staticAgentTokens?.has(w.container)) continue;
-      const snap = this.hub.publish(w.container, compileSnapshot(w, view, { excludedPorts: this.#o.excludedPorts, spec, lookup, faults }));
+      const snap = this.hub.publish(w.container, compileSnapshot(w, view, { excludedPorts: this.#o.excludedPorts, spec, lookup, faults, trust }));
       this.registry.agent(w.container).desiredVersion = snap.version;
       hashes.push(snap.hash);
     }
@@ -181,6 +198,11 @@ export class ControlServer {
       agents,
       meshfile: this.#o.config?.view(),
     };
+  }
+
+  /** Recompiles every snapshot now (the CA's roots changed, ...). */
+  refresh(): void {
+    this.#recompile();
   }
 
   /** The context meshfile checks run against: the project's services as the registry sees them. */

@@ -17,6 +17,7 @@ const { close, address } = await runControl({
   port: env.DOCKMESH_PORT ? Number(env.DOCKMESH_PORT) : undefined,
   host: env.DOCKMESH_HOST,
   meshfile: env.DOCKMESH_MESHFILE || undefined,
+  caDir: env.DOCKMESH_CA_DIR || undefined,
   log,
 });
 log('control listening', { address, project: env.DOCKMESH_PROJECT });

@@ -12,6 +12,8 @@ import { MeshfileWatcher } from './config/meshfile-watcher.ts';
 import { loadMeshfile } from './meshfile/load-meshfile.ts';
 import type { MeshSpec } from './meshfile/mesh-spec.ts';
 import type { MeshfileContext } from './meshfile/host-resolver.ts';
+import { LocalCa } from './ca/local-ca.ts';
+import { CaWatcher } from './ca/ca-watcher.ts';
 
 export interface RunControlOptions {
   project: string;
@@ -33,6 +35,8 @@ export interface RunControlOptions {
   source?: WorkloadSource;
   /** With `source`: the agents' tokens, container id → token. */
   staticAgentTokens?: Map<string, string>;
+  /** The local CA's directory ($DOCKMESH_HOME/ca, read-only here); absent: no CA, no mTLS. */
+  caDir?: string;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -49,8 +53,10 @@ export async function runControl(o: RunControlOptions): Promise<{ server: Contro
     () => server?.meshfileContext(),
   );
   config.on('change', () => o.log?.('meshfile applied', { file: o.meshfile, version: config.version, warnings: config.view().warnings.length }));
+  const ca = o.caDir ? await LocalCa.open(o.caDir) : undefined;
   server = new ControlServer({
     config,
+    ca,
     project: o.project,
     apiToken: o.apiToken,
     source,
@@ -81,10 +87,13 @@ export async function runControl(o: RunControlOptions): Promise<{ server: Contro
     : undefined;
   await watcher?.start();
   const s = server;
+  // `mesh ca rotate` changes the CA's files on the host: new roots reach every agent.
+  const caWatcher = ca ? new CaWatcher(ca, { onChange: () => s.refresh() }) : undefined;
   return {
     server: s,
     address,
     close: async () => {
+      caWatcher?.close();
       await watcher?.close();
       await s.close();
     },

@@ -3,6 +3,7 @@ import { resolveProject, type ProjectFlags } from '../project.ts';
 import { connectEngine, socketPath } from '../engine.ts';
 import { apiToken } from '../home.ts';
 import { runControl } from '../../control/run-control.ts';
+import { caDir, openCa } from '../ca-home.ts';
 
 export interface ControlFlags extends ProjectFlags {
   host?: string;
@@ -15,7 +16,9 @@ export async function control(flags: ControlFlags): Promise<number> {
   const project = await resolveProject(docker, flags);
   const log = (msg: string, fields: Record<string, unknown> = {}) =>
     process.stderr.write(JSON.stringify({ time: new Date().toISOString(), msg, ...fields }) + '\n');
+  await openCa();
   const { close, address } = await runControl({
+    caDir: caDir(),
     project: project.name,
     apiToken: apiToken(),
     agentImage: flags.agentImage,

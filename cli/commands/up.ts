@@ -10,6 +10,7 @@ import { Progress } from '../progress.ts';
 import { UserError } from '../errors.ts';
 import { ensureImages } from '../images/ensure-images.ts';
 import { meshfilePath } from '../meshfile-path.ts';
+import { caDir, openCa } from '../ca-home.ts';
 
 export interface UpFlags extends ProjectFlags {
   timeout?: string;
@@ -43,6 +44,7 @@ export async function up(flags: UpFlags): Promise<number> {
   });
 
   const token = apiToken();
+  await openCa(); // created once in $DOCKMESH_HOME/ca, reused by every project
   const created = await ensureControl(docker, {
     project: project.name,
     image: images.control,
@@ -51,6 +53,7 @@ export async function up(flags: UpFlags): Promise<number> {
     projectDirectory: project.directory,
     network: await firstNetwork(docker, project.containers[0]!),
     meshfile: meshfilePath(flags.meshfile, project.directory),
+    caDir: caDir(),
     socketPath: socketPath(),
   });
   const client = new ControlClient(await controlUrl(docker, project.name), token);

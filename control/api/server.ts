@@ -8,6 +8,7 @@ import type { AgentReport, StatusView } from '../../wire/types.ts';
 import { AgentHub } from '../push/agent-hub.ts';
 import type { TemporaryFaults } from '../faults/temporary-faults.ts';
 import { parseFaultRequest } from '../faults/fault-request.ts';
+import { caRoutes, type CaRoutesOptions } from './ca-routes.ts';
 
 /** What the API needs from the rest of the control server. */
 export interface ApiBackend {
@@ -29,6 +30,8 @@ export interface ApiBackend {
 export interface ApiOptions {
   apiToken: string;
   backend: ApiBackend;
+  /** The CA's routes (CSR signing, issued certificates); absent: no CA. */
+  ca?: Omit<CaRoutesOptions, 'verifyAgentToken' | 'apiToken'>;
 }
 
 function bearer(req: FastifyRequest): string {
@@ -83,6 +86,10 @@ export function buildApi(o: ApiOptions): FastifyInstance {
   });
 
   app.get('/v1/sd/agents', async () => backend.sdTargets());
+
+  if (o.ca) {
+    app.register(caRoutes, { ...o.ca, apiToken: o.apiToken, verifyAgentToken: (c, t) => backend.verifyAgentToken(c, t) });
+  }
 
   app.register(async (agents) => {
     agents.addHook('onRequest', async (req, reply) => {

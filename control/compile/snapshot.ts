@@ -3,7 +3,8 @@
  * content hash. Versions are assigned by the caller (they bump only when the hash changes).
  */
 import { createHash } from 'node:crypto';
-import type { AgentSnapshot, EndpointSnapshot, FaultSnapshot, ServiceSnapshot, WorkloadSnapshot } from '../../wire/types.ts';
+import type { AgentSnapshot, EndpointSnapshot, FaultSnapshot, ServiceSnapshot, TrustSnapshot, WorkloadSnapshot } from '../../wire/types.ts';
+import { compileInbound } from './inbound.ts';
 import type { Workload } from '../discovery/labels.ts';
 import type { RegistryView } from '../registry/endpoint-registry.ts';
 import type { MeshSpec } from '../meshfile/mesh-spec.ts';
@@ -21,6 +22,8 @@ export interface CompileOptions {
   lookup?: HostLookup;
   /** Temporary faults (`mesh fault`) by logical service name. */
   faults?: ReadonlyMap<string, FaultSnapshot>;
+  /** Roots the agents trust (from the local CA); absent: no CA configured. */
+  trust?: TrustSnapshot;
 }
 
 /** A compiled snapshot without its version. */
@@ -118,11 +121,20 @@ export function compileSnapshot(self: Workload, view: RegistryView, opts: Compil
     services.push(service);
   }
   const excluded = new Set([...(opts.excludedPorts ?? []), ...(opts.spec?.mesh?.spec.excludedPorts ?? [])]);
-  const body = {
+  const body: Omit<SnapshotBody, 'hash'> = {
     self: selfOf(self),
     services,
     mesh: { excludedPorts: [...excluded].sort((a, b) => a - b) },
   };
+  if (opts.trust) body.trust = opts.trust;
+  if (opts.spec) {
+    body.inbound = compileInbound({
+      workload: { namespace: self.namespace, labels: meshLabels(self.labels) },
+      peerAuthentications: opts.spec.peerAuthentications,
+      authorizationPolicies: opts.spec.authorizationPolicies,
+      defaultMtlsMode: opts.spec.mesh?.spec.defaultMtlsMode,
+    }).inbound;
+  }
   return { hash: hashOf(body), ...body };
 }
 

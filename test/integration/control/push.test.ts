@@ -11,6 +11,12 @@ import type { Workload } from '../../../control/discovery/labels.ts';
 import type { AgentSnapshot, StatusView, StreamMessage } from '../../../wire/types.ts';
 import { workload } from '../../support/workloads.ts';
 import { waitFor } from '../../support/wait-for.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { LocalCa } from '../../../control/ca/local-ca.ts';
+import { makeCsr } from '../../unit/identity/cert-factory.ts';
 
 class FixedSource extends EventEmitter implements WorkloadSource {
   constructor(public list: Workload[]) {
@@ -188,6 +194,45 @@ test('a temporary fault reaches the callers of a service and expires by itself',
   } finally {
     web.close();
     await server.close();
+  }
+});
+
+test('with a CA: an agent gets a leaf for its own service, snapshots carry the roots', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dm-ca-'));
+  const ca = await LocalCa.open(dir);
+  const api = workload('api', { container: 'api1', addresses: { n: '10.0.0.3' } });
+  const server = new ControlServer({
+    project: 'proj',
+    apiToken: 'cli-token',
+    source: new FixedSource([api]),
+    staticAgentTokens: new Map([['api1', 'ta']]),
+    ca,
+  });
+  const base = await server.start('127.0.0.1', 0);
+  const agent = connectAgent(base, 'api1', 'ta');
+  try {
+    const { csrPem } = await makeCsr();
+    const post = (container: string, token: string) =>
+      fetch(`${base}/v1/agents/${container}/csr`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ csr: csrPem }),
+      });
+    assert.is((await post('api1', 'wrong')).status, 401);
+    const r = await post('api1', 'ta');
+    assert.is(r.status, 200);
+    const body = (await r.json()) as { certificate: string; spiffeId: string; trustBundle: string[] };
+    assert.is(body.spiffeId, 'spiffe://cluster.local/ns/default/sa/api');
+    assert.is(new X509Certificate(body.certificate).subjectAltName, 'URI:spiffe://cluster.local/ns/default/sa/api');
+    const snap = await waitFor(() => agent.snapshots.at(-1), 3000, 'snapshot');
+    assert.ok(snap.trust!.bundle.length >= 1);
+    assert.is(snap.trust!.bundle[0], body.trustBundle[0]);
+    const certs = await fetch(`${base}/v1/certs`, { headers: { authorization: 'Bearer cli-token' } });
+    assert.is(certs.status, 200);
+  } finally {
+    agent.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
