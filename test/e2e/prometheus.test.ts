@@ -1,0 +1,113 @@
+/**
+ * Real Prometheus (Debian's) finds every agent through the control server's http_sd endpoint,
+ * scrapes Istio's standard metrics, and promtool accepts the agent's metrics text (but for the unit
+ * lint on Istio's own `istio_request_duration_milliseconds`, whose name is the standard).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requireEngine } from '../support/docker-engine.ts';
+import { ComposeProject } from '../support/compose-project.ts';
+import { mesh, runCommand } from '../support/run-command.ts';
+import { waitFor } from '../support/wait-for.ts';
+import { fetchMetrics } from '../support/metrics.ts';
+import { ensureBaseImage } from '../../cli/images/ensure-base-image.ts';
+import { controlUrl } from '../../cli/control-container.ts';
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+if (await requireEngine()) {
+  const base = await ensureBaseImage();
+  const p = new ComposeProject(
+    'dmprom',
+    `version: "2.4"
+services:
+  server:
+    image: ${base}
+    stop_signal: SIGKILL
+    command: ["sh", "-c", "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www"]
+  client:
+    image: ${base}
+    stop_signal: SIGKILL
+    command: ["sh", "-c", "exec sleep 100000"]
+`,
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'dm-prom-'));
+  let prom: ChildProcess | undefined;
+  let promUrl = '';
+
+  test.after(async () => {
+    prom?.kill('SIGKILL');
+    await p.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('prometheus discovers every agent via http_sd and scrapes istio_requests_total', async () => {
+    await p.up();
+    const up = await mesh(['up', '-p', p.name, '-f', p.file]);
+    assert.is(up.code, 0, up.stderr);
+    const control = await controlUrl(p.docker, p.name);
+    const port = await freePort();
+    promUrl = `http://127.0.0.1:${port}`;
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      `global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+- job_name: dockmesh-agents
+  http_sd_configs:
+  - url: ${control}/v1/sd/agents
+    refresh_interval: 1s
+`,
+    );
+    prom = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
+      stdio: 'ignore',
+    });
+    const [client] = await p.containers('client');
+    for (let i = 0; i < 5; i++) {
+      const r = await p.exec(client!.Id, ['timeout', '5', 'wget', '-qO-', 'http://server:8080/index.html']);
+      assert.is(r.code, 0, r.stderr);
+    }
+    const targets = await waitFor(async () => {
+      const r = (await (await fetch(`${promUrl}/api/v1/targets`)).json()) as { data: { activeTargets: Array<{ health: string; labels: Record<string, string> }> } };
+      const active = r.data.activeTargets;
+      return active.length === 2 && active.every((t) => t.health === 'up') ? active : null;
+    }, 30_000, 'two healthy agent targets', 250);
+    assert.equal(targets.map((t) => t.labels.service).sort(), ['client', 'server']);
+    const value = await waitFor(async () => {
+      const q = encodeURIComponent('sum(istio_requests_total{reporter="source",destination_service_name="server"})');
+      const r = (await (await fetch(`${promUrl}/api/v1/query?query=${q}`)).json()) as { data: { result: Array<{ value: [number, string] }> } };
+      const v = Number(r.data.result[0]?.value[1] ?? 0);
+      return v >= 5 ? v : null;
+    }, 30_000, 'istio_requests_total in prometheus', 250);
+    assert.ok(value >= 5);
+  });
+
+  test('promtool accepts the agent metrics (istio_* and dockmesh_*)', async () => {
+    const [server] = await p.containers('server');
+    const text = await fetchMetrics(await p.ip(server!.Id));
+    const ours = text
+      .split('\n')
+      .filter((l) => /^(# (HELP|TYPE) )?(istio|dockmesh)_/.test(l))
+      .join('\n');
+    assert.match(ours, /istio_requests_total\{/);
+    writeFileSync(join(dir, 'metrics.txt'), ours + '\n');
+    const r = await runCommand('sh', ['-c', `promtool check metrics < ${join(dir, 'metrics.txt')}`]);
+    // Istio's own name carries its unit in milliseconds; dashboards and Flagger expect exactly it.
+    const accepted = /^istio_request_duration_milliseconds use base unit "seconds" instead of "milliseconds"$/;
+    const problems = (r.stdout + r.stderr).split('\n').map((l) => l.trim()).filter((l) => l && !accepted.test(l));
+    assert.equal(problems, [], 'promtool finds nothing else');
+    assert.ok(r.code === 0 || r.code === 3, `promtool parsed the text (exit ${r.code})`);
+  });
+
+  test.run();
+}
