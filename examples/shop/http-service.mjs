@@ -4,11 +4,14 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 
-/** Headers an app must copy from its inbound request onto every outbound call. */
+/**
+ * Headers an app must copy from its inbound request onto every outbound call: the trace headers,
+ * and `x-canary`, which the shop's meshfile routes on (as Istio's bookinfo forwards `end-user`).
+ */
 export const TRACE_HEADERS = [
   'traceparent', 'tracestate', 'baggage', 'x-request-id',
   'b3', 'x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'x-b3-flags',
-  'x-ot-span-context',
+  'x-ot-span-context', 'x-canary',
 ];
 
 const TIMEOUT_MS = Number(process.env.UPSTREAM_TIMEOUT_MS ?? 5000);
