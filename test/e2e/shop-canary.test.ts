@@ -1,0 +1,60 @@
+/**
+ * examples/shop with its own meshfile, live on the real engine: a 90/10 canary split between api
+ * v1 and v2, and requests with `x-canary: always` routed to v2 by header.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { join } from 'node:path';
+import { requireEngine } from '../support/docker-engine.ts';
+import { ComposeProject } from '../support/compose-project.ts';
+import { mesh } from '../support/run-command.ts';
+import { ensureExampleImage } from '../../cli/images/ensure-example-image.ts';
+
+const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
+const SAMPLE = 300;
+
+if (await requireEngine()) {
+  await ensureExampleImage('shop');
+  process.env.SHOP_PORT = '0';
+  const p = new ComposeProject('dmcanary', '', SHOP);
+  const flags = ['-p', p.name, '-f', p.file, '--meshfile', join(SHOP, 'mesh.yaml')];
+  let web = '';
+
+  async function versions(n: number, headers: Record<string, string> = {}): Promise<Record<string, number>> {
+    const seen: Record<string, number> = {};
+    for (let i = 0; i < n; i++) {
+      const res = await fetch(`http://${web}:8080/api/orders/${i}`, { headers, signal: AbortSignal.timeout(5000) });
+      assert.is(res.status, 200);
+      const body = (await res.json()) as { api: { version: string } };
+      seen[body.api.version] = (seen[body.api.version] ?? 0) + 1;
+    }
+    return seen;
+  }
+
+  test.after(async () => {
+    await p.destroy(true);
+  });
+
+  test('the shop meshfile is in force after mesh up', async () => {
+    await p.up();
+    const r = await mesh(['up', ...flags]);
+    assert.is(r.code, 0, r.stderr);
+    web = await p.ip((await p.containers('web'))[0]!.Id);
+    const routes = await mesh(['routes', 'web', '-p', p.name, '-f', p.file]);
+    assert.match(routes.stdout, /api\/v1 90%, api\/v2 10%/);
+  });
+
+  test(`90/10 split: v2 gets 10% ± 5% of ${SAMPLE} orders`, async () => {
+    const seen = await versions(SAMPLE);
+    const v2 = (seen.v2 ?? 0) / SAMPLE;
+    process.stdout.write(`  v1 ${seen.v1 ?? 0}, v2 ${seen.v2 ?? 0} of ${SAMPLE}\n`);
+    assert.ok(v2 >= 0.05 && v2 <= 0.15, `v2 share ${v2}`);
+    assert.is((seen.v1 ?? 0) + (seen.v2 ?? 0), SAMPLE);
+  });
+
+  test('x-canary: always goes to v2, every time', async () => {
+    assert.equal(await versions(30, { 'x-canary': 'always' }), { v2: 30 });
+  });
+
+  test.run();
+}
