@@ -9,12 +9,13 @@ import { runWrk } from './load/wrk.ts';
 import { loadDuration, LOADS, type LoadSpec } from './loads.ts';
 import { loadAverage, machineInfo } from './machine.ts';
 import { measureRun } from './measure.ts';
-import type { BenchResults, RunSample, TargetInfo } from './model.ts';
+import type { BenchResults, ControlPlaneFigures, RunSample, TargetInfo } from './model.ts';
 import type { BenchOptions } from './options.ts';
 import { planPinning, planRuns } from './plan.ts';
 import { aggregate } from './report/aggregate.ts';
 import { checkGoals } from './report/goals.ts';
-import { PENDING } from './report/pending.ts';
+import { stillPending } from './report/pending.ts';
+import { measureControlPlane } from './control-plane-run.ts';
 import { ratioRows } from './report/ratios.ts';
 import { agentHopObservedTarget, agentHopTarget, agentPairMtlsTarget, agentPairTarget } from './targets/agent.ts';
 import { directTarget } from './targets/direct.ts';
@@ -136,6 +137,16 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
     await upstream.close();
   }
 
+  // After the data path, with its processes gone: it starts up to 100 agents of its own.
+  let controlPlane: ControlPlaneFigures | undefined;
+  if (o.controlPlane) {
+    log('control plane: control server and agents on loopback');
+    controlPlane = await measureControlPlane(o.quick, join(workDir, 'control-plane'));
+    log(controlPlane.available
+      ? `control plane: save → applied in ${controlPlane.agents} agents p50 ${controlPlane.saveToAppliedMs.p50.toFixed(0)} ms, p99 ${controlPlane.saveToAppliedMs.p99.toFixed(0)} ms`
+      : `control plane: ${controlPlane.reason}`);
+  }
+
   const cells = aggregate(samples);
   const ratios = ratioRows(cells);
   const results: BenchResults = {
@@ -151,8 +162,9 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
     samples,
     cells,
     ratios,
-    goals: checkGoals({ cells, ratios, targets: infos }),
-    pending: [...PENDING],
+    goals: checkGoals({ cells, ratios, targets: infos, controlPlane }),
+    ...(controlPlane ? { controlPlane } : {}),
+    pending: stillPending(controlPlane),
   };
   return { results, failures };
 }

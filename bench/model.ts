@@ -97,9 +97,28 @@ export interface GoalCheck {
 
 /** A figure the harness has a row for but cannot measure yet. */
 export interface PendingFigure {
+  id: string;
   figure: string;
   needs: string;
 }
+
+/** Control-plane figures (bench/control-plane/): the control server with N process-mode agents. */
+export type ControlPlaneFigures =
+  | {
+      available: true;
+      /** Agents connected during the saves. */
+      agents: number;
+      saves: number;
+      /** Meshfile written → every agent ACKed the new snapshot. */
+      saveToAppliedMs: { p50: number; p99: number; max: number };
+      /** Control server RSS before any agent and with `agents` connected. */
+      controlRss: { agents: number; idleKb: number; connectedKb: number } | null;
+      /** Load (parse + validate) and compile of a 500-route meshfile, medians, ms. */
+      compile500: { loadMs: number; compileMs: number; routes: number };
+      /** How the agents ran. */
+      how: string;
+    }
+  | { available: false; reason: string };
 
 export interface BenchResults {
   schema: 1;
@@ -121,5 +140,7 @@ export interface BenchResults {
   cells: Cell[];
   ratios: RatioRow[];
   goals: GoalCheck[];
+  /** Absent: not run (--no-control-plane, or results from before it existed). */
+  controlPlane?: ControlPlaneFigures;
   pending: PendingFigure[];
 }

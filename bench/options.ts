@@ -8,6 +8,7 @@
  *   --loads a,b         only these loads (ids as in loads.ts)
  *   --out DIR           where RESULTS.md and results.json go (default bench/)
  *   --no-pin            do not pin processes to cores with taskset
+ *   --no-control-plane  skip the control-plane figures (control server + N agents, ~2 min in full)
  *   --render FILE       measure nothing: re-render the RESULTS.md of a results.json (after a format change)
  */
 
@@ -20,12 +21,13 @@ export interface BenchOptions {
   loads: string[] | undefined;
   outDir: string;
   pin: boolean;
+  controlPlane: boolean;
   /** Path of a results.json to re-render instead of measuring. */
   render: string | undefined;
   help: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration S] [--targets a,b] [--loads a,b] [--out DIR] [--no-pin] | --render results.json`;
+export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration S] [--targets a,b] [--loads a,b] [--out DIR] [--no-pin] [--no-control-plane] | --render results.json`;
 
 /** Parses argv (without node and the script). Throws an Error with a one-line message on bad input. */
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -37,6 +39,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     loads: undefined,
     outDir: 'bench',
     pin: true,
+    controlPlane: true,
     render: undefined,
     help: false,
   };
@@ -74,6 +77,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         break;
       case '--render':
         o.render = value();
+        break;
+      case '--no-control-plane':
+        o.controlPlane = false;
         break;
       case '--no-pin':
         o.pin = false;

@@ -2,13 +2,23 @@
  * Figures of issue 6 that the harness has a row for but cannot measure yet, with what each needs.
  * Remove a row when its measurement lands.
  */
-import type { PendingFigure } from '../model.ts';
+import type { ControlPlaneFigures, PendingFigure } from '../model.ts';
 
 export const PENDING: readonly PendingFigure[] = [
-  { figure: 'Agent pair with mTLS: all loads, and mTLS handshakes per second vs requests per second', needs: 'TLS between agents (then enable the agent-pair-mtls target in bench/targets/agent.ts)' },
-  { figure: 'Meshfile save → applied in all of 50 agents (p50, p99)', needs: 'the control server (control/) and 50 process-mode agents streaming from it' },
-  { figure: '`mesh up` time on examples/shop (images built)', needs: 'cli `mesh up`, examples/shop and a Docker engine' },
-  { figure: 'Replica start → agent ready', needs: 'the injector (control/) and a Docker engine' },
-  { figure: 'Control server memory with 100 agents', needs: 'the control server; 100 process-mode agents (or agent streams) connected to it' },
-  { figure: 'Agent cost with tracing on vs off (metrics and access log: the agent-hop-obs target)', needs: 'a tracing switch in the agent and an OTLP sink on loopback' },
+  { id: 'mtls', figure: 'Agent pair with mTLS: all loads, and mTLS handshakes per second vs requests per second', needs: 'TLS between agents (then enable the agent-pair-mtls target in bench/targets/agent.ts)' },
+  { id: 'save-to-applied', figure: 'Meshfile save → applied in all of 50 agents (p50, p99)', needs: 'the control server (control/) and 50 process-mode agents streaming from it' },
+  { id: 'mesh-up', figure: '`mesh up` time on examples/shop (images built)', needs: 'cli `mesh up`, examples/shop and a Docker engine' },
+  { id: 'replica-ready', figure: 'Replica start → agent ready', needs: 'the injector (control/) and a Docker engine' },
+  { id: 'control-memory', figure: 'Control server memory with 100 agents', needs: 'the control server; 100 process-mode agents (or agent streams) connected to it' },
+  { id: 'tracing', figure: 'Agent cost with tracing on vs off (metrics and access log: the agent-hop-obs target)', needs: 'a tracing switch in the agent and an OTLP sink on loopback' },
 ];
+
+/** The pending rows that are still pending given what this run measured. */
+export function stillPending(controlPlane: ControlPlaneFigures | undefined): PendingFigure[] {
+  return PENDING.filter((p) => {
+    if (!controlPlane?.available) return true;
+    if (p.id === 'save-to-applied') return false;
+    if (p.id === 'control-memory') return controlPlane.controlRss === null;
+    return true;
+  });
+}

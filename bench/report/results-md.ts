@@ -91,6 +91,10 @@ export function renderResultsMd(r: BenchResults): string {
     line(`| ${t.title} | ${t.available ? mb(t.idleRssKb) : '—'} | ${t.available ? mb(t.idleRssAfterKb) : '—'} | ${peaks.length ? mb(Math.max(...peaks)) : '—'} |`);
   }
   line();
+  line('## Control plane');
+  line();
+  renderControlPlane(r, line);
+  line();
   line('## Goals (issue 6)');
   line();
   if (busy) {
@@ -108,6 +112,26 @@ export function renderResultsMd(r: BenchResults): string {
   for (const p of r.pending) line(`| ${esc(p.figure)} | ${esc(p.needs)} |`);
   line();
   return out.join('\n');
+}
+
+function renderControlPlane(r: BenchResults, line: (s?: string) => void): void {
+  const cp = r.controlPlane;
+  if (!cp) {
+    line('Not run (`--no-control-plane`).');
+    return;
+  }
+  if (!cp.available) {
+    line(`| figure | value |\n| --- | --- |\n| control server with process-mode agents | ${esc(cp.reason)} |`);
+    return;
+  }
+  line(`The control server in its own process with a synthetic project, and process-mode agents connected to it over loopback (bench/control-plane/); agents: ${esc(cp.how)}.`);
+  line();
+  line('| figure | value |');
+  line('| --- | --- |');
+  const ms = (v: number): string => us(v * 1000);
+  line(`| meshfile save → applied in all ${cp.agents} agents (every agent ACKed), over ${cp.saves} saves | p50 ${ms(cp.saveToAppliedMs.p50)}, p99 ${ms(cp.saveToAppliedMs.p99)}, max ${ms(cp.saveToAppliedMs.max)} |`);
+  if (cp.controlRss) line(`| control server RSS: no agent / ${cp.controlRss.agents} agents connected | ${mb(cp.controlRss.idleKb)} / ${mb(cp.controlRss.connectedKb)} |`);
+  line(`| meshfile of ${cp.compile500.routes} routes: load (parse + validate) / compile | ${ms(cp.compile500.loadMs)} / ${ms(cp.compile500.compileMs)} |`);
 }
 
 /**

@@ -11,6 +11,7 @@ test('defaults: 5 rounds, per-load durations, pinned, bench/', () => {
     loads: undefined,
     outDir: 'bench',
     pin: true,
+    controlPlane: true,
     render: undefined,
     help: false,
   });
@@ -30,6 +31,7 @@ test('values, inline or separate; lists', () => {
   assert.is(o.outDir, '/tmp/x');
   assert.is(o.pin, false);
   assert.is(parseOptions(['--render', 'bench/results.json']).render, 'bench/results.json');
+  assert.is(parseOptions(['--no-control-plane']).controlPlane, false);
 });
 
 test('bad input is a one-line error', () => {

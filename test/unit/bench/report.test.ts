@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { BenchResults, Cell, RunSample, TargetInfo } from '../../../bench/model.ts';
+import type { BenchResults, Cell, ControlPlaneFigures, RunSample, TargetInfo } from '../../../bench/model.ts';
+import { stillPending } from '../../../bench/report/pending.ts';
 import { aggregate } from '../../../bench/report/aggregate.ts';
 import { checkGoals, observabilityCost, perAgentVcpu } from '../../../bench/report/goals.ts';
 import { ratio, ratioRows } from '../../../bench/report/ratios.ts';
@@ -139,7 +140,7 @@ test('RESULTS.md: machine, a table per load, unavailable rows, goals, pending', 
     cells,
     ratios,
     goals: checkGoals({ cells, ratios, targets }),
-    pending: [{ figure: 'Control server memory with 100 agents', needs: 'the control server' }],
+    pending: [{ id: 'control-memory', figure: 'Control server memory with 100 agents', needs: 'the control server' }],
   };
   const md = renderResultsMd(r);
   assert.match(md, /Quick mode \(CI smoke\)/);
@@ -152,6 +153,46 @@ test('RESULTS.md: machine, a table per load, unavailable rows, goals, pending', 
   assert.match(md, /\| One agent hop, saturation: req\/s per core ≥ 0\.5 × haproxy \(CPU\/request ≤ 2 ×\) \| 0\.50× \| pass \|/);
   assert.not.match(md, /NaN|undefined|null/);
   assert.not.match(md, /machine was busy/, 'load 1.00 on 2 cores is not busy');
+  assert.match(md, /## Control plane\n\nNot run \(`--no-control-plane`\)\./);
+  const withCp = renderResultsMd({ ...r, controlPlane: controlPlane(50, 180) });
+  assert.match(withCp, /\| meshfile save → applied in all 50 agents \(every agent ACKed\), over 20 saves \| p50 90\.0 ms, p99 180\.0 ms, max 200\.0 ms \|/);
+  assert.match(withCp, /\| control server RSS: no agent \/ 100 agents connected \| 60\.0 MB \/ 90\.0 MB \|/);
+  assert.match(withCp, /\| meshfile of 500 routes: load \(parse \+ validate\) \/ compile \| 143\.0 ms \/ 3\.30 ms \|/);
+  const down = renderResultsMd({ ...r, controlPlane: { available: false, reason: 'not available: control exited 1' } });
+  assert.match(down, /\| control server with process-mode agents \| not available: control exited 1 \|/);
+});
+
+function controlPlane(agents: number, p99: number): ControlPlaneFigures {
+  return {
+    available: true,
+    agents,
+    saves: 20,
+    saveToAppliedMs: { p50: p99 / 2, p99, max: 200 },
+    controlRss: { agents: 100, idleKb: 60 * 1024, connectedKb: 90 * 1024 },
+    compile500: { loadMs: 143, compileMs: 3.3, routes: 500 },
+    how: 'bundle',
+  };
+}
+
+test('save → applied goal: judged only with 50 agents', () => {
+  const goal = (cp: ControlPlaneFigures | undefined) =>
+    checkGoals({ cells: [], ratios: [], targets: [], controlPlane: cp }).find((g) => g.goal.startsWith('Meshfile save'))!;
+  assert.equal([goal(controlPlane(50, 180)).status, goal(controlPlane(50, 180)).measured], ['pass', '180.0 ms']);
+  assert.is(goal(controlPlane(50, 300)).status, 'fail');
+  assert.equal([goal(controlPlane(3, 40)).status, goal(controlPlane(3, 40)).measured], ['not measured', '40.0 ms with only 3 agents']);
+  assert.is(goal({ available: false, reason: 'x' }).status, 'not measured');
+  assert.is(goal(undefined).measured, '—');
+});
+
+test('stillPending: control-plane rows leave the list once measured', () => {
+  const ids = (cp: ControlPlaneFigures | undefined) => stillPending(cp).map((p) => p.id);
+  assert.ok(ids(undefined).includes('save-to-applied'));
+  assert.ok(ids({ available: false, reason: 'x' }).includes('control-memory'));
+  const measured = ids(controlPlane(50, 100));
+  assert.not.ok(measured.includes('save-to-applied'));
+  assert.not.ok(measured.includes('control-memory'));
+  assert.ok(measured.includes('mtls'));
+  assert.ok(ids({ ...controlPlane(50, 100), controlRss: null } as ControlPlaneFigures).includes('control-memory'));
 });
 
 test('busyNote: load average above half the cores, at start or end', () => {
