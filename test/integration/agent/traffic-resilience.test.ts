@@ -1,0 +1,193 @@
+/**
+ * Timeouts, retries, circuit breaking and outlier detection, end to end through one agent process
+ * on loopback, with numbers: retry counts, timeouts within ±100 ms, 503 UO at the limit, ejection
+ * and return after baseEjectionTime.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { HttpRouteSnapshot } from '../../../wire/types.ts';
+import { waitFor } from '../../support/wait-for.ts';
+import { snapshot } from '../../unit/agent/snapshot-fixture.ts';
+import { metricValue, SnapshotFiles, startAgent, TestClient, type RunningAgent } from './agent-harness.ts';
+import { appEndpoint, Client, logEntry, ok, ScriptedApp, status, trafficService, type Behaviour } from './traffic-harness.ts';
+
+let files: SnapshotFiles;
+let agent: RunningAgent;
+let client: Client;
+let admin: TestClient;
+const apps: Record<string, ScriptedApp> = {};
+const held: Array<() => void> = [];
+
+const to = (service: string) => [{ destination: { service, namespace: 'default' }, weight: 100 }];
+/** Never answers (until the test releases it). */
+const hang: Behaviour = (req, res, body, app) => held.push(() => ok(req, res, body, app));
+
+test.before(async () => {
+  files = new SnapshotFiles();
+  client = new Client();
+  admin = new TestClient();
+  for (const name of ['flaky', 'down', 'slow', 'slow2', 'limit', 'od-good', 'od-bad', 'dflt-a', 'dflt-b']) apps[name] = await new ScriptedApp(name).listen();
+  const route = (name: string, extra: Partial<HttpRouteSnapshot>): HttpRouteSnapshot[] => [{ name, match: [], route: to(name), ...extra }];
+  const services = [
+    trafficService('flaky', 8080, [appEndpoint(apps.flaky!, '10.4.0.1', 8080)], { http: route('flaky', { retries: { attempts: 3, retryOn: ['5xx'] } }) }),
+    trafficService('down', 8080, [appEndpoint(apps.down!, '10.4.0.2', 8080)], { http: route('down', { retries: { attempts: 2, retryOn: ['gateway-error'] } }) }),
+    trafficService('slow', 8080, [appEndpoint(apps.slow!, '10.4.0.3', 8080)], { http: route('slow', { timeoutMs: 300, retries: { attempts: 0, retryOn: [] } }) }),
+    trafficService('slow2', 8080, [appEndpoint(apps.slow2!, '10.4.0.4', 8080), appEndpoint(apps.flaky!, '10.4.0.5', 8080)], {
+      http: route('slow2', { timeoutMs: 2000, retries: { attempts: 1, perTryTimeoutMs: 200, retryOn: ['5xx'] } }),
+      policy: { loadBalancer: { simple: 'ROUND_ROBIN' } },
+    }),
+    trafficService('limit', 8080, [appEndpoint(apps.limit!, '10.4.0.6', 8080)], {
+      http: route('limit', { retries: { attempts: 0, retryOn: [] } }),
+      policy: { connectionPool: { tcp: { maxConnections: 1 }, http: { http1MaxPendingRequests: 1 } } },
+    }),
+    trafficService('od', 8080, [appEndpoint(apps['od-good']!, '10.4.0.7', 8080), appEndpoint(apps['od-bad']!, '10.4.0.8', 8080)], {
+      http: route('od', { retries: { attempts: 0, retryOn: [] } }),
+      policy: {
+        loadBalancer: { simple: 'ROUND_ROBIN' },
+        outlierDetection: { consecutive5xxErrors: 3, intervalMs: 100, baseEjectionTimeMs: 1000, maxEjectionPercent: 50, minHealthPercent: 0 },
+      },
+    }),
+    // No VirtualService: Istio's default retry policy (503 and connect failures, 2 retries).
+    trafficService('dflt', 8080, [appEndpoint(apps['dflt-a']!, '10.4.0.9', 8080), appEndpoint(apps['dflt-b']!, '10.4.0.10', 8080)]),
+  ];
+  agent = await startAgent(['--snapshot', files.write(snapshot(1, 'web', services)), '--outbound', 'flaky:8080=0']);
+});
+
+test.after(async () => {
+  for (const h of held.splice(0)) h();
+  await client.close();
+  await admin.close();
+  await agent?.stop();
+  await Promise.all(Object.values(apps).map((a) => a.close()));
+  files.cleanup();
+});
+
+const port = () => agent.ports.outbound['flaky:8080']!;
+const get = (host: string, path: string, id?: string) => client.send(port(), path, { host, headers: id ? { 'x-request-id': id } : {} });
+
+test('retries: two 503s then a 200 → the client sees 200 after 3 attempts', async () => {
+  let n = 0;
+  apps.flaky!.behave = (req, res, body, app) => (++n <= 2 ? status(503) : ok)(req, res, body, app);
+  const r = await get('flaky', '/r1', 'retry-1');
+  assert.is(r.status, 200);
+  assert.is(apps.flaky!.seen('/r1').length, 3);
+  const e = await logEntry(agent, 'retry-1');
+  assert.is(e.attempts, 3);
+  assert.is(e.response_flags, '-');
+  apps.flaky!.behave = ok;
+});
+
+test('retries: attempts 3 on an always-500 upstream → exactly 4 tries, the 500 passes with URX', async () => {
+  apps.flaky!.behave = status(500);
+  const r = await get('flaky', '/r2', 'retry-2');
+  assert.is(r.status, 500);
+  assert.is(apps.flaky!.seen('/r2').length, 4);
+  assert.is((await logEntry(agent, 'retry-2')).response_flags, 'URX');
+  const m = (await admin.get(agent.ports.admin, '/metrics')).text;
+  assert.ok(metricValue(m, 'dockmesh_upstream_retries_total', { cluster: 'outbound|8080||flaky.default', reason: '500' }) >= 3);
+  apps.flaky!.behave = ok;
+});
+
+test('retries: retryOn gateway-error does not retry a 500, does retry 502', async () => {
+  apps.down!.behave = status(500);
+  assert.is((await get('down', '/g1')).status, 500);
+  assert.is(apps.down!.seen('/g1').length, 1);
+  apps.down!.behave = status(502);
+  assert.is((await get('down', '/g2')).status, 502);
+  assert.is(apps.down!.seen('/g2').length, 3);
+  apps.down!.behave = ok;
+});
+
+test('POST bodies are replayed on retry', async () => {
+  let n = 0;
+  apps.flaky!.behave = (req, res, body, app) => (++n === 1 ? status(503) : ok)(req, res, body, app);
+  const r = await client.send(port(), '/post', { host: 'flaky', method: 'POST', body: 'x'.repeat(100_000) });
+  assert.is(r.status, 200);
+  assert.equal(apps.flaky!.seen('/post').map((h) => h.body.length), [100_000, 100_000]);
+  apps.flaky!.behave = ok;
+});
+
+test('route timeout: a silent upstream gets 504 UT after 300 ms (± 100 ms)', async () => {
+  apps.slow!.behave = hang;
+  const r = await get('slow', '/t1', 'timeout-1');
+  assert.is(r.status, 504);
+  assert.ok(r.ms >= 290 && r.ms <= 400, `took ${r.ms} ms`);
+  assert.is((await logEntry(agent, 'timeout-1')).response_flags, 'UT');
+});
+
+test('perTryTimeout: the first endpoint is silent, the retry goes to the other within 200 ms + backoff', async () => {
+  apps.slow2!.behave = hang;
+  apps.flaky!.behave = ok;
+  const r = await get('slow2', '/t2', 'pertry-1');
+  assert.is(r.status, 200);
+  assert.is(r.headers['x-app'], 'flaky');
+  assert.ok(r.ms >= 190 && r.ms <= 400, `took ${r.ms} ms`);
+  assert.is((await logEntry(agent, 'pertry-1')).attempts, 2);
+});
+
+test('circuit breaker: maxConnections 1 + 1 pending → the third concurrent request gets 503 UO at once', async () => {
+  apps.limit!.behave = hang;
+  const first = get('limit', '/cb1');
+  await waitFor(() => apps.limit!.seen('/cb1').length === 1, 3000, 'first request in flight');
+  const second = get('limit', '/cb2');
+  await waitFor(async () => metricValue((await admin.get(agent.ports.admin, '/metrics')).text, 'dockmesh_upstream_rq_pending', { cluster: 'outbound|8080||limit.default' }) === 1, 3000, 'second request queued');
+  const third = await get('limit', '/cb3', 'uo-1');
+  assert.is(third.status, 503);
+  assert.ok(third.ms < 100, `overflow answered in ${third.ms} ms`);
+  assert.is((await logEntry(agent, 'uo-1')).response_flags, 'UO');
+  const m = (await admin.get(agent.ports.admin, '/metrics')).text;
+  assert.is(metricValue(m, 'dockmesh_circuit_breaker_open', { cluster: 'outbound|8080||limit.default' }), 1);
+  assert.is(metricValue(m, 'dockmesh_upstream_overflow_total', { cluster: 'outbound|8080||limit.default' }), 1);
+  apps.limit!.behave = ok;
+  for (const h of held.splice(0)) h();
+  assert.is((await first).status, 200);
+  assert.is((await second).status, 200, 'the queued request ran once the first ended');
+  assert.is(apps.limit!.seen('/cb2').length, 1);
+});
+
+test('outlier detection: 3 consecutive 5xx eject the bad endpoint; it returns after baseEjectionTime (1 s)', async () => {
+  apps['od-bad']!.behave = status(500);
+  let statuses: number[] = [];
+  for (let i = 0; i < 6; i++) statuses.push((await get('od', '/od')).status);
+  assert.is(statuses.filter((s) => s === 500).length, 3, 'round robin: every other request to the bad one until ejected');
+  const ejectedAt = Date.now();
+  statuses = [];
+  for (let i = 0; i < 10; i++) statuses.push((await get('od', '/od')).status);
+  assert.equal(statuses, Array(10).fill(200), 'ejected: only the good endpoint');
+  const m = (await admin.get(agent.ports.admin, '/metrics')).text;
+  assert.is(metricValue(m, 'dockmesh_outlier_ejections_total', { cluster: 'outbound|8080||od.default', endpoint: '10.4.0.8:8080' }), 1);
+  assert.is(metricValue(m, 'dockmesh_outlier_ejected_endpoints', { cluster: 'outbound|8080||od.default' }), 1);
+  apps['od-bad']!.behave = ok;
+  const before = apps['od-bad']!.hits.length;
+  await waitFor(async () => {
+    await get('od', '/od');
+    return apps['od-bad']!.hits.length > before;
+  }, 3000, 'the endpoint back in rotation', 20);
+  const back = Date.now() - ejectedAt;
+  assert.ok(back >= 900 && back <= 1300, `returned after ${back} ms (base 1000, sweep every 100)`);
+});
+
+test('no VirtualService: Istio default retry policy retries a 503 on the other endpoint', async () => {
+  apps['dflt-a']!.behave = status(503);
+  apps['dflt-b']!.behave = status(503);
+  let n = 0;
+  const flip: Behaviour = (req, res, body, app) => (++n === 1 ? status(503) : ok)(req, res, body, app);
+  apps['dflt-a']!.behave = flip;
+  apps['dflt-b']!.behave = flip;
+  const r = await get('dflt', '/d1', 'dflt-1');
+  assert.is(r.status, 200);
+  const e = await logEntry(agent, 'dflt-1');
+  assert.is(e.attempts, 2);
+  assert.is(apps['dflt-a']!.seen('/d1').length, 1, 'one try per endpoint (previous hosts avoided)');
+  assert.is(apps['dflt-b']!.seen('/d1').length, 1);
+  apps['dflt-a']!.behave = status(503);
+  apps['dflt-b']!.behave = status(503);
+  const all = await get('dflt', '/d2', 'dflt-2');
+  assert.is(all.status, 503);
+  assert.is((await logEntry(agent, 'dflt-2')).attempts, 3);
+  assert.is((await logEntry(agent, 'dflt-2')).response_flags, 'URX');
+  apps['dflt-a']!.behave = ok;
+  apps['dflt-b']!.behave = ok;
+});
+
+test.run();
