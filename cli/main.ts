@@ -10,6 +10,7 @@ import { routes } from './commands/routes.ts';
 import { fault } from './commands/fault.ts';
 import { certs } from './commands/certs.ts';
 import { caRotate } from './commands/ca.ts';
+import { demo } from './commands/demo.ts';
 
 const program = new Command('mesh')
   .description('dockmesh: a service mesh for Docker Compose')
@@ -85,6 +86,11 @@ projectFlags(ca.command('rotate').description('introduce a new root (both truste
   .option('--propagation <seconds>', 'seconds between trusting the new root and signing with it', '30')
   .option('--json', 'print JSON')
   .action(run((flags: Parameters<typeof caRotate>[0]) => caRotate(flags)));
+
+program
+  .command('demo')
+  .description('bring up examples/shop, mesh it, drive traffic, print what to look at (DEMO_PROJECT, SHOP_PORT)')
+  .action(run(() => demo()));
 
 projectFlags(program.command('control').description('run the control server in the foreground on the host'))
   .option('--host <addr>', 'listen address', '127.0.0.1')

@@ -40,22 +40,29 @@ run([...meshCmd, 'up', '-p', PROJECT, '-f', join(SHOP, 'docker-compose.yml')]);
 say('5/5 traffic: 20 orders through web → api (v1, v2) → payments, inventory');
 let ok = 0;
 let sample = '';
+const versions: Record<string, number> = {};
 for (let i = 1; i <= 20; i++) {
   try {
     const r = await fetch(`http://127.0.0.1:${PORT}/api/orders/${i}`, { signal: AbortSignal.timeout(5000) });
     if (r.ok) ok++;
     sample = await r.text();
+    const v = (JSON.parse(sample) as { api?: { version?: string } }).api?.version ?? '?';
+    versions[v] = (versions[v] ?? 0) + 1;
   } catch (err) {
     sample = (err as Error).message;
   }
 }
-say(`    ${ok}/20 succeeded; last answer: ${sample}`);
+say(`    ${ok}/20 succeeded; api versions: ${JSON.stringify(versions)} (examples/shop/mesh.yaml splits 90/10)`);
+say(`    last answer: ${sample.slice(0, 200)}`);
 say('');
 execFileSync(meshCmd[0]!, [...meshCmd.slice(1), 'status', '-p', PROJECT], { stdio: 'inherit' });
 say(`
 What to look at:
   curl http://127.0.0.1:${PORT}/api/orders/42          the shop, through the mesh
   npm run mesh -- status -p ${PROJECT}                    agents, config versions
+  npm run mesh -- routes web -p ${PROJECT}                the routes web's agent applies (90/10 canary, header route)
+  curl -H 'x-canary: always' http://127.0.0.1:${PORT}/api/orders/1   always v2
+  edit examples/shop/mesh.yaml and save                 applied to every agent within a second
   docker logs ${PROJECT}-web-1-mesh-agent (v1: ${PROJECT}_web_1-mesh-agent)   JSON access log of web's agent
   agent metrics: http://<container ip>:15020/metrics (istio_requests_total, ...)
 
