@@ -46,8 +46,20 @@ services:
     await p.destroy();
   });
 
+  /** What `mesh down` must leave exactly as it was: identity, start time, config, networks. */
+  async function appFingerprints(): Promise<string[]> {
+    const out: string[] = [];
+    for (const c of await p.containers()) {
+      const i = await p.docker.getContainer(c.Id).inspect();
+      out.push(JSON.stringify([i.Id, i.State.StartedAt, i.State.Pid, i.RestartCount, i.Config, i.HostConfig.NetworkMode, Object.keys(i.NetworkSettings.Networks)]));
+    }
+    return out.sort();
+  }
+  let before: string[] = [];
+
   test('mesh up attaches exactly one ready agent per app container', async () => {
     await p.up();
+    before = await appFingerprints();
     const t0 = Date.now();
     const r = await mesh(['up', ...flags]);
     assert.is(r.code, 0, r.stderr);
@@ -130,6 +142,11 @@ services:
     }
     const [client] = await p.containers('client');
     assert.is((await wget(client!.Id)).trim(), 'hello-from-server');
+  });
+
+  test('mesh down left the original app containers exactly as they were', async () => {
+    const after = await appFingerprints();
+    assert.equal(after, before);
   });
 
   test.run();
