@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Http2ServerResponse } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import type { ClusterHost } from './cluster.ts';
-import type { BodySource, Controller, Handler, UpstreamCall } from './dispatch/dispatch.ts';
+import { trailersOf, type BodySource, type Controller, type Handler, type UpstreamCall } from './dispatch/dispatch.ts';
 import { REPLY } from './dispatch/local-reply.ts';
 import { stripResponseHeaders, type ForwardHead } from './forward-headers.ts';
 import { UNKNOWN, type LabelBase } from './istio-labels.ts';
@@ -53,6 +53,8 @@ export class Exchange implements Handler, UpstreamCall {
   retries = 0;
   flags = '';
   upstream: string | null = null;
+  /** The downstream peer's address. */
+  peer = '';
   destination = UNKNOWN;
   source = UNKNOWN;
   responseBytes = 0;
@@ -128,8 +130,9 @@ export class Exchange implements Handler, UpstreamCall {
     }
   }
 
-  onResponseEnd(_c: Controller, trailers: IncomingHttpHeaders): void {
-    if (this.h2 && trailers && Object.keys(trailers).length > 0) (this.res as Http2ServerResponse).addTrailers(trailers as Record<string, string>);
+  onResponseEnd(c: Controller, trailers: IncomingHttpHeaders): void {
+    const t = trailersOf(c, trailers);
+    if (this.h2 && t && Object.keys(t).length > 0) (this.res as Http2ServerResponse).addTrailers(t as Record<string, string>);
     this.res.end();
     this.#owner.done(this, this.res.statusCode, this.flags || '-');
   }

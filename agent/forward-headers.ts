@@ -50,7 +50,14 @@ export function forwardHeaders(raw: readonly string[]): ForwardHead {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     const value = raw[i + 1]!;
+    // HTTP/2 pseudo-headers (the compatibility API lists them): the agent sets its own.
+    if (name.charCodeAt(0) === 58) continue;
     if (HOP_BY_HOP.has(name)) {
+      // `te: trailers` is how gRPC clients say they accept trailers: it must reach the server.
+      if (name === 'te' && value.trim().toLowerCase() === 'trailers') {
+        out.headers.push(raw[i]!, value);
+        continue;
+      }
       if (name === 'transfer-encoding') out.hasBody = true;
       else if (name === 'connection') {
         for (const t of value.split(',')) {

@@ -13,10 +13,11 @@ import { listenerService, type ListenerBinding, type ProxyContext } from './prox
 import { addressOf, resolveHttpDestination, type ServiceRoute } from './route-table.ts';
 import type { HttpRoute, RouteTarget } from './routing/http-route.ts';
 import { RequestFacts } from './routing/request-facts.ts';
+import { defaultPoolSpec, h2PoolSpec, type PoolSpec } from './upstream-pools.ts';
 
 /** The downstream peer's address without the IPv4-mapped prefix. */
-export function peerAddress(req: IncomingMessage): string {
-  const a = req.socket?.remoteAddress ?? '';
+export function peerAddress(req: IncomingMessage, known?: string): string {
+  const a = known || (req.socket?.remoteAddress ?? '');
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
@@ -48,25 +49,39 @@ export function shadowHost(host: string): string {
  */
 export class HttpProxy implements ExchangeOwner {
   readonly #ctx: ProxyContext;
+  readonly #h2Specs = new Map<string, PoolSpec>();
 
   constructor(ctx: ProxyContext) {
     this.#ctx = ctx;
   }
 
-  /** Handles one request from a listener's HTTP server (HTTP/1.1, or HTTP/2 when `h2`). Never throws. */
-  handle(req: IncomingMessage, res: DownstreamResponse, binding: ListenerBinding, h2 = false): void {
+  /** The h2c pool of an app port (inbound gRPC). */
+  #h2Spec(target: string): PoolSpec {
+    let spec = this.#h2Specs.get(target);
+    if (!spec) this.#h2Specs.set(target, (spec = h2PoolSpec(defaultPoolSpec(target))));
+    return spec;
+  }
+
+  /**
+   * Handles one request from a listener's HTTP server (HTTP/1.1, or HTTP/2 when `h2`, whose
+   * connection address the listener passes as `peer`). Never throws.
+   */
+  handle(req: IncomingMessage, res: DownstreamResponse, binding: ListenerBinding, h2 = false, peer?: string): void {
     const ctx = this.#ctx;
     const table = ctx.tables.current;
     const head = forwardHeaders(req.rawHeaders);
-    if (h2 && head.host === undefined) {
+    if (h2) {
       const authority = req.headers[':authority'];
-      if (typeof authority === 'string') head.host = authority;
+      if (head.host === undefined && typeof authority === 'string') head.host = authority;
+      // HTTP/2 has no framing headers: a request has a body unless its HEADERS frame ended the stream.
+      head.hasBody = (req as unknown as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders === false;
     }
     if (!head.requestId) {
       head.requestId = randomUUID();
       head.headers.push('x-request-id', head.requestId);
     }
     const ex = new Exchange(this, req, res, binding, head, table, h2);
+    ex.peer = peerAddress(req, peer);
     const target = originForm(req.url ?? '/');
     if (target === null) return this.#local(ex, 400, 'DPE', 'bad request target');
     ex.upstreamPath = target;
@@ -74,7 +89,7 @@ export class HttpProxy implements ExchangeOwner {
     ctx.counters.outbound.requests++;
     if (!table) return this.#local(ex, 503, 'NR', 'no configuration yet');
     ex.source = table.self.app;
-    head.headers.push(...table.sourceHeaders, 'x-forwarded-for', peerAddress(req), 'x-forwarded-proto', 'http');
+    head.headers.push(...table.sourceHeaders, 'x-forwarded-for', ex.peer, 'x-forwarded-proto', 'http');
     const dest = resolveHttpDestination(table, head.host, listenerService(table, binding), binding.port);
     if (!dest) {
       ex.labels = table.noRoute;
@@ -86,7 +101,7 @@ export class HttpProxy implements ExchangeOwner {
     let facts: RequestFacts | undefined;
     let route: HttpRoute | undefined = svc.defaultRoute;
     if (svc.router) {
-      facts = new RequestFacts(ex.method, target, head.host ?? '', 'http', dest.port, req.headers, peerAddress(req));
+      facts = new RequestFacts(ex.method, target, head.host ?? '', 'http', dest.port, req.headers, ex.peer);
       route = svc.router.match(facts);
       if (!route) return this.#local(ex, 404, 'NR', 'no matching route');
     }
@@ -107,7 +122,7 @@ export class HttpProxy implements ExchangeOwner {
     this.#prepare(ex, route, t, facts, target);
     const hashOn = chain.cluster.policy?.loadBalancer?.consistentHash;
     if (hashOn) {
-      const h = requestHash(hashOn, req.headers, target, peerAddress(req));
+      const h = requestHash(hashOn, req.headers, target, ex.peer);
       ex.hash = h.hash;
       ex.setCookie = h.setCookie;
     }
@@ -169,7 +184,7 @@ export class HttpProxy implements ExchangeOwner {
 
   #inbound(ex: Exchange): void {
     const ctx = this.#ctx;
-    const { head, binding, table, req } = ex;
+    const { head, binding, table } = ex;
     ctx.counters.inbound.requests++;
     ex.labels = ctx.inboundLabels.get(table, head.source, 'http');
     ex.source = head.source.service ?? UNKNOWN;
@@ -177,13 +192,13 @@ export class HttpProxy implements ExchangeOwner {
     // A peer agent's forwarded-for is kept (the agent set it; trusted like the identity headers);
     // anything else the client sent is replaced by the connection's address.
     const fromPeer = head.source.service !== undefined && head.forwardedFor !== undefined;
-    head.headers.push('x-forwarded-for', fromPeer ? head.forwardedFor! : peerAddress(req), 'x-forwarded-proto', fromPeer ? (head.forwardedProto ?? 'http') : 'http');
+    head.headers.push('x-forwarded-for', fromPeer ? head.forwardedFor! : ex.peer, 'x-forwarded-proto', fromPeer ? (head.forwardedProto ?? 'http') : 'http');
     const target = `${ctx.appHost}:${binding.port}`;
     ex.attempts = 1;
     ex.upstream = target;
-    if (head.hasBody) ex.body = new ReplayableBody(req, 0);
+    if (head.hasBody) ex.body = new ReplayableBody(ex.req, 0);
     try {
-      const pool = ex.h2 ? ctx.pools.get({ key: `h2c|${target}`, target, options: { allowH2: true, useH2c: true, pipelining: 100 } as never }) : ctx.pools.forTarget(target);
+      const pool = ex.h2 ? ctx.pools.get(this.#h2Spec(target)) : ctx.pools.forTarget(target);
       pool.dispatch(
         {
           path: ex.upstreamPath,

@@ -1,6 +1,8 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createH2Server, type Http2Server, type Http2Session } from 'node:http2';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { AgentError } from './agent-error.ts';
+import { replaySocket } from './replay-socket.ts';
 import type { HttpProxy } from './http-proxy.ts';
 import type { ListenerBinding, TrafficCounters } from './proxy-context.ts';
 import { sniffProtocol } from './sniff-protocol.ts';
@@ -24,13 +26,17 @@ const DRAIN_POLL_MS = 25;
 
 /**
  * One capture listener: accepts TCP, sniffs the first bytes, and hands HTTP/1.x connections to a
- * node:http server (keep-alive) and anything else to the opaque TCP path.
+ * node:http server (keep-alive), HTTP/2 prior-knowledge connections (h2c, gRPC) to a node:http2
+ * server, and anything else to the opaque TCP path.
  */
 export class MeshListener {
   readonly binding: ListenerBinding;
   readonly #opts: MeshListenerOptions;
   readonly #server: Server;
   readonly #http: HttpServer;
+  readonly #h2: Http2Server;
+  readonly #sessions = new Map<Http2Session, string>();
+  #nextPeer = '';
   readonly #sockets = new Set<Socket>();
   // Requests in flight per HTTP connection. node:http's own idle tracking only starts when that
   // server listens itself, which ours never does (connections are handed to it).
@@ -54,6 +60,18 @@ export class MeshListener {
       // Upgraded connections are no longer HTTP: drain waits for them like opaque TCP.
       this.#busy.delete(socket);
       opts.upgrade.handle(req, socket, head, opts.binding);
+    });
+    // HTTP/2 cleartext with prior knowledge (gRPC): the compatibility API, so the data path is shared.
+    this.#h2 = createH2Server({}, (req, res) => {
+      const peer = this.#sessions.get(req.stream.session!) ?? '';
+      opts.http.handle(req as unknown as IncomingMessage, res, opts.binding, true, peer);
+    });
+    this.#h2.on('session', (session: Http2Session) => {
+      // Emitted from within emit('connection'): #nextPeer is that connection's address.
+      this.#sessions.set(session, this.#nextPeer);
+      session.on('error', () => {});
+      session.once('close', () => this.#sessions.delete(session));
+      if (this.#draining) session.close();
     });
     this.#http.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
@@ -87,7 +105,7 @@ export class MeshListener {
     });
     socket.on('error', () => socket.destroy());
     let head: Buffer = Buffer.alloc(0);
-    const decide = (kind: 'http' | 'tcp') => {
+    const decide = (kind: 'http' | 'h2' | 'tcp') => {
       clearTimeout(timer);
       socket.off('data', onData);
       socket.pause();
@@ -97,6 +115,10 @@ export class MeshListener {
         this.#busy.set(socket, 0);
         socket.unshift(head);
         this.#http.emit('connection', socket);
+        socket.resume();
+      } else if (kind === 'h2') {
+        this.#nextPeer = socket.remoteAddress ?? '';
+        this.#h2.emit('connection', replaySocket(socket, head));
         socket.resume();
       } else {
         this.#opts.tcp.handle(socket, head, this.binding);
@@ -120,6 +142,8 @@ export class MeshListener {
     this.#closing ??= new Promise<void>((resolve) => {
       this.#draining = true;
       this.#server.close();
+      // HTTP/2: GOAWAY, streams in flight finish, then the session closes its socket.
+      for (const session of this.#sessions.keys()) session.close();
       const deadline = Date.now() + graceMs;
       const poll = () => {
         for (const [socket, n] of this.#busy) if (n === 0) socket.destroy();

@@ -26,7 +26,8 @@ export function defaultPoolSpec(target: string): PoolSpec {
 
 /** The same pool, speaking HTTP/2 cleartext (prior knowledge) instead of HTTP/1.1. */
 export function h2PoolSpec(spec: PoolSpec): PoolSpec {
-  return { key: `h2c|${spec.key}`, target: spec.target, options: { ...spec.options, allowH2: true, useH2c: true, pipelining: 100 } as Partial<Pool.Options> };
+  // Pool builds its connector itself and forwards only `connect` options to it: useH2c goes there.
+  return { key: `h2c|${spec.key}`, target: spec.target, options: { ...spec.options, allowH2: true, pipelining: 100, connect: { useH2c: true } } as Partial<Pool.Options> };
 }
 
 /**

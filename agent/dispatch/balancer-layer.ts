@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Cluster, ClusterHost } from '../cluster.ts';
-import { DETACHED, type Controller, type Dispatch, type Handler } from './dispatch.ts';
+import { DETACHED, trailersOf, type Controller, type Dispatch, type Handler } from './dispatch.ts';
 import { outlierCodeOf, REPLY } from './local-reply.ts';
 
 /** What the balancer layer reports (metrics). */
@@ -66,7 +66,7 @@ class HostAttempt implements Handler {
 
   onResponseEnd(c: Controller, trailers: IncomingHttpHeaders): void {
     this.#end();
-    this.#down.onResponseEnd(c, trailers);
+    this.#down.onResponseEnd(c, trailersOf(c, trailers));
   }
 
   onResponseError(c: Controller, err: Error): void {

@@ -64,3 +64,13 @@ export const DETACHED: Controller = {
   pause() {},
   resume() {},
 };
+
+/**
+ * The trailers of a response. undici parses HTTP/2 trailers as if they were a flat list and hands
+ * over `{}`; the object itself is on `controller.rawTrailers`.
+ */
+export function trailersOf(controller: Controller, trailers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const raw = controller.rawTrailers;
+  if (raw && !Array.isArray(raw) && typeof raw === 'object' && Object.keys(trailers).length === 0) return raw as IncomingHttpHeaders;
+  return trailers;
+}

@@ -5,11 +5,21 @@ import { forwardHeaders, stripResponseHeaders } from '../../../agent/forward-hea
 test('drops hop-by-hop headers, keeps case, order and repeats', () => {
   const h = forwardHeaders([
     'Host', 'api:8080', 'Connection', 'keep-alive', 'Keep-Alive', 'timeout=5', 'Accept', 'a', 'X-Tag', '1', 'X-Tag', '2',
-    'Upgrade', 'h2c', 'TE', 'trailers', 'Proxy-Connection', 'x',
+    'Upgrade', 'h2c', 'TE', 'gzip', 'Proxy-Connection', 'x',
   ]);
   assert.equal(h.headers, ['Host', 'api:8080', 'Accept', 'a', 'X-Tag', '1', 'X-Tag', '2']);
   assert.is(h.host, 'api:8080');
   assert.is(h.hasBody, false);
+});
+
+test('keeps te: trailers (gRPC), drops HTTP/2 pseudo-headers, records and drops x-forwarded-*', () => {
+  const h = forwardHeaders([
+    ':method', 'POST', ':authority', 'api:8080', 'te', 'trailers', 'X-Forwarded-For', '6.6.6.6', 'x-forwarded-for', '7.7.7.7',
+    'x-forwarded-proto', 'https', 'content-type', 'application/grpc',
+  ]);
+  assert.equal(h.headers, ['te', 'trailers', 'content-type', 'application/grpc']);
+  assert.is(h.forwardedFor, '6.6.6.6, 7.7.7.7');
+  assert.is(h.forwardedProto, 'https');
 });
 
 test('drops headers named in Connection', () => {
