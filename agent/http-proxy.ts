@@ -11,6 +11,7 @@ import { UNKNOWN } from './istio-labels.ts';
 import { Mirror } from './mirror.ts';
 import { listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
 import { addressOf, resolveHttpDestination, type ServiceRoute } from './route-table.ts';
+import type { TokenBucket } from './resilience/token-bucket.ts';
 import type { HttpRoute, RouteTarget } from './routing/http-route.ts';
 import { RequestFacts } from './routing/request-facts.ts';
 import { defaultPoolSpec, h2PoolSpec, type PoolSpec } from './upstream-pools.ts';
@@ -127,11 +128,11 @@ export class HttpProxy implements ExchangeOwner {
       ex.setCookie = h.setCookie;
     }
     if (chain.cluster.policy?.loadBalancer?.simple === 'PASSTHROUGH') ex.original = addressOf(head.host);
-    const limit = svc.rateLimit;
     const go = () => {
-      if (limit && !limit.take(Date.now())) {
+      const limited = this.#limited(svc.rateLimit) ?? this.#limited(route.rateLimit);
+      if (limited !== undefined) {
         ctx.traffic.rateLimited(svc.key);
-        return this.#local(ex, 429, 'RL', 'local_rate_limited', ['retry-after', String(limit.retryAfterSeconds(Date.now()))]);
+        return this.#local(ex, 429, 'RL', 'local_rate_limited', ['retry-after', String(limited)]);
       }
       this.#mirror(ex, route, port);
       chain.dispatch(ex, ex);
@@ -148,6 +149,13 @@ export class HttpProxy implements ExchangeOwner {
     };
     if (fault.delayMs > 0) setTimeout(then, fault.delayMs);
     else then();
+  }
+
+  /** Takes a token from `bucket`; the Retry-After seconds when there is none. */
+  #limited(bucket: TokenBucket | undefined): number | undefined {
+    if (!bucket) return undefined;
+    const now = Date.now();
+    return bucket.take(now) ? undefined : bucket.retryAfterSeconds(now);
   }
 
   /** Rewrites path, authority and headers for the upstream, and sets up the request body. */

@@ -230,10 +230,15 @@ export function buildRouteTable(snapshot: AgentSnapshot, deps: TableDeps = detac
     service: (k) => services.get(k),
     chain: (cluster, timeoutMs, retry) => composeDispatch(timeoutMs, retry, cluster, deps.pool, deps.events),
     mirrorChain: (cluster) => timeoutLayer(MIRROR_TIMEOUT_MS, balancerLayer(cluster, mirrorPool, deps.events)),
+    bucket: (key, config) => {
+      bucketKeys.add(key);
+      return deps.state.bucket(key, config);
+    },
+    scope: '',
     problem: (text) => problems.push(text),
   };
   for (const { svc, route } of pending) {
-    const scoped: RouteBuildContext = { ...ctx, problem: (text) => problems.push(`${route.key}: ${text}`) };
+    const scoped: RouteBuildContext = { ...ctx, scope: route.key, problem: (text) => problems.push(`${route.key}: ${text}`) };
     route.defaultRoute = HttpRoute.defaultFor(route, scoped, DEFAULT_RETRY);
     if (svc.http) route.router = new HttpRouter(svc.http, scoped);
     if (svc.tcp) route.tcp = new TcpRouter(svc.tcp, scoped);

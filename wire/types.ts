@@ -153,6 +153,11 @@ export interface HttpRouteSnapshot {
   fault?: FaultSnapshot;
   mirrors?: Array<{ destination: DestinationSnapshot; percent: number }>;
   headers?: HeaderOperationsSnapshot;
+  /**
+   * Optional (added by agent/): a local rate limit of this route alone, checked by the calling agent
+   * after the service's own `rateLimit` (docs/traffic.md). Absent: none.
+   */
+  rateLimit?: RateLimitSnapshot;
 }
 
 export interface TcpRouteSnapshot {

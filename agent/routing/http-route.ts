@@ -1,8 +1,9 @@
-import type { DestinationSnapshot, HttpMatchSnapshot, HttpRouteSnapshot, WeightedDestinationSnapshot } from '../../wire/types.ts';
+import type { DestinationSnapshot, HttpMatchSnapshot, HttpRouteSnapshot, RateLimitSnapshot, WeightedDestinationSnapshot } from '../../wire/types.ts';
 import type { Cluster } from '../cluster.ts';
 import type { Dispatch } from '../dispatch/dispatch.ts';
 import { FaultInjection } from '../resilience/fault-injection.ts';
 import { RetryRule } from '../resilience/retry-rule.ts';
+import type { TokenBucket } from '../resilience/token-bucket.ts';
 import { HeaderOperations } from './header-operations.ts';
 import { compileHttpMatch, type MatchPredicate } from './http-match.ts';
 import { compileUriRewrite, type UriRewriter } from './uri-rewrite.ts';
@@ -23,6 +24,10 @@ export interface RouteBuildContext {
   chain(cluster: Cluster, timeoutMs: number, retry: RetryRule): Dispatch;
   /** The chain of a mirror towards one cluster (balancer and pool only, bounded by a timeout). */
   mirrorChain(cluster: Cluster): Dispatch;
+  /** The rate-limit bucket kept under `key` (the route's, within its service). */
+  bucket(key: string, config: RateLimitSnapshot): TokenBucket;
+  /** Key of the service whose routes are being compiled. */
+  scope: string;
   problem(text: string): void;
 }
 
@@ -92,6 +97,8 @@ export class HttpRoute {
   readonly mirrors: readonly MirrorTarget[];
   readonly requestHeaders: HeaderOperations | undefined;
   readonly responseHeaders: HeaderOperations | undefined;
+  /** Local rate limit of this route alone. */
+  readonly rateLimit: TokenBucket | undefined;
 
   constructor(r: HttpRouteSnapshot, index: number, ctx: RouteBuildContext, matches: HttpRoute['matches']) {
     this.name = r.name ?? `route-${index}`;
@@ -111,6 +118,7 @@ export class HttpRoute {
     this.mirrors = (r.mirrors ?? []).map((m) => ({ target: target(m.destination, undefined, ctx, (c) => ctx.mirrorChain(c)), percent: m.percent }));
     this.requestHeaders = HeaderOperations.of(r.headers?.request);
     this.responseHeaders = HeaderOperations.of(r.headers?.response);
+    this.rateLimit = r.rateLimit ? ctx.bucket(`${ctx.scope}/${this.name}`, r.rateLimit) : undefined;
   }
 
   /**

@@ -43,6 +43,7 @@ test.before(async () => {
     { name: 'delay', match: [{ uri: { prefix: '/fault/delay' } }], route: [dest('api', 'v1')], fault: { delay: { fixedDelayMs: 300, percent: 100 } } },
     { name: 'half', match: [{ uri: { prefix: '/fault/half' } }], route: [dest('api', 'v1')], fault: { abort: { httpStatus: 500, percent: 50 } } },
     { name: 'not-for-me', match: [{ uri: { prefix: '/web-only' }, sourceLabels: { app: 'mobile' } }], directResponse: { status: 410 } },
+    { name: 'throttled', match: [{ uri: { prefix: '/throttled' } }], route: [dest('api', 'v1')], rateLimit: { maxTokens: 2, tokensPerFill: 1, fillIntervalMs: 10_000 } },
     { name: 'nodebug', match: [{ uri: { prefix: '/nodebug' }, withoutHeaders: { 'x-debug': { present: true } } }], directResponse: { status: 204 } },
     { name: 'default', match: [{ uri: { regex: '/(default|other)/.*' } }, { uri: { exact: '/' } }], route: [dest('api', 'v1')] },
   ];
@@ -192,6 +193,15 @@ test('local rate limit: 5 tokens, the 6th request gets 429 RL with Retry-After',
   const m = (await admin.get(agent.ports.admin, '/metrics')).text;
   assert.is(metricValue(m, 'dockmesh_rate_limited_total', { destination_service: 'limited.default' }), 1);
   assert.is(metricValue(m, 'istio_requests_total', { response_code: '429', response_flags: 'RL' }), 1);
+});
+
+test('per-route rate limit: 2 tokens for /throttled; other routes of the service unaffected', async () => {
+  const rs = [];
+  for (let i = 0; i < 3; i++) rs.push(await get('/throttled'));
+  assert.equal(rs.map((r) => r.status), [200, 200, 429]);
+  const retryAfter = Number(rs[2]!.headers['retry-after']);
+  assert.ok(retryAfter >= 9 && retryAfter <= 10, `Retry-After ${retryAfter}`);
+  assert.is((await get('/default/after-throttle')).status, 200);
 });
 
 test.run();
