@@ -11,6 +11,8 @@ import type { RouteTable } from './route-table.ts';
 import type { HttpRoute, RouteTarget } from './routing/http-route.ts';
 import type { PoolSpec } from './upstream-pools.ts';
 
+const NO_HOSTS: ClusterHost[] = [];
+
 /** Where an {@link Exchange} reports its end. */
 export interface ExchangeOwner {
   /** The response ended normally, or the client went away mid-response. */
@@ -41,7 +43,7 @@ export class Exchange implements Handler, UpstreamCall {
   upstreamPath = '/';
   upstreamHeaders: string[];
   body: BodySource | null = null;
-  readonly tried: ClusterHost[] = [];
+  tried: ClusterHost[] = NO_HOSTS;
   hash: number | undefined;
   original: string | undefined;
   pool: PoolSpec | undefined;
@@ -94,7 +96,8 @@ export class Exchange implements Handler, UpstreamCall {
 
   onHost(host: ClusterHost): void {
     this.attempts++;
-    this.tried.push(host);
+    if (this.tried === NO_HOSTS) this.tried = [host];
+    else this.tried.push(host);
     this.upstream = host.endpoint.target;
     this.labels = host.endpoint.http;
     this.pool = this.h2 ? host.h2pool : host.pool;

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { traceIdOf } from './access-log.ts';
 import { requestHash } from './balancing/hash-key.ts';
+import type { Dispatch } from './dispatch/dispatch.ts';
 import { LocalReply } from './dispatch/local-reply.ts';
 import { ReplayableBody } from './dispatch/replayable-body.ts';
 import { Exchange, type DownstreamResponse, type ExchangeOwner } from './exchange.ts';
@@ -128,27 +129,29 @@ export class HttpProxy implements ExchangeOwner {
       ex.setCookie = h.setCookie;
     }
     if (chain.cluster.policy?.loadBalancer?.simple === 'PASSTHROUGH') ex.original = addressOf(head.host);
-    const go = () => {
-      const limited = this.#limited(svc.rateLimit) ?? this.#limited(route.rateLimit);
-      if (limited !== undefined) {
-        ctx.traffic.rateLimited(svc.key);
-        return this.#local(ex, 429, 'RL', 'local_rate_limited', ['retry-after', String(limited)]);
-      }
-      this.#mirror(ex, route, port);
-      chain.dispatch(ex, ex);
-    };
     const fault = route.fault?.decide();
-    if (!fault) return go();
+    if (!fault) return this.#forward(ex, svc, route, chain.dispatch, port);
     if (fault.delayMs > 0) ex.flags = 'DI';
     const then = () => {
       if (ex.downstreamGone) return this.#finish(ex, 0, 'DC');
-      if (fault.abortStatus === 0) return go();
+      if (fault.abortStatus === 0) return this.#forward(ex, svc, route, chain.dispatch, port);
       ex.flags = ex.flags ? `${ex.flags},FI` : 'FI';
       if (fault.abortGrpc >= 0) return this.#grpcAbort(ex, fault.abortGrpc);
       this.#local(ex, fault.abortStatus, ex.flags, 'fault filter abort');
     };
     if (fault.delayMs > 0) setTimeout(then, fault.delayMs);
     else then();
+  }
+
+  /** Rate limits, mirrors, then the destination's policy chain. */
+  #forward(ex: Exchange, svc: ServiceRoute, route: HttpRoute, dispatch: Dispatch, port: number): void {
+    const limited = this.#limited(svc.rateLimit) ?? this.#limited(route.rateLimit);
+    if (limited !== undefined) {
+      this.#ctx.traffic.rateLimited(svc.key);
+      return this.#local(ex, 429, 'RL', 'local_rate_limited', ['retry-after', String(limited)]);
+    }
+    if (route.mirrors.length > 0) this.#mirror(ex, route, port);
+    dispatch(ex, ex);
   }
 
   /** Takes a token from `bucket`; the Retry-After seconds when there is none. */

@@ -24,6 +24,8 @@ export function retryLayer(rule: RetryRule, cluster: Cluster, next: Dispatch, ev
   return (call, handler) => new RetryingRequest(rule, cluster, next, events, call, handler).start();
 }
 
+const NO_CONTEXT = Object.freeze({});
+
 class RetryingRequest implements Controller {
   readonly #rule: RetryRule;
   readonly #cluster: Cluster;
@@ -51,7 +53,7 @@ class RetryingRequest implements Controller {
   }
 
   start(): void {
-    this.#down.onRequestStart(this, {});
+    this.#down.onRequestStart(this, NO_CONTEXT);
     this.#attempt();
   }
 
