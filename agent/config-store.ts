@@ -1,5 +1,5 @@
 import type { AckRequest, AgentConfigView } from '../wire/types.ts';
-import { buildRouteTable, type RouteTable, type TableDeps } from './route-table.ts';
+import { buildRouteTable, detachedDeps, type RouteTable, type TableDeps } from './route-table.ts';
 import { validateSnapshot } from './validate-snapshot.ts';
 
 /** Outcome of {@link ConfigStore.prepare}. */
@@ -15,9 +15,10 @@ export type Prepared =
 export class ConfigStore {
   current: RouteTable | null = null;
   lastError: string | undefined;
-  readonly #deps: TableDeps | undefined;
+  readonly #deps: TableDeps;
 
-  constructor(deps?: TableDeps) {
+  /** `deps`: the traffic state tables continue, the pool layer, the metrics; default: detached ones. */
+  constructor(deps: TableDeps = detachedDeps()) {
     this.#deps = deps;
   }
 
@@ -32,7 +33,14 @@ export class ConfigStore {
     if (this.current && this.current.snapshot.hash === s.hash && this.current.version === s.version) {
       return { kind: 'same', ack: { version: s.version, ok: true } };
     }
-    return { kind: 'new', table: buildRouteTable(s, this.#deps) };
+    try {
+      return { kind: 'new', table: buildRouteTable(s, this.#deps) };
+    } catch (err) {
+      // A shape the validator let through but the route compiler cannot use: NACK, keep the old table.
+      const error = `cannot compile routes: ${(err as Error).message}`;
+      this.lastError = `version ${s.version}: ${error}`;
+      return { kind: 'invalid', ack: { version: s.version, ok: false, error } };
+    }
   }
 
   /** Puts `table` in force. */

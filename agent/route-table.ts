@@ -1,5 +1,5 @@
 import { isIP, isIPv4 } from 'node:net';
-import type { AgentSnapshot, EndpointSnapshot, ServiceSnapshot, TrafficPolicySnapshot, WorkloadSnapshot } from '../wire/types.ts';
+import type { AgentSnapshot, EndpointSnapshot, RetryPolicySnapshot, ServiceSnapshot, TrafficPolicySnapshot, WorkloadSnapshot } from '../wire/types.ts';
 import { Cluster, poolSignature } from './cluster.ts';
 import { composeDispatch, type TrafficEvents } from './dispatch/compose.ts';
 import { DETACHED, type Dispatch } from './dispatch/dispatch.ts';
@@ -7,7 +7,6 @@ import { balancerLayer } from './dispatch/balancer-layer.ts';
 import { timeoutLayer } from './dispatch/timeout-layer.ts';
 import { istioLabels, UNKNOWN, UNKNOWN_PEER, type LabelBase, type PeerIdentity } from './istio-labels.ts';
 import { hostPort, normalizeHost } from './normalize-host.ts';
-import { RetryRule } from './resilience/retry-rule.ts';
 import type { TokenBucket } from './resilience/token-bucket.ts';
 import { HttpRoute, type RouteBuildContext } from './routing/http-route.ts';
 import { HttpRouter } from './routing/http-router.ts';
@@ -91,10 +90,10 @@ export interface TableDeps {
 }
 
 /** Istio's retry policy on routes without a VirtualService (the control server fills it on the others). */
-export const DEFAULT_RETRY = new RetryRule({
+export const DEFAULT_RETRY: RetryPolicySnapshot = {
   attempts: 2,
   retryOn: ['connect-failure', 'refused-stream', 'unavailable', 'cancelled', 'retriable-status-codes', '503'],
-});
+};
 
 /** A mirror request gets this long when its route has no timeout. */
 export const MIRROR_TIMEOUT_MS = 15_000;

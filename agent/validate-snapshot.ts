@@ -14,6 +14,47 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const isPort = (v: unknown): boolean => Number.isInteger(v) && (v as number) > 0 && (v as number) <= 65535;
 const isStringMap = (v: unknown): boolean => isObj(v) && Object.values(v).every((x) => typeof x === 'string');
 
+const isNum = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+/** The traffic parts of a service: shapes the route compiler relies on (pure). */
+function checkRoutes(s: Obj, p: string, bad: (path: string, what: string) => void): void {
+  const dest = (d: unknown, q: string) => {
+    if (!isObj(d) || typeof d.service !== 'string' || typeof d.namespace !== 'string') bad(q, 'expected {service, namespace}');
+  };
+  const weighted = (list: unknown, q: string) => {
+    if (!Array.isArray(list)) return bad(q, 'expected an array');
+    list.forEach((w: unknown, k: number) => {
+      if (!isObj(w) || !isNum(w.weight)) return bad(`${q}[${k}]`, 'expected {destination, weight}');
+      dest(w.destination, `${q}[${k}].destination`);
+    });
+  };
+  if (s.http !== undefined) {
+    if (!Array.isArray(s.http)) bad(`${p}.http`, 'expected an array');
+    else s.http.forEach((r: unknown, k: number) => {
+      const q = `${p}.http[${k}]`;
+      if (!isObj(r) || !Array.isArray(r.match)) return bad(q, 'expected a route with a match array');
+      if (r.route !== undefined) weighted(r.route, `${q}.route`);
+      if (r.timeoutMs !== undefined && !isNum(r.timeoutMs)) bad(`${q}.timeoutMs`, 'expected a number of ms');
+      if (r.retries !== undefined && (!isObj(r.retries) || !isNum(r.retries.attempts) || !Array.isArray(r.retries.retryOn))) bad(`${q}.retries`, 'expected {attempts, retryOn}');
+      if (Array.isArray(r.mirrors)) r.mirrors.forEach((m: unknown, j: number) => dest(isObj(m) ? m.destination : undefined, `${q}.mirrors[${j}].destination`));
+    });
+  }
+  if (s.tcp !== undefined) {
+    if (!Array.isArray(s.tcp)) bad(`${p}.tcp`, 'expected an array');
+    else s.tcp.forEach((r: unknown, k: number) => {
+      if (!isObj(r) || !Array.isArray(r.match)) return bad(`${p}.tcp[${k}]`, 'expected a route with a match array');
+      weighted(r.route, `${p}.tcp[${k}].route`);
+    });
+  }
+  if (s.subsets !== undefined && (!Array.isArray(s.subsets) || !s.subsets.every((x) => isObj(x) && typeof x.name === 'string' && isStringMap(x.labels)))) {
+    bad(`${p}.subsets`, 'expected [{name, labels}]');
+  }
+  const rl = s.rateLimit;
+  if (rl !== undefined && (!isObj(rl) || !isNum(rl.maxTokens) || !isNum(rl.tokensPerFill) || !(isNum(rl.fillIntervalMs) && (rl.fillIntervalMs as number) > 0))) {
+    bad(`${p}.rateLimit`, 'expected {maxTokens, tokensPerFill, fillIntervalMs > 0}');
+  }
+}
+
 /**
  * Checks that a value received on the wire is a usable {@link AgentSnapshot} (pure). On failure the
  * error names the first few offending JSON paths, and `version` is the claimed version (0 if none),
@@ -71,6 +112,7 @@ export function validateSnapshot(value: unknown): SnapshotCheck {
         if (e.ready !== undefined && typeof e.ready !== 'boolean') bad(`${q}.ready`, 'expected a boolean');
         if (!isStringMap(e.labels)) bad(`${q}.labels`, 'expected a map of strings');
       });
+      checkRoutes(s, p, bad);
     });
   }
   if (errors.length > 0) return { ok: false, error: errors.join('; '), version };

@@ -1,4 +1,4 @@
-import type { DestinationSnapshot, HttpMatchSnapshot, HttpRouteSnapshot, RateLimitSnapshot, WeightedDestinationSnapshot } from '../../wire/types.ts';
+import type { DestinationSnapshot, HttpMatchSnapshot, HttpRouteSnapshot, RateLimitSnapshot, RetryPolicySnapshot, WeightedDestinationSnapshot } from '../../wire/types.ts';
 import type { Cluster } from '../cluster.ts';
 import type { Dispatch } from '../dispatch/dispatch.ts';
 import { FaultInjection } from '../resilience/fault-injection.ts';
@@ -141,13 +141,8 @@ export class HttpRoute {
   }
 
   /** The route for requests a service gets when no VirtualService routes it (Istio's default route). */
-  static defaultFor(service: RoutableService, ctx: RouteBuildContext, retry: RetryRule): HttpRoute {
-    return new HttpRoute(
-      { match: [], route: [{ destination: { service: service.name, namespace: service.namespace }, weight: 100 }] },
-      0,
-      { ...ctx, chain: (c) => ctx.chain(c, 0, retry) },
-      null,
-    );
+  static defaultFor(service: RoutableService, ctx: RouteBuildContext, retries: RetryPolicySnapshot): HttpRoute {
+    return new HttpRoute({ match: [], route: [{ destination: { service: service.name, namespace: service.namespace }, weight: 100 }], retries }, 0, ctx, null);
   }
 
   /** Draws one destination by weight. */

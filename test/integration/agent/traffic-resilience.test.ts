@@ -190,4 +190,16 @@ test('no VirtualService: Istio default retry policy retries a 503 on the other e
   apps['dflt-b']!.behave = ok;
 });
 
+test('no VirtualService: a POST body is kept and replayed when the default policy retries a 503', async () => {
+  let n = 0;
+  const once: Behaviour = (req, res, body, app) => (++n === 1 ? status(503) : ok)(req, res, body, app);
+  apps['dflt-a']!.behave = once;
+  apps['dflt-b']!.behave = once;
+  const r = await client.send(port(), '/d3', { host: 'dflt', method: 'POST', body: 'order-42', headers: { 'x-request-id': 'dflt-3' } });
+  assert.is(r.status, 200);
+  assert.equal([...apps['dflt-a']!.seen('/d3'), ...apps['dflt-b']!.seen('/d3')].map((h) => h.body), ['order-42', 'order-42']);
+  apps['dflt-a']!.behave = ok;
+  apps['dflt-b']!.behave = ok;
+});
+
 test.run();
