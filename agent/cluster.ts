@@ -170,7 +170,11 @@ export function poolSignature(policy: TrafficPolicySnapshot | undefined): { sign
     options.keepAliveTimeout = idle;
     options.keepAliveMaxTimeout = idle;
   }
-  if (http?.maxRequestsPerConnection) options.maxRequestsPerClient = http.maxRequestsPerConnection;
+  // undici resets a connection after the request that finds its count already at the limit
+  // (limit + 1 requests per connection); 1 means no keep-alive, which is undici's pipelining 0.
+  const perConnection = http?.maxRequestsPerConnection ?? 0;
+  if (perConnection === 1) options.pipelining = 0;
+  else if (perConnection > 1) options.maxRequestsPerClient = perConnection - 1;
   const keys = Object.keys(options).sort() as Array<keyof typeof options>;
   return { signature: keys.map((k) => `${k}=${options[k]}`).join(','), options };
 }

@@ -26,7 +26,7 @@ test.before(async () => {
   files = new SnapshotFiles();
   client = new Client();
   admin = new TestClient();
-  for (const name of ['flaky', 'down', 'slow', 'slow2', 'limit', 'od-good', 'od-bad', 'dflt-a', 'dflt-b']) apps[name] = await new ScriptedApp(name).listen();
+  for (const name of ['flaky', 'down', 'slow', 'slow2', 'limit', 'od-good', 'od-bad', 'dflt-a', 'dflt-b', 'mrpc']) apps[name] = await new ScriptedApp(name).listen();
   const route = (name: string, extra: Partial<HttpRouteSnapshot>): HttpRouteSnapshot[] => [{ name, match: [], route: to(name), ...extra }];
   const services = [
     trafficService('flaky', 8080, [appEndpoint(apps.flaky!, '10.4.0.1', 8080)], { http: route('flaky', { retries: { attempts: 3, retryOn: ['5xx'] } }) }),
@@ -46,6 +46,9 @@ test.before(async () => {
         loadBalancer: { simple: 'ROUND_ROBIN' },
         outlierDetection: { consecutive5xxErrors: 3, intervalMs: 100, baseEjectionTimeMs: 1000, maxEjectionPercent: 50, minHealthPercent: 0 },
       },
+    }),
+    trafficService('mrpc', 8080, [appEndpoint(apps.mrpc!, '10.4.0.11', 8080)], {
+      policy: { connectionPool: { http: { maxRequestsPerConnection: 2 }, tcp: { connectTimeoutMs: 2000 } } },
     }),
     // No VirtualService: Istio's default retry policy (503 and connect failures, 2 retries).
     trafficService('dflt', 8080, [appEndpoint(apps['dflt-a']!, '10.4.0.9', 8080), appEndpoint(apps['dflt-b']!, '10.4.0.10', 8080)]),
@@ -200,6 +203,17 @@ test('no VirtualService: a POST body is kept and replayed when the default polic
   assert.equal([...apps['dflt-a']!.seen('/d3'), ...apps['dflt-b']!.seen('/d3')].map((h) => h.body), ['order-42', 'order-42']);
   apps['dflt-a']!.behave = ok;
   apps['dflt-b']!.behave = ok;
+});
+
+test('maxRequestsPerConnection 2: six sequential requests use three upstream connections', async () => {
+  const ports: number[] = [];
+  apps.mrpc!.behave = (req, res, body, app) => {
+    ports.push(req.socket.remotePort!);
+    ok(req, res, body, app);
+  };
+  for (let i = 0; i < 6; i++) assert.is((await get('mrpc', `/m${i}`)).status, 200);
+  const perConnection = [...new Set(ports)].map((p) => ports.filter((x) => x === p).length);
+  assert.equal(perConnection, [2, 2, 2], `connections: ${ports}`);
 });
 
 test.run();
