@@ -137,6 +137,8 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
     await upstream.close();
   }
 
+  // Before the control-plane step, whose 100 agents would count in the load average themselves.
+  const loadavgEnd = loadAverage();
   // After the data path, with its processes gone: it starts up to 100 agents of its own.
   let controlPlane: ControlPlaneFigures | undefined;
   if (o.controlPlane) {
@@ -154,7 +156,7 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
     mode: o.quick ? 'quick' : 'full',
     date,
     elapsedS: (performance.now() - t0) / 1000,
-    machine: { ...machine, loadavgStart, loadavgEnd: loadAverage() },
+    machine: { ...machine, loadavgStart, loadavgEnd },
     versions: toolVersions(),
     settings: { rounds: o.rounds, durationsS: durations, pinning: pinning.note, upstreamBodyBytes: UPSTREAM_BODY_BYTES, argv: process.argv.slice(2) },
     loads: loads.map((l) => ({ id: l.id, title: l.title, what: l.what })),

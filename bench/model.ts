@@ -125,6 +125,7 @@ export interface BenchResults {
   mode: 'full' | 'quick';
   date: string;
   elapsedS: number;
+  /** Load averages before and after the data-path runs (the control-plane step's own agents excluded). */
   machine: { cpuModel: string; cores: number; kernel: string; loadavgStart: string; loadavgEnd: string };
   versions: Record<string, string>;
   settings: {
