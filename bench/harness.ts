@@ -9,13 +9,14 @@ import { runWrk } from './load/wrk.ts';
 import { loadDuration, LOADS, type LoadSpec } from './loads.ts';
 import { loadAverage, machineInfo } from './machine.ts';
 import { measureRun } from './measure.ts';
-import type { BenchResults, ControlPlaneFigures, RunSample, TargetInfo } from './model.ts';
+import type { BenchResults, ControlPlaneFigures, MeshUpFigures, RunSample, TargetInfo } from './model.ts';
 import type { BenchOptions } from './options.ts';
 import { planPinning, planRuns } from './plan.ts';
 import { aggregate } from './report/aggregate.ts';
 import { checkGoals } from './report/goals.ts';
 import { stillPending } from './report/pending.ts';
 import { measureControlPlane } from './control-plane-run.ts';
+import { measureMeshUp } from './mesh-up-run.ts';
 import { ratioRows } from './report/ratios.ts';
 import { agentHopObservedTarget, agentHopTarget, agentPairMtlsTarget, agentPairTarget } from './targets/agent.ts';
 import { directTarget } from './targets/direct.ts';
@@ -149,6 +150,14 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
       : `control plane: ${controlPlane.reason}`);
   }
 
+  // mesh up and replica readiness on the real engine: full runs only (quick mode stays < 60 s).
+  let meshUp: MeshUpFigures | undefined;
+  if (o.controlPlane && !o.quick) {
+    log('mesh up: examples/shop on the Docker engine');
+    meshUp = await measureMeshUp();
+    log(meshUp.available ? `mesh up: ${meshUp.meshUpMs.map((x) => (x / 1000).toFixed(1)).join(', ')} s; replica ready ${meshUp.replicaReadyMs.join(', ')} ms` : `mesh up: ${meshUp.reason}`);
+  }
+
   const cells = aggregate(samples);
   const ratios = ratioRows(cells);
   const results: BenchResults = {
@@ -164,9 +173,10 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
     samples,
     cells,
     ratios,
-    goals: checkGoals({ cells, ratios, targets: infos, controlPlane }),
+    goals: checkGoals({ cells, ratios, targets: infos, controlPlane, meshUp }),
     ...(controlPlane ? { controlPlane } : {}),
-    pending: stillPending(controlPlane),
+    ...(meshUp ? { meshUp } : {}),
+    pending: stillPending(controlPlane, meshUp),
   };
   return { results, failures };
 }

@@ -120,6 +120,11 @@ export type ControlPlaneFigures =
     }
   | { available: false; reason: string };
 
+/** `mesh up` on examples/shop and replica start → agent ready, on the real engine (bench/mesh-up/). */
+export type MeshUpFigures =
+  | { available: true; containers: number; meshUpMs: number[]; replicaReadyMs: number[] }
+  | { available: false; reason: string };
+
 export interface BenchResults {
   schema: 1;
   mode: 'full' | 'quick';
@@ -143,5 +148,6 @@ export interface BenchResults {
   goals: GoalCheck[];
   /** Absent: not run (--no-control-plane, or results from before it existed). */
   controlPlane?: ControlPlaneFigures;
+  meshUp?: MeshUpFigures;
   pending: PendingFigure[];
 }

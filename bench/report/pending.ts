@@ -2,7 +2,7 @@
  * Figures of issue 6 that the harness has a row for but cannot measure yet, with what each needs.
  * Remove a row when its measurement lands.
  */
-import type { ControlPlaneFigures, PendingFigure } from '../model.ts';
+import type { ControlPlaneFigures, MeshUpFigures, PendingFigure } from '../model.ts';
 
 export const PENDING: readonly PendingFigure[] = [
   { id: 'mtls', figure: 'Agent pair with mTLS: all loads, and mTLS handshakes per second vs requests per second', needs: 'TLS between agents (then enable the agent-pair-mtls target in bench/targets/agent.ts)' },
@@ -14,8 +14,9 @@ export const PENDING: readonly PendingFigure[] = [
 ];
 
 /** The pending rows that are still pending given what this run measured. */
-export function stillPending(controlPlane: ControlPlaneFigures | undefined): PendingFigure[] {
+export function stillPending(controlPlane: ControlPlaneFigures | undefined, meshUp?: MeshUpFigures): PendingFigure[] {
   return PENDING.filter((p) => {
+    if ((p.id === 'mesh-up' || p.id === 'replica-ready') && meshUp?.available) return false;
     if (!controlPlane?.available) return true;
     if (p.id === 'save-to-applied') return false;
     if (p.id === 'control-memory') return controlPlane.controlRss === null;

@@ -132,6 +132,14 @@ function renderControlPlane(r: BenchResults, line: (s?: string) => void): void {
   line(`| meshfile save → applied in all ${cp.agents} agents (every agent ACKed), over ${cp.saves} saves | p50 ${ms(cp.saveToAppliedMs.p50)}, p99 ${ms(cp.saveToAppliedMs.p99)}, max ${ms(cp.saveToAppliedMs.max)} |`);
   if (cp.controlRss) line(`| control server RSS: no agent / ${cp.controlRss.agents} agents connected | ${mb(cp.controlRss.idleKb)} / ${mb(cp.controlRss.connectedKb)} |`);
   line(`| meshfile of ${cp.compile500.routes} routes: load (parse + validate) / compile | ${ms(cp.compile500.loadMs)} / ${ms(cp.compile500.compileMs)} |`);
+  const mu = r.meshUp;
+  if (mu?.available) {
+    const list = (xs: number[]): string => xs.map((x) => ms(x)).join(', ');
+    line(`| \`mesh up\` on examples/shop (${mu.containers} containers, images built, control started), each run | ${list(mu.meshUpMs)} |`);
+    line(`| replica start (Docker's StartedAt) → its agent ready, each run | ${list(mu.replicaReadyMs)} |`);
+  } else if (mu) {
+    line(`| \`mesh up\` on examples/shop, replica → agent ready | ${esc(mu.reason)} |`);
+  }
 }
 
 /**
