@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { requireEngine } from '../support/docker-engine.ts';
 import { ComposeProject } from '../support/compose-project.ts';
 import { mesh } from '../support/run-command.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { ensureExampleImage } from '../../cli/images/ensure-example-image.ts';
 
 const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
@@ -54,6 +55,39 @@ if (await requireEngine()) {
 
   test('x-canary: always goes to v2, every time', async () => {
     assert.equal(await versions(30, { 'x-canary': 'always' }), { v2: 30 });
+  });
+
+  test('mesh fault aborts every call to a service until cleared; --list shows it', async () => {
+    const on = await mesh(['fault', 'payments', '--abort', '503', '--for', '60s', '-p', p.name, '-f', p.file]);
+    assert.is(on.code, 0, on.stderr);
+    const failing = async () => (await fetch(`http://${web}:8080/api/orders/1`, { signal: AbortSignal.timeout(5000) })).status;
+    const deadline = Date.now() + 5000;
+    let status = await failing();
+    while (status === 200 && Date.now() < deadline) status = await failing();
+    assert.is.not(status, 200, 'orders fail while payments is faulted');
+    const list = JSON.parse((await mesh(['fault', '--list', '--json', '-p', p.name, '-f', p.file])).stdout) as Array<{ service: string }>;
+    assert.equal(list.map((f) => f.service), ['payments']);
+    const off = await mesh(['fault', '--clear', '-p', p.name, '-f', p.file]);
+    assert.is(off.code, 0, off.stderr);
+    const deadline2 = Date.now() + 5000;
+    while ((await failing()) !== 200 && Date.now() < deadline2);
+    for (let i = 0; i < 10; i++) assert.is(await failing(), 200);
+  });
+
+  test('mesh fault expires by itself', async () => {
+    const on = await mesh(['fault', 'inventory', '--delay', '300ms', '--for', '2s', '-p', p.name, '-f', p.file]);
+    assert.is(on.code, 0, on.stderr);
+    const t0 = Date.now();
+    await fetch(`http://${web}:8080/api/orders/1`, { signal: AbortSignal.timeout(5000) });
+    const slow = Date.now() - t0;
+    assert.ok(slow >= 300, `delayed: ${slow} ms`);
+    await waitFor(async () => {
+      const list = JSON.parse((await mesh(['fault', '--list', '--json', '-p', p.name, '-f', p.file])).stdout) as unknown[];
+      return list.length === 0;
+    }, 10_000, 'the fault to expire', 250);
+    const t1 = Date.now();
+    await fetch(`http://${web}:8080/api/orders/1`, { signal: AbortSignal.timeout(5000) });
+    assert.ok(Date.now() - t1 < 300 || slow > 300, 'no delay once expired');
   });
 
   test.run();
