@@ -132,6 +132,26 @@ services:
     await p.compose(['up', '-d', '--scale', 'server=1', '--no-recreate']);
   });
 
+  test('an app container that restarts (new network namespace) gets a new agent, and traffic through it', async () => {
+    const [server] = await p.containers('server');
+    const oldAgent = (await p.meshContainers('agent')).find((a) => a.Labels['dockmesh.agent-for'] === server!.Id)!;
+    await p.docker.getContainer(server!.Id).restart({ t: 1 });
+    const fresh = await waitFor(async () => {
+      const a = (await p.meshContainers('agent')).find((x) => x.Labels['dockmesh.agent-for'] === server!.Id && x.State === 'running');
+      return a && a.Id !== oldAgent.Id ? a : null;
+    }, 15_000, 'a new agent for the restarted container');
+    assert.is.not(fresh.Id, oldAgent.Id);
+    await waitFor(async () => (await status()).agents.every((a) => a.ready), 15_000, 'all agents ready again');
+    const [client] = await p.containers('client');
+    const serverIp = await p.ip(server!.Id);
+    const count0 = sumMetric(await fetchMetrics(serverIp), 'istio_requests_total', { reporter: 'destination' });
+    assert.is((await wget(client!.Id)).trim(), 'hello-from-server');
+    const count1 = sumMetric(await fetchMetrics(serverIp), 'istio_requests_total', { reporter: 'destination' });
+    assert.is(count1 - count0, 1, 'the request went through the new agent');
+    // The restart is the test's own doing: mesh down must leave things as they are from here.
+    before = await appFingerprints();
+  });
+
   test('mesh down removes every dockmesh container and rule; traffic works as before', async () => {
     const r = await mesh(['down', ...flags]);
     assert.is(r.code, 0, r.stderr);
