@@ -129,7 +129,11 @@ export class MeshListener {
       const kind = sniffProtocol(head);
       if (kind !== 'more') decide(kind);
     };
-    const timer = setTimeout(() => decide('tcp'), this.#opts.sniffTimeoutMs ?? 200);
+    // Timers run before I/O polling: after a busy stretch the timeout can fire while the client's
+    // bytes already wait in the socket. Let one poll phase deliver them before calling it TCP.
+    const timer = setTimeout(() => setImmediate(() => {
+      if (!socket.destroyed && socket.listeners('data').includes(onData)) decide('tcp');
+    }), this.#opts.sniffTimeoutMs ?? 200);
     socket.on('data', onData);
     socket.once('close', () => clearTimeout(timer));
   }
