@@ -13,6 +13,10 @@ export interface AccessLogEntry {
   attempts: number;
   response_flags: string;
   direction: 'inbound' | 'outbound';
+  /** Inbound over mTLS: the verified peer's SPIFFE ID. */
+  source_principal?: string;
+  /** An AUDIT AuthorizationPolicy matched the request. */
+  audit?: true;
 }
 
 const FLUSH_BYTES = 64 * 1024;

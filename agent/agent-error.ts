@@ -10,6 +10,7 @@ export const AGENT_ERRORS = {
   AGENT_ERR_IPTABLES: (detail: string) => `iptables failed: ${detail}`,
   AGENT_ERR_CONTROL: (detail: string) => `control server: ${detail}`,
   AGENT_ERR_LISTEN: (where: string) => `cannot listen on ${where}`,
+  AGENT_ERR_IDENTITY: (detail: string) => `workload identity: ${detail}`,
 } as const;
 
 /** A stable error code of the agent. */

@@ -21,6 +21,8 @@ export interface AgentOptions {
   token?: string;
   container?: string;
   snapshotFile?: string;
+  /** A fixed workload identity (key.pem, cert.pem, ca.pem): mTLS without a CA (benchmarks, tests). */
+  identityDir?: string;
   adminPort: number;
   bind: string;
   appHost: string;
@@ -92,6 +94,7 @@ export function parseAgentOptions(argv: string[], env: Record<string, string | u
       case '--token': opts.token = value; break;
       case '--container': opts.container = value; break;
       case '--snapshot': opts.snapshotFile = value; break;
+      case '--identity-dir': opts.identityDir = value; break;
       case '--admin-port': opts.adminPort = port(value, flag); break;
       case '--bind': opts.bind = value; break;
       case '--app-host': opts.appHost = value; break;

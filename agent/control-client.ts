@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import type { AckRequest, AgentReport, StreamMessage } from '../wire/types.ts';
+import type { AckRequest, AgentReport, CsrRequest, CsrResponse, StreamMessage } from '../wire/types.ts';
 import { AgentError } from './agent-error.ts';
 import { backoffDelay } from './backoff.ts';
 import { LineSplitter } from './line-splitter.ts';
@@ -118,6 +118,24 @@ export class ControlClient {
     } catch (err) {
       if (!this.#abort.signal.aborted) this.#opts.log.warn(`control ${what} failed`, { err });
     }
+  }
+
+  /** POST .../csr: the CA signs a leaf for this container's service. Rejects on any failure. */
+  async csr(csrPem: string): Promise<CsrResponse> {
+    const payload: CsrRequest = { csr: csrPem };
+    const { statusCode, body } = await request(`${this.#base}/csr`, {
+      method: 'POST',
+      headers: this.#headers(true),
+      body: JSON.stringify(payload),
+      signal: this.#abort.signal,
+      headersTimeout: 10_000,
+      bodyTimeout: 10_000,
+    });
+    if (statusCode !== 200) {
+      const text = await body.text().catch(() => '');
+      throw new AgentError('AGENT_ERR_CONTROL', `CSR answered ${statusCode}: ${text.slice(0, 200)}`);
+    }
+    return (await body.json()) as CsrResponse;
   }
 
   /** Posts an AgentReport; failures are logged, never thrown. */

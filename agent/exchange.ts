@@ -10,6 +10,7 @@ import type { ListenerBinding } from './proxy-context.ts';
 import type { RouteTable } from './route-table.ts';
 import type { HttpRoute, RouteTarget } from './routing/http-route.ts';
 import type { PoolSpec } from './upstream-pools.ts';
+import type { VerifiedPeer } from './mtls/verified-peer.ts';
 
 const NO_HOSTS: ClusterHost[] = [];
 
@@ -62,6 +63,10 @@ export class Exchange implements Handler, UpstreamCall {
   responseBytes = 0;
   responded = false;
   finished = false;
+  /** Inbound over mTLS: the verified peer agent. */
+  verifiedPeer: VerifiedPeer | undefined;
+  /** An AUDIT AuthorizationPolicy matched. */
+  audit = false;
   #controller: Controller | null = null;
 
   constructor(owner: ExchangeOwner, req: IncomingMessage, res: DownstreamResponse, binding: ListenerBinding, head: ForwardHead, table: RouteTable | null, h2: boolean) {

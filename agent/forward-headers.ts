@@ -38,11 +38,14 @@ export interface ForwardHead {
 }
 
 const DOCKMESH_PREFIX = 'x-dockmesh-';
+/** Only the inbound agent that verified the peer's certificate may set it (Envoy's SANITIZE_SET). */
+const XFCC = 'x-forwarded-client-cert';
 
 /**
  * Filters a request's raw headers for the next hop (pure): drops hop-by-hop headers, headers named in
- * Connection, every `x-dockmesh-*` header (recording the source identity ones) and `x-forwarded-for`
- * / `x-forwarded-proto` (recorded: the agent decides what to send). Keeps case and repeated headers.
+ * Connection, every `x-dockmesh-*` header (recording the source identity ones), any client-sent
+ * `x-forwarded-client-cert`, and `x-forwarded-for` / `x-forwarded-proto` (recorded: the agent decides
+ * what to send). Keeps case and repeated headers.
  */
 export function forwardHeaders(raw: readonly string[]): ForwardHead {
   const out: ForwardHead = { headers: [], hasBody: false, source: {} };
@@ -75,6 +78,8 @@ export function forwardHeaders(raw: readonly string[]): ForwardHead {
       continue;
     }
     switch (name) {
+      case XFCC:
+        continue;
       case 'x-forwarded-for':
         out.forwardedFor = out.forwardedFor === undefined ? value : `${out.forwardedFor}, ${value}`;
         continue;

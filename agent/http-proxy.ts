@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { traceIdOf } from './access-log.ts';
+import { traceIdOf, type AccessLogEntry } from './access-log.ts';
+import { canonicalRequest, type CanonicalRequest } from './canonical/canonical-request.ts';
+import { XFCC_HEADER } from './identity/xfcc.ts';
+import { authorizeRequest } from './mtls/authorize-request.ts';
+import { peerOf } from './mtls/verified-peer.ts';
 import { requestHash } from './balancing/hash-key.ts';
 import type { Dispatch } from './dispatch/dispatch.ts';
 import { LocalReply } from './dispatch/local-reply.ts';
 import { ReplayableBody } from './dispatch/replayable-body.ts';
 import { Exchange, type DownstreamResponse, type ExchangeOwner } from './exchange.ts';
-import { forwardHeaders } from './forward-headers.ts';
+import { forwardHeaders, type SourceHeaders } from './forward-headers.ts';
 import { UNKNOWN } from './istio-labels.ts';
 import { Mirror } from './mirror.ts';
 import { listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
@@ -84,10 +88,12 @@ export class HttpProxy implements ExchangeOwner {
     }
     const ex = new Exchange(this, req, res, binding, head, table, h2);
     ex.peer = peerAddress(req, peer);
-    const target = originForm(req.url ?? '/');
-    if (target === null) return this.#local(ex, 400, 'DPE', 'bad request target');
+    // The canonical request, before routing, authorization and rate limiting; forwarded as is.
+    const canon = canonicalRequest(req.rawHeaders, ex.method, req.url ?? '/', head.host);
+    if (canon.reject !== undefined) return this.#badRequest(ex, canon.reject);
+    const target = canon.target;
     ex.upstreamPath = target;
-    if (binding.direction === 'inbound') return this.#inbound(ex);
+    if (binding.direction === 'inbound') return this.#inbound(ex, canon);
     ctx.counters.outbound.requests++;
     if (!table) return this.#local(ex, 503, 'NR', 'no configuration yet');
     ex.source = table.self.app;
@@ -193,17 +199,26 @@ export class HttpProxy implements ExchangeOwner {
     }
   }
 
-  #inbound(ex: Exchange): void {
+  #inbound(ex: Exchange, canon: CanonicalRequest): void {
     const ctx = this.#ctx;
-    const { head, binding, table } = ex;
+    const { head, binding, table, req } = ex;
     ctx.counters.inbound.requests++;
-    ex.labels = ctx.inboundLabels.get(table, head.source, 'http');
-    ex.source = head.source.service ?? UNKNOWN;
+    // Only a peer agent verified by mTLS speaks for the caller: its x-dockmesh-source-* headers and
+    // forwarded-for are kept; a plaintext client's are ignored (and stripped like all x-dockmesh-*).
+    const peer = peerOf(req.socket);
+    ex.verifiedPeer = peer;
+    const source: SourceHeaders = peer ? head.source : NO_SOURCE;
+    ex.labels = ctx.inboundLabels.get(table, source, 'http', peer);
+    ex.source = source.service ?? peer?.service ?? UNKNOWN;
     ex.destination = table?.self.app ?? UNKNOWN;
-    // A peer agent's forwarded-for is kept (the agent set it; trusted like the identity headers);
-    // anything else the client sent is replaced by the connection's address.
-    const fromPeer = head.source.service !== undefined && head.forwardedFor !== undefined;
+    if (table?.authz.enforcing) {
+      const d = authorizeRequest(table.authz, req, peer, canon, binding.port, ex.peer);
+      if (d.audit) ex.audit = true;
+      if (!d.allow) return this.#denied(ex);
+    }
+    const fromPeer = peer !== undefined && head.forwardedFor !== undefined;
     head.headers.push('x-forwarded-for', fromPeer ? head.forwardedFor! : ex.peer, 'x-forwarded-proto', fromPeer ? (head.forwardedProto ?? 'http') : 'http');
+    if (peer) head.headers.push(XFCC_HEADER, peer.xfcc);
     const target = `${ctx.appHost}:${binding.port}`;
     ex.attempts = 1;
     ex.upstream = target;
@@ -283,6 +298,25 @@ export class HttpProxy implements ExchangeOwner {
     this.#finish(ex, 200, ex.flags);
   }
 
+  /** An ambiguous or malformed request: 400, and the connection closed after it. */
+  #badRequest(ex: Exchange, reason: string): void {
+    const res = ex.res as ServerResponse;
+    if (!ex.h2) res.shouldKeepAlive = false;
+    this.#ctx.counters[ex.binding.direction].requests++;
+    this.#local(ex, 400, 'DPE', `bad request: ${reason}`, ex.h2 ? undefined : ['connection', 'close']);
+  }
+
+  /** Denied by an AuthorizationPolicy: Envoy's RBAC answer. */
+  #denied(ex: Exchange): void {
+    const res = ex.res as ServerResponse;
+    if (!res.headersSent && !res.destroyed) {
+      res.writeHead(403, { 'content-type': 'text/plain', 'content-length': RBAC_DENIED.length });
+      res.end(RBAC_DENIED);
+      ex.responseBytes = RBAC_DENIED.length;
+    }
+    this.#finish(ex, 403, 'RBAC');
+  }
+
   #local(ex: Exchange, status: number, flags: string, text: string, extra?: string[]): void {
     const res = ex.res as ServerResponse;
     if (!res.headersSent && !res.destroyed) {
@@ -305,7 +339,7 @@ export class HttpProxy implements ExchangeOwner {
     if (ex.labels) ctx.metrics.request(ex.labels, status, flags, duration, requestBytes, ex.responseBytes);
     if (!ctx.accessLog.enabled) return;
     const { req, head } = ex;
-    ctx.accessLog.write({
+    const entry: AccessLogEntry = {
       time: new Date().toISOString(),
       trace_id: traceIdOf(head.traceparent, head.b3),
       request_id: head.requestId ?? null,
@@ -319,9 +353,15 @@ export class HttpProxy implements ExchangeOwner {
       attempts: ex.attempts,
       response_flags: flags,
       direction: ex.binding.direction,
-    });
+    };
+    if (ex.verifiedPeer) entry.source_principal = ex.verifiedPeer.spiffeId;
+    if (ex.audit) entry.audit = true;
+    ctx.accessLog.write(entry);
   }
 }
+
+const NO_SOURCE: SourceHeaders = {};
+const RBAC_DENIED = Buffer.from('RBAC: access denied');
 
 function querySuffix(target: string): string {
   const q = target.indexOf('?');

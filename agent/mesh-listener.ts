@@ -1,9 +1,13 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createH2Server, type Http2Server, type Http2Session } from 'node:http2';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import tls from 'node:tls';
 import { AgentError } from './agent-error.ts';
 import { replaySocket } from './replay-socket.ts';
 import type { HttpProxy } from './http-proxy.ts';
+import { MESH_ALPN } from './identity/tls-options.ts';
+import type { InboundGuard } from './mtls/inbound-guard.ts';
+import { peerOf, setPeer } from './mtls/verified-peer.ts';
 import type { ListenerBinding, TrafficCounters } from './proxy-context.ts';
 import { sniffProtocol } from './sniff-protocol.ts';
 import type { TcpProxy } from './tcp-proxy.ts';
@@ -20,14 +24,24 @@ export interface MeshListenerOptions {
   counters: TrafficCounters;
   /** A client that sends nothing this long is treated as opaque TCP (server-first protocols). */
   sniffTimeoutMs?: number;
+  /** Inbound listeners: PeerAuthentication and mTLS termination. Absent: plaintext only. */
+  guard?: InboundGuard;
 }
+
+const EMPTY = Buffer.alloc(0);
+/** A peer agent that has not finished its TLS handshake in this time is dropped. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 const DRAIN_POLL_MS = 25;
 
 /**
  * One capture listener: accepts TCP, sniffs the first bytes, and hands HTTP/1.x connections to a
  * node:http server (keep-alive), HTTP/2 prior-knowledge connections (h2c, gRPC) to a node:http2
- * server, and anything else to the opaque TCP path.
+ * server, and anything else to the opaque TCP path. An inbound listener with a guard first applies
+ * the port's mTLS mode to the first byte: a TLS handshake goes to the listener's TLS server (client
+ * certificate required, peer verified and attached to the socket), whose decrypted stream is then
+ * sniffed the same way (ALPN h2 and http/1.1 included); plaintext is refused under STRICT before a
+ * byte reaches the app.
  */
 export class MeshListener {
   readonly binding: ListenerBinding;
@@ -35,6 +49,7 @@ export class MeshListener {
   readonly #server: Server;
   readonly #http: HttpServer;
   readonly #h2: Http2Server;
+  readonly #tls: tls.Server | undefined;
   readonly #sessions = new Map<Http2Session, string>();
   #nextPeer = '';
   readonly #sockets = new Set<Socket>();
@@ -77,6 +92,15 @@ export class MeshListener {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       else socket.destroy();
     });
+    if (opts.guard && opts.binding.direction === 'inbound') {
+      // No certificate yet: the guard registers the server, which gets one with every rotation.
+      this.#tls = tls.createServer(
+        { requestCert: true, rejectUnauthorized: true, ALPNProtocols: [...MESH_ALPN], handshakeTimeout: HANDSHAKE_TIMEOUT_MS },
+        (s) => this.#secure(s),
+      );
+      this.#tls.on('tlsClientError', (_err, s) => s.destroy());
+      opts.guard.register(this.#tls);
+    }
   }
 
   /** Starts listening; resolves with the bound port. */
@@ -104,11 +128,34 @@ export class MeshListener {
       this.#busy.delete(socket);
     });
     socket.on('error', () => socket.destroy());
-    let head: Buffer = Buffer.alloc(0);
-    const decide = (kind: 'http' | 'h2' | 'tcp') => {
+    this.#sniff(socket, this.#tls ? this.#opts.guard : undefined);
+  }
+
+  /** A verified peer agent's connection: its decrypted bytes are sniffed like plaintext. */
+  #secure(socket: tls.TLSSocket): void {
+    socket.on('error', () => socket.destroy());
+    const peer = this.#opts.guard!.accept(socket);
+    if (typeof peer === 'string') {
+      socket.destroy();
+      return;
+    }
+    socket.once('close', () => this.#busy.delete(socket));
+    this.#sniff(socket, undefined);
+  }
+
+  /**
+   * Reads the first bytes of `socket`, then hands it on: refused or to TLS (`guard`: the raw
+   * connection of an inbound listener), to the HTTP/1.1 or HTTP/2 server, or to the opaque TCP path.
+   */
+  #sniff(socket: Socket, guard: InboundGuard | undefined): void {
+    let head: Buffer = EMPTY;
+    const stop = () => {
       clearTimeout(timer);
       socket.off('data', onData);
       socket.pause();
+    };
+    const decide = (kind: 'http' | 'h2' | 'tcp') => {
+      stop();
       if (this.#draining && head.length === 0) {
         socket.destroy();
       } else if (kind === 'http') {
@@ -118,21 +165,43 @@ export class MeshListener {
         socket.resume();
       } else if (kind === 'h2') {
         this.#nextPeer = socket.remoteAddress ?? '';
-        this.#h2.emit('connection', replaySocket(socket, head));
+        const replay = replaySocket(socket, head);
+        // The verified peer travels with the stream HTTP/2 reads (req.socket reads through to it).
+        const verified = peerOf(socket);
+        if (verified) setPeer(replay as unknown as Socket, verified);
+        this.#h2.emit('connection', replay);
         socket.resume();
       } else {
         this.#opts.tcp.handle(socket, head, this.binding);
       }
     };
+    // PeerAuthentication: decided once, on the first byte (or on silence).
+    const guarded = (first: Buffer): boolean => {
+      const action = guard!.action(this.binding.port, first);
+      guard = undefined;
+      if (action === 'plaintext') return false;
+      stop();
+      if (action === 'refuse') {
+        socket.destroy();
+      } else {
+        socket.unshift(head);
+        this.#tls!.emit('connection', socket);
+      }
+      return true;
+    };
     const onData = (chunk: Buffer) => {
       head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+      if (guard && guarded(head)) return;
       const kind = sniffProtocol(head);
       if (kind !== 'more') decide(kind);
     };
     // Timers run before I/O polling: after a busy stretch the timeout can fire while the client's
-    // bytes already wait in the socket. Let one poll phase deliver them before calling it TCP.
+    // bytes already wait in the socket. Let one poll phase deliver them before deciding on silence
+    // (which STRICT refuses: a peer agent's ClientHello must not be taken for a silent client).
     const timer = setTimeout(() => setImmediate(() => {
-      if (!socket.destroyed && socket.listeners('data').includes(onData)) decide('tcp');
+      if (socket.destroyed || !socket.listeners('data').includes(onData)) return;
+      if (guard && guarded(EMPTY)) return;
+      decide('tcp');
     }), this.#opts.sniffTimeoutMs ?? 200);
     socket.on('data', onData);
     socket.once('close', () => clearTimeout(timer));
@@ -148,6 +217,7 @@ export class MeshListener {
       this.#server.close();
       // HTTP/2: GOAWAY, streams in flight finish, then the session closes its socket.
       for (const session of this.#sessions.keys()) session.close();
+      if (this.#tls) this.#opts.guard!.unregister(this.#tls);
       const deadline = Date.now() + graceMs;
       const poll = () => {
         for (const [socket, n] of this.#busy) if (n === 0) socket.destroy();

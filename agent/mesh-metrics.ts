@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { LabelBase } from './istio-labels.ts';
+import type { MeshTls } from './mtls/mesh-tls.ts';
 
 const HTTP_LABELS = [
   'reporter', 'source_workload', 'source_workload_namespace', 'source_principal', 'source_app', 'source_version',
@@ -47,6 +48,7 @@ export class MeshMetrics {
   readonly #tcpOpened = new Counter({ name: 'istio_tcp_connections_opened_total', help: 'TCP connections opened', labelNames: TCP_LABELS, registers: [this.registry] });
   readonly #tcpClosed = new Counter({ name: 'istio_tcp_connections_closed_total', help: 'TCP connections closed', labelNames: TCP_LABELS, registers: [this.registry] });
   readonly #configVersion = new Gauge({ name: 'dockmesh_config_version', help: 'Version of the snapshot in force', registers: [this.registry] });
+  #tls: MeshTls | undefined;
   #http = new Map<string, HttpChildren>();
   #tcp = new Map<string, TcpChildren>();
 
@@ -106,6 +108,38 @@ export class MeshMetrics {
     c.closed.inc();
     if (sent > 0) c.sent.inc(sent);
     if (received > 0) c.received.inc(received);
+  }
+
+  /**
+   * Exposes the workload certificate: `dockmesh_cert_expiry_seconds` (absent without one) and
+   * `dockmesh_tls_handshakes_total{direction,resumed}`, both read from `mesh` at scrape time.
+   */
+  watchTls(mesh: MeshTls): void {
+    if (this.#tls) return;
+    this.#tls = mesh;
+    new Gauge({
+      name: 'dockmesh_cert_expiry_seconds',
+      help: 'Seconds until the workload certificate expires',
+      registers: [this.registry],
+      collect() {
+        const v = mesh.expirySeconds();
+        if (Number.isFinite(v)) this.set(Math.round(v));
+      },
+    });
+    new Counter({
+      name: 'dockmesh_tls_handshakes_total',
+      help: 'Completed mTLS handshakes with peer agents (resumed: TLS session resumption)',
+      labelNames: ['direction', 'resumed'],
+      registers: [this.registry],
+      collect() {
+        const h = mesh.handshakes;
+        this.reset();
+        this.labels('inbound', 'false').inc(h.inbound - h.inboundResumed);
+        this.labels('inbound', 'true').inc(h.inboundResumed);
+        this.labels('outbound', 'false').inc(h.outbound - h.outboundResumed);
+        this.labels('outbound', 'true').inc(h.outboundResumed);
+      },
+    });
   }
 
   /** Sets dockmesh_config_version. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
-import type { AckRequest, AgentReport, AgentStats } from '../wire/types.ts';
+import type { AckRequest, AgentReport, AgentSnapshot, AgentStats } from '../wire/types.ts';
 import { AccessLog } from './access-log.ts';
 import { AdminServer } from './admin-server.ts';
 import { AgentError } from './agent-error.ts';
@@ -22,6 +22,9 @@ import { TrafficMetrics } from './traffic-metrics.ts';
 import { TrafficState } from './traffic-state.ts';
 import { UpgradeProxy } from './upgrade-proxy.ts';
 import { UpstreamPools } from './upstream-pools.ts';
+import { AgentIdentity } from './mtls/agent-identity.ts';
+import { InboundGuard } from './mtls/inbound-guard.ts';
+import { MeshTls } from './mtls/mesh-tls.ts';
 
 /** The line printed on stdout once every listener is up. */
 export interface ListeningLine {
@@ -54,6 +57,8 @@ export class ProxyAgent {
   readonly #upgrade: UpgradeProxy;
   readonly #listeners: MeshListener[] = [];
   readonly #admin: AdminServer;
+  readonly #identity: AgentIdentity;
+  readonly #guard: InboundGuard;
   readonly #started = Date.now();
   #control: ControlClient | undefined;
   #capture: ContainerCapture | undefined;
@@ -69,10 +74,13 @@ export class ProxyAgent {
     this.#opts = opts;
     this.#log = log;
     const metrics = new MeshMetrics(opts.metrics);
-    const pools = new UpstreamPools();
+    const mesh = new MeshTls();
+    this.#identity = new AgentIdentity(mesh, log.child({ component: 'identity' }));
+    const pools = new UpstreamPools(mesh);
     const state: TrafficState = new TrafficState({ returned: (s, h) => traffic.returned(s, h) });
     const traffic = new TrafficMetrics(metrics.registry, opts.metrics, () => state.states().values());
-    this.#config = new ConfigStore({ state, pool: poolLayer(pools), events: traffic });
+    this.#config = new ConfigStore({ state, pool: poolLayer(pools), events: traffic, mtls: () => mesh.enabled });
+    this.#guard = new InboundGuard(mesh, this.#config);
     this.#ctx = {
       tables: this.#config,
       pools,
@@ -82,6 +90,7 @@ export class ProxyAgent {
       accessLog: new AccessLog(opts.accessLog),
       inboundLabels: new InboundLabels(),
       appHost: opts.capture === 'iptables' ? '127.0.0.1' : opts.appHost,
+      mesh,
       counters: {
         inbound: { requests: 0, connections: 0, activeConnections: 0 },
         outbound: { requests: 0, connections: 0, activeConnections: 0 },
@@ -104,7 +113,8 @@ export class ProxyAgent {
 
   async #open(host: string, port: number, binding: ListenerBinding): Promise<MeshListener> {
     const counters = this.#ctx.counters[binding.direction];
-    const l = new MeshListener({ host, port, binding, http: this.#http, tcp: this.#tcp, upgrade: this.#upgrade, counters });
+    const guard = binding.direction === 'inbound' ? this.#guard : undefined;
+    const l = new MeshListener({ host, port, binding, http: this.#http, tcp: this.#tcp, upgrade: this.#upgrade, counters, guard });
     await l.listen();
     this.#listeners.push(l);
     return l;
@@ -114,6 +124,10 @@ export class ProxyAgent {
   async start(): Promise<ListeningLine> {
     const o = this.#opts;
     const container = o.capture === 'iptables';
+    if (o.identityDir) {
+      this.#identity.useStatic(o.identityDir);
+      this.#ctx.metrics.watchTls(this.#ctx.mesh);
+    }
     const admin = await this.#admin.listen(o.adminPort, container ? '0.0.0.0' : o.bind);
     for (const f of o.inbound) {
       const l = await this.#open(o.bind, f.listenPort, { direction: 'inbound', port: f.appPort });
@@ -165,6 +179,14 @@ export class ProxyAgent {
 
   /** Validates, builds off to the side, swaps, and (container mode) updates capture; returns the ACK. */
   async applySnapshot(value: unknown): Promise<AckRequest> {
+    // A CA behind the control server (trust in the snapshot): get a certificate before the table
+    // is built, so that meshed endpoints are dialled with mTLS from the first request.
+    const trust = (value as Partial<AgentSnapshot> | null)?.trust;
+    if (trust?.bundle?.length && this.#control && !this.#identity.active) {
+      const control = this.#control;
+      this.#identity.useCa((csr) => control.csr(csr), () => void this.#report());
+      this.#ctx.metrics.watchTls(this.#ctx.mesh);
+    }
     const prepared = this.#config.prepare(value);
     if (prepared.kind === 'invalid') {
       this.#log.warn('snapshot rejected', { version: prepared.ack.version, error: prepared.ack.error });
@@ -174,6 +196,7 @@ export class ProxyAgent {
     const { table } = prepared;
     const first = this.#config.current === null;
     this.#config.commit(table);
+    if (table.snapshot.trust) this.#identity.updateTrust(table.snapshot.trust);
     this.#ctx.state.retain(table.clusterKeys, table.bucketKeys);
     this.#ctx.pools.sync(table.pools);
     if (table.problems.length) this.#log.warn('snapshot parts not applied', { version: table.version, problems: table.problems });
@@ -197,6 +220,7 @@ export class ProxyAgent {
     if (this.#stopping) return { ready: false, reason: 'draining' };
     if (!this.#up) return { ready: false, reason: 'listeners not up' };
     if (!this.#config.current) return { ready: false, reason: 'no snapshot applied yet' };
+    if (this.#identity.active && !this.#ctx.mesh.ready) return { ready: false, reason: 'no workload certificate yet' };
     if (this.#capture && !this.#capture.installed) {
       return { ready: false, reason: `capture not installed${this.#capture.lastError ? `: ${this.#capture.lastError}` : ''}` };
     }
@@ -246,6 +270,7 @@ export class ProxyAgent {
       await Promise.race([told, new Promise((r) => setTimeout(r, 500))]);
       await this.#control?.close();
       await this.#ctx.pools.destroy();
+      this.#identity.close();
       this.#ctx.state.close();
       await this.#admin.close();
       this.#ctx.accessLog.flush();

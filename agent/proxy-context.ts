@@ -5,6 +5,7 @@ import type { TrafficMetrics } from './traffic-metrics.ts';
 import type { TrafficState } from './traffic-state.ts';
 import { serviceForHost, type RouteTable, type ServiceRoute } from './route-table.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
+import type { MeshTls } from './mtls/mesh-tls.ts';
 
 /** Live traffic counters of one direction (the /stats shape). */
 export interface TrafficCounters {
@@ -36,6 +37,8 @@ export interface ProxyContext {
   readonly accessLog: AccessLog;
   readonly inboundLabels: InboundLabels;
   readonly appHost: string;
+  /** Mutual TLS: certificate in force, client connections to peer agents. */
+  readonly mesh: MeshTls;
   readonly counters: { inbound: TrafficCounters; outbound: TrafficCounters };
 }
 

@@ -13,6 +13,8 @@ import { HttpRouter } from './routing/http-router.ts';
 import { TcpRouter } from './routing/tcp-router.ts';
 import { TrafficState } from './traffic-state.ts';
 import { defaultPoolSpec, type PoolSpec } from './upstream-pools.ts';
+import { compileAuthz, type CompiledAuthz } from './authz/compile-authz.ts';
+import { spiffeIdOf } from './mtls/spiffe-id-of.ts';
 
 /** One endpoint as the data path uses it. */
 export interface EndpointRoute {
@@ -23,6 +25,8 @@ export interface EndpointRoute {
   address: string;
   port: number;
   meshed: boolean;
+  /** Set when the endpoint is dialled with mTLS: the SPIFFE ID its agent must present. */
+  serverId?: string;
   labels: Readonly<Record<string, string>>;
   http: LabelBase;
   tcp: LabelBase;
@@ -79,6 +83,8 @@ export interface RouteTable {
   bucketKeys: Set<string>;
   /** Problems found while compiling (routes to unknown subsets, bad regexes); shown by /config. */
   problems: string[];
+  /** The AuthorizationPolicies selecting this workload, compiled (inbound). */
+  authz: CompiledAuthz;
 }
 
 /** What building a table needs besides the snapshot: the state it continues, the pools, the reports. */
@@ -87,6 +93,8 @@ export interface TableDeps {
   /** The connection-pool layer (the end of every policy chain). */
   pool: Dispatch;
   events: TrafficEvents;
+  /** True when the agent has a workload identity: meshed endpoints are dialled with mTLS. */
+  mtls?: () => boolean;
 }
 
 /** Istio's retry policy on routes without a VirtualService (the control server fills it on the others). */
@@ -113,12 +121,12 @@ export function selfIdentity(self: WorkloadSnapshot): PeerIdentity {
   return { workload: self.workload, namespace: self.namespace, app: self.service, version: self.labels.version ?? UNKNOWN };
 }
 
-function endpointRoute(self: PeerIdentity, svc: ServiceSnapshot, e: EndpointSnapshot): EndpointRoute {
+function endpointRoute(self: PeerIdentity, svc: ServiceSnapshot, e: EndpointSnapshot, selfId: string | undefined): EndpointRoute {
   const dialHost = e.dial?.address ?? e.address;
   const dialPort = e.dial?.port ?? e.port;
   const dest: PeerIdentity = { workload: e.workload, namespace: svc.namespace, app: svc.name, version: e.labels.version ?? UNKNOWN };
   const service = { name: svc.name, namespace: svc.namespace };
-  return {
+  const r: EndpointRoute = {
     target: `${dialHost}:${dialPort}`,
     dialHost,
     dialPort,
@@ -129,6 +137,15 @@ function endpointRoute(self: PeerIdentity, svc: ServiceSnapshot, e: EndpointSnap
     http: istioLabels('source', self, dest, service, 'http'),
     tcp: istioLabels('source', self, dest, service, 'tcp'),
   };
+  if (selfId && e.meshed) {
+    // Secure naming: a replica of the service must present the service's identity.
+    r.serverId = spiffeIdOf(svc.namespace, svc.name);
+    for (const l of [r.http.labels, r.tcp.labels]) {
+      l.source_principal = selfId;
+      l.destination_principal = r.serverId;
+    }
+  }
+  return r;
 }
 
 /** The effective policy of a cluster: the subset's (already merged over the host's), then its port level. */
@@ -150,11 +167,14 @@ export function buildRouteTable(snapshot: AgentSnapshot, deps: TableDeps = detac
   const bucketKeys = new Set<string>();
   const excludedPorts = new Set(snapshot.mesh.excludedPorts);
   const defaultSpecs = new Map<string, PoolSpec>();
-  const poolFor = (target: string, sig: { signature: string; options: PoolSpec['options'] }): PoolSpec => {
-    const key = sig.signature === '' ? target : `${target}#${sig.signature}`;
+  const selfId = deps.mtls?.() ? spiffeIdOf(snapshot.self.namespace, snapshot.self.service) : undefined;
+  const poolFor = (target: string, sig: { signature: string; options: PoolSpec['options'] }, serverId?: string): PoolSpec => {
+    const plainKey = sig.signature === '' ? target : `${target}#${sig.signature}`;
+    const key = serverId ? `mtls|${serverId}|${plainKey}` : plainKey;
     let spec = pools.get(key);
     if (!spec) {
-      spec = sig.signature === '' ? (defaultSpecs.get(target) ?? defaultPoolSpec(target)) : { key, target, options: sig.options };
+      spec = !serverId && sig.signature === '' ? (defaultSpecs.get(target) ?? defaultPoolSpec(target)) : { key, target, options: sig.options };
+      if (serverId) spec.tls = { serverId };
       pools.set(key, spec);
     }
     return spec;
@@ -167,8 +187,8 @@ export function buildRouteTable(snapshot: AgentSnapshot, deps: TableDeps = detac
     const ports = new Set<number>(svc.ports);
     const ready: EndpointRoute[] = [];
     for (const e of svc.endpoints) {
-      const route = endpointRoute(self, svc, e);
-      poolFor(route.target, { signature: '', options: {} });
+      const route = endpointRoute(self, svc, e, selfId);
+      poolFor(route.target, { signature: '', options: {} }, route.serverId);
       if (e.meshed && isIPv4(e.address) && !excludedPorts.has(e.port)) capture.push({ address: e.address, port: e.port, serviceKey: key });
       ports.add(e.port);
       if (e.ready === false) continue;
@@ -183,7 +203,7 @@ export function buildRouteTable(snapshot: AgentSnapshot, deps: TableDeps = detac
         const sig = poolSignature(policy);
         const members = ready
           .filter((r) => r.port === port && labelsMatch(r.labels, subset.labels))
-          .map((r) => ({ route: r, pool: poolFor(r.target, sig) }));
+          .map((r) => ({ route: r, pool: poolFor(r.target, sig, r.serverId) }));
         const cluster = deps.state.cluster({ service: svc.name, namespace: svc.namespace, subset: subset.name, port }, policy, members);
         clusterKeys.add(cluster.key);
         byPort.set(port, cluster);
@@ -244,6 +264,8 @@ export function buildRouteTable(snapshot: AgentSnapshot, deps: TableDeps = detac
   }
 
   const s = snapshot.self;
+  const authz = compileAuthz(snapshot.inbound?.authz);
+  for (const p of authz.problems) problems.push(`authorization: ${p}`);
   return {
     version: snapshot.version,
     snapshot,
@@ -264,6 +286,7 @@ export function buildRouteTable(snapshot: AgentSnapshot, deps: TableDeps = detac
     clusterKeys,
     bucketKeys,
     problems,
+    authz,
   };
 }
 

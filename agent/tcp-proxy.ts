@@ -4,8 +4,12 @@ import type { Cluster, ClusterHost } from './cluster.ts';
 import type { LabelBase } from './istio-labels.ts';
 import { listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
 import { defaultCluster } from './route-table.ts';
+import { authorizeConnection } from './mtls/authorize-request.ts';
+import { peerOf } from './mtls/verified-peer.ts';
 
 const noop = () => {};
+/** Istio's default connectTimeout. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * The opaque TCP data path. Inbound: the app port. Outbound: the listener's service port, through
@@ -28,8 +32,15 @@ export class TcpProxy {
     if (head.length > 0) socket.unshift(head);
     socket.on('error', noop);
     if (binding.direction === 'inbound') {
-      const labels = ctx.inboundLabels.get(table, {}, 'tcp');
-      this.#pipe(socket, ctx.appHost, binding.port, labels, () => {}, () => socket.destroy());
+      const peer = peerOf(socket);
+      const labels = ctx.inboundLabels.get(table, {}, 'tcp', peer);
+      if (table?.authz.enforcing && !authorizeConnection(table.authz, socket, peer, binding.port).allow) {
+        ctx.metrics.tcpOpened(labels);
+        ctx.metrics.tcpClosed(labels, 'RBAC', 0, 0);
+        socket.destroy();
+        return;
+      }
+      this.#pipe(socket, ctx.appHost, binding.port, undefined, labels, () => {}, () => socket.destroy());
       return;
     }
     const service = table ? listenerService(table, binding) : undefined;
@@ -76,7 +87,7 @@ export class TcpProxy {
       if (d && d.record(host, code, Date.now())) this.#ctx.traffic.ejected(cluster, host);
     };
     const e = host.endpoint;
-    this.#pipe(socket, e.dialHost, e.dialPort, e.tcp, () => record(200), () => {
+    this.#pipe(socket, e.dialHost, e.dialPort, e.serverId, e.tcp, () => record(200), () => {
       release();
       record(503);
       if (tried.length < 2 && !socket.destroyed) return this.#attempt(socket, cluster, tried, noEndpoint);
@@ -86,20 +97,25 @@ export class TcpProxy {
     }, release);
   }
 
-  /** Connects and pipes; `onFail` runs when the connect fails, `onClose` when a piped connection ends. */
-  #pipe(socket: Socket, host: string, port: number, labels: LabelBase, onConnect: () => void, onFail: () => void, onClose: () => void = noop): void {
+  /**
+   * Connects (with mTLS when `serverId` names the peer agent's identity) and pipes; `onFail` runs
+   * when the connect fails, `onClose` when a piped connection ends.
+   */
+  #pipe(socket: Socket, host: string, port: number, serverId: string | undefined, labels: LabelBase, onConnect: () => void, onFail: () => void, onClose: () => void = noop): void {
     const metrics = this.#ctx.metrics;
-    const upstream = connect({ host, port, noDelay: true });
+    let upstream: Socket | undefined;
     let connected = false;
+    let gone = false;
     const onEarlyError = () => {
-      upstream.destroy();
-      onFail();
+      upstream?.destroy();
+      if (!gone) onFail();
     };
-    upstream.once('error', onEarlyError);
-    upstream.once('connect', () => {
+    const onUp = (up: Socket) => {
       connected = true;
-      upstream.off('error', onEarlyError);
-      upstream.on('error', noop);
+      upstream = up;
+      up.off('error', onEarlyError);
+      up.on('error', noop);
+      if (gone) return up.destroy();
       onConnect();
       metrics.tcpOpened(labels);
       let open = 2;
@@ -108,14 +124,26 @@ export class TcpProxy {
         onClose();
         metrics.tcpClosed(labels, '-', socket.bytesWritten, socket.bytesRead);
       };
-      pipeline(socket, upstream, () => done());
-      pipeline(upstream, socket, () => done());
-    });
+      pipeline(socket, up, () => done());
+      pipeline(up, socket, () => done());
+    };
+    if (serverId) {
+      this.#ctx.mesh.connect(host, port, serverId, undefined, CONNECT_TIMEOUT_MS, (err, tlsSocket) => {
+        if (err) return onEarlyError();
+        onUp(tlsSocket!);
+      });
+    } else {
+      const plain = connect({ host, port, noDelay: true });
+      upstream = plain;
+      plain.once('error', onEarlyError);
+      plain.once('connect', () => onUp(plain));
+    }
     socket.once('close', () => {
       if (!connected) {
-        upstream.off('error', onEarlyError);
-        upstream.on('error', noop);
-        upstream.destroy();
+        gone = true;
+        upstream?.off('error', onEarlyError);
+        upstream?.on('error', noop);
+        upstream?.destroy();
         onClose();
       }
     });

@@ -2,14 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { pipeline } from 'node:stream';
+import { canonicalRequest } from './canonical/canonical-request.ts';
 import { forwardHeaders } from './forward-headers.ts';
+import { XFCC_HEADER } from './identity/xfcc.ts';
+import { authorizeRequest } from './mtls/authorize-request.ts';
+import { peerOf } from './mtls/verified-peer.ts';
 import { peerAddress } from './http-proxy.ts';
 import { listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
 import { resolveHttpDestination, type RouteTable } from './route-table.ts';
 import { RequestFacts } from './routing/request-facts.ts';
 
 /** Outcome of {@link routeUpgrade}. */
-export type UpgradeRoute = { kind: 'endpoint'; host: string; port: number } | { kind: 'refuse'; status: string };
+export type UpgradeRoute = { kind: 'endpoint'; host: string; port: number; serverId?: string } | { kind: 'refuse'; status: string };
 
 /**
  * Where an outbound Upgrade request goes: the destination's VirtualService route (or default route),
@@ -32,7 +36,8 @@ export function routeUpgrade(table: RouteTable, req: IncomingMessage, binding: L
   const chain = t?.chains.get(t.port ?? dest.port);
   const endpoint = chain?.cluster.pick([], undefined, undefined);
   if (!endpoint) return { kind: 'refuse', status: '503 Service Unavailable' };
-  return { kind: 'endpoint', host: endpoint.endpoint.dialHost, port: endpoint.endpoint.dialPort };
+  const e = endpoint.endpoint;
+  return e.serverId ? { kind: 'endpoint', host: e.dialHost, port: e.dialPort, serverId: e.serverId } : { kind: 'endpoint', host: e.dialHost, port: e.dialPort };
 }
 
 /**
@@ -71,9 +76,17 @@ export class UpgradeProxy {
     socket.on('error', () => socket.destroy());
     let host: string;
     let port: number;
+    let serverId: string | undefined;
     let extra: readonly string[] = [];
+    const canon = canonicalRequest(req.rawHeaders, req.method ?? 'GET', req.url ?? '/', req.headers.host);
+    if (canon.reject !== undefined) return refuse(socket, '400 Bad Request');
     if (binding.direction === 'inbound') {
       ctx.counters.inbound.requests++;
+      const peer = peerOf(socket);
+      if (table?.authz.enforcing && !authorizeRequest(table.authz, req, peer, canon, binding.port).allow) {
+        return refuse(socket, '403 Forbidden');
+      }
+      if (peer) extra = [XFCC_HEADER, peer.xfcc];
       host = ctx.appHost;
       port = binding.port;
     } else {
@@ -83,23 +96,40 @@ export class UpgradeProxy {
       if (choice.kind === 'refuse') return refuse(socket, choice.status);
       host = choice.host;
       port = choice.port;
+      serverId = choice.serverId;
       extra = table.sourceHeaders;
     }
-    const text = upgradeHead(req.method ?? 'GET', req.url ?? '/', req.rawHeaders, extra, req.headers.upgrade ?? 'websocket');
-    const upstream = connect({ host, port, noDelay: true });
+    const text = upgradeHead(req.method ?? 'GET', canon.target, req.rawHeaders, extra, req.headers.upgrade ?? 'websocket');
     let connected = false;
-    upstream.once('error', () => {
-      if (!connected) refuse(socket, '503 Service Unavailable');
-    });
-    socket.once('close', () => {
-      if (!connected) upstream.destroy();
-    });
-    upstream.once('connect', () => {
+    let gone = false;
+    const up = (upstream: Socket) => {
       connected = true;
+      upstream.on('error', () => upstream.destroy());
+      if (gone) return upstream.destroy();
       upstream.write(text);
       if (head.length > 0) upstream.write(head);
       pipeline(socket, upstream, () => {});
       pipeline(upstream, socket, () => {});
+    };
+    socket.once('close', () => {
+      gone = true;
+      if (!connected) plain?.destroy();
     });
+    let plain: Socket | undefined;
+    if (serverId) {
+      ctx.mesh.connect(host, port, serverId, ['http/1.1'], 10_000, (err, s) => {
+        if (err) {
+          if (!gone) refuse(socket, '503 Service Unavailable');
+          return;
+        }
+        up(s!);
+      });
+      return;
+    }
+    plain = connect({ host, port, noDelay: true });
+    plain.once('error', () => {
+      if (!connected) refuse(socket, '503 Service Unavailable');
+    });
+    plain.once('connect', () => up(plain!));
   }
 }

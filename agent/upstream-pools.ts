@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import type { MeshTls } from './mtls/mesh-tls.ts';
 
 /** Pool options every upstream pool starts from; a cluster's connectionPool settings override them. */
 export const POOL_DEFAULTS: Pool.Options = {
@@ -17,6 +18,8 @@ export interface PoolSpec {
   /** `host:port` to connect to. */
   target: string;
   options: Partial<Pool.Options>;
+  /** The endpoint is a peer agent: mTLS, and it must present this SPIFFE ID (secure naming). */
+  tls?: { serverId: string };
 }
 
 /** The default-options spec of `target`. */
@@ -27,23 +30,39 @@ export function defaultPoolSpec(target: string): PoolSpec {
 /** The same pool, speaking HTTP/2 cleartext (prior knowledge) instead of HTTP/1.1. */
 export function h2PoolSpec(spec: PoolSpec): PoolSpec {
   // Pool builds its connector itself and forwards only `connect` options to it: useH2c goes there.
-  return { key: `h2c|${spec.key}`, target: spec.target, options: { ...spec.options, allowH2: true, pipelining: 100, connect: { useH2c: true } } as Partial<Pool.Options> };
+  // With mTLS, h2 is negotiated by ALPN: UpstreamPools replaces `connect` with the mesh connector.
+  const h2: PoolSpec = { key: `h2c|${spec.key}`, target: spec.target, options: { ...spec.options, allowH2: true, pipelining: 100, connect: { useH2c: true } } as Partial<Pool.Options> };
+  if (spec.tls) h2.tls = spec.tls;
+  return h2;
 }
 
 /**
  * One undici keep-alive Pool per {@link PoolSpec}. `sync` opens pools for new specs and gracefully
- * closes those whose target is no longer wanted (in-flight requests on them finish first).
+ * closes those whose target is no longer wanted (in-flight requests on them finish first). A spec
+ * with `tls` gets an mTLS pool: connections made by `mesh` with the certificate in force when each
+ * connects (HTTP/2 by ALPN for h2 pools), long-lived like the plaintext ones.
  */
 export class UpstreamPools {
   #pools = new Map<string, { pool: Pool; target: string }>();
   #byTarget = new Map<string, PoolSpec>();
   #closed = false;
+  readonly #mesh: MeshTls | undefined;
+
+  constructor(mesh?: MeshTls) {
+    this.#mesh = mesh;
+  }
 
   /** The pool of `spec`, created on first use (inbound app ports, late snapshots, h2c). */
   get(spec: PoolSpec): Pool {
     const have = this.#pools.get(spec.key);
     if (have) return have.pool;
-    const pool = new Pool(`http://${spec.target}`, { ...POOL_DEFAULTS, ...spec.options });
+    const options: Pool.Options = { ...POOL_DEFAULTS, ...spec.options };
+    let origin = `http://${spec.target}`;
+    if (spec.tls && this.#mesh) {
+      origin = `https://${spec.target}`;
+      options.connect = this.#mesh.connector(spec.tls.serverId, options.allowH2 === true, options.connectTimeout ?? undefined);
+    }
+    const pool = new Pool(origin, options);
     if (!this.#closed) this.#pools.set(spec.key, { pool, target: spec.target });
     return pool;
   }

@@ -83,7 +83,10 @@ test('istio_requests_total: reporter=source on the client agent, reporter=destin
   assert.ok(metricValue(src.text, 'istio_requests_total', { ...common, reporter: 'source', destination_version: 'v1', source_version: 'v1' }) >= 3);
   assert.ok(metricValue(src.text, 'istio_request_duration_milliseconds_count', { ...common, reporter: 'source' }) >= 7);
   const dst = await client.get(servers[1]!.ports.admin, '/metrics');
-  const n = metricValue(dst.text, 'istio_requests_total', { ...common, reporter: 'destination', destination_version: 'v2', source_workload_namespace: 'default' });
+  // Plaintext between the agents (no identities here): the peer's x-dockmesh-source-* headers are
+  // not trusted, so the server agent reports an unknown source (mtls-agents.test.ts covers mTLS).
+  const inbound = { ...common, source_workload: 'unknown', reporter: 'destination', destination_version: 'v2', connection_security_policy: 'none' };
+  const n = metricValue(dst.text, 'istio_requests_total', inbound);
   assert.ok(n >= 3, `server agent counted ${n}`);
   assert.is(metricValue(dst.text, 'istio_requests_total', { source_workload: 'evil' }), 0);
   assert.is(metricValue(src.text, 'dockmesh_config_version'), 4);
@@ -134,7 +137,7 @@ test('access log: one JSON line per request with trace id, request id, upstream 
     3000, 'server access log line',
   );
   assert.is(inbound.direction, 'inbound');
-  assert.is(inbound.source_service, 'web');
+  assert.is(inbound.source_service, 'unknown', 'a plaintext peer does not speak for its source');
 });
 
 test('POST bodies stream through both agents', async () => {

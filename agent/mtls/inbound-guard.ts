@@ -1,0 +1,61 @@
+/**
+ * What an inbound listener does with a new connection under the snapshot's PeerAuthentication, and
+ * the peer check of the TLS ones. The listener asks `action` with the first bytes (empty when the
+ * client stayed silent), terminates TLS with its registered server, and hands the TLS socket to
+ * `accept`, which verifies the peer's SPIFFE ID from the raw certificate and records it.
+ */
+import type tls from 'node:tls';
+import { inboundAction, inboundMtlsMode, type InboundAction } from '../identity/inbound-mtls.ts';
+import { verifyPeer } from '../identity/verify-peer.ts';
+import type { RouteTable } from '../route-table.ts';
+import type { MeshTls } from './mesh-tls.ts';
+import { setPeer, verifiedPeer, type VerifiedPeer } from './verified-peer.ts';
+
+export class InboundGuard {
+  readonly #mesh: MeshTls;
+  readonly #tables: { readonly current: RouteTable | null };
+  /** Connections refused (plaintext under STRICT, failed peer checks), for /stats and tests. */
+  refused = 0;
+
+  constructor(mesh: MeshTls, tables: { readonly current: RouteTable | null }) {
+    this.#mesh = mesh;
+    this.#tables = tables;
+  }
+
+  /**
+   * STRICT: TLS only; PERMISSIVE: TLS or plaintext by the first byte; DISABLE: plaintext. Without a
+   * certificate the agent cannot terminate TLS: STRICT refuses everything, the others pass bytes on
+   * as plaintext.
+   */
+  action(appPort: number, first: Uint8Array): InboundAction {
+    const mode = inboundMtlsMode(this.#tables.current?.snapshot.inbound, appPort);
+    let a = inboundAction(mode, first);
+    if (a === 'tls' && !this.#mesh.ready) a = mode === 'STRICT' ? 'refuse' : 'plaintext';
+    if (a === 'refuse') this.refused++;
+    return a;
+  }
+
+  register(server: tls.Server): void {
+    this.#mesh.register(server);
+  }
+
+  unregister(server: tls.Server): void {
+    this.#mesh.unregister(server);
+  }
+
+  /**
+   * Checks the peer of a completed handshake (the chain was verified by TLS against the bundle):
+   * exactly one workload SPIFFE ID. Attaches and returns the peer, or returns why it is refused.
+   */
+  accept(socket: tls.TLSSocket): VerifiedPeer | string {
+    const cert = socket.getPeerCertificate();
+    const check = verifyPeer(cert);
+    if (!check.ok) {
+      this.refused++;
+      return check.reason ?? 'peer refused';
+    }
+    const peer = verifiedPeer(check.spiffeId!, cert.raw, this.#mesh.spiffeId ?? '');
+    setPeer(socket, peer);
+    return peer;
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The agent's side of mutual TLS at run time: the workload certificate in force, the inbound TLS
+ * servers that present it, and the client contexts new upstream connections use.
+ *
+ * One client `SecureContext` per certificate generation (built on rotation, never per connection);
+ * on rotation every registered inbound `tls.Server` gets `setSecureContext()`, so connections already
+ * open keep their context and none is dropped. Client TLS sessions are cached per (target, expected
+ * identity) so a new connection to a known peer agent resumes instead of doing a full handshake.
+ */
+import type { buildConnector } from 'undici';
+import tls from 'node:tls';
+import { secureContextOptions, type IdentityMaterial } from '../identity/tls-options.ts';
+import { verifyPeer } from '../identity/verify-peer.ts';
+
+/** Counts of completed TLS handshakes, for `dockmesh_tls_handshakes_total`. */
+export interface HandshakeCounts {
+  inbound: number;
+  inboundResumed: number;
+  outbound: number;
+  outboundResumed: number;
+}
+
+/** Default connect timeout of mTLS upstream connections (Istio's connectTimeout). */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** Cached client sessions at most (one per peer target and identity). */
+const SESSION_LIMIT = 1000;
+
+/** ALPN the client offers: what the upstream pool speaks. */
+const ALPN_H1 = ['http/1.1'];
+const ALPN_H2 = ['h2', 'http/1.1'];
+
+function connectError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+export class MeshTls {
+  readonly handshakes: HandshakeCounts = { inbound: 0, inboundResumed: 0, outbound: 0, outboundResumed: 0 };
+  readonly #servers = new Set<tls.Server>();
+  readonly #sessions = new Map<string, Buffer>();
+  #waiting: Array<(err?: Error) => void> = [];
+  #serverOptions: tls.SecureContextOptions | undefined;
+  #clientContext: tls.SecureContext | undefined;
+  #spiffeId: string | undefined;
+  #enabled = false;
+  #closed = false;
+  #expiry: () => number = () => Number.NaN;
+
+  /**
+   * True once the agent has an identity source (a CA through the control server, or a static
+   * identity): meshed endpoints are then dialled with mTLS, even before the first certificate arrives
+   * (their connections wait for it).
+   */
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+
+  /** A certificate is held. */
+  get ready(): boolean {
+    return this.#clientContext !== undefined;
+  }
+
+  /** Our SPIFFE ID, once a certificate is held. */
+  get spiffeId(): string | undefined {
+    return this.#spiffeId;
+  }
+
+  /** Turns mTLS on; `expirySeconds` feeds `dockmesh_cert_expiry_seconds`. */
+  enable(expirySeconds: () => number): void {
+    this.#enabled = true;
+    this.#expiry = expirySeconds;
+  }
+
+  /** Seconds until the held leaf expires (NaN without one). */
+  expirySeconds(): number {
+    return this.#expiry();
+  }
+
+  /** New material (first issuance, renewal, new trust bundle): new contexts for new connections only. */
+  apply(material: IdentityMaterial, spiffeId: string): void {
+    if (this.#closed) return;
+    const options = secureContextOptions(material);
+    this.#serverOptions = options;
+    this.#clientContext = tls.createSecureContext(options);
+    this.#spiffeId = spiffeId;
+    // Sessions were made with the old client certificate; peers would keep seeing it.
+    this.#sessions.clear();
+    for (const s of this.#servers) s.setSecureContext(options);
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const w of waiting) w();
+  }
+
+  /** Registers an inbound TLS server: it gets the current certificate now and every later one. */
+  register(server: tls.Server): void {
+    this.#servers.add(server);
+    if (this.#serverOptions) server.setSecureContext(this.#serverOptions);
+    server.on('secureConnection', (s: tls.TLSSocket) => {
+      this.handshakes.inbound++;
+      if (s.isSessionReused()) this.handshakes.inboundResumed++;
+    });
+  }
+
+  unregister(server: tls.Server): void {
+    this.#servers.delete(server);
+  }
+
+  #whenReady(run: (err?: Error) => void): void {
+    if (this.#closed) return run(connectError('mesh TLS closed', 'UND_ERR_CLOSED'));
+    if (this.#clientContext) return run();
+    this.#waiting.push(run);
+  }
+
+  /**
+   * A TLS connection to a peer agent that must present `serverId`; `alpn` as the caller speaks
+   * (none for opaque TCP: the server agent sniffs the decrypted bytes). Waits for our certificate.
+   * `done` is called once: with the connected socket, or an error.
+   */
+  connect(host: string, port: number, serverId: string, alpn: string[] | undefined, timeoutMs: number, done: (err: Error | null, socket?: tls.TLSSocket) => void): void {
+    this.#whenReady((notReady) => {
+      if (notReady) return done(notReady);
+      const key = `${host}:${port}|${serverId}|${alpn?.[0] ?? ''}`;
+      const options: tls.ConnectionOptions = {
+        host,
+        port,
+        secureContext: this.#clientContext,
+        rejectUnauthorized: true,
+        checkServerIdentity: (_host, cert) => {
+          const r = verifyPeer(cert, [serverId]);
+          return r.ok ? undefined : connectError(`secure naming: ${r.reason}`, 'ERR_MESH_SECURE_NAMING');
+        },
+        session: this.#sessions.get(key),
+      };
+      if (alpn) options.ALPNProtocols = alpn;
+      const socket = tls.connect(options);
+      socket.setNoDelay(true);
+      socket.on('session', (session: Buffer) => {
+        if (this.#sessions.size >= SESSION_LIMIT && !this.#sessions.has(key)) this.#sessions.delete(this.#sessions.keys().next().value!);
+        this.#sessions.set(key, session);
+      });
+      let settled = false;
+      const settle = (err: Error | null) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        socket.off('error', onError);
+        if (err) {
+          socket.destroy();
+          return done(err);
+        }
+        this.handshakes.outbound++;
+        if (socket.isSessionReused()) this.handshakes.outboundResumed++;
+        done(null, socket);
+      };
+      const onError = (err: Error) => settle(err);
+      const timer = setTimeout(() => settle(connectError(`connect timeout (${timeoutMs} ms)`, 'UND_ERR_CONNECT_TIMEOUT')), timeoutMs);
+      socket.once('error', onError);
+      socket.once('secureConnect', () => settle(null));
+    });
+  }
+
+  /** An undici connector for a pool whose endpoint is a peer agent presenting `serverId`. */
+  connector(serverId: string, allowH2: boolean, timeoutMs = CONNECT_TIMEOUT_MS): buildConnector.connector {
+    const alpn = allowH2 ? ALPN_H2 : ALPN_H1;
+    return (o, callback) => {
+      this.connect(o.hostname, Number(o.port), serverId, alpn, timeoutMs, (err, socket) => {
+        if (err) callback(err, null);
+        else callback(null, socket!);
+      });
+    };
+  }
+
+  /** Fails connections waiting for a certificate and stops rotating servers. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    this.#servers.clear();
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const w of waiting) w(connectError('mesh TLS closed', 'UND_ERR_CLOSED'));
+  }
+}
