@@ -38,6 +38,8 @@ export interface ControlServerOptions {
   config?: ConfigStore<MeshSpec, MeshfileContext>;
   /** The local CA: signs agents' CSRs; its roots go into every snapshot. */
   ca?: LocalCa;
+  /** Lifetime of the leaves the CA signs; default 24 h (short in renewal tests). */
+  leafTtlMs?: number;
   version?: string;
   /** Called after each workload change is reconciled (control main uses it to join networks). */
   onWorkloads?: (w: Workload[]) => Promise<void> | void;
@@ -72,6 +74,7 @@ export class ControlServer {
         ? {
             ca: o.ca,
             issued: this.issued,
+            leafTtlMs: o.leafTtlMs,
             identityFor: (c) => {
               const w = this.registry.workload(c);
               return w ? { namespace: w.namespace, service: w.service } : undefined;

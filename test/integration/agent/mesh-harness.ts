@@ -1,0 +1,125 @@
+/**
+ * A small mesh on loopback for the mTLS suites: a real control server (fixed workload source, local
+ * CA in a temp dir, optional meshfile), and real agent processes in process mode. Each workload gets
+ * its own loopback address, as a container gets its own IP: the app listens on 127.0.0.1:<port>, its
+ * agent's inbound listener on <workload address>:<port>, which is the endpoint the control server
+ * hands the other agents, so a client agent reaches the app only through the server agent (the
+ * role iptables plays in containers).
+ */
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalCa } from '../../../control/ca/local-ca.ts';
+import { ConfigStore } from '../../../control/config/config-store.ts';
+import { ControlServer, type WorkloadSource } from '../../../control/control-server.ts';
+import type { Workload } from '../../../control/discovery/labels.ts';
+import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
+import type { MeshfileContext } from '../../../control/meshfile/host-resolver.ts';
+import type { MeshSpec } from '../../../control/meshfile/mesh-spec.ts';
+import type { AgentConfigView } from '../../../wire/types.ts';
+import { waitFor } from '../../support/wait-for.ts';
+import { workload } from '../../support/workloads.ts';
+import { startAgent, type RunningAgent } from './agent-harness.ts';
+
+class FixedSource extends EventEmitter implements WorkloadSource {
+  constructor(public list: Workload[]) {
+    super();
+  }
+  async start(): Promise<Workload[]> {
+    return this.list;
+  }
+  close(): void {}
+}
+
+/** One workload of the mesh: its container id, loopback address and agent token. */
+export interface MeshWorkload {
+  name: string;
+  address: string;
+  labels?: Record<string, string>;
+}
+
+export interface MeshOptions {
+  workloads: MeshWorkload[];
+  meshfile?: string;
+  leafTtlMs?: number;
+}
+
+export class LoopbackMesh {
+  readonly dir = mkdtempSync(join(tmpdir(), 'dockmesh-mtls-it-'));
+  readonly #addresses = new Map<RunningAgent, string>();
+  readonly agents = new Map<string, RunningAgent>();
+  /** Issued leaves: container → count. */
+  readonly issued = new Map<string, number>();
+  server!: ControlServer;
+  ca!: LocalCa;
+  config!: ConfigStore<MeshSpec, MeshfileContext>;
+  url = '';
+
+  async start(o: MeshOptions): Promise<this> {
+    const ca = await LocalCa.open(join(this.dir, 'ca'));
+    this.ca = ca;
+    const source = new FixedSource(
+      o.workloads.map((w) => workload(w.name, { container: w.name, addresses: { lo: w.address }, labels: w.labels ?? {} })),
+    );
+    let server: ControlServer | undefined;
+    this.config = new ConfigStore<MeshSpec, MeshfileContext>('mesh.yaml', (text, file, ctx) => loadMeshfile(text, file, ctx), () => server?.meshfileContext());
+    server = new ControlServer({
+      project: 'proj',
+      apiToken: 'cli-token',
+      source,
+      ca,
+      config: this.config,
+      leafTtlMs: o.leafTtlMs,
+      staticAgentTokens: new Map(o.workloads.map((w) => [w.name, `token-${w.name}`])),
+      log: (msg, f) => {
+        if (msg === 'certificate issued') this.issued.set(String(f?.container), (this.issued.get(String(f?.container)) ?? 0) + 1);
+      },
+    });
+    this.server = server;
+    this.url = await server.start('127.0.0.1', 0);
+    if (o.meshfile) this.setMeshfile(o.meshfile);
+    return this;
+  }
+
+  /** Applies a meshfile; throws with its diagnostics when it is not valid. */
+  setMeshfile(text: string): void {
+    this.config.apply(text);
+    const v = this.config.view();
+    if (!v.valid || v.errors.length) throw new Error(`meshfile: ${JSON.stringify(v.errors)}`);
+  }
+
+  /** Starts the agent of workload `w` with extra flags (`--inbound`, `--outbound`). */
+  async agent(w: MeshWorkload, flags: string[]): Promise<RunningAgent> {
+    const a = await startAgent(['--control-url', this.url, '--token', `token-${w.name}`, '--container', w.name, '--bind', w.address, '--access-log', 'on', ...flags]);
+    this.agents.set(w.name, a);
+    this.#addresses.set(a, w.address);
+    return a;
+  }
+
+  /** GET on the agent's admin API (it listens on the workload's address in process mode). */
+  async admin(a: RunningAgent, path: string): Promise<{ status: number; text: string }> {
+    const r = await fetch(`http://${this.#addresses.get(a)}:${a.ports.admin}${path}`);
+    return { status: r.status, text: await r.text() };
+  }
+
+  /** Waits until the agent is ready (snapshot applied, certificate held). */
+  async ready(a: RunningAgent, timeoutMs = 15_000): Promise<void> {
+    await waitFor(async () => (await this.admin(a, '/ready')).status === 200, timeoutMs, 'agent ready');
+  }
+
+  /** Waits until the agent's applied snapshot satisfies `cond`. */
+  async untilConfig(a: RunningAgent, cond: (v: AgentConfigView) => boolean, what: string): Promise<void> {
+    await waitFor(async () => cond(JSON.parse((await this.admin(a, '/config')).text) as AgentConfigView), 10_000, what);
+  }
+
+  async metrics(a: RunningAgent): Promise<string> {
+    return (await this.admin(a, '/metrics')).text;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.agents.values()].map((a) => a.stop()));
+    await this.server?.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
