@@ -1,7 +1,7 @@
 /**
  * dockmesh agent targets, in process mode (no capture): one hop (client agent → upstream) and a pair
- * (client agent → server agent → upstream). The agent is a colleague's work in progress: until it
- * starts and forwards, these targets report why they are unavailable instead of numbers.
+ * (client agent → server agent → upstream), plaintext or with mTLS between the agents. A target whose
+ * agent does not start or forward reports why instead of numbers.
  *
  * How the agent is run (bundle, Node flags): agent-build.ts.
  */
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { ProcMeter } from '../proc/proc-meter.ts';
 import { agentRunner } from './agent-build.ts';
 import { clientSnapshot, serverSnapshot, UPSTREAM_HOST } from './agent-snapshot.ts';
+import { writeBenchIdentities } from './bench-identities.ts';
 import { ManagedProcess } from './managed-process.ts';
 import { TargetUnavailable, type RunningTarget, type TargetContext, type TargetDef } from './target.ts';
 import { UPSTREAM_BODY_BYTES } from './upstream.ts';
@@ -146,50 +147,90 @@ export const agentHopObservedTarget = agentHop(
   true,
 );
 
-export const agentPairTarget: TargetDef = {
-  id: 'agent-pair',
-  title: 'dockmesh agent pair',
-  description: 'client → client agent → server agent (inbound) → upstream, plaintext, metrics and access log off',
-  async start(ctx): Promise<RunningTarget> {
-    const server = await startAgent(ctx, 'agent-pair-server', serverSnapshot(), ['--inbound', `${ctx.upstreamPort}=0`]);
-    const inbound = server.listening.inbound[String(ctx.upstreamPort)] ?? Object.values(server.listening.inbound)[0];
-    if (!inbound) {
-      await server.proc.close();
-      throw new TargetUnavailable(`agent not available: the server agent has no inbound listener (${JSON.stringify(server.listening)})`);
-    }
-    let client;
-    try {
-      client = await startAgent(
-        ctx,
-        'agent-pair-client',
-        clientSnapshot({ upstreamPort: ctx.upstreamPort, serverAgent: { address: '127.0.0.1', port: inbound } }),
-        ['--outbound', `${UPSTREAM_HOST}:${ctx.upstreamPort}=0`],
-      );
-    } catch (err) {
-      await server.proc.close();
-      throw err;
-    }
-    const port = await outboundPort(client.listening, ctx.upstreamPort, [client.proc, server.proc]);
-    await forwarding(port, [client.proc, server.proc]);
-    return {
-      port,
-      host: UPSTREAM_HOST,
-      meters: [new ProcMeter(client.proc.pid), new ProcMeter(server.proc.pid)],
-      commands: [client.command, server.command],
-      note: agentRunner(ctx.repoRoot, ctx.workDir).how,
-      alive: () => client.proc.running && server.proc.running,
-      close: async () => {
-        await Promise.all([client.proc.close(), server.proc.close()]);
-      },
-    };
-  },
-};
+/** Client agent → server agent → upstream; `mtls`: both agents hold a workload identity. */
+function agentPair(id: string, title: string, description: string, mtls: boolean): TargetDef {
+  return {
+    id,
+    title,
+    description,
+    async start(ctx): Promise<RunningTarget> {
+      const ids = mtls ? await writeBenchIdentities(ctx.workDir, [UPSTREAM_HOST, 'bench-client']) : undefined;
+      const identity = (service: string) => (ids ? ['--identity-dir', ids[service]!] : []);
+      const server = await startAgent(ctx, `${id}-server`, serverSnapshot(), ['--inbound', `${ctx.upstreamPort}=0`, ...identity(UPSTREAM_HOST)]);
+      const inbound = server.listening.inbound[String(ctx.upstreamPort)] ?? Object.values(server.listening.inbound)[0];
+      if (!inbound) {
+        await server.proc.close();
+        throw new TargetUnavailable(`agent not available: the server agent has no inbound listener (${JSON.stringify(server.listening)})`);
+      }
+      let client;
+      try {
+        client = await startAgent(
+          ctx,
+          `${id}-client`,
+          clientSnapshot({ upstreamPort: ctx.upstreamPort, serverAgent: { address: '127.0.0.1', port: inbound } }),
+          ['--outbound', `${UPSTREAM_HOST}:${ctx.upstreamPort}=0`, ...identity('bench-client')],
+        );
+      } catch (err) {
+        await server.proc.close();
+        throw err;
+      }
+      const port = await outboundPort(client.listening, ctx.upstreamPort, [client.proc, server.proc]);
+      await forwarding(port, [client.proc, server.proc]);
+      return {
+        port,
+        host: UPSTREAM_HOST,
+        meters: [new ProcMeter(client.proc.pid), new ProcMeter(server.proc.pid)],
+        commands: [client.command, server.command],
+        note: agentRunner(ctx.repoRoot, ctx.workDir).how,
+        alive: () => client.proc.running && server.proc.running,
+        close: async () => {
+          if (mtls) await reportHandshakes(id, client.listening.admin, server.listening.admin);
+          await Promise.all([client.proc.close(), server.proc.close()]);
+        },
+      };
+    },
+  };
+}
 
-export const agentPairMtlsTarget: TargetDef = {
-  id: 'agent-pair-mtls',
-  title: 'dockmesh agent pair, mTLS',
-  description: 'as the agent pair, with mTLS between the agents',
-  async start() {
-    throw new TargetUnavailable('not yet available: the agent does not support TLS yet');
-  },
-};
+function getText(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: 5000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve(text));
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer in 5 s')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** One line on stderr: TLS handshakes the client agent made vs requests the server agent served, over the whole run. */
+async function reportHandshakes(id: string, clientAdmin: number, serverAdmin: number): Promise<void> {
+  try {
+    const metrics = await getText(clientAdmin, '/metrics');
+    const count = (resumed: string) => Number(new RegExp(`^dockmesh_tls_handshakes_total\\{direction="outbound",resumed="${resumed}"\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 0);
+    const stats = JSON.parse(await getText(serverAdmin, '/stats')) as { inbound: { requests: number; connections: number } };
+    const full = count('false');
+    const resumed = count('true');
+    const per = stats.inbound.requests > 0 ? ((full + resumed) / stats.inbound.requests).toExponential(2) : 'n/a';
+    process.stderr.write(`bench: ${id}: ${full} full + ${resumed} resumed TLS handshakes for ${stats.inbound.requests} requests over the run (${per} per request)\n`);
+  } catch (err) {
+    process.stderr.write(`bench: ${id}: handshake count unavailable: ${(err as Error).message}\n`);
+  }
+}
+
+export const agentPairTarget = agentPair(
+  'agent-pair',
+  'dockmesh agent pair',
+  'client → client agent → server agent (inbound) → upstream, plaintext, metrics and access log off',
+  false,
+);
+
+export const agentPairMtlsTarget = agentPair(
+  'agent-pair-mtls',
+  'dockmesh agent pair, mTLS',
+  'as the agent pair, with mTLS between the agents (TLS 1.3, ECDSA P-256 leaves from a local CA via --identity-dir; pooled connections, session resumption)',
+  true,
+);
