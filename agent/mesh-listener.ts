@@ -7,7 +7,7 @@ import { replaySocket } from './replay-socket.ts';
 import type { HttpProxy } from './http-proxy.ts';
 import { MESH_ALPN } from './identity/tls-options.ts';
 import type { InboundGuard } from './mtls/inbound-guard.ts';
-import { peerOf, setPeer } from './mtls/verified-peer.ts';
+import { peerOf, setPeer, type VerifiedPeer } from './mtls/verified-peer.ts';
 import type { ListenerBinding, TrafficCounters } from './proxy-context.ts';
 import { sniffProtocol } from './sniff-protocol.ts';
 import type { TcpProxy } from './tcp-proxy.ts';
@@ -52,6 +52,7 @@ export class MeshListener {
   readonly #tls: tls.Server | undefined;
   readonly #sessions = new Map<Http2Session, string>();
   #nextPeer = '';
+  #nextVerified: VerifiedPeer | undefined;
   readonly #sockets = new Set<Socket>();
   // Requests in flight per HTTP connection. node:http's own idle tracking only starts when that
   // server listens itself, which ours never does (connections are handed to it).
@@ -84,6 +85,8 @@ export class MeshListener {
     this.#h2.on('session', (session: Http2Session) => {
       // Emitted from within emit('connection'): #nextPeer is that connection's address.
       this.#sessions.set(session, this.#nextPeer);
+      // The verified peer goes on the session's socket, which every request's req.socket reads through.
+      if (this.#nextVerified) setPeer(session.socket, this.#nextVerified);
       session.on('error', () => {});
       session.once('close', () => this.#sessions.delete(session));
       if (this.#draining) session.close();
@@ -165,11 +168,8 @@ export class MeshListener {
         socket.resume();
       } else if (kind === 'h2') {
         this.#nextPeer = socket.remoteAddress ?? '';
-        const replay = replaySocket(socket, head);
-        // The verified peer travels with the stream HTTP/2 reads (req.socket reads through to it).
-        const verified = peerOf(socket);
-        if (verified) setPeer(replay as unknown as Socket, verified);
-        this.#h2.emit('connection', replay);
+        this.#nextVerified = peerOf(socket);
+        this.#h2.emit('connection', replaySocket(socket, head));
         socket.resume();
       } else {
         this.#opts.tcp.handle(socket, head, this.binding);
