@@ -246,7 +246,8 @@ test('keep-alive between agents: TLS handshakes stay far below the request count
   await Promise.all(Array.from({ length: 8 }, worker));
   const m = await mesh.metrics(web);
   const handshakes = metricValue(m, 'dockmesh_tls_handshakes_total', { direction: 'outbound' }) - before;
-  assert.ok(handshakes <= 8, `${handshakes} handshakes for ${n} requests`);
+  // 8 client connections: about one upstream connection each, a few more if one was closed.
+  assert.ok(handshakes <= 16, `${handshakes} handshakes for ${n} requests`);
   const inbound = metricValue(await mesh.metrics(api), 'dockmesh_tls_handshakes_total', { direction: 'inbound' });
   assert.ok(inbound < 40, `api accepted ${inbound} handshakes in the whole suite`);
 });
