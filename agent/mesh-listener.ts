@@ -134,7 +134,11 @@ export class MeshListener {
     this.#sniff(socket, this.#tls ? this.#opts.guard : undefined);
   }
 
-  /** A verified peer agent's connection: its decrypted bytes are sniffed like plaintext. */
+  /**
+   * A verified peer agent's connection. The client agent names the protocol with ALPN (http/1.1,
+   * h2; none for opaque TCP), so nothing is sniffed: a request that arrives late (a busy peer) can
+   * never be taken for opaque TCP.
+   */
   #secure(socket: tls.TLSSocket): void {
     socket.on('error', () => socket.destroy());
     const peer = this.#opts.guard!.accept(socket);
@@ -143,12 +147,33 @@ export class MeshListener {
       return;
     }
     socket.once('close', () => this.#busy.delete(socket));
-    this.#sniff(socket, undefined);
+    const alpn = socket.alpnProtocol;
+    socket.pause();
+    this.#handOff(socket, alpn === 'http/1.1' ? 'http' : alpn === 'h2' ? 'h2' : 'tcp', EMPTY);
+  }
+
+  /** Gives a connection to the HTTP/1.1 server, the HTTP/2 server or the opaque TCP path. */
+  #handOff(socket: Socket, kind: 'http' | 'h2' | 'tcp', head: Buffer): void {
+    if (this.#draining && head.length === 0) {
+      socket.destroy();
+    } else if (kind === 'http') {
+      this.#busy.set(socket, 0);
+      if (head.length > 0) socket.unshift(head);
+      this.#http.emit('connection', socket);
+      socket.resume();
+    } else if (kind === 'h2') {
+      this.#nextPeer = socket.remoteAddress ?? '';
+      this.#nextVerified = peerOf(socket);
+      this.#h2.emit('connection', replaySocket(socket, head));
+      socket.resume();
+    } else {
+      this.#opts.tcp.handle(socket, head, this.binding);
+    }
   }
 
   /**
    * Reads the first bytes of `socket`, then hands it on: refused or to TLS (`guard`: the raw
-   * connection of an inbound listener), to the HTTP/1.1 or HTTP/2 server, or to the opaque TCP path.
+   * connection of an inbound listener), or by protocol ({@link MeshListener.#handOff}).
    */
   #sniff(socket: Socket, guard: InboundGuard | undefined): void {
     let head: Buffer = EMPTY;
@@ -159,21 +184,7 @@ export class MeshListener {
     };
     const decide = (kind: 'http' | 'h2' | 'tcp') => {
       stop();
-      if (this.#draining && head.length === 0) {
-        socket.destroy();
-      } else if (kind === 'http') {
-        this.#busy.set(socket, 0);
-        socket.unshift(head);
-        this.#http.emit('connection', socket);
-        socket.resume();
-      } else if (kind === 'h2') {
-        this.#nextPeer = socket.remoteAddress ?? '';
-        this.#nextVerified = peerOf(socket);
-        this.#h2.emit('connection', replaySocket(socket, head));
-        socket.resume();
-      } else {
-        this.#opts.tcp.handle(socket, head, this.binding);
-      }
+      this.#handOff(socket, kind, head);
     };
     // PeerAuthentication: decided once, on the first byte (or on silence).
     const guarded = (first: Buffer): boolean => {

@@ -14,12 +14,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeBenchIdentities } from '../../../bench/targets/bench-identities.ts';
 import { snapshot } from '../../unit/agent/snapshot-fixture.ts';
-import { metricValue, SnapshotFiles, startAgent, type RunningAgent } from './agent-harness.ts';
+import { connect as tcpConnect } from 'node:net';
+import { metricValue, SnapshotFiles, startAgent, TcpEcho, type RunningAgent } from './agent-harness.ts';
 
 let files: SnapshotFiles;
 let dir: string;
 let app: Http2Server;
 let appPort = 0;
+let echo: TcpEcho;
 const agents: RunningAgent[] = [];
 const seen: IncomingHttpHeaders[] = [];
 
@@ -62,29 +64,34 @@ test.before(async () => {
   });
   await new Promise<void>((r) => app.listen(0, '127.0.0.1', () => r()));
   appPort = (app.address() as AddressInfo).port;
-  const server = await startAgent(['--snapshot', files.write(snapshot(1, 'grpc', [])), '--inbound', `${appPort}=0`, '--identity-dir', ids.grpc!]);
+  echo = await new TcpEcho().listen();
+  const server = await startAgent(['--snapshot', files.write(snapshot(1, 'grpc', [])), '--inbound', `${appPort}=0`, '--inbound', `${echo.port}=0`, '--identity-dir', ids.grpc!]);
   // An agent in front of the same app that presents another service's identity.
   const impostor = await startAgent(['--snapshot', files.write(snapshot(1, 'other', [])), '--inbound', `${appPort}=0`, '--identity-dir', ids.other!]);
   agents.push(server, impostor);
   const service = (name: string, agent: RunningAgent) => ({
-    name, namespace: 'default', hosts: [name], ports: [50051],
-    endpoints: [{ container: `${name}1`, workload: name, address: '10.7.0.1', port: 50051, dial: { address: '127.0.0.1', port: agent.ports.inbound[appPort]! }, meshed: true, labels: {} }],
+    name, namespace: 'default', hosts: [name], ports: [50051, 7000],
+    endpoints: [
+      { container: `${name}1`, workload: name, address: '10.7.0.1', port: 50051, dial: { address: '127.0.0.1', port: agent.ports.inbound[appPort]! }, meshed: true, labels: {} },
+      ...(agent.ports.inbound[echo.port] ? [{ container: `${name}1`, workload: name, address: '10.7.0.1', port: 7000, dial: { address: '127.0.0.1', port: agent.ports.inbound[echo.port]! }, meshed: true, labels: {} }] : []),
+    ],
   });
   // "fake" claims to be a service whose replica is the impostor's agent: secure naming must refuse it.
-  const client = await startAgent(['--snapshot', files.write(snapshot(1, 'web', [service('grpc', server), service('fake', impostor)])), '--outbound', 'grpc:50051=0', '--identity-dir', ids.web!]);
+  const client = await startAgent(['--snapshot', files.write(snapshot(1, 'web', [service('grpc', server), service('fake', impostor)])), '--outbound', 'grpc:50051=0', '--outbound', 'grpc:7000=0', '--identity-dir', ids.web!]);
   agents.push(client);
 });
 
 test.after(async () => {
   await Promise.all(agents.map((a) => a.stop()));
   await new Promise((r) => app.close(r));
+  await echo.close();
   files.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
 
 test('gRPC over mTLS: h2 by ALPN between the agents, XFCC and mutual_tls at the server agent', async () => {
   const [server, , client] = agents;
-  const r = await call(Object.values(client!.ports.outbound)[0]!, 'grpc:50051');
+  const r = await call(client!.ports.outbound['grpc:50051']!, 'grpc:50051');
   assert.is(r.status, 200);
   assert.is(r.grpcStatus, '0');
   assert.is(r.body, 'hello');
@@ -97,11 +104,28 @@ test('gRPC over mTLS: h2 by ALPN between the agents, XFCC and mutual_tls at the 
 test('secure naming: an endpoint whose agent presents another identity gets no request', async () => {
   const client = agents[2]!;
   const before = seen.length;
-  const r = await call(Object.values(client.ports.outbound)[0]!, 'fake:50051');
+  const r = await call(client.ports.outbound['grpc:50051']!, 'fake:50051');
   assert.is(r.status, 503);
   assert.is(seen.length, before, 'the app behind the impostor saw nothing');
   const m = await (await fetch(`http://127.0.0.1:${client.ports.admin}/metrics`)).text();
   assert.ok(metricValue(m, 'istio_requests_total', { destination_service_name: 'fake', response_code: '503' }) >= 1);
+});
+
+test('opaque TCP over mTLS: no ALPN, the server agent pipes the decrypted bytes to the app', async () => {
+  const [server, , client] = agents;
+  const text = await new Promise<string>((resolve, reject) => {
+    const s = tcpConnect({ host: '127.0.0.1', port: client!.ports.outbound['grpc:7000']! }, () => s.write('\x00\x01binary hello'));
+    let got = '';
+    s.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+      if (got.length >= 14) s.end();
+    });
+    s.on('close', () => resolve(got));
+    s.on('error', reject);
+  });
+  assert.is(text, '\x00\x01binary hello');
+  const m = await (await fetch(`http://127.0.0.1:${server!.ports.admin}/metrics`)).text();
+  assert.ok(metricValue(m, 'istio_tcp_connections_opened_total', { reporter: 'destination', connection_security_policy: 'mutual_tls', source_principal: 'spiffe://cluster.local/ns/default/sa/web' }) >= 1);
 });
 
 test.run();
