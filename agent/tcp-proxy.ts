@@ -124,6 +124,10 @@ export class TcpProxy {
         onClose();
         metrics.tcpClosed(labels, '-', socket.bytesWritten, socket.bytesRead);
       };
+      // Two pipelines over the same pair, plus the listener's own bookkeeping: a fixed dozen of
+      // 'close' listeners per connection (not per request), past Node's warning threshold of 10.
+      socket.setMaxListeners(20);
+      up.setMaxListeners(20);
       pipeline(socket, up, () => done());
       pipeline(up, socket, () => done());
     };
