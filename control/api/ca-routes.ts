@@ -8,8 +8,8 @@
  * The identity is the CA's decision: the container's namespace and service from the registry (which
  * reflects the Docker API), never a name in the CSR.
  */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import { bearer, sameToken } from './bearer-token.ts';
 import type { CertsView, CsrResponse } from '../../wire/types.ts';
 import { CaError } from '../ca/ca-error.ts';
 import type { IssuedCertificates } from '../ca/issued-certificates.ts';
@@ -33,17 +33,6 @@ export interface CaRoutesOptions {
 
 /** Max size of a CSR body: a P-256 CSR is under 1 KiB. */
 const MAX_CSR_BYTES = 16 * 1024;
-
-function bearer(req: FastifyRequest): string {
-  const h = req.headers.authorization ?? '';
-  return h.startsWith('Bearer ') ? h.slice(7) : '';
-}
-
-function sameToken(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
-}
 
 export const caRoutes: FastifyPluginAsync<CaRoutesOptions> = async (app, o) => {
   app.post('/v1/agents/:container/csr', { bodyLimit: MAX_CSR_BYTES }, async (req, reply) => {

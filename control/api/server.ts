@@ -2,8 +2,8 @@
  * The control API (fastify): agent routes (stream, ack, report) authenticated by each agent's
  * bootstrap token, and CLI routes authenticated by the API token from $DOCKMESH_HOME.
  */
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { bearer, sameToken } from './bearer-token.ts';
 import type { AgentReport, StatusView } from '../../wire/types.ts';
 import { AgentHub } from '../push/agent-hub.ts';
 import type { TemporaryFaults } from '../faults/temporary-faults.ts';
@@ -32,17 +32,6 @@ export interface ApiOptions {
   backend: ApiBackend;
   /** The CA's routes (CSR signing, issued certificates); absent: no CA. */
   ca?: Omit<CaRoutesOptions, 'verifyAgentToken' | 'apiToken'>;
-}
-
-function bearer(req: FastifyRequest): string {
-  const h = req.headers.authorization ?? '';
-  return h.startsWith('Bearer ') ? h.slice(7) : '';
-}
-
-function sameToken(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
 }
 
 function parseReport(body: unknown): AgentReport | null {

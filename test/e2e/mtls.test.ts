@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireEngine } from '../support/docker-engine.ts';
 import { ComposeProject } from '../support/compose-project.ts';
+import { busyboxClient, busyboxServer } from '../support/busybox-services.ts';
 import { mesh } from '../support/run-command.ts';
 import { fetchMetrics, sumMetric } from '../support/metrics.ts';
 import { ensureBaseImage } from '../../cli/images/ensure-base-image.ts';
@@ -30,21 +31,7 @@ if (await requireEngine()) {
   const base = await ensureBaseImage();
   const yaml = `version: "2.4"
 services:
-  server:
-    image: ${base}
-    stop_signal: SIGKILL
-    command: ["sh", "-c", "mkdir -p /www && echo hello-over-mtls > /www/index.html && exec httpd -f -vv -p 8080 -h /www"]
-  client:
-    image: ${base}
-    stop_signal: SIGKILL
-    command: ["sh", "-c", "exec sleep 100000"]
-  outsider:
-    image: ${base}
-    stop_signal: SIGKILL
-    labels:
-      dockmesh.inject: "false"
-    command: ["sh", "-c", "exec sleep 100000"]
-`;
+${busyboxServer(base, 'hello-over-mtls', 'server', '-vv ')}${busyboxClient(base)}${busyboxClient(base, 'outsider', '    labels:\n      dockmesh.inject: "false"\n')}`;
   const p = new ComposeProject('dmtls', yaml);
   const dir = mkdtempSync(join(tmpdir(), 'dm-mtls-'));
   const meshfile = join(dir, 'mesh.yaml');

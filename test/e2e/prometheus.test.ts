@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireEngine } from '../support/docker-engine.ts';
 import { ComposeProject } from '../support/compose-project.ts';
+import { busyboxClient, busyboxServer } from '../support/busybox-services.ts';
 import { mesh, runCommand } from '../support/run-command.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { fetchMetrics } from '../support/metrics.ts';
@@ -32,15 +33,7 @@ if (await requireEngine()) {
     'dmprom',
     `version: "2.4"
 services:
-  server:
-    image: ${base}
-    stop_signal: SIGKILL
-    command: ["sh", "-c", "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www"]
-  client:
-    image: ${base}
-    stop_signal: SIGKILL
-    command: ["sh", "-c", "exec sleep 100000"]
-`,
+${busyboxServer(base, 'ok')}${busyboxClient(base)}`,
   );
   const dir = mkdtempSync(join(tmpdir(), 'dm-prom-'));
   let prom: ChildProcess | undefined;

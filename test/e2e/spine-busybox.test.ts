@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { requireEngine } from '../support/docker-engine.ts';
 import { ComposeProject } from '../support/compose-project.ts';
+import { busyboxClient, busyboxServer } from '../support/busybox-services.ts';
 import { mesh } from '../support/run-command.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { fetchMetrics, sumMetric } from '../support/metrics.ts';
@@ -19,15 +20,7 @@ if (await requireEngine()) {
   const base = await ensureBaseImage();
   const yaml = `version: "2.4"
 services:
-  server:
-    image: ${base}
-    stop_signal: SIGKILL
-    command: ["sh", "-c", "mkdir -p /www && echo hello-from-server > /www/index.html && exec httpd -f -p 8080 -h /www"]
-  client:
-    image: ${base}
-    stop_signal: SIGKILL
-    command: ["sh", "-c", "exec sleep 100000"]
-`;
+${busyboxServer(base, 'hello-from-server')}${busyboxClient(base)}`;
   const p = new ComposeProject('dmbb', yaml);
   const flags = ['-p', p.name, '-f', p.file];
 
