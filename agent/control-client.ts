@@ -103,16 +103,21 @@ export class ControlClient {
     }
   }
 
+  /** POST `payload` as JSON to `.../<what>` with the agent's token. */
+  #send(what: 'ack' | 'report' | 'csr', payload: AckRequest | AgentReport | CsrRequest) {
+    return request(`${this.#base}/${what}`, {
+      method: 'POST',
+      headers: this.#headers(true),
+      body: JSON.stringify(payload),
+      signal: this.#abort.signal,
+      headersTimeout: 10_000,
+      bodyTimeout: 10_000,
+    });
+  }
+
   async #post(what: 'ack' | 'report', payload: AckRequest | AgentReport): Promise<void> {
     try {
-      const { statusCode, body } = await request(`${this.#base}/${what}`, {
-        method: 'POST',
-        headers: this.#headers(true),
-        body: JSON.stringify(payload),
-        signal: this.#abort.signal,
-        headersTimeout: 10_000,
-        bodyTimeout: 10_000,
-      });
+      const { statusCode, body } = await this.#send(what, payload);
       await body.dump();
       if (statusCode >= 300) this.#opts.log.warn(`control ${what} answered ${statusCode}`);
     } catch (err) {
@@ -123,14 +128,7 @@ export class ControlClient {
   /** POST .../csr: the CA signs a leaf for this container's service. Rejects on any failure. */
   async csr(csrPem: string): Promise<CsrResponse> {
     const payload: CsrRequest = { csr: csrPem };
-    const { statusCode, body } = await request(`${this.#base}/csr`, {
-      method: 'POST',
-      headers: this.#headers(true),
-      body: JSON.stringify(payload),
-      signal: this.#abort.signal,
-      headersTimeout: 10_000,
-      bodyTimeout: 10_000,
-    });
+    const { statusCode, body } = await this.#send('csr', payload);
     if (statusCode !== 200) {
       const text = await body.text().catch(() => '');
       throw new AgentError('AGENT_ERR_CONTROL', `CSR answered ${statusCode}: ${text.slice(0, 200)}`);
