@@ -5,6 +5,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { requireEngine } from '../support/docker-engine.ts';
 import { ComposeProject } from '../support/compose-project.ts';
 import { mesh } from '../support/run-command.ts';
@@ -18,6 +20,9 @@ if (await requireEngine()) {
   await ensureExampleImage('shop');
   process.env.SHOP_PORT = '0'; // an ephemeral host port: never collide with a running demo
   const p = new ComposeProject('dmshop', '', SHOP);
+  // No meshfile (an empty one): DESIGN.md's defaults, round-robin over api v1 and v2. The shop's
+  // own mesh.yaml (a 90/10 canary) is exercised by shop-canary.test.ts.
+  const noMeshfile = join(mkdtempSync(join(tmpdir(), 'dm-nomesh-')), 'mesh.yaml');
   const flags = ['-p', p.name, '-f', p.file];
 
   test.after(async () => {
@@ -26,7 +31,7 @@ if (await requireEngine()) {
 
   test('mesh up: one ready agent per shop container', async () => {
     await p.up();
-    const r = await mesh(['up', ...flags]);
+    const r = await mesh(['up', ...flags, '--meshfile', noMeshfile]);
     assert.is(r.code, 0, r.stderr);
     const s = JSON.parse((await mesh(['status', '--json', ...flags])).stdout) as StatusView;
     assert.equal(s.agents.map((a) => a.service).sort(), ['api', 'api', 'inventory', 'payments', 'web']);
