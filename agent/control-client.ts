@@ -3,6 +3,8 @@ import { request } from 'undici';
 import type { AckRequest, AgentReport, CsrRequest, CsrResponse, StreamMessage } from '../wire/types.ts';
 import { AgentError } from './agent-error.ts';
 import { backoffDelay } from './backoff.ts';
+import { certAuthorization } from './identity/cert-authorization.ts';
+import type { IdentityMaterial } from './identity/tls-options.ts';
 import { LineSplitter } from './line-splitter.ts';
 import type { Logger } from './logger.ts';
 
@@ -16,6 +18,11 @@ export interface ControlClientOptions {
   onSnapshot: (value: unknown) => Promise<AckRequest>;
   /** No byte (snapshot or ping) for this long: the stream is presumed dead and reopened. */
   idleTimeoutMs?: number;
+  /**
+   * The workload certificate and key once held: requests then authenticate with it (the control
+   * server retires the bootstrap token the first time it sees the certificate).
+   */
+  credential?: () => IdentityMaterial | undefined;
 }
 
 /**
@@ -36,7 +43,9 @@ export class ControlClient {
 
   #headers(json: boolean): Record<string, string> {
     const h: Record<string, string> = {};
-    if (this.#opts.token) h.authorization = `Bearer ${this.#opts.token}`;
+    const held = this.#opts.credential?.();
+    if (held) h.authorization = certAuthorization(this.#opts.container, held);
+    else if (this.#opts.token) h.authorization = `Bearer ${this.#opts.token}`;
     if (json) h['content-type'] = 'application/json';
     return h;
   }

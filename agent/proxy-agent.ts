@@ -160,6 +160,7 @@ export class ProxyAgent {
         url: o.controlUrl,
         token: o.token,
         container: o.container!,
+        credential: () => this.#identity.material(),
         log: this.#log.child({ component: 'control' }),
         onSnapshot: (v) => this.applySnapshot(v),
       });

@@ -508,3 +508,10 @@ export interface AuthzConditionSnapshot {
   values?: string[];
   notValues?: string[];
 }
+
+/**
+ * How an agent authenticates to the control API once it holds a certificate (its bootstrap token is
+ * then used up): `authorization: DockmeshCert <leaf DER, base64url>.<unix ms>.<signature, base64url>`,
+ * the signature by the leaf's key (ECDSA, SHA-256, DER) over `dockmesh-agent-auth|<container>|<unix ms>`.
+ */
+export const AGENT_CERT_AUTH = { scheme: 'DockmeshCert', context: 'dockmesh-agent-auth', maxSkewMs: 300_000 } as const;

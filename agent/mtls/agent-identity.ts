@@ -6,6 +6,7 @@
 import type { CsrResponse, TrustSnapshot } from '../../wire/types.ts';
 import type { Logger } from '../logger.ts';
 import { WorkloadIdentity } from '../identity/workload-identity.ts';
+import type { IdentityMaterial } from '../identity/tls-options.ts';
 import type { MeshTls } from './mesh-tls.ts';
 import { loadStaticIdentity } from './static-identity.ts';
 
@@ -56,6 +57,11 @@ export class AgentIdentity {
     w.start().then(onFirst, (err: Error) => {
       if (!this.#closed) this.#log.error('workload identity stopped', { err: err.message });
     });
+  }
+
+  /** The certificate and key from the CA, once held (a static identity has no control server to talk to). */
+  material(): IdentityMaterial | undefined {
+    return this.#workload?.material();
   }
 
   /** The snapshot's trust bundle (CA rotation): new roots at once, early renewal under a new signer. */

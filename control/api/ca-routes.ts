@@ -21,8 +21,8 @@ export interface CaRoutesOptions {
   issued: IssuedCertificates;
   /** The workload of a meshed container, or undefined when the registry does not know it. */
   identityFor(container: string): { namespace: string; service: string } | undefined;
-  /** The host app's agent-token check (ApiBackend.verifyAgentToken). */
-  verifyAgentToken(container: string, token: string): boolean;
+  /** The host app's agent check on the whole authorization header (ApiBackend.verifyAgent). */
+  verifyAgent(container: string, authorization: string): boolean;
   /** The CLI's API token. */
   apiToken: string;
   /** Leaf lifetime; default 24 h. */
@@ -37,7 +37,7 @@ const MAX_CSR_BYTES = 16 * 1024;
 export const caRoutes: FastifyPluginAsync<CaRoutesOptions> = async (app, o) => {
   app.post('/v1/agents/:container/csr', { bodyLimit: MAX_CSR_BYTES }, async (req, reply) => {
     const { container } = req.params as { container: string };
-    if (!o.verifyAgentToken(container, bearer(req))) return reply.code(401).send({ error: 'MESH_ERR_UNAUTHORIZED' });
+    if (!o.verifyAgent(container, req.headers.authorization ?? '')) return reply.code(401).send({ error: 'MESH_ERR_UNAUTHORIZED' });
     const body = req.body as { csr?: unknown } | undefined;
     if (!body || typeof body.csr !== 'string') {
       return reply.code(400).send({ error: 'MESH_ERR_BAD_REQUEST', message: 'body must be {"csr": "<PEM>"}' });

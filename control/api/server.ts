@@ -13,7 +13,8 @@ import { caRoutes, type CaRoutesOptions } from './ca-routes.ts';
 /** What the API needs from the rest of the control server. */
 export interface ApiBackend {
   hub: AgentHub;
-  verifyAgentToken(container: string, token: string): boolean;
+  /** Checks an agent request's authorization header (bootstrap token, then its certificate). */
+  verifyAgent(container: string, authorization: string): boolean;
   onReport(container: string, report: AgentReport): void;
   onAck(container: string, version: number, ok: boolean, error?: string): void;
   status(): StatusView;
@@ -31,7 +32,7 @@ export interface ApiOptions {
   apiToken: string;
   backend: ApiBackend;
   /** The CA's routes (CSR signing, issued certificates); absent: no CA. */
-  ca?: Omit<CaRoutesOptions, 'verifyAgentToken' | 'apiToken'>;
+  ca?: Omit<CaRoutesOptions, 'verifyAgent' | 'apiToken'>;
 }
 
 function parseReport(body: unknown): AgentReport | null {
@@ -77,13 +78,13 @@ export function buildApi(o: ApiOptions): FastifyInstance {
   app.get('/v1/sd/agents', async () => backend.sdTargets());
 
   if (o.ca) {
-    app.register(caRoutes, { ...o.ca, apiToken: o.apiToken, verifyAgentToken: (c, t) => backend.verifyAgentToken(c, t) });
+    app.register(caRoutes, { ...o.ca, apiToken: o.apiToken, verifyAgent: (c, h) => backend.verifyAgent(c, h) });
   }
 
   app.register(async (agents) => {
     agents.addHook('onRequest', async (req, reply) => {
       const { container } = req.params as { container: string };
-      if (!backend.verifyAgentToken(container, bearer(req))) {
+      if (!backend.verifyAgent(container, req.headers.authorization ?? '')) {
         return reply.code(401).send({ error: 'MESH_ERR_UNAUTHORIZED' });
       }
     });

@@ -40,7 +40,7 @@ export async function startCa(o: { leafTtlMs?: number } = {}): Promise<CaHarness
     apiToken,
     leafTtlMs: o.leafTtlMs,
     identityFor: (c) => registry.get(c),
-    verifyAgentToken: (c, t) => t.length > 0 && tokens.get(c) === t,
+    verifyAgent: (c, h) => h.startsWith('Bearer ') && h.length > 7 && tokens.get(c) === h.slice(7),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address() as { port: number };
