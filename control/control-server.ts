@@ -17,18 +17,8 @@ import { buildApi } from './api/server.ts';
 import { TemporaryFaults } from './faults/temporary-faults.ts';
 import type { LocalCa } from './ca/local-ca.ts';
 import { IssuedCertificates } from './ca/issued-certificates.ts';
-import { spiffeIdFor } from './ca/spiffe-id.ts';
-import { verifyCertAuthorization } from './api/agent-auth.ts';
-import { X509Certificate, createHash } from 'node:crypto';
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-/** Serials as hex without leading zeros, lower case (Node and the CA print them differently). */
-function normalSerial(serial: string): string {
-  return serial.toLowerCase().replace(/[^0-9a-f]/g, '').replace(/^0+/, '');
-}
+import { AgentAuthenticator } from './api/agent-authenticator.ts';
+import { tokenHash } from './api/bearer-token.ts';
 import type { FastifyInstance } from 'fastify';
 
 /** Where workloads come from: the Docker provider, or a fixed list in tests. */
@@ -70,12 +60,7 @@ export class ControlServer {
   #apiAddress = '';
   #closed = false;
   #configVersion = 0;
-  /** SHA-256 of bootstrap tokens whose agent has since authenticated with its certificate. */
-  readonly #retired = new Set<string>();
-  /** Normalised certificate serial → the container it was issued to. */
-  readonly #serialOwners = new Map<string, string>();
-  #rootsKey = '';
-  #rootsCache: X509Certificate[] = [];
+  readonly #auth: AgentAuthenticator;
   #lastHashes = '';
 
   constructor(o: ControlServerOptions) {
@@ -83,6 +68,14 @@ export class ControlServer {
     this.injector = o.injector
       ? new Injector({ ...o.injector, project: o.project, log: o.log })
       : null;
+    this.#auth = new AgentAuthenticator({
+      ca: o.ca,
+      workloadOf: (c) => this.registry.workload(c),
+      tokenHashOf: (c) => {
+        const fixed = o.staticAgentTokens?.get(c);
+        return fixed !== undefined ? tokenHash(fixed) : this.injector?.tokenHashes.get(c);
+      },
+    });
     this.hub.onChange = () => this.#recompile();
     o.config?.on('change', () => this.#recompile());
     this.faults.on('change', () => this.#recompile());
@@ -98,14 +91,14 @@ export class ControlServer {
               return w ? { namespace: w.namespace, service: w.service } : undefined;
             },
             onIssued: (c, id, serial) => {
-              this.#serialOwners.set(normalSerial(serial), c);
+              this.#auth.issued(c, serial);
               o.log?.('certificate issued', { container: c, spiffeId: id, serial });
             },
           }
         : undefined,
       backend: {
         hub: this.hub,
-        verifyAgent: (c, h) => this.#verifyAgent(c, h),
+        verifyAgent: (c, h) => this.#auth.verify(c, h),
         onReport: (c, r) => this.#onReport(c, r),
         onAck: (c, v, ok, err) => this.#onAck(c, v, ok, err),
         status: () => this.status(),
@@ -143,46 +136,6 @@ export class ControlServer {
     }
   }
 
-  /**
-   * An agent's request: its bootstrap token until it has used its certificate, then only the
-   * certificate (AGENT_CERT_AUTH); the token is retired the first time the certificate is used.
-   */
-  #verifyAgent(container: string, authorization: string): boolean {
-    if (authorization.startsWith('Bearer ')) {
-      const token = authorization.slice('Bearer '.length);
-      if (!token || this.#retired.has(sha256(token))) return false;
-      const fixed = this.#o.staticAgentTokens?.get(container);
-      if (fixed !== undefined) return fixed === token;
-      return this.injector?.verifyToken(container, token) ?? false;
-    }
-    const w = this.registry.workload(container);
-    if (!this.#o.ca || !w) return false;
-    const ok = verifyCertAuthorization(authorization, container, {
-      spiffeId: spiffeIdFor(w.namespace, w.service),
-      roots: this.#roots(),
-      nowMs: Date.now(),
-      serialOwner: (serial) => this.#serialOwners.get(normalSerial(serial)),
-    }).ok;
-    if (ok) this.#retireBootstrap(container);
-    return ok;
-  }
-
-  #retireBootstrap(container: string): void {
-    const fixed = this.#o.staticAgentTokens?.get(container);
-    const hash = fixed !== undefined ? sha256(fixed) : this.injector?.tokenHashes.get(container);
-    if (hash) this.#retired.add(hash);
-  }
-
-  /** The CA's roots as X509Certificate objects, parsed once per bundle. */
-  #roots(): X509Certificate[] {
-    const bundle = this.#o.ca?.trust().bundle ?? [];
-    const key = bundle.join('');
-    if (key !== this.#rootsKey) {
-      this.#rootsKey = key;
-      this.#rootsCache = bundle.map((pem) => new X509Certificate(pem));
-    }
-    return this.#rootsCache;
-  }
 
 
   #onReport(container: string, report: AgentReport): void {

@@ -1,6 +1,6 @@
 /** Bearer tokens on the control API: reading them, and comparing them in constant time. */
 import type { FastifyRequest } from 'fastify';
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** The token of an `authorization: Bearer <token>` header, or '' when there is none. */
 export function bearer(req: FastifyRequest): string {
@@ -13,4 +13,9 @@ export function sameToken(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
+}
+
+/** What the control server keeps of a bootstrap token: its SHA-256, hex. */
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
 }

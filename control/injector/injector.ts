@@ -3,7 +3,8 @@
  * none for containers that are gone. Reconciles from the full workload set (never per event).
  */
 import type Docker from 'dockerode';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { tokenHash as hashOf } from '../api/bearer-token.ts';
 import { LABELS } from '../../wire/types.ts';
 import type { Workload } from '../discovery/labels.ts';
 import { AGENT_LABELS, agentName, agentSpec, staleReason } from './agent-spec.ts';
@@ -124,7 +125,7 @@ export class Injector {
       return false;
     }
     const token = randomBytes(24).toString('hex');
-    const tokenHash = createHash('sha256').update(token).digest('hex');
+    const tokenHash = hashOf(token);
     const spec = agentSpec(w, {
       image: this.#o.image,
       project: this.#o.project,
@@ -170,13 +171,6 @@ export class Injector {
     } catch (err) {
       if (!/no such container/i.test((err as Error).message)) throw err;
     }
-  }
-
-  /** Checks a bearer token against the one given to the agent of `container`. */
-  verifyToken(container: string, token: string): boolean {
-    const want = this.tokenHashes.get(container);
-    if (!want) return false;
-    return createHash('sha256').update(token).digest('hex') === want;
   }
 
   close(): void {
