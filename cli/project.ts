@@ -40,11 +40,21 @@ function nameFromComposeFile(file: string): string | undefined {
   }
 }
 
-export async function resolveProject(docker: Docker, flags: ProjectFlags, cwd = process.cwd()): Promise<Project> {
-  const dir = resolve(cwd, flags.projectDirectory ?? (flags.file?.[0] ? dirname(resolve(cwd, flags.file[0])) : '.'));
+/**
+ * The project directory and compose files the flags name, by docker compose's rules, without asking
+ * Docker: `--project-directory`, else the first `-f` file's directory, else `cwd`; the `-f` files,
+ * else the directory's first compose file (none when it has none).
+ */
+export function composeFilesOf(flags: ProjectFlags, cwd = process.cwd()): { directory: string; files: string[] } {
+  const directory = resolve(cwd, flags.projectDirectory ?? (flags.file?.[0] ? dirname(resolve(cwd, flags.file[0])) : '.'));
   const files = flags.file?.length
     ? flags.file.map((f) => resolve(cwd, f))
-    : COMPOSE_FILES.map((f) => resolve(dir, f)).filter((f) => existsSync(f)).slice(0, 1);
+    : COMPOSE_FILES.map((f) => resolve(directory, f)).filter((f) => existsSync(f)).slice(0, 1);
+  return { directory, files };
+}
+
+export async function resolveProject(docker: Docker, flags: ProjectFlags, cwd = process.cwd()): Promise<Project> {
+  const { directory: dir, files } = composeFilesOf(flags, cwd);
   for (const f of files) {
     if (!existsSync(f)) throw new UserError('MESH_ERR_NO_PROJECT', `compose file ${f} does not exist`);
   }

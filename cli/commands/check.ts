@@ -4,13 +4,13 @@
  * the compose file. Prints every diagnostic with file:line:column; exit 0 only when clean.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { loadMeshfile } from '../../control/meshfile/load-meshfile.ts';
 import { formatDiagnostic } from '../../control/meshfile/diagnostics.ts';
 import type { MeshfileContext } from '../../control/meshfile/host-resolver.ts';
 import { connectEngine } from '../engine.ts';
-import { resolveProject, type ProjectFlags } from '../project.ts';
+import { composeFilesOf, resolveProject, type ProjectFlags } from '../project.ts';
 import { controlUrl } from '../control-container.ts';
 import { ControlClient } from '../control-client.ts';
 import { apiToken } from '../home.ts';
@@ -23,8 +23,6 @@ export interface CheckFlags extends ProjectFlags {
   json?: boolean;
   offline?: boolean;
 }
-
-const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'];
 
 interface Against {
   kind: 'running project' | 'compose file' | 'nothing';
@@ -47,8 +45,7 @@ async function liveContext(flags: CheckFlags): Promise<Against | undefined> {
 }
 
 function composeContext(flags: CheckFlags): Against {
-  const dir = resolve(flags.projectDirectory ?? '.');
-  const files = flags.file?.length ? flags.file.map((f) => resolve(f)) : COMPOSE_FILES.map((f) => join(dir, f)).filter(existsSync).slice(0, 1);
+  const { directory: dir, files } = composeFilesOf(flags);
   const file = files[0];
   if (!file || !existsSync(file)) return { kind: 'nothing', what: 'no compose file found', directory: dir };
   return { kind: 'compose file', what: file, ctx: { services: composeServices(readFileSync(file, 'utf8')) }, directory: resolve(file, '..') };
