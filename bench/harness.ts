@@ -39,6 +39,12 @@ export const TARGETS: readonly TargetDef[] = [
 
 /** Scratch directories of past runs kept in bench/.work (logs to look at after a surprise). */
 const KEEP_RUNS = 5;
+/**
+ * Quiet time before idle memory is read: V8's memory reducer shrinks an idle heap about 8 s after the
+ * last activity (measured here: an agent's RSS drops from 72 to 64.5 MB between 6 and 8 s).
+ */
+const SETTLE_MS = 12_000;
+const QUICK_SETTLE_MS = 1_000;
 
 export interface HarnessOutcome {
   results: BenchResults;
@@ -86,13 +92,24 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
         info.available = true;
         info.commands = t.commands;
         if (t.note) info.note = t.note;
-        info.idleRssKb = t.meters.length ? t.meters.reduce((a, m) => a + m.memory().rssKb, 0) : null;
-        log(`${def.id}: ready on 127.0.0.1:${t.port}${info.idleRssKb ? `, idle RSS ${(info.idleRssKb / 1024).toFixed(1)} MB` : ''}`);
+        log(`${def.id}: ready on 127.0.0.1:${t.port}`);
       } catch (err) {
         info.reason = err instanceof TargetUnavailable ? err.message : `failed to start: ${(err as Error).message}`;
         if (!(err instanceof TargetUnavailable)) failures.push(`${def.id}: ${info.reason}`);
         log(`${def.id}: ${info.reason}`);
       }
+    }
+
+    // Idle memory once every target has sat without traffic for a while, as it would between bursts
+    // in a mesh (V8 shrinks its heap when idle; right after start it still holds start-up garbage).
+    await new Promise((r) => setTimeout(r, o.quick ? QUICK_SETTLE_MS : SETTLE_MS));
+    for (const info of infos) {
+      const t = running.get(info.id);
+      if (!t?.meters.length) continue;
+      const mem = t.meters.map((m) => m.memory());
+      info.idleRssKb = mem.reduce((a, m) => a + m.rssKb, 0);
+      info.idleAnonKb = mem.reduce((a, m) => a + m.anonKb, 0);
+      log(`${info.id}: idle RSS ${(info.idleRssKb / 1024).toFixed(1)} MB (private ${(info.idleAnonKb / 1024).toFixed(1)} MB)`);
     }
 
     // Warm-up: JIT, connection pools, page cache. Not recorded. Skipped in quick mode (time budget).

@@ -64,8 +64,10 @@ export interface TargetInfo {
   commands: string[];
   /** How it was run, when that varies. */
   note?: string;
-  /** RSS of the proxy process(es) after start and a few requests, before any load. */
+  /** RSS of the proxy process(es) after start, 100 requests and a settle time without traffic, before any load. */
   idleRssKb: number | null;
+  /** Its private (anonymous) part: without the binary's pages shared with every process of it. */
+  idleAnonKb?: number | null;
   /** RSS when idle again after all runs. */
   idleRssAfterKb: number | null;
 }

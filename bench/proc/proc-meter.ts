@@ -20,6 +20,8 @@ export const CLK_TCK: number = (() => {
 export interface TreeMemory {
   rssKb: number;
   hwmKb: number;
+  /** Private (anonymous) RSS: see parseProcStatus. */
+  anonKb: number;
 }
 
 /** CPU and memory meter of one process tree. */
@@ -66,16 +68,18 @@ export class ProcMeter {
   memory(pids: readonly number[] = this.pids()): TreeMemory {
     let rssKb = 0;
     let hwmKb = 0;
+    let anonKb = 0;
     for (const pid of pids) {
       try {
         const s = parseProcStatus(readFileSync(`/proc/${pid}/status`, 'utf8'));
         rssKb += s.vmRssKb;
         hwmKb += s.vmHwmKb;
+        anonKb += s.rssAnonKb;
       } catch {
         // gone
       }
     }
-    return { rssKb, hwmKb };
+    return { rssKb, hwmKb, anonKb };
   }
 
   /**

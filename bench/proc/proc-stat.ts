@@ -19,6 +19,7 @@ export interface ProcStatus {
   vmRssKb: number;
   /** Peak resident set size since start or since the last `echo 5 > clear_refs`. */
   vmHwmKb: number;
+  rssAnonKb: number;
 }
 
 /**
@@ -48,9 +49,13 @@ export function parseProcStat(text: string): ProcStat {
   };
 }
 
-/** Parses VmRSS and VmHWM out of /proc/<pid>/status. A kernel thread has neither: both 0. */
+/**
+ * Parses VmRSS, VmHWM and RssAnon (the private, anonymous part of RSS: heap and stacks, without the
+ * executable's and libraries' pages that every process of that binary shares) out of
+ * /proc/<pid>/status. A kernel thread has none: all 0.
+ */
 export function parseProcStatus(text: string): ProcStatus {
-  return { vmRssKb: kbField(text, 'VmRSS'), vmHwmKb: kbField(text, 'VmHWM') };
+  return { vmRssKb: kbField(text, 'VmRSS'), vmHwmKb: kbField(text, 'VmHWM'), rssAnonKb: kbField(text, 'RssAnon') };
 }
 
 function kbField(text: string, name: string): number {

@@ -82,13 +82,15 @@ export function renderResultsMd(r: BenchResults): string {
   }
   line('## Memory of the proxy process(es)');
   line();
-  line('An agent pair\'s figures are the sum of its two agents; nginx\'s of its master and worker.');
+  line('An agent pair\'s figures are the sum of its two agents; nginx\'s of its master and worker. ' +
+    'Idle: after start, 100 requests and 12 s without traffic (1 s with --quick). Private: the anonymous part of RSS (heap, stacks), ' +
+    'without the executable\'s pages that every process of the same binary shares (for Node about 34 MB of its RSS).');
   line();
-  line('| target | RSS idle (after start) | RSS idle (after all runs) | peak RSS (any load) |');
-  line('| --- | ---: | ---: | ---: |');
+  line('| target | RSS idle | private idle | RSS idle (after all runs) | peak RSS (any load) |');
+  line('| --- | ---: | ---: | ---: | ---: |');
   for (const t of r.targets.filter((x) => x.id !== 'direct')) {
     const peaks = r.cells.filter((c) => c.target === t.id && c.peakRssKb != null).map((c) => c.peakRssKb!);
-    line(`| ${t.title} | ${t.available ? mb(t.idleRssKb) : '—'} | ${t.available ? mb(t.idleRssAfterKb) : '—'} | ${peaks.length ? mb(Math.max(...peaks)) : '—'} |`);
+    line(`| ${t.title} | ${t.available ? mb(t.idleRssKb) : '—'} | ${t.available && t.idleAnonKb != null ? mb(t.idleAnonKb) : '—'} | ${t.available ? mb(t.idleRssAfterKb) : '—'} | ${peaks.length ? mb(Math.max(...peaks)) : '—'} |`);
   }
   line();
   line('## Control plane');

@@ -20,10 +20,10 @@ test('parseProcStat: garbage throws', () => {
   assert.throws(() => parseProcStat('1 (x) S 0'), /field/);
 });
 
-test('parseProcStatus: VmRSS and VmHWM in kB; a kernel thread has neither', () => {
-  const text = 'Name:\tnode\nVmPeak:\t 1000 kB\nVmHWM:\t   91234 kB\nVmRSS:\t   65432 kB\nThreads:\t11\n';
-  assert.equal(parseProcStatus(text), { vmRssKb: 65432, vmHwmKb: 91234 });
-  assert.equal(parseProcStatus('Name:\tkthreadd\n'), { vmRssKb: 0, vmHwmKb: 0 });
+test('parseProcStatus: VmRSS, VmHWM and RssAnon in kB; a kernel thread has none', () => {
+  const text = 'Name:\tnode\nVmPeak:\t 1000 kB\nVmHWM:\t   91234 kB\nVmRSS:\t   65432 kB\nRssAnon:\t   21000 kB\nRssFile:\t   44000 kB\nThreads:\t11\n';
+  assert.equal(parseProcStatus(text), { vmRssKb: 65432, vmHwmKb: 91234, rssAnonKb: 21000 });
+  assert.equal(parseProcStatus('Name:\tkthreadd\n'), { vmRssKb: 0, vmHwmKb: 0, rssAnonKb: 0 });
 });
 
 test('processTree: root, children, grandchildren; not siblings', () => {
