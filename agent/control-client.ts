@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
+import type { Dispatcher, Pool as UndiciPool } from 'undici';
 import type { AckRequest, AgentReport, CsrRequest, CsrResponse, StreamMessage } from '../wire/types.ts';
 import { AgentError } from './agent-error.ts';
 import { backoffDelay } from './backoff.ts';
@@ -7,6 +7,7 @@ import { certAuthorization } from './identity/cert-authorization.ts';
 import type { IdentityMaterial } from './identity/tls-options.ts';
 import { LineSplitter } from './line-splitter.ts';
 import type { Logger } from './logger.ts';
+import { Pool, requestOn } from './undici-lean.ts';
 
 /** Constructor input of {@link ControlClient}. */
 export interface ControlClientOptions {
@@ -31,14 +32,18 @@ export interface ControlClientOptions {
  */
 export class ControlClient {
   readonly #opts: ControlClientOptions;
+  /** Path prefix of this agent's routes on the control server. */
   readonly #base: string;
+  readonly #pool: UndiciPool;
   readonly #abort = new AbortController();
   #loop: Promise<void> | undefined;
   connected = false;
 
   constructor(opts: ControlClientOptions) {
     this.#opts = opts;
-    this.#base = `${opts.url.replace(/\/+$/, '')}/v1/agents/${encodeURIComponent(opts.container)}`;
+    const url = new URL(opts.url);
+    this.#pool = new Pool(url.origin);
+    this.#base = `${url.pathname.replace(/\/+$/, '')}/v1/agents/${encodeURIComponent(opts.container)}`;
   }
 
   #headers(json: boolean): Record<string, string> {
@@ -80,7 +85,8 @@ export class ControlClient {
   }
 
   async #stream(onMessage: () => void): Promise<void> {
-    const { body, statusCode } = await request(`${this.#base}/stream`, {
+    const { body, statusCode } = await this.#request({
+      path: `${this.#base}/stream`,
       method: 'GET',
       headers: this.#headers(false),
       signal: this.#abort.signal,
@@ -112,9 +118,14 @@ export class ControlClient {
     }
   }
 
+  #request(opts: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
+    return requestOn(this.#pool, opts);
+  }
+
   /** POST `payload` as JSON to `.../<what>` with the agent's token. */
   #send(what: 'ack' | 'report' | 'csr', payload: AckRequest | AgentReport | CsrRequest) {
-    return request(`${this.#base}/${what}`, {
+    return this.#request({
+      path: `${this.#base}/${what}`,
       method: 'POST',
       headers: this.#headers(true),
       body: JSON.stringify(payload),
@@ -154,5 +165,6 @@ export class ControlClient {
   async close(): Promise<void> {
     this.#abort.abort();
     await this.#loop?.catch(() => {});
+    await this.#pool.destroy().catch(() => {});
   }
 }

@@ -1,8 +1,9 @@
-import { Pool } from 'undici';
+import type { Pool as UndiciPool } from 'undici';
+import { Pool } from './undici-lean.ts';
 import type { MeshTls } from './mtls/mesh-tls.ts';
 
 /** Pool options every upstream pool starts from; a cluster's connectionPool settings override them. */
-export const POOL_DEFAULTS: Pool.Options = {
+export const POOL_DEFAULTS: UndiciPool.Options = {
   pipelining: 1,
   keepAliveTimeout: 30_000,
   // Istio's default connectTimeout.
@@ -17,7 +18,7 @@ export interface PoolSpec {
   key: string;
   /** `host:port` to connect to. */
   target: string;
-  options: Partial<Pool.Options>;
+  options: Partial<UndiciPool.Options>;
   /** The endpoint is a peer agent: mTLS, and it must present this SPIFFE ID (secure naming). */
   tls?: { serverId: string };
 }
@@ -31,7 +32,7 @@ export function defaultPoolSpec(target: string): PoolSpec {
 export function h2PoolSpec(spec: PoolSpec): PoolSpec {
   // Pool builds its connector itself and forwards only `connect` options to it: useH2c goes there.
   // With mTLS, h2 is negotiated by ALPN: UpstreamPools replaces `connect` with the mesh connector.
-  const h2: PoolSpec = { key: `h2c|${spec.key}`, target: spec.target, options: { ...spec.options, allowH2: true, pipelining: 100, connect: { useH2c: true } } as Partial<Pool.Options> };
+  const h2: PoolSpec = { key: `h2c|${spec.key}`, target: spec.target, options: { ...spec.options, allowH2: true, pipelining: 100, connect: { useH2c: true } } as Partial<UndiciPool.Options> };
   if (spec.tls) h2.tls = spec.tls;
   return h2;
 }
@@ -43,7 +44,7 @@ export function h2PoolSpec(spec: PoolSpec): PoolSpec {
  * connects (HTTP/2 by ALPN for h2 pools), long-lived like the plaintext ones.
  */
 export class UpstreamPools {
-  #pools = new Map<string, { pool: Pool; target: string }>();
+  #pools = new Map<string, { pool: UndiciPool; target: string }>();
   #byTarget = new Map<string, PoolSpec>();
   #closed = false;
   readonly #mesh: MeshTls | undefined;
@@ -53,10 +54,10 @@ export class UpstreamPools {
   }
 
   /** The pool of `spec`, created on first use (inbound app ports, late snapshots, h2c). */
-  get(spec: PoolSpec): Pool {
+  get(spec: PoolSpec): UndiciPool {
     const have = this.#pools.get(spec.key);
     if (have) return have.pool;
-    const options: Pool.Options = { ...POOL_DEFAULTS, ...spec.options };
+    const options: UndiciPool.Options = { ...POOL_DEFAULTS, ...spec.options };
     let origin = `http://${spec.target}`;
     if (spec.tls && this.#mesh) {
       origin = `https://${spec.target}`;
@@ -68,7 +69,7 @@ export class UpstreamPools {
   }
 
   /** The default pool of `target`. */
-  forTarget(target: string): Pool {
+  forTarget(target: string): UndiciPool {
     let spec = this.#byTarget.get(target);
     if (!spec) this.#byTarget.set(target, (spec = defaultPoolSpec(target)));
     return this.get(spec);

@@ -1,0 +1,11 @@
+// Types of the undici files agent/undici-lean.ts loads directly (they ship without their own).
+declare module 'undici/lib/dispatcher/pool.js' {
+  import type { Pool } from 'undici';
+  const PoolImpl: typeof Pool;
+  export default PoolImpl;
+}
+declare module 'undici/lib/api/api-request.js' {
+  import type { Dispatcher } from 'undici';
+  function request(this: Dispatcher, opts: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData>;
+  export default request;
+}
