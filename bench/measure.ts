@@ -38,6 +38,7 @@ export async function measureRun(
     atMs: performance.now(),
   });
   const logFile = join(ctx.workDir, `load-${targetId}-${load.id}.log`);
+  const tlsBefore = await target.tlsCounters?.().catch(() => undefined);
   for (const m of target.meters) m.startPeakWindow();
   let start: Window | undefined;
   let requests: number;
@@ -101,6 +102,10 @@ export async function measureRun(
     peakRssKb: hasProxy ? peaks.reduce((a, b) => a + b, 0) : null,
   };
   if (sendLag) sample.sendLagUs = sendLag;
+  const tlsAfter = tlsBefore ? await target.tlsCounters?.().catch(() => undefined) : undefined;
+  if (tlsBefore && tlsAfter) {
+    sample.tls = { full: tlsAfter.full - tlsBefore.full, resumed: tlsAfter.resumed - tlsBefore.resumed, requests: tlsAfter.requests - tlsBefore.requests };
+  }
   return sample;
 }
 

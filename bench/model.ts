@@ -32,6 +32,15 @@ export interface RunSample {
   peakRssKb: number | null;
   /** Fixed-rate only: how late the generator really sent (p50, p99). */
   sendLagUs?: { p50: number; p99: number };
+  /** mTLS targets only: TLS handshakes between the agents during the run. */
+  tls?: TlsCounts;
+}
+
+/** TLS handshakes the client agent made (full and resumed) and requests the server agent served. */
+export interface TlsCounts {
+  full: number;
+  resumed: number;
+  requests: number;
 }
 
 /** Medians over the rounds of one target × load. */
@@ -50,6 +59,8 @@ export interface Cell {
   /** Highest peak over the rounds. */
   peakRssKb: number | null;
   sendLagUs?: { p50: number; p99: number };
+  /** Sum over rounds. */
+  tls?: TlsCounts;
 }
 
 export interface TargetInfo {

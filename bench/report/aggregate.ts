@@ -1,7 +1,7 @@
 /**
  * Folds the rounds of each target × load into one cell of medians. Pure.
  */
-import type { Cell, RunSample } from '../model.ts';
+import type { Cell, RunSample, TlsCounts } from '../model.ts';
 import { median } from '../stats/percentiles.ts';
 
 /** One cell per (target, load) present in `samples`, in first-seen order. */
@@ -44,6 +44,8 @@ function toCell(runs: RunSample[]): Cell {
     peakRssKb: peaks.length ? Math.max(...peaks) : null,
   };
   const lags = runs.map((s) => s.sendLagUs).filter((x): x is { p50: number; p99: number } => x !== undefined);
+  const tls = runs.map((s) => s.tls).filter((x): x is TlsCounts => x !== undefined);
+  if (tls.length) cell.tls = tls.reduce((a, t) => ({ full: a.full + t.full, resumed: a.resumed + t.resumed, requests: a.requests + t.requests }), { full: 0, resumed: 0, requests: 0 });
   if (lags.length) cell.sendLagUs = { p50: median(lags.map((l) => l.p50)), p99: median(lags.map((l) => l.p99)) };
   return cell;
 }

@@ -41,7 +41,12 @@ export function checkGoals({ cells, ratios, targets, controlPlane, meshUp }: Goa
   add('Agent pair mTLS: ≤ 0.20 vCPU per 1,000 req/s per agent', perAgentVcpu(cell(PAIR_MTLS, 'rate-1k'), 2), (v) => v <= 0.2, vcpu);
   add('Agent RSS idle ≤ 50 MB', target(HOP)?.idleRssKb, (v) => v <= 50 * 1024, mb);
   add('Agent RSS at saturation ≤ 100 MB', cell(HOP, 'saturation')?.peakRssKb, (v) => v <= 100 * 1024, mb);
-  out.push({ goal: 'mTLS handshakes far below the request rate (pooled connections, resumption)', measured: '—', status: 'not measured' });
+  add(
+    'mTLS handshakes far below the request rate: ≤ 1 per 100 requests under every load',
+    handshakeRate(cells.filter((c) => c.target === PAIR_MTLS)),
+    (v) => v <= 0.01,
+    (v) => `${v === 0 ? '0' : v.toExponential(1)} per request (worst load)`,
+  );
   add(
     'Metrics + access log cost ≤ 10% of throughput (saturation, per core; tracing not switchable yet)',
     observabilityCost(row(HOP, 'saturation')?.rpsPerProxyCore, row(HOP_OBS, 'saturation')?.rpsPerProxyCore),
@@ -52,6 +57,12 @@ export function checkGoals({ cells, ratios, targets, controlPlane, meshUp }: Goa
   out.push(saveToAppliedGoal(controlPlane));
   out.push(meshUpGoal(meshUp));
   return out;
+}
+
+/** The highest handshakes-per-request ratio over the cells that counted handshakes; null when none did. */
+export function handshakeRate(cells: readonly Cell[]): number | null {
+  const rates = cells.filter((c) => c.tls && c.tls.requests > 0).map((c) => (c.tls!.full + c.tls!.resumed) / c.tls!.requests);
+  return rates.length ? Math.max(...rates) : null;
 }
 
 /** Share of per-core throughput lost by turning observability on: 1 − on ÷ off. */

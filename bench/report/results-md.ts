@@ -93,6 +93,7 @@ export function renderResultsMd(r: BenchResults): string {
     line(`| ${t.title} | ${t.available ? mb(t.idleRssKb) : '—'} | ${t.available && t.idleAnonKb != null ? mb(t.idleAnonKb) : '—'} | ${t.available ? mb(t.idleRssAfterKb) : '—'} | ${peaks.length ? mb(Math.max(...peaks)) : '—'} |`);
   }
   line();
+  renderHandshakes(r, line);
   line('## Control plane');
   line();
   renderControlPlane(r, line);
@@ -114,6 +115,32 @@ export function renderResultsMd(r: BenchResults): string {
   for (const p of r.pending) line(`| ${esc(p.figure)} | ${esc(p.needs)} |`);
   line();
   return out.join('\n');
+}
+
+/** TLS handshakes between the agents of each mTLS target, per load, summed over the rounds. */
+function renderHandshakes(r: BenchResults, line: (s?: string) => void): void {
+  const cells = r.cells.filter((c) => c.tls);
+  if (!cells.length) return;
+  line('## TLS handshakes between agents');
+  line();
+  line('Handshakes the client agent made to the server agent (its `dockmesh_tls_handshakes_total`) for the requests the server agent served, ' +
+    'during the measured runs, summed over the rounds. The new-connection load opens a new connection from the client to the client agent per request; ' +
+    'the agents keep theirs.');
+  line();
+  line('| target | load | requests | full handshakes | resumed | handshakes per request |');
+  line('| --- | --- | ---: | ---: | ---: | ---: |');
+  for (const c of cells) {
+    const t = c.tls!;
+    const title = r.targets.find((x) => x.id === c.target)?.title ?? c.target;
+    line(`| ${title} | ${c.load} | ${t.requests.toLocaleString('en-US')} | ${t.full} | ${t.resumed} | ${handshakesPerRequest(t)} |`);
+  }
+  line();
+}
+
+function handshakesPerRequest(t: { full: number; resumed: number; requests: number }): string {
+  if (t.requests <= 0) return '—';
+  const v = (t.full + t.resumed) / t.requests;
+  return v === 0 ? '0' : v.toExponential(1);
 }
 
 function renderControlPlane(r: BenchResults, line: (s?: string) => void): void {

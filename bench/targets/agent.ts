@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import type { TlsCounts } from '../model.ts';
 import { ProcMeter } from '../proc/proc-meter.ts';
 import { agentRunner } from './agent-build.ts';
 import { clientSnapshot, serverSnapshot, UPSTREAM_HOST } from './agent-snapshot.ts';
@@ -183,6 +184,7 @@ function agentPair(id: string, title: string, description: string, mtls: boolean
         commands: [client.command, server.command],
         note: agentRunner(ctx.repoRoot, ctx.workDir).how,
         alive: () => client.proc.running && server.proc.running,
+        ...(mtls ? { tlsCounters: () => readTlsCounts(client.listening.admin, server.listening.admin) } : {}),
         close: async () => {
           if (mtls) await reportHandshakes(id, client.listening.admin, server.listening.admin);
           await Promise.all([client.proc.close(), server.proc.close()]);
@@ -206,16 +208,20 @@ function getText(port: number, path: string): Promise<string> {
   });
 }
 
+/** TLS handshakes the client agent has made (its metrics) and requests the server agent has served (its /stats), since start. */
+async function readTlsCounts(clientAdmin: number, serverAdmin: number): Promise<TlsCounts> {
+  const metrics = await getText(clientAdmin, '/metrics');
+  const count = (resumed: string) => Number(new RegExp(`^dockmesh_tls_handshakes_total\\{direction="outbound",resumed="${resumed}"\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 0);
+  const stats = JSON.parse(await getText(serverAdmin, '/stats')) as { inbound: { requests: number } };
+  return { full: count('false'), resumed: count('true'), requests: stats.inbound.requests };
+}
+
 /** One line on stderr: TLS handshakes the client agent made vs requests the server agent served, over the whole run. */
 async function reportHandshakes(id: string, clientAdmin: number, serverAdmin: number): Promise<void> {
   try {
-    const metrics = await getText(clientAdmin, '/metrics');
-    const count = (resumed: string) => Number(new RegExp(`^dockmesh_tls_handshakes_total\\{direction="outbound",resumed="${resumed}"\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 0);
-    const stats = JSON.parse(await getText(serverAdmin, '/stats')) as { inbound: { requests: number; connections: number } };
-    const full = count('false');
-    const resumed = count('true');
-    const per = stats.inbound.requests > 0 ? ((full + resumed) / stats.inbound.requests).toExponential(2) : 'n/a';
-    process.stderr.write(`bench: ${id}: ${full} full + ${resumed} resumed TLS handshakes for ${stats.inbound.requests} requests over the run (${per} per request)\n`);
+    const { full, resumed, requests } = await readTlsCounts(clientAdmin, serverAdmin);
+    const per = requests > 0 ? ((full + resumed) / requests).toExponential(2) : 'n/a';
+    process.stderr.write(`bench: ${id}: ${full} full + ${resumed} resumed TLS handshakes for ${requests} requests over the run (${per} per request)\n`);
   } catch (err) {
     process.stderr.write(`bench: ${id}: handshake count unavailable: ${(err as Error).message}\n`);
   }

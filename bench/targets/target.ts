@@ -2,6 +2,7 @@
  * What a benchmark target is: something that listens on a loopback port and forwards to the
  * upstream (or is the upstream, for direct), plus the processes whose CPU and memory it costs.
  */
+import type { TlsCounts } from '../model.ts';
 import type { ProcMeter } from '../proc/proc-meter.ts';
 import type { Pinning } from '../plan.ts';
 
@@ -24,6 +25,8 @@ export interface RunningTarget {
   commands: string[];
   /** How it was run, when that varies (e.g. the agent: bundle or tsx, Node flags). */
   note?: string;
+  /** mTLS targets: cumulative TLS handshakes between the agents and requests served, read before and after each run. */
+  tlsCounters?(): Promise<TlsCounts>;
   /** False once a process of the target has exited. */
   alive(): boolean;
   close(): Promise<void>;

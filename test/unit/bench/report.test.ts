@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import type { BenchResults, Cell, ControlPlaneFigures, RunSample, TargetInfo } from '../../../bench/model.ts';
 import { stillPending } from '../../../bench/report/pending.ts';
 import { aggregate } from '../../../bench/report/aggregate.ts';
-import { checkGoals, observabilityCost, perAgentVcpu } from '../../../bench/report/goals.ts';
+import { checkGoals, handshakeRate, observabilityCost, perAgentVcpu } from '../../../bench/report/goals.ts';
 import { ratio, ratioRows } from '../../../bench/report/ratios.ts';
 import { busyNote, renderResultsMd } from '../../../bench/report/results-md.ts';
 
@@ -113,6 +113,27 @@ test('observabilityCost: share of per-core throughput lost', () => {
   assert.is(observabilityCost(0, 1), null);
 });
 
+test('TLS handshakes: summed over rounds, worst load against the goal, a RESULTS.md section', () => {
+  const tls = (full: number, resumed: number, requests: number) => ({ full, resumed, requests });
+  const runs: RunSample[] = [
+    { ...sample('agent-pair-mtls', 'saturation', 0, 9000, 5000, 110), tls: tls(1, 10, 40_000) },
+    { ...sample('agent-pair-mtls', 'saturation', 1, 9000, 5000, 110), tls: tls(0, 9, 40_000) },
+    { ...sample('agent-pair-mtls', 'new-conn', 0, 4000, 1500, 200), tls: tls(2, 38, 8_000) },
+    sample('agent-pair', 'saturation', 0, 12000, 4000, 80),
+  ];
+  const cells = aggregate(runs);
+  assert.equal(cells[0]!.tls, tls(1, 19, 80_000));
+  assert.is(cells.find((c) => c.target === 'agent-pair')!.tls, undefined);
+  assert.is(handshakeRate(cells.filter((c) => c.target === 'agent-pair-mtls')), 40 / 8_000, 'the worst load');
+  assert.is(handshakeRate([]), null);
+  const goal = checkGoals({ cells, ratios: ratioRows(cells), targets: [info('agent-pair-mtls')] }).find((g) => g.goal.startsWith('mTLS handshakes'))!;
+  assert.equal([goal.status, goal.measured], ['pass', '5.0e-3 per request (worst load)']);
+  const md = renderResultsMd({ ...minimalResults(), cells, samples: runs, targets: [info('agent-pair-mtls'), info('agent-pair')] });
+  assert.match(md, /## TLS handshakes between agents/);
+  assert.match(md, /\| agent-pair-mtls \| saturation \| 80,000 \| 1 \| 19 \| 2\.5e-4 \|/);
+  assert.not.match(md, /\| agent-pair \| saturation \| [\d,]+ \| \d+ \|/);
+});
+
 test('perAgentVcpu: cores ÷ agents ÷ thousands of req/s', () => {
   const c = aggregate([sample('agent-pair', 'rate-1k', 0, 1000, 500, 240)])[0] as Cell;
   assert.ok(Math.abs(perAgentVcpu(c, 2)! - 0.12) < 1e-12);
@@ -202,5 +223,27 @@ test('busyNote: load average above half the cores, at start or end', () => {
   assert.match(busyNote(m('2.41 2.69 1.57', '0.20 0.30 0.40'))!, /busy/);
   assert.is(busyNote(m('?', '?')), undefined);
 });
+
+function minimalResults(): BenchResults {
+  return {
+    schema: 1,
+    mode: 'quick',
+    date: '2026-01-02T03:04:05.000Z',
+    elapsedS: 1,
+    machine: { cpuModel: 'x', cores: 2, kernel: 'k', loadavgStart: '0 0 0', loadavgEnd: '0 0 0' },
+    versions: { node: 'v20', nginx: '-', haproxy: '-', wrk: '-' },
+    settings: { rounds: 1, durationsS: {}, pinning: '-', upstreamBodyBytes: 64, argv: [] },
+    loads: [
+      { id: 'saturation', title: 'Saturation', what: 'wrk -c50' },
+      { id: 'new-conn', title: 'New connection per request', what: 'wrk -c8' },
+    ],
+    targets: [],
+    samples: [],
+    cells: [],
+    ratios: [],
+    goals: [],
+    pending: [],
+  };
+}
 
 test.run();
