@@ -50,6 +50,8 @@ export interface HarnessOutcome {
   results: BenchResults;
   /** Runs that failed for a reason other than an unavailable target (a crash mid-run, a wrk error). */
   failures: string[];
+  /** Scratch directory of the run (configs, logs; profiles with --profile). */
+  workDir: string;
 }
 
 export async function runBench(o: BenchOptions, repoRoot: string, log: (s: string) => void): Promise<HarnessOutcome> {
@@ -195,7 +197,7 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
     ...(meshUp ? { meshUp } : {}),
     pending: stillPending(controlPlane, meshUp),
   };
-  return { results, failures };
+  return { results, failures, workDir };
 }
 
 function wrkSeconds(l: LoadSpec, o: BenchOptions): number {

@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { runBench } from './harness.ts';
+import { runProfile } from './profile/profile-run.ts';
 import type { BenchResults } from './model.ts';
 import { parseOptions, USAGE } from './options.ts';
 import { renderResultsMd } from './report/results-md.ts';
@@ -47,21 +48,32 @@ if (options.render) {
   process.exit(0);
 }
 
-try {
-  const { results, failures } = await runBench(options, repoRoot, log);
-  const outDir = resolve(repoRoot, options.outDir);
-  mkdirSync(outDir, { recursive: true });
-  const suffix = options.quick ? '.quick' : '';
-  const md = join(outDir, `RESULTS${suffix}.md`);
-  const json = join(outDir, `results${suffix}.json`);
-  writeFileSync(md, renderResultsMd(results));
-  writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
-  log(`wrote ${relative(process.cwd(), md)} and ${relative(process.cwd(), json)} in ${Math.round(results.elapsedS)} s`);
-  if (!results.cells.some((c) => c.target === 'direct')) failures.push('no measurement of the direct baseline');
-  for (const f of failures) log(`FAILED: ${f}`);
-  process.exitCode = failures.length ? 1 : 0;
-} catch (err) {
-  destroyAllProcesses();
-  process.stderr.write(`bench: ${(err as Error).stack ?? err}\n`);
-  process.exitCode = 1;
+if (options.profile) {
+  process.exitCode = await guarded(() => runProfile(options, repoRoot, log));
+} else {
+  process.exitCode = await guarded(async () => {
+    const { results, failures } = await runBench(options, repoRoot, log);
+    const outDir = resolve(repoRoot, options.outDir);
+    mkdirSync(outDir, { recursive: true });
+    const suffix = options.quick ? '.quick' : '';
+    const md = join(outDir, `RESULTS${suffix}.md`);
+    const json = join(outDir, `results${suffix}.json`);
+    writeFileSync(md, renderResultsMd(results));
+    writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
+    log(`wrote ${relative(process.cwd(), md)} and ${relative(process.cwd(), json)} in ${Math.round(results.elapsedS)} s`);
+    if (!results.cells.some((c) => c.target === 'direct')) failures.push('no measurement of the direct baseline');
+    for (const f of failures) log(`FAILED: ${f}`);
+    return failures.length ? 1 : 0;
+  });
+}
+
+/** Runs `body`; an unexpected error stops every process the bench started and is exit status 1. */
+async function guarded(body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (err) {
+    destroyAllProcesses();
+    process.stderr.write(`bench: ${(err as Error).stack ?? err}\n`);
+    return 1;
+  }
 }

@@ -10,6 +10,7 @@
  *   --no-pin            do not pin processes to cores with taskset
  *   --no-control-plane  skip the control-plane figures (control server + N agents, ~2 min in full)
  *   --render FILE       measure nothing: re-render the RESULTS.md of a results.json (after a format change)
+ *   --profile           CPU-profile the agent targets under saturation: flame graphs in bench/profiles/
  */
 
 export interface BenchOptions {
@@ -24,10 +25,12 @@ export interface BenchOptions {
   controlPlane: boolean;
   /** Path of a results.json to re-render instead of measuring. */
   render: string | undefined;
+  /** CPU-profile the agents instead of the full comparison (bench/profiles/). */
+  profile: boolean;
   help: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration S] [--targets a,b] [--loads a,b] [--out DIR] [--no-pin] [--no-control-plane] | --render results.json`;
+export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration S] [--targets a,b] [--loads a,b] [--out DIR] [--no-pin] [--no-control-plane] | --render results.json | --profile [--targets a,b] [--duration S]`;
 
 /** Parses argv (without node and the script). Throws an Error with a one-line message on bad input. */
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -41,6 +44,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     pin: true,
     controlPlane: true,
     render: undefined,
+    profile: false,
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -80,6 +84,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         break;
       case '--no-control-plane':
         o.controlPlane = false;
+        break;
+      case '--profile':
+        o.profile = true;
         break;
       case '--no-pin':
         o.pin = false;

@@ -13,8 +13,14 @@ test('defaults: 5 rounds, per-load durations, pinned, bench/', () => {
     pin: true,
     controlPlane: true,
     render: undefined,
+    profile: false,
     help: false,
   });
+});
+
+test('--profile', () => {
+  assert.is(parseOptions(['--profile', '--targets', 'agent-hop']).profile, true);
+  assert.equal(parseOptions(['--profile', '--targets', 'agent-hop']).targets, ['agent-hop']);
 });
 
 test('--quick means 1 round unless --rounds says otherwise', () => {
