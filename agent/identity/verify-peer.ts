@@ -5,11 +5,12 @@
  * destination service may run as. The chain itself is verified by TLS (rejectUnauthorized against the
  * trust bundle) before this is called; this adds what TLS does not know.
  */
-import { x509 } from './x509-runtime.ts';
+import { X509Certificate } from 'node:crypto';
+import { BASIC_CONSTRAINTS_OID, basicConstraintsCa, certExtensions, SUBJECT_ALT_NAME_OID, type CertExtension } from './cert-extensions.ts';
+import { parseSubjectAltNames, uriNames } from './subject-alt-names.ts';
 
 export const TRUST_DOMAIN = 'cluster.local';
 
-const SAN_OID = '2.5.29.17';
 /** SPIFFE path segment: letters, digits, `.`, `-`, `_` (not `.` or `..`). */
 const SEGMENT = /^[A-Za-z0-9._-]+$/;
 
@@ -45,19 +46,27 @@ export function isWorkloadSpiffeId(id: string): boolean {
 export function verifyPeer(cert: PeerCertInput, expectedIds?: readonly string[]): PeerCheck {
   const raw = cert instanceof Uint8Array ? cert : cert?.raw;
   if (!raw || raw.length === 0) return { ok: false, reason: 'no peer certificate' };
-  let c: x509.X509Certificate;
+  let c: X509Certificate;
+  let extensions: CertExtension[];
+  let ca: boolean;
   try {
-    c = new x509.X509Certificate(new Uint8Array(raw));
+    c = new X509Certificate(raw);
+    extensions = certExtensions(raw);
+    const bc = extensions.find((e) => e.oid === BASIC_CONSTRAINTS_OID);
+    ca = bc !== undefined && basicConstraintsCa(bc.value);
   } catch (err) {
     return { ok: false, reason: `unparsable certificate: ${(err as Error).message}` };
   }
-  const bc = c.getExtension(x509.BasicConstraintsExtension);
-  if (bc?.ca) return { ok: false, reason: 'peer certificate is a CA certificate' };
-  const sans = c.extensions.filter((e) => e.type === SAN_OID);
-  if (sans.length === 0) return { ok: false, reason: 'no subjectAltName' };
-  if (sans.length > 1) return { ok: false, reason: 'more than one subjectAltName extension' };
-  const names = new x509.SubjectAlternativeNameExtension(sans[0]!.rawData).names.items;
-  const uris = names.filter((n) => n.type === 'url').map((n) => n.value);
+  if (ca) return { ok: false, reason: 'peer certificate is a CA certificate' };
+  const sans = extensions.filter((e) => e.oid === SUBJECT_ALT_NAME_OID).length;
+  if (sans === 0) return { ok: false, reason: 'no subjectAltName' };
+  if (sans > 1) return { ok: false, reason: 'more than one subjectAltName extension' };
+  let uris: string[];
+  try {
+    uris = uriNames(parseSubjectAltNames(c.subjectAltName));
+  } catch (err) {
+    return { ok: false, reason: `unparsable subjectAltName: ${(err as Error).message}` };
+  }
   if (uris.length === 0) return { ok: false, reason: 'no URI SAN' };
   if (uris.length > 1) return { ok: false, reason: `${uris.length} URI SANs (exactly one allowed)` };
   const id = uris[0]!;

@@ -10,14 +10,13 @@
  *         `renewal-failed` (err: Error, retryInMs: number). No `error` event: failures are retried.
  */
 import { EventEmitter } from 'node:events';
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
 import type { CsrResponse, TrustSnapshot } from '../../wire/types.ts';
 import { backoffDelay, type BackoffOptions } from '../backoff.ts';
 import { secureContextOptions, type IdentityMaterial } from './tls-options.ts';
 import { createWorkloadKey } from './workload-key.ts';
 import { isWorkloadSpiffeId } from './verify-peer.ts';
-import { x509 } from './x509-runtime.ts';
 
 export interface WorkloadIdentityOptions {
   /** Sends the CSR to the CA; resolves with its answer or rejects. */
@@ -50,7 +49,7 @@ const MIN_RENEW_DELAY_MS = 250;
 
 /** Short id of a root: the first 16 hex digits of its DER's SHA-256 (as control/ca names it). */
 export function rootIdOf(pem: string): string {
-  return createHash('sha256').update(Buffer.from(x509.PemConverter.decodeFirst(pem))).digest('hex').slice(0, 16);
+  return createHash('sha256').update(new X509Certificate(pem).raw).digest('hex').slice(0, 16);
 }
 
 interface Held extends IdentityMaterial {
@@ -98,11 +97,11 @@ export class WorkloadIdentity extends EventEmitter {
     const { keyPem, csrPem } = await createWorkloadKey();
     const res = await this.#o.submit(csrPem);
     if (this.#closed) return;
-    const leaf = new x509.X509Certificate(res.certificate);
+    const leaf = new X509Certificate(res.certificate);
     if (!isWorkloadSpiffeId(res.spiffeId)) throw new Error(`CA answered with SPIFFE ID ${res.spiffeId}`);
     if (!res.trustBundle.length) throw new Error('CA answered with an empty trust bundle');
-    const notBefore = leaf.notBefore;
-    const notAfter = leaf.notAfter;
+    const notBefore = new Date(leaf.validFrom);
+    const notAfter = new Date(leaf.validTo);
     const life = notAfter.getTime() - notBefore.getTime();
     const due = notBefore.getTime() + life * (this.#o.renewAt ?? 2 / 3);
     const renewAt = new Date(Math.max(due, this.#now() + MIN_RENEW_DELAY_MS));
@@ -113,7 +112,8 @@ export class WorkloadIdentity extends EventEmitter {
       trustBundle: res.trustBundle,
       info: {
         spiffeId: res.spiffeId,
-        serial: leaf.serialNumber,
+        // Lower-case hex, as the CA reports it (Node's is upper-case).
+        serial: leaf.serialNumber.toLowerCase(),
         notBefore,
         notAfter,
         renewAt,
@@ -126,13 +126,14 @@ export class WorkloadIdentity extends EventEmitter {
     this.emit('rotated', this.secureContextOptions(), this.#held.info);
   }
 
-  /** The bundle root that signed `leaf`: authority key id = the root's subject key id, else the names. */
-  #issuerOf(leaf: x509.X509Certificate, bundle: readonly string[]): string {
-    const aki = leaf.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
+  /**
+   * The bundle root that issued `leaf`, as OpenSSL's chain building decides it (X509_check_issued:
+   * the root's subject is the leaf's issuer and, when the leaf names one, its authority key id is the
+   * root's subject key id; every root has a distinct subject).
+   */
+  #issuerOf(leaf: X509Certificate, bundle: readonly string[]): string {
     for (const pem of bundle) {
-      const root = new x509.X509Certificate(pem);
-      const ski = root.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
-      if (aki && ski ? aki === ski : root.subject === leaf.issuer) return rootIdOf(pem);
+      if (leaf.checkIssued(new X509Certificate(pem))) return rootIdOf(pem);
     }
     return '';
   }

@@ -1,8 +1,11 @@
 /**
- * A fresh ECDSA P-256 key (Node's webcrypto) and a PKCS#10 request for it. The request carries no
- * names: the CA decides the identity from the container, not from anything the agent claims.
+ * A fresh ECDSA P-256 key (node:crypto, generated off the main thread) and a PKCS#10 request for it.
+ * The request's subject is `O=dockmesh` and it carries no names: the CA decides the identity from the
+ * container, not from anything the agent claims.
  */
-import { EC_P256, ECDSA_SHA256, subtle, x509 } from './x509-runtime.ts';
+import { generateKeyPair, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
+import { csrDer, OID } from './csr-der.ts';
 
 export interface WorkloadKey {
   /** PKCS#8 PEM, for `tls.createSecureContext({key})`. */
@@ -11,16 +14,18 @@ export interface WorkloadKey {
   csrPem: string;
 }
 
+const generateEcKey = promisify(generateKeyPair);
+
+/** PEM armour (RFC 7468): base64 in 64-character lines, ending with a newline. */
+function pem(label: string, der: Buffer): string {
+  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
 export async function createWorkloadKey(): Promise<WorkloadKey> {
-  const keys = (await subtle.generateKey(EC_P256, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: 'O=dockmesh',
-    keys,
-    signingAlgorithm: ECDSA_SHA256,
-  });
-  const pkcs8 = await subtle.exportKey('pkcs8', keys.privateKey);
+  const { privateKey } = (await generateEcKey('ec', { namedCurve: 'P-256' })) as { privateKey: KeyObject };
   return {
-    keyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') + '\n',
-    csrPem: csr.toString('pem') + '\n',
+    keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    csrPem: pem('CERTIFICATE REQUEST', csrDer(privateKey, { subject: [[OID.organizationName, 'dockmesh']] })),
   };
 }

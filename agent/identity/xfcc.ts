@@ -4,8 +4,7 @@
  * Subject="<peer subject>";URI=<peer SPIFFE ID>`. Any XFCC the client sent is replaced, never
  * appended to (Envoy's SANITIZE_SET): only the agent that verified the certificate may speak for it.
  */
-import { createHash } from 'node:crypto';
-import { x509 } from './x509-runtime.ts';
+import { createHash, X509Certificate } from 'node:crypto';
 
 export const XFCC_HEADER = 'x-forwarded-client-cert';
 
@@ -14,8 +13,16 @@ function quoted(v: string): string {
   return `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 
+/**
+ * RFC 4514's one-line form of node:crypto's `subject` (RDNs one per line, multi-valued RDNs joined by
+ * ` + `; special characters already backslash-escaped, so an unescaped ` + ` only joins attributes).
+ */
+function subjectLine(subject: string): string {
+  return subject.split('\n').map((rdn) => rdn.replaceAll(' + ', '+')).join(', ');
+}
+
 export function xfccValue(localSpiffeId: string, peerDer: Uint8Array, peerSpiffeId: string): string {
   const hash = createHash('sha256').update(peerDer).digest('hex');
-  const subject = new x509.X509Certificate(new Uint8Array(peerDer)).subject;
+  const subject = subjectLine(new X509Certificate(peerDer).subject);
   return `By=${localSpiffeId};Hash=${hash};Subject=${quoted(subject)};URI=${peerSpiffeId}`;
 }

@@ -3,12 +3,12 @@
  * control server): `key.pem` (PKCS#8), `cert.pem` (leaf first, then intermediates), `ca.pem` (the
  * roots to trust). The SPIFFE ID is read from the leaf. It is never renewed.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentError } from '../agent-error.ts';
 import type { IdentityMaterial } from '../identity/tls-options.ts';
 import { verifyPeer } from '../identity/verify-peer.ts';
-import { x509 } from '../identity/x509-runtime.ts';
 
 export interface StaticIdentity {
   material: IdentityMaterial;
@@ -33,8 +33,8 @@ export function loadStaticIdentity(dir: string): StaticIdentity {
     throw new AgentError('AGENT_ERR_IDENTITY', `cannot read ${dir}/{key,cert,ca}.pem`, { cause: err });
   }
   if (chain.length === 0 || trustBundle.length === 0) throw new AgentError('AGENT_ERR_IDENTITY', `${dir}: cert.pem and ca.pem need a certificate each`);
-  const leaf = new x509.X509Certificate(chain[0]!);
-  const check = verifyPeer(new Uint8Array(leaf.rawData));
+  const leaf = new X509Certificate(chain[0]!);
+  const check = verifyPeer(leaf.raw);
   if (!check.ok) throw new AgentError('AGENT_ERR_IDENTITY', `${dir}/cert.pem: ${check.reason}`);
-  return { material: { keyPem, chain, trustBundle }, spiffeId: check.spiffeId!, notAfter: leaf.notAfter };
+  return { material: { keyPem, chain, trustBundle }, spiffeId: check.spiffeId!, notAfter: new Date(leaf.validTo) };
 }

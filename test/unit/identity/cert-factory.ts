@@ -57,6 +57,8 @@ export interface LeafOptions {
   ca?: boolean;
   /** Put each URI in its own SAN extension. */
   splitSans?: boolean;
+  /** Default `O=test`. */
+  subject?: string;
 }
 
 export async function makeLeaf(root: TestRoot, o: LeafOptions = {}): Promise<TestLeaf> {
@@ -71,7 +73,7 @@ export async function makeLeaf(root: TestRoot, o: LeafOptions = {}): Promise<Tes
       ? [new x509.SubjectAlternativeNameExtension(names)]
       : [];
   const cert = await x509.X509CertificateGenerator.create({
-    subject: 'O=test',
+    subject: o.subject ?? 'O=test',
     issuer: root.cert.subject,
     notBefore: o.notBefore ?? new Date(Date.now() - 60_000),
     notAfter: o.notAfter ?? new Date(Date.now() + 3600_000),

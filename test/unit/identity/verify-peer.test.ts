@@ -38,6 +38,9 @@ const cases: Case[] = [
   { name: 'case differs from the expected ID', leaf: { uris: ['spiffe://cluster.local/ns/default/sa/WEB'] }, expected: [WEB], ok: false },
   { name: 'a CA certificate', leaf: { uris: [WEB], ca: true }, ok: false, reason: /CA certificate/ },
   { name: 'no certificate', leaf: null, ok: false, reason: /no peer certificate/ },
+  // CVE-2021-44532: Node quotes a SAN value holding a comma, so it stays one (malformed) ID.
+  { name: 'a second ID smuggled into one URI SAN after a comma', leaf: { uris: [`${WEB}, URI:${API}`] }, expected: [API], ok: false, reason: /form/ },
+  { name: 'a quoted URI SAN is read unquoted', leaf: { uris: [`spiffe://cluster.local/ns/default/sa/it's`] }, ok: false, reason: /sa\/it's is not of the form/ },
 ];
 
 for (const c of cases) {
