@@ -15,6 +15,7 @@ const isPort = (v: unknown): boolean => Number.isInteger(v) && (v as number) > 0
 const isStringMap = (v: unknown): boolean => isObj(v) && Object.values(v).every((x) => typeof x === 'string');
 
 const isNum = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const isHttpUrl = (v: unknown): boolean => typeof v === 'string' && /^https?:\/\//i.test(v) && URL.canParse(v);
 
 /** The traffic parts of a service: shapes the route compiler relies on (pure). */
 function checkRoutes(s: Obj, p: string, bad: (path: string, what: string) => void): void {
@@ -81,6 +82,10 @@ export function validateSnapshot(value: unknown): SnapshotCheck {
   }
   if (!isObj(value.mesh) || !Array.isArray(value.mesh.excludedPorts) || !value.mesh.excludedPorts.every(isPort)) {
     bad('$.mesh.excludedPorts', 'expected an array of ports');
+  }
+  const tracing = isObj(value.mesh) ? value.mesh.tracing : undefined;
+  if (tracing !== undefined && (!isObj(tracing) || !isHttpUrl(tracing.endpoint) || !isNum(tracing.samplingPercent) || (tracing.samplingPercent as number) > 100)) {
+    bad('$.mesh.tracing', 'expected {endpoint: an http(s) URL, samplingPercent: 0-100}');
   }
   if (!Array.isArray(value.services)) bad('$.services', 'expected an array');
   else {

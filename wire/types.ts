@@ -241,6 +241,16 @@ export interface EndpointSnapshot {
 export interface MeshSettingsSnapshot {
   /** Ports never captured, in or out. */
   excludedPorts: number[];
+  /** Optional (tracing): where the agent exports spans; absent: no spans (the `Mesh` document has no endpoint). */
+  tracing?: TracingSnapshot;
+}
+
+/** The `Mesh` document's `spec.tracing`, with its default filled in. */
+export interface TracingSnapshot {
+  /** OTLP/HTTP traces URL (`http:` or `https:`), e.g. `http://jaeger:4318/v1/traces`. */
+  endpoint: string;
+  /** Share of new traces sampled, 0-100 (a caller's sampling decision is always honoured). */
+  samplingPercent: number;
 }
 
 /** One line of the agent stream. */
@@ -347,6 +357,9 @@ export const PORTS = {
   control: 15010,
   admin: 15020,
 } as const;
+
+/** Default of `Mesh` `spec.tracing.samplingPercent` and `--tracing-sampling` (Istio's is 1%; dockmesh is for development). */
+export const DEFAULT_TRACE_SAMPLING_PERCENT = 100;
 
 /** UID the agent's proxy runs as; its traffic is never captured. */
 export const AGENT_UID = 1337;

@@ -11,6 +11,7 @@ import type { MeshSpec } from '../meshfile/mesh-spec.ts';
 import type { HostLookup, MeshfileContext } from '../meshfile/host-resolver.ts';
 import { hostLookup } from '../meshfile/host-resolver.ts';
 import { compileServiceRoutes } from './routes.ts';
+import { compileTracing } from './tracing.ts';
 import { withFault } from './with-fault.ts';
 
 /** Mesh-wide settings and the meshfile in force. */
@@ -126,6 +127,8 @@ export function compileSnapshot(self: Workload, view: RegistryView, opts: Compil
     services,
     mesh: { excludedPorts: [...excluded].sort((a, b) => a - b) },
   };
+  const tracing = compileTracing(opts.spec?.mesh?.spec.tracing);
+  if (tracing) body.mesh.tracing = tracing;
   if (opts.trust) body.trust = opts.trust;
   if (opts.spec) {
     body.inbound = compileInbound({

@@ -55,8 +55,18 @@ export const MESH_SPEC_SCHEMA = {
       type: 'object',
       description: 'Where and how much the agents trace.',
       properties: {
-        endpoint: { type: 'string', format: 'uri', description: 'OTLP/HTTP traces endpoint, e.g. `http://jaeger:4318/v1/traces`. Default: none (traces are not exported).' },
-        samplingPercent: { type: 'number', minimum: 0, maximum: 100, description: 'Percentage of new traces sampled. Default: 100.' },
+        endpoint: {
+          type: 'string',
+          format: 'uri',
+          pattern: '^[hH][tT][tT][pP][sS]?://',
+          description: 'OTLP/HTTP traces URL (http or https, the full path), e.g. `http://jaeger:4318/v1/traces`. Default: none (no spans are exported).',
+        },
+        samplingPercent: {
+          type: 'number',
+          minimum: 0,
+          maximum: 100,
+          description: 'Percentage of new traces the agents sample; a caller\'s sampling decision (traceparent flags, x-b3-sampled) is always honoured. Default: 100.',
+        },
       },
       additionalProperties: false,
     },

@@ -16,6 +16,12 @@ test('optional ready flag is accepted', () => {
   assert.ok(validateSnapshot(s).ok);
 });
 
+test('optional tracing settings are accepted', () => {
+  const s = good();
+  s.mesh.tracing = { endpoint: 'http://jaeger:4318/v1/traces', samplingPercent: 10 };
+  assert.ok(validateSnapshot(s).ok);
+});
+
 const bad: Array<[string, (s: any) => unknown, RegExp, number]> = [
   ['not an object', () => 'nope', /\$: expected an object/, 0],
   ['version missing', (s) => { delete s.version; return s; }, /\$\.version/, 0],
@@ -29,6 +35,8 @@ const bad: Array<[string, (s: any) => unknown, RegExp, number]> = [
   ['labels not strings', (s) => { s.services[0].endpoints[0].labels = { v: 2 }; return s; }, /labels/, 3],
   ['duplicate service', (s) => { s.services.push(s.services[0]); return s; }, /duplicate service api\.default/, 3],
   ['excludedPorts missing', (s) => { s.mesh = {}; return s; }, /excludedPorts/, 3],
+  ['tracing endpoint not http(s)', (s) => { s.mesh.tracing = { endpoint: 'jaeger:4317', samplingPercent: 1 }; return s; }, /\$\.mesh\.tracing/, 3],
+  ['tracing sampling over 100', (s) => { s.mesh.tracing = { endpoint: 'http://j/v1/traces', samplingPercent: 150 }; return s; }, /\$\.mesh\.tracing/, 3],
   ['hosts with an empty name', (s) => { s.services[0].hosts = ['']; return s; }, /hosts/, 3],
 ];
 

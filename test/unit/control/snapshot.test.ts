@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileSnapshot } from '../../../control/compile/snapshot.ts';
+import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
 import { EndpointRegistry } from '../../../control/registry/endpoint-registry.ts';
 import { workload } from '../../support/workloads.ts';
 
@@ -45,6 +46,17 @@ test('the hash is stable for equal input and changes with endpoints', () => {
   assert.is(a.hash, b.hash);
   r.report(v2.container, { ports: [8080, 9090], ready: true, configVersion: 0 });
   assert.is.not(compileSnapshot(web, r.view()).hash, a.hash);
+});
+
+test('tracing: the Mesh document\'s endpoint and sampling (default 100); none without an endpoint', () => {
+  const { r, web } = registry();
+  const mesh = (tracing: string) => loadMeshfile(`apiVersion: dockmesh.dev/v1\nkind: Mesh\nspec:\n  tracing: ${tracing}\n`, 'mesh.yaml').spec;
+  assert.is(compileSnapshot(web, r.view()).mesh.tracing, undefined, 'no meshfile');
+  assert.equal(compileSnapshot(web, r.view(), { spec: mesh('{endpoint: "http://jaeger:4318/v1/traces"}') }).mesh.tracing, { endpoint: 'http://jaeger:4318/v1/traces', samplingPercent: 100 });
+  assert.equal(compileSnapshot(web, r.view(), { spec: mesh('{endpoint: "http://jaeger:4318/v1/traces", samplingPercent: 5}') }).mesh.tracing, { endpoint: 'http://jaeger:4318/v1/traces', samplingPercent: 5 });
+  assert.is(compileSnapshot(web, r.view(), { spec: mesh('{samplingPercent: 5}') }).mesh.tracing, undefined);
+  const bad = loadMeshfile('apiVersion: dockmesh.dev/v1\nkind: Mesh\nspec:\n  tracing: {endpoint: "grpc://jaeger:4317"}\n', 'mesh.yaml');
+  assert.equal(bad.diagnostics.map((d) => [d.code, d.path]), [['MESH_ERR_BAD_VALUE', 'spec.tracing.endpoint']]);
 });
 
 test('self carries identity and labels', () => {
