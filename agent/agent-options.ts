@@ -1,4 +1,4 @@
-import { AGENT_ENV, PORTS } from '../wire/types.ts';
+import { AGENT_ENV, DEFAULT_TRACE_SAMPLING_PERCENT, PORTS } from '../wire/types.ts';
 import { AgentError } from './agent-error.ts';
 
 /** An inbound listener asked for on the command line (process mode). */
@@ -30,6 +30,8 @@ export interface AgentOptions {
   outbound: OutboundFlag[];
   accessLog: boolean;
   metrics: boolean;
+  /** `--tracing-endpoint` (and `--tracing-sampling`): export spans there (process mode; a snapshot's tracing wins in container mode). */
+  tracing?: { endpoint: string; samplingPercent: number };
   /** Internal: this process is the proxy child forked by the capture manager. */
   proxyChild: boolean;
 }
@@ -47,6 +49,17 @@ function onOff(text: string, what: string): boolean {
   if (text === 'on') return true;
   if (text === 'off') return false;
   throw new AgentError('AGENT_ERR_USAGE', `${what} must be on or off, got ${text}`);
+}
+
+function httpUrl(text: string, what: string): string {
+  if (!/^https?:\/\//i.test(text) || !URL.canParse(text)) throw new AgentError('AGENT_ERR_USAGE', `${what} wants an http(s) URL, got ${text}`);
+  return text;
+}
+
+function percent(text: string, what: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) throw new AgentError('AGENT_ERR_USAGE', `${what} wants a percentage 0-100, got ${text}`);
+  return n;
 }
 
 function parseInbound(text: string): InboundFlag {
@@ -78,6 +91,7 @@ export function parseAgentOptions(argv: string[], env: Record<string, string | u
     proxyChild: false,
   };
   let capture = env[AGENT_ENV.capture] || 'none';
+  let sampling: number | undefined;
   if (env[AGENT_ENV.adminPort]) opts.adminPort = port(env[AGENT_ENV.adminPort]!, AGENT_ENV.adminPort);
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -102,6 +116,8 @@ export function parseAgentOptions(argv: string[], env: Record<string, string | u
       case '--outbound': opts.outbound.push(parseOutbound(value)); break;
       case '--access-log': opts.accessLog = onOff(value, flag); break;
       case '--metrics': opts.metrics = onOff(value, flag); break;
+      case '--tracing-endpoint': opts.tracing = { endpoint: httpUrl(value, flag), samplingPercent: DEFAULT_TRACE_SAMPLING_PERCENT }; break;
+      case '--tracing-sampling': sampling = percent(value, flag); break;
       default: throw new AgentError('AGENT_ERR_USAGE', `unknown flag ${flag}`);
     }
   }
@@ -109,6 +125,10 @@ export function parseAgentOptions(argv: string[], env: Record<string, string | u
     throw new AgentError('AGENT_ERR_USAGE', `--capture must be none or iptables, got ${capture}`);
   }
   opts.capture = capture;
+  if (sampling !== undefined) {
+    if (!opts.tracing) throw new AgentError('AGENT_ERR_USAGE', '--tracing-sampling needs --tracing-endpoint');
+    opts.tracing.samplingPercent = sampling;
+  }
   if (!opts.snapshotFile && !opts.controlUrl) {
     throw new AgentError('AGENT_ERR_USAGE', 'give --control-url (or DOCKMESH_CONTROL_URL) or --snapshot');
   }

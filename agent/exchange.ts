@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import { performance } from 'node:perf_hooks';
-import type { ClusterHost } from './cluster.ts';
-import { trailersOf, type BodySource, type Controller, type Handler, type UpstreamCall } from './dispatch/dispatch.ts';
+import type { Cluster, ClusterHost } from './cluster.ts';
+import { trailersOf, type AttemptObserver, type BodySource, type Controller, type Handler, type UpstreamCall } from './dispatch/dispatch.ts';
 import { REPLY } from './dispatch/local-reply.ts';
 import { stripResponseHeaders, type ForwardHead } from './forward-headers.ts';
 import { UNKNOWN, type LabelBase } from './istio-labels.ts';
@@ -11,6 +11,8 @@ import type { RouteTable } from './route-table.ts';
 import type { HttpRoute, RouteTarget } from './routing/http-route.ts';
 import type { PoolSpec } from './upstream-pools.ts';
 import type { VerifiedPeer } from './mtls/verified-peer.ts';
+import type { RequestTrace } from './tracing/request-trace.ts';
+import type { Tracer } from './tracing/tracer.ts';
 
 const NO_HOSTS: ClusterHost[] = [];
 
@@ -67,6 +69,10 @@ export class Exchange implements Handler, UpstreamCall {
   verifiedPeer: VerifiedPeer | undefined;
   /** An AUDIT AuthorizationPolicy matched. */
   audit = false;
+  /** Tracing on: the request's trace, and the tracer that made it. */
+  trace: RequestTrace | undefined;
+  tracer: Tracer | undefined;
+  #attemptHeaders: string[] | undefined;
   #controller: Controller | null = null;
 
   constructor(owner: ExchangeOwner, req: IncomingMessage, res: DownstreamResponse, binding: ListenerBinding, head: ForwardHead, table: RouteTable | null, h2: boolean) {
@@ -99,13 +105,24 @@ export class Exchange implements Handler, UpstreamCall {
     return this.res.destroyed || this.req.socket?.destroyed === true;
   }
 
-  onHost(host: ClusterHost): void {
+  /** {@link UpstreamCall.attemptHeaders}. */
+  get attemptHeaders(): string[] {
+    return this.#attemptHeaders ?? this.upstreamHeaders;
+  }
+
+  onHost(host: ClusterHost, cluster: Cluster): AttemptObserver | undefined {
     this.attempts++;
     if (this.tried === NO_HOSTS) this.tried = [host];
     else this.tried.push(host);
     this.upstream = host.endpoint.target;
     this.labels = host.endpoint.http;
     this.pool = this.h2 ? host.h2pool : host.pool;
+    const t = this.trace;
+    if (!t?.sampled || !this.tracer) return undefined;
+    // Each attempt is its own CLIENT span, and the next hop's parent.
+    const a = this.tracer.attempt(t, this, cluster, host, this.attempts, this.upstreamHeaders);
+    this.#attemptHeaders = a.headers;
+    return a.span;
   }
 
   onRequestStart(controller: Controller): void {

@@ -1,3 +1,5 @@
+import type { TraceHeaders } from './tracing/trace-headers.ts';
+
 /** Headers that belong to one connection and are never forwarded (RFC 9110 7.6.1, plus legacy ones). */
 export const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
@@ -26,8 +28,9 @@ export interface ForwardHead {
   headers: string[];
   host?: string;
   requestId?: string;
-  traceparent?: string;
-  b3?: string;
+  /** Trace headers (`traceparent`, `tracestate`, B3), when the request has any. */
+  trace?: TraceHeaders;
+  userAgent?: string;
   contentLength?: number;
   /** Client-sent `x-forwarded-for` / `-proto` (dropped from `headers`; the agent sets its own). */
   forwardedFor?: string;
@@ -41,13 +44,29 @@ const DOCKMESH_PREFIX = 'x-dockmesh-';
 /** Only the inbound agent that verified the peer's certificate may set it (Envoy's SANITIZE_SET). */
 const XFCC = 'x-forwarded-client-cert';
 
+/** Records one trace header (`name` lower case). */
+function traceHeader(out: ForwardHead, name: string, rawName: string, value: string): void {
+  const t = (out.trace ??= { raw: [] });
+  t.raw.push(rawName, value);
+  switch (name) {
+    case 'traceparent': t.traceparent ??= value; break;
+    case 'tracestate': t.tracestate = t.tracestate === undefined ? value : `${t.tracestate},${value}`; break;
+    case 'x-b3-traceid': t.b3TraceId ??= value; break;
+    case 'x-b3-spanid': t.b3SpanId ??= value; break;
+    case 'x-b3-sampled': t.b3Sampled ??= value; break;
+    case 'x-b3-flags': t.b3Flags ??= value; break;
+    case 'b3': t.b3 ??= value; break;
+  }
+}
+
 /**
  * Filters a request's raw headers for the next hop (pure): drops hop-by-hop headers, headers named in
  * Connection, every `x-dockmesh-*` header (recording the source identity ones), any client-sent
  * `x-forwarded-client-cert`, and `x-forwarded-for` / `x-forwarded-proto` (recorded: the agent decides
- * what to send). Keeps case and repeated headers.
+ * what to send). Keeps case and repeated headers. Trace headers are recorded; with `ownTrace` (the
+ * agent traces) they are dropped too, and the agent writes its own.
  */
-export function forwardHeaders(raw: readonly string[]): ForwardHead {
+export function forwardHeaders(raw: readonly string[], ownTrace = false): ForwardHead {
   const out: ForwardHead = { headers: [], hasBody: false, source: {} };
   let extraHop: string[] | undefined;
   for (let i = 0; i < raw.length; i += 2) {
@@ -88,14 +107,18 @@ export function forwardHeaders(raw: readonly string[]): ForwardHead {
         continue;
       case 'host': out.host = value; break;
       case 'x-request-id': out.requestId = value; break;
-      case 'traceparent': out.traceparent = value; break;
-      case 'x-b3-traceid': out.b3 = value; break;
+      case 'user-agent': out.userAgent = value; break;
       case 'content-length': {
         const n = Number(value);
         out.contentLength = n;
         if (n > 0) out.hasBody = true;
         break;
       }
+      case 'traceparent': case 'tracestate': case 'b3':
+      case 'x-b3-traceid': case 'x-b3-spanid': case 'x-b3-parentspanid': case 'x-b3-sampled': case 'x-b3-flags':
+        traceHeader(out, name, raw[i]!, value);
+        if (ownTrace) continue;
+        break;
     }
     out.headers.push(raw[i]!, value);
   }

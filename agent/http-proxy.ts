@@ -75,7 +75,8 @@ export class HttpProxy implements ExchangeOwner {
   handle(req: IncomingMessage, res: DownstreamResponse, binding: ListenerBinding, h2 = false, peer?: string): void {
     const ctx = this.#ctx;
     const table = ctx.tables.current;
-    const head = forwardHeaders(req.rawHeaders);
+    const tracer = ctx.tracing.current;
+    const head = forwardHeaders(req.rawHeaders, tracer !== null);
     if (h2) {
       const authority = req.headers[':authority'];
       if (head.host === undefined && typeof authority === 'string') head.host = authority;
@@ -88,6 +89,10 @@ export class HttpProxy implements ExchangeOwner {
     }
     const ex = new Exchange(this, req, res, binding, head, table, h2);
     ex.peer = peerAddress(req, peer);
+    if (tracer) {
+      ex.tracer = tracer;
+      ex.trace = tracer.begin(head.trace);
+    }
     // The canonical request, before routing, authorization and rate limiting; forwarded as is.
     const canon = canonicalRequest(req.rawHeaders, ex.method, req.url ?? '/', head.host);
     if (canon.reject !== undefined) return this.#badRequest(ex, canon.reject);
@@ -98,6 +103,8 @@ export class HttpProxy implements ExchangeOwner {
     if (!table) return this.#local(ex, 503, 'NR', 'no configuration yet');
     ex.source = table.self.app;
     head.headers.push(...table.sourceHeaders, 'x-forwarded-for', ex.peer, 'x-forwarded-proto', 'http');
+    // Sampled: each attempt adds its own span's context (Exchange.onHost); else it passes on as is.
+    if (ex.trace && !ex.trace.sampled) tracer!.pushPassthrough(ex.trace, head.headers);
     const dest = resolveHttpDestination(table, head.host, listenerService(table, binding), binding.port);
     if (!dest) {
       ex.labels = table.noRoute;
@@ -187,6 +194,7 @@ export class HttpProxy implements ExchangeOwner {
       const chain = m.target.chains.get(m.target.port ?? port);
       if (!chain || m.target.missing) continue;
       const headers = replaceHost(ex.upstreamHeaders, shadowHost(ex.head.host ?? m.target.serviceName));
+      if (ex.trace?.sampled) ex.tracer!.pushPassthrough(ex.trace, headers);
       const body = ex.body as ReplayableBody | null;
       const send = (chunks: Buffer[] | null) => {
         if (body && !chunks) return;
@@ -219,6 +227,12 @@ export class HttpProxy implements ExchangeOwner {
     const fromPeer = peer !== undefined && head.forwardedFor !== undefined;
     head.headers.push('x-forwarded-for', fromPeer ? head.forwardedFor! : ex.peer, 'x-forwarded-proto', fromPeer ? (head.forwardedProto ?? 'http') : 'http');
     if (peer) head.headers.push(XFCC_HEADER, peer.xfcc);
+    const trace = ex.trace;
+    if (trace) {
+      // Sampled: the app's parent is the agent's SERVER span; else the context passes on as is.
+      if (trace.sampled) ex.tracer!.pushServer(trace, head.headers);
+      else ex.tracer!.pushPassthrough(trace, head.headers);
+    }
     const target = `${ctx.appHost}:${binding.port}`;
     ex.attempts = 1;
     ex.upstream = target;
@@ -337,11 +351,16 @@ export class HttpProxy implements ExchangeOwner {
     const duration = performance.now() - ex.start;
     const requestBytes = ex.head.contentLength ?? ex.requestBytes;
     if (ex.labels) ctx.metrics.request(ex.labels, status, flags, duration, requestBytes, ex.responseBytes);
+    const trace = ex.trace;
+    if (trace?.sampled) {
+      if (ex.binding.direction === 'inbound') ex.tracer!.serverSpan(trace, ex, status, flags);
+      else if (ex.attempts === 0) ex.tracer!.localSpan(trace, ex, status, flags);
+    }
     if (!ctx.accessLog.enabled) return;
     const { req, head } = ex;
     const entry: AccessLogEntry = {
       time: new Date().toISOString(),
-      trace_id: traceIdOf(head.traceparent, head.b3),
+      trace_id: trace ? trace.traceId : traceIdOf(head.trace?.traceparent, head.trace?.b3TraceId),
       request_id: head.requestId ?? null,
       method: req.method ?? '',
       path: req.url ?? '',

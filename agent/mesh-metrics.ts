@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { LabelBase } from './istio-labels.ts';
 import type { MeshTls } from './mtls/mesh-tls.ts';
+import type { TracingCounters } from './tracing/tracing-switch.ts';
 
 const HTTP_LABELS = [
   'reporter', 'source_workload', 'source_workload_namespace', 'source_principal', 'source_app', 'source_version',
@@ -49,6 +50,7 @@ export class MeshMetrics {
   readonly #tcpClosed = new Counter({ name: 'istio_tcp_connections_closed_total', help: 'TCP connections closed', labelNames: TCP_LABELS, registers: [this.registry] });
   readonly #configVersion = new Gauge({ name: 'dockmesh_config_version', help: 'Version of the snapshot in force', registers: [this.registry] });
   #tls: MeshTls | undefined;
+  #tracing = false;
   #http = new Map<string, HttpChildren>();
   #tcp = new Map<string, TcpChildren>();
 
@@ -138,6 +140,45 @@ export class MeshMetrics {
         this.labels('inbound', 'true').inc(h.inboundResumed);
         this.labels('outbound', 'false').inc(h.outbound - h.outboundResumed);
         this.labels('outbound', 'true').inc(h.outboundResumed);
+      },
+    });
+  }
+
+  /**
+   * Exposes span export counts, read at scrape time: `dockmesh_trace_spans_exported_total`,
+   * `dockmesh_trace_spans_dropped_total{reason="queue_full"|"export_failed"}` and
+   * `dockmesh_trace_spans_queued`. Called once tracing is first turned on.
+   */
+  watchTracing(counters: () => TracingCounters): void {
+    if (this.#tracing) return;
+    this.#tracing = true;
+    new Counter({
+      name: 'dockmesh_trace_spans_exported_total',
+      help: 'Spans the OTLP collector accepted',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(counters().exported);
+      },
+    });
+    new Counter({
+      name: 'dockmesh_trace_spans_dropped_total',
+      help: 'Spans not exported: queue_full (the collector slow or down), export_failed (its request failed or timed out)',
+      labelNames: ['reason'],
+      registers: [this.registry],
+      collect() {
+        const c = counters();
+        this.reset();
+        this.labels('queue_full').inc(c.droppedQueueFull);
+        this.labels('export_failed').inc(c.droppedExportFailed);
+      },
+    });
+    new Gauge({
+      name: 'dockmesh_trace_spans_queued',
+      help: 'Finished spans waiting for export',
+      registers: [this.registry],
+      collect() {
+        this.set(counters().queued);
       },
     });
   }

@@ -25,6 +25,7 @@ export class Mirror implements UpstreamCall, Handler {
   readonly method: string;
   readonly upstreamPath: string;
   readonly upstreamHeaders: string[];
+  readonly attemptHeaders: string[];
   readonly body: BodySource | null;
   readonly h2: boolean;
   readonly tried: ClusterHost[] = [];
@@ -40,13 +41,15 @@ export class Mirror implements UpstreamCall, Handler {
     this.method = method;
     this.upstreamPath = path;
     this.upstreamHeaders = headers;
+    this.attemptHeaders = headers;
     this.body = chunks ? new FixedBody(chunks) : null;
     this.h2 = h2;
   }
 
-  onHost(host: ClusterHost): void {
+  onHost(host: ClusterHost): undefined {
     this.attempts++;
     this.pool = this.h2 ? host.h2pool : host.pool;
+    return undefined;
   }
 
   onRequestStart(_c: Controller): void {}

@@ -25,6 +25,8 @@ import { UpstreamPools } from './upstream-pools.ts';
 import { AgentIdentity } from './mtls/agent-identity.ts';
 import { InboundGuard } from './mtls/inbound-guard.ts';
 import { MeshTls } from './mtls/mesh-tls.ts';
+import { effectiveTracing } from './tracing/tracing-settings.ts';
+import { TracingSwitch } from './tracing/tracing-switch.ts';
 
 /** The line printed on stdout once every listener is up. */
 export interface ListeningLine {
@@ -59,6 +61,7 @@ export class ProxyAgent {
   readonly #admin: AdminServer;
   readonly #identity: AgentIdentity;
   readonly #guard: InboundGuard;
+  readonly #tracing: TracingSwitch;
   readonly #started = Date.now();
   #control: ControlClient | undefined;
   #capture: ContainerCapture | undefined;
@@ -81,6 +84,7 @@ export class ProxyAgent {
     const traffic = new TrafficMetrics(metrics.registry, opts.metrics, () => state.states().values());
     this.#config = new ConfigStore({ state, pool: poolLayer(pools), events: traffic, mtls: () => mesh.enabled });
     this.#guard = new InboundGuard(mesh, this.#config);
+    this.#tracing = new TracingSwitch(log.child({ component: 'tracing' }));
     this.#ctx = {
       tables: this.#config,
       pools,
@@ -88,6 +92,7 @@ export class ProxyAgent {
       traffic,
       state,
       accessLog: new AccessLog(opts.accessLog),
+      tracing: this.#tracing,
       inboundLabels: new InboundLabels(),
       appHost: opts.capture === 'iptables' ? '127.0.0.1' : opts.appHost,
       mesh,
@@ -128,6 +133,7 @@ export class ProxyAgent {
       this.#identity.useStatic(o.identityDir);
       this.#ctx.metrics.watchTls(this.#ctx.mesh);
     }
+    await this.#applyTracing(undefined);
     const admin = await this.#admin.listen(o.adminPort, container ? '0.0.0.0' : o.bind);
     for (const f of o.inbound) {
       const l = await this.#open(o.bind, f.listenPort, { direction: 'inbound', port: f.appPort });
@@ -198,6 +204,8 @@ export class ProxyAgent {
     const first = this.#config.current === null;
     this.#config.commit(table);
     if (table.snapshot.trust) this.#identity.updateTrust(table.snapshot.trust);
+    this.#tracing.setIdentity(table.snapshot.self, this.#opts.capture === 'iptables' ? containerAddress() : this.#opts.bind);
+    await this.#applyTracing(table.snapshot);
     this.#ctx.state.retain(table.clusterKeys, table.bucketKeys);
     this.#ctx.pools.sync(table.pools);
     if (table.problems.length) this.#log.warn('snapshot parts not applied', { version: table.version, problems: table.problems });
@@ -214,6 +222,12 @@ export class ProxyAgent {
     }
     if (first) void this.#report();
     return { version: table.version, ok: true };
+  }
+
+  /** Puts the tracing settings in force: the command line's, or the snapshot's (docs/observability.md). */
+  async #applyTracing(snapshot: AgentSnapshot | undefined): Promise<void> {
+    await this.#tracing.apply(effectiveTracing(this.#opts.capture === 'iptables', this.#opts.tracing, snapshot?.mesh.tracing));
+    if (this.#tracing.used) this.#ctx.metrics.watchTracing(() => this.#tracing.counters());
   }
 
   /** GET /ready. */
@@ -273,6 +287,7 @@ export class ProxyAgent {
       await this.#ctx.pools.destroy();
       this.#identity.close();
       this.#ctx.state.close();
+      await this.#tracing.close();
       await this.#admin.close();
       this.#ctx.accessLog.flush();
     })();

@@ -6,6 +6,7 @@ import type { TrafficState } from './traffic-state.ts';
 import { serviceForHost, type RouteTable, type ServiceRoute } from './route-table.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
 import type { MeshTls } from './mtls/mesh-tls.ts';
+import type { Tracer } from './tracing/tracer.ts';
 
 /** Live traffic counters of one direction (the /stats shape). */
 export interface TrafficCounters {
@@ -35,6 +36,8 @@ export interface ProxyContext {
   /** Cluster and rate-limit state that outlives snapshots. */
   readonly state: TrafficState;
   readonly accessLog: AccessLog;
+  /** The tracer in force; null: tracing off (nothing of it loaded). */
+  readonly tracing: { readonly current: Tracer | null };
   readonly inboundLabels: InboundLabels;
   readonly appHost: string;
   /** Mutual TLS: certificate in force, client connections to peer agents. */

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Cluster, ClusterHost } from '../cluster.ts';
-import { DETACHED, trailersOf, type Controller, type Dispatch, type Handler } from './dispatch.ts';
+import { DETACHED, trailersOf, type AttemptObserver, type Controller, type Dispatch, type Handler } from './dispatch.ts';
 import { outlierCodeOf, REPLY } from './local-reply.ts';
 
 /** What the balancer layer reports (metrics). */
@@ -11,17 +11,18 @@ export interface BalancerEvents {
 /**
  * Picks the endpoint of an attempt (the cluster's balancer, skipping ejected endpoints and the ones
  * earlier attempts used), counts the attempt in flight for the endpoint (LEAST_REQUEST) and the
- * cluster (limits, retry budget), and feeds its outcome to outlier detection. No endpoint: 503 UH.
+ * cluster (limits, retry budget), feeds its outcome to outlier detection, and tells the attempt's
+ * observer (its trace span) how it ended. No endpoint: 503 UH.
  */
 export function balancerLayer(cluster: Cluster, next: Dispatch, events: BalancerEvents): Dispatch {
   return (call, handler) => {
     const original = call.original === undefined ? undefined : cluster.byAddress(call.original);
     const host = cluster.pick(call.tried, call.hash, original);
     if (!host) return handler.onResponseError(DETACHED, REPLY.noHealthy);
-    call.onHost(host);
+    const observer = call.onHost(host, cluster);
     host.active++;
     cluster.state.breaker.active++;
-    next(call, new HostAttempt(cluster, host, handler, events));
+    next(call, new HostAttempt(cluster, host, handler, events, observer));
   };
 }
 
@@ -30,20 +31,24 @@ class HostAttempt implements Handler {
   readonly #host: ClusterHost;
   readonly #down: Handler;
   readonly #events: BalancerEvents;
+  readonly #observer: AttemptObserver | undefined;
+  #status = 0;
   #done = false;
 
-  constructor(cluster: Cluster, host: ClusterHost, down: Handler, events: BalancerEvents) {
+  constructor(cluster: Cluster, host: ClusterHost, down: Handler, events: BalancerEvents, observer: AttemptObserver | undefined) {
     this.#cluster = cluster;
     this.#host = host;
     this.#down = down;
     this.#events = events;
+    this.#observer = observer;
   }
 
-  #end(): void {
+  #end(err?: Error): void {
     if (this.#done) return;
     this.#done = true;
     this.#host.active--;
     this.#cluster.state.release();
+    this.#observer?.end(this.#status, err);
   }
 
   #record(code: number): void {
@@ -56,7 +61,10 @@ class HostAttempt implements Handler {
   }
 
   onResponseStart(c: Controller, status: number, headers: IncomingHttpHeaders, message?: string): void {
-    if (status >= 200) this.#record(status);
+    if (status >= 200) {
+      this.#status = status;
+      this.#record(status);
+    }
     this.#down.onResponseStart(c, status, headers, message);
   }
 
@@ -70,7 +78,7 @@ class HostAttempt implements Handler {
   }
 
   onResponseError(c: Controller, err: Error): void {
-    this.#end();
+    this.#end(err);
     this.#record(outlierCodeOf(err));
     this.#down.onResponseError(c, err);
   }

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import type { ClusterHost } from '../cluster.ts';
+import type { Cluster, ClusterHost } from '../cluster.ts';
 import type { PoolSpec } from '../upstream-pools.ts';
 
 export type Controller = Dispatcher.DispatchController;
@@ -30,6 +30,8 @@ export interface UpstreamCall {
   readonly upstreamPath: string;
   /** Flat name/value pairs sent upstream. */
   readonly upstreamHeaders: string[];
+  /** The headers of the current attempt: `upstreamHeaders`, plus its own trace headers when traced. */
+  readonly attemptHeaders: string[];
   /** The downstream body, replayable within its buffer; null when the request has none. */
   readonly body: BodySource | null;
   /** Speak HTTP/2 cleartext upstream (the downstream did: gRPC). */
@@ -48,8 +50,17 @@ export interface UpstreamCall {
   flags: string;
   /** The pool of the current attempt (set by `onHost`). */
   pool: PoolSpec | undefined;
-  /** An attempt goes to `host`: records it (logs, metric labels) and sets `pool`. */
-  onHost(host: ClusterHost): void;
+  /**
+   * An attempt goes to `host` of `cluster`: records it (logs, metric labels), sets `pool` and
+   * `attemptHeaders`; returns what to tell when the attempt ends (its trace span), if anything.
+   */
+  onHost(host: ClusterHost, cluster: Cluster): AttemptObserver | undefined;
+}
+
+/** Told how one upstream attempt ended (the balancer layer calls it once per attempt). */
+export interface AttemptObserver {
+  /** `status`: the response status, 0 when none came; `error`: why the attempt failed, if it did. */
+  end(status: number, error: Error | undefined): void;
 }
 
 /** One layer of the chain: sends `call`, reporting to `handler`. Never throws. */

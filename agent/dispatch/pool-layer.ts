@@ -11,7 +11,7 @@ export function poolLayer(pools: UpstreamPools): Dispatch {
     const options: Dispatcher.DispatchOptions = {
       path: call.upstreamPath,
       method: call.method as Dispatcher.HttpMethod,
-      headers: call.upstreamHeaders,
+      headers: call.attemptHeaders,
       // undici accepts async iterables at run time; its types only list Readable.
       body: call.body ? (call.body.stream() as unknown as Dispatcher.DispatchOptions['body']) : null,
     };

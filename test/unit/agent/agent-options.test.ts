@@ -28,6 +28,14 @@ test('flags win over environment; repeatable listeners', () => {
   assert.is(o.appHost, '10.0.0.1');
 });
 
+test('tracing flags: endpoint with the default sampling, or a percentage', () => {
+  assert.is(parseAgentOptions(['--snapshot', 's'], {}).tracing, undefined, 'off by default');
+  const on = parseAgentOptions(['--snapshot', 's', '--tracing-endpoint', 'http://127.0.0.1:4318/v1/traces'], {});
+  assert.equal(on.tracing, { endpoint: 'http://127.0.0.1:4318/v1/traces', samplingPercent: 100 });
+  const some = parseAgentOptions(['--snapshot', 's', '--tracing-sampling', '2.5', '--tracing-endpoint', 'https://otel:4318/v1/traces'], {});
+  assert.equal(some.tracing, { endpoint: 'https://otel:4318/v1/traces', samplingPercent: 2.5 });
+});
+
 const errors: Array<[string, string[], RegExp]> = [
   ['no snapshot source', [], /--control-url/],
   ['control without container', ['--control-url', 'http://x'], /--container/],
@@ -37,6 +45,9 @@ const errors: Array<[string, string[], RegExp]> = [
   ['bad port', ['--snapshot', 's', '--admin-port', '99999'], /not a port/],
   ['unknown flag', ['--snapshot', 's', '--frobnicate', '1'], /unknown flag/],
   ['missing value', ['--snapshot'], /needs a value/],
+  ['tracing endpoint not http', ['--snapshot', 's', '--tracing-endpoint', 'grpc://otel:4317'], /http\(s\) URL/],
+  ['sampling out of range', ['--snapshot', 's', '--tracing-endpoint', 'http://o/v1/traces', '--tracing-sampling', '101'], /0-100/],
+  ['sampling without endpoint', ['--snapshot', 's', '--tracing-sampling', '10'], /needs --tracing-endpoint/],
 ];
 for (const [name, argv, want] of errors) {
   test(`usage error: ${name}`, () => {

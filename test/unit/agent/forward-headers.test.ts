@@ -42,10 +42,35 @@ test('body detection and ids', () => {
   assert.is(withLength.hasBody, true);
   assert.is(withLength.contentLength, 12);
   assert.is(withLength.requestId, 'r1');
-  assert.is(withLength.traceparent, 'tp');
+  assert.is(withLength.trace?.traceparent, 'tp');
   const chunked = forwardHeaders(['transfer-encoding', 'chunked']);
   assert.is(chunked.hasBody, true);
   assert.equal(chunked.headers, []);
+});
+
+test('trace headers: recorded and kept; with ownTrace (the agent traces) recorded and dropped', () => {
+  const raw = [
+    'Traceparent', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', 'tracestate', 'a=1', 'TraceState', 'b=2',
+    'X-B3-TraceId', '463ac35c9f6413ad', 'x-b3-spanid', 'a2fb4a1d1a96d312', 'x-b3-parentspanid', '0020000000000001',
+    'x-b3-sampled', '1', 'x-b3-flags', '1', 'b3', '80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1', 'user-agent', 'curl/8', 'accept', '*/*',
+  ];
+  const kept = forwardHeaders(raw);
+  assert.equal(kept.headers, raw);
+  assert.equal(kept.trace, {
+    raw: raw.slice(0, -4),
+    traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    tracestate: 'a=1,b=2',
+    b3TraceId: '463ac35c9f6413ad',
+    b3SpanId: 'a2fb4a1d1a96d312',
+    b3Sampled: '1',
+    b3Flags: '1',
+    b3: '80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1',
+  });
+  assert.is(kept.userAgent, 'curl/8');
+  const own = forwardHeaders(raw, true);
+  assert.equal(own.headers, ['user-agent', 'curl/8', 'accept', '*/*']);
+  assert.equal(own.trace, kept.trace);
+  assert.is(forwardHeaders(['accept', '*/*'], true).trace, undefined);
 });
 
 test('response headers lose hop-by-hop ones and those named in Connection', () => {

@@ -1,0 +1,90 @@
+/**
+ * Span attributes with the names Envoy and Istio's proxies set (pure), so Jaeger queries and
+ * dashboards written for Istio find the same tags: `http.method`, `http.url`, `http.protocol`,
+ * `http.status_code`, `response_flags`, `upstream_cluster`, `upstream_address`, `peer.address`,
+ * `guid:x-request-id`, `user_agent`, `request_size`, `response_size`, `error`; plus the ones every
+ * span of the agent shares (`component`, `node_id`, `istio.*`), encoded once per identity.
+ */
+import type { WorkloadSnapshot } from '../../wire/types.ts';
+import { attributesJson } from './otlp-json.ts';
+import type { AttributeValue } from './span-record.ts';
+
+/** What the span attributes read from a proxied request (the data path's exchange has all of it). */
+export interface TracedRequest {
+  readonly method: string;
+  readonly h2: boolean;
+  /** The downstream peer's address. */
+  readonly peer: string;
+  readonly head: { readonly host?: string; readonly requestId?: string; readonly userAgent?: string; readonly contentLength?: number };
+  readonly req: { readonly url?: string };
+  readonly requestBytes: number;
+  readonly responseBytes: number;
+  /** `performance.now()` when the request arrived. */
+  readonly start: number;
+}
+
+/** Istio's mesh id and trust domain. */
+const MESH_ID = 'cluster.local';
+
+/** The attributes every span of an agent carries, as an OTLP/JSON fragment (without brackets). */
+export function commonAttributesJson(self: WorkloadSnapshot | undefined, address: string): string {
+  const service = self?.service ?? 'unknown';
+  const ns = self?.namespace ?? 'default';
+  const name = self?.containerName || self?.workload || service;
+  const json = attributesJson([
+    'component', 'proxy',
+    'node_id', `sidecar~${address}~${name}.${ns}~${ns}.svc.cluster.local`,
+    'istio.canonical_service', service,
+    'istio.canonical_revision', self?.labels.version ?? 'latest',
+    'istio.namespace', ns,
+    'istio.mesh_id', MESH_ID,
+  ]);
+  return json.slice(1, -1);
+}
+
+/** OpenTelemetry resource attributes: `service.name` is the workload's (logical) service. */
+export function resourceAttributes(self: WorkloadSnapshot | undefined): AttributeValue[] {
+  const attrs: AttributeValue[] = [
+    'service.name', self?.service ?? 'unknown',
+    'service.namespace', self?.namespace ?? 'default',
+    'telemetry.sdk.name', 'dockmesh',
+    'telemetry.sdk.language', 'nodejs',
+  ];
+  if (self?.labels.version) attrs.push('service.version', self.labels.version);
+  if (self?.containerName) attrs.push('service.instance.id', self.containerName);
+  return attrs;
+}
+
+/** `http://host/path` as Envoy's `http.url` (an absolute-form target is kept as sent). */
+export function httpUrl(r: TracedRequest): string {
+  const url = r.req.url ?? '/';
+  return url.startsWith('/') || url === '*' ? `http://${r.head.host ?? ''}${url}` : url;
+}
+
+/** A 5xx answer, or none at all (status 0), is an error. */
+export const isError = (status: number): boolean => status >= 500 || status === 0;
+
+/**
+ * The per-request attributes of a span. `cluster`: `inbound|<port>||` or the outbound cluster;
+ * `upstream`: the address the request went to; `peer`: the other side of the span (downstream for a
+ * server span, the endpoint for a client span).
+ */
+export function requestAttributes(r: TracedRequest, status: number, flags: string, cluster: string, upstream: string | null, peer: string): AttributeValue[] {
+  const a: AttributeValue[] = [
+    'http.method', r.method,
+    'http.url', httpUrl(r),
+    'http.protocol', r.h2 ? 'HTTP/2' : 'HTTP/1.1',
+    'http.status_code', status,
+    'response_flags', flags,
+    'upstream_cluster', cluster,
+    'upstream_cluster.name', cluster,
+    'peer.address', peer,
+    'request_size', r.head.contentLength ?? r.requestBytes,
+    'response_size', r.responseBytes,
+  ];
+  if (upstream) a.push('upstream_address', upstream);
+  if (r.head.requestId) a.push('guid:x-request-id', r.head.requestId);
+  if (r.head.userAgent) a.push('user_agent', r.head.userAgent);
+  if (isError(status)) a.push('error', true);
+  return a;
+}

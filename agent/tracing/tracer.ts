@@ -1,0 +1,186 @@
+/**
+ * The agent's tracer: loaded only when tracing is configured (see tracing-switch.ts), so an agent
+ * without a tracing endpoint never runs (or allocates for) any of this.
+ */
+import { performance } from 'node:perf_hooks';
+import type { WorkloadSnapshot } from '../../wire/types.ts';
+import type { Cluster, ClusterHost } from '../cluster.ts';
+import { OtlpHttpSender } from './otlp-http-sender.ts';
+import { AttemptSpan, epochMs, RequestTrace } from './request-trace.ts';
+import { sampleDecision } from './sampling.ts';
+import { commonAttributesJson, isError, requestAttributes, resourceAttributes, type TracedRequest } from './span-attributes.ts';
+import { SpanBatcher, type BatcherOptions, type ExportCounters } from './span-batcher.ts';
+import { SpanIds } from './span-ids.ts';
+import { SPAN_KIND, type AttributeValue, type SpanRecord } from './span-record.ts';
+import type { TracingSettings } from './tracing-settings.ts';
+import { incomingTrace, pushTraceHeaders, traceparentOf, type TraceHeaders } from './trace-headers.ts';
+
+/** Constructor input of {@link Tracer}. */
+export interface TracerOptions {
+  settings: TracingSettings;
+  /** Replaces the OTLP/HTTP sender (tests). */
+  send?: (body: string) => Promise<void>;
+  /** Replaces Math.random for the sampling decision (tests). */
+  random?: () => number;
+  batch?: Pick<BatcherOptions, 'maxQueue' | 'batchSize' | 'intervalMs'>;
+}
+
+/** An inbound request as the server span sees it. */
+export interface InboundRequest extends TracedRequest {
+  readonly binding: { readonly port: number };
+  readonly upstream: string | null;
+}
+
+const NAME_CACHE_LIMIT = 1000;
+
+/**
+ * Starts traces, makes the spans of proxied requests (a SERVER span per inbound request, a CLIENT
+ * span per outbound attempt) and hands them to a {@link SpanBatcher} that exports OTLP/JSON.
+ */
+export class Tracer {
+  readonly settings: TracingSettings;
+  readonly #ids = new SpanIds();
+  readonly #batcher: SpanBatcher;
+  readonly #sender: OtlpHttpSender | undefined;
+  readonly #random: () => number;
+  #self: WorkloadSnapshot | undefined;
+  #resource: AttributeValue[] = resourceAttributes(undefined);
+  #serverNames = new Map<number, string>();
+  #clientNames = new Map<string, string>();
+  /** {@link SpanSink.common}. */
+  common = commonAttributesJson(undefined, '127.0.0.1');
+
+  constructor(o: TracerOptions) {
+    this.settings = o.settings;
+    this.#random = o.random ?? Math.random;
+    let send = o.send;
+    if (!send) {
+      const sender = new OtlpHttpSender(o.settings.endpoint);
+      this.#sender = sender;
+      send = (body) => sender.send(body);
+    }
+    this.#batcher = new SpanBatcher({ send, resource: () => this.#resource, ...o.batch });
+  }
+
+  /** Who the agent is (from each snapshot): span names, `istio.*` attributes, the resource. */
+  setIdentity(self: WorkloadSnapshot, address: string): void {
+    this.#self = self;
+    this.#resource = resourceAttributes(self);
+    this.common = commonAttributesJson(self, address);
+    this.#serverNames = new Map();
+  }
+
+  /** Span counts (exported, dropped). */
+  get counters(): ExportCounters {
+    return this.#batcher.counters;
+  }
+
+  /** Spans waiting for export. */
+  get queued(): number {
+    return this.#batcher.queued;
+  }
+
+  /**
+   * The trace of a new request: the caller's (honouring its sampling decision), or a new one sampled
+   * at `samplingPercent`.
+   */
+  begin(h: TraceHeaders | undefined): RequestTrace {
+    const incoming = incomingTrace(h);
+    const sampled = sampleDecision(incoming?.sampled, this.settings.samplingPercent, this.#random());
+    return new RequestTrace(incoming?.traceId ?? this.#ids.traceId(), sampled, incoming, h?.raw ?? NO_HEADERS);
+  }
+
+  /** Inbound, sampled: opens the server span's id and appends the headers the app will see. */
+  pushServer(t: RequestTrace, out: string[]): void {
+    t.serverSpanId = this.#ids.spanId();
+    pushTraceHeaders(out, t.traceId, t.serverSpanId, true, t.incoming);
+  }
+
+  /** Nothing recorded (unsampled, or a mirror): the context passes on as it came, or as started. */
+  pushPassthrough(t: RequestTrace, out: string[]): void {
+    if (!t.incoming?.traceId) out.push('traceparent', traceparentOf(t.traceId, this.#ids.spanId(), t.sampled));
+    for (const v of t.raw) out.push(v);
+  }
+
+  /**
+   * Outbound, sampled: the CLIENT span of one attempt to `host` of `cluster`. The attempt's headers
+   * are `base` plus trace headers naming that span as the parent.
+   */
+  attempt(t: RequestTrace, r: TracedRequest, cluster: Cluster, host: ClusterHost, n: number, base: readonly string[]): { span: AttemptSpan; headers: string[] } {
+    const spanId = this.#ids.spanId();
+    const headers = base.slice();
+    pushTraceHeaders(headers, t.traceId, spanId, true, t.incoming);
+    const e = host.endpoint;
+    const span = new AttemptSpan(this, t, r, spanId, this.#clientName(cluster), cluster.key, e.target, e.address, n);
+    return { span, headers };
+  }
+
+  /** Inbound, sampled: records the SERVER span when the request ends. */
+  serverSpan(t: RequestTrace, r: InboundRequest, status: number, flags: string): void {
+    const port = r.binding.port;
+    const attributes = requestAttributes(r, status, flags, `inbound|${port}||`, r.upstream, r.peer);
+    this.#finish(t, t.serverSpanId ?? this.#ids.spanId(), this.#serverName(port), SPAN_KIND.server, r, status, attributes);
+  }
+
+  /** Outbound, sampled, answered by the agent without any attempt (404 NR, 503 UH, 429 RL, ...). */
+  localSpan(t: RequestTrace, r: TracedRequest, status: number, flags: string): void {
+    const attributes = requestAttributes(r, status, flags, '-', null, r.peer);
+    this.#finish(t, this.#ids.spanId(), `${r.head.host ?? 'unknown'}/*`, SPAN_KIND.client, r, status, attributes);
+  }
+
+  #finish(t: RequestTrace, spanId: string, name: string, kind: SpanRecord['kind'], r: TracedRequest, status: number, attributes: AttributeValue[]): void {
+    this.record({
+      traceId: t.traceId,
+      spanId,
+      parentSpanId: t.parentSpanId,
+      traceState: t.incoming?.tracestate,
+      name,
+      kind,
+      startMs: performance.timeOrigin + r.start,
+      endMs: epochMs(),
+      attributes,
+      common: this.common,
+      error: isError(status),
+    });
+  }
+
+  /** Queues a finished span for export. */
+  record(span: SpanRecord): void {
+    this.#batcher.add(span);
+  }
+
+  /** Envoy's operation name: `<service FQDN>:<port>/*`. */
+  #serverName(port: number): string {
+    let n = this.#serverNames.get(port);
+    if (n === undefined) {
+      const s = this.#self;
+      n = `${s ? `${s.service}.${s.namespace}.svc.cluster.local` : 'unknown'}:${port}/*`;
+      this.#serverNames.set(port, n);
+    }
+    return n;
+  }
+
+  #clientName(c: Cluster): string {
+    let n = this.#clientNames.get(c.key);
+    if (n === undefined) {
+      if (this.#clientNames.size >= NAME_CACHE_LIMIT) this.#clientNames.clear();
+      n = `${c.id.service}.${c.id.namespace}.svc.cluster.local:${c.id.port}/*`;
+      this.#clientNames.set(c.key, n);
+    }
+    return n;
+  }
+
+  /** Exports what is queued, then closes the collector connection. Idempotent. */
+  async close(): Promise<void> {
+    await this.#batcher.close();
+    this.#sender?.close();
+  }
+
+  /** Stops at once (queued spans dropped). */
+  destroy(): void {
+    this.#batcher.destroy();
+    this.#sender?.close();
+  }
+}
+
+const NO_HEADERS: readonly string[] = [];

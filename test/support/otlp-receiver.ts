@@ -1,0 +1,98 @@
+/**
+ * A minimal OTLP/HTTP traces receiver for tests: a node:http server on 127.0.0.1 that accepts
+ * `POST /v1/traces` (OTLP/JSON), answers `{}` and keeps every span, flattened with its resource
+ * attributes. `hold` leaves requests unanswered (a collector that hangs).
+ */
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+type AnyValue = { stringValue?: string; intValue?: string; boolValue?: boolean; doubleValue?: number };
+
+/** One received span, with plain attribute values and its resource's attributes. */
+export interface ReceivedSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  traceState?: string;
+  name: string;
+  kind: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  status: { code?: number };
+  attributes: Record<string, string | number | boolean>;
+  resource: Record<string, string | number | boolean>;
+}
+
+function plain(kvs: Array<{ key: string; value: AnyValue }> | undefined): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const { key, value } of kvs ?? []) {
+    if (value.stringValue !== undefined) out[key] = value.stringValue;
+    else if (value.intValue !== undefined) out[key] = Number(value.intValue);
+    else if (value.boolValue !== undefined) out[key] = value.boolValue;
+    else if (value.doubleValue !== undefined) out[key] = value.doubleValue;
+  }
+  return out;
+}
+
+export class OtlpReceiver {
+  readonly server: Server;
+  readonly spans: ReceivedSpan[] = [];
+  /** Bodies that were not OTLP/JSON traces (should stay empty). */
+  readonly rejected: string[] = [];
+  requests = 0;
+  hold = false;
+  readonly #held: ServerResponse[] = [];
+  port = 0;
+
+  constructor() {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        this.requests++;
+        const text = Buffer.concat(chunks).toString();
+        if (req.method !== 'POST' || req.url !== '/v1/traces' || !String(req.headers['content-type']).startsWith('application/json')) {
+          this.rejected.push(`${req.method} ${req.url} ${req.headers['content-type']}`);
+          res.writeHead(404).end();
+          return;
+        }
+        try {
+          for (const rs of JSON.parse(text).resourceSpans) {
+            const resource = plain(rs.resource?.attributes);
+            for (const ss of rs.scopeSpans) for (const s of ss.spans) this.spans.push({ ...s, status: s.status ?? {}, attributes: plain(s.attributes), resource });
+          }
+        } catch {
+          this.rejected.push(text.slice(0, 200));
+          res.writeHead(400).end();
+          return;
+        }
+        if (this.hold) {
+          this.#held.push(res);
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/v1/traces`;
+  }
+
+  /** Spans of `traceId`. */
+  trace(traceId: string): ReceivedSpan[] {
+    return this.spans.filter((s) => s.traceId === traceId);
+  }
+
+  async listen(): Promise<this> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  close(): Promise<void> {
+    for (const r of this.#held.splice(0)) r.destroy();
+    this.server.closeAllConnections();
+    return new Promise((r) => this.server.close(() => r()));
+  }
+}
