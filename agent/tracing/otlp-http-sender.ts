@@ -23,10 +23,11 @@ export class OtlpHttpSender {
     this.#request = https ? httpsRequest : httpRequest;
   }
 
-  /** Sends one body; resolves on 2xx. */
-  send(body: string): Promise<void> {
+  /** Sends one body, the concatenation of `chunks`; resolves on 2xx. */
+  send(chunks: Buffer[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      const data = Buffer.from(body);
+      let length = 0;
+      for (const c of chunks) length += c.length;
       let settled = false;
       const done = (err?: Error) => {
         if (settled) return;
@@ -38,7 +39,7 @@ export class OtlpHttpSender {
       const req = this.#request(this.#url, {
         method: 'POST',
         agent: this.#agent,
-        headers: { 'content-type': 'application/json', 'content-length': data.length },
+        headers: { 'content-type': 'application/json', 'content-length': length },
       });
       const timer = setTimeout(() => {
         done(new Error(`no answer in ${this.#timeoutMs} ms`));
@@ -54,7 +55,9 @@ export class OtlpHttpSender {
         });
         res.resume();
       });
-      req.end(data);
+      req.cork();
+      for (const c of chunks) req.write(c);
+      req.end();
     });
   }
 

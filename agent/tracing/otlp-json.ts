@@ -52,7 +52,8 @@ export function attributesJson(flat: readonly AttributeValue[]): string {
   return s + ']';
 }
 
-function spanJson(sp: SpanRecord): string {
+/** One span as OTLP/JSON. */
+export function spanJson(sp: SpanRecord): string {
   let s = `{"traceId":"${sp.traceId}","spanId":"${sp.spanId}"`;
   if (sp.parentSpanId) s += `,"parentSpanId":"${sp.parentSpanId}"`;
   if (sp.traceState) s += `,"traceState":${JSON.stringify(sp.traceState)}`;
@@ -62,9 +63,15 @@ function spanJson(sp: SpanRecord): string {
   return s + (sp.error ? ',"status":{"code":2}}' : ',"status":{}}');
 }
 
+/** What comes before the comma-separated spans of a request body. */
+export function tracesPrefix(resource: readonly AttributeValue[]): string {
+  return `{"resourceSpans":[{"resource":{"attributes":${attributesJson(resource)}},"scopeSpans":[{"scope":${JSON.stringify(SCOPE)},"spans":[`;
+}
+
+/** What comes after the spans. */
+export const TRACES_SUFFIX = ']}]}]}';
+
 /** The request body for `POST /v1/traces` (Content-Type: application/json). */
 export function encodeTraces(resource: readonly AttributeValue[], spans: readonly SpanRecord[]): string {
-  const parts = new Array<string>(spans.length);
-  for (let i = 0; i < spans.length; i++) parts[i] = spanJson(spans[i]!);
-  return `{"resourceSpans":[{"resource":{"attributes":${attributesJson(resource)}},"scopeSpans":[{"scope":${JSON.stringify(SCOPE)},"spans":[${parts.join(',')}]}]}]}`;
+  return tracesPrefix(resource) + spans.map(spanJson).join(',') + TRACES_SUFFIX;
 }

@@ -19,10 +19,10 @@ import { incomingTrace, pushTraceHeaders, traceparentOf, type TraceHeaders } fro
 export interface TracerOptions {
   settings: TracingSettings;
   /** Replaces the OTLP/HTTP sender (tests). */
-  send?: (body: string) => Promise<void>;
+  send?: BatcherOptions['send'];
   /** Replaces Math.random for the sampling decision (tests). */
   random?: () => number;
-  batch?: Pick<BatcherOptions, 'maxQueue' | 'batchSize' | 'intervalMs'>;
+  batch?: Pick<BatcherOptions, 'maxBatches' | 'batchSize' | 'batchBytes' | 'intervalMs'>;
 }
 
 /** An inbound request as the server span sees it. */
@@ -57,7 +57,7 @@ export class Tracer {
     if (!send) {
       const sender = new OtlpHttpSender(o.settings.endpoint);
       this.#sender = sender;
-      send = (body) => sender.send(body);
+      send = (chunks) => sender.send(chunks);
     }
     this.#batcher = new SpanBatcher({ send, resource: () => this.#resource, ...o.batch });
   }

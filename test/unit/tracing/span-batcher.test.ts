@@ -4,51 +4,67 @@ import { SpanBatcher } from '../../../agent/tracing/span-batcher.ts';
 import { SPAN_KIND, type SpanRecord } from '../../../agent/tracing/span-record.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
-const span = (i: number): SpanRecord => ({
+const span = (i: number, name = 's'): SpanRecord => ({
   traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
   spanId: i.toString(16).padStart(16, '0'),
   parentSpanId: undefined,
   traceState: undefined,
-  name: 's',
+  name,
   kind: SPAN_KIND.server,
   startMs: 1,
   endMs: 2,
-  attributes: [],
+  attributes: ['n', i],
   common: '',
   error: false,
 });
 
-const spansIn = (body: string): number => JSON.parse(body).resourceSpans[0].scopeSpans[0].spans.length;
+/** The spans of one request body (which must be one OTLP/JSON document). */
+const spansIn = (chunks: Buffer[]): Array<{ spanId: string; name: string }> => JSON.parse(Buffer.concat(chunks).toString()).resourceSpans[0].scopeSpans[0].spans;
 
-test('a full batch goes out at once, without waiting for the interval', async () => {
-  const bodies: string[] = [];
-  const b = new SpanBatcher({ send: async (body) => void bodies.push(body), resource: () => ['service.name', 'web'], batchSize: 4, intervalMs: 60_000 });
+test('a full batch goes out at once, without waiting for the interval; close sends the rest', async () => {
+  const bodies: Buffer[][] = [];
+  const b = new SpanBatcher({ send: async (c) => void bodies.push(c.map((x) => Buffer.from(x))), resource: () => ['service.name', 'web'], batchSize: 4, intervalMs: 60_000 });
   for (let i = 0; i < 4; i++) b.add(span(i));
   await waitFor(() => b.counters.exported === 4, 2000, 'batch exported');
-  assert.equal(bodies.map(spansIn), [4]);
+  assert.equal(bodies.map((c) => spansIn(c).length), [4]);
+  assert.equal(JSON.parse(Buffer.concat(bodies[0]!).toString()).resourceSpans[0].resource.attributes, [{ key: 'service.name', value: { stringValue: 'web' } }]);
   b.add(span(5));
   await b.close();
-  assert.equal(bodies.map(spansIn), [4, 1], 'close exports the rest');
+  assert.equal(bodies.map((c) => spansIn(c).map((s) => s.spanId)), [['0000000000000000', '0000000000000001', '0000000000000002', '0000000000000003'], ['0000000000000005']]);
   assert.equal(b.counters, { exported: 5, droppedQueueFull: 0, droppedExportFailed: 0 });
 });
 
-test('the interval exports a partial batch', async () => {
-  let sent = 0;
-  const b = new SpanBatcher({ send: async (body) => void (sent += spansIn(body)), resource: () => [], batchSize: 100, intervalMs: 20 });
-  b.add(span(1));
-  b.add(span(2));
-  await waitFor(() => sent === 2, 2000, 'interval export');
+test('the interval exports a partial batch; buffers are reused without mixing old bytes in', async () => {
+  const got: string[] = [];
+  const b = new SpanBatcher({ send: async (c) => void got.push(...spansIn(c).map((s) => s.name)), resource: () => [], batchSize: 100, intervalMs: 20 });
+  b.add(span(1, 'a-long-name-first'));
+  b.add(span(2, 'b'));
+  await waitFor(() => got.length === 2, 2000, 'interval export');
+  b.add(span(3, 'c'));
+  await waitFor(() => got.length === 3, 2000, 'second export');
+  assert.equal(got, ['a-long-name-first', 'b', 'c']);
   await b.close();
 });
 
-test('a collector that does not answer: one request in flight, the queue bounded, the rest dropped and counted', async () => {
+test('a batch is sealed when its buffer is full; non-ASCII text is measured in bytes', async () => {
+  const sizes: number[] = [];
+  const b = new SpanBatcher({ send: async (c) => void sizes.push(spansIn(c).length), resource: () => [], batchSize: 100, batchBytes: 600, intervalMs: 60_000 });
+  for (let i = 0; i < 5; i++) b.add(span(i, 'ü'.repeat(40)));
+  await b.close();
+  assert.ok(sizes.length > 1, `split in several requests: ${sizes}`);
+  assert.is(sizes.reduce((a, x) => a + x, 0), 5);
+  assert.is(b.counters.exported, 5);
+});
+
+test('a collector that does not answer: one request in flight, memory bounded, the rest dropped and counted', async () => {
   let calls = 0;
-  const b = new SpanBatcher({ send: () => (calls++, new Promise<void>(() => {})), resource: () => [], batchSize: 2, maxQueue: 3, intervalMs: 10 });
+  const b = new SpanBatcher({ send: () => (calls++, new Promise<void>(() => {})), resource: () => [], batchSize: 2, maxBatches: 2, intervalMs: 60_000 });
   for (let i = 0; i < 2; i++) b.add(span(i));
   await waitFor(() => calls === 1, 2000, 'first export started');
   for (let i = 0; i < 10; i++) b.add(span(i));
-  assert.is(b.queued, 3);
-  assert.is(b.counters.droppedQueueFull, 7);
+  await waitFor(() => b.queued + b.counters.droppedQueueFull === 10, 2000, 'encoded');
+  assert.is(b.queued, 2, 'one more batch waits');
+  assert.is(b.counters.droppedQueueFull, 8);
   assert.is(calls, 1, 'never more than one request in flight');
   b.destroy();
   assert.is(b.counters.droppedQueueFull, 10, 'destroy drops what is queued');
