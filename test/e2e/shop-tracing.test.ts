@@ -1,0 +1,125 @@
+/**
+ * examples/shop on a real engine with a `Mesh` document that names a collector: an OTLP/HTTP
+ * receiver the test runs in a container on the project's network (the example-shop image has node,
+ * and the container is not part of the compose project, so it is not meshed). One order through
+ * web → api → payments, inventory gives a SERVER and CLIENT span at every agent, nested through the
+ * apps, which only forward the trace headers.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requireEngine } from '../support/docker-engine.ts';
+import { ComposeProject } from '../support/compose-project.ts';
+import { mesh } from '../support/run-command.ts';
+import { waitFor } from '../support/wait-for.ts';
+import { ensureExampleImage } from '../../cli/images/ensure-example-image.ts';
+
+const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
+const SHOP_IMAGE = 'dockmesh/example-shop:dev';
+
+/** Collects POST /v1/traces (OTLP/JSON); GET /spans lists them, each with its resource's service.name. */
+const RECEIVER = `
+const spans = [];
+require('node:http').createServer((req, res) => {
+  let text = '';
+  req.on('data', (d) => (text += d));
+  req.on('end', () => {
+    if (req.method === 'GET' && req.url === '/spans') return res.end(JSON.stringify(spans));
+    try {
+      for (const rs of JSON.parse(text).resourceSpans) {
+        const service = (rs.resource.attributes.find((a) => a.key === 'service.name') || {}).value;
+        for (const ss of rs.scopeSpans) for (const s of ss.spans) spans.push({ ...s, service: service && service.stringValue });
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    } catch (e) {
+      res.writeHead(400).end(String(e));
+    }
+  });
+}).listen(4318);
+`;
+
+interface Span {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  kind: number;
+  name: string;
+  service: string;
+  attributes: Array<{ key: string; value: { stringValue?: string; intValue?: string } }>;
+}
+
+const SERVER = 2;
+const CLIENT = 3;
+
+if (await requireEngine()) {
+  await ensureExampleImage('shop');
+  process.env.SHOP_PORT = '0';
+  const p = new ComposeProject('dmtrace', '', SHOP);
+  const receiverName = `${p.name}-otlp`;
+  const meshfile = join(mkdtempSync(join(tmpdir(), 'dm-trace-')), 'mesh.yaml');
+  writeFileSync(meshfile, `apiVersion: dockmesh.dev/v1\nkind: Mesh\nspec:\n  tracing:\n    endpoint: http://${receiverName}:4318/v1/traces\n`);
+  const flags = ['-p', p.name, '-f', p.file];
+  let receiver = '';
+
+  test.after(async () => {
+    await p.docker.getContainer(receiverName).remove({ force: true }).catch(() => {});
+    await p.destroy(true);
+  });
+
+  test('an order is one trace: a SERVER and a CLIENT span at every hop, nested through the apps', async () => {
+    await p.up();
+    const [web] = await p.containers('web');
+    const network = Object.keys((await p.docker.getContainer(web!.Id).inspect()).NetworkSettings.Networks)[0]!;
+    const c = await p.docker.createContainer({
+      name: receiverName,
+      Image: SHOP_IMAGE,
+      Cmd: ['node', '-e', RECEIVER],
+      HostConfig: { NetworkMode: network },
+      Labels: { 'dockmesh.e2e': p.name },
+    });
+    await c.start();
+    receiver = (await c.inspect()).NetworkSettings.Networks[network]!.IPAddress;
+    await waitFor(() => fetch(`http://${receiver}:4318/spans`).then((r) => r.ok, () => false), 15_000, 'receiver up');
+    const up = await mesh(['up', ...flags, '--meshfile', meshfile]);
+    assert.is(up.code, 0, up.stderr);
+
+    const traceId = 'dddddddddddddddddddddddddddddddd';
+    const caller = '00f067aa0ba902b7';
+    const webIp = await p.ip(web!.Id);
+    const res = await fetch(`http://${webIp}:8080/api/orders/1`, { headers: { traceparent: `00-${traceId}-${caller}-01` }, signal: AbortSignal.timeout(5000) });
+    assert.is(res.status, 200);
+    // web SERVER, web CLIENT → api, api SERVER, api CLIENT → payments and → inventory, payments and inventory SERVER.
+    const spans = await waitFor(async () => {
+      const all = (await (await fetch(`http://${receiver}:4318/spans`)).json()) as Span[];
+      const mine = all.filter((s) => s.traceId === traceId);
+      return mine.length >= 7 ? mine : undefined;
+    }, 30_000, 'the order\'s 7 spans', 250);
+    const find = (service: string, kind: number, to?: string) => {
+      const list = spans.filter((s) => s.service === service && s.kind === kind && (!to || s.name.startsWith(`${to}.`)));
+      assert.is(list.length, 1, `one ${kind === SERVER ? 'SERVER' : 'CLIENT'} span of ${service}${to ? ` to ${to}` : ''}: ${JSON.stringify(spans.map((s) => [s.service, s.kind, s.name]))}`);
+      return list[0]!;
+    };
+    const webIn = find('web', SERVER);
+    const webOut = find('web', CLIENT, 'api');
+    const apiIn = find('api', SERVER);
+    const apiToPayments = find('api', CLIENT, 'payments');
+    const apiToInventory = find('api', CLIENT, 'inventory');
+    const paymentsIn = find('payments', SERVER);
+    const inventoryIn = find('inventory', SERVER);
+    assert.is(webIn.parentSpanId, caller, 'the caller\'s traceparent is honoured');
+    assert.is(webOut.parentSpanId, webIn.spanId, 'web forwarded the headers its agent gave it');
+    assert.is(apiIn.parentSpanId, webOut.spanId);
+    assert.is(apiToPayments.parentSpanId, apiIn.spanId);
+    assert.is(apiToInventory.parentSpanId, apiIn.spanId);
+    assert.is(paymentsIn.parentSpanId, apiToPayments.spanId);
+    assert.is(inventoryIn.parentSpanId, apiToInventory.spanId);
+    const attr = (s: Span, k: string) => s.attributes.find((a) => a.key === k)?.value;
+    assert.is(attr(paymentsIn, 'istio.canonical_service')?.stringValue, 'payments');
+    assert.is(attr(webOut, 'http.status_code')?.intValue, '200');
+    assert.match(webOut.name, /^api\.default\.svc\.cluster\.local:8080\/\*$/);
+  });
+
+  test.run();
+}
