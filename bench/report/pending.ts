@@ -10,7 +10,6 @@ export const PENDING: readonly PendingFigure[] = [
   { id: 'mesh-up', figure: '`mesh up` time on examples/shop (images built)', needs: 'cli `mesh up`, examples/shop and a Docker engine' },
   { id: 'replica-ready', figure: 'Replica start → agent ready', needs: 'the injector (control/) and a Docker engine' },
   { id: 'control-memory', figure: 'Control server memory with 100 agents', needs: 'the control server; 100 process-mode agents (or agent streams) connected to it' },
-  { id: 'tracing', figure: 'Agent cost with tracing on vs off (metrics and access log: the agent-hop-obs target)', needs: 'a tracing switch in the agent and an OTLP sink on loopback' },
 ];
 
 /** The pending rows that are still pending given what this run measured. */

@@ -14,6 +14,7 @@ import { agentRunner } from './agent-build.ts';
 import { clientSnapshot, serverSnapshot, UPSTREAM_HOST } from './agent-snapshot.ts';
 import { writeBenchIdentities } from './bench-identities.ts';
 import { ManagedProcess } from './managed-process.ts';
+import { startOtlpSink, type OtlpSink } from './otlp-sink.ts';
 import { TargetUnavailable, type RunningTarget, type TargetContext, type TargetDef } from './target.ts';
 import { UPSTREAM_BODY_BYTES } from './upstream.ts';
 
@@ -105,31 +106,40 @@ async function outboundPort(l: Listening, upstreamPort: number, procs: ManagedPr
   throw new TargetUnavailable(`agent not available: no outbound listener in ${JSON.stringify(l)}`);
 }
 
-/** One agent hop; `observability`: metrics and the access log on (their cost is the difference). */
+/**
+ * One agent hop; `observability`: metrics, the access log and tracing on (their cost is the
+ * difference). Tracing exports every request's span (100% sampling, the worst case) to a loopback
+ * OTLP sink that discards them.
+ */
 function agentHop(id: string, title: string, description: string, observability: boolean): TargetDef {
   return {
     id,
     title,
     description,
     async start(ctx): Promise<RunningTarget> {
-      const client = await startAgent(
-        ctx,
-        id,
-        clientSnapshot({ upstreamPort: ctx.upstreamPort }),
-        ['--outbound', `${UPSTREAM_HOST}:${ctx.upstreamPort}=0`],
-        observability,
-      );
-      const port = await outboundPort(client.listening, ctx.upstreamPort, [client.proc]);
-      await forwarding(port, [client.proc]);
-      return {
-        port,
-        host: UPSTREAM_HOST,
-        meters: [new ProcMeter(client.proc.pid)],
-        commands: [client.command],
-        note: agentRunner(ctx.repoRoot, ctx.workDir).how,
-        alive: () => client.proc.running,
-        close: () => client.proc.close(),
-      };
+      const sink = observability ? await startOtlpSink(ctx, `${id}-otlp-sink`) : undefined;
+      const tracing = sink ? ['--tracing-endpoint', sink.url, '--tracing-sampling', '100'] : [];
+      try {
+        const client = await startAgent(ctx, id, clientSnapshot({ upstreamPort: ctx.upstreamPort }), ['--outbound', `${UPSTREAM_HOST}:${ctx.upstreamPort}=0`, ...tracing], observability);
+        const port = await outboundPort(client.listening, ctx.upstreamPort, [client.proc]);
+        await forwarding(port, [client.proc]);
+        return {
+          port,
+          host: UPSTREAM_HOST,
+          meters: [new ProcMeter(client.proc.pid)],
+          commands: [client.command],
+          note: agentRunner(ctx.repoRoot, ctx.workDir).how,
+          alive: () => client.proc.running,
+          close: async () => {
+            if (sink) await reportSpans(id, client.listening.admin, sink);
+            await client.proc.close();
+            await sink?.close();
+          },
+        };
+      } catch (err) {
+        await sink?.close();
+        throw err;
+      }
     },
   };
 }
@@ -137,14 +147,14 @@ function agentHop(id: string, title: string, description: string, observability:
 export const agentHopTarget = agentHop(
   'agent-hop',
   'dockmesh agent, 1 hop',
-  'client → agent (outbound listener) → upstream, plaintext, metrics and access log off',
+  'client → agent (outbound listener) → upstream, plaintext, metrics, access log and tracing off',
   false,
 );
 
 export const agentHopObservedTarget = agentHop(
   'agent-hop-obs',
-  'dockmesh agent, 1 hop, metrics + access log',
-  'as the 1-hop agent with metrics and the JSON access log on (stdout read and discarded, as a log driver would); tracing has no switch yet',
+  'dockmesh agent, 1 hop, metrics + tracing + access log',
+  'as the 1-hop agent with metrics, the JSON access log (stdout read and discarded, as a log driver would) and tracing at 100% sampling, the worst case (a CLIENT span per request, OTLP/HTTP JSON to a loopback sink process that discards it)',
   true,
 );
 
@@ -214,6 +224,21 @@ async function readTlsCounts(clientAdmin: number, serverAdmin: number): Promise<
   const count = (resumed: string) => Number(new RegExp(`^dockmesh_tls_handshakes_total\\{direction="outbound",resumed="${resumed}"\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 0);
   const stats = JSON.parse(await getText(serverAdmin, '/stats')) as { inbound: { requests: number } };
   return { full: count('false'), resumed: count('true'), requests: stats.inbound.requests };
+}
+
+/** One line on stderr: spans the agent exported and dropped over the run, and what the sink received. */
+async function reportSpans(id: string, admin: number, sink: OtlpSink): Promise<void> {
+  try {
+    const metrics = await getText(admin, '/metrics');
+    const value = (re: RegExp) => Number(re.exec(metrics)?.[1] ?? 0);
+    const exported = value(/^dockmesh_trace_spans_exported_total (\S+)$/m);
+    const full = value(/^dockmesh_trace_spans_dropped_total\{reason="queue_full"\} (\S+)$/m);
+    const failed = value(/^dockmesh_trace_spans_dropped_total\{reason="export_failed"\} (\S+)$/m);
+    const s = await sink.stats();
+    process.stderr.write(`bench: ${id}: ${exported} spans exported, ${full} dropped (queue full), ${failed} dropped (export failed); the sink got ${s.requests} requests, ${(s.bytes / 1e6).toFixed(1)} MB\n`);
+  } catch (err) {
+    process.stderr.write(`bench: ${id}: span counts unavailable: ${(err as Error).message}\n`);
+  }
 }
 
 /** One line on stderr: TLS handshakes the client agent made vs requests the server agent served, over the whole run. */
