@@ -24,43 +24,40 @@ function str(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
 
-const keyPrefixes = new Map<string, string>();
-
-/** `{"key":"<k>","value":` (attribute keys come from a small fixed set: cached). */
-function keyPrefix(k: string): string {
-  let p = keyPrefixes.get(k);
-  if (p === undefined) {
-    p = `{"key":${JSON.stringify(k)},"value":`;
-    if (keyPrefixes.size < 256) keyPrefixes.set(k, p);
-  }
-  return p;
-}
-
 function value(v: AttributeValue): string {
   if (typeof v === 'string') return `{"stringValue":${str(v)}}}`;
   if (typeof v === 'boolean') return `{"boolValue":${v}}}`;
   return Number.isInteger(v) ? `{"intValue":"${v}"}}` : `{"doubleValue":${v}}}`;
 }
 
-/** A flat `[key, value, ...]` list as OTLP `KeyValue`s. */
+/** A flat `[key, value, ...]` list as OTLP `KeyValue`s (the resource, the shared attributes). */
 export function attributesJson(flat: readonly AttributeValue[]): string {
   let s = '[';
   for (let i = 0; i < flat.length; i += 2) {
     if (i > 0) s += ',';
-    s += keyPrefix(flat[i] as string) + value(flat[i + 1]!);
+    s += `{"key":${JSON.stringify(flat[i])},"value":${value(flat[i + 1]!)}`;
   }
   return s + ']';
 }
 
-/** One span as OTLP/JSON. */
+const strAttr = (key: string, v: string): string => `{"key":"${key}","value":{"stringValue":${str(v)}}}`;
+const intAttr = (key: string, v: number): string => `{"key":"${key}","value":{"intValue":"${v}"}}`;
+
+/**
+ * One span as OTLP/JSON, its attributes in one pass with Envoy's and Istio's names (span-record.ts
+ * says what each field holds).
+ */
 export function spanJson(sp: SpanRecord): string {
-  let s = `{"traceId":"${sp.traceId}","spanId":"${sp.spanId}"`;
-  if (sp.parentSpanId) s += `,"parentSpanId":"${sp.parentSpanId}"`;
-  if (sp.traceState) s += `,"traceState":${JSON.stringify(sp.traceState)}`;
-  s += `,"name":${str(sp.name)},"kind":${sp.kind},"startTimeUnixNano":"${nanosOf(sp.startMs)}","endTimeUnixNano":"${nanosOf(sp.endMs)}","attributes":`;
-  const own = attributesJson(sp.attributes);
-  s += sp.common === '' ? own : own === '[]' ? `[${sp.common}]` : `${own.slice(0, -1)},${sp.common}]`;
-  return s + (sp.error ? ',"status":{"code":2}}' : ',"status":{}}');
+  return `{"traceId":"${sp.traceId}","spanId":"${sp.spanId}"${sp.parentSpanId ? `,"parentSpanId":"${sp.parentSpanId}"` : ''}${
+    sp.traceState ? `,"traceState":${JSON.stringify(sp.traceState)}` : ''
+  },"name":${str(sp.name)},"kind":${sp.kind},"startTimeUnixNano":"${nanosOf(sp.startMs)}","endTimeUnixNano":"${nanosOf(sp.endMs)}","attributes":[${
+    strAttr('http.method', sp.method)},${strAttr('http.url', sp.url)},${strAttr('http.protocol', sp.protocol)},${intAttr('http.status_code', sp.status)},${
+    strAttr('response_flags', sp.flags)},${strAttr('upstream_cluster', sp.cluster)},${strAttr('upstream_cluster.name', sp.cluster)},${
+    sp.upstream !== undefined ? `${strAttr('upstream_address', sp.upstream)},` : ''}${strAttr('peer.address', sp.peer)},${
+    intAttr('request_size', sp.requestSize)},${intAttr('response_size', sp.responseSize)}${
+    sp.requestId !== undefined ? `,${strAttr('guid:x-request-id', sp.requestId)}` : ''}${sp.userAgent !== undefined ? `,${strAttr('user_agent', sp.userAgent)}` : ''}${
+    sp.attempt > 0 ? `,${intAttr('dockmesh.attempt', sp.attempt)}` : ''}${sp.error ? ',{"key":"error","value":{"boolValue":true}}' : ''}${
+    sp.common === '' ? '' : `,${sp.common}`}],"status":${sp.error ? '{"code":2}' : '{}'}}`;
 }
 
 /** What comes before the comma-separated spans of a request body. */

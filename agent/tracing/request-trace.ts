@@ -1,7 +1,6 @@
-import { performance } from 'node:perf_hooks';
 import type { AttemptObserver } from '../dispatch/dispatch.ts';
 import { LocalReply } from '../dispatch/local-reply.ts';
-import { isError, requestAttributes, type TracedRequest } from './span-attributes.ts';
+import { epochMs, spanRecord, type SpanParent, type TracedRequest } from './span-attributes.ts';
 import { SPAN_KIND, type SpanRecord } from './span-record.ts';
 import type { IncomingTrace } from './trace-headers.ts';
 
@@ -12,14 +11,11 @@ export interface SpanSink {
   readonly common: string;
 }
 
-/** Unix epoch milliseconds now, with sub-millisecond fraction. */
-export const epochMs = (): number => performance.timeOrigin + performance.now();
-
 /**
  * The trace of one proxied request: its trace id (the access log's `trace_id`), the sampling
  * decision, and the context it arrived with. Made by `Tracer.begin`.
  */
-export class RequestTrace {
+export class RequestTrace implements SpanParent {
   readonly traceId: string;
   readonly sampled: boolean;
   /** The caller's context; undefined when the agent started the trace. */
@@ -39,6 +35,11 @@ export class RequestTrace {
   /** The caller's span: parent of the agent's spans. */
   get parentSpanId(): string | undefined {
     return this.incoming?.spanId;
+  }
+
+  /** The caller's `tracestate`, kept on the spans. */
+  get traceState(): string | undefined {
+    return this.incoming?.tracestate;
   }
 }
 
@@ -75,21 +76,7 @@ export class AttemptSpan implements AttemptObserver {
   }
 
   end(status: number, err: Error | undefined): void {
-    const attributes = requestAttributes(this.#request, status, attemptFlags(status, err), this.#cluster, this.#upstream, this.#address);
-    attributes.push('dockmesh.attempt', this.#attempt);
-    const t = this.#trace;
-    this.#sink.record({
-      traceId: t.traceId,
-      spanId: this.spanId,
-      parentSpanId: t.parentSpanId,
-      traceState: t.incoming?.tracestate,
-      name: this.#name,
-      kind: SPAN_KIND.client,
-      startMs: this.#start,
-      endMs: epochMs(),
-      attributes,
-      common: this.#sink.common,
-      error: isError(status) || err !== undefined,
-    });
+    const sink = this.#sink;
+    sink.record(spanRecord(this.#trace, this.spanId, this.#name, SPAN_KIND.client, this.#start, sink.common, this.#request, status, attemptFlags(status, err), this.#cluster, this.#upstream, this.#address, this.#attempt, err !== undefined));
   }
 }

@@ -1,13 +1,15 @@
 /**
- * Span attributes with the names Envoy and Istio's proxies set (pure), so Jaeger queries and
- * dashboards written for Istio find the same tags: `http.method`, `http.url`, `http.protocol`,
- * `http.status_code`, `response_flags`, `upstream_cluster`, `upstream_address`, `peer.address`,
- * `guid:x-request-id`, `user_agent`, `request_size`, `response_size`, `error`; plus the ones every
- * span of the agent shares (`component`, `node_id`, `istio.*`), encoded once per identity.
+ * What a span says about a request, with the attribute names Envoy and Istio's proxies set, so Jaeger
+ * queries and dashboards written for Istio find the same tags: `http.method`, `http.url`,
+ * `http.protocol`, `http.status_code`, `response_flags`, `upstream_cluster`, `upstream_address`,
+ * `peer.address`, `guid:x-request-id`, `user_agent`, `request_size`, `response_size`, `error` (fields
+ * of the span record, see otlp-json.ts); plus the ones every span of the agent shares (`component`,
+ * `node_id`, `istio.*`), encoded once per identity, and the resource. Pure but for the clock.
  */
 import type { WorkloadSnapshot } from '../../wire/types.ts';
 import { attributesJson } from './otlp-json.ts';
-import type { AttributeValue } from './span-record.ts';
+import { performance } from 'node:perf_hooks';
+import type { AttributeValue, SpanRecord } from './span-record.ts';
 
 /** What the span attributes read from a proxied request (the data path's exchange has all of it). */
 export interface TracedRequest {
@@ -64,27 +66,50 @@ export function httpUrl(r: TracedRequest): string {
 /** A 5xx answer, or none at all (status 0), is an error. */
 export const isError = (status: number): boolean => status >= 500 || status === 0;
 
-/**
- * The per-request attributes of a span. `cluster`: `inbound|<port>||` or the outbound cluster;
- * `upstream`: the address the request went to; `peer`: the other side of the span (downstream for a
- * server span, the endpoint for a client span).
- */
-export function requestAttributes(r: TracedRequest, status: number, flags: string, cluster: string, upstream: string | null, peer: string): AttributeValue[] {
-  const a: AttributeValue[] = [
-    'http.method', r.method,
-    'http.url', httpUrl(r),
-    'http.protocol', r.h2 ? 'HTTP/2' : 'HTTP/1.1',
-    'http.status_code', status,
-    'response_flags', flags,
-    'upstream_cluster', cluster,
-    'upstream_cluster.name', cluster,
-    'peer.address', peer,
-    'request_size', r.head.contentLength ?? r.requestBytes,
-    'response_size', r.responseBytes,
-  ];
-  if (upstream) a.push('upstream_address', upstream);
-  if (r.head.requestId) a.push('guid:x-request-id', r.head.requestId);
-  if (r.head.userAgent) a.push('user_agent', r.head.userAgent);
-  if (isError(status)) a.push('error', true);
-  return a;
+/** The trace a span belongs to (a request's trace). */
+export interface SpanParent {
+  readonly traceId: string;
+  /** The caller's span; undefined: the agent's span is a root. */
+  readonly parentSpanId: string | undefined;
+  readonly traceState: string | undefined;
 }
+
+/**
+ * The span `spanId` of request `r`, which ended now with `status` and `flags`. `cluster`:
+ * `inbound|<port>||`, the outbound cluster or `-`; `upstream`: the address the request went to;
+ * `peer`: the other side of the span (the caller for a SERVER span, the endpoint for a CLIENT span);
+ * `attempt`: the try it was (0: not an attempt); `failed`: the attempt ended in an error.
+ */
+export function spanRecord(
+  t: SpanParent, spanId: string, name: string, kind: SpanRecord['kind'], startMs: number, common: string,
+  r: TracedRequest, status: number, flags: string, cluster: string, upstream: string | null, peer: string, attempt: number, failed: boolean,
+): SpanRecord {
+  return {
+    traceId: t.traceId,
+    spanId,
+    parentSpanId: t.parentSpanId,
+    traceState: t.traceState,
+    name,
+    kind,
+    startMs,
+    endMs: epochMs(),
+    error: failed || isError(status),
+    method: r.method,
+    url: httpUrl(r),
+    protocol: r.h2 ? 'HTTP/2' : 'HTTP/1.1',
+    status,
+    flags,
+    cluster,
+    upstream: upstream ?? undefined,
+    peer,
+    requestSize: r.head.contentLength ?? r.requestBytes,
+    responseSize: r.responseBytes,
+    requestId: r.head.requestId,
+    userAgent: r.head.userAgent,
+    attempt,
+    common,
+  };
+}
+
+/** Unix epoch milliseconds now, with sub-millisecond fraction. */
+export const epochMs = (): number => performance.timeOrigin + performance.now();

@@ -4,7 +4,11 @@ export const SPAN_KIND = { server: 2, client: 3 } as const;
 /** An attribute value: strings, integers (OTLP intValue), other numbers (doubleValue), booleans. */
 export type AttributeValue = string | number | boolean;
 
-/** One finished span, kept as plain data until the batch it goes out in is encoded. */
+/**
+ * One finished span of a proxied HTTP request, as plain data with a fixed shape until it is encoded
+ * (on the next event-loop turn). Its attributes are fields, not a list: every span of the agent has
+ * the same ones (span-attributes.ts names them), and the encoder writes them in one pass.
+ */
 export interface SpanRecord {
   traceId: string;
   spanId: string;
@@ -16,10 +20,28 @@ export interface SpanRecord {
   /** Unix epoch milliseconds, with sub-millisecond fraction. */
   startMs: number;
   endMs: number;
-  /** Flat key/value pairs: `[key, value, key, value, ...]`. */
-  attributes: AttributeValue[];
+  /** Status ERROR (a 5xx answer, no answer, or a failed attempt); also the `error` attribute. */
+  error: boolean;
+  method: string;
+  /** `http://<host><path>`. */
+  url: string;
+  protocol: 'HTTP/1.1' | 'HTTP/2';
+  /** 0: no response. */
+  status: number;
+  /** Envoy's response flags. */
+  flags: string;
+  /** `upstream_cluster`: `outbound|...`, `inbound|<port>||`, or `-`. */
+  cluster: string;
+  /** `upstream_address`, when there was one. */
+  upstream: string | undefined;
+  /** `peer.address`: the other side of the span. */
+  peer: string;
+  requestSize: number;
+  responseSize: number;
+  requestId: string | undefined;
+  userAgent: string | undefined;
+  /** CLIENT spans of attempts: 1 for the first try; 0: not an attempt. */
+  attempt: number;
   /** Attributes every span of the agent shares, already encoded: an OTLP/JSON fragment, or ''. */
   common: string;
-  /** Status ERROR (a 5xx answer, or no answer). */
-  error: boolean;
 }

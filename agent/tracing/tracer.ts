@@ -6,9 +6,9 @@ import { performance } from 'node:perf_hooks';
 import type { WorkloadSnapshot } from '../../wire/types.ts';
 import type { Cluster, ClusterHost } from '../cluster.ts';
 import { OtlpHttpSender } from './otlp-http-sender.ts';
-import { AttemptSpan, epochMs, RequestTrace } from './request-trace.ts';
+import { AttemptSpan, RequestTrace } from './request-trace.ts';
 import { sampleDecision } from './sampling.ts';
-import { commonAttributesJson, isError, requestAttributes, resourceAttributes, type TracedRequest } from './span-attributes.ts';
+import { commonAttributesJson, resourceAttributes, spanRecord, type TracedRequest } from './span-attributes.ts';
 import { SpanBatcher, type BatcherOptions, type ExportCounters } from './span-batcher.ts';
 import { SpanIds } from './span-ids.ts';
 import { SPAN_KIND, type AttributeValue, type SpanRecord } from './span-record.ts';
@@ -118,30 +118,13 @@ export class Tracer {
   /** Inbound, sampled: records the SERVER span when the request ends. */
   serverSpan(t: RequestTrace, r: InboundRequest, status: number, flags: string): void {
     const port = r.binding.port;
-    const attributes = requestAttributes(r, status, flags, `inbound|${port}||`, r.upstream, r.peer);
-    this.#finish(t, t.serverSpanId ?? this.#ids.spanId(), this.#serverName(port), SPAN_KIND.server, r, status, attributes);
+    const spanId = t.serverSpanId ?? this.#ids.spanId();
+    this.record(spanRecord(t, spanId, this.#serverName(port), SPAN_KIND.server, performance.timeOrigin + r.start, this.common, r, status, flags, `inbound|${port}||`, r.upstream, r.peer, 0, false));
   }
 
   /** Outbound, sampled, answered by the agent without any attempt (404 NR, 503 UH, 429 RL, ...). */
   localSpan(t: RequestTrace, r: TracedRequest, status: number, flags: string): void {
-    const attributes = requestAttributes(r, status, flags, '-', null, r.peer);
-    this.#finish(t, this.#ids.spanId(), `${r.head.host ?? 'unknown'}/*`, SPAN_KIND.client, r, status, attributes);
-  }
-
-  #finish(t: RequestTrace, spanId: string, name: string, kind: SpanRecord['kind'], r: TracedRequest, status: number, attributes: AttributeValue[]): void {
-    this.record({
-      traceId: t.traceId,
-      spanId,
-      parentSpanId: t.parentSpanId,
-      traceState: t.incoming?.tracestate,
-      name,
-      kind,
-      startMs: performance.timeOrigin + r.start,
-      endMs: epochMs(),
-      attributes,
-      common: this.common,
-      error: isError(status),
-    });
+    this.record(spanRecord(t, this.#ids.spanId(), `${r.head.host ?? 'unknown'}/*`, SPAN_KIND.client, performance.timeOrigin + r.start, this.common, r, status, flags, '-', null, r.peer, 0, false));
   }
 
   /** Queues a finished span for export. */

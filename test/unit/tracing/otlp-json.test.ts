@@ -1,22 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { encodeTraces, nanosOf, SCOPE } from '../../../agent/tracing/otlp-json.ts';
-import { SPAN_KIND, type SpanRecord } from '../../../agent/tracing/span-record.ts';
-
-const span = (over: Partial<SpanRecord> = {}): SpanRecord => ({
-  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-  spanId: '00f067aa0ba902b7',
-  parentSpanId: undefined,
-  traceState: undefined,
-  name: 'api.default.svc.cluster.local:8080/*',
-  kind: SPAN_KIND.client,
-  startMs: 1700000000123.5,
-  endMs: 1700000000125.25,
-  attributes: ['http.method', 'GET', 'http.status_code', 200, 'ratio', 0.5, 'error', true, 'quote', 'a"b\n'],
-  common: '',
-  error: false,
-  ...over,
-});
+import { attributesJson, encodeTraces, nanosOf, SCOPE } from '../../../agent/tracing/otlp-json.ts';
+import { SPAN_KIND } from '../../../agent/tracing/span-record.ts';
+import { spanFixture as span } from './span-fixture.ts';
 
 test('nanoseconds as decimal strings beyond 2^53, to the microsecond', () => {
   assert.is(nanosOf(1700000000123.5), '1700000000123500000');
@@ -26,10 +12,22 @@ test('nanoseconds as decimal strings beyond 2^53, to the microsecond', () => {
   assert.is(nanosOf(0), '0');
 });
 
-test('ExportTraceServiceRequest: hex ids, integer enums, string int64s, typed attributes, status', () => {
+test('attribute lists: typed values, escaped strings', () => {
+  assert.equal(JSON.parse(attributesJson(['s', 'a"b\n', 'i', 200, 'd', 0.5, 'b', true])), [
+    { key: 's', value: { stringValue: 'a"b\n' } },
+    { key: 'i', value: { intValue: '200' } },
+    { key: 'd', value: { doubleValue: 0.5 } },
+    { key: 'b', value: { boolValue: true } },
+  ]);
+});
+
+test('ExportTraceServiceRequest: hex ids, integer enums, string int64s, Envoy attribute names, status', () => {
   const body = encodeTraces(['service.name', 'web'], [
     span(),
-    span({ spanId: '1111111111111111', parentSpanId: '2222222222222222', traceState: 'k=v', kind: SPAN_KIND.server, error: true, attributes: [], common: '{"key":"component","value":{"stringValue":"proxy"}}' }),
+    span({
+      spanId: '1111111111111111', parentSpanId: '2222222222222222', traceState: 'k=v', kind: SPAN_KIND.server, error: true, status: 503, flags: 'UF',
+      upstream: undefined, requestId: undefined, userAgent: 'curl/8', attempt: 0, common: '{"key":"component","value":{"stringValue":"proxy"}}',
+    }),
   ]);
   const doc = JSON.parse(body);
   const rs = doc.resourceSpans;
@@ -46,10 +44,18 @@ test('ExportTraceServiceRequest: hex ids, integer enums, string int64s, typed at
     endTimeUnixNano: '1700000000125250000',
     attributes: [
       { key: 'http.method', value: { stringValue: 'GET' } },
+      { key: 'http.url', value: { stringValue: 'http://api:8080/orders/7?q="x"' } },
+      { key: 'http.protocol', value: { stringValue: 'HTTP/1.1' } },
       { key: 'http.status_code', value: { intValue: '200' } },
-      { key: 'ratio', value: { doubleValue: 0.5 } },
-      { key: 'error', value: { boolValue: true } },
-      { key: 'quote', value: { stringValue: 'a"b\n' } },
+      { key: 'response_flags', value: { stringValue: '-' } },
+      { key: 'upstream_cluster', value: { stringValue: 'outbound|8080||api.default' } },
+      { key: 'upstream_cluster.name', value: { stringValue: 'outbound|8080||api.default' } },
+      { key: 'upstream_address', value: { stringValue: '10.0.0.3:8080' } },
+      { key: 'peer.address', value: { stringValue: '10.0.0.3' } },
+      { key: 'request_size', value: { intValue: '0' } },
+      { key: 'response_size', value: { intValue: '64' } },
+      { key: 'guid:x-request-id', value: { stringValue: 'req-1' } },
+      { key: 'dockmesh.attempt', value: { intValue: '1' } },
     ],
     status: {},
   });
@@ -57,9 +63,9 @@ test('ExportTraceServiceRequest: hex ids, integer enums, string int64s, typed at
   assert.is(b.traceState, 'k=v');
   assert.is(b.kind, 2);
   assert.equal(b.status, { code: 2 });
-  assert.equal(b.attributes, [{ key: 'component', value: { stringValue: 'proxy' } }]);
-  const both = JSON.parse(encodeTraces([], [span({ attributes: ['a', 'b'], common: '{"key":"c","value":{"stringValue":"d"}}' })]));
-  assert.equal(both.resourceSpans[0].scopeSpans[0].spans[0].attributes.map((x: { key: string }) => x.key), ['a', 'c']);
+  const keys = b.attributes.map((x: { key: string }) => x.key);
+  assert.equal(keys, ['http.method', 'http.url', 'http.protocol', 'http.status_code', 'response_flags', 'upstream_cluster', 'upstream_cluster.name', 'peer.address', 'request_size', 'response_size', 'user_agent', 'error', 'component']);
+  assert.equal(b.attributes.find((x: { key: string }) => x.key === 'error').value, { boolValue: true });
 });
 
 test.run();

@@ -1,22 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SpanBatcher } from '../../../agent/tracing/span-batcher.ts';
-import { SPAN_KIND, type SpanRecord } from '../../../agent/tracing/span-record.ts';
+import type { SpanRecord } from '../../../agent/tracing/span-record.ts';
+import { spanFixture } from './span-fixture.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
-const span = (i: number, name = 's'): SpanRecord => ({
-  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-  spanId: i.toString(16).padStart(16, '0'),
-  parentSpanId: undefined,
-  traceState: undefined,
-  name,
-  kind: SPAN_KIND.server,
-  startMs: 1,
-  endMs: 2,
-  attributes: ['n', i],
-  common: '',
-  error: false,
-});
+const span = (i: number, name = 's'): SpanRecord => spanFixture({ spanId: i.toString(16).padStart(16, '0'), name });
 
 /** The spans of one request body (which must be one OTLP/JSON document). */
 const spansIn = (chunks: Buffer[]): Array<{ spanId: string; name: string }> => JSON.parse(Buffer.concat(chunks).toString()).resourceSpans[0].scopeSpans[0].spans;
@@ -48,10 +37,11 @@ test('the interval exports a partial batch; buffers are reused without mixing ol
 
 test('a batch is sealed when its buffer is full; non-ASCII text is measured in bytes', async () => {
   const sizes: number[] = [];
-  const b = new SpanBatcher({ send: async (c) => void sizes.push(spansIn(c).length), resource: () => [], batchSize: 100, batchBytes: 600, intervalMs: 60_000 });
-  for (let i = 0; i < 5; i++) b.add(span(i, 'ü'.repeat(40)));
+  const b = new SpanBatcher({ send: async (c) => void sizes.push(spansIn(c).length), resource: () => [], batchSize: 100, batchBytes: 4000, intervalMs: 60_000 });
+  // ~1,200 characters but ~1,500 bytes each: counted in characters, three would overflow the buffer.
+  for (let i = 0; i < 5; i++) b.add(span(i, 'ü'.repeat(300)));
   await b.close();
-  assert.ok(sizes.length > 1, `split in several requests: ${sizes}`);
+  assert.equal(sizes, [2, 2, 1]);
   assert.is(sizes.reduce((a, x) => a + x, 0), 5);
   assert.is(b.counters.exported, 5);
 });

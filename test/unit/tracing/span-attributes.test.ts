@@ -1,0 +1,70 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { REPLY } from '../../../agent/dispatch/local-reply.ts';
+import { attemptFlags } from '../../../agent/tracing/request-trace.ts';
+import { commonAttributesJson, httpUrl, resourceAttributes, spanRecord, type TracedRequest } from '../../../agent/tracing/span-attributes.ts';
+import { SPAN_KIND } from '../../../agent/tracing/span-record.ts';
+
+const request = (over: Partial<TracedRequest> = {}): TracedRequest => ({
+  method: 'POST',
+  h2: false,
+  peer: '10.0.0.2',
+  head: { host: 'api:8080', requestId: 'r1', userAgent: 'curl/8', contentLength: 12 },
+  req: { url: '/orders?x=1' },
+  requestBytes: 0,
+  responseBytes: 64,
+  start: 0,
+  ...over,
+});
+const self = { service: 'web', namespace: 'shop', workload: 'web', container: 'c1', containerName: 'proj-web-1', labels: { version: 'v2' } };
+
+test('http.url: http://host + origin-form target; an absolute-form target as sent', () => {
+  assert.is(httpUrl(request()), 'http://api:8080/orders?x=1');
+  assert.is(httpUrl(request({ req: { url: 'http://other/x' } })), 'http://other/x');
+  assert.is(httpUrl(request({ head: {} })), 'http:///orders?x=1');
+});
+
+test('a span record: the request, its outcome, ERROR on 5xx, no answer or a failed attempt', () => {
+  const t = { traceId: 'a'.repeat(32), parentSpanId: 'b'.repeat(16), traceState: 'k=v' };
+  const ok = spanRecord(t, 'c'.repeat(16), 'n', SPAN_KIND.client, 1, '', request(), 200, '-', 'outbound|8080||api.shop', '10.0.0.3:8080', '10.0.0.3', 1, false);
+  assert.equal({ ...ok, endMs: 0 }, {
+    traceId: 'a'.repeat(32), spanId: 'c'.repeat(16), parentSpanId: 'b'.repeat(16), traceState: 'k=v', name: 'n', kind: 3, startMs: 1, endMs: 0,
+    error: false, method: 'POST', url: 'http://api:8080/orders?x=1', protocol: 'HTTP/1.1', status: 200, flags: '-', cluster: 'outbound|8080||api.shop',
+    upstream: '10.0.0.3:8080', peer: '10.0.0.3', requestSize: 12, responseSize: 64, requestId: 'r1', userAgent: 'curl/8', attempt: 1, common: '',
+  });
+  assert.ok(ok.endMs > 1);
+  const at = (status: number, failed = false) => spanRecord(t, 's', 'n', SPAN_KIND.server, 1, '', request({ h2: true }), status, '-', '-', null, 'p', 0, failed);
+  assert.is(at(503).error, true);
+  assert.is(at(0).error, true);
+  assert.is(at(404).error, false);
+  assert.is(at(200, true).error, true);
+  assert.is(at(200).protocol, 'HTTP/2');
+  assert.is(at(200).upstream, undefined);
+});
+
+test('attempt flags: local replies keep theirs; UF before a response, UC after', () => {
+  assert.is(attemptFlags(200, undefined), '-');
+  assert.is(attemptFlags(503, REPLY.retrying), 'URX');
+  assert.is(attemptFlags(0, REPLY.perTryTimeout), 'UT');
+  assert.is(attemptFlags(0, Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })), 'UF');
+  assert.is(attemptFlags(200, Object.assign(new Error('reset'), { code: 'ECONNRESET' })), 'UC');
+});
+
+test('shared attributes and the resource name the workload', () => {
+  const common = JSON.parse(`[${commonAttributesJson(self, '172.18.0.5')}]`) as Array<{ key: string; value: { stringValue: string } }>;
+  assert.equal(Object.fromEntries(common.map((a) => [a.key, a.value.stringValue])), {
+    component: 'proxy',
+    node_id: 'sidecar~172.18.0.5~proj-web-1.shop~shop.svc.cluster.local',
+    'istio.canonical_service': 'web',
+    'istio.canonical_revision': 'v2',
+    'istio.namespace': 'shop',
+    'istio.mesh_id': 'cluster.local',
+  });
+  assert.equal(resourceAttributes(self), [
+    'service.name', 'web', 'service.namespace', 'shop', 'telemetry.sdk.name', 'dockmesh', 'telemetry.sdk.language', 'nodejs',
+    'service.version', 'v2', 'service.instance.id', 'proj-web-1',
+  ]);
+  assert.equal(resourceAttributes(undefined).slice(0, 2), ['service.name', 'unknown']);
+});
+
+test.run();

@@ -1,0 +1,31 @@
+import { SPAN_KIND, type SpanRecord } from '../../../agent/tracing/span-record.ts';
+
+/** A CLIENT span record with every field set; `over` replaces some. */
+export function spanFixture(over: Partial<SpanRecord> = {}): SpanRecord {
+  return {
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: '00f067aa0ba902b7',
+    parentSpanId: undefined,
+    traceState: undefined,
+    name: 'api.default.svc.cluster.local:8080/*',
+    kind: SPAN_KIND.client,
+    startMs: 1700000000123.5,
+    endMs: 1700000000125.25,
+    error: false,
+    method: 'GET',
+    url: 'http://api:8080/orders/7?q="x"',
+    protocol: 'HTTP/1.1',
+    status: 200,
+    flags: '-',
+    cluster: 'outbound|8080||api.default',
+    upstream: '10.0.0.3:8080',
+    peer: '10.0.0.3',
+    requestSize: 0,
+    responseSize: 64,
+    requestId: 'req-1',
+    userAgent: undefined,
+    attempt: 1,
+    common: '',
+    ...over,
+  };
+}
