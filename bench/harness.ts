@@ -18,7 +18,7 @@ import { stillPending } from './report/pending.ts';
 import { measureControlPlane } from './control-plane-run.ts';
 import { measureMeshUp } from './mesh-up-run.ts';
 import { ratioRows } from './report/ratios.ts';
-import { agentHopObservedTarget, agentHopTarget, agentPairMtlsTarget, agentPairTarget } from './targets/agent.ts';
+import { agentHopObservedSampledTarget, agentHopObservedTarget, agentHopTarget, agentPairMtlsTarget, agentPairTarget } from './targets/agent.ts';
 import { directTarget } from './targets/direct.ts';
 import { haproxyTarget } from './targets/haproxy.ts';
 import { nginxTarget } from './targets/nginx.ts';
@@ -33,6 +33,7 @@ export const TARGETS: readonly TargetDef[] = [
   haproxyTarget,
   agentHopTarget,
   agentHopObservedTarget,
+  agentHopObservedSampledTarget,
   agentPairTarget,
   agentPairMtlsTarget,
 ];

@@ -107,20 +107,19 @@ async function outboundPort(l: Listening, upstreamPort: number, procs: ManagedPr
 }
 
 /**
- * One agent hop; `observability`: metrics, the access log and tracing on (their cost is the
- * difference). Tracing exports every request's span (100% sampling, the worst case) to a loopback
- * OTLP sink that discards them.
+ * One agent hop; `observability`: metrics, the access log and tracing on at that sampling
+ * percentage (their cost is the difference). Spans go to a loopback OTLP sink that discards them.
  */
-function agentHop(id: string, title: string, description: string, observability: boolean): TargetDef {
+function agentHop(id: string, title: string, description: string, observability: { samplingPercent: number } | false): TargetDef {
   return {
     id,
     title,
     description,
     async start(ctx): Promise<RunningTarget> {
       const sink = observability ? await startOtlpSink(ctx, `${id}-otlp-sink`) : undefined;
-      const tracing = sink ? ['--tracing-endpoint', sink.url, '--tracing-sampling', '100'] : [];
+      const tracing = sink && observability ? ['--tracing-endpoint', sink.url, '--tracing-sampling', String(observability.samplingPercent)] : [];
       try {
-        const client = await startAgent(ctx, id, clientSnapshot({ upstreamPort: ctx.upstreamPort }), ['--outbound', `${UPSTREAM_HOST}:${ctx.upstreamPort}=0`, ...tracing], observability);
+        const client = await startAgent(ctx, id, clientSnapshot({ upstreamPort: ctx.upstreamPort }), ['--outbound', `${UPSTREAM_HOST}:${ctx.upstreamPort}=0`, ...tracing], observability !== false);
         const port = await outboundPort(client.listening, ctx.upstreamPort, [client.proc]);
         await forwarding(port, [client.proc]);
         return {
@@ -154,8 +153,15 @@ export const agentHopTarget = agentHop(
 export const agentHopObservedTarget = agentHop(
   'agent-hop-obs',
   'dockmesh agent, 1 hop, metrics + tracing + access log',
-  'as the 1-hop agent with metrics, the JSON access log (stdout read and discarded, as a log driver would) and tracing at 100% sampling, the worst case (a CLIENT span per request, OTLP/HTTP JSON to a loopback sink process that discards it)',
-  true,
+  'as the 1-hop agent with metrics, the JSON access log (stdout read and discarded, as a log driver would) and tracing at 100% sampling, dockmesh\'s default and the worst case (a CLIENT span per request, OTLP/HTTP JSON to a loopback sink process that discards it)',
+  { samplingPercent: 100 },
+);
+
+export const agentHopObservedSampledTarget = agentHop(
+  'agent-hop-obs-1pct',
+  'dockmesh agent, 1 hop, metrics + tracing at 1% + access log',
+  'as the previous target with tracing at 1% sampling, Istio\'s default (every request still gets its trace context; one in a hundred new traces is exported)',
+  { samplingPercent: 1 },
 );
 
 /** Client agent → server agent → upstream; `mtls`: both agents hold a workload identity. */
