@@ -1,3 +1,5 @@
+import { accessLogLine } from './access-log-line.ts';
+
 /** One access log line (JSON on stdout). */
 export interface AccessLogEntry {
   time: string;
@@ -20,41 +22,94 @@ export interface AccessLogEntry {
 }
 
 const FLUSH_BYTES = 64 * 1024;
+const CLOSE_WAIT_MS = 5000;
+
+/** How long a line may wait for its batch (as Envoy's flush interval, but shorter). */
+const FLUSH_MS = 50;
 
 /**
- * Batches access log lines and writes them to a stream once per tick (or every 64 KiB), so the
- * hot path does not pay one write syscall per request.
+ * Batches access log lines and writes them to a stream every 50 ms or as soon as 64 KiB are
+ * queued, so the hot path pays neither a write per request nor JSON.stringify ({@link accessLogLine}).
+ * Not once per event-loop turn: at 1,000 req/s that is about a write per request, and a pipe write
+ * cost the agent ~35 µs of CPU per request in the bench (rate-1k). {@link close} waits until every
+ * line has left the process: a pipe on stdout is asynchronous, and `process.exit` drops what is
+ * still queued in it.
  */
 export class AccessLog {
   readonly enabled: boolean;
   readonly #out: NodeJS.WritableStream;
+  readonly #flushMs: number;
   #buffer = '';
+  /** A flush is scheduled (at most one at a time; a 64 KiB flush leaves it be). */
   #scheduled = false;
+  #pending = 0;
+  #idle: Array<() => void> = [];
+  readonly #scheduledFlush = () => {
+    this.#scheduled = false;
+    this.flush();
+  };
+  readonly #written = () => {
+    if (--this.#pending === 0) for (const resolve of this.#idle.splice(0)) resolve();
+  };
 
-  constructor(enabled: boolean, out: NodeJS.WritableStream = process.stdout) {
+  /** `flushMs`: the batch interval; 0 writes once per event-loop turn. */
+  constructor(enabled: boolean, out: NodeJS.WritableStream = process.stdout, flushMs = FLUSH_MS) {
     this.enabled = enabled;
     this.#out = out;
+    this.#flushMs = flushMs;
   }
 
   /** Queues one line. */
   write(entry: AccessLogEntry): void {
     if (!this.enabled) return;
-    this.#buffer += JSON.stringify(entry) + '\n';
+    this.#buffer += accessLogLine(entry);
     if (this.#buffer.length >= FLUSH_BYTES) this.flush();
     else if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(() => this.flush());
+      if (this.#flushMs > 0) setTimeout(this.#scheduledFlush, this.#flushMs);
+      else setImmediate(this.#scheduledFlush);
     }
   }
 
-  /** Writes what is queued now. */
+  /** Hands what is queued to the stream now (one write call). */
   flush(): void {
-    this.#scheduled = false;
     if (this.#buffer === '') return;
     const text = this.#buffer;
     this.#buffer = '';
-    this.#out.write(text);
+    this.#pending++;
+    // A Buffer, not the string: a string built of many small pieces is slow to write as is (measured:
+    // about twice the CPU per line of Buffer.from + write on Node 20).
+    this.#out.write(Buffer.from(text, 'utf8'), this.#written);
   }
+
+  /**
+   * Flushes, then resolves once the stream has taken every line written so far (or after 5 s, so
+   * that a reader that never reads cannot hold the agent's exit forever).
+   */
+  close(): Promise<void> {
+    this.flush();
+    if (this.#pending === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, CLOSE_WAIT_MS);
+      this.#idle.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+let lastMs = -1;
+let lastIso = '';
+
+/** The current time as an ISO 8601 string, made at most once per millisecond. */
+export function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
 }
 
 /** The trace id of a W3C `traceparent` (or B3 `x-b3-traceid`) header, or null (pure). */

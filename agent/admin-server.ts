@@ -2,11 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { AgentConfigView, AgentStats } from '../wire/types.ts';
 import { AgentError } from './agent-error.ts';
+import { PROMETHEUS_CONTENT_TYPE } from './metrics/metrics-registry.ts';
 
 /** What the admin server shows; each call reads the live state. */
 export interface AdminSource {
   ready(): { ready: boolean; reason?: string };
-  metrics(): Promise<string>;
+  /** The Prometheus text exposition (format 0.0.4). */
+  metrics(): string;
   config(): AgentConfigView;
   stats(): AgentStats;
 }
@@ -33,15 +35,16 @@ export class AdminServer {
         }
         case '/config': return json(200, source.config());
         case '/stats': return json(200, source.stats());
-        case '/metrics':
-          source.metrics().then(
-            (text) => {
-              res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-              res.end(text);
-            },
-            (err: Error) => json(500, { error: err.message }),
-          );
-          return;
+        case '/metrics': {
+          let text: string;
+          try {
+            text = source.metrics();
+          } catch (err) {
+            return json(500, { error: (err as Error).message });
+          }
+          res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
+          return res.end(text);
+        }
         default: return json(404, { error: 'not found', paths: ['/ready', '/metrics', '/config', '/stats'] });
       }
     });

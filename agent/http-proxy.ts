@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { traceIdOf, type AccessLogEntry } from './access-log.ts';
+import { isoNow, traceIdOf, type AccessLogEntry } from './access-log.ts';
 import { canonicalRequest, type CanonicalRequest } from './canonical/canonical-request.ts';
 import { XFCC_HEADER } from './identity/xfcc.ts';
 import { authorizeRequest } from './mtls/authorize-request.ts';
@@ -359,7 +359,7 @@ export class HttpProxy implements ExchangeOwner {
     if (!ctx.accessLog.enabled) return;
     const { req, head } = ex;
     const entry: AccessLogEntry = {
-      time: new Date().toISOString(),
+      time: isoNow(),
       trace_id: trace ? trace.traceId : traceIdOf(head.trace?.traceparent, head.trace?.b3TraceId),
       request_id: head.requestId ?? null,
       method: req.method ?? '',

@@ -18,9 +18,12 @@ export interface IstioLabels {
   connection_security_policy: string;
 }
 
-/** Label values computed once (at snapshot time) and the key that caches their metric children. */
+/**
+ * Label values computed once (at snapshot time, or per peer inbound). The metrics find a label
+ * set's series by the identity of this object (and render its values when they first see it), so it
+ * is made once, not copied per request, and its values do not change once it is in use.
+ */
 export interface LabelBase {
-  key: string;
   labels: IstioLabels;
 }
 
@@ -44,12 +47,9 @@ export const UNKNOWN = 'unknown';
 /** An identity with every field unknown. */
 export const UNKNOWN_PEER: PeerIdentity = { workload: UNKNOWN, namespace: UNKNOWN, app: UNKNOWN, version: UNKNOWN };
 
-let nextKey = 0;
-
 /**
- * Builds a label set for one (reporter, source, destination, service, protocol) combination (pure but
- * for the cache key counter). Principals are `unknown` until mTLS exists: Istio reports them only
- * from peer certificates.
+ * Builds a label set for one (reporter, source, destination, service, protocol) combination (pure).
+ * Principals are `unknown` until mTLS exists: Istio reports them only from peer certificates.
  */
 export function istioLabels(
   reporter: 'source' | 'destination',
@@ -76,5 +76,5 @@ export function istioLabels(
     request_protocol: protocol,
     connection_security_policy: reporter === 'destination' ? 'none' : UNKNOWN,
   };
-  return { key: `L${nextKey++}`, labels };
+  return { labels };
 }

@@ -30,6 +30,8 @@ async function runProxy(opts: AgentOptions): Promise<void> {
     );
   };
   const agent = new ProxyAgent(opts, log, stop);
+  // Best effort on any other exit; drain() (SIGTERM, SIGINT, drain order) waits for stdout instead.
+  process.on('exit', () => agent.flushAccessLog());
   process.on('SIGTERM', () => stop(5000));
   process.on('SIGINT', () => stop(5000));
   const line = await agent.start();

@@ -274,6 +274,11 @@ export class ProxyAgent {
     return this.#control.report(report);
   }
 
+  /** Hands the queued access log lines to stdout now (for `process.on('exit')`: synchronous). */
+  flushAccessLog(): void {
+    this.#ctx.accessLog.flush();
+  }
+
   /** Stops accepting, finishes in-flight requests (≤ graceMs), then closes everything. Idempotent. */
   drain(graceMs = 5000): Promise<void> {
     this.#stopping = true;
@@ -289,7 +294,7 @@ export class ProxyAgent {
       this.#ctx.state.close();
       await this.#tracing.close();
       await this.#admin.close();
-      this.#ctx.accessLog.flush();
+      await this.#ctx.accessLog.close();
     })();
     return this.#draining;
   }

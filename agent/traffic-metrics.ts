@@ -1,6 +1,7 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Cluster, ClusterHost, ClusterState } from './cluster.ts';
 import type { TrafficEvents } from './dispatch/compose.ts';
+import type { Counter } from './metrics/counter.ts';
+import type { MetricsRegistry } from './metrics/metrics-registry.ts';
 import type { TrafficStateEvents } from './traffic-state.ts';
 
 /**
@@ -10,34 +11,33 @@ import type { TrafficStateEvents } from './traffic-state.ts';
  * the live cluster state at scrape time.
  */
 export class TrafficMetrics implements TrafficEvents, TrafficStateEvents {
-  readonly #retries: Counter<'cluster' | 'reason'>;
-  readonly #retryOverflow: Counter<'cluster'>;
-  readonly #overflow: Counter<'cluster'>;
-  readonly #ejections: Counter<'cluster' | 'endpoint'>;
-  readonly #returns: Counter<'cluster' | 'endpoint'>;
-  readonly #rateLimited: Counter<'destination_service'>;
-  readonly #mirrored: Counter<'destination_service'>;
+  readonly #retries: Counter;
+  readonly #retryOverflow: Counter;
+  readonly #overflow: Counter;
+  readonly #ejections: Counter;
+  readonly #returns: Counter;
+  readonly #rateLimited: Counter;
+  readonly #mirrored: Counter;
   readonly #enabled: boolean;
 
-  constructor(registry: Registry, enabled: boolean, states: () => Iterable<ClusterState>) {
-    const registers = [registry];
+  constructor(registry: MetricsRegistry, enabled: boolean, states: () => Iterable<ClusterState>) {
     this.#enabled = enabled;
-    this.#retries = new Counter({ name: 'dockmesh_upstream_retries_total', help: 'Retries started, by cluster and reason (status code or failure kind)', labelNames: ['cluster', 'reason'], registers });
-    this.#retryOverflow = new Counter({ name: 'dockmesh_upstream_retry_overflow_total', help: 'Retries not made because the retry budget or maxRetries was exhausted', labelNames: ['cluster'], registers });
-    this.#overflow = new Counter({ name: 'dockmesh_upstream_overflow_total', help: 'Requests answered 503 UO by the circuit breaker', labelNames: ['cluster'], registers });
-    this.#ejections = new Counter({ name: 'dockmesh_outlier_ejections_total', help: 'Endpoints ejected by outlier detection', labelNames: ['cluster', 'endpoint'], registers });
-    this.#returns = new Counter({ name: 'dockmesh_outlier_returns_total', help: 'Ejected endpoints returned to load balancing', labelNames: ['cluster', 'endpoint'], registers });
-    this.#rateLimited = new Counter({ name: 'dockmesh_rate_limited_total', help: 'Requests answered 429 RL by the local rate limit', labelNames: ['destination_service'], registers });
-    this.#mirrored = new Counter({ name: 'dockmesh_mirrored_requests_total', help: 'Mirrored (shadow) requests sent', labelNames: ['destination_service'], registers });
+    const counter = (name: string, help: string, labelNames: string[]) => registry.counter({ name, help, labelNames });
+    this.#retries = counter('dockmesh_upstream_retries_total', 'Retries started, by cluster and reason (status code or failure kind)', ['cluster', 'reason']);
+    this.#retryOverflow = counter('dockmesh_upstream_retry_overflow_total', 'Retries not made because the retry budget or maxRetries was exhausted', ['cluster']);
+    this.#overflow = counter('dockmesh_upstream_overflow_total', 'Requests answered 503 UO by the circuit breaker', ['cluster']);
+    this.#ejections = counter('dockmesh_outlier_ejections_total', 'Endpoints ejected by outlier detection', ['cluster', 'endpoint']);
+    this.#returns = counter('dockmesh_outlier_returns_total', 'Ejected endpoints returned to load balancing', ['cluster', 'endpoint']);
+    this.#rateLimited = counter('dockmesh_rate_limited_total', 'Requests answered 429 RL by the local rate limit', ['destination_service']);
+    this.#mirrored = counter('dockmesh_mirrored_requests_total', 'Mirrored (shadow) requests sent', ['destination_service']);
     const gauge = (name: string, help: string, value: (s: ClusterState) => number) =>
-      new Gauge({
+      registry.gauge({
         name,
         help,
         labelNames: ['cluster'],
-        registers,
-        collect() {
-          this.reset();
-          for (const s of states()) this.set({ cluster: s.key }, value(s));
+        collect(g) {
+          g.reset();
+          for (const s of states()) g.labels(s.key).set(value(s));
         },
       });
     gauge('dockmesh_upstream_rq_active', 'Requests in flight per cluster', (s) => s.breaker.active);
@@ -48,30 +48,30 @@ export class TrafficMetrics implements TrafficEvents, TrafficStateEvents {
   }
 
   retry(cluster: Cluster, reason: string): void {
-    if (this.#enabled) this.#retries.inc({ cluster: cluster.key, reason });
+    if (this.#enabled) this.#retries.labels(cluster.key, reason).inc();
   }
 
   retryOverflow(cluster: Cluster): void {
-    if (this.#enabled) this.#retryOverflow.inc({ cluster: cluster.key });
+    if (this.#enabled) this.#retryOverflow.labels(cluster.key).inc();
   }
 
   overflow(cluster: Cluster): void {
-    if (this.#enabled) this.#overflow.inc({ cluster: cluster.key });
+    if (this.#enabled) this.#overflow.labels(cluster.key).inc();
   }
 
   ejected(cluster: Cluster, host: ClusterHost): void {
-    if (this.#enabled) this.#ejections.inc({ cluster: cluster.key, endpoint: host.identity });
+    if (this.#enabled) this.#ejections.labels(cluster.key, host.identity).inc();
   }
 
   returned(state: ClusterState, host: ClusterHost): void {
-    if (this.#enabled) this.#returns.inc({ cluster: state.key, endpoint: host.identity });
+    if (this.#enabled) this.#returns.labels(state.key, host.identity).inc();
   }
 
   rateLimited(service: string): void {
-    if (this.#enabled) this.#rateLimited.inc({ destination_service: service });
+    if (this.#enabled) this.#rateLimited.labels(service).inc();
   }
 
   mirrored(service: string): void {
-    if (this.#enabled) this.#mirrored.inc({ destination_service: service });
+    if (this.#enabled) this.#mirrored.labels(service).inc();
   }
 }

@@ -181,8 +181,11 @@ test('AuthorizationPolicy, Istio\'s classic example: only GET /api/public/* from
   }
   const m = await mesh.metrics(api);
   assert.ok(metricValue(m, 'istio_requests_total', { reporter: 'destination', response_code: '403', response_flags: 'RBAC', source_principal: WEB_ID }) >= 4);
-  const denied = api.stdoutLines.map((l) => JSON.parse(l)).filter((e) => e.response_flags === 'RBAC');
-  assert.ok(denied.some((e) => e.path === '/api/private'), 'RBAC in the access log');
+  // Access log lines are written in batches: wait for the line.
+  await waitFor(
+    () => api.stdoutLines.map((l) => JSON.parse(l)).some((e) => e.response_flags === 'RBAC' && e.path === '/api/private'),
+    3000, 'RBAC in the access log',
+  );
 });
 
 test('path normalization end to end (docs/security.md): decided and forwarded on the canonical path', async () => {

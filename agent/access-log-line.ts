@@ -1,0 +1,28 @@
+import type { AccessLogEntry } from './access-log.ts';
+
+/** What JSON.stringify would escape in a string: `"`, `\`, control characters, surrogates. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A JSON string literal; JSON.stringify only for the rare string that needs escaping. */
+function str(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
+function strOrNull(s: string | null): string {
+  return s === null ? 'null' : str(s);
+}
+
+function num(n: number): string {
+  return Number.isFinite(n) ? `${n}` : 'null';
+}
+
+/**
+ * One access log line with its newline: the bytes of `JSON.stringify(entry) + '\n'` (same fields,
+ * order and escaping), built from a template in which only strings pass an escape check.
+ */
+export function accessLogLine(e: AccessLogEntry): string {
+  let line = `{"time":${str(e.time)},"trace_id":${strOrNull(e.trace_id)},"request_id":${strOrNull(e.request_id)},"method":${str(e.method)},"path":${str(e.path)},"status":${num(e.status)},"duration_ms":${num(e.duration_ms)},"source_service":${str(e.source_service)},"destination_service":${str(e.destination_service)},"upstream":${strOrNull(e.upstream)},"attempts":${num(e.attempts)},"response_flags":${str(e.response_flags)},"direction":"${e.direction}"`;
+  if (e.source_principal !== undefined) line += `,"source_principal":${str(e.source_principal)}`;
+  if (e.audit !== undefined) line += `,"audit":${e.audit}`;
+  return `${line}}\n`;
+}
