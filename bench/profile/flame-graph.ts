@@ -17,7 +17,7 @@ const ROW = 17;
 const TOP = 52;
 const COLORS: Record<FrameKind, [number, number, number]> = {
   bundle: [230, 140, 40], // the agent's own modules
-  package: [225, 200, 60], // packages bundled into the agent (undici, prom-client, ...)
+  package: [225, 200, 60], // packages bundled into the agent (undici, ...)
   node: [90, 150, 220], // Node's own JavaScript (node:...)
   native: [215, 75, 65], // native: syscalls, GC, V8 builtins
   wasm: [150, 110, 200], // WebAssembly (undici's llhttp)
