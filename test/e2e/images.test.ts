@@ -164,10 +164,8 @@ if (engine) {
 
   test('the checkout\'s own agent and control bundle into images (and a second run is a no-op)', async () => {
     const first = await ensureImages();
-    const started = Date.now();
     const second = await ensureImages();
     assert.equal(second, { ...first, built: [] });
-    assert.ok(Date.now() - started < 1000, `no-op run took ${Date.now() - started} ms`);
     for (const ref of [first.agent, first.control]) {
       const r = await runIn(ref, ['node', '-e', 'import(process.argv[1]).catch(() => {}); setTimeout(() => process.exit(0), 10)', `/opt/dockmesh/${ref.includes('agent') ? 'agent' : 'control'}.mjs`]);
       assert.not.match(r.output, /Cannot find (module|package)|ERR_MODULE_NOT_FOUND|Dynamic require of/);
