@@ -6,6 +6,8 @@ import { aggregate } from '../../../bench/report/aggregate.ts';
 import { checkGoals, handshakeRate, observabilityCost, perAgentVcpu } from '../../../bench/report/goals.ts';
 import { ratio, ratioRows } from '../../../bench/report/ratios.ts';
 import { busyNote, renderResultsMd } from '../../../bench/report/results-md.ts';
+import { benchTreeTicks } from '../../../bench/machine.ts';
+import { parseProcStat } from '../../../bench/proc/proc-stat.ts';
 
 function sample(target: string, load: string, round: number, rps: number, p50: number, cpu: number | null): RunSample {
   return {
@@ -221,6 +223,24 @@ test('busyNote: load average above half the cores, at start or end', () => {
   assert.match(busyNote(m('0.10 0.10 0.10', '4.85 3.96 2.54'))!, /load average up to 4\.85 on 2 cores/);
   assert.match(busyNote(m('2.41 2.69 1.57', '0.20 0.30 0.40'))!, /busy/);
   assert.is(busyNote(m('?', '?')), undefined);
+});
+
+test('busyNote: the bench\'s own processes are not other work; CPU used outside its tree is', () => {
+  // The bench keeps ~2 cores busy itself, so the load average at its end is ~2 on a quiet machine.
+  const m = (otherCores: number | undefined, stealCores = 0) => ({
+    machine: { cpuModel: 'x', cores: 2, kernel: 'k', loadavgStart: '0.20 0.30 0.40', loadavgEnd: '1.83 1.60 1.40', ...(otherCores === undefined ? {} : { otherCores, stealCores }) },
+  });
+  assert.is(busyNote(m(0.02)), undefined, 'quiet: only the bench worked');
+  assert.match(busyNote(m(0.35))!, /other processes used 0\.35 cores/);
+  assert.match(busyNote(m(0.01, 0.3))!, /hypervisor took 0\.30 cores/);
+  assert.match(busyNote(m(undefined))!, /load average/, 'older results without the CPU accounting: the load average rule');
+});
+
+test('benchTreeTicks: own and waited-for children\'s CPU of the bench process and its live descendants', () => {
+  const st = (pid: number, ppid: number, u: number, s: number, cu: number, cs: number) =>
+    `${pid} (node) S ${ppid} 1 1 0 -1 0 0 0 0 0 ${u} ${s} ${cu} ${cs} 20 0 1 0 1 1 1`;
+  const stats = [st(10, 1, 100, 50, 30, 20), st(11, 10, 5, 5, 0, 0), st(12, 11, 1, 1, 2, 2), st(13, 1, 999, 999, 0, 0)].map(parseProcStat);
+  assert.is(benchTreeTicks(stats, 10), 100 + 50 + 30 + 20 + 10 + 6);
 });
 
 function minimalResults(): BenchResults {
