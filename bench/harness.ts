@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { touch } from './load/touch.ts';
 import { runWrk } from './load/wrk.ts';
 import { loadDuration, LOADS, type LoadSpec } from './loads.ts';
-import { loadAverage, machineInfo } from './machine.ts';
+import { cpuAccount, loadAverage, machineInfo, otherWork } from './machine.ts';
+import { CLK_TCK } from './proc/proc-meter.ts';
 import { measureRun } from './measure.ts';
 import type { BenchResults, ControlPlaneFigures, MeshUpFigures, RunSample, TargetInfo } from './model.ts';
 import type { BenchOptions } from './options.ts';
@@ -59,6 +60,7 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
   const t0 = performance.now();
   const date = new Date().toISOString();
   const loadavgStart = loadAverage();
+  const cpuStart = cpuAccount();
   const failures: string[] = [];
   const stillMissing = ensureTools(['wrk', 'nginx', 'haproxy', 'taskset'], log);
   for (const m of stillMissing) log(`warning: ${m}`);
@@ -160,6 +162,7 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
 
   // Before the control-plane step, whose 100 agents would count in the load average themselves.
   const loadavgEnd = loadAverage();
+  const other = otherWork(cpuStart, cpuAccount(), CLK_TCK);
   // After the data path, with its processes gone: it starts up to 100 agents of its own.
   let controlPlane: ControlPlaneFigures | undefined;
   if (o.controlPlane) {
@@ -185,7 +188,7 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
     mode: o.quick ? 'quick' : 'full',
     date,
     elapsedS: (performance.now() - t0) / 1000,
-    machine: { ...machine, loadavgStart, loadavgEnd },
+    machine: { ...machine, loadavgStart, loadavgEnd, ...(other ?? {}) },
     versions: toolVersions(),
     settings: { rounds: o.rounds, durationsS: durations, pinning: pinning.note, upstreamBodyBytes: UPSTREAM_BODY_BYTES, argv: process.argv.slice(2) },
     loads: loads.map((l) => ({ id: l.id, title: l.title, what: l.what })),

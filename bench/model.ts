@@ -144,7 +144,17 @@ export interface BenchResults {
   date: string;
   elapsedS: number;
   /** Load averages before and after the data-path runs (the control-plane step's own agents excluded). */
-  machine: { cpuModel: string; cores: number; kernel: string; loadavgStart: string; loadavgEnd: string };
+  machine: {
+    cpuModel: string;
+    cores: number;
+    kernel: string;
+    loadavgStart: string;
+    loadavgEnd: string;
+    /** Cores used, on average over the data-path runs, by processes outside the bench's tree. */
+    otherCores?: number;
+    /** Cores the hypervisor took from this VM over the same time. */
+    stealCores?: number;
+  };
   versions: Record<string, string>;
   settings: {
     rounds: number;

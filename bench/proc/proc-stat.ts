@@ -11,6 +11,9 @@ export interface ProcStat {
   ppid: number;
   utimeTicks: number;
   stimeTicks: number;
+  /** CPU of the process's children that exited and were waited for. */
+  cutimeTicks: number;
+  cstimeTicks: number;
 }
 
 /** Memory figures of /proc/<pid>/status, in KiB. */
@@ -46,6 +49,8 @@ export function parseProcStat(text: string): ProcStat {
     ppid: num(4),
     utimeTicks: num(14),
     stimeTicks: num(15),
+    cutimeTicks: num(16),
+    cstimeTicks: num(17),
   };
 }
 

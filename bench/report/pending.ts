@@ -5,7 +5,6 @@
 import type { ControlPlaneFigures, MeshUpFigures, PendingFigure } from '../model.ts';
 
 export const PENDING: readonly PendingFigure[] = [
-  { id: 'mtls', figure: 'mTLS handshakes per second vs requests per second, in this report (the agent-pair-mtls rows measure every load)', needs: 'a per-target counter column; until then the run prints it: "bench: agent-pair-mtls: N full + M resumed TLS handshakes for R requests"' },
   { id: 'save-to-applied', figure: 'Meshfile save → applied in all of 50 agents (p50, p99)', needs: 'the control server (control/) and 50 process-mode agents streaming from it' },
   { id: 'mesh-up', figure: '`mesh up` time on examples/shop (images built)', needs: 'cli `mesh up`, examples/shop and a Docker engine' },
   { id: 'replica-ready', figure: 'Replica start → agent ready', needs: 'the injector (control/) and a Docker engine' },

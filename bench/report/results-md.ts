@@ -28,9 +28,9 @@ export function renderResultsMd(r: BenchResults): string {
   line();
   line('## Machine and versions');
   line();
-  line('| cpu | cores | kernel | load average at start | at end |');
-  line('| --- | --- | --- | --- | --- |');
-  line(`| ${r.machine.cpuModel} | ${r.machine.cores} | ${r.machine.kernel} | ${r.machine.loadavgStart} | ${r.machine.loadavgEnd} |`);
+  line('| cpu | cores | kernel | load average at start | at end | other work during the runs | stolen by the hypervisor |');
+  line('| --- | --- | --- | --- | --- | --- | --- |');
+  line(`| ${r.machine.cpuModel} | ${r.machine.cores} | ${r.machine.kernel} | ${r.machine.loadavgStart} | ${r.machine.loadavgEnd} | ${cores(r.machine.otherCores)} | ${cores(r.machine.stealCores)} |`);
   line();
   const names = Object.keys(r.versions);
   line(`| ${names.join(' | ')} |`);
@@ -171,11 +171,24 @@ function renderControlPlane(r: BenchResults, line: (s?: string) => void): void {
   }
 }
 
+/** Other work above this many cores (on average over the runs) makes the results unreliable. */
+const BUSY_CORES = 0.1;
+
 /**
- * A warning when other work shared the machine: the 1-minute load average at start or end above
- * half the cores. Undefined when the machine looked quiet.
+ * A warning when other work shared the machine: CPU used outside the bench's own process tree (or
+ * stolen by the hypervisor) above a tenth of a core on average. Results from before that was
+ * recorded fall back to the load average at start or end above half the cores. Undefined when the
+ * machine was quiet.
  */
 export function busyNote(r: Pick<BenchResults, 'machine'>): string | undefined {
+  const { otherCores, stealCores } = r.machine;
+  if (otherCores !== undefined) {
+    const why: string[] = [];
+    if (otherCores > BUSY_CORES) why.push(`other processes used ${otherCores.toFixed(2)} cores on average`);
+    if ((stealCores ?? 0) > BUSY_CORES) why.push(`the hypervisor took ${stealCores!.toFixed(2)} cores`);
+    if (!why.length) return undefined;
+    return `The machine was busy with other work during the runs (${why.join('; ')}): latencies and pass/fail below are unreliable; regenerate on a quiet machine.`;
+  }
   const load = Math.max(...[r.machine.loadavgStart, r.machine.loadavgEnd].map((s) => Number(s.split(' ')[0])).filter(Number.isFinite));
   if (!(load > r.machine.cores * 0.5)) return undefined;
   return `The machine was busy with other work (1-minute load average up to ${load.toFixed(2)} on ${r.machine.cores} cores): latencies and pass/fail below are unreliable; regenerate on a quiet machine.`;
@@ -196,4 +209,8 @@ function errors(c: Cell): string {
 
 function esc(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function cores(v: number | undefined): string {
+  return v === undefined ? '—' : `${v.toFixed(2)} cores`;
 }

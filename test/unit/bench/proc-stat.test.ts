@@ -4,8 +4,9 @@ import { cpuUsPerRequest, parseProcStat, parseProcStatus, processTree } from '..
 
 const STAT = '4242 (nginx) S 4241 4242 4242 0 -1 4194624 1000 0 0 0 1234 567 0 0 20 0 1 0 900 12345678 3000 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 0 0 0 0 0 0';
 
-test('parseProcStat: pid, comm, state, ppid, utime, stime', () => {
-  assert.equal(parseProcStat(STAT), { pid: 4242, comm: 'nginx', state: 'S', ppid: 4241, utimeTicks: 1234, stimeTicks: 567 });
+test('parseProcStat: pid, comm, state, ppid, utime, stime, cutime, cstime', () => {
+  assert.equal(parseProcStat(STAT), { pid: 4242, comm: 'nginx', state: 'S', ppid: 4241, utimeTicks: 1234, stimeTicks: 567, cutimeTicks: 0, cstimeTicks: 0 });
+  assert.equal(parseProcStat(STAT.replace(' 1234 567 0 0 ', ' 1234 567 89 10 ')).cutimeTicks, 89);
 });
 
 test('parseProcStat: a command name with spaces and parentheses', () => {
