@@ -1,9 +1,9 @@
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { waitFor } from '../../support/wait-for.ts';
 import { endpoint, service, snapshot } from '../../unit/agent/snapshot-fixture.ts';
-import { EchoApp, metricValue, SnapshotFiles, startAgent, TcpEcho, TestClient, type RunningAgent } from './agent-harness.ts';
+import { closedPort, EchoApp, metricValue, SnapshotFiles, startAgent, TcpEcho, TestClient, type RunningAgent } from './agent-harness.ts';
 
 // web (client agent) → api v1 / api v2 (server agents) → echo apps; plus an opaque TCP echo service.
 let files: SnapshotFiles;
@@ -13,14 +13,6 @@ let servers: RunningAgent[];
 let clientAgent: RunningAgent;
 let client: TestClient;
 
-/** A port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 test.before(async () => {
   files = new SnapshotFiles();

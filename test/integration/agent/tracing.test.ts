@@ -1,10 +1,9 @@
-import { createServer, type AddressInfo } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { OtlpReceiver, type ReceivedSpan } from '../../support/otlp-receiver.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { endpoint, service, snapshot } from '../../unit/agent/snapshot-fixture.ts';
-import { EchoApp, metricValue, SnapshotFiles, startAgent, TestClient, type RunningAgent } from './agent-harness.ts';
+import { closedPort, EchoApp, metricValue, SnapshotFiles, startAgent, TestClient, type RunningAgent } from './agent-harness.ts';
 
 // web's agent (client, process mode) → api's agent (server) → api app, both agents exporting spans
 // to a loopback OTLP receiver given with --tracing-endpoint.
@@ -20,13 +19,6 @@ const CLIENT = 3;
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const APP_SPAN = '00f067aa0ba902b7';
 
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 test.before(async () => {
   files = new SnapshotFiles();

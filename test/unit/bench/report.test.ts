@@ -146,9 +146,7 @@ test('RESULTS.md: machine, a table per load, unavailable rows, goals, pending', 
   const ratios = ratioRows(cells);
   const targets = [info('direct', true, null), info('haproxy'), info('agent-hop'), info('agent-pair'), info('agent-pair-mtls', false, null)];
   const r: BenchResults = {
-    schema: 1,
-    mode: 'quick',
-    date: '2026-01-02T03:04:05.000Z',
+    ...minimalResults(),
     elapsedS: 42,
     machine: { cpuModel: 'AMD EPYC', cores: 2, kernel: '6.1.0', loadavgStart: '0.10 0.20 0.30', loadavgEnd: '1.00 0.50 0.40' },
     versions: { node: 'v20.20.2', nginx: '1.22.1', haproxy: '2.6.12', wrk: '4.1.0' },
