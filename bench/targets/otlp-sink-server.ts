@@ -6,6 +6,7 @@
  * Usage: node --import tsx bench/targets/otlp-sink-server.ts
  */
 import { createServer } from 'node:http';
+import { serveOnLoopback } from './serve-loopback.ts';
 
 let requests = 0;
 let bytes = 0;
@@ -22,12 +23,4 @@ const server = createServer((req, res) => {
     res.end('{}');
   });
 });
-server.keepAliveTimeout = 120_000;
-server.listen(0, '127.0.0.1', () => {
-  const addr = server.address();
-  process.stdout.write(`${JSON.stringify({ port: typeof addr === 'object' && addr ? addr.port : 0 })}\n`);
-});
-process.on('SIGTERM', () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
-});
+serveOnLoopback(server);

@@ -4,6 +4,7 @@
  * Usage: node --import tsx bench/targets/upstream-server.ts [bodyBytes]
  */
 import { createServer } from 'node:http';
+import { serveOnLoopback } from './serve-loopback.ts';
 
 const bodyBytes = Number(process.argv[2] ?? 64);
 const body = Buffer.alloc(bodyBytes, 'x');
@@ -15,14 +16,4 @@ const server = createServer((req, res) => {
   res.writeHead(200, headers);
   res.end(body);
 });
-// Proxies keep idle upstream connections between runs; do not close them under their feet.
-server.keepAliveTimeout = 120_000;
-server.headersTimeout = 125_000;
-server.listen(0, '127.0.0.1', () => {
-  const addr = server.address();
-  process.stdout.write(`${JSON.stringify({ port: typeof addr === 'object' && addr ? addr.port : 0 })}\n`);
-});
-process.on('SIGTERM', () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
-});
+serveOnLoopback(server);
