@@ -157,12 +157,15 @@ export const agentHopObservedTarget = agentHop(
   { samplingPercent: 100 },
 );
 
-export const agentHopObservedSampledTarget = agentHop(
-  'agent-hop-obs-1pct',
-  'dockmesh agent, 1 hop, metrics + tracing at 1% + access log',
-  'as the previous target with tracing at 1% sampling, Istio\'s default (every request still gets its trace context; one in a hundred new traces is exported)',
-  { samplingPercent: 1 },
-);
+export const agentHopObservedSampledTarget: TargetDef = {
+  ...agentHop(
+    'agent-hop-obs-1pct',
+    'dockmesh agent, 1 hop, metrics + tracing at 1% + access log',
+    'as the previous target with tracing at 1% sampling, Istio\'s default (every request still gets its trace context; one in a hundred new traces is exported)',
+    { samplingPercent: 1 },
+  ),
+  fullRunOnly: true,
+};
 
 /** Client agent → server agent → upstream; `mtls`: both agents hold a workload identity. */
 function agentPair(id: string, title: string, description: string, mtls: boolean): TargetDef {

@@ -36,6 +36,8 @@ export interface TargetDef {
   id: string;
   title: string;
   description: string;
+  /** A variant of another target: left out of `--quick` unless named in `--targets`. */
+  fullRunOnly?: boolean;
   /** Starts the target and returns once it forwards; throws `TargetUnavailable` when it cannot. */
   start(ctx: TargetContext): Promise<RunningTarget>;
 }
