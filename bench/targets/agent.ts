@@ -17,6 +17,7 @@ import { ManagedProcess } from './managed-process.ts';
 import { startOtlpSink, type OtlpSink } from './otlp-sink.ts';
 import { TargetUnavailable, type RunningTarget, type TargetContext, type TargetDef } from './target.ts';
 import { UPSTREAM_BODY_BYTES } from './upstream.ts';
+import { getJson, getText } from './loopback-get.ts';
 
 const START_TIMEOUT_MS = 20_000;
 
@@ -213,25 +214,11 @@ function agentPair(id: string, title: string, description: string, mtls: boolean
   };
 }
 
-function getText(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: 5000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve(text));
-    });
-    req.on('timeout', () => req.destroy(new Error('no answer in 5 s')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 /** TLS handshakes the client agent has made (its metrics) and requests the server agent has served (its /stats), since start. */
 async function readTlsCounts(clientAdmin: number, serverAdmin: number): Promise<TlsCounts> {
   const metrics = await getText(clientAdmin, '/metrics');
   const count = (resumed: string) => Number(new RegExp(`^dockmesh_tls_handshakes_total\\{direction="outbound",resumed="${resumed}"\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 0);
-  const stats = JSON.parse(await getText(serverAdmin, '/stats')) as { inbound: { requests: number } };
+  const stats = (await getJson(serverAdmin, '/stats')) as { inbound: { requests: number } };
   return { full: count('false'), resumed: count('true'), requests: stats.inbound.requests };
 }
 

@@ -2,10 +2,10 @@
  * Starts the loopback OTLP sink (otlp-sink-server.ts) for targets with tracing on, on the upstream's
  * core (the proxy's core stays the agent's alone), and reads its counts at the end.
  */
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { ManagedProcess } from './managed-process.ts';
 import type { TargetContext } from './target.ts';
+import { getJson } from './loopback-get.ts';
 
 export interface OtlpSink {
   /** The traces URL to give the agent. */
@@ -45,22 +45,3 @@ export async function startOtlpSink(ctx: TargetContext, name: string): Promise<O
   };
 }
 
-function getJson(port: number, path: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: 5000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => {
-        try {
-          resolve(JSON.parse(text));
-        } catch (err) {
-          reject(err);
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('no answer in 5 s')));
-    req.on('error', reject);
-    req.end();
-  });
-}
