@@ -2,9 +2,10 @@
  * What the results were measured on: CPU model, cores, kernel, load average (a busy machine makes
  * noisy numbers; the load average at start and end says how busy).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, release } from 'node:os';
-import { parseProcStat, processTree, type ProcStat } from './proc/proc-stat.ts';
+import { allProcStats } from './proc/proc-meter.ts';
+import { processTree, type ProcStat } from './proc/proc-stat.ts';
 
 export interface MachineInfo {
   cpuModel: string;
@@ -57,16 +58,7 @@ export function cpuAccount(): CpuAccount | undefined {
   try {
     const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
     const [user = 0, nice = 0, system = 0, , , , , steal = 0] = cpu;
-    const stats: ProcStat[] = [];
-    for (const name of readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      try {
-        stats.push(parseProcStat(readFileSync(`/proc/${name}/stat`, 'utf8')));
-      } catch {
-        // exited while listed
-      }
-    }
-    return { busyTicks: user + nice + system, stealTicks: steal, benchTicks: benchTreeTicks(stats, process.pid), atMs: performance.now() };
+    return { busyTicks: user + nice + system, stealTicks: steal, benchTicks: benchTreeTicks(allProcStats(), process.pid), atMs: performance.now() };
   } catch {
     return undefined;
   }

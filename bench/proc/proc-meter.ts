@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { parseProcStat, parseProcStatus, processTree } from './proc-stat.ts';
+import { parseProcStat, parseProcStatus, processTree, type ProcStat } from './proc-stat.ts';
 
 /** Clock ticks per second for /proc/<pid>/stat CPU times (`getconf CLK_TCK`, almost always 100). */
 export const CLK_TCK: number = (() => {
@@ -37,17 +37,7 @@ export class ProcMeter {
 
   /** pids of the tree now. */
   pids(): number[] {
-    const all: { pid: number; ppid: number }[] = [];
-    for (const name of readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      try {
-        const st = parseProcStat(readFileSync(`/proc/${name}/stat`, 'utf8'));
-        all.push({ pid: st.pid, ppid: st.ppid });
-      } catch {
-        // The process exited while we listed /proc.
-      }
-    }
-    return processTree(all, this.root);
+    return processTree(allProcStats(), this.root);
   }
 
   /** utime + stime of the tree, in clock ticks. Children that already exited are not counted. */
@@ -113,4 +103,18 @@ export class ProcMeter {
     const sampled = Math.max(this.peakSampledKb, m.rssKb);
     return this.hwmResetWorks ? Math.max(sampled, m.hwmKb) : sampled;
   }
+}
+
+/** /proc/<pid>/stat of every process now (those that exit while /proc is listed are left out). */
+export function allProcStats(): ProcStat[] {
+  const all: ProcStat[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      all.push(parseProcStat(readFileSync(`/proc/${name}/stat`, 'utf8')));
+    } catch {
+      // The process exited while we listed /proc.
+    }
+  }
+  return all;
 }
