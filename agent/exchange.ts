@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Cluster, ClusterHost } from './cluster.ts';
 import { trailersOf, type AttemptObserver, type BodySource, type Controller, type Handler, type UpstreamCall } from './dispatch/dispatch.ts';
 import { REPLY } from './dispatch/local-reply.ts';
-import { stripResponseHeaders, type ForwardHead } from './forward-headers.ts';
+import { forwardResponseHeaders, type ForwardHead } from './forward-headers.ts';
 import { UNKNOWN, type LabelBase } from './istio-labels.ts';
 import type { ListenerBinding } from './proxy-context.ts';
 import type { RouteTable } from './route-table.ts';
@@ -133,16 +133,11 @@ export class Exchange implements Handler, UpstreamCall {
   onResponseStart(_c: Controller, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200) return;
     this.responded = true;
-    const h = headers as Record<string, string | string[] | undefined>;
-    stripResponseHeaders(h);
-    this.target?.responseHeaders?.applyObject(h);
-    this.route?.responseHeaders?.applyObject(h);
-    if (this.setCookie) {
-      const have = h['set-cookie'];
-      h['set-cookie'] = have === undefined ? this.setCookie : [...(Array.isArray(have) ? have : [have]), this.setCookie];
-    }
-    if (this.h2) delete h['keep-alive'];
-    (this.res as ServerResponse).writeHead(statusCode, h as Record<string, string | string[]>);
+    let h = forwardResponseHeaders(headers as Record<string, string | string[] | undefined>);
+    if (this.target?.responseHeaders) h = this.target.responseHeaders.applyFlat(h);
+    if (this.route?.responseHeaders) h = this.route.responseHeaders.applyFlat(h);
+    if (this.setCookie) h.push('set-cookie', this.setCookie);
+    (this.res as ServerResponse).writeHead(statusCode, h);
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {

@@ -133,11 +133,28 @@ export function forwardHeaders(raw: readonly string[], ownTrace = false): Forwar
   return out;
 }
 
-/** Removes hop-by-hop headers from a parsed response header object, in place (pure on its input). */
-export function stripResponseHeaders(headers: Record<string, string | string[] | undefined>): void {
+/** A response header value as Node's writeHead takes it (repeated headers as an array). */
+export type ResponseHeaderValue = string | string[];
+
+/**
+ * A parsed response header object (lower-case names, as undici gives it) as flat name/value pairs for
+ * the downstream `writeHead` (pure): hop-by-hop headers and those named in Connection dropped. Flat,
+ * not an object with entries deleted: Node writes a flat list without a for-in walk, and nothing
+ * turns the object into a slow dictionary.
+ */
+export function forwardResponseHeaders(headers: Readonly<Record<string, ResponseHeaderValue | undefined>>): ResponseHeaderValue[] {
+  const out: ResponseHeaderValue[] = [];
   const connection = headers.connection;
-  if (typeof connection === 'string') {
-    for (const t of connection.split(',')) delete headers[t.trim().toLowerCase()];
+  let named: string[] | undefined;
+  if (connection !== undefined) {
+    for (const line of Array.isArray(connection) ? connection : [connection]) {
+      for (const t of line.split(',')) (named ??= []).push(t.trim().toLowerCase());
+    }
   }
-  for (const name of HOP_BY_HOP) if (name in headers) delete headers[name];
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || named?.includes(name)) continue;
+    out.push(name, value);
+  }
+  return out;
 }

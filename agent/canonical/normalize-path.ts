@@ -70,7 +70,30 @@ export function removeDotSegments(path: string): string {
   return '/' + out.join('/');
 }
 
-export function normalizePath(rawTarget: string, mode: PathNormalization = DEFAULT_PATH_NORMALIZATION): CanonicalPath {
+/**
+ * Whether normalizing `rawPath` would leave it unchanged: no `%`, `\\`, byte above 0x7E, `.` or `..`
+ * segment, nor (unless `BASE`) a repeated slash. Most paths are like this; they skip the rebuild.
+ */
+function alreadyNormal(rawPath: string, mode: PathNormalization): boolean {
+  const n = rawPath.length;
+  for (let i = 0; i < n; i++) {
+    const c = rawPath.charCodeAt(i);
+    if (c === 0x25 || c === 0x5c || c > 0x7e) return false;
+    if (c !== 0x2f) continue;
+    const next = i + 1 < n ? rawPath.charCodeAt(i + 1) : -1;
+    if (next === 0x2f && mode !== 'BASE') return false;
+    if (next === 0x2e) {
+      // `/.` then `/` or the end, or `/..` then `/` or the end: a dot segment.
+      const after = i + 2 < n ? rawPath.charCodeAt(i + 2) : 0x2f;
+      if (after === 0x2f) return false;
+      if (after === 0x2e && (i + 3 >= n || rawPath.charCodeAt(i + 3) === 0x2f)) return false;
+    }
+  }
+  return true;
+}
+
+/** `shortcut: false` always rebuilds the path (tests compare both ways). */
+export function normalizePath(rawTarget: string, mode: PathNormalization = DEFAULT_PATH_NORMALIZATION, shortcut = true): CanonicalPath {
   if (rawTarget.includes('#')) return rejected('fragment (#) in the request target');
   const q = rawTarget.indexOf('?');
   const rawPath = q >= 0 ? rawTarget.slice(0, q) : rawTarget;
@@ -81,6 +104,7 @@ export function normalizePath(rawTarget: string, mode: PathNormalization = DEFAU
     if (c < 0x21 || c === 0x7f) return rejected(c === 0 ? 'NUL in the request target' : 'control character or space in the request target');
   }
 
+  if (shortcut && alreadyNormal(rawPath, mode)) return { path: rawPath, query, target: rawTarget };
   let p = '';
   for (let i = 0; i < rawPath.length; i++) {
     const ch = rawPath[i]!;

@@ -25,18 +25,21 @@ export class HeaderOperations {
     return new HeaderOperations(ops);
   }
 
-  /** Applies to flat name/value pairs (request headers for undici); returns a new array. */
-  applyFlat(headers: readonly string[]): string[] {
-    const out: string[] = [];
+  /**
+   * Applies to flat name/value pairs (request headers for undici, response headers for writeHead);
+   * returns a new array. `add` appends a pair: one more header line, as Envoy sends it.
+   */
+  applyFlat<V extends string | string[]>(headers: readonly V[]): (V | string)[] {
+    const out: (V | string)[] = [];
     for (let i = 0; i < headers.length; i += 2) {
-      if (!this.#drop.has(headers[i]!.toLowerCase())) out.push(headers[i]!, headers[i + 1]!);
+      if (!this.#drop.has((headers[i] as string).toLowerCase())) out.push(headers[i]!, headers[i + 1]!);
     }
     for (const [k, v] of this.#set) out.push(k, v);
     for (const [k, v] of this.#add) out.push(k, v);
     return out;
   }
 
-  /** Applies to a parsed header object with lower-case names (response headers), in place. */
+  /** Applies to a header object with lower-case names (the agent's own local replies), in place. */
   applyObject(headers: HeaderObject): void {
     for (const name of this.#drop) delete headers[name];
     for (const [k, v] of this.#set) headers[k] = v;

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { forwardHeaders, stripResponseHeaders } from '../../../agent/forward-headers.ts';
+import { forwardHeaders, forwardResponseHeaders } from '../../../agent/forward-headers.ts';
 
 test('drops hop-by-hop headers, keeps case, order and repeats', () => {
   const h = forwardHeaders([
@@ -73,13 +73,16 @@ test('trace headers: recorded and kept; with ownTrace (the agent traces) recorde
   assert.is(forwardHeaders(['accept', '*/*'], true).trace, undefined);
 });
 
-test('response headers lose hop-by-hop ones and those named in Connection', () => {
+test('response headers lose hop-by-hop ones and those named in Connection, as flat pairs in order', () => {
   const h: Record<string, string | string[]> = {
-    connection: 'keep-alive, x-hop', 'keep-alive': 'timeout=5', 'x-hop': '1', 'transfer-encoding': 'chunked',
-    'set-cookie': ['a=1', 'b=2'], 'content-type': 'text/plain',
+    connection: 'keep-alive, X-Hop', 'keep-alive': 'timeout=5', 'x-hop': '1', 'transfer-encoding': 'chunked',
+    'set-cookie': ['a=1', 'b=2'], 'content-type': 'text/plain', 'proxy-authenticate': 'Basic', trailer: 'x-t', upgrade: 'h2c',
   };
-  stripResponseHeaders(h);
-  assert.equal(h, { 'set-cookie': ['a=1', 'b=2'], 'content-type': 'text/plain' });
+  const before = structuredClone(h);
+  assert.equal(forwardResponseHeaders(h), ['set-cookie', ['a=1', 'b=2'], 'content-type', 'text/plain']);
+  assert.equal(h, before, 'the input is not changed');
+  assert.equal(forwardResponseHeaders({ connection: ['close', 'x-a'], 'x-a': '1', 'x-b': '2', date: undefined }), ['x-b', '2']);
+  assert.equal(forwardResponseHeaders({}), []);
 });
 
 test.run();

@@ -31,4 +31,9 @@ test('header operations: remove, then set, then add; names case-insensitive', ()
   assert.is(HeaderOperations.of({}), undefined);
 });
 
+test('header operations on flat response headers keep repeated values as arrays', () => {
+  const ops = new HeaderOperations({ set: { 'X-Env': 'prod' }, add: { 'set-cookie': 'c=3' }, remove: ['server'] });
+  assert.equal(ops.applyFlat(['server', 'x', 'set-cookie', ['a=1', 'b=2'], 'x-env', 'dev']), ['set-cookie', ['a=1', 'b=2'], 'x-env', 'prod', 'set-cookie', 'c=3']);
+});
+
 test.run();
