@@ -13,13 +13,14 @@ import { measureRun } from './measure.ts';
 import type { BenchResults, ControlPlaneFigures, MeshUpFigures, RunSample, TargetInfo } from './model.ts';
 import type { BenchOptions } from './options.ts';
 import { planPinning, planRuns } from './plan.ts';
+import { settled, WARM_UP } from './warm-up.ts';
 import { aggregate } from './report/aggregate.ts';
 import { checkGoals } from './report/goals.ts';
 import { stillPending } from './report/pending.ts';
 import { measureControlPlane } from './control-plane-run.ts';
 import { measureMeshUp } from './mesh-up-run.ts';
 import { ratioRows } from './report/ratios.ts';
-import { agentHopObservedSampledTarget, agentHopObservedTarget, agentHopTarget, agentPairMtlsTarget, agentPairTarget } from './targets/agent.ts';
+import { agentHopMetricsLogTarget, agentHopObservedSampledTarget, agentHopObservedTarget, agentHopTarget, agentPairMtlsTarget, agentPairTarget } from './targets/agent.ts';
 import { directTarget } from './targets/direct.ts';
 import { haproxyTarget } from './targets/haproxy.ts';
 import { nginxTarget } from './targets/nginx.ts';
@@ -35,6 +36,7 @@ export const TARGETS: readonly TargetDef[] = [
   agentHopTarget,
   agentHopObservedTarget,
   agentHopObservedSampledTarget,
+  agentHopMetricsLogTarget,
   agentPairTarget,
   agentPairMtlsTarget,
 ];
@@ -118,10 +120,21 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
       log(`${info.id}: idle RSS ${(info.idleRssKb / 1024).toFixed(1)} MB (private ${(info.idleAnonKb / 1024).toFixed(1)} MB)`);
     }
 
-    // Warm-up: JIT, connection pools, page cache. Not recorded. Skipped in quick mode (time budget).
+    // Warm-up: JIT, connection pools, page cache; until throughput settles. Not recorded. Skipped in
+    // quick mode (time budget).
     for (const [id, t] of o.quick ? [] : running) {
+      const info = infos.find((i) => i.id === id)!;
+      const rps: number[] = [];
+      let seconds = 0;
       try {
-        await runWrk({ port: t.port, host: t.host, connections: 50, threads: pinning.loadThreads, durationS: 1, closeEach: false, cpus: pinning.load, logFile: join(workDir, `warmup-${id}.log`) });
+        while (seconds < WARM_UP.maxS) {
+          const r = await runWrk({ port: t.port, host: t.host, connections: 50, threads: pinning.loadThreads, durationS: WARM_UP.stepS, closeEach: false, cpus: pinning.load, logFile: join(workDir, `warmup-${id}.log`) });
+          rps.push(Math.round(r.requestsPerSec));
+          seconds += WARM_UP.stepS;
+          if (settled(rps, seconds)) break;
+        }
+        info.warmUp = { seconds, settled: settled(rps, seconds), requestsPerSec: rps };
+        log(`${id}: warm-up ${seconds} s${info.warmUp.settled ? '' : ' (not settled)'}: ${rps.join(', ')} req/s`);
       } catch (err) {
         log(`${id}: warm-up failed: ${(err as Error).message}`);
       }

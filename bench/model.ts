@@ -81,6 +81,17 @@ export interface TargetInfo {
   idleAnonKb?: number | null;
   /** RSS when idle again after all runs. */
   idleRssAfterKb: number | null;
+  /** The warm-up before the measured rounds (none in quick mode). */
+  warmUp?: WarmUpRecord;
+}
+
+/** How a target was warmed up: runs at 50 connections until its throughput settled (bench/warm-up.ts). */
+export interface WarmUpRecord {
+  seconds: number;
+  /** False: it hit the time limit still changing. */
+  settled: boolean;
+  /** Requests per second of each warm-up run. */
+  requestsPerSec: number[];
 }
 
 export interface RatioRow {

@@ -3,6 +3,7 @@
  */
 import type { BenchResults, Cell, RatioRow, TargetInfo } from '../model.ts';
 import { fixed, mb, rps, signedUs, times, us } from './format.ts';
+import { WARM_UP } from '../warm-up.ts';
 
 export function renderResultsMd(r: BenchResults): string {
   const out: string[] = [];
@@ -41,7 +42,7 @@ export function renderResultsMd(r: BenchResults): string {
   line();
   line(`- Upstream: a minimal node:http server answering every request with a ${r.settings.upstreamBodyBytes}-byte body, in its own process.`);
   line(`- Pinning: ${r.settings.pinning}.`);
-  line(`- Seconds per run: ${Object.entries(r.settings.durationsS).map(([k, v]) => `${k} ${v}`).join(', ')}. ${r.mode === 'quick' ? 'No warm-up (quick mode).' : 'Every target gets a 1 s warm-up at 50 connections first.'}`);
+  line(`- Seconds per run: ${Object.entries(r.settings.durationsS).map(([k, v]) => `${k} ${v}`).join(', ')}. ${r.mode === 'quick' ? 'No warm-up (quick mode).' : warmUpLine(r)}`);
   line('- CPU and memory are those of the proxy process(es) only (from /proc): nginx master + worker, haproxy, the agent(s); for an agent pair, both agents.');
   line();
   line('| target | what | status |');
@@ -213,4 +214,15 @@ function esc(s: string): string {
 
 function cores(v: number | undefined): string {
   return v === undefined ? '—' : `${v.toFixed(2)} cores`;
+}
+
+/** How the targets were warmed up (results from before the settle rule had a fixed 1 s). */
+function warmUpLine(r: BenchResults): string {
+  const warmed = r.targets.filter((t) => t.warmUp);
+  if (warmed.length === 0) return 'Every target gets a 1 s warm-up at 50 connections first.';
+  const each = warmed.map((t) => `${t.id} ${t.warmUp!.seconds} s${t.warmUp!.settled ? '' : ' (not settled)'}`).join(', ');
+  return (
+    `Every target is warmed up at 50 connections first, in ${WARM_UP.stepS} s runs until the last ${WARM_UP.window} agree within ` +
+    `${Math.round(WARM_UP.tolerance * 100)}% (${WARM_UP.minS}–${WARM_UP.maxS} s; a fresh agent needs 15–20 s before V8 has optimised its data path): ${each}.`
+  );
 }

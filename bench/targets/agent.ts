@@ -108,17 +108,18 @@ async function outboundPort(l: Listening, upstreamPort: number, procs: ManagedPr
 }
 
 /**
- * One agent hop; `observability`: metrics, the access log and tracing on at that sampling
- * percentage (their cost is the difference). Spans go to a loopback OTLP sink that discards them.
+ * One agent hop; `observability`: metrics and the access log on, and tracing too at that sampling
+ * percentage when `tracing` (their cost is the difference). Spans go to a loopback OTLP sink that
+ * discards them.
  */
-function agentHop(id: string, title: string, description: string, observability: { samplingPercent: number } | false): TargetDef {
+function agentHop(id: string, title: string, description: string, observability: { tracing: boolean; samplingPercent: number } | false): TargetDef {
   return {
     id,
     title,
     description,
     async start(ctx): Promise<RunningTarget> {
-      const sink = observability ? await startOtlpSink(ctx, `${id}-otlp-sink`) : undefined;
-      const tracing = sink && observability ? ['--tracing-endpoint', sink.url, '--tracing-sampling', String(observability.samplingPercent)] : [];
+      const sink = observability && observability.tracing ? await startOtlpSink(ctx, `${id}-otlp-sink`) : undefined;
+      const tracing = sink && observability && observability.tracing ? ['--tracing-endpoint', sink.url, '--tracing-sampling', String(observability.samplingPercent)] : [];
       try {
         const client = await startAgent(ctx, id, clientSnapshot({ upstreamPort: ctx.upstreamPort }), ['--outbound', `${UPSTREAM_HOST}:${ctx.upstreamPort}=0`, ...tracing], observability !== false);
         const port = await outboundPort(client.listening, ctx.upstreamPort, [client.proc]);
@@ -155,7 +156,7 @@ export const agentHopObservedTarget = agentHop(
   'agent-hop-obs',
   'dockmesh agent, 1 hop, metrics + tracing + access log',
   'as the 1-hop agent with metrics, the JSON access log (stdout read and discarded, as a log driver would) and tracing at 100% sampling, dockmesh\'s default and the worst case (a CLIENT span per request, OTLP/HTTP JSON to a loopback sink process that discards it)',
-  { samplingPercent: 100 },
+  { tracing: true, samplingPercent: 100 },
 );
 
 export const agentHopObservedSampledTarget: TargetDef = {
@@ -163,7 +164,17 @@ export const agentHopObservedSampledTarget: TargetDef = {
     'agent-hop-obs-1pct',
     'dockmesh agent, 1 hop, metrics + tracing at 1% + access log',
     'as the previous target with tracing at 1% sampling, Istio\'s default (every request still gets its trace context; one in a hundred new traces is exported)',
-    { samplingPercent: 1 },
+    { tracing: true, samplingPercent: 1 },
+  ),
+  fullRunOnly: true,
+};
+
+export const agentHopMetricsLogTarget: TargetDef = {
+  ...agentHop(
+    'agent-hop-ml',
+    'dockmesh agent, 1 hop, metrics + access log',
+    'as the 1-hop agent with metrics and the JSON access log on and tracing off: the share of the observability cost that is not tracing',
+    { tracing: false, samplingPercent: 0 },
   ),
   fullRunOnly: true,
 };

@@ -135,6 +135,14 @@ test('TLS handshakes: summed over rounds, worst load against the goal, a RESULTS
   assert.not.match(md, /\| agent-pair \| saturation \| [\d,]+ \| \d+ \|/);
 });
 
+test('RESULTS.md says how long each target was warmed up, and which did not settle', () => {
+  const warm = { ...info('agent-hop'), warmUp: { seconds: 24, settled: true, requestsPerSec: [20000, 31000, 31200, 31100] } };
+  const cold = { ...info('agent-pair'), warmUp: { seconds: 40, settled: false, requestsPerSec: [9000, 12000] } };
+  const md = renderResultsMd({ ...minimalResults(), mode: 'full', targets: [warm, cold] });
+  assert.match(md, /until the last 3 agree within 4% \(10–40 s;[^)]*\): agent-hop 24 s, agent-pair 40 s \(not settled\)\./);
+  assert.match(renderResultsMd({ ...minimalResults(), mode: 'full', targets: [info('agent-hop')] }), /Every target gets a 1 s warm-up/, 'older results.json');
+});
+
 test('perAgentVcpu: cores ÷ agents ÷ thousands of req/s', () => {
   const c = aggregate([sample('agent-pair', 'rate-1k', 0, 1000, 500, 240)])[0] as Cell;
   assert.ok(Math.abs(perAgentVcpu(c, 2)! - 0.12) < 1e-12);
