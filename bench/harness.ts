@@ -122,7 +122,7 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
 
     // Warm-up: JIT, connection pools, page cache; until throughput settles. Not recorded. Skipped in
     // quick mode (time budget).
-    for (const [id, t] of o.quick ? [] : running) {
+    const warmUp = async (id: string, t: RunningTarget): Promise<void> => {
       const info = infos.find((i) => i.id === id)!;
       const rps: number[] = [];
       let seconds = 0;
@@ -133,16 +133,43 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
           seconds += WARM_UP.stepS;
           if (settled(rps, seconds)) break;
         }
-        info.warmUp = { seconds, settled: settled(rps, seconds), requestsPerSec: rps };
-        log(`${id}: warm-up ${seconds} s${info.warmUp.settled ? '' : ' (not settled)'}: ${rps.join(', ')} req/s`);
+        const record = { seconds, settled: settled(rps, seconds), requestsPerSec: rps };
+        (info.warmUps ??= []).push(record);
+        log(`${id}: warm-up ${seconds} s${record.settled ? '' : ' (not settled)'}: ${rps.join(', ')} req/s`);
       } catch (err) {
         log(`${id}: warm-up failed: ${(err as Error).message}`);
       }
-    }
+    };
+    for (const [id, t] of o.quick ? [] : running) await warmUp(id, t);
+    for (const info of infos) if (info.available) info.processes = 1;
+
+    /** A new process for each target started afresh every round (not in quick mode: one round). */
+    const restart = async (round: number): Promise<void> => {
+      for (const def of defs) {
+        const old = running.get(def.id);
+        if (!def.freshEachRound || !old || o.quick) continue;
+        await old.close();
+        running.delete(def.id);
+        const info = infos.find((i) => i.id === def.id)!;
+        try {
+          const t = await def.start({ repoRoot, workDir, pinning, upstreamPort: upstream.port });
+          running.set(def.id, t);
+          info.processes = (info.processes ?? 1) + 1;
+          log(`${def.id}: round ${round + 1}: a fresh process`);
+          await warmUp(def.id, t);
+        } catch (err) {
+          const why = `${def.id}: restart for round ${round + 1} failed: ${(err as Error).message}`;
+          failures.push(why);
+          info.reason = why;
+          log(why);
+        }
+      }
+    };
 
     const plan = planRuns(o.rounds, loads.map((l) => l.id), [...running.keys()]);
     const ctx = { workDir, pinning, upstream: upstream.meter };
     for (const [n, run] of plan.entries()) {
+      if (n > 0 && run.round !== plan[n - 1]!.round) await restart(run.round);
       const t = running.get(run.target);
       if (!t) continue; // dropped after a failure
       const load = loads.find((l) => l.id === run.load)!;

@@ -81,8 +81,10 @@ export interface TargetInfo {
   idleAnonKb?: number | null;
   /** RSS when idle again after all runs. */
   idleRssAfterKb: number | null;
-  /** The warm-up before the measured rounds (none in quick mode). */
-  warmUp?: WarmUpRecord;
+  /** The warm-up of each of its processes before it was measured (none in quick mode). */
+  warmUps?: WarmUpRecord[];
+  /** Processes started for the runs: 1, or one per round for a target started afresh each round. */
+  processes?: number;
 }
 
 /** How a target was warmed up: runs at 50 connections until its throughput settled (bench/warm-up.ts). */

@@ -218,11 +218,22 @@ function cores(v: number | undefined): string {
 
 /** How the targets were warmed up (results from before the settle rule had a fixed 1 s). */
 function warmUpLine(r: BenchResults): string {
-  const warmed = r.targets.filter((t) => t.warmUp);
+  const warmed = r.targets.filter((t) => t.warmUps?.length);
   if (warmed.length === 0) return 'Every target gets a 1 s warm-up at 50 connections first.';
-  const each = warmed.map((t) => `${t.id} ${t.warmUp!.seconds} s${t.warmUp!.settled ? '' : ' (not settled)'}`).join(', ');
+  const each = warmed
+    .map((t) => {
+      const w = t.warmUps!;
+      const cold = w.filter((x) => !x.settled).length;
+      return `${t.id} ${w.map((x) => x.seconds).join('/')} s${cold ? ` (${cold} not settled)` : ''}`;
+    })
+    .join(', ');
+  const fresh = warmed.filter((t) => (t.processes ?? 1) > 1);
   return (
     `Every target is warmed up at 50 connections first, in ${WARM_UP.stepS} s runs until the last ${WARM_UP.window} agree within ` +
-    `${Math.round(WARM_UP.tolerance * 100)}% (${WARM_UP.minS}–${WARM_UP.maxS} s; a fresh agent needs 15–20 s before V8 has optimised its data path): ${each}.`
+    `${Math.round(WARM_UP.tolerance * 100)}% (${WARM_UP.minS}–${WARM_UP.maxS} s; a fresh agent needs 15–20 s before V8 has optimised its data path): ${each}.` +
+    (fresh.length
+      ? ` The agents start as fresh processes for every round (${fresh.map((t) => `${t.id} ${t.processes}`).join(', ')} processes), each warmed up: ` +
+        'the speed one agent process settles at varies by up to ±10% from the next (V8 optimises differently each time), so a median over rounds is also one over processes.'
+      : '')
   );
 }

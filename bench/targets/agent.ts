@@ -117,6 +117,7 @@ function agentHop(id: string, title: string, description: string, observability:
     id,
     title,
     description,
+    freshEachRound: true,
     async start(ctx): Promise<RunningTarget> {
       const sink = observability && observability.tracing ? await startOtlpSink(ctx, `${id}-otlp-sink`) : undefined;
       const tracing = sink && observability && observability.tracing ? ['--tracing-endpoint', sink.url, '--tracing-sampling', String(observability.samplingPercent)] : [];
@@ -185,6 +186,7 @@ function agentPair(id: string, title: string, description: string, mtls: boolean
     id,
     title,
     description,
+    freshEachRound: true,
     async start(ctx): Promise<RunningTarget> {
       const ids = mtls ? await writeBenchIdentities(ctx.workDir, [UPSTREAM_HOST, 'bench-client']) : undefined;
       const identity = (service: string) => (ids ? ['--identity-dir', ids[service]!] : []);

@@ -38,6 +38,11 @@ export interface TargetDef {
   description: string;
   /** A variant of another target: left out of `--quick` unless named in `--targets`. */
   fullRunOnly?: boolean;
+  /**
+   * Started afresh (and warmed up again) for every round: a JIT-compiled proxy whose speed varies
+   * from one process to the next, so the median over rounds is also one over processes.
+   */
+  freshEachRound?: boolean;
   /** Starts the target and returns once it forwards; throws `TargetUnavailable` when it cannot. */
   start(ctx: TargetContext): Promise<RunningTarget>;
 }

@@ -135,11 +135,13 @@ test('TLS handshakes: summed over rounds, worst load against the goal, a RESULTS
   assert.not.match(md, /\| agent-pair \| saturation \| [\d,]+ \| \d+ \|/);
 });
 
-test('RESULTS.md says how long each target was warmed up, and which did not settle', () => {
-  const warm = { ...info('agent-hop'), warmUp: { seconds: 24, settled: true, requestsPerSec: [20000, 31000, 31200, 31100] } };
-  const cold = { ...info('agent-pair'), warmUp: { seconds: 40, settled: false, requestsPerSec: [9000, 12000] } };
+test('RESULTS.md says how long each target was warmed up, which did not settle, and which ran as a fresh process per round', () => {
+  const w = (seconds: number, settled: boolean) => ({ seconds, settled, requestsPerSec: [20000, 31000, 31200, 31100] });
+  const warm = { ...info('agent-hop'), warmUps: [w(24, true), w(18, true)], processes: 2 };
+  const cold = { ...info('agent-pair'), warmUps: [w(40, false)], processes: 1 };
   const md = renderResultsMd({ ...minimalResults(), mode: 'full', targets: [warm, cold] });
-  assert.match(md, /until the last 3 agree within 4% \(10–40 s;[^)]*\): agent-hop 24 s, agent-pair 40 s \(not settled\)\./);
+  assert.match(md, /until the last 3 agree within 4% \(10–40 s;[^)]*\): agent-hop 24\/18 s, agent-pair 40 s \(1 not settled\)\./);
+  assert.match(md, /fresh processes for every round \(agent-hop 2 processes\)/);
   assert.match(renderResultsMd({ ...minimalResults(), mode: 'full', targets: [info('agent-hop')] }), /Every target gets a 1 s warm-up/, 'older results.json');
 });
 
