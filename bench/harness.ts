@@ -156,6 +156,8 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
           running.set(def.id, t);
           info.processes = (info.processes ?? 1) + 1;
           log(`${def.id}: round ${round + 1}: a fresh process`);
+          // As the first process: a settle time without traffic after start, then the warm-up.
+          await new Promise((r) => setTimeout(r, SETTLE_MS));
           await warmUp(def.id, t);
         } catch (err) {
           const why = `${def.id}: restart for round ${round + 1} failed: ${(err as Error).message}`;
