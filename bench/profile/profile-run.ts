@@ -31,8 +31,8 @@ export async function runProfile(o: BenchOptions, repoRoot: string, log: (s: str
   const index: string[] = [
     '# Agent CPU profiles',
     '',
-    `Made by \`npm run bench -- --profile\` on ${results.date}: each agent target under saturation (50 connections, ${o.durationS ?? PROFILE_SECONDS} s, ` +
-      `after the bench's warm-up), node ${results.versions.node}, \`--cpu-prof\` on top of the image's flags. Regenerate, do not edit.`,
+    `Made by \`npm run bench -- --profile\` on ${results.date}: each agent target under saturation (50 connections), sampled over the process's life: ` +
+      `the warm-up until its throughput settles, then ${o.durationS ?? PROFILE_SECONDS} s measured. node ${results.versions.node}, \`--cpu-prof\` on top of the image's flags. Regenerate, do not edit.`,
     '',
   ];
   const bundle = join(workDir, 'build/agent/agent.mjs');

@@ -160,25 +160,22 @@ export const agentHopObservedTarget = agentHop(
   { tracing: true, samplingPercent: 100 },
 );
 
-export const agentHopObservedSampledTarget: TargetDef = {
-  ...agentHop(
-    'agent-hop-obs-1pct',
-    'dockmesh agent, 1 hop, metrics + tracing at 1% + access log',
-    'as the previous target with tracing at 1% sampling, Istio\'s default (every request still gets its trace context; one in a hundred new traces is exported)',
-    { tracing: true, samplingPercent: 1 },
-  ),
-  fullRunOnly: true,
-};
+/** A variant of a target that only full runs measure (left out of --quick unless named). */
+const fullRunOnly = (def: TargetDef): TargetDef => ({ ...def, fullRunOnly: true });
 
-export const agentHopMetricsLogTarget: TargetDef = {
-  ...agentHop(
-    'agent-hop-ml',
-    'dockmesh agent, 1 hop, metrics + access log',
-    'as the 1-hop agent with metrics and the JSON access log on and tracing off: the share of the observability cost that is not tracing',
-    { tracing: false, samplingPercent: 0 },
-  ),
-  fullRunOnly: true,
-};
+export const agentHopObservedSampledTarget = fullRunOnly(agentHop(
+  'agent-hop-obs-1pct',
+  'dockmesh agent, 1 hop, metrics + tracing at 1% + access log',
+  'as the previous target with tracing at 1% sampling, Istio\'s default (every request still gets its trace context; one in a hundred new traces is exported)',
+  { tracing: true, samplingPercent: 1 },
+));
+
+export const agentHopMetricsLogTarget = fullRunOnly(agentHop(
+  'agent-hop-ml',
+  'dockmesh agent, 1 hop, metrics + access log',
+  'as the 1-hop agent with metrics and the JSON access log on and tracing off: the share of the observability cost that is not tracing',
+  { tracing: false, samplingPercent: 0 },
+));
 
 /** Client agent → server agent → upstream; `mtls`: both agents hold a workload identity. */
 function agentPair(id: string, title: string, description: string, mtls: boolean): TargetDef {
