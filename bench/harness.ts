@@ -13,7 +13,7 @@ import { measureRun } from './measure.ts';
 import type { BenchResults, ControlPlaneFigures, MeshUpFigures, RunSample, TargetInfo } from './model.ts';
 import type { BenchOptions } from './options.ts';
 import { planPinning, planRuns } from './plan.ts';
-import { settled, WARM_UP } from './warm-up.ts';
+import { WARM_UP, warmUpUntilSettled } from './warm-up.ts';
 import { aggregate } from './report/aggregate.ts';
 import { checkGoals } from './report/goals.ts';
 import { stillPending } from './report/pending.ts';
@@ -124,18 +124,13 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
     // quick mode (time budget).
     const warmUp = async (id: string, t: RunningTarget): Promise<void> => {
       const info = infos.find((i) => i.id === id)!;
-      const rps: number[] = [];
-      let seconds = 0;
       try {
-        while (seconds < WARM_UP.maxS) {
+        const record = await warmUpUntilSettled(async () => {
           const r = await runWrk({ port: t.port, host: t.host, connections: 50, threads: pinning.loadThreads, durationS: WARM_UP.stepS, closeEach: false, cpus: pinning.load, logFile: join(workDir, `warmup-${id}.log`) });
-          rps.push(Math.round(r.requestsPerSec));
-          seconds += WARM_UP.stepS;
-          if (settled(rps, seconds)) break;
-        }
-        const record = { seconds, settled: settled(rps, seconds), requestsPerSec: rps };
+          return r.requestsPerSec;
+        });
         (info.warmUps ??= []).push(record);
-        log(`${id}: warm-up ${seconds} s${record.settled ? '' : ' (not settled)'}: ${rps.join(', ')} req/s`);
+        log(`${id}: warm-up ${record.seconds} s${record.settled ? '' : ' (not settled)'}: ${record.requestsPerSec.join(', ')} req/s`);
       } catch (err) {
         log(`${id}: warm-up failed: ${(err as Error).message}`);
       }

@@ -5,6 +5,8 @@
  * rounds, where it showed up as a trend across rounds and as noise between targets.
  */
 
+import type { WarmUpRecord } from './model.ts';
+
 export interface WarmUpRule {
   /** Seconds per warm-up run. */
   stepS: number;
@@ -27,4 +29,19 @@ export function settled(rps: readonly number[], elapsedS: number, rule: WarmUpRu
   const max = Math.max(...last);
   const min = Math.min(...last);
   return max > 0 && (max - min) / max <= rule.tolerance;
+}
+
+/**
+ * Runs `runOnce` (one warm-up run of `rule.stepS` seconds, resolving to its requests per second)
+ * until the throughput settles or `rule.maxS` has passed.
+ */
+export async function warmUpUntilSettled(runOnce: () => Promise<number>, rule: WarmUpRule = WARM_UP): Promise<WarmUpRecord> {
+  const rps: number[] = [];
+  let seconds = 0;
+  while (seconds < rule.maxS) {
+    rps.push(Math.round(await runOnce()));
+    seconds += rule.stepS;
+    if (settled(rps, seconds, rule)) break;
+  }
+  return { seconds, settled: settled(rps, seconds, rule), requestsPerSec: rps };
 }

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { settled, WARM_UP } from '../../../bench/warm-up.ts';
+import { settled, WARM_UP, warmUpUntilSettled } from '../../../bench/warm-up.ts';
 
 test('an agent warming up (measured here, 3 s runs) is not settled until its throughput stops rising', () => {
   const curve = [20762, 25423, 25063, 27612, 29160, 31369, 31402, 31269];
@@ -17,6 +17,16 @@ test('a native proxy settles at the minimum warm-up', () => {
 test('fewer runs than the window, or no throughput, is never settled', () => {
   assert.not.ok(settled([30000, 30000], 60));
   assert.not.ok(settled([0, 0, 0], 60));
+});
+
+test('warmUpUntilSettled runs until the throughput settles, or until the time limit', async () => {
+  const curve = [20762, 25423, 25063, 27612, 29160, 31369, 31402, 31269, 31300];
+  let i = 0;
+  const warm = await warmUpUntilSettled(async () => curve[i++]!, { ...WARM_UP, stepS: 3 });
+  assert.equal(warm, { seconds: 24, settled: true, requestsPerSec: curve.slice(0, 8) });
+  let n = 0;
+  const never = await warmUpUntilSettled(async () => (n++ % 2 ? 10000 : 20000.4), { ...WARM_UP, maxS: 12 });
+  assert.equal([never.seconds, never.settled, never.requestsPerSec.length], [12, false, 6]);
 });
 
 test.run();
