@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
-import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { build, transform, type BuildOptions, type Metafile } from 'esbuild';
 import { IMAGE_ERROR_CODES, ImageError } from './image-error.ts';
 
 /** One bundle to make: `agent/main.ts` → `<name>.mjs`. */
@@ -69,8 +69,53 @@ export function bundleBuildOptions(root: string, entry: BundleEntry): BuildOptio
     write: false,
     logLevel: 'silent',
     legalComments: 'none',
+    // Strings, templates and identifiers come out escaped; comments esbuild keeps and regular
+    // expression literals do not (see oneByteComments).
+    charset: 'ascii',
   };
 }
+
+/**
+ * `code` with every character beyond ASCII in its comment lines written as `\\uXXXX`. V8 keeps a
+ * module's source text for lazy compilation, and stores it two bytes per character if a single
+ * character is beyond Latin-1: one "→" in a JSDoc comment esbuild kept doubled the agent's 0.7 MB
+ * source in the agent's memory (the control server's 5 MB likewise).
+ *
+ * Comment lines are found by how esbuild prints them (a line starting with `//`, `/*`, or inside a
+ * block comment one opened), which a line of a multi-line template literal could imitate. So a
+ * change is kept only if esbuild's minified form of the code, which drops comments, stays the same
+ * (changes that do not are found by halving, and left out).
+ */
+export async function oneByteComments(code: string): Promise<string> {
+  if (!NON_ASCII.test(code)) return code;
+  const lines = code.split('\n');
+  const candidates: number[] = [];
+  let inBlock = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const t = line.trimStart();
+    if ((inBlock || t.startsWith('//') || t.startsWith('/*')) && NON_ASCII.test(line)) candidates.push(i);
+    if (inBlock || t.startsWith('/*')) inBlock = !line.includes('*/', inBlock ? 0 : line.indexOf('/*') + 2);
+  }
+  if (candidates.length === 0) return code;
+  const minify = async (c: string) => (await transform(c, { minify: true, format: 'esm', target: 'node20', charset: 'ascii', legalComments: 'none' })).code;
+  const reference = await minify(code);
+  const apply = (which: readonly number[]) => {
+    const out = lines.slice();
+    for (const i of which) out[i] = out[i]!.replace(NON_ASCII_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    return out.join('\n');
+  };
+  const keep = async (which: number[]): Promise<number[]> => {
+    if (which.length === 0 || (await minify(apply(which))) === reference) return which;
+    if (which.length === 1) return [];
+    const half = which.length >> 1;
+    return [...(await keep(which.slice(0, half))), ...(await keep(which.slice(half)))];
+  };
+  return apply(await keep(candidates));
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII_ALL = /[^\x00-\x7f]/g;
 
 /** Project files (not node_modules) in an esbuild metafile, root-relative and sorted. */
 export function localInputs(metafile: Metafile, root: string): string[] {
@@ -102,13 +147,13 @@ export async function bundle(opts: BundleOptions): Promise<BundleOutput[]> {
     const bundled: BundleOutput = {
       name: entry.name,
       file: `${entry.name}.mjs`,
-      contents: file.contents,
+      contents: Buffer.from(await oneByteComments(file.text)),
       inputs: localInputs(result.metafile!, opts.root),
     };
     if (opts.outDir) {
       const path = resolve(opts.root, opts.outDir, entry.name, bundled.file);
       await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, file.contents);
+      await writeFile(path, bundled.contents);
       bundled.path = path;
     }
     out.push(bundled);

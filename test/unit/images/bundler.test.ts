@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { suite } from 'uvu';
@@ -58,6 +58,27 @@ test('a missing entry is MESH_ERR_IMAGE_BUNDLE', async () => {
       assert.is((err as ImageError).code, 'MESH_ERR_IMAGE_BUNDLE');
       assert.match((err as Error).message, /nope\/main\.ts/);
     }
+  }
+});
+
+test('bundles are one-byte text for V8: comments esbuild keeps lose their non-Latin-1 characters, nothing else changes', async () => {
+  // V8 keeps a module's source for lazy compilation, as a two-byte string if one character is
+  // beyond Latin-1: a single "→" in a kept comment doubled the agent's 0.7 MB source in memory.
+  const out = mkdtempSync(join(tmpdir(), 'dm-bundle-'));
+  try {
+    const [text] = await bundle({ root: STUB, entries: [{ name: 'text', entry: 'text/main.ts' }], outDir: out });
+    const code = readFileSync(text!.path!, 'utf8');
+    assert.equal(Buffer.from(code), Buffer.from(text!.contents));
+    const beyondLatin1 = [...code].filter((c) => c.codePointAt(0)! > 0xff);
+    // Left as they are: the characters in regular expression literals (esbuild prints them as
+    // written), and the tagged template's raw arrow (escaping it would change the string).
+    assert.equal(beyondLatin1, ['😀', '→', '→']);
+    assert.ok(code.includes('/** name \\u2192 factor: kept by esbuild as written, \\u2264 and \\u2192 included. */'), code);
+    const run = spawnSync(process.execPath, [text!.path!], { cwd: out, encoding: 'utf8' });
+    assert.is(run.status, 0, run.stderr);
+    assert.is(run.stdout, '0.0000049999999999999996 0.002 0 true 5\n37\n');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
   }
 });
 
