@@ -5,7 +5,7 @@
  * scratch directory (open them in Chrome DevTools or speedscope).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { runBench } from '../harness.ts';
 import type { BenchOptions } from '../options.ts';
 import { nodeFlagsFromDockerfile } from '../targets/agent-entrypoint.ts';
@@ -26,7 +26,7 @@ export async function runProfile(o: BenchOptions, repoRoot: string, log: (s: str
     log,
   );
   const names = processNames(workDir);
-  const outDir = join(repoRoot, o.outDir === 'bench' ? 'bench/profiles' : o.outDir);
+  const outDir = profileOutDir(repoRoot, o.outDir);
   mkdirSync(outDir, { recursive: true });
   const index: string[] = [
     '# Agent CPU profiles',
@@ -60,6 +60,11 @@ export async function runProfile(o: BenchOptions, repoRoot: string, log: (s: str
   writeFileSync(join(outDir, 'PROFILE.md'), `${index.join('\n')}\n`);
   for (const f of failures) log(`FAILED: ${f}`);
   return failures.length ? 1 : 0;
+}
+
+/** Where --profile writes: bench/profiles unless --out names a directory (relative to the repository, or absolute). */
+export function profileOutDir(repoRoot: string, outDir: string): string {
+  return resolve(repoRoot, outDir === 'bench' ? 'bench/profiles' : outDir);
 }
 
 /** pid → agent process name (its scratch directory: agent-hop, agent-pair-mtls-client, ...), from the first log line carrying a pid. */
