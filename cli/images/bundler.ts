@@ -76,7 +76,7 @@ export function bundleBuildOptions(root: string, entry: BundleEntry): BuildOptio
 }
 
 /**
- * `code` with every character beyond ASCII in its comment lines written as `\\uXXXX`. V8 keeps a
+ * `code` with every character beyond ASCII in its comment lines written as `\uXXXX`. V8 keeps a
  * module's source text for lazy compilation, and stores it two bytes per character if a single
  * character is beyond Latin-1: one "→" in a JSDoc comment esbuild kept doubled the agent's 0.7 MB
  * source in the agent's memory (the control server's 5 MB likewise).
