@@ -1,9 +1,10 @@
 /**
  * A minimal OTLP/HTTP traces receiver for tests: a node:http server on 127.0.0.1 that accepts
  * `POST /v1/traces` (OTLP/JSON), answers `{}` and keeps every span, flattened with its resource
- * attributes. `hold` leaves requests unanswered (a collector that hangs).
+ * attributes. `hold` leaves requests unanswered (a collector that hangs); `status` answers valid
+ * requests with another status (a collector that refuses).
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 type AnyValue = { stringValue?: string; intValue?: string; boolValue?: boolean; doubleValue?: number };
@@ -40,7 +41,10 @@ export class OtlpReceiver {
   /** Bodies that were not OTLP/JSON traces (should stay empty). */
   readonly rejected: string[] = [];
   requests = 0;
+  /** Every request's headers and body, as received. */
+  readonly posts: { headers: IncomingHttpHeaders; body: string }[] = [];
   hold = false;
+  status = 200;
   readonly #held: ServerResponse[] = [];
   port = 0;
 
@@ -51,6 +55,7 @@ export class OtlpReceiver {
       req.on('end', () => {
         this.requests++;
         const text = Buffer.concat(chunks).toString();
+        this.posts.push({ headers: req.headers, body: text });
         if (req.method !== 'POST' || req.url !== '/v1/traces' || !String(req.headers['content-type']).startsWith('application/json')) {
           this.rejected.push(`${req.method} ${req.url} ${req.headers['content-type']}`);
           res.writeHead(404).end();
@@ -70,7 +75,7 @@ export class OtlpReceiver {
           this.#held.push(res);
           return;
         }
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        res.writeHead(this.status, { 'content-type': 'application/json' }).end('{}');
       });
     });
   }
