@@ -4,6 +4,7 @@
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { touch } from './load/touch.ts';
 import { runWrk } from './load/wrk.ts';
 import { loadDuration, LOADS, type LoadSpec } from './loads.ts';
@@ -110,7 +111,7 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
 
     // Idle memory once every target has sat without traffic for a while, as it would between bursts
     // in a mesh (V8 shrinks its heap when idle; right after start it still holds start-up garbage).
-    await new Promise((r) => setTimeout(r, o.quick ? QUICK_SETTLE_MS : SETTLE_MS));
+    await sleep(o.quick ? QUICK_SETTLE_MS : SETTLE_MS);
     for (const info of infos) {
       const t = running.get(info.id);
       if (!t?.meters.length) continue;
@@ -152,7 +153,7 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
           info.processes = (info.processes ?? 1) + 1;
           log(`${def.id}: round ${round + 1}: a fresh process`);
           // As the first process: a settle time without traffic after start, then the warm-up.
-          await new Promise((r) => setTimeout(r, SETTLE_MS));
+          await sleep(SETTLE_MS);
           await warmUp(def.id, t);
         } catch (err) {
           const why = `${def.id}: restart for round ${round + 1} failed: ${(err as Error).message}`;
@@ -187,7 +188,7 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
           await t.close();
         }
       }
-      await new Promise((r) => setTimeout(r, load.closeEach ? 500 : 200));
+      await sleep(load.closeEach ? 500 : 200);
     }
     for (const info of infos) {
       const t = running.get(info.id);
