@@ -28,6 +28,7 @@ export async function measureControlPlane(quick: boolean, dir: string): Promise<
       controlRss: r.controlRssMb ? { agents: r.controlRssMb.agents, idleKb: r.controlRssMb.idleMb * 1024, connectedKb: r.controlRssMb.connectedMb * 1024 } : null,
       compile500: r.compile500,
       how: r.agentRunner,
+      controlHow: r.controlRunner,
     };
   } catch (err) {
     return { available: false, reason: `not available: ${(err as Error).message.split('\n')[0]}` };

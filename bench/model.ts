@@ -143,6 +143,8 @@ export type ControlPlaneFigures =
       compile500: { loadMs: number; compileMs: number; routes: number };
       /** How the agents ran. */
       how: string;
+      /** How the control server ran (absent in results from before it was recorded: through tsx). */
+      controlHow?: string;
     }
   | { available: false; reason: string };
 

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { agentRunner } from '../targets/agent-build.ts';
+import { agentRunner, bundledRunner, type BundledProgram } from '../targets/agent-build.ts';
 import { parseProcStatus } from '../proc/proc-stat.ts';
 import { percentile } from '../stats/percentiles.ts';
 import { loadMeshfile } from '../../control/meshfile/load-meshfile.ts';
@@ -20,6 +20,15 @@ import { syntheticMeshfile } from '../../control/meshfile/synthetic-meshfile.ts'
 import type { StatusView } from '../../wire/types.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
+
+/** The control server as compose/control/Dockerfile runs it, with control-process.ts as the entry. */
+export const CONTROL_PROGRAM: BundledProgram = {
+  name: 'control-bench',
+  entry: 'bench/control-plane/control-process.ts',
+  label: 'control/ with a synthetic project in place of Docker (bench/control-plane/control-process.ts)',
+  dockerfile: 'compose/control/Dockerfile',
+  flagsEnv: 'BENCH_CONTROL_NODE_FLAGS',
+};
 
 export interface ControlPlaneOptions {
   agents: number;
@@ -36,6 +45,8 @@ export interface ControlPlaneResults {
   controlRssMb: { agents: number; idleMb: number; connectedMb: number } | null;
   compile500: { loadMs: number; compileMs: number; routes: number };
   agentRunner: string;
+  /** How the control server ran. */
+  controlRunner: string;
 }
 
 /** A meshfile whose svc-0 split is `w`/`100-w`: every agent calls svc-0, so every agent changes. */
@@ -80,13 +91,13 @@ function rssMb(pid: number): number {
   return parseProcStatus(readFileSync(`/proc/${pid}/status`, 'utf8')).vmRssKb / 1024;
 }
 
-class ControlPlane {
+export class ControlPlane {
   readonly children: ChildProcess[] = [];
   control!: ChildProcess;
   base = '';
 
-  async startControl(count: number, services: number, meshfile: string): Promise<void> {
-    this.control = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/control-plane/control-process.ts'), String(count), String(services), meshfile], {
+  async startControl(nodeArgs: string[], count: number, services: number, meshfile: string): Promise<void> {
+    this.control = spawn(process.execPath, [...nodeArgs, String(count), String(services), meshfile], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'ignore'],
     });
@@ -151,11 +162,12 @@ export function measureCompile(): ControlPlaneResults['compile500'] {
 
 export async function runControlPlaneBench(o: ControlPlaneOptions, workDir = mkdtempSync(join(tmpdir(), 'dm-cp-'))): Promise<ControlPlaneResults> {
   const runner = agentRunner(ROOT, workDir);
+  const control = bundledRunner(ROOT, workDir, CONTROL_PROGRAM);
   const meshfile = join(workDir, 'mesh.yaml');
   writeFileSync(meshfile, splitMeshfile(90));
   const cp = new ControlPlane();
   try {
-    await cp.startControl(o.agents, o.services, meshfile);
+    await cp.startControl(control.nodeArgs, o.agents, o.services, meshfile);
     await cp.startAgents(o.agents, runner.nodeArgs);
     await cp.settled((s) => s.agents.length === o.agents && (s.meshfile?.version ?? 0) >= 1, 120_000, 50);
     const samples: number[] = [];
@@ -174,7 +186,7 @@ export async function runControlPlaneBench(o: ControlPlaneOptions, workDir = mkd
     if (o.memoryAgents > 0) {
       const mem = new ControlPlane();
       try {
-        await mem.startControl(o.memoryAgents, o.services, meshfile);
+        await mem.startControl(control.nodeArgs, o.memoryAgents, o.services, meshfile);
         await new Promise((r) => setTimeout(r, 500));
         const idleMb = rssMb(mem.control.pid!);
         await mem.startAgents(o.memoryAgents, runner.nodeArgs);
@@ -192,6 +204,7 @@ export async function runControlPlaneBench(o: ControlPlaneOptions, workDir = mkd
       controlRssMb,
       compile500: measureCompile(),
       agentRunner: runner.how,
+      controlRunner: control.how,
     };
   } finally {
     cp.close();

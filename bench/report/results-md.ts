@@ -154,7 +154,7 @@ function renderControlPlane(r: BenchResults, line: (s?: string) => void): void {
     line(`| figure | value |\n| --- | --- |\n| control server with process-mode agents | ${esc(cp.reason)} |`);
     return;
   }
-  line(`The control server in its own process with a synthetic project, and process-mode agents connected to it over loopback (bench/control-plane/); agents: ${esc(cp.how)}.`);
+  line(`The control server in its own process with a synthetic project, and process-mode agents connected to it over loopback (bench/control-plane/); control server: ${esc(cp.controlHow ?? 'through tsx')}; agents: ${esc(cp.how)}.`);
   line();
   line('| figure | value |');
   line('| --- | --- |');

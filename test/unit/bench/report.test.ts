@@ -187,6 +187,9 @@ test('RESULTS.md: machine, a table per load, unavailable rows, goals, pending', 
   const withCp = renderResultsMd({ ...r, controlPlane: controlPlane(50, 180) });
   assert.match(withCp, /\| meshfile save → applied in all 50 agents \(every agent ACKed\), over 20 saves \| p50 90\.0 ms, p99 180\.0 ms, max 200\.0 ms \|/);
   assert.match(withCp, /\| control server RSS: no agent \/ 100 agents connected \| 60\.0 MB \/ 90\.0 MB \|/);
+  assert.match(withCp, /control server: control bundle; agents: bundle\./);
+  const { controlHow: _, ...older } = controlPlane(50, 180) as Extract<ControlPlaneFigures, { available: true }>;
+  assert.match(renderResultsMd({ ...r, controlPlane: older }), /control server: through tsx; agents: bundle\./, 'results from before controlHow was recorded');
   assert.match(withCp, /\| meshfile of 500 routes: load \(parse \+ validate\) \/ compile \| 143\.0 ms \/ 3\.30 ms \|/);
   const down = renderResultsMd({ ...r, controlPlane: { available: false, reason: 'not available: control exited 1' } });
   assert.match(down, /\| control server with process-mode agents \| not available: control exited 1 \|/);
@@ -201,6 +204,7 @@ function controlPlane(agents: number, p99: number): ControlPlaneFigures {
     controlRss: { agents: 100, idleKb: 60 * 1024, connectedKb: 90 * 1024 },
     compile500: { loadMs: 143, compileMs: 3.3, routes: 500 },
     how: 'bundle',
+    controlHow: 'control bundle',
   };
 }
 
