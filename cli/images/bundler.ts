@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
-import { build, transform, type BuildOptions, type Metafile } from 'esbuild';
+import { build, transform, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { IMAGE_ERROR_CODES, ImageError } from './image-error.ts';
 
 /** One bundle to make: `agent/main.ts` → `<name>.mjs`. */
@@ -53,6 +53,38 @@ export const ESM_CJS_BANNER = [
  */
 export const BUNDLE_EXTERNALS = ['*.node', 'cpu-features'];
 
+/**
+ * Packages that bundles leave out. dockerode brings them for paths no bundle takes: ssh2 for
+ * `ssh://` engines (docker-modem), gRPC for the BuildKit sessions of `buildImage`, and protobufjs
+ * for its BuildKit progress (which reads `.proto` files a bundle does not carry anyway). The control
+ * server reaches the engine through its socket, and images are built by the CLI, which is not
+ * bundled. In their place goes a module whose every export throws an error naming the package.
+ */
+export const LEFT_OUT_PACKAGES = ['ssh2', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs'];
+
+const LEFT_OUT_NAMESPACE = 'dockmesh-left-out';
+
+/** The module that stands in for a left-out package (`name`, as imported). */
+export function leftOutModule(name: string): string {
+  return [
+    `const message = ${JSON.stringify(`${name} is left out of dockmesh's bundles (dockerode needs it only for ssh:// engines and BuildKit; see docs/images.md)`)};`,
+    'function leftOut() { throw new Error(message); }',
+    "module.exports = new Proxy({}, { get: (_, key) => (typeof key === 'string' && key !== '__esModule' && key !== 'then' ? leftOut : undefined) });",
+  ].join('\n');
+}
+
+function leaveOut(names: readonly string[]): Plugin {
+  const escaped = names.map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+  const filter = new RegExp(`^(${escaped.join('|')})(/.*)?$`);
+  return {
+    name: 'dockmesh-leave-out',
+    setup(b) {
+      b.onResolve({ filter }, (a) => ({ path: a.path, namespace: LEFT_OUT_NAMESPACE }));
+      b.onLoad({ filter: /.*/, namespace: LEFT_OUT_NAMESPACE }, (a) => ({ contents: leftOutModule(a.path), loader: 'js' }));
+    },
+  };
+}
+
 /** The esbuild options for one entry; pure, so tests can check them. */
 export function bundleBuildOptions(root: string, entry: BundleEntry): BuildOptions {
   return {
@@ -65,6 +97,7 @@ export function bundleBuildOptions(root: string, entry: BundleEntry): BuildOptio
     format: 'esm',
     banner: { js: ESM_CJS_BANNER },
     external: BUNDLE_EXTERNALS,
+    plugins: [leaveOut(LEFT_OUT_PACKAGES)],
     metafile: true,
     write: false,
     logLevel: 'silent',

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bundle, bundleBuildOptions, BUNDLE_EXTERNALS, sourceInputs } from '../../../cli/images/bundler.ts';
+import { bundle, bundleBuildOptions, BUNDLE_EXTERNALS, LEFT_OUT_PACKAGES, sourceInputs } from '../../../cli/images/bundler.ts';
 import { ImageError } from '../../../cli/images/image-error.ts';
 import { parseBundleArgs } from '../../../scripts/bundle.ts';
 
@@ -39,6 +39,23 @@ test('a stub that imports dockerode (CommonJS, optional native parts) bundles an
     const run = spawnSync(process.execPath, [agent!.path!, 'ok'], { cwd: out, encoding: 'utf8' });
     assert.is(run.status, 0, run.stderr);
     assert.is(run.stdout.trim(), 'dockmesh agent stub function ok');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('bundles leave out ssh2, gRPC and protobufjs (dockerode brings them for paths no bundle takes); using them throws, naming the package', async () => {
+  assert.equal(LEFT_OUT_PACKAGES, ['ssh2', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs']);
+  const out = mkdtempSync(join(tmpdir(), 'dm-bundle-'));
+  try {
+    const [docker] = await bundle({ root: STUB, entries: [{ name: 'docker', entry: 'docker/main.ts' }], outDir: out });
+    const code = readFileSync(docker!.path!, 'utf8');
+    assert.ok(code.includes('node_modules/dockerode/lib/docker.js'), 'dockerode is bundled');
+    for (const gone of ['node_modules/ssh2/', 'node_modules/@grpc/', 'node_modules/protobufjs/', 'poly1305']) assert.not.ok(code.includes(gone), gone);
+    assert.equal(docker!.inputs, ['docker/main.ts']);
+    const run = spawnSync(process.execPath, [docker!.path!], { cwd: out, encoding: 'utf8' });
+    assert.is(run.status, 0, run.stderr);
+    assert.is(run.stdout.trim(), "function | ssh2 is left out of dockmesh's bundles (dockerode needs it only for ssh:// engines and BuildKit; see docs/images.md)");
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
