@@ -139,8 +139,13 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
     for (const [id, t] of o.quick ? [] : running) await warmUp(id, t);
     for (const info of infos) if (info.available) info.processes = 1;
 
-    /** A new process for each target started afresh every round (not in quick mode: one round). */
+    /**
+     * A new process for each target started afresh every round (not in quick mode: one round). As
+     * for the first processes: all are started, then one settle time without traffic, then each
+     * warm-up in turn.
+     */
     const restart = async (round: number): Promise<void> => {
+      const fresh: string[] = [];
       for (const def of defs) {
         const old = running.get(def.id);
         if (!def.freshEachRound || !old || o.quick) continue;
@@ -151,10 +156,8 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
           const t = await def.start({ repoRoot, workDir, pinning, upstreamPort: upstream.port });
           running.set(def.id, t);
           info.processes = (info.processes ?? 1) + 1;
+          fresh.push(def.id);
           log(`${def.id}: round ${round + 1}: a fresh process`);
-          // As the first process: a settle time without traffic after start, then the warm-up.
-          await sleep(SETTLE_MS);
-          await warmUp(def.id, t);
         } catch (err) {
           const why = `${def.id}: restart for round ${round + 1} failed: ${(err as Error).message}`;
           failures.push(why);
@@ -162,6 +165,9 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
           log(why);
         }
       }
+      if (fresh.length === 0) return;
+      await sleep(SETTLE_MS);
+      for (const id of fresh) await warmUp(id, running.get(id)!);
     };
 
     const plan = planRuns(o.rounds, loads.map((l) => l.id), [...running.keys()]);
