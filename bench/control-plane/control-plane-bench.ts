@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { agentRunner, bundledRunner, type BundledProgram } from '../targets/agent-build.ts';
+import { agentRunner, bundledRunner, type BundledProgram } from '../targets/bundled-runner.ts';
 import { parseProcStatus } from '../proc/proc-stat.ts';
 import { percentile } from '../stats/percentiles.ts';
 import { loadMeshfile } from '../../control/meshfile/load-meshfile.ts';
@@ -91,7 +91,7 @@ function rssMb(pid: number): number {
   return parseProcStatus(readFileSync(`/proc/${pid}/status`, 'utf8')).vmRssKb / 1024;
 }
 
-export class ControlPlane {
+class ControlPlane {
   readonly children: ChildProcess[] = [];
   control!: ChildProcess;
   base = '';

@@ -3,14 +3,14 @@
  * (client agent → server agent → upstream), plaintext or with mTLS between the agents. A target whose
  * agent does not start or forward reports why instead of numbers.
  *
- * How the agent is run (bundle, Node flags): agent-build.ts.
+ * How the agent is run (bundle, Node flags): bundled-runner.ts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import type { TlsCounts } from '../model.ts';
 import { ProcMeter } from '../proc/proc-meter.ts';
-import { agentRunner } from './agent-build.ts';
+import { agentRunner } from './bundled-runner.ts';
 import { clientSnapshot, serverSnapshot, UPSTREAM_HOST } from './agent-snapshot.ts';
 import { writeBenchIdentities } from './bench-identities.ts';
 import { ManagedProcess } from './managed-process.ts';

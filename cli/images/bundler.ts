@@ -47,9 +47,8 @@ export const ESM_CJS_BANNER = [
 ].join(' ');
 
 /**
- * Left out of bundles. Native addons cannot be bundled; the ones dockerode pulls in are optional
- * and loaded inside try/catch (ssh2's crypto binding and cpu-features, only used for ssh://
- * DOCKER_HOSTs), so a missing file at run time just turns those paths off.
+ * External to bundles. Native addons cannot be bundled; the ones in the tree are optional parts of
+ * ssh2 (its crypto binding, cpu-features), which is left out anyway (see LEFT_OUT_PACKAGES).
  */
 export const BUNDLE_EXTERNALS = ['*.node', 'cpu-features'];
 
@@ -65,7 +64,7 @@ export const LEFT_OUT_PACKAGES = ['ssh2', '@grpc/grpc-js', '@grpc/proto-loader',
 const LEFT_OUT_NAMESPACE = 'dockmesh-left-out';
 
 /** The module that stands in for a left-out package (`name`, as imported). */
-export function leftOutModule(name: string): string {
+function leftOutModule(name: string): string {
   return [
     `const message = ${JSON.stringify(`${name} is left out of dockmesh's bundles (dockerode needs it only for ssh:// engines and BuildKit; see docs/images.md)`)};`,
     'function leftOut() { throw new Error(message); }',

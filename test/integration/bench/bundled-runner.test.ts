@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CONTROL_PROGRAM } from '../../../bench/control-plane/control-plane-bench.ts';
-import { bundledRunner } from '../../../bench/targets/agent-build.ts';
+import { bundledRunner } from '../../../bench/targets/bundled-runner.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 

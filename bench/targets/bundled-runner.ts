@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { nodeFlagsFromDockerfile } from './agent-entrypoint.ts';
 import { TargetUnavailable } from './target.ts';
 
-export interface AgentRunner {
+export interface ProgramRunner {
   /** Arguments for `node` before the program's own flags. */
   nodeArgs: string[];
   /** One line on what runs, for RESULTS.md. */
@@ -47,14 +47,14 @@ export const AGENT_PROGRAM: BundledProgram = {
   built: '.build/agent/agent.mjs',
 };
 
-const cache = new Map<string, AgentRunner>();
+const cache = new Map<string, ProgramRunner>();
 
-export function agentRunner(repoRoot: string, workDir: string): AgentRunner {
+export function agentRunner(repoRoot: string, workDir: string): ProgramRunner {
   return bundledRunner(repoRoot, workDir, AGENT_PROGRAM);
 }
 
 /** How to run `program` (bundled once per scratch directory). */
-export function bundledRunner(repoRoot: string, workDir: string, program: BundledProgram): AgentRunner {
+export function bundledRunner(repoRoot: string, workDir: string, program: BundledProgram): ProgramRunner {
   const key = `${repoRoot}\u0000${workDir}\u0000${program.name}`;
   let r = cache.get(key);
   if (!r) {
@@ -64,7 +64,7 @@ export function bundledRunner(repoRoot: string, workDir: string, program: Bundle
   return r;
 }
 
-function resolveRunner(repoRoot: string, workDir: string, p: BundledProgram): AgentRunner {
+function resolveRunner(repoRoot: string, workDir: string, p: BundledProgram): ProgramRunner {
   const main = join(repoRoot, p.entry);
   if (!existsSync(main)) throw new TargetUnavailable(`${p.label} not available: ${p.entry} does not exist yet`);
   const flags = nodeFlags(repoRoot, p);
