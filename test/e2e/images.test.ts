@@ -205,15 +205,18 @@ if (engine) {
   test('the shop compose project runs under docker-compose: web → api v1/v2 → payments, inventory, trace headers forwarded', async () => {
     await ensureExampleImage('shop');
     const project = `dmimg${randomBytes(3).toString('hex')}`;
-    const port = String(20000 + Math.floor(Math.random() * 20000));
+    // Port 0: the engine picks a free one. A random fixed port could be taken: one in the
+    // ephemeral range (32768+) was, by a connection of another test, and `up` failed.
     const compose = (args: string[]) =>
       run('docker-compose', ['-p', project, '-f', join(REPO, 'examples', 'shop', 'docker-compose.yml'), ...args], {
-        env: { ...process.env, SHOP_PORT: port },
+        env: { ...process.env, SHOP_PORT: '0' },
         timeout: 120_000,
       });
     try {
       await compose(['up', '-d']);
-      const url = `http://127.0.0.1:${port}`;
+      const published = (await compose(['port', 'web', '8080'])).stdout.trim();
+      assert.match(published, /^127\.0\.0\.1:\d+$/);
+      const url = `http://${published}`;
       await waitFor(() => getJson(`${url}/healthz`).then((r) => r.status === 200).catch(() => false), 20_000, 'web /healthz');
       const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
       const versions = new Set<string>();
