@@ -1,7 +1,7 @@
 /**
- * Reads the Node flags the agent image runs with, from compose/agent/Dockerfile's exec-form
- * ENTRYPOINT (`["node", ...flags, "/opt/dockmesh/agent.mjs"]`), so the bench runs the agent the
- * way the image does and follows it when someone tunes them. Pure.
+ * Reads the Node flags an image runs with, from its Dockerfile's exec-form ENTRYPOINT
+ * (`["node", ...flags, "/opt/dockmesh/agent.mjs"]`), so the bench runs the agent and the control
+ * server the way their images do and follows them when someone tunes them. Pure.
  */
 
 /** The arguments between `node` and the script; [] when there are none or no exec-form ENTRYPOINT. */

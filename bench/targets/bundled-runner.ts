@@ -27,7 +27,7 @@ export interface BundledProgram {
   name: string;
   /** Its entry, relative to the repository. */
   entry: string;
-  /** What RESULTS.md calls it ("agent/", "the control server"). */
+  /** What RESULTS.md calls it ("agent/"). */
   label: string;
   /** The image whose ENTRYPOINT gives the Node flags, relative to the repository. */
   dockerfile: string;
