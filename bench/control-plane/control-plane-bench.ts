@@ -91,7 +91,8 @@ function rssMb(pid: number): number {
   return parseProcStatus(readFileSync(`/proc/${pid}/status`, 'utf8')).vmRssKb / 1024;
 }
 
-class ControlPlane {
+/** The control server and its agents as child processes (killed by `close`). */
+export class ControlPlane {
   readonly children: ChildProcess[] = [];
   control!: ChildProcess;
   base = '';

@@ -3,20 +3,19 @@
  * synthetic-project entry) under the image's Node flags, not TypeScript through tsx, whose loader
  * added about 50 MB to the RSS the bench reports.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CONTROL_PROGRAM } from '../../../bench/control-plane/control-plane-bench.ts';
+import { CONTROL_PROGRAM, ControlPlane } from '../../../bench/control-plane/control-plane-bench.ts';
 import { bundledRunner } from '../../../bench/targets/bundled-runner.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 
 test('the control-plane bench runs control-process.ts from a fresh bundle, and it serves', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dm-bundled-runner-'));
+  const cp = new ControlPlane();
   try {
     const runner = bundledRunner(ROOT, dir, CONTROL_PROGRAM);
     assert.match(runner.how, /^fresh esbuild bundle of control\//);
@@ -26,22 +25,13 @@ test('the control-plane bench runs control-process.ts from a fresh bundle, and i
 
     const meshfile = join(dir, 'mesh.yaml');
     writeFileSync(meshfile, 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: svc-0}\nspec:\n  hosts: [svc-0]\n  http:\n  - route:\n    - destination: {host: svc-0}\n');
-    const child = spawn(process.execPath, [...runner.nodeArgs, '2', '1', meshfile], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    try {
-      const line = await new Promise<string>((ok, fail) => {
-        createInterface({ input: child.stdout! }).once('line', ok);
-        child.once('exit', (code) => fail(new Error(`control exited ${code}`)));
-      });
-      const { address } = JSON.parse(line) as { address: string };
-      assert.match(address, /^http:\/\/127\.0\.0\.1:\d+$/);
-      const r = await fetch(`${address}/v1/status`, { headers: { authorization: 'Bearer bench-cli' } });
-      assert.is(r.status, 200);
-      const status = (await r.json()) as { meshfile?: { version: number } };
-      assert.ok((status.meshfile?.version ?? 0) >= 1, JSON.stringify(status.meshfile));
-    } finally {
-      child.kill('SIGKILL');
-    }
+    await cp.startControl(runner.nodeArgs, 2, 1, meshfile);
+    assert.match(cp.base, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const status = await cp.status(); // throws unless the answer is JSON
+    assert.ok(Array.isArray(status.agents), JSON.stringify(status)); // a status view, not an error body
+    assert.ok((status.meshfile?.version ?? 0) >= 1, JSON.stringify(status.meshfile));
   } finally {
+    cp.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
