@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join, relative, resolve } from 'node:path';
 import { runBench } from '../harness.ts';
 import type { BenchOptions } from '../options.ts';
-import { nodeFlagsFromDockerfile } from '../targets/agent-entrypoint.ts';
+import { AGENT_PROGRAM, imageNodeFlags } from '../targets/bundled-runner.ts';
 import { bundleLocator, foldProfile, topFrames, type CpuProfile, type ModuleLocator } from './cpu-profile.ts';
 import { renderFlameGraph } from './flame-graph.ts';
 
@@ -18,7 +18,7 @@ const PROFILE_SECONDS = 10;
 export async function runProfile(o: BenchOptions, repoRoot: string, log: (s: string) => void): Promise<number> {
   const profDir = join(repoRoot, 'bench/.work', `profiles-${Date.now()}`);
   mkdirSync(profDir, { recursive: true });
-  const image = nodeFlagsFromDockerfile(readFileSync(join(repoRoot, 'compose/agent/Dockerfile'), 'utf8'));
+  const image = imageNodeFlags(repoRoot, AGENT_PROGRAM);
   process.env.BENCH_AGENT_NODE_FLAGS = [...image, '--cpu-prof', `--cpu-prof-dir=${profDir}`].join(' ');
   const { results, failures, workDir } = await runBench(
     { ...o, quick: false, rounds: 1, durationS: o.durationS ?? PROFILE_SECONDS, targets: o.targets ?? PROFILE_TARGETS, loads: ['saturation'], controlPlane: false },

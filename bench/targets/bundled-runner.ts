@@ -85,6 +85,11 @@ function resolveRunner(repoRoot: string, workDir: string, p: BundledProgram): Pr
 function nodeFlags(repoRoot: string, p: BundledProgram): string[] {
   const env = process.env[p.flagsEnv];
   if (env !== undefined) return env.split(/\s+/).filter(Boolean);
+  return imageNodeFlags(repoRoot, p);
+}
+
+/** The Node flags of `p`'s image ENTRYPOINT ([] when unreadable), whatever the environment says. */
+export function imageNodeFlags(repoRoot: string, p: BundledProgram): string[] {
   try {
     return nodeFlagsFromDockerfile(readFileSync(join(repoRoot, p.dockerfile), 'utf8'));
   } catch {
