@@ -14,6 +14,7 @@ import { Exchange, type DownstreamResponse, type ExchangeOwner } from './exchang
 import { forwardHeaders, type SourceHeaders } from './forward-headers.ts';
 import { UNKNOWN } from './istio-labels.ts';
 import { Mirror } from './mirror.ts';
+import { skipDump } from './skip-dump.ts';
 import { listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
 import { addressOf, resolveHttpDestination, type ServiceRoute } from './route-table.ts';
 import type { TokenBucket } from './resilience/token-bucket.ts';
@@ -82,7 +83,7 @@ export class HttpProxy implements ExchangeOwner {
       if (head.host === undefined && typeof authority === 'string') head.host = authority;
       // HTTP/2 has no framing headers: a request has a body unless its HEADERS frame ended the stream.
       head.hasBody = (req as unknown as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders === false;
-    }
+    } else if (!head.hasBody) skipDump(req);
     if (!head.requestId) {
       head.requestId = randomUUID();
       head.headers.push('x-request-id', head.requestId);

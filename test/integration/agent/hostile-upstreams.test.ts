@@ -151,9 +151,14 @@ test('never answers, route timeout: 504 UT; no timeout: the client gives up, fla
 });
 
 test('answers one byte at a time: the whole body arrives', async () => {
-  const r = await client.send(port(), '/slow', { host: 'dribble' });
+  const r = await client.send(port(), '/slow', { host: 'dribble', headers: { 'x-request-id': 'dr-1' } });
   assert.is(r.status, 200);
   assert.is(r.text, 'the quick brown fox jumps over the dog');
+  // The last byte ended the response before the upstream's end: the request is still logged once, whole.
+  const e = await logEntry(agent, 'dr-1');
+  assert.is(e.status, 200);
+  assert.is(e.response_flags, '-');
+  assert.is(accessLog(agent).filter((x) => x.request_id === 'dr-1').length, 1);
 });
 
 test('closes keep-alive connections at random: 300 GETs, 10 at a time, all 200', async () => {
