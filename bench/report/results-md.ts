@@ -109,12 +109,14 @@ export function renderResultsMd(r: BenchResults): string {
   line('| --- | ---: | --- |');
   for (const g of r.goals) line(`| ${esc(g.goal)} | ${g.measured} | ${g.status} |`);
   line();
-  line('## Not measured yet');
-  line();
-  line('| figure | needs |');
-  line('| --- | --- |');
-  for (const p of r.pending) line(`| ${esc(p.figure)} | ${esc(p.needs)} |`);
-  line();
+  if (r.pending.length > 0) {
+    line('## Not measured yet');
+    line();
+    line('| figure | needs |');
+    line('| --- | --- |');
+    for (const p of r.pending) line(`| ${esc(p.figure)} | ${esc(p.needs)} |`);
+    line();
+  }
   return out.join('\n');
 }
 

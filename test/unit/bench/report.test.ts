@@ -191,6 +191,7 @@ test('RESULTS.md: machine, a table per load, unavailable rows, goals, pending', 
   const { controlHow: _, ...older } = controlPlane(50, 180) as Extract<ControlPlaneFigures, { available: true }>;
   assert.match(renderResultsMd({ ...r, controlPlane: older }), /control server: through tsx; agents: bundle\./, 'results from before controlHow was recorded');
   assert.match(withCp, /\| meshfile of 500 routes: load \(parse \+ validate\) \/ compile \| 143\.0 ms \/ 3\.30 ms \|/);
+  assert.not.match(renderResultsMd({ ...r, pending: [] }), /Not measured yet/, 'no empty section when every figure was measured');
   const down = renderResultsMd({ ...r, controlPlane: { available: false, reason: 'not available: control exited 1' } });
   assert.match(down, /\| control server with process-mode agents \| not available: control exited 1 \|/);
 });
