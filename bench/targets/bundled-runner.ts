@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nodeFlagsFromDockerfile } from './agent-entrypoint.ts';
+import { nodeFlagsFromDockerfile } from './image-entrypoint.ts';
 import { TargetUnavailable } from './target.ts';
 
 export interface ProgramRunner {

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { nodeFlagsFromDockerfile } from '../../bench/targets/agent-entrypoint.ts';
+import { nodeFlagsFromDockerfile } from '../../bench/targets/image-entrypoint.ts';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { wrkArgs } from '../../../bench/load/wrk.ts';
 import { parseListening } from '../../../bench/targets/agent.ts';
-import { nodeFlagsFromDockerfile } from '../../../bench/targets/agent-entrypoint.ts';
+import { nodeFlagsFromDockerfile } from '../../../bench/targets/image-entrypoint.ts';
 import { clientSnapshot, serverSnapshot } from '../../../bench/targets/agent-snapshot.ts';
 import { haproxyConfig } from '../../../bench/targets/haproxy-config.ts';
 import { nginxConfig } from '../../../bench/targets/nginx-config.ts';
