@@ -1,16 +1,17 @@
 /**
  * How an Exchange ends the downstream response, on a real node:http server: the last chunk of a
  * Content-Length body ends it at once (one write of the rest, no extra tick); a body without a
- * length, or an HTTP/2 one, ends when the upstream response ends. Either way the owner hears of the
- * end exactly once, and a keep-alive connection serves the next request.
+ * length ends when the upstream response ends. Either way the owner hears of the end exactly once,
+ * and a keep-alive connection serves the next request.
  */
-import { createServer, request as httpRequest, Agent, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, Agent, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Controller } from '../../../agent/dispatch/dispatch.ts';
 import { Exchange, type ExchangeOwner } from '../../../agent/exchange.ts';
 import { forwardHeaders } from '../../../agent/forward-headers.ts';
+import { keepAliveRequest } from '../../support/keep-alive-request.ts';
 
 /** What one request's handler saw. */
 interface Seen {
@@ -39,19 +40,6 @@ async function serve(plan: (path: string) => { headers: Record<string, string>; 
   return { server, port: (server.address() as AddressInfo).port, seen };
 }
 
-function get(port: number, path: string, agent: Agent): Promise<{ status: number; body: string; reused: boolean }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ port, host: '127.0.0.1', path, agent }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, reused: req.reusedSocket }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 const plans: Record<string, { headers: Record<string, string>; chunks: string[] }> = {
   '/one': { headers: { 'content-length': '5' }, chunks: ['hello'] },
   '/three': { headers: { 'content-length': '11' }, chunks: ['hel', 'lo ', 'world'] },
@@ -62,10 +50,10 @@ test('a Content-Length body ends the response with its last chunk; one without a
   const { server, port, seen } = await serve((p) => plans[p]!);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
-    const a = await get(port, '/one', agent);
-    const b = await get(port, '/three', agent);
-    const c = await get(port, '/chunked', agent);
-    assert.equal([a.body, b.body, c.body], ['hello', 'hello world', 'no length']);
+    const a = await keepAliveRequest(agent, port, { path: '/one' });
+    const b = await keepAliveRequest(agent, port, { path: '/three' });
+    const c = await keepAliveRequest(agent, port, { path: '/chunked' });
+    assert.equal([a.text, b.text, c.text], ['hello', 'hello world', 'no length']);
     assert.equal([a.status, b.status, c.status], [200, 200, 200]);
     assert.ok(b.reused && c.reused, 'one keep-alive connection served all three');
     assert.equal(seen.map((s) => s.endedBeforeUpstreamEnd), [true, true, false]);

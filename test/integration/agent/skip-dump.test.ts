@@ -3,26 +3,14 @@
  * has finished; an unmarked request with a body still is, so the next request on the same
  * keep-alive connection is parsed.
  */
-import { createServer, IncomingMessage, request as httpRequest, Agent, type Server } from 'node:http';
+import { createServer, IncomingMessage, Agent, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { skipDump } from '../../../agent/skip-dump.ts';
+import { keepAliveRequest } from '../../support/keep-alive-request.ts';
 
 type Dumpable = IncomingMessage & { _dump(): void };
-
-function send(port: number, agent: Agent, method: string, body?: string): Promise<{ text: string; reused: boolean }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ port, host: '127.0.0.1', method, path: `/${method.toLowerCase()}`, agent }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ text, reused: req.reusedSocket }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 test('a bodiless request marked with skipDump is not dumped; a request with a body is, and the connection goes on', async () => {
   const proto = IncomingMessage.prototype as Dumpable;
@@ -41,10 +29,10 @@ test('a bodiless request marked with skipDump is not dumped; a request with a bo
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     const answers = [
-      await send(port, agent, 'GET'),
-      await send(port, agent, 'POST', 'a body nobody reads'),
-      await send(port, agent, 'GET'),
-      await send(port, agent, 'GET'),
+      await keepAliveRequest(agent, port, { path: '/get' }),
+      await keepAliveRequest(agent, port, { method: 'POST', path: '/post', body: 'a body nobody reads' }),
+      await keepAliveRequest(agent, port, { path: '/get' }),
+      await keepAliveRequest(agent, port, { path: '/get' }),
     ];
     assert.equal(answers.map((a) => a.text), ['GET answered', 'POST answered', 'GET answered', 'GET answered']);
     assert.equal(answers.map((a) => a.reused), [false, true, true, true], 'one keep-alive connection');
