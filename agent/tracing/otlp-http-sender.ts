@@ -1,68 +1,114 @@
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Pool as UndiciPool } from 'undici';
+import type { Controller, Handler } from '../dispatch/dispatch.ts';
+import { Pool } from '../undici-lean.ts';
 
 /** Default bound on one export request, connect to last response byte. */
 export const EXPORT_TIMEOUT_MS = 5000;
 
 /**
  * POSTs OTLP/JSON bodies to a collector's traces URL (e.g. `http://jaeger:4318/v1/traces`) over one
- * keep-alive connection. A request that takes longer than `timeoutMs` is destroyed and fails; any
+ * keep-alive connection. A request that takes longer than `timeoutMs` is aborted and fails; any
  * answer but 2xx fails.
+ *
+ * It speaks through an undici Pool with a dispatch handler, as the upstream pools do, not through
+ * node:http's client: that client shares its parser callbacks and its OutgoingMessage and stream code
+ * with the agent's HTTP server, and one export a second left that code polymorphic, which every
+ * proxied request then paid for (docs/observability.md, "Cost").
  */
 export class OtlpHttpSender {
-  readonly #url: URL;
+  readonly #path: string;
   readonly #timeoutMs: number;
-  readonly #agent: HttpAgent;
-  readonly #request: typeof httpRequest;
+  readonly #pool: UndiciPool;
 
   constructor(endpoint: string, timeoutMs = EXPORT_TIMEOUT_MS) {
-    this.#url = new URL(endpoint);
+    const url = new URL(endpoint);
+    this.#path = `${url.pathname}${url.search}`;
     this.#timeoutMs = timeoutMs;
-    const https = this.#url.protocol === 'https:';
-    this.#agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: 1 }) : new HttpAgent({ keepAlive: true, maxSockets: 1 });
-    this.#request = https ? httpsRequest : httpRequest;
+    this.#pool = new Pool(url.origin, {
+      connections: 1,
+      pipelining: 1,
+      connectTimeout: timeoutMs,
+      // The call's own deadline (ExportCall) is what fails a slow export; these only back it up.
+      headersTimeout: timeoutMs + 1000,
+      bodyTimeout: timeoutMs + 1000,
+    });
   }
 
   /** Sends one body, the concatenation of `chunks`; resolves on 2xx. */
   send(chunks: Buffer[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      let length = 0;
-      for (const c of chunks) length += c.length;
-      let settled = false;
-      const done = (err?: Error) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (err) reject(err);
-        else resolve();
-      };
-      const req = this.#request(this.#url, {
-        method: 'POST',
-        agent: this.#agent,
-        headers: { 'content-type': 'application/json', 'content-length': length },
-      });
-      const timer = setTimeout(() => {
-        done(new Error(`no answer in ${this.#timeoutMs} ms`));
-        req.destroy();
-      }, this.#timeoutMs);
-      req.on('error', (err) => done(err));
-      req.on('response', (res) => {
-        res.on('error', () => {});
-        res.on('close', () => done(new Error('answer cut short')));
-        res.on('end', () => {
-          const s = res.statusCode ?? 0;
-          done(s >= 200 && s < 300 ? undefined : new Error(`collector answered ${s}`));
-        });
-        res.resume();
-      });
-      req.cork();
-      for (const c of chunks) req.write(c);
-      req.end();
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      const call = new ExportCall(resolve, reject, this.#timeoutMs);
+      try {
+        this.#pool.dispatch(
+          { path: this.#path, method: 'POST', headers: ['content-type', 'application/json', 'content-length', String(body.length)], body },
+          call as never,
+        );
+      } catch (err) {
+        call.fail(err as Error);
+      }
     });
   }
 
   /** Closes the kept-alive connection. */
   close(): void {
-    this.#agent.destroy();
+    this.#pool.destroy().catch(() => {});
+  }
+}
+
+/** One export request: settles once, on its answer, its error, or its deadline. */
+class ExportCall implements Handler {
+  readonly #resolve: () => void;
+  readonly #reject: (err: Error) => void;
+  readonly #timer: NodeJS.Timeout;
+  readonly #timeoutMs: number;
+  #controller: Controller | null = null;
+  #status = 0;
+  #settled = false;
+
+  constructor(resolve: () => void, reject: (err: Error) => void, timeoutMs: number) {
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#timeoutMs = timeoutMs;
+    this.#timer = setTimeout(() => this.#timedOut(), timeoutMs);
+  }
+
+  onRequestStart(controller: Controller): void {
+    this.#controller = controller;
+    // Timed out while queued or connecting: the request goes no further.
+    if (this.#settled) controller.abort(new Error('export timed out'));
+  }
+
+  onResponseStart(_c: Controller, statusCode: number): void {
+    if (statusCode >= 200) this.#status = statusCode;
+  }
+
+  onResponseData(): void {}
+
+  onResponseEnd(): void {
+    const s = this.#status;
+    this.#settle(s >= 200 && s < 300 ? undefined : new Error(`collector answered ${s}`));
+  }
+
+  onResponseError(_c: Controller, err: Error): void {
+    this.fail(err);
+  }
+
+  fail(err: Error): void {
+    this.#settle(err);
+  }
+
+  #timedOut(): void {
+    const err = new Error(`no answer in ${this.#timeoutMs} ms`);
+    this.#settle(err);
+    this.#controller?.abort(err);
+  }
+
+  #settle(err: Error | undefined): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    if (err) this.#reject(err);
+    else this.#resolve();
   }
 }

@@ -1,3 +1,5 @@
+import { channel } from 'node:diagnostics_channel';
+import { createServer } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { OtlpHttpSender } from '../../../agent/tracing/otlp-http-sender.ts';
@@ -51,6 +53,58 @@ test('a collector that never answers rejects after the timeout', async () => {
       (err: Error) => assert.match(err.message, /no answer in 300 ms/),
     );
     assert.ok(Date.now() - started < 5000);
+  } finally {
+    sender.close();
+    await c.close();
+  }
+});
+
+// node:http's client shares its parser callbacks and OutgoingMessage/stream code with the agent's
+// HTTP server: one export a second made that code polymorphic and cost every proxied request CPU
+// (docs/observability.md, "Cost"). The sender stays on undici, as the upstream pools do.
+test('exports without node:http\'s client', async () => {
+  const c = await new OtlpReceiver().listen();
+  const started: unknown[] = [];
+  const onStart = (m: unknown) => started.push(m);
+  const ch = channel('http.client.request.start');
+  ch.subscribe(onStart);
+  const sender = new OtlpHttpSender(c.url);
+  try {
+    await sender.send([Buffer.from(NO_SPANS)]);
+    assert.is(c.posts.length, 1);
+    assert.is(started.length, 0);
+  } finally {
+    ch.unsubscribe(onStart);
+    sender.close();
+    await c.close();
+  }
+});
+
+test('a collector that is not listening rejects', async () => {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const sender = new OtlpHttpSender(`http://127.0.0.1:${port}/v1/traces`);
+  try {
+    await sender.send([Buffer.from(NO_SPANS)]).then(
+      () => assert.unreachable('resolved'),
+      (err: Error) => assert.match(err.message, /ECONNREFUSED/),
+    );
+  } finally {
+    sender.close();
+  }
+});
+
+test('a collector that closes the connection without answering rejects', async () => {
+  const c = await new OtlpReceiver().listen();
+  c.server.on('request', (req) => req.socket.destroy());
+  const sender = new OtlpHttpSender(c.url);
+  try {
+    await sender.send([Buffer.from(NO_SPANS)]).then(
+      () => assert.unreachable('resolved'),
+      (err: Error) => assert.ok(err instanceof Error),
+    );
   } finally {
     sender.close();
     await c.close();
