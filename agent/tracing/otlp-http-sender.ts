@@ -37,6 +37,11 @@ export class OtlpHttpSender {
   /** Sends one body, the concatenation of `chunks`; resolves on 2xx. */
   send(chunks: Buffer[]): Promise<void> {
     return new Promise((resolve, reject) => {
+      // One Buffer, though a batch is up to 1 MiB to copy: undici writes a Buffer body with a plain
+      // cork/write/uncork, where an iterable body (the chunks as they are) adds and removes 'drain'
+      // and 'close' listeners on the socket for every export, the event code every proxied request
+      // runs. Measured with --trace-deopt at 1%, 50 s of load, two agents each: 37 and 38 deopts
+      // with the chunks as an iterable, 26 and 23 with one Buffer.
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       const call = new ExportCall(resolve, reject, this.#timeoutMs);
       try {
