@@ -30,6 +30,8 @@ export interface AgentOptions {
   outbound: OutboundFlag[];
   accessLog: boolean;
   metrics: boolean;
+  /** `--upstream-client`: the HTTP/1.1 upstream client (agent/h1/, or undici's Pool). */
+  upstreamClient: 'h1' | 'undici';
   /** `--tracing-endpoint` (and `--tracing-sampling`): export spans there (process mode; a snapshot's tracing wins in container mode). */
   tracing?: { endpoint: string; samplingPercent: number };
   /** Internal: this process is the proxy child forked by the capture manager. */
@@ -88,8 +90,10 @@ export function parseAgentOptions(argv: string[], env: Record<string, string | u
     outbound: [],
     accessLog: true,
     metrics: true,
+    upstreamClient: 'h1',
     proxyChild: false,
   };
+  let upstreamClient = env[AGENT_ENV.upstreamClient] || 'h1';
   let capture = env[AGENT_ENV.capture] || 'none';
   let sampling: number | undefined;
   if (env[AGENT_ENV.adminPort]) opts.adminPort = port(env[AGENT_ENV.adminPort]!, AGENT_ENV.adminPort);
@@ -116,6 +120,7 @@ export function parseAgentOptions(argv: string[], env: Record<string, string | u
       case '--outbound': opts.outbound.push(parseOutbound(value)); break;
       case '--access-log': opts.accessLog = onOff(value, flag); break;
       case '--metrics': opts.metrics = onOff(value, flag); break;
+      case '--upstream-client': upstreamClient = value; break;
       case '--tracing-endpoint': opts.tracing = { endpoint: httpUrl(value, flag), samplingPercent: DEFAULT_TRACE_SAMPLING_PERCENT }; break;
       case '--tracing-sampling': sampling = percent(value, flag); break;
       default: throw new AgentError('AGENT_ERR_USAGE', `unknown flag ${flag}`);
@@ -125,6 +130,10 @@ export function parseAgentOptions(argv: string[], env: Record<string, string | u
     throw new AgentError('AGENT_ERR_USAGE', `--capture must be none or iptables, got ${capture}`);
   }
   opts.capture = capture;
+  if (upstreamClient !== 'h1' && upstreamClient !== 'undici') {
+    throw new AgentError('AGENT_ERR_USAGE', `--upstream-client must be h1 or undici, got ${upstreamClient}`);
+  }
+  opts.upstreamClient = upstreamClient;
   if (sampling !== undefined) {
     if (!opts.tracing) throw new AgentError('AGENT_ERR_USAGE', '--tracing-sampling needs --tracing-endpoint');
     opts.tracing.samplingPercent = sampling;

@@ -79,7 +79,7 @@ export class ProxyAgent {
     const metrics = new MeshMetrics(opts.metrics);
     const mesh = new MeshTls();
     this.#identity = new AgentIdentity(mesh, log.child({ component: 'identity' }));
-    const pools = new UpstreamPools(mesh);
+    const pools = new UpstreamPools(mesh, opts.upstreamClient);
     const state: TrafficState = new TrafficState({ returned: (s, h) => traffic.returned(s, h) });
     const traffic = new TrafficMetrics(metrics.registry, opts.metrics, () => state.states().values());
     this.#config = new ConfigStore({ state, pool: poolLayer(pools), events: traffic, mtls: () => mesh.enabled });

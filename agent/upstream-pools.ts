@@ -1,6 +1,19 @@
 import type { Pool as UndiciPool } from 'undici';
+import type { Handler } from './dispatch/dispatch.ts';
+import { H1Pool, type H1DispatchOptions } from './h1/h1-pool.ts';
 import { Pool } from './undici-lean.ts';
 import type { MeshTls } from './mtls/mesh-tls.ts';
+
+/** Which client speaks HTTP/1.1 upstream: the agent's own (agent/h1/, the default) or undici's. */
+export type UpstreamClient = 'h1' | 'undici';
+
+/** What the data path needs of a pool: undici's Pool and {@link H1Pool} both are one. */
+export interface UpstreamPool {
+  /** Sends a request; throws (before sending anything) for one it cannot write. */
+  dispatch(opts: H1DispatchOptions, handler: Handler): boolean;
+  close(): Promise<void>;
+  destroy(): Promise<void>;
+}
 
 /** Pool options every upstream pool starts from; a cluster's connectionPool settings override them. */
 export const POOL_DEFAULTS: UndiciPool.Options = {
@@ -38,23 +51,26 @@ export function h2PoolSpec(spec: PoolSpec): PoolSpec {
 }
 
 /**
- * One undici keep-alive Pool per {@link PoolSpec}. `sync` opens pools for new specs and gracefully
+ * One keep-alive pool per {@link PoolSpec}: HTTP/1.1 through {@link H1Pool} (or undici's Pool when
+ * `client` is 'undici'), HTTP/2 through undici's. `sync` opens pools for new specs and gracefully
  * closes those whose target is no longer wanted (in-flight requests on them finish first). A spec
  * with `tls` gets an mTLS pool: connections made by `mesh` with the certificate in force when each
  * connects (HTTP/2 by ALPN for h2 pools), long-lived like the plaintext ones.
  */
 export class UpstreamPools {
-  #pools = new Map<string, { pool: UndiciPool; target: string }>();
+  #pools = new Map<string, { pool: UpstreamPool; target: string }>();
   #byTarget = new Map<string, PoolSpec>();
   #closed = false;
   readonly #mesh: MeshTls | undefined;
+  readonly #client: UpstreamClient;
 
-  constructor(mesh?: MeshTls) {
+  constructor(mesh?: MeshTls, client: UpstreamClient = 'h1') {
     this.#mesh = mesh;
+    this.#client = client;
   }
 
   /** The pool of `spec`, created on first use (inbound app ports, late snapshots, h2c). */
-  get(spec: PoolSpec): UndiciPool {
+  get(spec: PoolSpec): UpstreamPool {
     const have = this.#pools.get(spec.key);
     if (have) return have.pool;
     const options: UndiciPool.Options = { ...POOL_DEFAULTS, ...spec.options };
@@ -63,13 +79,14 @@ export class UpstreamPools {
       origin = `https://${spec.target}`;
       options.connect = this.#mesh.connector(spec.tls.serverId, options.allowH2 === true, options.connectTimeout ?? undefined);
     }
-    const pool = new Pool(origin, options);
+    const pool: UpstreamPool =
+      this.#client === 'h1' && options.allowH2 !== true ? new H1Pool(origin, options as never) : (new Pool(origin, options) as unknown as UpstreamPool);
     if (!this.#closed) this.#pools.set(spec.key, { pool, target: spec.target });
     return pool;
   }
 
   /** The default pool of `target`. */
-  forTarget(target: string): UndiciPool {
+  forTarget(target: string): UpstreamPool {
     let spec = this.#byTarget.get(target);
     if (!spec) this.#byTarget.set(target, (spec = defaultPoolSpec(target)));
     return this.get(spec);

@@ -384,6 +384,8 @@ export const AGENT_ENV = {
   /** `iptables` (container mode) or `none` (process mode). */
   capture: 'DOCKMESH_CAPTURE',
   adminPort: 'DOCKMESH_ADMIN_PORT',
+  /** `h1` (the agent's own HTTP/1.1 client, the default) or `undici`: which client talks HTTP/1.1 upstream. */
+  upstreamClient: 'DOCKMESH_UPSTREAM_CLIENT',
 } as const;
 
 // ---- Identity and authorization (issue 5) ------------------------------------------------------

@@ -5,6 +5,7 @@
  *
  * - `haproxy`: the reference (1 thread), as in `npm run bench`;
  * - `agent`: the dockmesh agent, bundled and run with its image's Node flags, metrics and log off;
+ * - `agent-undici`: the same with `--upstream-client undici` (undici's Pool upstream, as before agent/h1/);
  * - `http-undici`: node:http's server and an undici Pool with the agent's pool settings, forwarding
  *   method, path and headers and nothing else: the floor of the agent's present HTTP stack;
  * - `raw`: net sockets and Node's own HTTP parser (`_http_common`'s HTTPParser, llhttp in C++) on
@@ -30,7 +31,7 @@ import { haproxyConfig } from '../targets/haproxy-config.ts';
 import { imageNodeFlags, AGENT_PROGRAM } from '../targets/bundled-runner.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
-const TARGETS = ['haproxy', 'agent', 'http-undici', 'http-raw', 'raw-undici', 'raw'] as const;
+const TARGETS = ['haproxy', 'agent', 'agent-undici', 'http-undici', 'http-raw', 'raw-undici', 'raw'] as const;
 type Target = (typeof TARGETS)[number];
 
 function printPort(port: number): void {
@@ -284,6 +285,8 @@ async function main(seconds: number, rounds: number): Promise<void> {
     const procs = new Map<Target, { pid: number; port: number }>();
     const agent = start('proxy', [process.execPath, ...agentArgs]);
     procs.set('agent', { pid: agent.pid!, port: await readPort(agent, /"up:\d+":(\d+)/) });
+    const agentUndici = start('proxy', [process.execPath, ...agentArgs, '--upstream-client', 'undici']);
+    procs.set('agent-undici', { pid: agentUndici.pid!, port: await readPort(agentUndici, /"up:\d+":(\d+)/) });
     const hu = start('proxy', [process.execPath, ...imageNodeFlags(REPO, AGENT_PROGRAM), '--import', 'tsx', import.meta.filename, 'http-undici', String(upstreamPort)]);
     procs.set('http-undici', { pid: hu.pid!, port: await readPort(hu, /"port":(\d+)/) });
     for (const t of ['http-raw', 'raw-undici', 'raw'] as const) {

@@ -36,7 +36,14 @@ test('tracing flags: endpoint with the default sampling, or a percentage', () =>
   assert.equal(some.tracing, { endpoint: 'https://otel:4318/v1/traces', samplingPercent: 2.5 });
 });
 
+test('upstream client: h1 by default; undici by flag or environment, the flag winning', () => {
+  assert.is(parseAgentOptions(['--snapshot', 's'], {}).upstreamClient, 'h1');
+  assert.is(parseAgentOptions(['--snapshot', 's'], { DOCKMESH_UPSTREAM_CLIENT: 'undici' }).upstreamClient, 'undici');
+  assert.is(parseAgentOptions(['--snapshot', 's', '--upstream-client', 'h1'], { DOCKMESH_UPSTREAM_CLIENT: 'undici' }).upstreamClient, 'h1');
+});
+
 const errors: Array<[string, string[], RegExp]> = [
+  ['bad upstream client', ['--snapshot', 's', '--upstream-client', 'curl'], /h1 or undici/],
   ['no snapshot source', [], /--control-url/],
   ['control without container', ['--control-url', 'http://x'], /--container/],
   ['bad capture', ['--snapshot', 's', '--capture', 'ebpf'], /none or iptables/],
