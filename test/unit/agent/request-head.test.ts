@@ -57,6 +57,17 @@ test('values: tab and Latin-1 are fine; other controls, DEL and characters beyon
   for (const v of ['a\u0000b', 'a\u0001', 'a\u007f', 'a\u0100', '\u2028']) assert.is(code(() => requestHead('GET', '/', ['x-a', v], 'up')), 'UND_ERR_INVALID_ARG', JSON.stringify(v));
 });
 
+test('the method must be a token; the path must start with a slash (or be *) and hold no space or control', () => {
+  assert.is(code(() => requestHead('GE T', '/', [], 'up')), 'UND_ERR_INVALID_ARG');
+  assert.is(code(() => requestHead('', '/', [], 'up')), 'UND_ERR_INVALID_ARG');
+  assert.is(code(() => requestHead('GET', 'relative', [], 'up')), 'UND_ERR_INVALID_ARG');
+  assert.is(code(() => requestHead('GET', '/a b', [], 'up')), 'UND_ERR_INVALID_ARG');
+  assert.is(code(() => requestHead('GET', '/a\u0000', [], 'up')), 'UND_ERR_INVALID_ARG');
+  assert.is(code(() => requestHead('GET', '/\u0100', [], 'up')), 'UND_ERR_INVALID_ARG');
+  assert.is(requestHead('OPTIONS', '*', [], 'up').start, 'OPTIONS * HTTP/1.1\r\nhost: up\r\n');
+  assert.is(requestHead('GET', '/%20?q=\u00e9', [], 'up').start, 'GET /%20?q=\u00e9 HTTP/1.1\r\nhost: up\r\n');
+});
+
 test('names must be tokens', () => {
   for (const n of ['', 'a b', 'a:b', 'a(b)', '\u00e9']) assert.is(code(() => requestHead('GET', '/', [n, 'v'], 'up')), 'UND_ERR_INVALID_ARG', JSON.stringify(n));
   assert.is(requestHead('GET', '/', ["!#$%&'*+-.^_`|~09AZaz", 'v'], 'up').lines, "!#$%&'*+-.^_`|~09AZaz: v\r\n");
