@@ -284,17 +284,10 @@ class H1Connection {
         socket?.destroy();
         return;
       }
+      // A connect error fails the waiting request (destroy does, as for any request not yet sent).
+      if (err || !socket) return this.destroy(err ?? socketError('connect failed'));
       const w = this.#waiting;
       this.#waiting = null;
-      if (err || !socket) {
-        this.dead = true;
-        this.#pool.forget(this);
-        if (w) {
-          w.conn = null;
-          w.fail(err ?? socketError('connect failed'));
-        }
-        return;
-      }
       this.#attach(socket);
       if (!w || w.done) return this.#idle();
       this.#send(w);
