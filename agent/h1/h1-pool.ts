@@ -52,7 +52,8 @@ export interface H1DispatchOptions {
   path: string;
   method: string;
   headers: readonly string[];
-  body: AsyncIterable<Buffer> | null;
+  /** A Buffer is written with the head at once; an iterable is streamed (chunked without a content-length). */
+  body: AsyncIterable<Buffer> | Buffer | null;
 }
 
 const KEEP_ALIVE_THRESHOLD_MS = 2_000;
@@ -104,6 +105,9 @@ export class H1Pool {
       return false;
     }
     const head = requestHead(opts.method, opts.path, opts.headers, this.#host);
+    if (Buffer.isBuffer(opts.body) && head.contentLength !== null && head.contentLength !== opts.body.length) {
+      throw new H1Error('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'Request body length does not match content-length header');
+    }
     const req = new H1Request(this, opts, head, handler);
     handler.onRequestStart(req, {});
     if (!req.aborted) this.assign(req);
@@ -194,7 +198,7 @@ export class H1Request implements Controller {
   conn: H1Connection | null = null;
   readonly pool: H1Pool;
   readonly method: string;
-  readonly body: AsyncIterable<Buffer> | null;
+  readonly body: AsyncIterable<Buffer> | Buffer | null;
   readonly head: RequestHead;
   readonly handler: Handler;
 
@@ -346,6 +350,14 @@ class H1Connection {
       socket.write(`${head.start}${connection}${head.lines}${payload ? 'content-length: 0\r\n' : ''}\r\n`, 'latin1');
       return;
     }
+    const body = req.body;
+    if (Buffer.isBuffer(body)) {
+      socket.cork();
+      socket.write(`${head.start}${connection}${head.lines}content-length: ${body.length}\r\n\r\n`, 'latin1');
+      socket.write(body);
+      socket.uncork();
+      return;
+    }
     let length = head.contentLength;
     if (length === 0 && !payload) length = null;
     socket.write(`${head.start}${connection}${head.lines}${length === null ? 'transfer-encoding: chunked\r\n' : `content-length: ${length}\r\n`}\r\n`, 'latin1');
@@ -356,7 +368,7 @@ class H1Connection {
   async #writeBody(req: H1Request, socket: Socket, length: number | null): Promise<void> {
     let written = 0;
     try {
-      for await (const chunk of req.body!) {
+      for await (const chunk of req.body as AsyncIterable<Buffer>) {
         if (req.done || socket.destroyed) return;
         if (chunk.length === 0) continue;
         written += chunk.length;

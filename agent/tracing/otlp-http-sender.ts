@@ -1,6 +1,5 @@
-import type { Pool as UndiciPool } from 'undici';
 import type { Controller, Handler } from '../dispatch/dispatch.ts';
-import { Pool } from '../undici-lean.ts';
+import { H1Pool } from '../h1/h1-pool.ts';
 
 /** Default bound on one export request, connect to last response byte. */
 export const EXPORT_TIMEOUT_MS = 5000;
@@ -10,45 +9,38 @@ export const EXPORT_TIMEOUT_MS = 5000;
  * keep-alive connection. A request that takes longer than `timeoutMs` is aborted and fails; any
  * answer but 2xx fails.
  *
- * It speaks through an undici Pool with a dispatch handler, as the upstream pools do, not through
- * node:http's client: that client shares its parser callbacks and its OutgoingMessage and stream code
- * with the agent's HTTP server, and one export a second left that code polymorphic, which every
- * proxied request then paid for (docs/observability.md, "Cost").
+ * It speaks through the agent's own HTTP/1.1 client (agent/h1/) with a dispatch handler, as the
+ * upstream pools do, not through node:http's client: that client shares its parser callbacks and its
+ * OutgoingMessage and stream code with the agent's HTTP server, and one export a second left that
+ * code polymorphic, which every proxied request then paid for (docs/observability.md, "Cost"). Nor
+ * through undici's Pool, which the data path no longer uses: its socket reads ('readable' and
+ * read()) would be the only ones of their kind in the process.
  */
 export class OtlpHttpSender {
   readonly #path: string;
   readonly #timeoutMs: number;
-  readonly #pool: UndiciPool;
+  readonly #pool: H1Pool;
 
   constructor(endpoint: string, timeoutMs = EXPORT_TIMEOUT_MS) {
     const url = new URL(endpoint);
     this.#path = `${url.pathname}${url.search}`;
     this.#timeoutMs = timeoutMs;
-    this.#pool = new Pool(url.origin, {
-      connections: 1,
-      pipelining: 1,
-      connectTimeout: timeoutMs,
-      // The call's own deadline (ExportCall) is what fails a slow export; these only back it up.
-      headersTimeout: timeoutMs + 1000,
-      bodyTimeout: timeoutMs + 1000,
-    });
+    // The call's own deadline (ExportCall) is what fails a slow export.
+    this.#pool = new H1Pool(url.origin, { connectTimeout: timeoutMs });
   }
 
   /** Sends one body, the concatenation of `chunks`; resolves on 2xx. */
   send(chunks: Buffer[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      // One Buffer, though a batch is up to 1 MiB to copy: undici writes a Buffer body with a plain
+      // One Buffer, though a batch is up to 1 MiB to copy: a Buffer body is written with a plain
       // cork/write/uncork, where an iterable body (the chunks as they are) adds and removes 'drain'
       // and 'close' listeners on the socket for every export, the event code every proxied request
-      // runs. Measured with --trace-deopt at 1%, 50 s of load, two agents each: 37 and 38 deopts
-      // with the chunks as an iterable, 26 and 23 with one Buffer.
+      // runs. Measured (through undici) with --trace-deopt at 1%, 50 s of load, two agents each: 37
+      // and 38 deopts with the chunks as an iterable, 26 and 23 with one Buffer.
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       const call = new ExportCall(resolve, reject, this.#timeoutMs);
       try {
-        this.#pool.dispatch(
-          { path: this.#path, method: 'POST', headers: ['content-type', 'application/json', 'content-length', String(body.length)], body },
-          call as never,
-        );
+        this.#pool.dispatch({ path: this.#path, method: 'POST', headers: ['content-type', 'application/json'], body }, call);
       } catch (err) {
         call.fail(err as Error);
       }

@@ -130,7 +130,7 @@ class Recorder implements Handler {
   }
 }
 
-async function send(pool: H1Pool, method = 'GET', path = '/', headers: string[] = [], body: AsyncIterable<Buffer> | null = null): Promise<Recorder> {
+async function send(pool: H1Pool, method = 'GET', path = '/', headers: string[] = [], body: AsyncIterable<Buffer> | Buffer | null = null): Promise<Recorder> {
   const r = new Recorder();
   pool.dispatch({ method, path, headers, body }, r);
   await r.done;
@@ -273,7 +273,7 @@ test('an idle connection the upstream closed, or wrote to unasked, is not used a
   }
 });
 
-test('request bodies: content-length as given, chunked without one; a short body fails the request', async () => {
+test('request bodies: content-length as given, chunked without one, a Buffer with its length; a short body fails the request', async () => {
   const up = await new ScriptedUpstream((s, r) => ok(s, `got ${r.body}`)).listen();
   const pool = up.pool();
   try {
@@ -288,6 +288,13 @@ test('request bodies: content-length as given, chunked without one; a short body
     assert.match(up.received[2]!.head, /\r\ncontent-length: 0$/, 'a POST without a body says so');
     const d = await send(pool, 'POST', '/', ['content-length', '5'], chunksOf('ab'));
     assert.is(d.error?.code, 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH');
+    const e = await send(pool, 'POST', '/', [], Buffer.from('one buffer'));
+    assert.is(e.body, 'got one buffer');
+    assert.match(up.received.at(-1)!.head, /\r\ncontent-length: 10$/, 'a Buffer body goes with its length');
+    assert.throws(
+      () => pool.dispatch({ method: 'POST', path: '/', headers: ['content-length', '3'], body: Buffer.from('four') }, new Recorder()),
+      (err: { code?: string }) => err.code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+    );
   } finally {
     await pool.destroy();
     await up.close();
