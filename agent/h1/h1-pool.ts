@@ -13,6 +13,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
 import { connect as netConnect, type Socket } from 'node:net';
+import { awaitConnect } from '../await-connect.ts';
 import { DETACHED, type Controller, type Handler } from '../dispatch/dispatch.ts';
 import { connectTimeout, H1Error, poolClosed, poolDestroyed, socketError } from './h1-errors.ts';
 import { requestHead, type RequestHead } from './request-head.ts';
@@ -132,21 +133,8 @@ export class H1Pool {
       return;
     }
     const socket = netConnect({ host: this.#hostname, port: Number(this.#port) });
-    let settled = false;
-    const settle = (err: Error | null) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.off('error', settle);
-      if (err) {
-        socket.destroy();
-        return done(err, null);
-      }
-      done(null, socket);
-    };
-    const timer = setTimeout(() => settle(connectTimeout(this.#connectTimeoutMs)), this.#connectTimeoutMs);
-    socket.once('error', settle);
-    socket.once('connect', () => settle(null));
+    const ms = this.#connectTimeoutMs;
+    awaitConnect(socket, 'connect', ms, () => connectTimeout(ms), (err) => done(err, err ? null : socket));
   }
 
   /** A connection finished its request and may serve another. */

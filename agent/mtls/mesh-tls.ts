@@ -9,6 +9,7 @@
  */
 import type { buildConnector } from 'undici';
 import tls from 'node:tls';
+import { awaitConnect } from '../await-connect.ts';
 import { secureContextOptions, type IdentityMaterial } from '../identity/tls-options.ts';
 import { verifyPeer } from '../identity/verify-peer.ts';
 
@@ -137,24 +138,12 @@ export class MeshTls {
         if (this.#sessions.size >= SESSION_LIMIT && !this.#sessions.has(key)) this.#sessions.delete(this.#sessions.keys().next().value!);
         this.#sessions.set(key, session);
       });
-      let settled = false;
-      const settle = (err: Error | null) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        socket.off('error', onError);
-        if (err) {
-          socket.destroy();
-          return done(err);
-        }
+      awaitConnect(socket, 'secureConnect', timeoutMs, () => connectError(`connect timeout (${timeoutMs} ms)`, 'UND_ERR_CONNECT_TIMEOUT'), (err) => {
+        if (err) return done(err);
         this.handshakes.outbound++;
         if (socket.isSessionReused()) this.handshakes.outboundResumed++;
         done(null, socket);
-      };
-      const onError = (err: Error) => settle(err);
-      const timer = setTimeout(() => settle(connectError(`connect timeout (${timeoutMs} ms)`, 'UND_ERR_CONNECT_TIMEOUT')), timeoutMs);
-      socket.once('error', onError);
-      socket.once('secureConnect', () => settle(null));
+      });
     });
   }
 
