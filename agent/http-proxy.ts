@@ -240,15 +240,7 @@ export class HttpProxy implements ExchangeOwner {
     if (head.hasBody) ex.body = new ReplayableBody(ex.req, 0);
     try {
       const pool = ex.h2 ? ctx.pools.get(this.#h2Spec(target)) : ctx.pools.forTarget(target);
-      pool.dispatch(
-        {
-          path: ex.upstreamPath,
-          method: ex.method as never,
-          headers: ex.upstreamHeaders,
-          body: ex.body ? (ex.body.stream() as never) : null,
-        },
-        ex as never,
-      );
+      pool.dispatch({ path: ex.upstreamPath, method: ex.method, headers: ex.upstreamHeaders, body: ex.body ? ex.body.stream() : null }, ex);
     } catch (err) {
       this.failed(ex, err as Error);
     }

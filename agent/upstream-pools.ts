@@ -1,6 +1,6 @@
 import type { Pool as UndiciPool } from 'undici';
 import type { Handler } from './dispatch/dispatch.ts';
-import { H1Pool, type H1DispatchOptions } from './h1/h1-pool.ts';
+import { H1Pool, type H1DispatchOptions, type H1PoolOptions } from './h1/h1-pool.ts';
 import { Pool } from './undici-lean.ts';
 import type { MeshTls } from './mtls/mesh-tls.ts';
 
@@ -80,7 +80,7 @@ export class UpstreamPools {
       options.connect = this.#mesh.connector(spec.tls.serverId, options.allowH2 === true, options.connectTimeout ?? undefined);
     }
     const pool: UpstreamPool =
-      this.#client === 'h1' && options.allowH2 !== true ? new H1Pool(origin, options as never) : (new Pool(origin, options) as unknown as UpstreamPool);
+      this.#client === 'h1' && options.allowH2 !== true ? new H1Pool(origin, options as H1PoolOptions) : (new Pool(origin, options) as unknown as UpstreamPool);
     if (!this.#closed) this.#pools.set(spec.key, { pool, target: spec.target });
     return pool;
   }
