@@ -130,6 +130,18 @@ class Recorder implements Handler {
   }
 }
 
+/** Runs `run` with a pool to a {@link ScriptedUpstream} answering with `answer`; closes both after. */
+async function withPool(answer: (s: Socket, r: Received, n: number) => void, run: (pool: H1Pool, up: ScriptedUpstream) => Promise<void>): Promise<void> {
+  const up = await new ScriptedUpstream(answer).listen();
+  const pool = up.pool();
+  try {
+    await run(pool, up);
+  } finally {
+    await pool.destroy();
+    await up.close();
+  }
+}
+
 async function send(pool: H1Pool, method = 'GET', path = '/', headers: string[] = [], body: AsyncIterable<Buffer> | Buffer | null = null): Promise<Recorder> {
   const r = new Recorder();
   pool.dispatch({ method, path, headers, body }, r);
@@ -144,87 +156,79 @@ async function* chunksOf(...parts: string[]): AsyncIterable<Buffer> {
 }
 
 test('writes the head undici writes; a content-length response is passed on; the connection is reused', async () => {
-  const up = await new ScriptedUpstream((s) => ok(s, 'hello', 'x-a: 1\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n')).listen();
-  const pool = up.pool();
-  try {
-    const a = await send(pool, 'GET', '/p?q=1', ['host', 'svc:80', 'x-request-id', 'r1']);
-    const b = await send(pool, 'GET', '/two', ['x-b', '2']);
-    assert.is(a.error, null);
-    assert.is(a.status, 200);
-    assert.is(a.starts[0]!.message, 'OK');
-    assert.is(a.body, 'hello');
-    assert.equal(a.starts[0]!.headers['set-cookie'], ['a=1', 'b=2']);
-    assert.is(a.starts[0]!.headers['x-a'], '1');
-    assert.equal(a.trailers, {});
-    assert.ok(a.controller);
-    assert.is(up.received[0]!.head, 'GET /p?q=1 HTTP/1.1\r\nhost: svc:80\r\nconnection: keep-alive\r\nx-request-id: r1');
-    assert.is(up.received[1]!.head, `GET /two HTTP/1.1\r\nhost: 127.0.0.1:${up.port}\r\nconnection: keep-alive\r\nx-b: 2`);
-    assert.is(b.body, 'hello');
-    assert.is(up.sockets.length, 1, 'one keep-alive connection');
-  } finally {
-    await pool.destroy();
-    await up.close();
-  }
+  await withPool(
+    (s) => ok(s, 'hello', 'x-a: 1\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n'),
+    async (pool, up) => {
+      const a = await send(pool, 'GET', '/p?q=1', ['host', 'svc:80', 'x-request-id', 'r1']);
+      const b = await send(pool, 'GET', '/two', ['x-b', '2']);
+      assert.is(a.error, null);
+      assert.is(a.status, 200);
+      assert.is(a.starts[0]!.message, 'OK');
+      assert.is(a.body, 'hello');
+      assert.equal(a.starts[0]!.headers['set-cookie'], ['a=1', 'b=2']);
+      assert.is(a.starts[0]!.headers['x-a'], '1');
+      assert.equal(a.trailers, {});
+      assert.ok(a.controller);
+      assert.is(up.received[0]!.head, 'GET /p?q=1 HTTP/1.1\r\nhost: svc:80\r\nconnection: keep-alive\r\nx-request-id: r1');
+      assert.is(up.received[1]!.head, `GET /two HTTP/1.1\r\nhost: 127.0.0.1:${up.port}\r\nconnection: keep-alive\r\nx-b: 2`);
+      assert.is(b.body, 'hello');
+      assert.is(up.sockets.length, 1, 'one keep-alive connection');
+    },
+  );
 });
 
 test('chunked responses with trailers, and bodies delimited by the end of the connection', async () => {
-  const up = await new ScriptedUpstream((s, r) => {
-    if (r.head.startsWith('GET /chunked')) s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ntrailer: x-t\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\nx-t: done\r\n\r\n');
-    else s.end('HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nuntil the end');
-  }).listen();
-  const pool = up.pool();
-  try {
-    const a = await send(pool, 'GET', '/chunked');
-    assert.is(a.body, 'abcde');
-    assert.equal(a.trailers, { 'x-t': 'done' });
-    const b = await send(pool, 'GET', '/close');
-    assert.is(b.error, null);
-    assert.is(b.body, 'until the end');
-  } finally {
-    await pool.destroy();
-    await up.close();
-  }
+  await withPool(
+    (s, r) => {
+      if (r.head.startsWith('GET /chunked')) s.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ntrailer: x-t\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\nx-t: done\r\n\r\n');
+      else s.end('HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nuntil the end');
+    },
+    async (pool) => {
+      const a = await send(pool, 'GET', '/chunked');
+      assert.is(a.body, 'abcde');
+      assert.equal(a.trailers, { 'x-t': 'done' });
+      const b = await send(pool, 'GET', '/close');
+      assert.is(b.error, null);
+      assert.is(b.body, 'until the end');
+    },
+  );
 });
 
 test('HEAD and 204 have no body; HEAD asks to close the connection, as undici does', async () => {
-  const up = await new ScriptedUpstream((s, r) => {
-    if (r.head.startsWith('HEAD')) s.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n');
-    else s.write('HTTP/1.1 204 No Content\r\n\r\n');
-  }).listen();
-  const pool = up.pool();
-  try {
-    const a = await send(pool, 'HEAD');
-    assert.is(a.error, null);
-    assert.is(a.status, 200);
-    assert.is(a.body, '');
-    assert.match(up.received[0]!.head, /\r\nconnection: close(\r\n|$)/);
-    const b = await send(pool, 'DELETE');
-    assert.is(b.status, 204);
-    assert.is(b.error, null);
-    assert.is(up.received[1]!.conn, 1, 'a new connection after HEAD');
-  } finally {
-    await pool.destroy();
-    await up.close();
-  }
+  await withPool(
+    (s, r) => {
+      if (r.head.startsWith('HEAD')) s.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n');
+      else s.write('HTTP/1.1 204 No Content\r\n\r\n');
+    },
+    async (pool, up) => {
+      const a = await send(pool, 'HEAD');
+      assert.is(a.error, null);
+      assert.is(a.status, 200);
+      assert.is(a.body, '');
+      assert.match(up.received[0]!.head, /\r\nconnection: close(\r\n|$)/);
+      const b = await send(pool, 'DELETE');
+      assert.is(b.status, 204);
+      assert.is(b.error, null);
+      assert.is(up.received[1]!.conn, 1, 'a new connection after HEAD');
+    },
+  );
 });
 
 test('an interim 1xx is passed on before the final answer; 100 Continue (never asked for) breaks the connection', async () => {
-  const up = await new ScriptedUpstream((s, r) => {
-    if (r.head.startsWith('GET /early')) s.write('HTTP/1.1 103 Early Hints\r\nlink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
-    else s.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
-  }).listen();
-  const pool = up.pool();
-  try {
-    const a = await send(pool, 'GET', '/early');
-    assert.equal(a.starts.map((x) => x.status), [103, 200]);
-    assert.is(a.starts[0]!.headers.link, '</a.css>');
-    assert.is(a.body, 'ok');
-    const b = await send(pool, 'GET', '/continue');
-    assert.is(b.error?.code, 'UND_ERR_SOCKET');
-  } finally {
-    await pool.destroy();
-    await up.close();
-  }
+  await withPool(
+    (s, r) => {
+      if (r.head.startsWith('GET /early')) s.write('HTTP/1.1 103 Early Hints\r\nlink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      else s.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+    },
+    async (pool) => {
+      const a = await send(pool, 'GET', '/early');
+      assert.equal(a.starts.map((x) => x.status), [103, 200]);
+      assert.is(a.starts[0]!.headers.link, '</a.css>');
+      assert.is(a.body, 'ok');
+      const b = await send(pool, 'GET', '/continue');
+      assert.is(b.error?.code, 'UND_ERR_SOCKET');
+    },
+  );
 });
 
 test('a body cut short, a reset and a refused connection fail with the codes the layers map', async () => {
@@ -249,72 +253,66 @@ test('a body cut short, a reset and a refused connection fail with the codes the
 });
 
 test('an idle connection the upstream closed, or wrote to unasked, is not used again', async () => {
-  const up = await new ScriptedUpstream((s, r, n) => {
-    ok(s, `r${n}`);
-    if (r.head.startsWith('GET /then-close')) setTimeout(() => s.end(), 20);
-    if (r.head.startsWith('GET /then-junk')) setTimeout(() => s.write('HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nevil'), 20);
-  }).listen();
-  const pool = up.pool();
-  try {
-    assert.is((await send(pool, 'GET', '/then-close')).body, 'r0');
-    await new Promise((r) => setTimeout(r, 100));
-    const b = await send(pool, 'GET', '/then-junk');
-    assert.is(b.error, null);
-    assert.is(b.body, 'r1');
-    assert.is(up.received[1]!.conn, 1);
-    await new Promise((r) => setTimeout(r, 100));
-    const c = await send(pool, 'GET', '/plain');
-    assert.is(c.error, null);
-    assert.is(c.body, 'r2', 'not the bytes nobody asked for');
-    assert.is(up.received[2]!.conn, 2);
-  } finally {
-    await pool.destroy();
-    await up.close();
-  }
+  await withPool(
+    (s, r, n) => {
+      ok(s, `r${n}`);
+      if (r.head.startsWith('GET /then-close')) setTimeout(() => s.end(), 20);
+      if (r.head.startsWith('GET /then-junk')) setTimeout(() => s.write('HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nevil'), 20);
+    },
+    async (pool, up) => {
+      assert.is((await send(pool, 'GET', '/then-close')).body, 'r0');
+      await new Promise((r) => setTimeout(r, 100));
+      const b = await send(pool, 'GET', '/then-junk');
+      assert.is(b.error, null);
+      assert.is(b.body, 'r1');
+      assert.is(up.received[1]!.conn, 1);
+      await new Promise((r) => setTimeout(r, 100));
+      const c = await send(pool, 'GET', '/plain');
+      assert.is(c.error, null);
+      assert.is(c.body, 'r2', 'not the bytes nobody asked for');
+      assert.is(up.received[2]!.conn, 2);
+    },
+  );
 });
 
 test('request bodies: content-length as given, chunked without one, a Buffer with its length; a short body fails the request', async () => {
-  const up = await new ScriptedUpstream((s, r) => ok(s, `got ${r.body}`)).listen();
-  const pool = up.pool();
-  try {
-    const a = await send(pool, 'POST', '/', ['content-length', '6'], chunksOf('ab', 'cdef'));
-    assert.is(a.body, 'got abcdef');
-    assert.match(up.received[0]!.head, /\r\ncontent-length: 6$/);
-    const b = await send(pool, 'PUT', '/', [], chunksOf('x', 'yz'));
-    assert.is(b.body, 'got xyz');
-    assert.match(up.received[1]!.head, /\r\ntransfer-encoding: chunked$/);
-    const c = await send(pool, 'POST', '/');
-    assert.is(c.body, 'got ');
-    assert.match(up.received[2]!.head, /\r\ncontent-length: 0$/, 'a POST without a body says so');
-    const d = await send(pool, 'POST', '/', ['content-length', '5'], chunksOf('ab'));
-    assert.is(d.error?.code, 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH');
-    const e = await send(pool, 'POST', '/', [], Buffer.from('one buffer'));
-    assert.is(e.body, 'got one buffer');
-    assert.match(up.received.at(-1)!.head, /\r\ncontent-length: 10$/, 'a Buffer body goes with its length');
-    assert.throws(
-      () => pool.dispatch({ method: 'POST', path: '/', headers: ['content-length', '3'], body: Buffer.from('four') }, new Recorder()),
-      (err: { code?: string }) => err.code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
-    );
-  } finally {
-    await pool.destroy();
-    await up.close();
-  }
+  await withPool(
+    (s, r) => ok(s, `got ${r.body}`),
+    async (pool, up) => {
+      const a = await send(pool, 'POST', '/', ['content-length', '6'], chunksOf('ab', 'cdef'));
+      assert.is(a.body, 'got abcdef');
+      assert.match(up.received[0]!.head, /\r\ncontent-length: 6$/);
+      const b = await send(pool, 'PUT', '/', [], chunksOf('x', 'yz'));
+      assert.is(b.body, 'got xyz');
+      assert.match(up.received[1]!.head, /\r\ntransfer-encoding: chunked$/);
+      const c = await send(pool, 'POST', '/');
+      assert.is(c.body, 'got ');
+      assert.match(up.received[2]!.head, /\r\ncontent-length: 0$/, 'a POST without a body says so');
+      const d = await send(pool, 'POST', '/', ['content-length', '5'], chunksOf('ab'));
+      assert.is(d.error?.code, 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH');
+      const e = await send(pool, 'POST', '/', [], Buffer.from('one buffer'));
+      assert.is(e.body, 'got one buffer');
+      assert.match(up.received.at(-1)!.head, /\r\ncontent-length: 10$/, 'a Buffer body goes with its length');
+      assert.throws(
+        () => pool.dispatch({ method: 'POST', path: '/', headers: ['content-length', '3'], body: Buffer.from('four') }, new Recorder()),
+        (err: { code?: string }) => err.code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+      );
+    },
+  );
 });
 
 test('a request it cannot write throws before anything is sent', async () => {
-  const up = await new ScriptedUpstream((s) => ok(s)).listen();
-  const pool = up.pool();
-  try {
-    assert.throws(
-      () => pool.dispatch({ method: 'GET', path: '/', headers: ['x-a', 'v\r\nx-b: 1'], body: null }, new Recorder()),
-      (err: { code?: string }) => err.code === 'UND_ERR_INVALID_ARG',
-    );
-    assert.is((await send(pool)).body, 'hello');
-    assert.is(up.received.length, 1);
-  } finally {
-    await pool.destroy();
-    await up.close();
-  }
+  await withPool(
+    (s) => ok(s),
+    async (pool, up) => {
+      assert.throws(
+        () => pool.dispatch({ method: 'GET', path: '/', headers: ['x-a', 'v\r\nx-b: 1'], body: null }, new Recorder()),
+        (err: { code?: string }) => err.code === 'UND_ERR_INVALID_ARG',
+      );
+      assert.is((await send(pool)).body, 'hello');
+      assert.is(up.received.length, 1);
+    },
+  );
 });
 
 test("keep-alive limits: maxRequestsPerClient (undici's count), pipelining 0, and the server's Keep-Alive hint", async () => {
@@ -351,29 +349,27 @@ test('an idle connection is closed after keepAliveTimeout', async () => {
 });
 
 test('abort fails the request with its reason and drops the connection; pause and resume hold the socket', async () => {
-  const up = await new ScriptedUpstream((s, r) => {
-    if (r.head.startsWith('GET /slow')) s.write('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n12');
-    else ok(s);
-  }).listen();
-  const pool = up.pool();
-  try {
-    const r = new Recorder();
-    pool.dispatch({ method: 'GET', path: '/slow', headers: [], body: null }, r);
-    for (let i = 0; i < 100 && r.chunks.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
-    r.controller!.pause();
-    assert.ok(r.controller!.paused);
-    r.controller!.resume();
-    const reason = new Error('route timeout');
-    r.controller!.abort(reason);
-    await r.done;
-    assert.is(r.error, reason);
-    for (let i = 0; i < 100 && up.closedConnections === 0; i++) await new Promise((res) => setTimeout(res, 10));
-    assert.is(up.closedConnections, 1);
-    assert.is((await send(pool)).body, 'hello', 'the pool goes on with a new connection');
-  } finally {
-    await pool.destroy();
-    await up.close();
-  }
+  await withPool(
+    (s, r) => {
+      if (r.head.startsWith('GET /slow')) s.write('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n12');
+      else ok(s);
+    },
+    async (pool, up) => {
+      const r = new Recorder();
+      pool.dispatch({ method: 'GET', path: '/slow', headers: [], body: null }, r);
+      for (let i = 0; i < 100 && r.chunks.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
+      r.controller!.pause();
+      assert.ok(r.controller!.paused);
+      r.controller!.resume();
+      const reason = new Error('route timeout');
+      r.controller!.abort(reason);
+      await r.done;
+      assert.is(r.error, reason);
+      for (let i = 0; i < 100 && up.closedConnections === 0; i++) await new Promise((res) => setTimeout(res, 10));
+      assert.is(up.closedConnections, 1);
+      assert.is((await send(pool)).body, 'hello', 'the pool goes on with a new connection');
+    },
+  );
 });
 
 test('close lets the request in flight finish, then refuses; destroy fails what is in flight', async () => {
