@@ -109,7 +109,7 @@ export class H1Pool {
     if (Buffer.isBuffer(opts.body) && head.contentLength !== null && head.contentLength !== opts.body.length) {
       throw new H1Error('UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'Request body length does not match content-length header');
     }
-    const req = new H1Request(this, opts, head, handler);
+    const req = new H1Request(opts, head, handler);
     handler.onRequestStart(req, {});
     if (!req.aborted) this.assign(req);
     return true;
@@ -184,14 +184,12 @@ export class H1Request implements Controller {
   /** The handler heard the end (response end or error). */
   done = false;
   conn: H1Connection | null = null;
-  readonly pool: H1Pool;
   readonly method: string;
   readonly body: AsyncIterable<Buffer> | Buffer | null;
   readonly head: RequestHead;
   readonly handler: Handler;
 
-  constructor(pool: H1Pool, opts: H1DispatchOptions, head: RequestHead, handler: Handler) {
-    this.pool = pool;
+  constructor(opts: H1DispatchOptions, head: RequestHead, handler: Handler) {
     this.method = opts.method;
     this.body = opts.body;
     this.head = head;
