@@ -7,7 +7,7 @@ import { certAuthorization } from './identity/cert-authorization.ts';
 import type { IdentityMaterial } from './identity/tls-options.ts';
 import { LineSplitter } from './line-splitter.ts';
 import type { Logger } from './logger.ts';
-import { Pool, requestOn } from './undici-lean.ts';
+import { loadUndici } from './undici-lazy.ts';
 
 /** Constructor input of {@link ControlClient}. */
 export interface ControlClientOptions {
@@ -34,7 +34,9 @@ export class ControlClient {
   readonly #opts: ControlClientOptions;
   /** Path prefix of this agent's routes on the control server. */
   readonly #base: string;
-  readonly #pool: UndiciPool;
+  /** undici's, loaded with the first request (agent/undici-lazy.ts). */
+  #pool: UndiciPool | undefined;
+  readonly #origin: string;
   readonly #abort = new AbortController();
   #loop: Promise<void> | undefined;
   connected = false;
@@ -42,7 +44,7 @@ export class ControlClient {
   constructor(opts: ControlClientOptions) {
     this.#opts = opts;
     const url = new URL(opts.url);
-    this.#pool = new Pool(url.origin);
+    this.#origin = url.origin;
     this.#base = `${url.pathname.replace(/\/+$/, '')}/v1/agents/${encodeURIComponent(opts.container)}`;
   }
 
@@ -118,8 +120,12 @@ export class ControlClient {
     }
   }
 
-  #request(opts: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
-    return requestOn(this.#pool, opts);
+  async #request(opts: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
+    const m = await loadUndici();
+    // Closed while undici loaded: no pool is made that nothing would close.
+    this.#abort.signal.throwIfAborted();
+    this.#pool ??= new m.Pool(this.#origin);
+    return m.requestOn(this.#pool, opts);
   }
 
   /** POST `payload` as JSON to `.../<what>` with the agent's token. */
@@ -165,6 +171,6 @@ export class ControlClient {
   async close(): Promise<void> {
     this.#abort.abort();
     await this.#loop?.catch(() => {});
-    await this.#pool.destroy().catch(() => {});
+    await this.#pool?.destroy().catch(() => {});
   }
 }

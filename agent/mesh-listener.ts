@@ -1,5 +1,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
-import { createServer as createH2Server, type Http2Server, type Http2Session } from 'node:http2';
+import type { Http2Server, Http2Session } from 'node:http2';
+import { createRequire } from 'node:module';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import tls from 'node:tls';
 import { AgentError } from './agent-error.ts';
@@ -35,6 +36,13 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 const DRAIN_POLL_MS = 25;
 
 /**
+ * node:http2, loaded with the first HTTP/2 connection: about 1.5 MB of a process's memory that an
+ * agent whose traffic is all HTTP/1.1 and TCP never needs.
+ */
+let http2: typeof import('node:http2') | undefined;
+const loadHttp2 = (): typeof import('node:http2') => (http2 ??= createRequire(import.meta.url)('node:http2') as typeof import('node:http2'));
+
+/**
  * One capture listener: accepts TCP, sniffs the first bytes, and hands HTTP/1.x connections to a
  * node:http server (keep-alive), HTTP/2 prior-knowledge connections (h2c, gRPC) to a node:http2
  * server, and anything else to the opaque TCP path. An inbound listener with a guard first applies
@@ -48,7 +56,8 @@ export class MeshListener {
   readonly #opts: MeshListenerOptions;
   readonly #server: Server;
   readonly #http: HttpServer;
-  readonly #h2: Http2Server;
+  /** Made with the first HTTP/2 connection ({@link loadHttp2}). */
+  #h2Server: Http2Server | undefined;
   readonly #tls: tls.Server | undefined;
   readonly #sessions = new Map<Http2Session, string>();
   #nextPeer = '';
@@ -77,20 +86,6 @@ export class MeshListener {
       this.#busy.delete(socket);
       opts.upgrade.handle(req, socket, head, opts.binding);
     });
-    // HTTP/2 cleartext with prior knowledge (gRPC): the compatibility API, so the data path is shared.
-    this.#h2 = createH2Server({}, (req, res) => {
-      const peer = this.#sessions.get(req.stream.session!) ?? '';
-      opts.http.handle(req as unknown as IncomingMessage, res, opts.binding, true, peer);
-    });
-    this.#h2.on('session', (session: Http2Session) => {
-      // Emitted from within emit('connection'): #nextPeer is that connection's address.
-      this.#sessions.set(session, this.#nextPeer);
-      // The verified peer goes on the session's socket, which every request's req.socket reads through.
-      if (this.#nextVerified) setPeer(session.socket, this.#nextVerified);
-      session.on('error', () => {});
-      session.once('close', () => this.#sessions.delete(session));
-      if (this.#draining) session.close();
-    });
     this.#http.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       else socket.destroy();
@@ -104,6 +99,27 @@ export class MeshListener {
       this.#tls.on('tlsClientError', (_err, s) => s.destroy());
       opts.guard.register(this.#tls);
     }
+  }
+
+  /** The HTTP/2 server (cleartext with prior knowledge, or h2 by ALPN), made on first use. */
+  get #h2(): Http2Server {
+    if (this.#h2Server) return this.#h2Server;
+    const opts = this.#opts;
+    // The compatibility API, so the data path is shared.
+    const h2 = loadHttp2().createServer({}, (req, res) => {
+      const peer = this.#sessions.get(req.stream.session!) ?? '';
+      opts.http.handle(req as unknown as IncomingMessage, res, opts.binding, true, peer);
+    });
+    h2.on('session', (session: Http2Session) => {
+      // Emitted from within emit('connection'): #nextPeer is that connection's address.
+      this.#sessions.set(session, this.#nextPeer);
+      // The verified peer goes on the session's socket, which every request's req.socket reads through.
+      if (this.#nextVerified) setPeer(session.socket, this.#nextVerified);
+      session.on('error', () => {});
+      session.once('close', () => this.#sessions.delete(session));
+      if (this.#draining) session.close();
+    });
+    return (this.#h2Server = h2);
   }
 
   /** Starts listening; resolves with the bound port. */

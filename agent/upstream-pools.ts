@@ -1,8 +1,8 @@
 import type { Pool as UndiciPool } from 'undici';
-import type { Handler } from './dispatch/dispatch.ts';
+import { DETACHED, type Handler } from './dispatch/dispatch.ts';
 import { H1Pool, type H1DispatchOptions, type H1PoolOptions } from './h1/h1-pool.ts';
-import { Pool } from './undici-lean.ts';
 import type { MeshTls } from './mtls/mesh-tls.ts';
+import { loadUndici, undici } from './undici-lazy.ts';
 
 /** Which client speaks HTTP/1.1 upstream: the agent's own (agent/h1/, the default) or undici's. */
 export type UpstreamClient = 'h1' | 'undici';
@@ -67,6 +67,8 @@ export class UpstreamPools {
   constructor(mesh?: MeshTls, client: UpstreamClient = 'h1') {
     this.#mesh = mesh;
     this.#client = client;
+    // Every pool is undici's: have it loaded before the first request.
+    if (client === 'undici') loadUndici().catch(() => {});
   }
 
   /** The pool of `spec`, created on first use (inbound app ports, late snapshots, h2c). */
@@ -79,8 +81,7 @@ export class UpstreamPools {
       origin = `https://${spec.target}`;
       options.connect = this.#mesh.connector(spec.tls.serverId, options.allowH2 === true, options.connectTimeout ?? undefined);
     }
-    const pool: UpstreamPool =
-      this.#client === 'h1' && options.allowH2 !== true ? new H1Pool(origin, options as H1PoolOptions) : (new Pool(origin, options) as unknown as UpstreamPool);
+    const pool: UpstreamPool = this.#client === 'h1' && options.allowH2 !== true ? new H1Pool(origin, options as H1PoolOptions) : undiciPool(origin, options);
     if (!this.#closed) this.#pools.set(spec.key, { pool, target: spec.target });
     return pool;
   }
@@ -127,5 +128,54 @@ export class UpstreamPools {
     const pools = [...this.#pools.values()];
     this.#pools.clear();
     await Promise.all(pools.map((p) => p.pool.destroy().catch(() => {})));
+  }
+}
+
+/** undici's Pool for `origin`; until undici is loaded, one that holds requests until it is. */
+function undiciPool(origin: string, options: UndiciPool.Options): UpstreamPool {
+  if (undici) return new undici.Pool(origin, options) as unknown as UpstreamPool;
+  return new DeferredPool(origin, options);
+}
+
+/**
+ * An undici Pool made once undici has loaded (agent/undici-lazy.ts): requests dispatched before
+ * then wait for it, in order. Only the first HTTP/2 (or `--upstream-client undici`) pool of a
+ * process is one.
+ */
+class DeferredPool implements UpstreamPool {
+  #pool: UpstreamPool | null = null;
+  readonly #queue: Array<[H1DispatchOptions, Handler]> = [];
+  readonly #ready: Promise<UpstreamPool>;
+
+  constructor(origin: string, options: UndiciPool.Options) {
+    this.#ready = loadUndici().then((m) => {
+      const pool = (this.#pool = new m.Pool(origin, options) as unknown as UpstreamPool);
+      for (const [opts, handler] of this.#queue.splice(0)) {
+        try {
+          pool.dispatch(opts, handler);
+        } catch (err) {
+          handler.onResponseError(DETACHED, err as Error);
+        }
+      }
+      return pool;
+    });
+    // A failed load fails the requests waiting for it (and close/destroy report it).
+    this.#ready.catch((err: Error) => {
+      for (const [, handler] of this.#queue.splice(0)) handler.onResponseError(DETACHED, err);
+    });
+  }
+
+  dispatch(opts: H1DispatchOptions, handler: Handler): boolean {
+    if (this.#pool) return this.#pool.dispatch(opts, handler);
+    this.#queue.push([opts, handler]);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await (await this.#ready).close();
+  }
+
+  async destroy(): Promise<void> {
+    await (await this.#ready).destroy();
   }
 }

@@ -77,17 +77,18 @@ export function startAgent(args: string[], env: Record<string, string> = {}): Pr
 
 /** Writes a snapshot to a temporary file; `cleanup()` removes every file written. */
 export class SnapshotFiles {
-  readonly #dir = mkdtempSync(join(tmpdir(), 'dockmesh-agent-test-'));
+  /** The temporary directory the files are written to (removed by `cleanup()`). */
+  readonly dir = mkdtempSync(join(tmpdir(), 'dockmesh-agent-test-'));
   #n = 0;
 
   write(s: AgentSnapshot | unknown): string {
-    const file = join(this.#dir, `snapshot-${this.#n++}.json`);
+    const file = join(this.dir, `snapshot-${this.#n++}.json`);
     writeFileSync(file, JSON.stringify(s));
     return file;
   }
 
   cleanup(): void {
-    rmSync(this.#dir, { recursive: true, force: true });
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

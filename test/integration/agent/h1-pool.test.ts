@@ -275,6 +275,33 @@ test('an idle connection the upstream closed, or wrote to unasked, is not used a
   );
 });
 
+test('a connection whose response ended in this turn waits a turn before reuse, so a close sent with the response is seen', async () => {
+  await withPool(
+    (s, r, n) => {
+      ok(s, `r${n}`);
+      // The response and the end of the connection in one go: the pool reads both in the same turn.
+      if (r.head.startsWith('GET /then-close')) s.end();
+    },
+    async (pool, up) => {
+      const second = new Recorder();
+      const first = new Recorder();
+      // The next request is dispatched from inside the first one's end, as a retry or a queued request is.
+      const onEnd = first.onResponseEnd.bind(first);
+      first.onResponseEnd = (c, t) => {
+        onEnd(c, t);
+        pool.dispatch({ method: 'GET', path: '/next', headers: [], body: null }, second);
+      };
+      pool.dispatch({ method: 'GET', path: '/then-close', headers: [], body: null }, first);
+      await first.done;
+      await second.done;
+      assert.is(first.body, 'r0');
+      assert.is(second.error, null);
+      assert.is(second.body, 'r1');
+      assert.is(up.received[1]!.conn, 1, 'on a new connection');
+    },
+  );
+});
+
 test('request bodies: content-length as given, chunked without one, a Buffer with its length; a short body fails the request', async () => {
   await withPool(
     (s, r) => ok(s, `got ${r.body}`),

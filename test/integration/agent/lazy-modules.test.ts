@@ -1,0 +1,55 @@
+/**
+ * What an agent loads: one whose traffic is all HTTP/1.1 loads neither undici nor node:http2 (its
+ * own client speaks HTTP/1.1; undici, whose Client loads node:http2, comes only with an HTTP/2 pool,
+ * `--upstream-client undici` or the control client; the HTTP/2 server only with an HTTP/2
+ * connection). Memory an idle agent does not need (docs/agent.md, "Memory").
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { endpoint, service, snapshot } from '../../unit/agent/snapshot-fixture.ts';
+import { EchoApp, SnapshotFiles, startAgent, TestClient } from './agent-harness.ts';
+
+const PRELOAD = resolve(import.meta.dirname, '../../support/module-list-preload.mjs');
+
+/** Runs a server agent in front of an echo app and a client agent calling it; returns each one's built-in modules. */
+async function modulesAfterOneRequest(clientArgs: string[]): Promise<{ server: string[]; client: string[] }> {
+  const files = new SnapshotFiles();
+  const app = await new EchoApp('api').listen();
+  const http = new TestClient();
+  const env = (name: string) => ({ NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${PRELOAD}`, DOCKMESH_TEST_MODULE_LIST: join(files.dir, `${name}.modules`) });
+  try {
+    const server = await startAgent(['--snapshot', files.write(snapshot(1, 'api', [])), '--inbound', `${app.port}=0`], env('server'));
+    const api = service('api', [8080], [endpoint('api', '10.1.0.1', 8080, server.ports.inbound[app.port])]);
+    const client = await startAgent(['--snapshot', files.write(snapshot(2, 'web', [api])), '--outbound', 'api:8080=0', ...clientArgs], env('client'));
+    try {
+      const r = await http.get(client.ports.outbound['api:8080']!, '/hello', { host: 'api:8080' });
+      assert.is(r.status, 200);
+      assert.is(JSON.parse(r.text).name, 'api');
+    } finally {
+      await client.stop();
+      await server.stop();
+    }
+    const read = (name: string) => readFileSync(join(files.dir, `${name}.modules`), 'utf8').split('\n');
+    return { server: read('server'), client: read('client') };
+  } finally {
+    await http.close();
+    await new Promise((r) => app.server.close(r));
+    files.cleanup();
+  }
+}
+
+test('agents whose traffic is HTTP/1.1 load neither undici nor node:http2', async () => {
+  const { server, client } = await modulesAfterOneRequest([]);
+  assert.ok(server.includes('NativeModule http'), 'the list is read (node:http is loaded)');
+  assert.not.ok(server.includes('NativeModule http2'), 'server agent: no node:http2');
+  assert.not.ok(client.includes('NativeModule http2'), 'client agent: no node:http2');
+});
+
+test('an agent that forwards through undici loads it (and node:http2 with it)', async () => {
+  const { client } = await modulesAfterOneRequest(['--upstream-client', 'undici']);
+  assert.ok(client.includes('NativeModule http2'));
+});
+
+test.run();
