@@ -22,9 +22,21 @@ interface HttpParser {
   initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
   execute(data: Buffer): number | Error;
   finish(): number | Error | undefined;
+  /** Reads `stream` itself, in C++: each read is parsed, then reported to kOnExecute. */
+  consume(stream: StreamHandle): void;
+  unconsume(): void;
   close(): void;
   free(): void;
   [callback: number]: unknown;
+}
+
+/** A socket's native handle (TCP, or TLS over it) as Node's HTTP server consumes it. */
+interface StreamHandle {
+  isStreamBase?: boolean;
+  _consumed?: boolean;
+  reading?: boolean;
+  readStart(): number;
+  readStop(): number;
 }
 
 const { HTTPParser } = createRequire(import.meta.url)('_http_common') as { HTTPParser: (new () => HttpParser) & Record<string, number> };
@@ -32,6 +44,7 @@ const ON_HEADERS = HTTPParser.kOnHeaders!;
 const ON_HEADERS_COMPLETE = HTTPParser.kOnHeadersComplete!;
 const ON_BODY = HTTPParser.kOnBody!;
 const ON_MESSAGE_COMPLETE = HTTPParser.kOnMessageComplete!;
+const ON_EXECUTE = HTTPParser.kOnExecute!;
 
 /** undici's connector shape: the mesh's mTLS connector is one. */
 export type Connector = (o: { hostname: string; host: string; port: string; protocol: string; servername: string | null }, done: (err: Error | null, socket: Socket | null) => void) => void;
@@ -241,6 +254,8 @@ class H1Connection {
   #idleTimerMs = 0;
   #error: Error | null = null;
   #headers: string[] = [];
+  /** The socket's handle, when the parser reads it directly ({@link H1Connection.#attach}). */
+  #consumed: StreamHandle | null = null;
   /** A request given to this connection and not yet sent (connecting, or the turn before reuse). */
   #waiting: H1Request | null = null;
   #waitingReuse = false;
@@ -306,10 +321,16 @@ class H1Connection {
     this.#socket = socket;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, TCP_KEEP_ALIVE_DELAY_MS);
-    socket.on('data', (data: Buffer) => {
-      const r = this.#parser.execute(data);
-      if (r instanceof Error && !this.dead) this.destroy(socketError(`bad response: ${(r as { code?: string }).code ?? r.message}`));
-    });
+    const handle = (socket as unknown as { _handle?: StreamHandle | null })._handle;
+    if (handle?.isStreamBase && !handle._consumed && socket.readableLength === 0) {
+      // As Node's HTTP server does: the parser reads the socket in C++, so a response takes no
+      // 'data' event (Readable push, emit, a Buffer per read) on its way in. The end of the
+      // connection and read errors still reach the socket's events.
+      handle._consumed = true;
+      this.#consumed = handle;
+      this.#parser[ON_EXECUTE] = this.#executed;
+      this.#parser.consume(handle);
+    } else socket.on('data', (data: Buffer) => this.#executed(this.#parser.execute(data)));
     socket.on('end', () => {
       // A body delimited by the end of the connection ends here; anything else was cut short.
       if (!this.dead) this.#parser.finish();
@@ -320,6 +341,11 @@ class H1Connection {
     });
     socket.on('close', () => this.destroy(this.#error ?? socketError('closed')));
   }
+
+  /** What the parser made of a read: bytes parsed, or the error that makes this connection unusable. */
+  readonly #executed = (r: number | Error): void => {
+    if (r instanceof Error && !this.dead) this.destroy(socketError(`bad response: ${(r as { code?: string }).code ?? r.message}`));
+  };
 
   #send(req: H1Request): void {
     const pool = this.#pool;
@@ -454,11 +480,21 @@ class H1Connection {
   };
 
   pause(): void {
-    this.#socket?.pause();
+    const handle = this.#consumed;
+    if (!handle) return void this.#socket?.pause();
+    // The socket's own pause does not stop a consumed handle: stop reading it (as net.Socket does
+    // for a handle it reads into its own buffer).
+    if (this.dead || !handle.reading) return;
+    handle.reading = false;
+    handle.readStop();
   }
 
   resume(): void {
-    this.#socket?.resume();
+    const handle = this.#consumed;
+    if (!handle) return void this.#socket?.resume();
+    if (this.dead || handle.reading) return;
+    handle.reading = true;
+    handle.readStart();
   }
 
   /** Ends an idle connection. */
@@ -489,7 +525,12 @@ class H1Connection {
     }
     // Not from inside the parser's own callback (destroy can be called there): on the next turn.
     const parser = this.#parser;
-    setImmediate(() => parser.close());
+    const consumed = this.#consumed !== null;
+    setImmediate(() => {
+      // Off the stream before the parser is freed (it may still be alive until its handle closes).
+      if (consumed) parser.unconsume();
+      parser.close();
+    });
   }
 }
 

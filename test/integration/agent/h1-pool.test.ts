@@ -399,6 +399,30 @@ test('abort fails the request with its reason and drops the connection; pause an
   );
 });
 
+test('pause holds the rest of a response back until resume (backpressure from a slow client)', async () => {
+  let rest: (() => void) | null = null;
+  await withPool(
+    (s) => {
+      s.write('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nfirst');
+      rest = () => s.write('-last');
+    },
+    async (pool) => {
+      const r = new Recorder();
+      pool.dispatch({ method: 'GET', path: '/', headers: [], body: null }, r);
+      for (let i = 0; i < 100 && r.chunks.length === 0; i++) await new Promise((res) => setTimeout(res, 10));
+      assert.is(r.body, 'first');
+      r.controller!.pause();
+      rest!();
+      await new Promise((res) => setTimeout(res, 100));
+      assert.is(r.body, 'first', 'nothing more while paused');
+      r.controller!.resume();
+      await r.done;
+      assert.is(r.error, null);
+      assert.is(r.body, 'first-last');
+    },
+  );
+});
+
 test('close lets the request in flight finish, then refuses; destroy fails what is in flight', async () => {
   let release: (() => void) | null = null;
   const up = await new ScriptedUpstream((s) => {
