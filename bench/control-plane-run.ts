@@ -26,6 +26,7 @@ export async function measureControlPlane(quick: boolean, dir: string): Promise<
       saves: r.saves,
       saveToAppliedMs: { p50: r.saveToAppliedMs.p50, p99: r.saveToAppliedMs.p99, max: r.saveToAppliedMs.max },
       controlRss: r.controlRssMb ? { agents: r.controlRssMb.agents, idleKb: r.controlRssMb.idleMb * 1024, connectedKb: r.controlRssMb.connectedMb * 1024 } : null,
+      agentRss: { agents: r.agentRssMb.agents, medianKb: r.agentRssMb.medianMb * 1024, maxKb: r.agentRssMb.maxMb * 1024 },
       compile500: r.compile500,
       how: r.agentRunner,
       controlHow: r.controlRunner,

@@ -43,6 +43,8 @@ export interface ControlPlaneResults {
   saves: number;
   saveToAppliedMs: { p50: number; p99: number; max: number; samples: number[] };
   controlRssMb: { agents: number; idleMb: number; connectedMb: number } | null;
+  /** RSS of the agents connected during the saves, once they are done (as in containers, where every agent has a control connection). */
+  agentRssMb: { agents: number; medianMb: number; maxMb: number };
   compile500: { loadMs: number; compileMs: number; routes: number };
   agentRunner: string;
   /** How the control server ran. */
@@ -181,6 +183,9 @@ export async function runControlPlaneBench(o: ControlPlaneOptions, workDir = mkd
       samples.push(performance.now() - t0);
       await new Promise((r) => setTimeout(r, 50));
     }
+    await new Promise((r) => setTimeout(r, 2000));
+    const agentRss = cp.children.filter((c) => c !== cp.control).map((c) => rssMb(c.pid!)).sort((a, b) => a - b);
+    const agentRssMb = { agents: agentRss.length, medianMb: percentile(agentRss, 50), maxMb: agentRss.at(-1)! };
     cp.close();
 
     let controlRssMb: ControlPlaneResults['controlRssMb'] = null;
@@ -203,6 +208,7 @@ export async function runControlPlaneBench(o: ControlPlaneOptions, workDir = mkd
       saves: o.saves,
       saveToAppliedMs: { p50: percentile(samples, 50), p99: percentile(samples, 99), max: Math.max(...samples), samples },
       controlRssMb,
+      agentRssMb,
       compile500: measureCompile(),
       agentRunner: runner.how,
       controlRunner: control.how,

@@ -162,6 +162,7 @@ function renderControlPlane(r: BenchResults, line: (s?: string) => void): void {
   line('| --- | --- |');
   const ms = (v: number): string => us(v * 1000);
   line(`| meshfile save → applied in all ${cp.agents} agents (every agent ACKed), over ${cp.saves} saves | p50 ${ms(cp.saveToAppliedMs.p50)}, p99 ${ms(cp.saveToAppliedMs.p99)}, max ${ms(cp.saveToAppliedMs.max)} |`);
+  if (cp.agentRss) line(`| agent RSS with a control connection (the ${cp.agentRss.agents} agents, 2 s after the saves): median / max | ${mb(cp.agentRss.medianKb)} / ${mb(cp.agentRss.maxKb)} |`);
   if (cp.controlRss) line(`| control server RSS: no agent / ${cp.controlRss.agents} agents connected | ${mb(cp.controlRss.idleKb)} / ${mb(cp.controlRss.connectedKb)} |`);
   line(`| meshfile of ${cp.compile500.routes} routes: load (parse + validate) / compile | ${ms(cp.compile500.loadMs)} / ${ms(cp.compile500.compileMs)} |`);
   const mu = r.meshUp;
