@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Dispatcher, Pool as UndiciPool } from 'undici';
 import type { AckRequest, AgentReport, CsrRequest, CsrResponse, StreamMessage } from '../wire/types.ts';
 import { AgentError } from './agent-error.ts';
 import { backoffDelay } from './backoff.ts';
+import { h1Call, type H1Answer, type H1CallOptions } from './h1/h1-call.ts';
+import { H1Pool } from './h1/h1-pool.ts';
 import { certAuthorization } from './identity/cert-authorization.ts';
 import type { IdentityMaterial } from './identity/tls-options.ts';
 import { LineSplitter } from './line-splitter.ts';
 import type { Logger } from './logger.ts';
-import { loadUndici } from './undici-lazy.ts';
 
 /** Constructor input of {@link ControlClient}. */
 export interface ControlClientOptions {
@@ -34,9 +34,8 @@ export class ControlClient {
   readonly #opts: ControlClientOptions;
   /** Path prefix of this agent's routes on the control server. */
   readonly #base: string;
-  /** undici's, loaded with the first request (agent/undici-lazy.ts). */
-  #pool: UndiciPool | undefined;
-  readonly #origin: string;
+  /** The agent's own HTTP/1.1 client (agent/h1/), so that an agent loads no undici for it. */
+  readonly #pool: H1Pool;
   readonly #abort = new AbortController();
   #loop: Promise<void> | undefined;
   connected = false;
@@ -44,7 +43,7 @@ export class ControlClient {
   constructor(opts: ControlClientOptions) {
     this.#opts = opts;
     const url = new URL(opts.url);
-    this.#origin = url.origin;
+    this.#pool = new H1Pool(url.origin);
     this.#base = `${url.pathname.replace(/\/+$/, '')}/v1/agents/${encodeURIComponent(opts.container)}`;
   }
 
@@ -91,7 +90,6 @@ export class ControlClient {
       path: `${this.#base}/stream`,
       method: 'GET',
       headers: this.#headers(false),
-      signal: this.#abort.signal,
       headersTimeout: 10_000,
       bodyTimeout: this.#opts.idleTimeoutMs ?? 60_000,
     });
@@ -101,9 +99,8 @@ export class ControlClient {
     }
     this.connected = true;
     const lines = new LineSplitter();
-    body.setEncoding('utf8');
     for await (const chunk of body) {
-      for (const line of lines.push(chunk as string)) {
+      for (const line of lines.push(chunk)) {
         let msg: StreamMessage;
         try {
           msg = JSON.parse(line) as StreamMessage;
@@ -120,12 +117,8 @@ export class ControlClient {
     }
   }
 
-  async #request(opts: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
-    const m = await loadUndici();
-    // Closed while undici loaded: no pool is made that nothing would close.
-    this.#abort.signal.throwIfAborted();
-    this.#pool ??= new m.Pool(this.#origin);
-    return m.requestOn(this.#pool, opts);
+  #request(opts: Omit<H1CallOptions, 'signal'>): Promise<H1Answer> {
+    return h1Call(this.#pool, { ...opts, signal: this.#abort.signal });
   }
 
   /** POST `payload` as JSON to `.../<what>` with the agent's token. */
@@ -135,7 +128,6 @@ export class ControlClient {
       method: 'POST',
       headers: this.#headers(true),
       body: JSON.stringify(payload),
-      signal: this.#abort.signal,
       headersTimeout: 10_000,
       bodyTimeout: 10_000,
     });
@@ -171,6 +163,6 @@ export class ControlClient {
   async close(): Promise<void> {
     this.#abort.abort();
     await this.#loop?.catch(() => {});
-    await this.#pool?.destroy().catch(() => {});
+    await this.#pool.destroy().catch(() => {});
   }
 }

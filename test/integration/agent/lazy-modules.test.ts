@@ -1,15 +1,17 @@
 /**
- * What an agent loads: one whose traffic is all HTTP/1.1 loads neither undici nor node:http2 (its
- * own client speaks HTTP/1.1; undici, whose Client loads node:http2, comes only with an HTTP/2 pool,
- * `--upstream-client undici` or the control client; the HTTP/2 server only with an HTTP/2
- * connection). Memory an idle agent does not need (docs/agent.md, "Memory").
+ * What an agent loads: one whose traffic is all HTTP/1.1 loads neither undici nor node:http2, with
+ * a snapshot file or a control server (its own client speaks HTTP/1.1, the control client's too;
+ * undici, whose Client loads node:http2, comes only with an HTTP/2 pool or `--upstream-client
+ * undici`; the HTTP/2 server only with an HTTP/2 connection). Memory an idle agent does not need
+ * (docs/agent.md, "Memory").
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { endpoint, service, snapshot } from '../../unit/agent/snapshot-fixture.ts';
-import { EchoApp, SnapshotFiles, startAgent, TestClient } from './agent-harness.ts';
+import { ControlStub, EchoApp, SnapshotFiles, startAgent, TestClient } from './agent-harness.ts';
+import { waitFor } from '../../support/wait-for.ts';
 
 const PRELOAD = resolve(import.meta.dirname, '../../support/module-list-preload.mjs');
 
@@ -45,6 +47,28 @@ test('agents whose traffic is HTTP/1.1 load neither undici nor node:http2', asyn
   assert.ok(server.includes('NativeModule http'), 'the list is read (node:http is loaded)');
   assert.not.ok(server.includes('NativeModule http2'), 'server agent: no node:http2');
   assert.not.ok(client.includes('NativeModule http2'), 'client agent: no node:http2');
+});
+
+test('an agent with a control server (stream, ACK, report) loads neither', async () => {
+  const files = new SnapshotFiles();
+  const control = await new ControlStub(snapshot(1, 'api', [])).listen();
+  try {
+    const agent = await startAgent([], {
+      DOCKMESH_CONTROL_URL: control.url,
+      DOCKMESH_CONTAINER: 'api-container',
+      DOCKMESH_TOKEN: 'lazy-modules-token',
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${PRELOAD}`,
+      DOCKMESH_TEST_MODULE_LIST: join(files.dir, 'agent.modules'),
+    });
+    await waitFor(() => control.acks.length > 0, 10_000, 'the ACK of the first snapshot');
+    await agent.stop();
+    const modules = readFileSync(join(files.dir, 'agent.modules'), 'utf8').split('\n');
+    assert.ok(modules.includes('NativeModule http'));
+    assert.not.ok(modules.includes('NativeModule http2'));
+  } finally {
+    await control.close();
+    files.cleanup();
+  }
 });
 
 test('an agent that forwards through undici loads it (and node:http2 with it)', async () => {
