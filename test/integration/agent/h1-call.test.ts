@@ -85,13 +85,16 @@ test('a JSON body goes out with its length; the answer is read whole as JSON or 
   );
 });
 
+/** `/silent` never answers; anything else gets a head and `first`, then nothing. */
+function silentOrStalled(req: IncomingMessage, res: ServerResponse): void {
+  if (req.url === '/silent') return;
+  res.writeHead(200);
+  res.write('first');
+}
+
 test("no answer in headersTimeout rejects with undici's code; a stalled body fails the read with its code", async () => {
   await withServer(
-    (req, res) => {
-      if (req.url === '/silent') return;
-      res.writeHead(200);
-      res.write('first');
-    },
+    silentOrStalled,
     async (pool) => {
       const silent = await failure(h1Call(pool, call({ path: '/silent', headersTimeout: 100 })));
       assert.is(silent.code, 'UND_ERR_HEADERS_TIMEOUT');
@@ -110,11 +113,7 @@ test("no answer in headersTimeout rejects with undici's code; a stalled body fai
 
 test('the signal aborts a request waiting for its answer, and a body being read', async () => {
   await withServer(
-    (req, res) => {
-      if (req.url === '/silent') return;
-      res.writeHead(200);
-      res.write('first');
-    },
+    silentOrStalled,
     async (pool) => {
       const reason = new Error('closing');
       const before = new AbortController();
