@@ -1,6 +1,6 @@
 /**
  * One request on an {@link H1Pool} with its answer as a promise and a streamed body: what the
- * agent's control client needs of undici's `request` API (a status, a body read as it arrives or
+ * agent's control client and trace exporter need of undici's `request` API (a status, a body read as it arrives or
  * whole, undici's headers and body timeouts, an abort signal), without loading undici.
  */
 import { DETACHED, type Controller, type Handler } from '../dispatch/dispatch.ts';
@@ -12,7 +12,7 @@ export interface H1CallOptions {
   method: string;
   path: string;
   headers: Record<string, string>;
-  body?: string;
+  body?: string | Buffer;
   signal: AbortSignal;
   /** No response head this long after the request was sent: UND_ERR_HEADERS_TIMEOUT. */
   headersTimeout: number;
@@ -36,7 +36,7 @@ export function h1Call(pool: H1Pool, o: H1CallOptions): Promise<H1Answer> {
     for (const [name, value] of Object.entries(o.headers)) headers.push(name, value);
     const call = new Call(o, resolve, reject);
     try {
-      pool.dispatch({ method: o.method, path: o.path, headers, body: o.body === undefined ? null : Buffer.from(o.body) }, call);
+      pool.dispatch({ method: o.method, path: o.path, headers, body: o.body === undefined ? null : typeof o.body === 'string' ? Buffer.from(o.body) : o.body }, call);
     } catch (err) {
       call.onResponseError(DETACHED, err as Error);
     }
