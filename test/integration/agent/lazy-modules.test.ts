@@ -15,12 +15,17 @@ import { waitFor } from '../../support/wait-for.ts';
 
 const PRELOAD = resolve(import.meta.dirname, '../../support/module-list-preload.mjs');
 
+/** Environment that makes an agent write its built-in modules to `file` when it exits. */
+function recordModules(file: string): Record<string, string> {
+  return { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${PRELOAD}`, DOCKMESH_TEST_MODULE_LIST: file };
+}
+
 /** Runs a server agent in front of an echo app and a client agent calling it; returns each one's built-in modules. */
 async function modulesAfterOneRequest(clientArgs: string[]): Promise<{ server: string[]; client: string[] }> {
   const files = new SnapshotFiles();
   const app = await new EchoApp('api').listen();
   const http = new TestClient();
-  const env = (name: string) => ({ NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${PRELOAD}`, DOCKMESH_TEST_MODULE_LIST: join(files.dir, `${name}.modules`) });
+  const env = (name: string) => recordModules(join(files.dir, `${name}.modules`));
   try {
     const server = await startAgent(['--snapshot', files.write(snapshot(1, 'api', [])), '--inbound', `${app.port}=0`], env('server'));
     const api = service('api', [8080], [endpoint('api', '10.1.0.1', 8080, server.ports.inbound[app.port])]);
@@ -57,8 +62,7 @@ test('an agent with a control server (stream, ACK, report) loads neither', async
       DOCKMESH_CONTROL_URL: control.url,
       DOCKMESH_CONTAINER: 'api-container',
       DOCKMESH_TOKEN: 'lazy-modules-token',
-      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${PRELOAD}`,
-      DOCKMESH_TEST_MODULE_LIST: join(files.dir, 'agent.modules'),
+      ...recordModules(join(files.dir, 'agent.modules')),
     });
     await waitFor(() => control.acks.length > 0, 10_000, 'the ACK of the first snapshot');
     await agent.stop();
