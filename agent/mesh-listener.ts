@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import type { Http2Server, Http2Session } from 'node:http2';
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import tls from 'node:tls';
+import type * as tls from 'node:tls';
 import { AgentError } from './agent-error.ts';
 import { replaySocket } from './replay-socket.ts';
 import type { HttpProxy } from './http-proxy.ts';
@@ -11,6 +11,7 @@ import type { InboundGuard } from './mtls/inbound-guard.ts';
 import { peerOf, setPeer, type VerifiedPeer } from './mtls/verified-peer.ts';
 import type { ListenerBinding, TrafficCounters } from './proxy-context.ts';
 import { sniffProtocol } from './sniff-protocol.ts';
+import { nodeTls } from './tls-lazy.ts';
 import type { TcpProxy } from './tcp-proxy.ts';
 import type { UpgradeProxy } from './upgrade-proxy.ts';
 
@@ -58,7 +59,8 @@ export class MeshListener {
   readonly #http: HttpServer;
   /** Made with the first HTTP/2 connection ({@link loadHttp2}). */
   #h2Server: Http2Server | undefined;
-  readonly #tls: tls.Server | undefined;
+  /** Made with the first TLS handshake of an inbound listener with a guard ({@link MeshListener.#tls}). */
+  #tlsServer: tls.Server | undefined;
   readonly #sessions = new Map<Http2Session, string>();
   #nextPeer = '';
   #nextVerified: VerifiedPeer | undefined;
@@ -90,15 +92,6 @@ export class MeshListener {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       else socket.destroy();
     });
-    if (opts.guard && opts.binding.direction === 'inbound') {
-      // No certificate yet: the guard registers the server, which gets one with every rotation.
-      this.#tls = tls.createServer(
-        { requestCert: true, rejectUnauthorized: true, ALPNProtocols: [...MESH_ALPN], handshakeTimeout: HANDSHAKE_TIMEOUT_MS },
-        (s) => this.#secure(s),
-      );
-      this.#tls.on('tlsClientError', (_err, s) => s.destroy());
-      opts.guard.register(this.#tls);
-    }
   }
 
   /** The HTTP/2 server (cleartext with prior knowledge, or h2 by ALPN), made on first use. */
@@ -120,6 +113,22 @@ export class MeshListener {
       if (this.#draining) session.close();
     });
     return (this.#h2Server = h2);
+  }
+
+  /**
+   * The TLS server of an inbound listener with a guard (client certificate required), made with the
+   * first handshake (node:tls loads then). The guard registers it, so it gets the current
+   * certificate and every later one.
+   */
+  get #tls(): tls.Server {
+    if (this.#tlsServer) return this.#tlsServer;
+    const server = nodeTls().createServer(
+      { requestCert: true, rejectUnauthorized: true, ALPNProtocols: [...MESH_ALPN], handshakeTimeout: HANDSHAKE_TIMEOUT_MS },
+      (s) => this.#secure(s),
+    );
+    server.on('tlsClientError', (_err, s) => s.destroy());
+    this.#opts.guard!.register(server);
+    return (this.#tlsServer = server);
   }
 
   /** Starts listening; resolves with the bound port. */
@@ -147,7 +156,7 @@ export class MeshListener {
       this.#busy.delete(socket);
     });
     socket.on('error', () => socket.destroy());
-    this.#sniff(socket, this.#tls ? this.#opts.guard : undefined);
+    this.#sniff(socket, this.binding.direction === 'inbound' ? this.#opts.guard : undefined);
   }
 
   /**
@@ -212,7 +221,7 @@ export class MeshListener {
         socket.destroy();
       } else {
         socket.unshift(head);
-        this.#tls!.emit('connection', socket);
+        this.#tls.emit('connection', socket);
       }
       return true;
     };
@@ -244,7 +253,7 @@ export class MeshListener {
       this.#server.close();
       // HTTP/2: GOAWAY, streams in flight finish, then the session closes its socket.
       for (const session of this.#sessions.keys()) session.close();
-      if (this.#tls) this.#opts.guard!.unregister(this.#tls);
+      if (this.#tlsServer) this.#opts.guard!.unregister(this.#tlsServer);
       const deadline = Date.now() + graceMs;
       const poll = () => {
         for (const [socket, n] of this.#busy) if (n === 0) socket.destroy();

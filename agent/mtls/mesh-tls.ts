@@ -8,10 +8,11 @@
  * identity) so a new connection to a known peer agent resumes instead of doing a full handshake.
  */
 import type { buildConnector } from 'undici';
-import tls from 'node:tls';
+import type * as tls from 'node:tls';
 import { awaitConnect } from '../await-connect.ts';
 import { secureContextOptions, type IdentityMaterial } from '../identity/tls-options.ts';
 import { verifyPeer } from '../identity/verify-peer.ts';
+import { nodeTls } from '../tls-lazy.ts';
 
 /** Counts of completed TLS handshakes, for `dockmesh_tls_handshakes_total`. */
 export interface HandshakeCounts {
@@ -81,7 +82,7 @@ export class MeshTls {
     if (this.#closed) return;
     const options = secureContextOptions(material);
     this.#serverOptions = options;
-    this.#clientContext = tls.createSecureContext(options);
+    this.#clientContext = nodeTls().createSecureContext(options);
     this.#spiffeId = spiffeId;
     // Sessions were made with the old client certificate; peers would keep seeing it.
     this.#sessions.clear();
@@ -132,7 +133,7 @@ export class MeshTls {
         session: this.#sessions.get(key),
       };
       if (alpn) options.ALPNProtocols = alpn;
-      const socket = tls.connect(options);
+      const socket = nodeTls().connect(options);
       socket.setNoDelay(true);
       socket.on('session', (session: Buffer) => {
         if (this.#sessions.size >= SESSION_LIMIT && !this.#sessions.has(key)) this.#sessions.delete(this.#sessions.keys().next().value!);

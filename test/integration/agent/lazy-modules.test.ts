@@ -2,8 +2,9 @@
  * What an agent loads: one whose traffic is all HTTP/1.1 loads neither undici nor node:http2, with
  * a snapshot file or a control server (its own client speaks HTTP/1.1, the control client's too;
  * undici, whose Client loads node:http2, comes only with an HTTP/2 pool or `--upstream-client
- * undici`; the HTTP/2 server only with an HTTP/2 connection). Memory an idle agent does not need
- * (docs/agent.md, "Memory").
+ * undici`; the HTTP/2 server only with an HTTP/2 connection). Without a workload identity node:tls
+ * is not loaded either (an inbound listener makes its TLS server with the first handshake). Memory
+ * an idle agent does not need (docs/agent.md, "Memory").
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -52,6 +53,13 @@ test('agents whose traffic is HTTP/1.1 load neither undici nor node:http2', asyn
   assert.ok(server.includes('NativeModule http'), 'the list is read (node:http is loaded)');
   assert.not.ok(server.includes('NativeModule http2'), 'server agent: no node:http2');
   assert.not.ok(client.includes('NativeModule http2'), 'client agent: no node:http2');
+});
+
+test('agents without a workload identity do not load node:tls (plaintext requests to an inbound listener included)', async () => {
+  const { server, client } = await modulesAfterOneRequest([]);
+  assert.ok(server.includes('NativeModule net'), 'the list is read (node:net is loaded)');
+  assert.not.ok(server.includes('NativeModule tls'), 'server agent: no node:tls');
+  assert.not.ok(client.includes('NativeModule tls'), 'client agent: no node:tls');
 });
 
 test('an agent with a control server (stream, ACK, report) loads neither', async () => {
