@@ -1,6 +1,5 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { Http2Server, Http2Session } from 'node:http2';
-import { createRequire } from 'node:module';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type * as tls from 'node:tls';
 import { AgentError } from './agent-error.ts';
@@ -11,7 +10,7 @@ import type { InboundGuard } from './mtls/inbound-guard.ts';
 import { peerOf, setPeer, type VerifiedPeer } from './mtls/verified-peer.ts';
 import type { ListenerBinding, TrafficCounters } from './proxy-context.ts';
 import { sniffProtocol } from './sniff-protocol.ts';
-import { nodeTls } from './tls-lazy.ts';
+import { nodeHttp2, nodeTls } from './lazy-builtins.ts';
 import type { TcpProxy } from './tcp-proxy.ts';
 import type { UpgradeProxy } from './upgrade-proxy.ts';
 
@@ -37,13 +36,6 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 const DRAIN_POLL_MS = 25;
 
 /**
- * node:http2, loaded with the first HTTP/2 connection: about 1.5 MB of a process's memory that an
- * agent whose traffic is all HTTP/1.1 and TCP never needs.
- */
-let http2: typeof import('node:http2') | undefined;
-const loadHttp2 = (): typeof import('node:http2') => (http2 ??= createRequire(import.meta.url)('node:http2') as typeof import('node:http2'));
-
-/**
  * One capture listener: accepts TCP, sniffs the first bytes, and hands HTTP/1.x connections to a
  * node:http server (keep-alive), HTTP/2 prior-knowledge connections (h2c, gRPC) to a node:http2
  * server, and anything else to the opaque TCP path. An inbound listener with a guard first applies
@@ -57,7 +49,7 @@ export class MeshListener {
   readonly #opts: MeshListenerOptions;
   readonly #server: Server;
   readonly #http: HttpServer;
-  /** Made with the first HTTP/2 connection ({@link loadHttp2}). */
+  /** Made with the first HTTP/2 connection ({@link nodeHttp2}). */
   #h2Server: Http2Server | undefined;
   /** Made with the first TLS handshake of an inbound listener with a guard ({@link MeshListener.#tls}). */
   #tlsServer: tls.Server | undefined;
@@ -99,7 +91,7 @@ export class MeshListener {
     if (this.#h2Server) return this.#h2Server;
     const opts = this.#opts;
     // The compatibility API, so the data path is shared.
-    const h2 = loadHttp2().createServer({}, (req, res) => {
+    const h2 = nodeHttp2().createServer({}, (req, res) => {
       const peer = this.#sessions.get(req.stream.session!) ?? '';
       opts.http.handle(req as unknown as IncomingMessage, res, opts.binding, true, peer);
     });

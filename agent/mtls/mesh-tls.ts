@@ -12,7 +12,7 @@ import type * as tls from 'node:tls';
 import { awaitConnect } from '../await-connect.ts';
 import { secureContextOptions, type IdentityMaterial } from '../identity/tls-options.ts';
 import { verifyPeer } from '../identity/verify-peer.ts';
-import { nodeTls } from '../tls-lazy.ts';
+import { nodeTls } from '../lazy-builtins.ts';
 
 /** Counts of completed TLS handshakes, for `dockmesh_tls_handshakes_total`. */
 export interface HandshakeCounts {
