@@ -48,15 +48,11 @@ async function modulesAfterOneRequest(clientArgs: string[]): Promise<{ server: s
   }
 }
 
-test('agents whose traffic is HTTP/1.1 load neither undici nor node:http2', async () => {
+test('agents whose traffic is HTTP/1.1 load neither undici nor node:http2, and without a workload identity no node:tls (plaintext requests to an inbound listener included)', async () => {
   const { server, client } = await modulesAfterOneRequest([]);
   assert.ok(server.includes('NativeModule http'), 'the list is read (node:http is loaded)');
   assert.not.ok(server.includes('NativeModule http2'), 'server agent: no node:http2');
   assert.not.ok(client.includes('NativeModule http2'), 'client agent: no node:http2');
-});
-
-test('agents without a workload identity do not load node:tls (plaintext requests to an inbound listener included)', async () => {
-  const { server, client } = await modulesAfterOneRequest([]);
   assert.ok(server.includes('NativeModule net'), 'the list is read (node:net is loaded)');
   assert.not.ok(server.includes('NativeModule tls'), 'server agent: no node:tls');
   assert.not.ok(client.includes('NativeModule tls'), 'client agent: no node:tls');
