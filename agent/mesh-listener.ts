@@ -120,6 +120,9 @@ export class MeshListener {
     );
     server.on('tlsClientError', (_err, s) => s.destroy());
     this.#opts.guard!.register(server);
+    // Made while draining (a connection accepted before the close): it keeps the certificate it was
+    // given, but close() has already unregistered this listener, so the guard must not keep it.
+    if (this.#draining) this.#opts.guard!.unregister(server);
     return (this.#tlsServer = server);
   }
 
