@@ -70,7 +70,8 @@ class Call implements Handler {
 
   onResponseStart(controller: Controller, statusCode: number): void {
     if (statusCode < 200) return;
-    const body = (this.#body = new AnswerBody(controller));
+    // The reader coming back starts the body timer over, as a chunk does.
+    const body = (this.#body = new AnswerBody(controller, () => this.#timer?.refresh()));
     this.#arm(this.#o.bodyTimeout, 'UND_ERR_BODY_TIMEOUT', 'Body Timeout Error');
     this.#resolve({ statusCode, body });
   }
@@ -119,6 +120,7 @@ class Call implements Handler {
 /** A response body: read chunk by chunk (`for await`, UTF-8 text), or whole. */
 export class AnswerBody implements AsyncIterable<string> {
   readonly #controller: Controller;
+  readonly #onResume: (() => void) | undefined;
   readonly #chunks: Buffer[] = [];
   #ended = false;
   #error: Error | null = null;
@@ -131,8 +133,10 @@ export class AnswerBody implements AsyncIterable<string> {
   }
   readonly #decoder = new TextDecoder();
 
-  constructor(controller: Controller) {
+  /** `onResume`: called when the reader has caught up and the connection reads again. */
+  constructor(controller: Controller, onResume?: () => void) {
     this.#controller = controller;
+    this.#onResume = onResume;
   }
 
   /** A chunk from the connection; reading stops while too many wait. */
@@ -165,6 +169,7 @@ export class AnswerBody implements AsyncIterable<string> {
         if (this.#paused && this.#chunks.length <= HIGH_WATER_CHUNKS / 2) {
           this.#paused = false;
           this.#controller.resume();
+          this.#onResume?.();
         }
         const text = this.#decoder.decode(chunk, { stream: true });
         if (text) yield text;
