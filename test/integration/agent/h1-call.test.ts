@@ -135,43 +135,37 @@ test('the signal aborts a request waiting for its answer, and a body being read'
   );
 });
 
-test('a body the reader holds back does not time out meanwhile', async () => {
+/**
+ * A body of 40 small chunks, then `end` after `endMs`; the reader (body timer `bodyTimeout`) comes
+ * back after `awayMs`: reading must have stopped meanwhile, and the whole body must arrive.
+ */
+async function readerAway(endMs: number, bodyTimeout: number, awayMs: number): Promise<void> {
   await withServer(
     (_req, res) => {
       res.writeHead(200);
       for (let i = 0; i < 40; i++) res.write(`${i};`);
-      setTimeout(() => res.end('end'), 50);
+      setTimeout(() => res.end('end'), endMs);
     },
     async (pool) => {
-      const { body } = await h1Call(pool, call({ bodyTimeout: 100 }));
-      await new Promise((r) => setTimeout(r, 400));
+      const { body } = await h1Call(pool, call({ bodyTimeout }));
+      await new Promise((r) => setTimeout(r, awayMs));
       assert.ok(body.paused, 'reading stopped while the reader was away');
       let text = '';
       for await (const s of body) text += s;
       assert.is(text, Array.from({ length: 40 }, (_, i) => `${i};`).join('') + 'end');
     },
   );
+}
+
+test('a body the reader holds back does not time out meanwhile', async () => {
+  await readerAway(50, 100, 400);
 });
 
 test('the body timer starts over when the reader comes back (not due just after a long pause)', async () => {
   // Timer 300 ms, refreshed at each expiry while the reader is away (300, 600, ...). The reader
   // comes back at ~580 ms; the rest of the body comes at ~740 ms. Counted from the reader's return
   // that is 160 ms, well within 300; counted from the last refresh (300 ms) it would expire at 600.
-  await withServer(
-    (_req, res) => {
-      res.writeHead(200);
-      for (let i = 0; i < 40; i++) res.write(`${i};`);
-      setTimeout(() => res.end('end'), 740);
-    },
-    async (pool) => {
-      const { body } = await h1Call(pool, call({ bodyTimeout: 300 }));
-      await new Promise((r) => setTimeout(r, 580));
-      assert.ok(body.paused, 'reading stopped while the reader was away');
-      let text = '';
-      for await (const s of body) text += s;
-      assert.is(text, Array.from({ length: 40 }, (_, i) => `${i};`).join('') + 'end');
-    },
-  );
+  await readerAway(740, 300, 580);
 });
 
 test('many chunks read slowly all arrive, in order (the connection pauses and resumes)', async () => {
