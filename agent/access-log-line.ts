@@ -40,11 +40,32 @@ function num(n: number): string {
 }
 
 /**
+ * A duration in milliseconds rounded to the microsecond, as the access log records it, written as
+ * `num` would write it, but from the integer count of microseconds: V8's shortest round-trip
+ * conversion of the double costs about five times as much. Anything else goes through `num`.
+ */
+function millis(n: number): string {
+  if (n >= 0 && n < 1e9) {
+    const us = Math.round(n * 1000);
+    // Exactly the double nearest to us / 1000, whose shortest form is that decimal.
+    if (us / 1000 === n) {
+      const whole = Math.floor(us / 1000);
+      const frac = us - whole * 1000;
+      if (frac === 0) return `${whole}`;
+      if (frac % 100 === 0) return `${whole}.${frac / 100}`;
+      if (frac % 10 === 0) return `${whole}.${frac < 100 ? '0' : ''}${frac / 10}`;
+      return `${whole}.${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}`;
+    }
+  }
+  return num(n);
+}
+
+/**
  * One access log line with its newline: the bytes of `JSON.stringify(entry) + '\n'` (same fields,
  * order and escaping), built from a template in which only strings pass an escape check.
  */
 export function accessLogLine(e: AccessLogEntry): string {
-  let line = `{"time":${time.lit(e.time)},"trace_id":${strOrNull(e.trace_id)},"request_id":${strOrNull(e.request_id)},"method":${method.lit(e.method)},"path":${str(e.path)},"status":${num(e.status)},"duration_ms":${num(e.duration_ms)},"source_service":${source.lit(e.source_service)},"destination_service":${destination.lit(e.destination_service)},"upstream":${upstream.lit(e.upstream)},"attempts":${num(e.attempts)},"response_flags":${flags.lit(e.response_flags)},"direction":"${e.direction}"`;
+  let line = `{"time":${time.lit(e.time)},"trace_id":${strOrNull(e.trace_id)},"request_id":${strOrNull(e.request_id)},"method":${method.lit(e.method)},"path":${str(e.path)},"status":${num(e.status)},"duration_ms":${millis(e.duration_ms)},"source_service":${source.lit(e.source_service)},"destination_service":${destination.lit(e.destination_service)},"upstream":${upstream.lit(e.upstream)},"attempts":${num(e.attempts)},"response_flags":${flags.lit(e.response_flags)},"direction":"${e.direction}"`;
   if (e.source_principal !== undefined) line += `,"source_principal":${principal.lit(e.source_principal)}`;
   if (e.audit !== undefined) line += `,"audit":${e.audit}`;
   return `${line}}\n`;

@@ -45,6 +45,17 @@ for (const [name, patch] of cases) {
   });
 }
 
+test('accessLogLine is JSON.stringify for every duration rounded to the microsecond (0 to 200 ms, then samples up to 1e9 ms), and for others', () => {
+  const durations: number[] = [];
+  for (let us = 0; us <= 200_000; us++) durations.push(us / 1000);
+  for (let i = 0; i < 20_000; i++) durations.push(Math.round(Math.random() * 1e12) / 1000);
+  durations.push(-0, 999_999_999.999, 1e9, 1.23456, 0.0004, 2 ** 53, -1.5);
+  for (const d of durations) {
+    const e = { ...base, duration_ms: d };
+    if (accessLogLine(e) !== `${JSON.stringify(e)}\n`) assert.unreachable(`duration ${d}: ${accessLogLine(e)}`);
+  }
+});
+
 /** A stream that records each write and calls back only when told to. */
 class HeldStream extends Writable {
   readonly chunks: string[] = [];
