@@ -4,8 +4,3 @@ declare module 'undici/lib/dispatcher/pool.js' {
   const PoolImpl: typeof Pool;
   export default PoolImpl;
 }
-declare module 'undici/lib/api/api-request.js' {
-  import type { Dispatcher } from 'undici';
-  function request(this: Dispatcher, opts: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData>;
-  export default request;
-}
