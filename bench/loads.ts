@@ -18,6 +18,12 @@ export interface LoadSpec {
   closeEach: boolean;
   /** Seconds per run, full mode. */
   durationS: number;
+  /**
+   * Where the load generator runs when processes are pinned: on the load generator's cores (the
+   * default), or on the proxy's core, so that a request crosses cores as often through a proxy as
+   * it does direct (see docs/benchmarks.md, Pinning).
+   */
+  generator?: 'load-cores' | 'proxy-core';
 }
 
 export const LOADS: readonly LoadSpec[] = [
@@ -43,11 +49,12 @@ export const LOADS: readonly LoadSpec[] = [
   {
     id: 'single',
     title: '1 connection',
-    what: 'wrk -c1, one request at a time: pure per-hop latency',
+    what: "wrk -c1 on the proxy's core, one request at a time: pure per-hop latency",
     kind: 'wrk',
     connections: 1,
     closeEach: false,
     durationS: 3,
+    generator: 'proxy-core',
   },
   {
     id: 'new-conn',

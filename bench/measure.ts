@@ -7,7 +7,7 @@ import { runFixedRateChild } from './load/fixed-rate-child.ts';
 import { runWrk } from './load/wrk.ts';
 import type { LoadSpec } from './loads.ts';
 import type { RunSample } from './model.ts';
-import type { Pinning } from './plan.ts';
+import { generatorCpus, type Pinning } from './plan.ts';
 import { CLK_TCK, type ProcMeter } from './proc/proc-meter.ts';
 import { cpuUsPerRequest } from './proc/proc-stat.ts';
 import type { RunningTarget } from './targets/target.ts';
@@ -56,7 +56,7 @@ export async function measureRun(
       threads: ctx.pinning.loadThreads,
       durationS,
       closeEach: load.closeEach,
-      cpus: ctx.pinning.load,
+      cpus: generatorCpus(load, ctx.pinning),
       logFile,
     });
     ({ requests, durationS: measuredS, requestsPerSec: rps, errorCount: errors } = r);

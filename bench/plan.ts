@@ -39,7 +39,8 @@ export interface Pinning {
 
 /**
  * 1 core: nothing pinned. 2 cores: proxies on 0; upstream and load generator share 1.
- * 3+ cores: proxies on 0, upstream on 1, load generator on the rest.
+ * 3+ cores: proxies on 0, upstream on 1, load generator on the rest. The one-connection load's
+ * generator is the exception: see {@link generatorCpus}.
  */
 export function planPinning(cores: number, canPin: boolean): Pinning {
   if (!canPin || cores < 2) {
@@ -51,7 +52,7 @@ export function planPinning(cores: number, canPin: boolean): Pinning {
       upstream: '1',
       load: '1',
       loadThreads: 1,
-      note: 'proxies on core 0; upstream and load generator share core 1',
+      note: "proxies on core 0; upstream and load generator share core 1; the 1-connection load's wrk runs on core 0",
     };
   }
   const load = cores === 3 ? '2' : `2-${cores - 1}`;
@@ -60,6 +61,17 @@ export function planPinning(cores: number, canPin: boolean): Pinning {
     upstream: '1',
     load,
     loadThreads: Math.min(2, cores - 2),
-    note: `proxies on core 0; upstream on core 1; load generator on cores ${load}`,
+    note: `proxies on core 0; upstream on core 1; load generator on cores ${load}; the 1-connection load's wrk runs on core 0`,
   };
+}
+
+/**
+ * The cores a load's generator is pinned to. A one-connection latency run puts it on the proxy's
+ * core: then direct and proxied requests both cross to the upstream's core and back once, and the
+ * latency a proxy adds is its own work plus two switches on its core. On the load cores instead, a
+ * proxied request crosses cores four times and a direct one never, and the added latency is mostly
+ * the time this virtual machine takes to wake an idle core (docs/benchmarks.md, Pinning).
+ */
+export function generatorCpus(load: { generator?: 'load-cores' | 'proxy-core' }, pinning: Pinning): string | undefined {
+  return load.generator === 'proxy-core' ? pinning.proxy : pinning.load;
 }

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { planPinning, planRuns } from '../../../bench/plan.ts';
+import { LOADS } from '../../../bench/loads.ts';
+import { generatorCpus, planPinning, planRuns } from '../../../bench/plan.ts';
 
 test('planRuns: every round runs every load on every target, rotating the first target', () => {
   const runs = planRuns(3, ['sat', 'one'], ['A', 'B', 'C']);
@@ -30,6 +31,15 @@ test('planPinning by core count', () => {
     const p = planPinning(cores, can);
     assert.equal([p.proxy, p.upstream, p.load, p.loadThreads], [proxy, upstream, load, threads], `${cores} cores, pin ${can}`);
   }
+});
+
+test('generatorCpus: the one-connection load runs wrk on the proxy core, the others on the load cores', () => {
+  const pinned = planPinning(2, true);
+  const byLoad = Object.fromEntries(LOADS.map((l) => [l.id, generatorCpus(l, pinned)]));
+  assert.equal(byLoad, { saturation: '1', 'rate-1k': '1', single: '0', 'new-conn': '1' });
+  assert.is(generatorCpus({ generator: 'proxy-core' }, planPinning(8, true)), '0');
+  assert.is(generatorCpus({ generator: 'proxy-core' }, planPinning(2, false)), undefined);
+  assert.is(generatorCpus({}, planPinning(8, true)), '2-7');
 });
 
 test.run();
