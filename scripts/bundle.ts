@@ -37,7 +37,8 @@ async function main(): Promise<void> {
   try {
     const outputs = await bundle({ root, entries: args.entries, outDir: args.outDir });
     for (const o of outputs) {
-      console.log(`${o.path}  ${(o.contents.byteLength / 1024).toFixed(0)} KiB  (${o.inputs.length} project files)`);
+      const chunks = o.chunks.length ? `, ${o.chunks.length} chunks loaded on first need ${(o.chunks.reduce((a, c) => a + c.contents.byteLength, 0) / 1024).toFixed(0)} KiB` : '';
+      console.log(`${o.path}  ${(o.contents.byteLength / 1024).toFixed(0)} KiB${chunks}  (${o.inputs.length} project files)`);
     }
     console.log(`bundled ${outputs.length} in ${Date.now() - started} ms`);
   } catch (err) {

@@ -55,6 +55,16 @@ export function bundleLocator(bundleText: string): ModuleLocator {
 }
 
 /**
+ * A locator for a bundle of several files (an entry and its chunks, by file name): a frame is
+ * looked up in the file its URL names.
+ */
+export function bundleFilesLocator(files: ReadonlyMap<string, string>): ModuleLocator {
+  const byFile = new Map<string, ModuleLocator>();
+  for (const [name, text] of files) byFile.set(name, bundleLocator(text));
+  return (url, line) => byFile.get(url.slice(url.lastIndexOf('/') + 1))?.(url, line);
+}
+
+/**
  * A frame's display name: `function module` when `locate` knows the bundled module, else
  * `function file:line` (line 1-based), or V8's pseudo-name.
  */

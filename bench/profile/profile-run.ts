@@ -9,7 +9,7 @@ import { join, relative, resolve } from 'node:path';
 import { runBench } from '../harness.ts';
 import type { BenchOptions } from '../options.ts';
 import { AGENT_PROGRAM, imageNodeFlags } from '../targets/bundled-runner.ts';
-import { bundleLocator, foldProfile, topFrames, type CpuProfile, type ModuleLocator } from './cpu-profile.ts';
+import { bundleFilesLocator, foldProfile, topFrames, type CpuProfile, type ModuleLocator } from './cpu-profile.ts';
 import { renderFlameGraph } from './flame-graph.ts';
 
 export const PROFILE_TARGETS = ['agent-hop', 'agent-hop-obs', 'agent-pair-mtls'];
@@ -35,8 +35,10 @@ export async function runProfile(o: BenchOptions, repoRoot: string, log: (s: str
       `the warm-up until its throughput settles, then ${o.durationS ?? PROFILE_SECONDS} s measured. node ${results.versions.node}, \`--cpu-prof\` on top of the image's flags. Regenerate, do not edit.`,
     '',
   ];
-  const bundle = join(workDir, 'build/agent/agent.mjs');
-  const locate: ModuleLocator | undefined = existsSync(bundle) ? bundleLocator(readFileSync(bundle, 'utf8')) : undefined;
+  const bundleDir = join(workDir, 'build/agent');
+  const locate: ModuleLocator | undefined = existsSync(bundleDir)
+    ? bundleFilesLocator(new Map(readdirSync(bundleDir).filter((f) => f.endsWith('.mjs')).map((f) => [f, readFileSync(join(bundleDir, f), 'utf8')])))
+    : undefined;
   const files = existsSync(profDir) ? readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')) : [];
   for (const f of files.sort()) {
     const pid = Number(/\.(\d+)\.\d+\.\d+\.cpuprofile$/.exec(f)?.[1]);

@@ -1,14 +1,17 @@
 import { posix } from 'node:path';
+import type { BundleOutput } from './bundler.ts';
 import type { TarEntry } from './tar-archive.ts';
 
 /**
- * Build context of a mesh image: its Dockerfile (as `Dockerfile`) and its bundle, nothing else,
- * so the context is a few MB whatever lies around the checkout.
+ * Build context of a mesh image: its Dockerfile (as `Dockerfile`) and its bundle (the entry file
+ * and the chunks it loads on first need), nothing else, so the context is a few MB whatever lies
+ * around the checkout. The Dockerfile copies every `.mjs` file.
  */
-export function meshImageContext(dockerfile: string | Uint8Array, bundle: { file: string; contents: Uint8Array }): TarEntry[] {
+export function meshImageContext(dockerfile: string | Uint8Array, bundle: Pick<BundleOutput, 'file' | 'contents' | 'chunks'>): TarEntry[] {
   return [
     { type: 'file', path: 'Dockerfile', mode: 0o644, contents: dockerfile },
     { type: 'file', path: bundle.file, mode: 0o644, contents: bundle.contents },
+    ...bundle.chunks.map((c): TarEntry => ({ type: 'file', path: c.file, mode: 0o644, contents: c.contents })),
   ];
 }
 

@@ -1,5 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, relative, resolve } from 'node:path';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { basename, join, relative, resolve } from 'node:path';
 import { build, transform, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { IMAGE_ERROR_CODES, ImageError } from './image-error.ts';
 
@@ -20,12 +20,25 @@ export interface BundleOptions {
   outDir?: string;
 }
 
+/** A file of a bundle that its entry file imports when first needed (a dynamic `import()`). */
+export interface BundleChunk {
+  /** File name next to the entry file: `chunk-<hash>.mjs`. */
+  file: string;
+  contents: Uint8Array;
+}
+
 /** One finished bundle. */
 export interface BundleOutput {
   name: string;
   /** File name inside the image: `<name>.mjs`. */
   file: string;
   contents: Uint8Array;
+  /**
+   * The code the entry loads with a dynamic `import()` (undici for the agent), in files of its
+   * own: V8 keeps the whole source text of every file a process loads, and a process that never
+   * needs this code then never reads it.
+   */
+  chunks: BundleChunk[];
   /** Where it was written, when `outDir` was given. */
   path?: string;
   /** Root-relative project files esbuild read (node_modules excluded), sorted. */
@@ -88,8 +101,12 @@ function leaveOut(names: readonly string[]): Plugin {
 export function bundleBuildOptions(root: string, entry: BundleEntry): BuildOptions {
   return {
     absWorkingDir: root,
-    entryPoints: [entry.entry],
-    outfile: `${entry.name}.mjs`,
+    entryPoints: { [entry.name]: entry.entry },
+    outdir: '.',
+    entryNames: '[name]',
+    chunkNames: 'chunk-[hash]',
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -158,8 +175,9 @@ export function localInputs(metafile: Metafile, root: string): string[] {
 }
 
 /**
- * Bundles each entry into one self-contained ESM file (dependencies included, node built-ins
- * not). Returns the bytes; writes them too when `outDir` is given.
+ * Bundles each entry into a self-contained ESM file (dependencies included, node built-ins not)
+ * and the chunks it imports on first need. Returns the bytes; writes them too when `outDir` is
+ * given, into `<outDir>/<name>/`, which it empties first (no stale chunk stays next to a new entry).
  */
 export async function bundle(opts: BundleOptions): Promise<BundleOutput[]> {
   const out: BundleOutput[] = [];
@@ -174,19 +192,27 @@ export async function bundle(opts: BundleOptions): Promise<BundleOutput[]> {
         .join('; ');
       throw new ImageError(IMAGE_ERROR_CODES.bundle, `cannot bundle ${entry.entry}: ${detail ?? String(err)}`, { cause: err });
     }
-    const file = result.outputFiles?.find((f) => f.path.endsWith('.mjs'));
+    const fileName = `${entry.name}.mjs`;
+    const files = (result.outputFiles ?? []).filter((f) => f.path.endsWith('.mjs'));
+    const file = files.find((f) => basename(f.path) === fileName);
     if (!file) throw new ImageError(IMAGE_ERROR_CODES.bundle, `esbuild produced no output for ${entry.entry}`);
+    const chunks: BundleChunk[] = [];
+    for (const f of files) if (f !== file) chunks.push({ file: basename(f.path), contents: Buffer.from(await oneByteComments(f.text)) });
+    chunks.sort((a, b) => (a.file < b.file ? -1 : 1));
     const bundled: BundleOutput = {
       name: entry.name,
-      file: `${entry.name}.mjs`,
+      file: fileName,
       contents: Buffer.from(await oneByteComments(file.text)),
+      chunks,
       inputs: localInputs(result.metafile!, opts.root),
     };
     if (opts.outDir) {
-      const path = resolve(opts.root, opts.outDir, entry.name, bundled.file);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, bundled.contents);
-      bundled.path = path;
+      const dir = resolve(opts.root, opts.outDir, entry.name);
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      for (const c of chunks) await writeFile(join(dir, c.file), c.contents);
+      bundled.path = join(dir, bundled.file);
+      await writeFile(bundled.path, bundled.contents);
     }
     out.push(bundled);
   }

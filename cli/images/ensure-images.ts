@@ -81,7 +81,8 @@ export async function ensureImages(options: EnsureImagesOptions = {}): Promise<M
         const started = Date.now();
         p.progress('bundle', `bundling ${spec.entry}`);
         const [out] = await bundle({ root: opts.root, entries: [{ name: p.role, entry: spec.entry }] });
-        p.progress('bundle', `${out!.file}: ${(out!.contents.byteLength / 1024).toFixed(0)} KiB from ${out!.inputs.length} project files`);
+        const chunks = out!.chunks.length ? ` (+ ${out!.chunks.length} chunks, ${(out!.chunks.reduce((a, c) => a + c.contents.byteLength, 0) / 1024).toFixed(0)} KiB)` : '';
+        p.progress('bundle', `${out!.file}: ${(out!.contents.byteLength / 1024).toFixed(0)} KiB${chunks} from ${out!.inputs.length} project files`);
         let dockerfile: Buffer;
         try {
           dockerfile = await readFile(join(opts.root, spec.dockerfile));

@@ -139,6 +139,10 @@ if (engine) {
     const r = await runIn(first.agent, ['node', '/opt/dockmesh/agent.mjs', 'hello'], { CapAdd: ['NET_ADMIN'] });
     assert.is(r.code, 0, r.output);
     assert.match(r.output, /dockmesh agent stub function hello/);
+    // What the entry loads on first need is a chunk file next to it in the image, and it loads.
+    const late = await runIn(first.agent, ['node', '/opt/dockmesh/agent.mjs', 'late']);
+    assert.is(late.code, 0, late.output);
+    assert.match(late.output, /dockmesh agent stub LATE-CHUNK-MARKER/);
     const iptables = await runIn(first.agent, ['iptables-restore', '--version']);
     assert.is(iptables.code, 0, iptables.output);
 

@@ -32,9 +32,12 @@ export interface RunningAgent {
   exited: Promise<number | null>;
 }
 
-/** Spawns `node --import tsx agent/main.ts ...args` and waits for its listening line. */
-export function startAgent(args: string[], env: Record<string, string> = {}): Promise<RunningAgent> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'agent/main.ts'), '--admin-port', '0', ...args], {
+/**
+ * Spawns `node --import tsx agent/main.ts ...args` (or `node <program...> ...args`, such as a
+ * bundle with its Node flags) and waits for its listening line.
+ */
+export function startAgent(args: string[], env: Record<string, string> = {}, program: readonly string[] = ['--import', 'tsx', join(ROOT, 'agent/main.ts')]): Promise<RunningAgent> {
+  const proc = spawn(process.execPath, [...program, '--admin-port', '0', ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

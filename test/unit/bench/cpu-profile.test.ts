@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bundleLocator, foldProfile, frameKind, frameName, topFrames, type CpuProfile } from '../../../bench/profile/cpu-profile.ts';
+import { bundleFilesLocator, bundleLocator, foldProfile, frameKind, frameName, topFrames, type CpuProfile } from '../../../bench/profile/cpu-profile.ts';
 import { renderFlameGraph } from '../../../bench/profile/flame-graph.ts';
 
 const cf = (functionName: string, url = '', lineNumber = 0) => ({ functionName, url, lineNumber });
@@ -40,6 +40,17 @@ test('bundleLocator: the module of a bundle line, from esbuild\'s module comment
   assert.is(locate('u', 7), 'agent/exchange.ts');
   assert.is(frameName(cf('handle', 'file:///x/agent.mjs', 4), locate), 'handle agent/http-proxy.ts');
   assert.is(frameKind(cf('handle', 'file:///x/agent.mjs'), 'x node_modules/undici/lib/a.js'), 'package');
+});
+
+test('bundleFilesLocator: a frame is looked up in the bundle file its URL names (entry or chunk)', () => {
+  const locate = bundleFilesLocator(new Map([
+    ['agent.mjs', ['import x;', '// agent/http-proxy.ts', 'a'].join('\n')],
+    ['chunk-AB12.mjs', ['import y;', '// node_modules/undici/lib/dispatcher/pool.js', 'b', '// agent/h1/h1-pool.ts', 'c'].join('\n')],
+  ]));
+  assert.is(locate('file:///opt/dockmesh/agent.mjs', 2), 'agent/http-proxy.ts');
+  assert.is(locate('file:///opt/dockmesh/chunk-AB12.mjs', 2), 'node_modules/undici/lib/dispatcher/pool.js');
+  assert.is(locate('file:///opt/dockmesh/chunk-AB12.mjs', 4), 'agent/h1/h1-pool.ts');
+  assert.is(locate('file:///opt/dockmesh/chunk-OTHER.mjs', 4), undefined);
 });
 
 test('foldProfile: same frames under one parent merge, idle is not CPU, totals add up', () => {

@@ -6,12 +6,15 @@ import { exampleRepo, imageRef, isExampleName, MESH_IMAGES } from '../../../cli/
 
 const test = suite('build context');
 
-test('a mesh image context is its Dockerfile and its bundle, nothing else', () => {
-  const bundle = { file: 'agent.mjs', contents: new Uint8Array([1, 2]) };
+test('a mesh image context is its Dockerfile and its bundle (entry and chunks), nothing else', () => {
+  const chunk = { file: 'chunk-ABC.mjs', contents: new Uint8Array([3]) };
+  const bundle = { file: 'agent.mjs', contents: new Uint8Array([1, 2]), chunks: [chunk] };
   assert.equal(meshImageContext('FROM x\n', bundle), [
     { type: 'file', path: 'Dockerfile', mode: 0o644, contents: 'FROM x\n' },
     { type: 'file', path: 'agent.mjs', mode: 0o644, contents: bundle.contents },
+    { type: 'file', path: 'chunk-ABC.mjs', mode: 0o644, contents: chunk.contents },
   ]);
+  assert.is(meshImageContext('FROM x\n', { ...bundle, chunks: [] }).length, 2);
 });
 
 const files: [string, boolean][] = [

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { suite } from 'uvu';
@@ -11,13 +11,15 @@ import { parseBundleArgs } from '../../../scripts/bundle.ts';
 const STUB = resolve(import.meta.dirname, 'fixtures', 'stub-repo');
 const test = suite('bundle');
 
-test('esbuild options: one ESM file for node 20 with the CommonJS shims, natives external', () => {
+test('esbuild options: an ESM entry file for node 20 (and chunks) with the CommonJS shims, natives external', () => {
   const o = bundleBuildOptions('/r', { name: 'agent', entry: 'agent/main.ts' });
   assert.is(o.platform, 'node');
   assert.is(o.format, 'esm');
   assert.is(o.target, 'node20');
   assert.is(o.bundle, true);
-  assert.is(o.outfile, 'agent.mjs');
+  assert.equal(o.entryPoints, { agent: 'agent/main.ts' });
+  assert.is(o.splitting, true);
+  assert.equal([o.entryNames, o.chunkNames, o.outExtension], ['[name]', 'chunk-[hash]', { '.js': '.mjs' }]);
   assert.equal(o.external, BUNDLE_EXTERNALS);
   const banner = (o.banner as { js: string }).js;
   for (const name of ['const require', 'const __filename', 'const __dirname']) assert.ok(banner.includes(name), name);
@@ -33,12 +35,33 @@ test('a stub that imports dockerode (CommonJS, optional native parts) bundles an
     });
     assert.is(agent!.file, 'agent.mjs');
     assert.is(agent!.path, join(out, 'agent', 'agent.mjs'));
-    assert.equal(agent!.inputs, ['agent/main.ts', 'wire/greeting.ts']);
+    assert.equal(agent!.inputs, ['agent/main.ts', 'lazy/late.ts', 'wire/greeting.ts']);
     assert.equal(control!.inputs, ['control/main.ts', 'wire/greeting.ts']);
     // Run it from a directory with no node_modules anywhere above: the bundle must be self-contained.
     const run = spawnSync(process.execPath, [agent!.path!, 'ok'], { cwd: out, encoding: 'utf8' });
     assert.is(run.status, 0, run.stderr);
     assert.is(run.stdout.trim(), 'dockmesh agent stub function ok');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('what an entry imports dynamically goes into a chunk next to it, which it loads when it runs; the output directory holds nothing else', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'dm-bundle-'));
+  try {
+    mkdirSync(join(out, 'lazy'));
+    writeFileSync(join(out, 'lazy', 'chunk-STALE.mjs'), 'left by an earlier bundle');
+    const [lazy] = await bundle({ root: STUB, entries: [{ name: 'lazy', entry: 'lazy/main.ts' }], outDir: out });
+    assert.is(lazy!.chunks.length, 1);
+    const chunk = lazy!.chunks[0]!;
+    assert.match(chunk.file, /^chunk-[A-Z0-9]+\.mjs$/);
+    assert.ok(Buffer.from(chunk.contents).toString('utf8').includes('LATE-CHUNK-MARKER'));
+    assert.not.ok(readFileSync(lazy!.path!, 'utf8').includes('LATE-CHUNK-MARKER'), 'not in the entry file');
+    assert.equal(readdirSync(join(out, 'lazy')).sort(), ['lazy.mjs', chunk.file].sort());
+    assert.equal(lazy!.inputs, ['lazy/late.ts', 'lazy/main.ts', 'wire/greeting.ts']);
+    const run = spawnSync(process.execPath, [lazy!.path!], { cwd: out, encoding: 'utf8' });
+    assert.is(run.status, 0, run.stderr);
+    assert.is(run.stdout.trim(), 'dockmesh lazy stub LATE-CHUNK-MARKER');
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -61,8 +84,8 @@ test('bundles leave out ssh2, gRPC and protobufjs (dockerode brings them for pat
   }
 });
 
-test('sourceInputs lists the project files an entry imports, not its packages', async () => {
-  assert.equal(await sourceInputs(STUB, 'agent/main.ts'), ['agent/main.ts', 'wire/greeting.ts']);
+test('sourceInputs lists the project files an entry imports (dynamic imports too), not its packages', async () => {
+  assert.equal(await sourceInputs(STUB, 'agent/main.ts'), ['agent/main.ts', 'lazy/late.ts', 'wire/greeting.ts']);
 });
 
 test('a missing entry is MESH_ERR_IMAGE_BUNDLE', async () => {
