@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { build, transform, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { IMAGE_ERROR_CODES, ImageError } from './image-error.ts';
@@ -164,6 +164,8 @@ export async function oneByteComments(code: string): Promise<string> {
 }
 
 const NON_ASCII = /[^\x00-\x7f]/;
+/** A chunk's file name, as {@link bundleBuildOptions} names them. */
+const CHUNK_FILE = /^chunk-[A-Z0-9]+\.mjs$/;
 const NON_ASCII_ALL = /[^\x00-\x7f]/g;
 
 /** Project files (not node_modules) in an esbuild metafile, root-relative and sorted. */
@@ -177,7 +179,7 @@ export function localInputs(metafile: Metafile, root: string): string[] {
 /**
  * Bundles each entry into a self-contained ESM file (dependencies included, node built-ins not)
  * and the chunks it imports on first need. Returns the bytes; writes them too when `outDir` is
- * given, into `<outDir>/<name>/`, which it empties first (no stale chunk stays next to a new entry).
+ * given, into `<outDir>/<name>/`, and removes the chunks an earlier bundle left there.
  */
 export async function bundle(opts: BundleOptions): Promise<BundleOutput[]> {
   const out: BundleOutput[] = [];
@@ -208,11 +210,13 @@ export async function bundle(opts: BundleOptions): Promise<BundleOutput[]> {
     };
     if (opts.outDir) {
       const dir = resolve(opts.root, opts.outDir, entry.name);
-      await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
       for (const c of chunks) await writeFile(join(dir, c.file), c.contents);
       bundled.path = join(dir, bundled.file);
       await writeFile(bundled.path, bundled.contents);
+      // Chunks of an earlier bundle go; nothing else in the directory is touched.
+      const keep = new Set(chunks.map((c) => c.file));
+      for (const f of await readdir(dir)) if (CHUNK_FILE.test(f) && !keep.has(f)) await rm(join(dir, f), { force: true });
     }
     out.push(bundled);
   }

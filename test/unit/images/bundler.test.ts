@@ -46,18 +46,19 @@ test('a stub that imports dockerode (CommonJS, optional native parts) bundles an
   }
 });
 
-test('what an entry imports dynamically goes into a chunk next to it, which it loads when it runs; the output directory holds nothing else', async () => {
+test('what an entry imports dynamically goes into a chunk next to it, which it loads when it runs; an earlier bundle\'s chunks go, other files stay', async () => {
   const out = mkdtempSync(join(tmpdir(), 'dm-bundle-'));
   try {
     mkdirSync(join(out, 'lazy'));
     writeFileSync(join(out, 'lazy', 'chunk-STALE.mjs'), 'left by an earlier bundle');
+    writeFileSync(join(out, 'lazy', 'notes.txt'), 'not the bundler\'s');
     const [lazy] = await bundle({ root: STUB, entries: [{ name: 'lazy', entry: 'lazy/main.ts' }], outDir: out });
     assert.is(lazy!.chunks.length, 1);
     const chunk = lazy!.chunks[0]!;
     assert.match(chunk.file, /^chunk-[A-Z0-9]+\.mjs$/);
     assert.ok(Buffer.from(chunk.contents).toString('utf8').includes('LATE-CHUNK-MARKER'));
     assert.not.ok(readFileSync(lazy!.path!, 'utf8').includes('LATE-CHUNK-MARKER'), 'not in the entry file');
-    assert.equal(readdirSync(join(out, 'lazy')).sort(), ['lazy.mjs', chunk.file].sort());
+    assert.equal(readdirSync(join(out, 'lazy')).sort(), ['lazy.mjs', chunk.file, 'notes.txt'].sort());
     assert.equal(lazy!.inputs, ['lazy/late.ts', 'lazy/main.ts', 'wire/greeting.ts']);
     const run = spawnSync(process.execPath, [lazy!.path!], { cwd: out, encoding: 'utf8' });
     assert.is(run.status, 0, run.stderr);
