@@ -1,5 +1,6 @@
 /**
- * `npm run build`: bundles the agent and the control server into single ESM files with esbuild.
+ * `npm run build`: bundles the agent and the control server into ESM files with esbuild (an entry
+ * file each, and the chunks it loads on first need).
  *
  *   node --import tsx scripts/bundle.ts                  agent/main.ts → .build/agent/agent.mjs, control/main.ts → .build/control/control.mjs
  *   node --import tsx scripts/bundle.ts agent            just one
