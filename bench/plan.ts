@@ -5,6 +5,7 @@
  * each round, so slow drift of the machine (other jobs, thermal, page cache) spreads over all
  * targets instead of always hitting the same one.
  */
+import type { LoadSpec } from './loads.ts';
 
 export interface PlannedRun {
   round: number;
@@ -72,6 +73,6 @@ export function planPinning(cores: number, canPin: boolean): Pinning {
  * proxied request crosses cores four times and a direct one never, and the added latency is mostly
  * the time this virtual machine takes to wake an idle core (docs/benchmarks.md, Pinning).
  */
-export function generatorCpus(load: { generator?: 'load-cores' | 'proxy-core' }, pinning: Pinning): string | undefined {
+export function generatorCpus(load: Pick<LoadSpec, 'generator'>, pinning: Pinning): string | undefined {
   return load.generator === 'proxy-core' ? pinning.proxy : pinning.load;
 }

@@ -10,7 +10,7 @@
  * image builder, which bundles in memory and never reads .build/.
  */
 import { resolve } from 'node:path';
-import { bundle, type BundleEntry } from '../cli/images/bundler.ts';
+import { bundle, bundleSize, type BundleEntry } from '../cli/images/bundler.ts';
 import { ImageError } from '../cli/images/image-error.ts';
 
 /** Parses `name` or `name=entry` arguments and the flags; pure. */
@@ -38,8 +38,7 @@ async function main(): Promise<void> {
   try {
     const outputs = await bundle({ root, entries: args.entries, outDir: args.outDir });
     for (const o of outputs) {
-      const chunks = o.chunks.length ? `, ${o.chunks.length} chunks loaded on first need ${(o.chunks.reduce((a, c) => a + c.contents.byteLength, 0) / 1024).toFixed(0)} KiB` : '';
-      console.log(`${o.path}  ${(o.contents.byteLength / 1024).toFixed(0)} KiB${chunks}  (${o.inputs.length} project files)`);
+      console.log(`${o.path}  ${bundleSize(o)}  (${o.inputs.length} project files)`);
     }
     console.log(`bundled ${outputs.length} in ${Date.now() - started} ms`);
   } catch (err) {

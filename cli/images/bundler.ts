@@ -176,6 +176,13 @@ export function localInputs(metafile: Metafile, root: string): string[] {
     .sort();
 }
 
+/** `224 KiB (+ 4 chunks, 510 KiB)`: a bundle's size for progress lines. */
+export function bundleSize(b: Pick<BundleOutput, 'contents' | 'chunks'>): string {
+  const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+  if (b.chunks.length === 0) return kib(b.contents.byteLength);
+  return `${kib(b.contents.byteLength)} (+ ${b.chunks.length} chunks, ${kib(b.chunks.reduce((a, c) => a + c.contents.byteLength, 0))})`;
+}
+
 /**
  * Bundles each entry into a self-contained ESM file (dependencies included, node built-ins not)
  * and the chunks it imports on first need. Returns the bytes; writes them too when `outDir` is

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { bundle } from './bundler.ts';
+import { bundle, bundleSize } from './bundler.ts';
 import { meshImageContext } from './build-context.ts';
 import { chooseBase } from './choose-base.ts';
 import { contentHash, type HashInput } from './content-hash.ts';
@@ -81,8 +81,7 @@ export async function ensureImages(options: EnsureImagesOptions = {}): Promise<M
         const started = Date.now();
         p.progress('bundle', `bundling ${spec.entry}`);
         const [out] = await bundle({ root: opts.root, entries: [{ name: p.role, entry: spec.entry }] });
-        const chunks = out!.chunks.length ? ` (+ ${out!.chunks.length} chunks, ${(out!.chunks.reduce((a, c) => a + c.contents.byteLength, 0) / 1024).toFixed(0)} KiB)` : '';
-        p.progress('bundle', `${out!.file}: ${(out!.contents.byteLength / 1024).toFixed(0)} KiB${chunks} from ${out!.inputs.length} project files`);
+        p.progress('bundle', `${out!.file}: ${bundleSize(out!)} from ${out!.inputs.length} project files`);
         let dockerfile: Buffer;
         try {
           dockerfile = await readFile(join(opts.root, spec.dockerfile));

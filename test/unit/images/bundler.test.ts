@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bundle, bundleBuildOptions, BUNDLE_EXTERNALS, LEFT_OUT_PACKAGES, sourceInputs } from '../../../cli/images/bundler.ts';
+import { bundle, bundleBuildOptions, bundleSize, BUNDLE_EXTERNALS, LEFT_OUT_PACKAGES, sourceInputs } from '../../../cli/images/bundler.ts';
 import { ImageError } from '../../../cli/images/image-error.ts';
 import { parseBundleArgs } from '../../../scripts/bundle.ts';
 
@@ -66,6 +66,12 @@ test('what an entry imports dynamically goes into a chunk next to it, which it l
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+});
+
+test('bundleSize: the entry file, and the chunks when there are some', () => {
+  assert.is(bundleSize({ contents: new Uint8Array(2048), chunks: [] }), '2 KiB');
+  const chunk = (n: number) => ({ file: 'chunk-A.mjs', contents: new Uint8Array(n) });
+  assert.is(bundleSize({ contents: new Uint8Array(229_376), chunks: [chunk(1024), chunk(3072)] }), '224 KiB (+ 2 chunks, 4 KiB)');
 });
 
 test('bundles leave out ssh2, gRPC and protobufjs (dockerode brings them for paths no bundle takes); using them throws, naming the package', async () => {
