@@ -1,7 +1,8 @@
 /**
  * One request on an {@link H1Pool} with its answer as a promise and a streamed body: what the
- * agent's control client and trace exporter need of undici's `request` API (a status, a body read as it arrives or
- * whole, undici's headers and body timeouts, an abort signal), without loading undici.
+ * agent's control client and trace exporter need of undici's `request` API (a status, a body read
+ * as it arrives or whole, undici's headers and body timeouts, an abort signal), without loading
+ * undici.
  */
 import { DETACHED, type Controller, type Handler } from '../dispatch/dispatch.ts';
 import { H1Error } from './h1-errors.ts';

@@ -9,12 +9,12 @@ export const EXPORT_TIMEOUT_MS = 5000;
  * keep-alive connection. A request that takes longer than `timeoutMs` is aborted and fails; any
  * answer but 2xx fails.
  *
- * It speaks through the agent's own HTTP/1.1 client (agent/h1/, h1Call), as the
- * upstream pools do, not through node:http's client: that client shares its parser callbacks and its
- * OutgoingMessage and stream code with the agent's HTTP server, and one export a second left that
- * code polymorphic, which every proxied request then paid for (docs/observability.md, "Cost"). Nor
- * through undici's Pool, which the data path no longer uses: its socket reads ('readable' and
- * read()) would be the only ones of their kind in the process.
+ * It speaks through the agent's own HTTP/1.1 client (agent/h1/, h1Call), as the upstream pools do,
+ * not through node:http's client: that client shares its parser callbacks and its OutgoingMessage
+ * and stream code with the agent's HTTP server, and one export a second left that code polymorphic,
+ * which every proxied request then paid for (docs/observability.md, "Cost"). Nor through undici's
+ * Pool, which the data path no longer uses: its socket reads ('readable' and read()) would be the
+ * only ones of their kind in the process.
  */
 export class OtlpHttpSender {
   readonly #path: string;
