@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { randomIds } from './random-ids.ts';
 import { isoNow, traceIdOf, type AccessLogEntry } from './access-log.ts';
 import { canonicalRequest, type CanonicalRequest } from './canonical/canonical-request.ts';
 import { XFCC_HEADER } from './identity/xfcc.ts';
@@ -85,7 +85,7 @@ export class HttpProxy implements ExchangeOwner {
       head.hasBody = (req as unknown as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders === false;
     } else if (!head.hasBody) skipDump(req);
     if (!head.requestId) {
-      head.requestId = randomUUID();
+      head.requestId = randomIds.uuid();
       head.headers.push('x-request-id', head.requestId);
     }
     const ex = new Exchange(this, req, res, binding, head, table, h2);

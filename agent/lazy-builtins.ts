@@ -3,11 +3,13 @@
  * does not pay (docs/agent.md, "Memory"; test/integration/agent/lazy-modules.test.ts).
  */
 import { createRequire } from 'node:module';
+import type * as Crypto from 'node:crypto';
 import type * as Http2 from 'node:http2';
 import type * as Tls from 'node:tls';
 
 const load = createRequire(import.meta.url);
 
+let crypto: typeof Crypto | undefined;
 let tls: typeof Tls | undefined;
 let http2: typeof Http2 | undefined;
 
@@ -26,4 +28,13 @@ export function nodeTls(): typeof Tls {
  */
 export function nodeHttp2(): typeof Http2 {
   return (http2 ??= load('node:http2') as typeof Http2);
+}
+
+/**
+ * node:crypto: about 0.6 MB of a process's memory. An agent needs it for its workload identity (key,
+ * CSR, certificates) and for mesh TLS, which loads it anyway; the ids it mints per request do not
+ * use it (random-ids.ts).
+ */
+export function nodeCrypto(): typeof Crypto {
+  return (crypto ??= load('node:crypto') as typeof Crypto);
 }

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { pipeline } from 'node:stream';
+import { randomIds } from './random-ids.ts';
 import { canonicalRequest } from './canonical/canonical-request.ts';
 import { forwardHeaders } from './forward-headers.ts';
 import { XFCC_HEADER } from './identity/xfcc.ts';
@@ -48,7 +48,7 @@ export function upgradeHead(method: string, url: string, raw: readonly string[],
   const head = forwardHeaders(raw);
   const lines = [`${method} ${url} HTTP/1.1`];
   const all = [...head.headers, ...extra];
-  if (!head.requestId) all.push('x-request-id', randomUUID());
+  if (!head.requestId) all.push('x-request-id', randomIds.uuid());
   for (let i = 0; i < all.length; i += 2) lines.push(`${all[i]}: ${all[i + 1]}`);
   lines.push('Connection: Upgrade', `Upgrade: ${upgrade}`, '', '');
   return lines.join('\r\n');

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { randomIds } from '../random-ids.ts';
 import type { TrafficPolicySnapshot } from '../../wire/types.ts';
 import { murmur3 } from './murmur3.ts';
 import { parseQuery } from '../routing/request-facts.ts';
@@ -45,7 +45,7 @@ export function requestHash(policy: ConsistentHash, headers: IncomingHttpHeaders
     const v = cookieValue(Array.isArray(cookie) ? cookie.join('; ') : cookie, c.name);
     if (v !== undefined) return { hash: murmur3(v) };
     if (c.ttlMs === undefined) return NO_KEY;
-    const value = randomBytes(8).toString('hex');
+    const value = randomIds.hex(8);
     const attrs = [`${c.name}="${value}"`];
     if (c.ttlMs > 0) attrs.push(`Max-Age=${Math.floor(c.ttlMs / 1000)}`);
     if (c.path) attrs.push(`Path=${c.path}`);

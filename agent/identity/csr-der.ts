@@ -11,7 +11,8 @@
  * `attributes` is empty unless URIs are asked for; then it holds one extensionRequest with a
  * subjectAltName of those URIs.
  */
-import { createPublicKey, sign, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { nodeCrypto } from '../lazy-builtins.ts';
 import { der } from './der.ts';
 
 export const OID = {
@@ -40,6 +41,7 @@ function attributes(uris: readonly string[] | undefined): Buffer {
 export function csrDer(privateKey: KeyObject, fields: CsrFields): Buffer {
   if (privateKey.asymmetricKeyType !== 'ec') throw new Error(`csrDer signs with EC keys only, not ${privateKey.asymmetricKeyType}`);
   const name = der.sequence(...fields.subject.map(([oid, value]) => der.setOf(der.sequence(der.oid(oid), der.directoryString(value)))));
+  const { createPublicKey, sign } = nodeCrypto();
   const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
   const info = der.sequence(der.uint(0), name, spki, attributes(fields.uris));
   const signature = sign('sha256', info, privateKey);

@@ -5,7 +5,8 @@
  * destination service may run as. The chain itself is verified by TLS (rejectUnauthorized against the
  * trust bundle) before this is called; this adds what TLS does not know.
  */
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
+import { nodeCrypto } from '../lazy-builtins.ts';
 import { BASIC_CONSTRAINTS_OID, basicConstraintsCa, certExtensions, SUBJECT_ALT_NAME_OID, type CertExtension } from './cert-extensions.ts';
 import { parseSubjectAltNames, uriNames } from './subject-alt-names.ts';
 
@@ -50,7 +51,7 @@ export function verifyPeer(cert: PeerCertInput, expectedIds?: readonly string[])
   let extensions: CertExtension[];
   let ca: boolean;
   try {
-    c = new X509Certificate(raw);
+    c = new (nodeCrypto().X509Certificate)(raw);
     extensions = certExtensions(raw);
     const bc = extensions.find((e) => e.oid === BASIC_CONSTRAINTS_OID);
     ca = bc !== undefined && basicConstraintsCa(bc.value);

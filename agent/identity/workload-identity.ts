@@ -10,10 +10,11 @@
  *         `renewal-failed` (err: Error, retryInMs: number). No `error` event: failures are retried.
  */
 import { EventEmitter } from 'node:events';
-import { createHash, X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
 import type { CsrResponse, TrustSnapshot } from '../../wire/types.ts';
 import { backoffDelay, type BackoffOptions } from '../backoff.ts';
+import { nodeCrypto } from '../lazy-builtins.ts';
 import { secureContextOptions, type IdentityMaterial } from './tls-options.ts';
 import { createWorkloadKey } from './workload-key.ts';
 import { isWorkloadSpiffeId } from './verify-peer.ts';
@@ -49,6 +50,7 @@ const MIN_RENEW_DELAY_MS = 250;
 
 /** Short id of a root: the first 16 hex digits of its DER's SHA-256 (as control/ca names it). */
 export function rootIdOf(pem: string): string {
+  const { createHash, X509Certificate } = nodeCrypto();
   return createHash('sha256').update(new X509Certificate(pem).raw).digest('hex').slice(0, 16);
 }
 
@@ -97,7 +99,7 @@ export class WorkloadIdentity extends EventEmitter {
     const { keyPem, csrPem } = await createWorkloadKey();
     const res = await this.#o.submit(csrPem);
     if (this.#closed) return;
-    const leaf = new X509Certificate(res.certificate);
+    const leaf = new (nodeCrypto().X509Certificate)(res.certificate);
     if (!isWorkloadSpiffeId(res.spiffeId)) throw new Error(`CA answered with SPIFFE ID ${res.spiffeId}`);
     if (!res.trustBundle.length) throw new Error('CA answered with an empty trust bundle');
     const notBefore = new Date(leaf.validFrom);
@@ -133,7 +135,7 @@ export class WorkloadIdentity extends EventEmitter {
    */
   #issuerOf(leaf: X509Certificate, bundle: readonly string[]): string {
     for (const pem of bundle) {
-      if (leaf.checkIssued(new X509Certificate(pem))) return rootIdOf(pem);
+      if (leaf.checkIssued(new (nodeCrypto().X509Certificate)(pem))) return rootIdOf(pem);
     }
     return '';
   }

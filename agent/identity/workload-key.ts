@@ -3,8 +3,9 @@
  * The request's subject is `O=dockmesh` and it carries no names: the CA decides the identity from the
  * container, not from anything the agent claims.
  */
-import { generateKeyPair, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
+import { nodeCrypto } from '../lazy-builtins.ts';
 import { csrDer, OID } from './csr-der.ts';
 
 export interface WorkloadKey {
@@ -14,7 +15,6 @@ export interface WorkloadKey {
   csrPem: string;
 }
 
-const generateEcKey = promisify(generateKeyPair);
 
 /** PEM armour (RFC 7468): base64 in 64-character lines, ending with a newline. */
 function pem(label: string, der: Buffer): string {
@@ -23,6 +23,7 @@ function pem(label: string, der: Buffer): string {
 }
 
 export async function createWorkloadKey(): Promise<WorkloadKey> {
+  const generateEcKey = promisify(nodeCrypto().generateKeyPair);
   const { privateKey } = (await generateEcKey('ec', { namedCurve: 'P-256' })) as { privateKey: KeyObject };
   return {
     keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,

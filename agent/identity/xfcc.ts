@@ -4,7 +4,7 @@
  * Subject="<peer subject>";URI=<peer SPIFFE ID>`. Any XFCC the client sent is replaced, never
  * appended to (Envoy's SANITIZE_SET): only the agent that verified the certificate may speak for it.
  */
-import { createHash, X509Certificate } from 'node:crypto';
+import { nodeCrypto } from '../lazy-builtins.ts';
 
 export const XFCC_HEADER = 'x-forwarded-client-cert';
 
@@ -22,6 +22,7 @@ function subjectLine(subject: string): string {
 }
 
 export function xfccValue(localSpiffeId: string, peerDer: Uint8Array, peerSpiffeId: string): string {
+  const { createHash, X509Certificate } = nodeCrypto();
   const hash = createHash('sha256').update(peerDer).digest('hex');
   const subject = subjectLine(new X509Certificate(peerDer).subject);
   return `By=${localSpiffeId};Hash=${hash};Subject=${quoted(subject)};URI=${peerSpiffeId}`;

@@ -3,10 +3,10 @@
  * control server): `key.pem` (PKCS#8), `cert.pem` (leaf first, then intermediates), `ca.pem` (the
  * roots to trust). The SPIFFE ID is read from the leaf. It is never renewed.
  */
-import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentError } from '../agent-error.ts';
+import { nodeCrypto } from '../lazy-builtins.ts';
 import type { IdentityMaterial } from '../identity/tls-options.ts';
 import { verifyPeer } from '../identity/verify-peer.ts';
 
@@ -33,7 +33,7 @@ export function loadStaticIdentity(dir: string): StaticIdentity {
     throw new AgentError('AGENT_ERR_IDENTITY', `cannot read ${dir}/{key,cert,ca}.pem`, { cause: err });
   }
   if (chain.length === 0 || trustBundle.length === 0) throw new AgentError('AGENT_ERR_IDENTITY', `${dir}: cert.pem and ca.pem need a certificate each`);
-  const leaf = new X509Certificate(chain[0]!);
+  const leaf = new (nodeCrypto().X509Certificate)(chain[0]!);
   const check = verifyPeer(leaf.raw);
   if (!check.ok) throw new AgentError('AGENT_ERR_IDENTITY', `${dir}/cert.pem: ${check.reason}`);
   return { material: { keyPem, chain, trustBundle }, spiffeId: check.spiffeId!, notAfter: new Date(leaf.validTo) };

@@ -5,12 +5,12 @@
 import { performance } from 'node:perf_hooks';
 import type { WorkloadSnapshot } from '../../wire/types.ts';
 import type { Cluster, ClusterHost } from '../cluster.ts';
+import { randomIds } from '../random-ids.ts';
 import { OtlpHttpSender } from './otlp-http-sender.ts';
 import { AttemptSpan, RequestTrace } from './request-trace.ts';
 import { sampleDecision } from './sampling.ts';
 import { commonAttributesJson, resourceAttributes, spanRecord, type TracedRequest } from './span-attributes.ts';
 import { SpanBatcher, type BatcherOptions, type ExportCounters } from './span-batcher.ts';
-import { SpanIds } from './span-ids.ts';
 import { SPAN_KIND, type AttributeValue, type SpanRecord } from './span-record.ts';
 import type { TracingSettings } from './tracing-settings.ts';
 import { incomingTrace, pushTraceHeaders, traceparentOf, type TraceHeaders } from './trace-headers.ts';
@@ -39,7 +39,7 @@ const NAME_CACHE_LIMIT = 1000;
  */
 export class Tracer {
   readonly settings: TracingSettings;
-  readonly #ids = new SpanIds();
+  readonly #ids = randomIds;
   readonly #batcher: SpanBatcher;
   readonly #sender: OtlpHttpSender | undefined;
   readonly #random: () => number;
