@@ -9,7 +9,7 @@ import type * as Tls from 'node:tls';
 
 const load = createRequire(import.meta.url);
 
-let crypto: typeof Crypto | undefined;
+let crypto_: typeof Crypto | undefined; // not `crypto`: that is Web Crypto's global
 let tls: typeof Tls | undefined;
 let http2: typeof Http2 | undefined;
 
@@ -36,5 +36,5 @@ export function nodeHttp2(): typeof Http2 {
  * use it (random-ids.ts).
  */
 export function nodeCrypto(): typeof Crypto {
-  return (crypto ??= load('node:crypto') as typeof Crypto);
+  return (crypto_ ??= load('node:crypto') as typeof Crypto);
 }

@@ -15,7 +15,6 @@ export interface WorkloadKey {
   csrPem: string;
 }
 
-
 /** PEM armour (RFC 7468): base64 in 64-character lines, ending with a newline. */
 function pem(label: string, der: Buffer): string {
   const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
