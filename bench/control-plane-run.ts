@@ -7,10 +7,13 @@
 import { mkdirSync } from 'node:fs';
 import type { ControlPlaneFigures } from './model.ts';
 
-/** Agents for save → applied, saves, agents for the memory figure. Full sizes are the issue's. */
+/**
+ * Agents for save → applied, saves, agents for the memory figure, the agents' idle wait before their
+ * idle reading (the targets' settle: 12 s, 1 s in `--quick`). Full sizes are the issue's.
+ */
 export const CONTROL_PLANE_SIZES = {
-  full: { agents: 50, saves: 20, memoryAgents: 100 },
-  quick: { agents: 3, saves: 3, memoryAgents: 3 },
+  full: { agents: 50, saves: 20, memoryAgents: 100, agentIdleMs: 12_000 },
+  quick: { agents: 3, saves: 3, memoryAgents: 3, agentIdleMs: 1_000 },
 } as const;
 
 export async function measureControlPlane(quick: boolean, dir: string): Promise<ControlPlaneFigures> {
@@ -26,7 +29,15 @@ export async function measureControlPlane(quick: boolean, dir: string): Promise<
       saves: r.saves,
       saveToAppliedMs: { p50: r.saveToAppliedMs.p50, p99: r.saveToAppliedMs.p99, max: r.saveToAppliedMs.max },
       controlRss: r.controlRssMb ? { agents: r.controlRssMb.agents, idleKb: r.controlRssMb.idleMb * 1024, connectedKb: r.controlRssMb.connectedMb * 1024 } : null,
-      agentRss: { agents: r.agentRssMb.agents, medianKb: r.agentRssMb.medianMb * 1024, maxKb: r.agentRssMb.maxMb * 1024 },
+      agentRss: {
+        agents: r.agentRssMb.agents,
+        medianKb: r.agentRssMb.medianMb * 1024,
+        maxKb: r.agentRssMb.maxMb * 1024,
+        idleAfterMs: r.agentRssMb.idleAfterMs,
+        idleMedianKb: r.agentRssMb.idleMedianMb * 1024,
+        idleMaxKb: r.agentRssMb.idleMaxMb * 1024,
+        idlePrivateMedianKb: r.agentRssMb.idlePrivateMedianMb * 1024,
+      },
       compile500: r.compile500,
       how: r.agentRunner,
       controlHow: r.controlRunner,

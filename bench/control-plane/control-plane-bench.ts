@@ -36,6 +36,8 @@ export interface ControlPlaneOptions {
   saves: number;
   /** Agents for the memory figure (more agents, no saves). 0: skip. */
   memoryAgents: number;
+  /** How long the agents sit without saves before their idle reading (default {@link AGENT_IDLE_MS}). */
+  agentIdleMs?: number;
 }
 
 export interface ControlPlaneResults {
@@ -43,8 +45,12 @@ export interface ControlPlaneResults {
   saves: number;
   saveToAppliedMs: { p50: number; p99: number; max: number; samples: number[] };
   controlRssMb: { agents: number; idleMb: number; connectedMb: number } | null;
-  /** RSS of the agents connected during the saves, once they are done (as in containers, where every agent has a control connection). */
-  agentRssMb: { agents: number; medianMb: number; maxMb: number };
+  /**
+   * RSS of the agents connected during the saves (as in containers, where every agent has a control
+   * connection): 2 s after the last save, and again once they have sat idle for `idleAfterMs` more
+   * (with the private part, `RssAnon`).
+   */
+  agentRssMb: { agents: number; medianMb: number; maxMb: number; idleAfterMs: number; idleMedianMb: number; idleMaxMb: number; idlePrivateMedianMb: number };
   compile500: { loadMs: number; compileMs: number; routes: number };
   agentRunner: string;
   /** How the control server ran. */
@@ -92,6 +98,15 @@ async function firstLine(child: ChildProcess, what: string, timeoutMs = 60_000):
 function rssMb(pid: number): number {
   return parseProcStatus(readFileSync(`/proc/${pid}/status`, 'utf8')).vmRssKb / 1024;
 }
+
+/** RSS and its private part, MB. */
+function memoryMb(pid: number): { rss: number; anon: number } {
+  const st = parseProcStatus(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { rss: st.vmRssKb / 1024, anon: st.rssAnonKb / 1024 };
+}
+
+/** The agents' idle reading comes this long after the last save: V8 shrinks an idle heap about 8 s after the last activity (as the targets' settle in harness.ts). */
+export const AGENT_IDLE_MS = 12_000;
 
 /** The control server and its agents as child processes (killed by `close`). */
 export class ControlPlane {
@@ -184,8 +199,21 @@ export async function runControlPlaneBench(o: ControlPlaneOptions, workDir = mkd
       await new Promise((r) => setTimeout(r, 50));
     }
     await new Promise((r) => setTimeout(r, 2000));
-    const agentRss = cp.children.filter((c) => c !== cp.control).map((c) => rssMb(c.pid!)).sort((a, b) => a - b);
-    const agentRssMb = { agents: agentRss.length, medianMb: percentile(agentRss, 50), maxMb: agentRss.at(-1)! };
+    const agents = cp.children.filter((c) => c !== cp.control);
+    const agentRss = agents.map((c) => rssMb(c.pid!)).sort((a, b) => a - b);
+    const idleAfterMs = o.agentIdleMs ?? AGENT_IDLE_MS;
+    await new Promise((r) => setTimeout(r, idleAfterMs));
+    const idle = agents.map((c) => memoryMb(c.pid!));
+    const idleRss = idle.map((m) => m.rss).sort((a, b) => a - b);
+    const agentRssMb = {
+      agents: agentRss.length,
+      medianMb: percentile(agentRss, 50),
+      maxMb: agentRss.at(-1)!,
+      idleAfterMs,
+      idleMedianMb: percentile(idleRss, 50),
+      idleMaxMb: idleRss.at(-1)!,
+      idlePrivateMedianMb: percentile(idle.map((m) => m.anon).sort((a, b) => a - b), 50),
+    };
     cp.close();
 
     let controlRssMb: ControlPlaneResults['controlRssMb'] = null;

@@ -162,7 +162,11 @@ function renderControlPlane(r: BenchResults, line: (s?: string) => void): void {
   line('| --- | --- |');
   const ms = (v: number): string => us(v * 1000);
   line(`| meshfile save → applied in all ${cp.agents} agents (every agent ACKed), over ${cp.saves} saves | p50 ${ms(cp.saveToAppliedMs.p50)}, p99 ${ms(cp.saveToAppliedMs.p99)}, max ${ms(cp.saveToAppliedMs.max)} |`);
-  if (cp.agentRss) line(`| agent RSS with a control connection (the ${cp.agentRss.agents} agents, 2 s after the saves): median / max | ${mb(cp.agentRss.medianKb)} / ${mb(cp.agentRss.maxKb)} |`);
+  const ar = cp.agentRss;
+  if (ar) line(`| agent RSS with a control connection (the ${ar.agents} agents, 2 s after the saves): median / max | ${mb(ar.medianKb)} / ${mb(ar.maxKb)} |`);
+  if (ar?.idleAfterMs !== undefined && ar.idleMedianKb !== undefined && ar.idleMaxKb !== undefined && ar.idlePrivateMedianKb !== undefined) {
+    line(`| the same agents idle (${(ar.idleAfterMs / 1000).toFixed(0)} s later, no saves): RSS median / max, private median | ${mb(ar.idleMedianKb)} / ${mb(ar.idleMaxKb)}, ${mb(ar.idlePrivateMedianKb)} |`);
+  }
   if (cp.controlRss) line(`| control server RSS: no agent / ${cp.controlRss.agents} agents connected | ${mb(cp.controlRss.idleKb)} / ${mb(cp.controlRss.connectedKb)} |`);
   line(`| meshfile of ${cp.compile500.routes} routes: load (parse + validate) / compile | ${ms(cp.compile500.loadMs)} / ${ms(cp.compile500.compileMs)} |`);
   const mu = r.meshUp;

@@ -188,6 +188,12 @@ test('RESULTS.md: machine, a table per load, unavailable rows, goals, pending', 
   assert.match(withCp, /\| meshfile save → applied in all 50 agents \(every agent ACKed\), over 20 saves \| p50 90\.0 ms, p99 180\.0 ms, max 200\.0 ms \|/);
   assert.match(withCp, /\| control server RSS: no agent \/ 100 agents connected \| 60\.0 MB \/ 90\.0 MB \|/);
   assert.match(withCp, /\| agent RSS with a control connection \(the 50 agents, 2 s after the saves\): median \/ max \| 49\.5 MB \/ 52\.0 MB \|/);
+  assert.match(withCp, /\| the same agents idle \(12 s later, no saves\): RSS median \/ max, private median \| 47\.0 MB \/ 48\.5 MB, 9\.3 MB \|/);
+  const cpFig = controlPlane(50, 180) as Extract<ControlPlaneFigures, { available: true }>;
+  const { idleAfterMs: _i, idleMedianKb: _m, idleMaxKb: _x, idlePrivateMedianKb: _p, ...olderAgentRss } = cpFig.agentRss!;
+  const beforeIdle = renderResultsMd({ ...r, controlPlane: { ...cpFig, agentRss: olderAgentRss } });
+  assert.match(beforeIdle, /agent RSS with a control connection/);
+  assert.not.match(beforeIdle, /the same agents idle/, 'results from before the idle reading was recorded');
   const { agentRss: _a, ...noAgentRss } = controlPlane(50, 180) as Extract<ControlPlaneFigures, { available: true }>;
   assert.not.match(renderResultsMd({ ...r, controlPlane: noAgentRss }), /agent RSS with a control connection/, 'results from before agentRss was recorded');
   assert.match(withCp, /control server: control bundle; agents: bundle\./);
@@ -206,7 +212,7 @@ function controlPlane(agents: number, p99: number): ControlPlaneFigures {
     saves: 20,
     saveToAppliedMs: { p50: p99 / 2, p99, max: 200 },
     controlRss: { agents: 100, idleKb: 60 * 1024, connectedKb: 90 * 1024 },
-    agentRss: { agents, medianKb: 49.5 * 1024, maxKb: 52 * 1024 },
+    agentRss: { agents, medianKb: 49.5 * 1024, maxKb: 52 * 1024, idleAfterMs: 12_000, idleMedianKb: 47 * 1024, idleMaxKb: 48.5 * 1024, idlePrivateMedianKb: 9.25 * 1024 },
     compile500: { loadMs: 143, compileMs: 3.3, routes: 500 },
     how: 'bundle',
     controlHow: 'control bundle',
