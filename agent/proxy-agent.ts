@@ -10,6 +10,7 @@ import { ConfigStore } from './config-store.ts';
 import { ContainerCapture } from './container-capture.ts';
 import { ControlClient } from './control-client.ts';
 import { HttpProxy } from './http-proxy.ts';
+import { IdleHeapTrim } from './idle-heap-trim.ts';
 import { InboundLabels } from './inbound-labels.ts';
 import type { Logger } from './logger.ts';
 import { MeshListener } from './mesh-listener.ts';
@@ -67,6 +68,7 @@ export class ProxyAgent {
   #capture: ContainerCapture | undefined;
   #watcher: PortWatcher | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
+  #heapTrim: IdleHeapTrim | undefined;
   #up = false;
   #stopping = false;
   #draining: Promise<void> | undefined;
@@ -128,6 +130,8 @@ export class ProxyAgent {
   /** Opens everything; resolves with the listening line (not yet printed). */
   async start(): Promise<ListeningLine> {
     const o = this.#opts;
+    const c = this.#ctx.counters;
+    this.#heapTrim = new IdleHeapTrim({ activity: () => c.inbound.requests + c.inbound.connections + c.outbound.requests + c.outbound.connections });
     const container = o.capture === 'iptables';
     if (o.identityDir) {
       this.#identity.useStatic(o.identityDir);
@@ -284,6 +288,7 @@ export class ProxyAgent {
     this.#stopping = true;
     this.#draining ??= (async () => {
       clearInterval(this.#heartbeat);
+      this.#heapTrim?.close();
       this.#watcher?.close();
       const told = this.#report();
       await Promise.all(this.#listeners.map((l) => l.close(graceMs)));

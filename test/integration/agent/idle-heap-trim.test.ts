@@ -1,0 +1,26 @@
+/**
+ * IdleHeapTrim against real V8, under the agent image's flags: a burst grows the young generation;
+ * once idle (V8 judges its allocation rate over 5 s), a scavenge lets V8 shrink it back to 1 MB
+ * (docs/agent.md, Memory).
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { nodeFlagsFromDockerfile } from '../../../bench/targets/image-entrypoint.ts';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const MB = 1024 * 1024;
+
+test('the image runs the agent with --expose-gc, and an idle young generation grown by a burst shrinks back to 1 MB', () => {
+  const flags = nodeFlagsFromDockerfile(readFileSync(join(ROOT, 'compose/agent/Dockerfile'), 'utf8'));
+  assert.ok(flags.includes('--expose-gc'), `image flags: ${flags.join(' ')}`);
+  const out = execFileSync(process.execPath, ['--import', 'tsx', ...flags, join(ROOT, 'test/support/young-gen-child.ts')], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const r = JSON.parse(out.trim()) as { afterBurst: number; afterIdle: number; trims: number; idleMs: number };
+  assert.ok(r.afterBurst > 2 * MB, `the burst grew the young generation (${r.afterBurst} bytes)`);
+  assert.is(r.afterIdle, MB, `idle: back to 1 MB (${r.afterIdle} bytes after ${r.idleMs} ms)`);
+  assert.ok(r.trims >= 1);
+});
+
+test.run();
