@@ -29,7 +29,8 @@ export function shouldTrim(activityBefore: number, activityNow: number, newSpace
   return activityNow === activityBefore && newSpaceBytes > IDLE_NEW_SPACE_BYTES;
 }
 
-function v8NewSpaceBytes(): number {
+/** V8's young generation's committed size, bytes. */
+export function newSpaceBytes(): number {
   return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
 }
 
@@ -46,7 +47,7 @@ export class IdleHeapTrim {
   constructor(o: IdleHeapTrimOptions) {
     const scavenge = 'scavenge' in o ? o.scavenge : exposedScavenge();
     if (!scavenge) return;
-    const newSpace = o.newSpaceBytes ?? v8NewSpaceBytes;
+    const newSpace = o.newSpaceBytes ?? newSpaceBytes;
     let last = o.activity();
     this.#timer = setInterval(() => {
       const now = o.activity();

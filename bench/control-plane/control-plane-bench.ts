@@ -95,10 +95,6 @@ async function firstLine(child: ChildProcess, what: string, timeoutMs = 60_000):
   });
 }
 
-function rssMb(pid: number): number {
-  return parseProcStatus(readFileSync(`/proc/${pid}/status`, 'utf8')).vmRssKb / 1024;
-}
-
 /** RSS and its private part, MB. */
 function memoryMb(pid: number): { rss: number; anon: number } {
   const st = parseProcStatus(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -200,7 +196,7 @@ export async function runControlPlaneBench(o: ControlPlaneOptions, workDir = mkd
     }
     await new Promise((r) => setTimeout(r, 2000));
     const agents = cp.children.filter((c) => c !== cp.control);
-    const agentRss = agents.map((c) => rssMb(c.pid!)).sort((a, b) => a - b);
+    const agentRss = agents.map((c) => memoryMb(c.pid!).rss).sort((a, b) => a - b);
     const idleAfterMs = o.agentIdleMs ?? AGENT_IDLE_MS;
     await new Promise((r) => setTimeout(r, idleAfterMs));
     const idle = agents.map((c) => memoryMb(c.pid!));
@@ -222,11 +218,11 @@ export async function runControlPlaneBench(o: ControlPlaneOptions, workDir = mkd
       try {
         await mem.startControl(control.nodeArgs, o.memoryAgents, o.services, meshfile);
         await new Promise((r) => setTimeout(r, 500));
-        const idleMb = rssMb(mem.control.pid!);
+        const idleMb = memoryMb(mem.control.pid!).rss;
         await mem.startAgents(o.memoryAgents, runner.nodeArgs);
         await mem.settled((s) => s.agents.length === o.memoryAgents, 180_000, 100);
         await new Promise((r) => setTimeout(r, 1000));
-        controlRssMb = { agents: o.memoryAgents, idleMb, connectedMb: rssMb(mem.control.pid!) };
+        controlRssMb = { agents: o.memoryAgents, idleMb, connectedMb: memoryMb(mem.control.pid!).rss };
       } finally {
         mem.close();
       }

@@ -2,10 +2,8 @@
 // a burst of short-lived objects, then sits idle under an IdleHeapTrim that checks every 200 ms
 // (V8 shrinks only once its allocation rate over the last 5 s is low); prints the young
 // generation's size (bytes) after the burst and once back to 1 MB or after 10 s, as JSON.
-import { getHeapSpaceStatistics } from 'node:v8';
-import { IdleHeapTrim } from '../../agent/idle-heap-trim.ts';
+import { IdleHeapTrim, newSpaceBytes as newSpace } from '../../agent/idle-heap-trim.ts';
 
-const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_size;
 let activity = 0;
 const trim = new IdleHeapTrim({ activity: () => activity, intervalMs: 200 });
 // Objects that survive a scavenge or two (a rolling window), as requests in flight do.

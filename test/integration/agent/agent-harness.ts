@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Agent, request } from 'undici';
 import type { AckRequest, AgentReport, AgentSnapshot } from '../../../wire/types.ts';
+import { AGENT_PROGRAM, imageNodeFlags } from '../../../bench/targets/bundled-runner.ts';
+import { bundle, type BundleOutput } from '../../../cli/images/bundler.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -19,6 +21,27 @@ export interface Listening {
   admin: number;
   inbound: Record<string, number>;
   outbound: Record<string, number>;
+}
+
+/** The agent bundled as its image holds it, in a directory of its own. */
+export interface BundledAgent {
+  /** The bundler's answer (entry path, chunks). */
+  output: BundleOutput;
+  /** `startAgent`'s `program`: the image's Node flags and the bundle's entry. */
+  program: string[];
+  /** Removes the bundle's directory. */
+  remove(): void;
+}
+
+/** Bundles agent/main.ts as cli/images does and runs it with the agent image's Node flags. */
+export async function bundledAgent(): Promise<BundledAgent> {
+  const out = mkdtempSync(join(tmpdir(), 'dm-bundled-agent-'));
+  const [output] = await bundle({ root: ROOT, entries: [{ name: 'agent', entry: 'agent/main.ts' }], outDir: out });
+  return {
+    output: output!,
+    program: [...imageNodeFlags(ROOT, AGENT_PROGRAM), output!.path!],
+    remove: () => rmSync(out, { recursive: true, force: true }),
+  };
 }
 
 /** An agent process under test. */

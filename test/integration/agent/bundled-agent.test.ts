@@ -4,40 +4,36 @@
  * entry, so an agent that never needs it never holds its source text (docs/agent.md, "Memory"). Here
  * a bundled pair loads both chunks and forwards through them.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { nodeFlagsFromDockerfile } from '../../../bench/targets/image-entrypoint.ts';
-import { bundle } from '../../../cli/images/bundler.ts';
 import { OtlpReceiver } from '../../support/otlp-receiver.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { endpoint, service, snapshot } from '../../unit/agent/snapshot-fixture.ts';
-import { EchoApp, SnapshotFiles, startAgent, TestClient } from './agent-harness.ts';
+import { bundledAgent, EchoApp, SnapshotFiles, startAgent, TestClient } from './agent-harness.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 const TRACE = '5bf92f3577b34da6a3ce929d0e0e4736';
 
 test('the bundled agent keeps undici and the tracer out of its entry file, and loads them from their chunks when needed', async () => {
-  const out = mkdtempSync(join(tmpdir(), 'dm-bundled-agent-'));
+  const bundled = await bundledAgent();
   const files = new SnapshotFiles();
   const http = new TestClient();
   const receiver = await new OtlpReceiver().listen();
   const app = await new EchoApp('api').listen();
   try {
-    const [agent] = await bundle({ root: ROOT, entries: [{ name: 'agent', entry: 'agent/main.ts' }], outDir: out });
-    const dir = join(out, 'agent');
-    assert.equal(readdirSync(dir).sort(), ['agent.mjs', ...agent!.chunks.map((c) => c.file)].sort());
-    const entry = readFileSync(agent!.path!, 'utf8');
-    const chunkText = agent!.chunks.map((c) => Buffer.from(c.contents).toString('utf8')).join('\n');
+    const agent = bundled.output;
+    const dir = dirname(agent.path!);
+    assert.equal(readdirSync(dir).sort(), ['agent.mjs', ...agent.chunks.map((c) => c.file)].sort());
+    const entry = readFileSync(agent.path!, 'utf8');
+    const chunkText = agent.chunks.map((c) => Buffer.from(c.contents).toString('utf8')).join('\n');
     for (const lazy of ['// node_modules/undici/lib/dispatcher/pool.js', '// agent/tracing/tracer.ts']) {
       assert.not.ok(entry.includes(lazy), `${lazy} is not in the entry file`);
       assert.ok(chunkText.includes(lazy), `${lazy} is in a chunk`);
     }
     assert.ok(entry.length < 400_000, `entry file ${entry.length} bytes`);
 
-    const program = [...nodeFlagsFromDockerfile(readFileSync(join(ROOT, 'compose/agent/Dockerfile'), 'utf8')), agent!.path!];
+    const program = bundled.program;
     const tracing = ['--tracing-endpoint', receiver.url];
     const server = await startAgent(['--snapshot', files.write(snapshot(1, 'api', [])), '--inbound', `${app.port}=0`], {}, program);
     const api = service('api', [8080], [endpoint('api', '10.1.0.1', 8080, server.ports.inbound[app.port]!)]);
@@ -57,7 +53,7 @@ test('the bundled agent keeps undici and the tracer out of its entry file, and l
     await app.close();
     await receiver.close();
     files.cleanup();
-    rmSync(out, { recursive: true, force: true });
+    bundled.remove();
   }
 });
 

@@ -4,17 +4,16 @@
  * (docs/agent.md, Memory).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { nodeFlagsFromDockerfile } from '../../../bench/targets/image-entrypoint.ts';
+import { AGENT_PROGRAM, imageNodeFlags } from '../../../bench/targets/bundled-runner.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const MB = 1024 * 1024;
 
 test('the image runs the agent with --expose-gc, and an idle young generation grown by a burst shrinks back to 1 MB', () => {
-  const flags = nodeFlagsFromDockerfile(readFileSync(join(ROOT, 'compose/agent/Dockerfile'), 'utf8'));
+  const flags = imageNodeFlags(ROOT, AGENT_PROGRAM);
   assert.ok(flags.includes('--expose-gc'), `image flags: ${flags.join(' ')}`);
   const out = execFileSync(process.execPath, ['--import', 'tsx', ...flags, join(ROOT, 'test/support/young-gen-child.ts')], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
   const r = JSON.parse(out.trim()) as { afterBurst: number; afterIdle: number; trims: number; idleMs: number };

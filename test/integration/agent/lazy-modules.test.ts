@@ -6,19 +6,15 @@
  * is not loaded either (an inbound listener makes its TLS server with the first handshake). Memory
  * an idle agent does not need (docs/agent.md, "Memory").
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { nodeFlagsFromDockerfile } from '../../../bench/targets/image-entrypoint.ts';
-import { bundle } from '../../../cli/images/bundler.ts';
 import { endpoint, service, snapshot } from '../../unit/agent/snapshot-fixture.ts';
-import { ControlStub, EchoApp, SnapshotFiles, startAgent, TestClient } from './agent-harness.ts';
+import { bundledAgent, ControlStub, EchoApp, SnapshotFiles, startAgent, TestClient } from './agent-harness.ts';
 import { waitFor } from '../../support/wait-for.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 const PRELOAD = resolve(import.meta.dirname, '../../support/module-list-preload.mjs');
 
 /** Environment that makes an agent write its built-in modules to `file` when it exits. */
@@ -68,10 +64,9 @@ test('agents whose traffic is HTTP/1.1 load neither undici nor node:http2, and w
 
 test('without a workload identity the bundled agent loads no node:crypto, with tracing on (request ids and trace ids come from Math.random)', async () => {
   // Bundled as the image runs it: tsx itself loads node:crypto.
-  const out = mkdtempSync(join(tmpdir(), 'dm-lazy-modules-'));
+  const bundled = await bundledAgent();
   try {
-    const [agent] = await bundle({ root: ROOT, entries: [{ name: 'agent', entry: 'agent/main.ts' }], outDir: out });
-    const program = [...nodeFlagsFromDockerfile(readFileSync(join(ROOT, 'compose/agent/Dockerfile'), 'utf8')), agent!.path!];
+    const program = bundled.program;
     const { server, client, seen } = await modulesAfterOneRequest(['--tracing-endpoint', 'http://127.0.0.1:9/v1/traces', '--tracing-sampling', '100'], program);
     assert.ok(server.includes('NativeModule net'), 'the list is read (node:net is loaded)');
     assert.match(String(seen['x-request-id']), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a version 4 UUID request id');
@@ -81,7 +76,7 @@ test('without a workload identity the bundled agent loads no node:crypto, with t
       assert.not.ok(list.includes('Internal Binding crypto'), `${name} agent: not even the crypto binding`);
     }
   } finally {
-    rmSync(out, { recursive: true, force: true });
+    bundled.remove();
   }
 });
 
