@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -65,6 +66,9 @@ scrape_configs:
     prom = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
       stdio: 'ignore',
     });
+    // A missing binary is an 'error' event: a failed test (whose after() removes the project), not
+    // an uncaught exception that ends the file with its containers still running.
+    await once(prom, 'spawn');
     const [client] = await p.containers('client');
     for (let i = 0; i < 5; i++) {
       const r = await p.exec(client!.Id, ['timeout', '5', 'wget', '-qO-', 'http://server:8080/index.html']);
