@@ -28,6 +28,7 @@ import { nginxTarget } from './targets/nginx.ts';
 import { TargetUnavailable, type RunningTarget, type TargetDef } from './targets/target.ts';
 import { startUpstream, UPSTREAM_BODY_BYTES } from './targets/upstream.ts';
 import { ensureTools, toolVersions, which } from './tools.ts';
+import { BASE_SUFFIX, extractBase, withBaseVariants } from './base-tree.ts';
 
 /** Every target, in table order. */
 export const TARGETS: readonly TargetDef[] = [
@@ -73,13 +74,20 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
   const pinning = planPinning(machine.cores, o.pin && which('taskset') !== undefined);
   const loads = pick(LOADS, o.loads, 'load');
   // Quick mode (CI smoke, < 60 s) leaves out variants of a target unless asked for by name.
-  const defs = pick(TARGETS, o.targets, 'target').filter((d) => !(o.quick && d.fullRunOnly && !o.targets));
+  const picked = pick(TARGETS, o.targets, 'target').filter((d) => !(o.quick && d.fullRunOnly && !o.targets));
   const durations = Object.fromEntries(loads.map((l) => [l.id, wrkSeconds(l, o)]));
   const workRoot = join(repoRoot, 'bench/.work');
   const workDir = join(workRoot, date.replace(/[:.]/g, '-'));
   mkdirSync(workDir, { recursive: true });
   pruneOldRuns(workRoot, KEEP_RUNS);
   log(`pinning: ${pinning.note}; scratch: ${workDir}`);
+  let defs = picked;
+  if (o.base !== undefined) {
+    const baseRoot = join(workDir, 'base-tree');
+    const commit = extractBase(repoRoot, o.base, baseRoot);
+    defs = withBaseVariants(picked, baseRoot, commit);
+    log(`base: ${o.base} (${commit.slice(0, 12)}) in ${baseRoot}: ${defs.filter((d) => d.id.endsWith(BASE_SUFFIX)).map((d) => d.id).join(', ') || 'no agent target'}`);
+  }
 
   const upstream = await startUpstream(repoRoot, workDir, pinning.upstream);
   const running = new Map<string, RunningTarget>();

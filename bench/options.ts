@@ -11,6 +11,8 @@
  *   --no-control-plane  skip the control-plane figures (control server + N agents, ~2 min in full)
  *   --render FILE       measure nothing: re-render the RESULTS.md of a results.json (after a format change)
  *   --profile           CPU-profile the agent targets under saturation: flame graphs in bench/profiles/
+ *   --base REV          also run each agent target from revision REV (`<id>@base`), interleaved: a
+ *                       change's before/after in one run
  */
 
 export interface BenchOptions {
@@ -27,10 +29,12 @@ export interface BenchOptions {
   render: string | undefined;
   /** CPU-profile the agents instead of the full comparison (bench/profiles/). */
   profile: boolean;
+  /** A git revision whose agent runs beside the working tree's (base-tree.ts). */
+  base: string | undefined;
   help: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration S] [--targets a,b] [--loads a,b] [--out DIR] [--no-pin] [--no-control-plane] | --render results.json | --profile [--targets a,b] [--duration S]`;
+export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration S] [--targets a,b] [--loads a,b] [--out DIR] [--no-pin] [--no-control-plane] [--base REV] | --render results.json | --profile [--targets a,b] [--duration S]`;
 
 /** Parses argv (without node and the script). Throws an Error with a one-line message on bad input. */
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -45,6 +49,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     controlPlane: true,
     render: undefined,
     profile: false,
+    base: undefined,
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -87,6 +92,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         break;
       case '--profile':
         o.profile = true;
+        break;
+      case '--base':
+        o.base = value();
         break;
       case '--no-pin':
         o.pin = false;

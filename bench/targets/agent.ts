@@ -46,7 +46,7 @@ async function startAgent(
   extra: string[],
   observability = false,
 ): Promise<{ proc: ManagedProcess; listening: Listening; command: string }> {
-  const { nodeArgs: args } = agentRunner(ctx.repoRoot, ctx.workDir);
+  const { nodeArgs: args } = agentRunner(ctx.agentRoot ?? ctx.repoRoot, ctx.workDir);
   const dir = join(ctx.workDir, name);
   mkdirSync(dir, { recursive: true });
   const snapshotFile = join(dir, 'snapshot.json');
@@ -130,7 +130,7 @@ function agentHop(id: string, title: string, description: string, observability:
           host: UPSTREAM_HOST,
           meters: [new ProcMeter(client.proc.pid)],
           commands: [client.command],
-          note: agentRunner(ctx.repoRoot, ctx.workDir).how,
+          note: agentRunner(ctx.agentRoot ?? ctx.repoRoot, ctx.workDir).how,
           alive: () => client.proc.running,
           close: async () => {
             if (sink) await reportSpans(id, client.listening.admin, sink);
@@ -212,7 +212,7 @@ function agentPair(id: string, title: string, description: string, mtls: boolean
         host: UPSTREAM_HOST,
         meters: [new ProcMeter(client.proc.pid), new ProcMeter(server.proc.pid)],
         commands: [client.command, server.command],
-        note: agentRunner(ctx.repoRoot, ctx.workDir).how,
+        note: agentRunner(ctx.agentRoot ?? ctx.repoRoot, ctx.workDir).how,
         alive: () => client.proc.running && server.proc.running,
         ...(mtls ? { tlsCounters: () => readTlsCounts(client.listening.admin, server.listening.admin) } : {}),
         close: async () => {

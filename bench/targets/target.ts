@@ -8,6 +8,8 @@ import type { Pinning } from '../plan.ts';
 
 export interface TargetContext {
   repoRoot: string;
+  /** Where the agent's source is bundled from: the repository, or the `--base` revision's tree. */
+  agentRoot?: string;
   /** Scratch directory for configs and logs (bench/.work/<run>). */
   workDir: string;
   pinning: Pinning;

@@ -14,8 +14,14 @@ test('defaults: 5 rounds, per-load durations, pinned, bench/', () => {
     controlPlane: true,
     render: undefined,
     profile: false,
+    base: undefined,
     help: false,
   });
+});
+
+test('--base names a revision whose agent runs beside the working tree\'s', () => {
+  assert.is(parseOptions(['--base', 'HEAD~1', '--targets', 'agent-hop']).base, 'HEAD~1');
+  assert.throws(() => parseOptions(['--base']), /--base needs a value/);
 });
 
 test('--profile', () => {
