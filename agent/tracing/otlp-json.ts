@@ -20,12 +20,12 @@ export function nanosOf(ms: number): string {
 const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 
 /** `s` as a JSON string literal. */
-function str(s: string): string {
+export function strJson(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
 
 function value(v: AttributeValue): string {
-  if (typeof v === 'string') return `{"stringValue":${str(v)}}}`;
+  if (typeof v === 'string') return `{"stringValue":${strJson(v)}}}`;
   if (typeof v === 'boolean') return `{"boolValue":${v}}}`;
   return Number.isInteger(v) ? `{"intValue":"${v}"}}` : `{"doubleValue":${v}}}`;
 }
@@ -40,24 +40,30 @@ export function attributesJson(flat: readonly AttributeValue[]): string {
   return s + ']';
 }
 
-const strAttr = (key: string, v: string): string => `{"key":"${key}","value":{"stringValue":${str(v)}}}`;
+const strAttr = (key: string, v: string): string => `{"key":"${key}","value":{"stringValue":${strJson(v)}}}`;
 const intAttr = (key: string, v: number): string => `{"key":"${key}","value":{"intValue":"${v}"}}`;
+
+/** A span's `http.url`: `http://<host><target>`, or an absolute-form target as it came. */
+export function spanUrl(sp: SpanRecord): string {
+  return sp.urlHost === null ? sp.urlTarget : `http://${sp.urlHost}${sp.urlTarget}`;
+}
 
 /**
  * One span as OTLP/JSON, its attributes in one pass with Envoy's and Istio's names (span-record.ts
- * says what each field holds).
+ * says what each field holds). The attributes that repeat span after span come first: span-writer.ts
+ * writes the same bytes, and copies that part.
  */
 export function spanJson(sp: SpanRecord): string {
   return `{"traceId":"${sp.traceId}","spanId":"${sp.spanId}"${sp.parentSpanId ? `,"parentSpanId":"${sp.parentSpanId}"` : ''}${
     sp.traceState ? `,"traceState":${JSON.stringify(sp.traceState)}` : ''
-  },"name":${str(sp.name)},"kind":${sp.kind},"startTimeUnixNano":"${nanosOf(sp.startMs)}","endTimeUnixNano":"${nanosOf(sp.endMs)}","attributes":[${
-    strAttr('http.method', sp.method)},${strAttr('http.url', sp.url)},${strAttr('http.protocol', sp.protocol)},${intAttr('http.status_code', sp.status)},${
-    strAttr('response_flags', sp.flags)},${strAttr('upstream_cluster', sp.cluster)},${strAttr('upstream_cluster.name', sp.cluster)},${
-    sp.upstream !== undefined ? `${strAttr('upstream_address', sp.upstream)},` : ''}${strAttr('peer.address', sp.peer)},${
+  },"name":${strJson(sp.name)},"kind":${sp.kind},"startTimeUnixNano":"${nanosOf(sp.startMs)}","endTimeUnixNano":"${nanosOf(sp.endMs)}","attributes":[${
+    strAttr('http.protocol', sp.protocol)},${strAttr('upstream_cluster', sp.cluster)},${strAttr('upstream_cluster.name', sp.cluster)},${
+    sp.upstream !== undefined ? `${strAttr('upstream_address', sp.upstream)},` : ''}${sp.common === '' ? '' : `${sp.common},`}${
+    strAttr('http.method', sp.method)},${strAttr('http.url', spanUrl(sp))},${intAttr('http.status_code', sp.status)},${
+    strAttr('response_flags', sp.flags)},${strAttr('peer.address', sp.peer)},${
     intAttr('request_size', sp.requestSize)},${intAttr('response_size', sp.responseSize)}${
     sp.requestId !== undefined ? `,${strAttr('guid:x-request-id', sp.requestId)}` : ''}${sp.userAgent !== undefined ? `,${strAttr('user_agent', sp.userAgent)}` : ''}${
-    sp.attempt > 0 ? `,${intAttr('dockmesh.attempt', sp.attempt)}` : ''}${sp.error ? ',{"key":"error","value":{"boolValue":true}}' : ''}${
-    sp.common === '' ? '' : `,${sp.common}`}],"status":${sp.error ? '{"code":2}' : '{}'}}`;
+    sp.attempt > 0 ? `,${intAttr('dockmesh.attempt', sp.attempt)}` : ''}${sp.error ? ',{"key":"error","value":{"boolValue":true}}' : ''}],"status":${sp.error ? '{"code":2}' : '{}'}}`;
 }
 
 /** What comes before the comma-separated spans of a request body. */

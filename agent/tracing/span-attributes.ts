@@ -57,10 +57,9 @@ export function resourceAttributes(self: WorkloadSnapshot | undefined): Attribut
   return attrs;
 }
 
-/** `http://host/path` as Envoy's `http.url` (an absolute-form target is kept as sent). */
-export function httpUrl(r: TracedRequest): string {
-  const url = r.req.url ?? '/';
-  return url.startsWith('/') || url === '*' ? `http://${r.head.host ?? ''}${url}` : url;
+/** The host of Envoy's `http.url`, `http://<host><target>`; null for an absolute-form target, kept as sent. */
+export function urlHost(r: TracedRequest, target: string): string | null {
+  return target.charCodeAt(0) === 47 || target === '*' ? (r.head.host ?? '') : null;
 }
 
 /** A 5xx answer, or none at all (status 0), is an error. */
@@ -84,6 +83,7 @@ export function spanRecord(
   t: SpanParent, spanId: string, name: string, kind: SpanRecord['kind'], startMs: number, common: string,
   r: TracedRequest, status: number, flags: string, cluster: string, upstream: string | null, peer: string, attempt: number, failed: boolean,
 ): SpanRecord {
+  const target = r.req.url ?? '/';
   return {
     traceId: t.traceId,
     spanId,
@@ -95,7 +95,8 @@ export function spanRecord(
     endMs: epochMs(),
     error: failed || isError(status),
     method: r.method,
-    url: httpUrl(r),
+    urlHost: urlHost(r, target),
+    urlTarget: target,
     protocol: r.h2 ? 'HTTP/2' : 'HTTP/1.1',
     status,
     flags,

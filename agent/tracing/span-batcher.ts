@@ -1,4 +1,5 @@
-import { spanJson, tracesPrefix, TRACES_SUFFIX } from './otlp-json.ts';
+import { tracesPrefix, TRACES_SUFFIX } from './otlp-json.ts';
+import { SpanWriter } from './span-writer.ts';
 import type { AttributeValue, SpanRecord } from './span-record.ts';
 
 /** What a {@link SpanBatcher} needs: where batches go, and the resource they describe. */
@@ -26,19 +27,26 @@ export interface ExportCounters {
   droppedExportFailed: number;
 }
 
-/** Encoded spans, comma-separated, in a reusable buffer. */
+/** Encoded spans, comma-separated, in a reusable buffer, from {@link HEAD_ROOM} on. */
 interface Batch {
   buf: Buffer;
+  /** Where the spans end. */
   used: number;
   count: number;
 }
 
 const COMMA = 44;
+const SUFFIX = Buffer.from(TRACES_SUFFIX);
+/**
+ * Room kept before a batch's spans for the request's prefix (the resource), so that the body goes
+ * out as one slice of the batch buffer, not a copy of up to 1 MiB. A larger prefix is sent apart.
+ */
+const HEAD_ROOM = 2048;
 
 /**
  * Collects finished spans and exports them in batches, one request at a time: every `intervalMs`,
  * or as soon as a batch holds `batchSize` spans. Spans finished during one event-loop turn are
- * encoded together on the next (off the response path) straight into a batch buffer, so nothing of
+ * encoded together on the next (off the response path) straight into a batch buffer (span-writer.ts), so nothing of
  * a span outlives its turn but its bytes. Memory is bounded by `maxBatches` buffers: when the
  * collector is slow or down, spans are dropped and counted, never waited for.
  */
@@ -53,6 +61,9 @@ export class SpanBatcher {
   /** Batches in use: filling, waiting and in flight. */
   #batches = 0;
   #spare: Buffer | null = null;
+  readonly #writer = new SpanWriter();
+  #prefixOf: readonly AttributeValue[] | null = null;
+  #prefixBytes = Buffer.alloc(0);
   #closed = false;
   readonly #timer: NodeJS.Timeout;
 
@@ -86,24 +97,24 @@ export class SpanBatcher {
     this.#scheduled = false;
     const spans = this.#pending;
     this.#pending = [];
-    for (const s of spans) this.#append(spanJson(s));
+    for (const s of spans) this.#append(s);
   }
 
-  #append(json: string): void {
+  #append(span: SpanRecord): void {
     const cap = this.#o.batchBytes;
+    const need = this.#writer.bound(span);
     let b = this.#filling ?? this.#open();
-    // Exact for ASCII; the byte length is only computed near the end of the buffer.
-    const fits = (x: Batch) => x.used + 1 + json.length * 3 <= cap || x.used + 1 + Buffer.byteLength(json) <= cap;
-    if (b && b.count > 0 && !fits(b)) {
+    // The bound is generous (escaping at its worst): a batch is sealed when it might not fit.
+    if (b && b.count > 0 && b.used - HEAD_ROOM + 1 + need > cap) {
       this.#seal(b);
       b = this.#open();
     }
-    if (!b || !fits(b)) {
+    if (!b || b.used - HEAD_ROOM + 1 + need > cap) {
       this.counters.droppedQueueFull++;
       return;
     }
     if (b.count > 0) b.buf[b.used++] = COMMA;
-    b.used += b.buf.write(json, b.used);
+    b.used = this.#writer.write(b.buf, b.used, span);
     b.count++;
     if (b.count >= this.#o.batchSize) this.#seal(b);
   }
@@ -111,9 +122,9 @@ export class SpanBatcher {
   #open(): Batch | null {
     if (this.#batches >= this.#o.maxBatches) return null;
     this.#batches++;
-    const buf = this.#spare ?? Buffer.allocUnsafeSlow(this.#o.batchBytes);
+    const buf = this.#spare ?? Buffer.allocUnsafeSlow(HEAD_ROOM + this.#o.batchBytes + SUFFIX.length);
     this.#spare = null;
-    this.#filling = { buf, used: 0, count: 0 };
+    this.#filling = { buf, used: HEAD_ROOM, count: 0 };
     return this.#filling;
   }
 
@@ -128,11 +139,30 @@ export class SpanBatcher {
     if (this.#filling && this.#filling.count > 0) this.#seal(this.#filling);
   }
 
+  /** The body's prefix for the current resource (encoded again only when the resource changes). */
+  #prefix(): Buffer {
+    const resource = this.#o.resource();
+    if (resource !== this.#prefixOf) {
+      this.#prefixOf = resource;
+      this.#prefixBytes = Buffer.from(tracesPrefix(resource), 'utf8');
+    }
+    return this.#prefixBytes;
+  }
+
   /** Sends the oldest waiting batch unless a request is in flight. */
   #export(): void {
     if (this.#inFlight || this.#waiting.length === 0) return;
     const b = this.#waiting.shift()!;
-    const chunks = [Buffer.from(tracesPrefix(this.#o.resource())), b.buf.subarray(0, b.used), Buffer.from(TRACES_SUFFIX)];
+    const prefix = this.#prefix();
+    const end = b.used + SUFFIX.copy(b.buf, b.used);
+    let chunks: Buffer[];
+    if (prefix.length <= HEAD_ROOM) {
+      const start = HEAD_ROOM - prefix.length;
+      prefix.copy(b.buf, start);
+      chunks = [b.buf.subarray(start, end)];
+    } else {
+      chunks = [prefix, b.buf.subarray(HEAD_ROOM, end)];
+    }
     this.#inFlight = this.#o.send(chunks).then(
       () => {
         this.counters.exported += b.count;

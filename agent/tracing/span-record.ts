@@ -23,8 +23,10 @@ export interface SpanRecord {
   /** Status ERROR (a 5xx answer, no answer, or a failed attempt); also the `error` attribute. */
   error: boolean;
   method: string;
-  /** `http://<host><path>`. */
-  url: string;
+  /** The request's Host (`http.url` is `http://<urlHost><urlTarget>`); null: the target is absolute-form, `http.url` as it came. */
+  urlHost: string | null;
+  /** The request target as it came. */
+  urlTarget: string;
   protocol: 'HTTP/1.1' | 'HTTP/2';
   /** 0: no response. */
   status: number;

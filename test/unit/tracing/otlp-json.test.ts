@@ -43,14 +43,14 @@ test('ExportTraceServiceRequest: hex ids, integer enums, string int64s, Envoy at
     startTimeUnixNano: '1700000000123500000',
     endTimeUnixNano: '1700000000125250000',
     attributes: [
-      { key: 'http.method', value: { stringValue: 'GET' } },
-      { key: 'http.url', value: { stringValue: 'http://api:8080/orders/7?q="x"' } },
       { key: 'http.protocol', value: { stringValue: 'HTTP/1.1' } },
-      { key: 'http.status_code', value: { intValue: '200' } },
-      { key: 'response_flags', value: { stringValue: '-' } },
       { key: 'upstream_cluster', value: { stringValue: 'outbound|8080||api.default' } },
       { key: 'upstream_cluster.name', value: { stringValue: 'outbound|8080||api.default' } },
       { key: 'upstream_address', value: { stringValue: '10.0.0.3:8080' } },
+      { key: 'http.method', value: { stringValue: 'GET' } },
+      { key: 'http.url', value: { stringValue: 'http://api:8080/orders/7?q="x"' } },
+      { key: 'http.status_code', value: { intValue: '200' } },
+      { key: 'response_flags', value: { stringValue: '-' } },
       { key: 'peer.address', value: { stringValue: '10.0.0.3' } },
       { key: 'request_size', value: { intValue: '0' } },
       { key: 'response_size', value: { intValue: '64' } },
@@ -64,7 +64,7 @@ test('ExportTraceServiceRequest: hex ids, integer enums, string int64s, Envoy at
   assert.is(b.kind, 2);
   assert.equal(b.status, { code: 2 });
   const keys = b.attributes.map((x: { key: string }) => x.key);
-  assert.equal(keys, ['http.method', 'http.url', 'http.protocol', 'http.status_code', 'response_flags', 'upstream_cluster', 'upstream_cluster.name', 'peer.address', 'request_size', 'response_size', 'user_agent', 'error', 'component']);
+  assert.equal(keys, ['http.protocol', 'upstream_cluster', 'upstream_cluster.name', 'component', 'http.method', 'http.url', 'http.status_code', 'response_flags', 'peer.address', 'request_size', 'response_size', 'user_agent', 'error']);
   assert.equal(b.attributes.find((x: { key: string }) => x.key === 'error').value, { boolValue: true });
 });
 

@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { REPLY } from '../../../agent/dispatch/local-reply.ts';
 import { attemptFlags } from '../../../agent/tracing/request-trace.ts';
-import { commonAttributesJson, httpUrl, resourceAttributes, spanRecord, type TracedRequest } from '../../../agent/tracing/span-attributes.ts';
+import { spanUrl } from '../../../agent/tracing/otlp-json.ts';
+import { commonAttributesJson, resourceAttributes, spanRecord, type TracedRequest } from '../../../agent/tracing/span-attributes.ts';
 import { SPAN_KIND } from '../../../agent/tracing/span-record.ts';
 
 const request = (over: Partial<TracedRequest> = {}): TracedRequest => ({
@@ -19,9 +20,12 @@ const request = (over: Partial<TracedRequest> = {}): TracedRequest => ({
 const self = { service: 'web', namespace: 'shop', workload: 'web', container: 'c1', containerName: 'proj-web-1', labels: { version: 'v2' } };
 
 test('http.url: http://host + origin-form target; an absolute-form target as sent', () => {
-  assert.is(httpUrl(request()), 'http://api:8080/orders?x=1');
-  assert.is(httpUrl(request({ req: { url: 'http://other/x' } })), 'http://other/x');
-  assert.is(httpUrl(request({ head: {} })), 'http:///orders?x=1');
+  const url = (r: TracedRequest) => spanUrl(spanRecord({ traceId: 'a'.repeat(32), parentSpanId: undefined, traceState: undefined }, 's', 'n', SPAN_KIND.client, 1, '', r, 200, '-', '-', null, 'p', 0, false));
+  assert.is(url(request()), 'http://api:8080/orders?x=1');
+  assert.is(url(request({ req: { url: 'http://other/x' } })), 'http://other/x');
+  assert.is(url(request({ head: {} })), 'http:///orders?x=1');
+  assert.is(url(request({ req: { url: '*' } })), 'http://api:8080*');
+  assert.is(url(request({ req: {} })), 'http://api:8080/');
 });
 
 test('a span record: the request, its outcome, ERROR on 5xx, no answer or a failed attempt', () => {
@@ -29,7 +33,7 @@ test('a span record: the request, its outcome, ERROR on 5xx, no answer or a fail
   const ok = spanRecord(t, 'c'.repeat(16), 'n', SPAN_KIND.client, 1, '', request(), 200, '-', 'outbound|8080||api.shop', '10.0.0.3:8080', '10.0.0.3', 1, false);
   assert.equal({ ...ok, endMs: 0 }, {
     traceId: 'a'.repeat(32), spanId: 'c'.repeat(16), parentSpanId: 'b'.repeat(16), traceState: 'k=v', name: 'n', kind: 3, startMs: 1, endMs: 0,
-    error: false, method: 'POST', url: 'http://api:8080/orders?x=1', protocol: 'HTTP/1.1', status: 200, flags: '-', cluster: 'outbound|8080||api.shop',
+    error: false, method: 'POST', urlHost: 'api:8080', urlTarget: '/orders?x=1', protocol: 'HTTP/1.1', status: 200, flags: '-', cluster: 'outbound|8080||api.shop',
     upstream: '10.0.0.3:8080', peer: '10.0.0.3', requestSize: 12, responseSize: 64, requestId: 'r1', userAgent: 'curl/8', attempt: 1, common: '',
   });
   assert.ok(ok.endMs > 1);

@@ -35,6 +35,26 @@ test('the interval exports a partial batch; buffers are reused without mixing ol
   await b.close();
 });
 
+test('a body is one slice of its batch buffer; a resource too large for the room before the spans goes apart', async () => {
+  const bodies: Buffer[][] = [];
+  let resource: string[] = ['service.name', 'web'];
+  const b = new SpanBatcher({ send: async (c) => void bodies.push(c.map((x) => Buffer.from(x))), resource: () => resource, batchSize: 2, intervalMs: 60_000 });
+  b.add(span(1));
+  b.add(span(2));
+  await waitFor(() => b.counters.exported === 2, 2000, 'first batch');
+  resource = ['service.name', 'w'.repeat(5000)];
+  b.add(span(3));
+  b.add(span(4));
+  await waitFor(() => b.counters.exported === 4, 2000, 'second batch');
+  resource = ['service.name', 'api'];
+  b.add(span(5));
+  await b.close();
+  assert.equal(bodies.map((c) => c.length), [1, 2, 1]);
+  const doc = (c: Buffer[]) => JSON.parse(Buffer.concat(c).toString()).resourceSpans[0];
+  assert.equal(bodies.map((c) => doc(c).resource.attributes[0].value.stringValue.length), [3, 5000, 3]);
+  assert.equal(bodies.map((c) => spansIn(c).map((s) => Number.parseInt(s.spanId, 16))), [[1, 2], [3, 4], [5]]);
+});
+
 test('a batch is sealed when its buffer is full; non-ASCII text is measured in bytes', async () => {
   const sizes: number[] = [];
   const b = new SpanBatcher({ send: async (c) => void sizes.push(spansIn(c).length), resource: () => [], batchSize: 100, batchBytes: 4000, intervalMs: 60_000 });

@@ -1,0 +1,94 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spanJson } from '../../../agent/tracing/otlp-json.ts';
+import { SPAN_KIND, type SpanRecord } from '../../../agent/tracing/span-record.ts';
+import { SpanWriter } from '../../../agent/tracing/span-writer.ts';
+import { spanFixture as span } from './span-fixture.ts';
+
+const COMMON = '{"key":"component","value":{"stringValue":"proxy"}},{"key":"istio.mesh_id","value":{"stringValue":"cluster.local"}}';
+
+/** Writes `sp` after some bytes already in the buffer; checks it left them and stayed within its bound. */
+function written(w: SpanWriter, sp: SpanRecord): string {
+  const buf = Buffer.alloc(64 * 1024, 0x7a);
+  const start = 17;
+  const bound = w.bound(sp);
+  const end = w.write(buf, start, sp);
+  assert.ok(end - start <= bound, `${end - start} bytes, bound ${bound}`);
+  assert.is(buf[start - 1], 0x7a);
+  assert.is(buf[end], 0x7a, 'nothing written past the end it returned');
+  return buf.toString('utf8', start, end);
+}
+
+const CASES: Array<[string, Partial<SpanRecord>]> = [
+  ['a client span with every attribute', { common: COMMON, userAgent: 'curl/8.0' }],
+  ['a root server span, no upstream, no request id', { kind: SPAN_KIND.server, upstream: undefined, requestId: undefined, attempt: 0, cluster: 'inbound|8080||' }],
+  ['a parent and a tracestate that needs escaping', { parentSpanId: '1111111111111111', traceState: 'k=v,"q"=\u0001' }],
+  ['an error with no answer', { error: true, status: 0, flags: 'UF' }],
+  ['HTTP/2', { protocol: 'HTTP/2' }],
+  ['an absolute-form target', { urlHost: null, urlTarget: 'http://other:81/x?y=1' }],
+  ['an asterisk target', { urlTarget: '*' }],
+  ['a path with a quote, a backslash and a control character', { urlTarget: '/a"b\\c\td' }],
+  ['a path with non-ASCII text and a lone surrogate', { urlTarget: '/grüße/\ud800/😀' }],
+  ['a host with non-ASCII text', { urlHost: 'bücher:80' }],
+  ['a user agent with DEL and a newline', { userAgent: 'x\u007fy\nz' }],
+  ['a method, flags and peer that need escaping', { method: 'G"T', flags: 'U\\F', peer: 'ü' }],
+  ['a name and a cluster that need escaping', { name: 'ä"/*', cluster: 'out\nbound' }],
+  ['large sizes, many attempts', { requestSize: 2 ** 53 - 1, responseSize: 1e15, attempt: 12, status: 599 }],
+  ['times at zero and in the far future', { startMs: 0, endMs: 8.9e12 + 0.5 }],
+  ['times with sub-microsecond fractions', { startMs: 1700000000123.4567, endMs: 1700000000123.0004 }],
+  ['a negative size (the generic path)', { requestSize: -1 }],
+  ['a fractional status (the generic path)', { status: 200.5 }],
+  ['a time beyond the exact range (the generic path)', { endMs: 1e13 }],
+  ['a time that is not a number (the generic path)', { startMs: NaN }],
+  ['an id that is not hex (the generic path)', { spanId: 'zz"zz' }],
+  ['an empty common, empty strings', { common: '', flags: '', peer: '', method: '', urlHost: '', urlTarget: '' }],
+];
+
+for (const [name, over] of CASES) {
+  test(`the bytes of spanJson: ${name}`, () => {
+    const sp = span(over);
+    const w = new SpanWriter();
+    const text = written(w, sp);
+    assert.is(text, Buffer.from(spanJson(sp), 'utf8').toString('utf8'));
+    // Once more from the cache of heads.
+    assert.is(written(w, sp), text);
+  });
+}
+
+test('the cache of heads: spans of other upstreams, names, kinds, protocols or shared attributes are never mixed up', () => {
+  const w = new SpanWriter();
+  const variants: Array<Partial<SpanRecord>> = [
+    {},
+    { upstream: '10.0.0.4:8080', peer: '10.0.0.4' },
+    { name: 'web.default.svc.cluster.local:80/*' },
+    { kind: SPAN_KIND.server },
+    { protocol: 'HTTP/2' },
+    { cluster: 'outbound|9090||api.default' },
+    { common: COMMON },
+    { upstream: undefined },
+    { upstream: undefined, cluster: '-' },
+  ];
+  for (let round = 0; round < 3; round++) {
+    for (const [i, over] of variants.entries()) {
+      const sp = span({ ...over, spanId: `${round}${i}`.padStart(16, '0') });
+      assert.is(written(w, sp), spanJson(sp), `variant ${i}, round ${round}`);
+    }
+  }
+});
+
+test('more upstreams than the cache keeps: still the right bytes', () => {
+  const w = new SpanWriter();
+  for (let i = 0; i < 1300; i++) {
+    const sp = span({ upstream: `10.0.${i >> 8}.${i & 255}:8080`, responseSize: i });
+    assert.is(written(w, sp), spanJson(sp));
+  }
+});
+
+test('the output parses as the span spanJson describes', () => {
+  const sp = span({ common: COMMON, urlTarget: '/ü?q="1"' });
+  const doc = JSON.parse(written(new SpanWriter(), sp));
+  assert.is(doc.attributes.find((a: { key: string }) => a.key === 'http.url').value.stringValue, 'http://api:8080/ü?q="1"');
+  assert.is(doc.startTimeUnixNano, '1700000000123500000');
+});
+
+test.run();
