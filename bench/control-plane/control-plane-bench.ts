@@ -110,22 +110,23 @@ export class ControlPlane {
   control!: ChildProcess;
   base = '';
 
-  async startControl(nodeArgs: string[], count: number, services: number, meshfile: string): Promise<void> {
+  async startControl(nodeArgs: string[], count: number, services: number, meshfile: string, env: Record<string, string> = {}): Promise<void> {
     this.control = spawn(process.execPath, [...nodeArgs, String(count), String(services), meshfile], {
       cwd: ROOT,
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     this.children.push(this.control);
     this.base = (JSON.parse(await firstLine(this.control, 'control')) as { address: string }).address;
   }
 
-  async startAgents(count: number, nodeArgs: string[]): Promise<void> {
+  async startAgents(count: number, nodeArgs: string[], env: Record<string, string> = {}): Promise<void> {
     for (let i = 0; i < count; i++) {
       const a = spawn(
         process.execPath,
         [...nodeArgs, '--capture', 'none', '--control-url', this.base, '--container', `bench-${i}`, '--token', `token-bench-${i}`,
           '--admin-port', '0', '--inbound', `${20000 + i}=0`, '--access-log', 'off'],
-        { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] },
+        { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] },
       );
       a.stdout!.resume();
       this.children.push(a);
@@ -181,8 +182,8 @@ export async function runControlPlaneBench(o: ControlPlaneOptions, workDir = mkd
   writeFileSync(meshfile, splitMeshfile(90));
   const cp = new ControlPlane();
   try {
-    await cp.startControl(control.nodeArgs, o.agents, o.services, meshfile);
-    await cp.startAgents(o.agents, runner.nodeArgs);
+    await cp.startControl(control.nodeArgs, o.agents, o.services, meshfile, control.env);
+    await cp.startAgents(o.agents, runner.nodeArgs, runner.env);
     await cp.settled((s) => s.agents.length === o.agents && (s.meshfile?.version ?? 0) >= 1, 120_000, 50);
     const samples: number[] = [];
     for (let i = 0; i < o.saves; i++) {
@@ -216,10 +217,10 @@ export async function runControlPlaneBench(o: ControlPlaneOptions, workDir = mkd
     if (o.memoryAgents > 0) {
       const mem = new ControlPlane();
       try {
-        await mem.startControl(control.nodeArgs, o.memoryAgents, o.services, meshfile);
+        await mem.startControl(control.nodeArgs, o.memoryAgents, o.services, meshfile, control.env);
         await new Promise((r) => setTimeout(r, 500));
         const idleMb = memoryMb(mem.control.pid!).rss;
-        await mem.startAgents(o.memoryAgents, runner.nodeArgs);
+        await mem.startAgents(o.memoryAgents, runner.nodeArgs, runner.env);
         await mem.settled((s) => s.agents.length === o.memoryAgents, 180_000, 100);
         await new Promise((r) => setTimeout(r, 1000));
         controlRssMb = { agents: o.memoryAgents, idleMb, connectedMb: memoryMb(mem.control.pid!).rss };

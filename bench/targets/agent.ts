@@ -46,7 +46,7 @@ async function startAgent(
   extra: string[],
   observability = false,
 ): Promise<{ proc: ManagedProcess; listening: Listening; command: string }> {
-  const { nodeArgs: args } = agentRunner(ctx.agentRoot ?? ctx.repoRoot, ctx.workDir);
+  const { nodeArgs: args, env } = agentRunner(ctx.agentRoot ?? ctx.repoRoot, ctx.workDir);
   const dir = join(ctx.workDir, name);
   mkdirSync(dir, { recursive: true });
   const snapshotFile = join(dir, 'snapshot.json');
@@ -62,12 +62,13 @@ async function startAgent(
     ...extra,
   ];
   const logFile = join(dir, 'agent.log');
-  const proc = new ManagedProcess({ name, command: process.execPath, args: full, cpus: ctx.pinning.proxy, cwd: ctx.repoRoot, logFile });
+  const proc = new ManagedProcess({ name, command: process.execPath, args: full, env: { ...process.env, ...env }, cpus: ctx.pinning.proxy, cwd: ctx.repoRoot, logFile });
   try {
     const listening = await proc.waitForLine(parseListening, START_TIMEOUT_MS);
     // stdout carries the access log from here on.
     proc.discardStdout();
-    return { proc, listening, command: `node ${full.join(' ')}` };
+    const vars = Object.entries(env).map(([k, v]) => `${k}=${v} `).join('');
+    return { proc, listening, command: `${vars}node ${full.join(' ')}` };
   } catch (err) {
     await proc.close();
     throw new TargetUnavailable(`agent not available: ${(err as Error).message} (log: ${logFile})`);

@@ -6,17 +6,19 @@
  * 2. else the program's `.build/` bundle from `npm run build`, when it has one;
  * 3. else the entry through tsx (whose loader thread adds tens of MB of RSS: noted in the results).
  * Node flags: the program's environment variable (space-separated) if set, else those of its image's
- * ENTRYPOINT.
+ * ENTRYPOINT. Environment: what the image's ENV lines set, always.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nodeFlagsFromDockerfile } from './image-entrypoint.ts';
+import { envFromDockerfile, nodeFlagsFromDockerfile } from './image-entrypoint.ts';
 import { TargetUnavailable } from './target.ts';
 
 export interface ProgramRunner {
   /** Arguments for `node` before the program's own flags. */
   nodeArgs: string[];
+  /** Variables the image sets, to add to the environment. */
+  env: Record<string, string>;
   /** One line on what runs, for RESULTS.md. */
   how: string;
 }
@@ -68,7 +70,9 @@ function resolveRunner(repoRoot: string, workDir: string, p: BundledProgram): Pr
   const main = join(repoRoot, p.entry);
   if (!existsSync(main)) throw new TargetUnavailable(`${p.label} not available: ${p.entry} does not exist yet`);
   const flags = nodeFlags(repoRoot, p);
-  const flagNote = flags.length ? `node ${flags.join(' ')}` : 'node, no extra flags (as the image)';
+  const env = imageEnv(repoRoot, p);
+  const envNote = Object.entries(env).map(([k, v]) => `${k}=${v} `).join('');
+  const flagNote = `${envNote}${flags.length ? `node ${flags.join(' ')}` : 'node, no extra flags (as the image)'}`;
   const outDir = join(workDir, 'build');
   const bundled = join(outDir, `${p.name}/${p.name}.mjs`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts/bundle.ts'), `${p.name}=${p.entry}`, '--out-dir', outDir], {
@@ -76,16 +80,25 @@ function resolveRunner(repoRoot: string, workDir: string, p: BundledProgram): Pr
     encoding: 'utf8',
     timeout: 120_000,
   });
-  if (r.status === 0 && existsSync(bundled)) return { nodeArgs: [...flags, bundled], how: `fresh esbuild bundle of ${p.label} (as in the image), ${flagNote}` };
+  if (r.status === 0 && existsSync(bundled)) return { nodeArgs: [...flags, bundled], env, how: `fresh esbuild bundle of ${p.label} (as in the image), ${flagNote}` };
   const built = p.built === undefined ? undefined : join(repoRoot, p.built);
-  if (built !== undefined && existsSync(built)) return { nodeArgs: [...flags, built], how: `${p.built} (bundling now failed), ${flagNote}` };
-  return { nodeArgs: ['--import', 'tsx', ...flags, main], how: `${p.entry} through tsx (bundling failed; tsx's loader thread inflates RSS), ${flagNote}` };
+  if (built !== undefined && existsSync(built)) return { nodeArgs: [...flags, built], env, how: `${p.built} (bundling now failed), ${flagNote}` };
+  return { nodeArgs: ['--import', 'tsx', ...flags, main], env, how: `${p.entry} through tsx (bundling failed; tsx's loader thread inflates RSS), ${flagNote}` };
 }
 
 function nodeFlags(repoRoot: string, p: BundledProgram): string[] {
   const env = process.env[p.flagsEnv];
   if (env !== undefined) return env.split(/\s+/).filter(Boolean);
   return imageNodeFlags(repoRoot, p);
+}
+
+/** The variables `p`'s image sets ({} when its Dockerfile is unreadable). */
+export function imageEnv(repoRoot: string, p: BundledProgram): Record<string, string> {
+  try {
+    return envFromDockerfile(readFileSync(join(repoRoot, p.dockerfile), 'utf8'));
+  } catch {
+    return {};
+  }
 }
 
 /** The Node flags of `p`'s image ENTRYPOINT ([] when unreadable), whatever the environment says. */

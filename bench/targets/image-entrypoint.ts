@@ -21,3 +21,24 @@ export function nodeFlagsFromDockerfile(text: string): string[] {
   const script = args.findIndex((a, i) => i > 0 && !a.startsWith('-'));
   return args.slice(1, script < 0 ? undefined : script);
 }
+
+/**
+ * The environment an image sets (`ENV KEY=VALUE ...`, values optionally in double quotes, or the
+ * legacy `ENV KEY VALUE`), later lines overriding earlier ones, so the bench runs a program with
+ * what its image gives it (malloc tunables, for one).
+ */
+export function envFromDockerfile(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*ENV\s+(.+?)\s*$/i.exec(line);
+    if (!m) continue;
+    const rest = m[1]!;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(rest)) {
+      const legacy = /^([A-Za-z_][A-Za-z0-9_]*)\s+(.*)$/.exec(rest);
+      if (legacy) env[legacy[1]!] = legacy[2]!;
+      continue;
+    }
+    for (const pair of rest.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("([^"]*)"|\S*)/g)) env[pair[1]!] = pair[3] ?? pair[2]!;
+  }
+  return env;
+}

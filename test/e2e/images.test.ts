@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { nodeFlagsFromDockerfile } from '../../bench/targets/image-entrypoint.ts';
+import { envFromDockerfile, nodeFlagsFromDockerfile } from '../../bench/targets/image-entrypoint.ts';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -134,8 +134,13 @@ if (engine) {
     const agent = await docker.getImage(first.agent).inspect();
     assert.is(agent.Config.Labels?.['dockmesh.image'], 'agent');
     // The image runs node with the Dockerfile's flags (the bench reads the same ENTRYPOINT).
-    const flags = nodeFlagsFromDockerfile(readFileSync(join(REPO, 'compose', 'agent', 'Dockerfile'), 'utf8'));
+    const dockerfile = readFileSync(join(REPO, 'compose', 'agent', 'Dockerfile'), 'utf8');
+    const flags = nodeFlagsFromDockerfile(dockerfile);
     assert.equal(agent.Config.Entrypoint, ['node', ...flags, '/opt/dockmesh/agent.mjs']);
+    // And with the environment the Dockerfile sets (the bench reads the same ENV lines).
+    const env = Object.entries(envFromDockerfile(dockerfile));
+    assert.ok(env.length > 0, 'the agent image sets its malloc tunables');
+    for (const [k, v] of env) assert.ok(agent.Config.Env?.includes(`${k}=${v}`), `${k}=${v} in ${JSON.stringify(agent.Config.Env)}`);
     const r = await runIn(first.agent, ['node', '/opt/dockmesh/agent.mjs', 'hello'], { CapAdd: ['NET_ADMIN'] });
     assert.is(r.code, 0, r.output);
     assert.match(r.output, /dockmesh agent stub function hello/);

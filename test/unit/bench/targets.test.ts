@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { wrkArgs } from '../../../bench/load/wrk.ts';
 import { parseListening } from '../../../bench/targets/agent.ts';
-import { nodeFlagsFromDockerfile } from '../../../bench/targets/image-entrypoint.ts';
+import { envFromDockerfile, nodeFlagsFromDockerfile } from '../../../bench/targets/image-entrypoint.ts';
 import { clientSnapshot, serverSnapshot } from '../../../bench/targets/agent-snapshot.ts';
 import { haproxyConfig } from '../../../bench/targets/haproxy-config.ts';
 import { nginxConfig } from '../../../bench/targets/nginx-config.ts';
@@ -63,6 +63,18 @@ test('nodeFlagsFromDockerfile: flags between node and the script', () => {
     ['', []],
   ];
   for (const [text, want] of cases) assert.equal(nodeFlagsFromDockerfile(text), want, text);
+});
+
+test('envFromDockerfile: what the ENV lines set, later ones winning', () => {
+  const cases: Array<[string, Record<string, string>]> = [
+    ['FROM x\nENV MALLOC_ARENA_MAX=2\nENTRYPOINT ["node", "/a.mjs"]', { MALLOC_ARENA_MAX: '2' }],
+    ['ENV A=1 B="two words" C=', { A: '1', B: 'two words', C: '' }],
+    ['env A=1\nENV A=3', { A: '3' }],
+    ['ENV LEGACY some value', { LEGACY: 'some value' }],
+    ['# ENV NOT=this\nRUN ENV=x', {}],
+    ['', {}],
+  ];
+  for (const [text, want] of cases) assert.equal(envFromDockerfile(text), want, text);
 });
 
 test('wrkArgs: threads capped by connections, whole seconds, Host and close headers, loopback URL', () => {
