@@ -40,7 +40,8 @@ export function attributesJson(flat: readonly AttributeValue[]): string {
   return s + ']';
 }
 
-const strAttr = (key: string, v: string): string => `{"key":"${key}","value":{"stringValue":${strJson(v)}}}`;
+/** One string attribute as an OTLP/JSON `KeyValue`. */
+export const strAttr = (key: string, v: string): string => `{"key":"${key}","value":{"stringValue":${strJson(v)}}}`;
 const intAttr = (key: string, v: number): string => `{"key":"${key}","value":{"intValue":"${v}"}}`;
 
 /** A span's `http.url`: `http://<host><target>`, or an absolute-form target as it came. */

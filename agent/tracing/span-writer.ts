@@ -8,7 +8,7 @@
  * times, methods, addresses and most paths are. A string that is not plain ASCII goes through
  * spanJson's own escaping, so the output is the same bytes either way.
  */
-import { spanJson, spanUrl, strJson } from './otlp-json.ts';
+import { spanJson, spanUrl, strAttr, strJson } from './otlp-json.ts';
 import type { SpanRecord } from './span-record.ts';
 
 /** What a cached head depends on, and its bytes. */
@@ -126,6 +126,8 @@ const intOk = (n: number): boolean => Number.isSafeInteger(n) && n >= 0;
  */
 export class SpanWriter {
   readonly #statics = new Map<string, Statics>();
+  #lastSpan: SpanRecord | null = null;
+  #lastStatics: Statics | null = null;
 
   /** Bytes `write` may use for `sp` at most. */
   bound(sp: SpanRecord): number {
@@ -205,6 +207,15 @@ export class SpanWriter {
   }
 
   #staticsOf(sp: SpanRecord): Statics {
+    // `bound` then `write` for the same span: one lookup.
+    if (sp === this.#lastSpan) return this.#lastStatics!;
+    const s = this.#lookup(sp);
+    this.#lastSpan = sp;
+    this.#lastStatics = s;
+    return s;
+  }
+
+  #lookup(sp: SpanRecord): Statics {
     const key = sp.upstream ?? sp.cluster;
     const s = this.#statics.get(key);
     if (s !== undefined && s.name === sp.name && s.kind === sp.kind && s.protocol === sp.protocol && s.cluster === sp.cluster && s.upstream === sp.upstream && s.common === sp.common) return s;
@@ -217,12 +228,8 @@ export class SpanWriter {
 
 /** The heads of spans like `sp`: its text up to the method's value, cut where the times go. */
 function staticsOf(sp: SpanRecord): Statics {
-  const attrs = [
-    `{"key":"http.protocol","value":{"stringValue":${strJson(sp.protocol)}}}`,
-    `{"key":"upstream_cluster","value":{"stringValue":${strJson(sp.cluster)}}}`,
-    `{"key":"upstream_cluster.name","value":{"stringValue":${strJson(sp.cluster)}}}`,
-  ];
-  if (sp.upstream !== undefined) attrs.push(`{"key":"upstream_address","value":{"stringValue":${strJson(sp.upstream)}}}`);
+  const attrs = [strAttr('http.protocol', sp.protocol), strAttr('upstream_cluster', sp.cluster), strAttr('upstream_cluster.name', sp.cluster)];
+  if (sp.upstream !== undefined) attrs.push(strAttr('upstream_address', sp.upstream));
   if (sp.common !== '') attrs.push(sp.common);
   return {
     name: sp.name,

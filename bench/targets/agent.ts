@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import type { TlsCounts } from '../model.ts';
 import { ProcMeter } from '../proc/proc-meter.ts';
-import { agentRunner } from './bundled-runner.ts';
+import { agentRunner, envText } from './bundled-runner.ts';
 import { clientSnapshot, serverSnapshot, UPSTREAM_HOST } from './agent-snapshot.ts';
 import { writeBenchIdentities } from './bench-identities.ts';
 import { ManagedProcess } from './managed-process.ts';
@@ -67,8 +67,7 @@ async function startAgent(
     const listening = await proc.waitForLine(parseListening, START_TIMEOUT_MS);
     // stdout carries the access log from here on.
     proc.discardStdout();
-    const vars = Object.entries(env).map(([k, v]) => `${k}=${v} `).join('');
-    return { proc, listening, command: `${vars}node ${full.join(' ')}` };
+    return { proc, listening, command: `${envText(env)}node ${full.join(' ')}` };
   } catch (err) {
     await proc.close();
     throw new TargetUnavailable(`agent not available: ${(err as Error).message} (log: ${logFile})`);

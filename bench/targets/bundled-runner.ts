@@ -71,8 +71,7 @@ function resolveRunner(repoRoot: string, workDir: string, p: BundledProgram): Pr
   if (!existsSync(main)) throw new TargetUnavailable(`${p.label} not available: ${p.entry} does not exist yet`);
   const flags = nodeFlags(repoRoot, p);
   const env = imageEnv(repoRoot, p);
-  const envNote = Object.entries(env).map(([k, v]) => `${k}=${v} `).join('');
-  const flagNote = `${envNote}${flags.length ? `node ${flags.join(' ')}` : 'node, no extra flags (as the image)'}`;
+  const flagNote = `${envText(env)}${flags.length ? `node ${flags.join(' ')}` : 'node, no extra flags (as the image)'}`;
   const outDir = join(workDir, 'build');
   const bundled = join(outDir, `${p.name}/${p.name}.mjs`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts/bundle.ts'), `${p.name}=${p.entry}`, '--out-dir', outDir], {
@@ -90,6 +89,11 @@ function nodeFlags(repoRoot: string, p: BundledProgram): string[] {
   const env = process.env[p.flagsEnv];
   if (env !== undefined) return env.split(/\s+/).filter(Boolean);
   return imageNodeFlags(repoRoot, p);
+}
+
+/** `env` as a command line's prefix: `K=V K2=V2 ` ('' when empty). */
+export function envText(env: Record<string, string>): string {
+  return Object.entries(env).map(([k, v]) => `${k}=${v} `).join('');
 }
 
 /** The variables `p`'s image sets ({} when its Dockerfile is unreadable). */
