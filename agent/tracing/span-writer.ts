@@ -88,17 +88,46 @@ function quoted(buf: Buffer, off: number, s: string): number {
   return end + 1;
 }
 
-/** A non-negative integer (below 2^53) in decimal. */
-function decimal(buf: Uint8Array, off: number, n: number): number {
+const INT31 = 2 ** 31;
+
+/** A non-negative integer (below 2^31) in decimal: int32 arithmetic only. */
+function smallDecimal(buf: Uint8Array, off: number, n: number): number {
   let digits = 1;
-  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  for (let x = n; x >= 10; x = (x / 10) | 0) digits++;
   let x = n;
   for (let i = off + digits - 1; i >= off; i--) {
-    const d = x % 10;
-    buf[i] = 48 + d;
-    x = (x - d) / 10;
+    const q = (x / 10) | 0;
+    buf[i] = 48 + x - q * 10;
+    x = q;
   }
   return off + digits;
+}
+
+/**
+ * A non-negative integer (below 2^53) in decimal. Above 2^31 it is written as two int32 halves
+ * (the high digits, then the low eight): `%` on a double that large is a call to fmod, and a time
+ * in nanoseconds has 19 digits.
+ */
+function decimal(buf: Uint8Array, off: number, n: number): number {
+  if (n < INT31) return smallDecimal(buf, off, n | 0);
+  let hi = Math.floor(n / 1e8);
+  let lo = n - hi * 1e8;
+  // n / 1e8 rounded to the nearest double may be one off near 2^53.
+  if (lo < 0) {
+    hi--;
+    lo += 1e8;
+  } else if (lo >= 1e8) {
+    hi++;
+    lo -= 1e8;
+  }
+  const o = decimal(buf, off, hi);
+  let x = lo | 0;
+  for (let i = o + 7; i >= o; i--) {
+    const q = (x / 10) | 0;
+    buf[i] = 48 + x - q * 10;
+    x = q;
+  }
+  return o + 8;
 }
 
 /** Epoch milliseconds as nanoseconds, to the microsecond, as `nanosOf` writes them. */

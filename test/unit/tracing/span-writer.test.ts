@@ -84,6 +84,17 @@ test('more upstreams than the cache keeps: still the right bytes', () => {
   }
 });
 
+test('integers of every magnitude to 2^53 and times to the microsecond: the same digits as spanJson', () => {
+  const w = new SpanWriter();
+  const edges = [0, 9, 10, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 1, 99_999_999, 100_000_000, 1e8 * 21_474_836 + 99_999_999, 2 ** 53 - 1, 2 ** 53 - 2, 9e15 - 1, 1e15];
+  const sizes = [...edges];
+  for (let i = 0; i < 5000; i++) sizes.push(Math.floor(Math.random() * 10 ** (1 + Math.random() * 15)));
+  for (const n of sizes) {
+    const sp = span({ requestSize: n, responseSize: Math.min(n * 3, 2 ** 53 - 1), startMs: (n % 9e12) + 0.001, endMs: Math.random() * 9e12 });
+    if (written(w, sp) !== spanJson(sp)) assert.unreachable(`${n}: ${written(w, sp)}`);
+  }
+});
+
 test('the output parses as the span spanJson describes', () => {
   const sp = span({ common: COMMON, urlTarget: '/ü?q="1"' });
   const doc = JSON.parse(written(new SpanWriter(), sp));
