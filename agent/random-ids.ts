@@ -11,9 +11,14 @@ const ZERO_SPAN = '0000000000000000';
 const ZERO_TRACE = ZERO_SPAN + ZERO_SPAN;
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-/** Random bytes cut from a 4 KiB pool refilled 32 bits at a time. */
+/**
+ * Random bytes cut from a 4 KiB pool refilled 32 bits at a time. The pool is also kept as one hex
+ * string, made once per refill, so that a hex id is a slice of it (V8 makes a slice of 13 or more
+ * characters without copying) instead of a native call per id.
+ */
 export class RandomIds {
   readonly #pool = Buffer.allocUnsafe(POOL_BYTES);
+  #hexPool = '';
   #at = POOL_BYTES;
 
   /** The offset of `n` fresh bytes in the pool. */
@@ -21,6 +26,7 @@ export class RandomIds {
     if (this.#at + n > POOL_BYTES) {
       const pool = this.#pool;
       for (let i = 0; i < POOL_BYTES; i += 4) pool.writeUInt32LE((Math.random() * 0x1_0000_0000) >>> 0, i);
+      this.#hexPool = pool.toString('hex');
       this.#at = 0;
     }
     const at = this.#at;
@@ -31,7 +37,7 @@ export class RandomIds {
   /** `n` random bytes as lower-case hex. */
   hex(n: number): string {
     const at = this.#take(n);
-    return this.#pool.toString('hex', at, at + n);
+    return this.#hexPool.substring(at * 2, (at + n) * 2);
   }
 
   /** A version 4 UUID (RFC 9562), lower-case; written out in full (a helper closure made it 4× slower). */

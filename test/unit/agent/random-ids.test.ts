@@ -31,6 +31,20 @@ test('the bytes are spread: every hex digit appears in every position of a span 
   for (const s of digits) assert.is(s.size, 16);
 });
 
+test('hex ids stay fresh across pool refills: none repeats, each as long as asked', () => {
+  const ids = new RandomIds();
+  const seen = new Set<string>();
+  // 4 KiB per pool: 3,000 trace ids and 3,000 span ids take about 18 refills, with ids of both sizes at the boundaries.
+  for (let i = 0; i < 3000; i++) {
+    const t = ids.traceId();
+    const s = ids.spanId();
+    assert.is(t.length, 32);
+    assert.is(s.length, 16);
+    seen.add(t).add(s);
+  }
+  assert.is(seen.size, 6000);
+});
+
 test('hex(n) gives n bytes', () => {
   const ids = new RandomIds();
   assert.match(ids.hex(8), /^[0-9a-f]{16}$/);
