@@ -6,14 +6,15 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { ControlPlaneFigures } from './model.ts';
+import { IDLE_SETTLE_MS } from './plan.ts';
 
 /**
  * Agents for save → applied, saves, agents for the memory figure, the agents' idle wait before their
- * idle reading (the targets' settle: 12 s, 1 s in `--quick`). Full sizes are the issue's.
+ * idle reading (the targets' settle). Full sizes are the issue's.
  */
 export const CONTROL_PLANE_SIZES = {
-  full: { agents: 50, saves: 20, memoryAgents: 100, agentIdleMs: 12_000 },
-  quick: { agents: 3, saves: 3, memoryAgents: 3, agentIdleMs: 1_000 },
+  full: { agents: 50, saves: 20, memoryAgents: 100, agentIdleMs: IDLE_SETTLE_MS.full },
+  quick: { agents: 3, saves: 3, memoryAgents: 3, agentIdleMs: IDLE_SETTLE_MS.quick },
 } as const;
 
 export async function measureControlPlane(quick: boolean, dir: string): Promise<ControlPlaneFigures> {

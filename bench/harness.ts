@@ -13,7 +13,7 @@ import { CLK_TCK } from './proc/proc-meter.ts';
 import { measureRun } from './measure.ts';
 import type { BenchResults, ControlPlaneFigures, MeshUpFigures, RunSample, TargetInfo } from './model.ts';
 import type { BenchOptions } from './options.ts';
-import { planPinning, planRuns } from './plan.ts';
+import { IDLE_SETTLE_MS, planPinning, planRuns } from './plan.ts';
 import { WARM_UP, warmUpUntilSettled } from './warm-up.ts';
 import { aggregate } from './report/aggregate.ts';
 import { checkGoals } from './report/goals.ts';
@@ -45,12 +45,6 @@ export const TARGETS: readonly TargetDef[] = [
 
 /** Scratch directories of past runs kept in bench/.work (logs to look at after a surprise). */
 const KEEP_RUNS = 5;
-/**
- * Quiet time before idle memory is read: V8's memory reducer shrinks an idle heap about 8 s after the
- * last activity (measured here: an agent's RSS drops from 72 to 64.5 MB between 6 and 8 s).
- */
-const SETTLE_MS = 12_000;
-const QUICK_SETTLE_MS = 1_000;
 
 export interface HarnessOutcome {
   results: BenchResults;
@@ -119,7 +113,7 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
 
     // Idle memory once every target has sat without traffic for a while, as it would between bursts
     // in a mesh (V8 shrinks its heap when idle; right after start it still holds start-up garbage).
-    await sleep(o.quick ? QUICK_SETTLE_MS : SETTLE_MS);
+    await sleep(o.quick ? IDLE_SETTLE_MS.quick : IDLE_SETTLE_MS.full);
     for (const info of infos) {
       const t = running.get(info.id);
       if (!t?.meters.length) continue;
@@ -174,7 +168,7 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
         }
       }
       if (fresh.length === 0) return;
-      await sleep(SETTLE_MS);
+      await sleep(IDLE_SETTLE_MS.full);
       for (const id of fresh) await warmUp(id, running.get(id)!);
     };
 

@@ -7,6 +7,13 @@
  */
 import type { LoadSpec } from './loads.ts';
 
+/**
+ * Quiet time before idle memory is read (the targets' and the control plane's agents'): V8's memory
+ * reducer shrinks an idle heap about 8 s after the last activity (measured here: an agent's RSS drops
+ * from 72 to 64.5 MB between 6 and 8 s). `quick`: the CI smoke run's.
+ */
+export const IDLE_SETTLE_MS = { full: 12_000, quick: 1_000 } as const;
+
 export interface PlannedRun {
   round: number;
   load: string;

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { IDLE_SETTLE_MS } from '../plan.ts';
 import { createInterface } from 'node:readline';
 import { agentRunner, bundledRunner, type BundledProgram } from '../targets/bundled-runner.ts';
 import { parseProcStatus } from '../proc/proc-stat.ts';
@@ -36,7 +37,7 @@ export interface ControlPlaneOptions {
   saves: number;
   /** Agents for the memory figure (more agents, no saves). 0: skip. */
   memoryAgents: number;
-  /** How long the agents sit without saves before their idle reading (default {@link AGENT_IDLE_MS}). */
+  /** How long the agents sit without saves before their idle reading (default: a full run's {@link IDLE_SETTLE_MS}). */
   agentIdleMs?: number;
 }
 
@@ -101,8 +102,6 @@ function memoryMb(pid: number): { rss: number; anon: number } {
   return { rss: st.vmRssKb / 1024, anon: st.rssAnonKb / 1024 };
 }
 
-/** The agents' idle reading comes this long after the last save: V8 shrinks an idle heap about 8 s after the last activity (as the targets' settle in harness.ts). */
-export const AGENT_IDLE_MS = 12_000;
 
 /** The control server and its agents as child processes (killed by `close`). */
 export class ControlPlane {
@@ -198,7 +197,7 @@ export async function runControlPlaneBench(o: ControlPlaneOptions, workDir = mkd
     await new Promise((r) => setTimeout(r, 2000));
     const agents = cp.children.filter((c) => c !== cp.control);
     const agentRss = agents.map((c) => memoryMb(c.pid!).rss).sort((a, b) => a - b);
-    const idleAfterMs = o.agentIdleMs ?? AGENT_IDLE_MS;
+    const idleAfterMs = o.agentIdleMs ?? IDLE_SETTLE_MS.full;
     await new Promise((r) => setTimeout(r, idleAfterMs));
     const idle = agents.map((c) => memoryMb(c.pid!));
     const idleRss = idle.map((m) => m.rss).sort((a, b) => a - b);

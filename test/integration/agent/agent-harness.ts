@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Agent, request } from 'undici';
 import type { AckRequest, AgentReport, AgentSnapshot } from '../../../wire/types.ts';
-import { AGENT_PROGRAM, imageNodeFlags } from '../../../bench/targets/bundled-runner.ts';
+import { AGENT_PROGRAM, imageEnv, imageNodeFlags } from '../../../bench/targets/bundled-runner.ts';
 import { bundle, type BundleOutput } from '../../../cli/images/bundler.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -29,17 +29,20 @@ export interface BundledAgent {
   output: BundleOutput;
   /** `startAgent`'s `program`: the image's Node flags and the bundle's entry. */
   program: string[];
+  /** What the image's ENV lines set, for `startAgent`'s `env`. */
+  env: Record<string, string>;
   /** Removes the bundle's directory. */
   remove(): void;
 }
 
-/** Bundles agent/main.ts as cli/images does and runs it with the agent image's Node flags. */
+/** Bundles agent/main.ts as cli/images does and runs it with the agent image's Node flags and environment. */
 export async function bundledAgent(): Promise<BundledAgent> {
   const out = mkdtempSync(join(tmpdir(), 'dm-bundled-agent-'));
   const [output] = await bundle({ root: ROOT, entries: [{ name: 'agent', entry: 'agent/main.ts' }], outDir: out });
   return {
     output: output!,
     program: [...imageNodeFlags(ROOT, AGENT_PROGRAM), output!.path!],
+    env: imageEnv(ROOT, AGENT_PROGRAM),
     remove: () => rmSync(out, { recursive: true, force: true }),
   };
 }

@@ -35,9 +35,9 @@ test('the bundled agent keeps undici and the tracer out of its entry file, and l
 
     const program = bundled.program;
     const tracing = ['--tracing-endpoint', receiver.url];
-    const server = await startAgent(['--snapshot', files.write(snapshot(1, 'api', [])), '--inbound', `${app.port}=0`], {}, program);
+    const server = await startAgent(['--snapshot', files.write(snapshot(1, 'api', [])), '--inbound', `${app.port}=0`], bundled.env, program);
     const api = service('api', [8080], [endpoint('api', '10.1.0.1', 8080, server.ports.inbound[app.port]!)]);
-    const client = await startAgent(['--snapshot', files.write(snapshot(2, 'web', [api])), '--outbound', 'api:8080=0', '--upstream-client', 'undici', ...tracing], {}, program);
+    const client = await startAgent(['--snapshot', files.write(snapshot(2, 'web', [api])), '--outbound', 'api:8080=0', '--upstream-client', 'undici', ...tracing], bundled.env, program);
     try {
       const r = await http.get(client.ports.outbound['api:8080']!, '/bundled', { host: 'api:8080', traceparent: `00-${TRACE}-00f067aa0ba902b7-01` });
       assert.is(r.status, 200, r.text);

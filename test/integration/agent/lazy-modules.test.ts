@@ -24,13 +24,14 @@ function recordModules(file: string): Record<string, string> {
 
 /**
  * Runs a server agent in front of an echo app and a client agent calling it; returns each one's
- * built-in modules. `program`: how to run the agent (default: agent/main.ts through tsx).
+ * built-in modules. `program`: how to run the agent (default: agent/main.ts through tsx), with
+ * `programEnv` added to its environment.
  */
-async function modulesAfterOneRequest(clientArgs: string[], program?: string[]): Promise<{ server: string[]; client: string[]; seen: IncomingHttpHeaders }> {
+async function modulesAfterOneRequest(clientArgs: string[], program?: string[], programEnv: Record<string, string> = {}): Promise<{ server: string[]; client: string[]; seen: IncomingHttpHeaders }> {
   const files = new SnapshotFiles();
   const app = await new EchoApp('api').listen();
   const http = new TestClient();
-  const env = (name: string) => recordModules(join(files.dir, `${name}.modules`));
+  const env = (name: string) => ({ ...programEnv, ...recordModules(join(files.dir, `${name}.modules`)) });
   try {
     const server = await startAgent(['--snapshot', files.write(snapshot(1, 'api', [])), '--inbound', `${app.port}=0`], env('server'), program);
     const api = service('api', [8080], [endpoint('api', '10.1.0.1', 8080, server.ports.inbound[app.port])]);
@@ -67,7 +68,7 @@ test('without a workload identity the bundled agent loads no node:crypto, with t
   const bundled = await bundledAgent();
   try {
     const program = bundled.program;
-    const { server, client, seen } = await modulesAfterOneRequest(['--tracing-endpoint', 'http://127.0.0.1:9/v1/traces', '--tracing-sampling', '100'], program);
+    const { server, client, seen } = await modulesAfterOneRequest(['--tracing-endpoint', 'http://127.0.0.1:9/v1/traces', '--tracing-sampling', '100'], program, bundled.env);
     assert.ok(server.includes('NativeModule net'), 'the list is read (node:net is loaded)');
     assert.match(String(seen['x-request-id']), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a version 4 UUID request id');
     assert.match(String(seen.traceparent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/, 'a sampled trace context');
