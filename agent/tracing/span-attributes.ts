@@ -58,7 +58,7 @@ export function resourceAttributes(self: WorkloadSnapshot | undefined): Attribut
 }
 
 /** The host of Envoy's `http.url`, `http://<host><target>`; null for an absolute-form target, kept as sent. */
-export function urlHost(r: TracedRequest, target: string): string | null {
+function urlHost(r: TracedRequest, target: string): string | null {
   return target.charCodeAt(0) === 47 || target === '*' ? (r.head.host ?? '') : null;
 }
 
