@@ -10,11 +10,12 @@ import { IDLE_SETTLE_MS } from './plan.ts';
 
 /**
  * Agents for save → applied, saves, agents for the memory figure, the agents' idle wait before their
- * idle reading (the targets' settle). Full sizes are the issue's.
+ * idle reading (the targets' settle), the other quiet times, the compile runs. Full sizes are the
+ * issue's; quick ones only show that every step still runs (the CI smoke run, under 60 s).
  */
 export const CONTROL_PLANE_SIZES = {
-  full: { agents: 50, saves: 20, memoryAgents: 100, agentIdleMs: IDLE_SETTLE_MS.full },
-  quick: { agents: 3, saves: 3, memoryAgents: 3, agentIdleMs: IDLE_SETTLE_MS.quick },
+  full: { agents: 50, saves: 20, memoryAgents: 100, agentIdleMs: IDLE_SETTLE_MS.full, waits: { afterSavesMs: 2000, controlIdleMs: 500, connectedMs: 1000 }, compileRuns: 5 },
+  quick: { agents: 3, saves: 3, memoryAgents: 3, agentIdleMs: IDLE_SETTLE_MS.quick, waits: { afterSavesMs: 300, controlIdleMs: 200, connectedMs: 300 }, compileRuns: 2 },
 } as const;
 
 export async function measureControlPlane(quick: boolean, dir: string): Promise<ControlPlaneFigures> {
@@ -34,6 +35,7 @@ export async function measureControlPlane(quick: boolean, dir: string): Promise<
         agents: r.agentRssMb.agents,
         medianKb: r.agentRssMb.medianMb * 1024,
         maxKb: r.agentRssMb.maxMb * 1024,
+        afterSavesMs: r.agentRssMb.afterSavesMs,
         idleAfterMs: r.agentRssMb.idleAfterMs,
         idleMedianKb: r.agentRssMb.idleMedianMb * 1024,
         idleMaxKb: r.agentRssMb.idleMaxMb * 1024,

@@ -13,7 +13,7 @@ import { CLK_TCK } from './proc/proc-meter.ts';
 import { measureRun } from './measure.ts';
 import type { BenchResults, ControlPlaneFigures, MeshUpFigures, RunSample, TargetInfo } from './model.ts';
 import type { BenchOptions } from './options.ts';
-import { IDLE_SETTLE_MS, planPinning, planRuns } from './plan.ts';
+import { IDLE_SETTLE_MS, pauseAfterRun, planPinning, planRuns } from './plan.ts';
 import { WARM_UP, warmUpUntilSettled } from './warm-up.ts';
 import { aggregate } from './report/aggregate.ts';
 import { checkGoals } from './report/goals.ts';
@@ -88,28 +88,37 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
   const infos: TargetInfo[] = [];
   const samples: RunSample[] = [];
   try {
-    for (const def of defs) {
-      const info: TargetInfo = { id: def.id, title: def.title, description: def.description, available: false, commands: [], idleRssKb: null, idleRssAfterKb: null };
-      infos.push(info);
-      try {
-        const t = await def.start({ repoRoot, workDir, pinning, upstreamPort: upstream.port });
+    // Every target starts at once (each on its own ports and scratch directory): the slowest start,
+    // not their sum. `running` keeps the targets' order, which the run plan follows.
+    const started = await Promise.all(
+      defs.map(async (def) => {
+        const info: TargetInfo = { id: def.id, title: def.title, description: def.description, available: false, commands: [], idleRssKb: null, idleRssAfterKb: null };
+        infos.push(info);
         try {
-          await touch(t.port, t.host, 100);
+          const t = await def.start({ repoRoot, workDir, pinning, upstreamPort: upstream.port });
+          try {
+            await touch(t.port, t.host, 100);
+          } catch (err) {
+            await t.close();
+            throw new Error(`started but failed 100 sequential requests: ${(err as Error).message}`);
+          }
+          info.available = true;
+          info.commands = t.commands;
+          if (t.note) info.note = t.note;
+          log(`${def.id}: ready on 127.0.0.1:${t.port}`);
+          return t;
         } catch (err) {
-          await t.close();
-          throw new Error(`started but failed 100 sequential requests: ${(err as Error).message}`);
+          info.reason = err instanceof TargetUnavailable ? err.message : `failed to start: ${(err as Error).message}`;
+          if (!(err instanceof TargetUnavailable)) failures.push(`${def.id}: ${info.reason}`);
+          log(`${def.id}: ${info.reason}`);
+          return undefined;
         }
-        running.set(def.id, t);
-        info.available = true;
-        info.commands = t.commands;
-        if (t.note) info.note = t.note;
-        log(`${def.id}: ready on 127.0.0.1:${t.port}`);
-      } catch (err) {
-        info.reason = err instanceof TargetUnavailable ? err.message : `failed to start: ${(err as Error).message}`;
-        if (!(err instanceof TargetUnavailable)) failures.push(`${def.id}: ${info.reason}`);
-        log(`${def.id}: ${info.reason}`);
-      }
-    }
+      }),
+    );
+    defs.forEach((def, i) => {
+      const t = started[i];
+      if (t) running.set(def.id, t);
+    });
 
     // Idle memory once every target has sat without traffic for a while, as it would between bursts
     // in a mesh (V8 shrinks its heap when idle; right after start it still holds start-up garbage).
@@ -196,7 +205,7 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
           await t.close();
         }
       }
-      await sleep(load.closeEach ? 500 : 200);
+      await sleep(pauseAfterRun(load, o.quick));
     }
     for (const info of infos) {
       const t = running.get(info.id);

@@ -76,6 +76,7 @@ export async function measureRun(
       ctx.pinning.load,
       logFile,
       () => (start = snap()),
+      ctx.workDir,
     );
     ({ completed: requests, durationS: measuredS, requestsPerSec: rps, errorCount: errors } = r);
     latency = pickLatency(r.latency);

@@ -140,10 +140,11 @@ export type ControlPlaneFigures =
       /** Control server RSS before any agent and with `agents` connected. */
       controlRss: { agents: number; idleKb: number; connectedKb: number } | null;
       /**
-       * RSS of the agents connected during the saves, 2 s after them, and once idle (the idle figures
-       * are absent in results from before they were recorded; the whole of it in older ones still).
+       * RSS of the agents connected during the saves, `afterSavesMs` after them (2 s when absent, as
+       * in older results), and once idle (the idle figures are absent in results from before they
+       * were recorded; the whole of it in older ones still).
        */
-      agentRss?: { agents: number; medianKb: number; maxKb: number; idleAfterMs?: number; idleMedianKb?: number; idleMaxKb?: number; idlePrivateMedianKb?: number };
+      agentRss?: { agents: number; medianKb: number; maxKb: number; afterSavesMs?: number; idleAfterMs?: number; idleMedianKb?: number; idleMaxKb?: number; idlePrivateMedianKb?: number };
       /** Load (parse + validate) and compile of a 500-route meshfile, medians, ms. */
       compile500: { loadMs: number; compileMs: number; routes: number };
       /** How the agents ran. */

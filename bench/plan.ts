@@ -14,6 +14,19 @@ import type { LoadSpec } from './loads.ts';
  */
 export const IDLE_SETTLE_MS = { full: 12_000, quick: 1_000 } as const;
 
+/**
+ * Pause after each measured run, so the next one starts on a quiet machine: the closed connections
+ * of a new-connection run are torn down, the load generator's processes are gone. A quick run is a
+ * smoke test whose figures count for nothing: short pauses keep it under its 60 s.
+ */
+export const PAUSE_AFTER_RUN_MS = { full: { keepAlive: 200, closeEach: 500 }, quick: { keepAlive: 50, closeEach: 100 } } as const;
+
+/** The pause after a run of `load` (see {@link PAUSE_AFTER_RUN_MS}). */
+export function pauseAfterRun(load: Pick<LoadSpec, 'closeEach'>, quick: boolean): number {
+  const p = quick ? PAUSE_AFTER_RUN_MS.quick : PAUSE_AFTER_RUN_MS.full;
+  return load.closeEach ? p.closeEach : p.keepAlive;
+}
+
 export interface PlannedRun {
   round: number;
   load: string;

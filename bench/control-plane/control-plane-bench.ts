@@ -39,7 +39,20 @@ export interface ControlPlaneOptions {
   memoryAgents: number;
   /** How long the agents sit without saves before their idle reading (default: a full run's {@link IDLE_SETTLE_MS}). */
   agentIdleMs?: number;
+  /** Quiet times around the memory readings (default {@link FULL_WAITS}; the quick smoke run's are shorter). */
+  waits?: ControlPlaneWaits;
+  /** Runs of the 500-route load and compile, of which the median counts (default 5). */
+  compileRuns?: number;
 }
+
+/** Quiet times, ms: after the last save before the agents' RSS; control server alone; once every memory agent is connected. */
+export interface ControlPlaneWaits {
+  afterSavesMs: number;
+  controlIdleMs: number;
+  connectedMs: number;
+}
+
+export const FULL_WAITS: ControlPlaneWaits = { afterSavesMs: 2000, controlIdleMs: 500, connectedMs: 1000 };
 
 export interface ControlPlaneResults {
   agents: number;
@@ -48,10 +61,10 @@ export interface ControlPlaneResults {
   controlRssMb: { agents: number; idleMb: number; connectedMb: number } | null;
   /**
    * RSS of the agents connected during the saves (as in containers, where every agent has a control
-   * connection): 2 s after the last save, and again once they have sat idle for `idleAfterMs` more
-   * (with the private part, `RssAnon`).
+   * connection): `afterSavesMs` after the last save, and again once they have sat idle for
+   * `idleAfterMs` more (with the private part, `RssAnon`).
    */
-  agentRssMb: { agents: number; medianMb: number; maxMb: number; idleAfterMs: number; idleMedianMb: number; idleMaxMb: number; idlePrivateMedianMb: number };
+  agentRssMb: { agents: number; medianMb: number; maxMb: number; afterSavesMs: number; idleAfterMs: number; idleMedianMb: number; idleMaxMb: number; idlePrivateMedianMb: number };
   compile500: { loadMs: number; compileMs: number; routes: number };
   agentRunner: string;
   /** How the control server ran. */
@@ -156,12 +169,12 @@ export class ControlPlane {
   }
 }
 
-/** Load and compile time of a 500-route meshfile, medians of 5. */
-export function measureCompile(): ControlPlaneResults['compile500'] {
+/** Load and compile time of a 500-route meshfile, medians of `runs`. */
+export function measureCompile(runs = 5): ControlPlaneResults['compile500'] {
   const text = syntheticMeshfile({ routes: 500, services: 20 });
   const loads: number[] = [];
   const compiles: number[] = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     const r = loadMeshfile(text, 'bench.yaml');
     const t1 = performance.now();
@@ -179,6 +192,7 @@ export async function runControlPlaneBench(o: ControlPlaneOptions, workDir = mkd
   const control = bundledRunner(ROOT, workDir, CONTROL_PROGRAM);
   const meshfile = join(workDir, 'mesh.yaml');
   writeFileSync(meshfile, splitMeshfile(90));
+  const waits = o.waits ?? FULL_WAITS;
   const cp = new ControlPlane();
   try {
     await cp.startControl(control.nodeArgs, o.agents, o.services, meshfile, control.env);
@@ -194,7 +208,7 @@ export async function runControlPlaneBench(o: ControlPlaneOptions, workDir = mkd
       samples.push(performance.now() - t0);
       await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) => setTimeout(r, 2000));
+    await new Promise((r) => setTimeout(r, waits.afterSavesMs));
     const agents = cp.children.filter((c) => c !== cp.control);
     const agentRss = agents.map((c) => memoryMb(c.pid!).rss).sort((a, b) => a - b);
     const idleAfterMs = o.agentIdleMs ?? IDLE_SETTLE_MS.full;
@@ -205,6 +219,7 @@ export async function runControlPlaneBench(o: ControlPlaneOptions, workDir = mkd
       agents: agentRss.length,
       medianMb: percentile(agentRss, 50),
       maxMb: agentRss.at(-1)!,
+      afterSavesMs: waits.afterSavesMs,
       idleAfterMs,
       idleMedianMb: percentile(idleRss, 50),
       idleMaxMb: idleRss.at(-1)!,
@@ -217,11 +232,11 @@ export async function runControlPlaneBench(o: ControlPlaneOptions, workDir = mkd
       const mem = new ControlPlane();
       try {
         await mem.startControl(control.nodeArgs, o.memoryAgents, o.services, meshfile, control.env);
-        await new Promise((r) => setTimeout(r, 500));
+        await new Promise((r) => setTimeout(r, waits.controlIdleMs));
         const idleMb = memoryMb(mem.control.pid!).rss;
         await mem.startAgents(o.memoryAgents, runner.nodeArgs, runner.env);
         await mem.settled((s) => s.agents.length === o.memoryAgents, 180_000, 100);
-        await new Promise((r) => setTimeout(r, 1000));
+        await new Promise((r) => setTimeout(r, waits.connectedMs));
         controlRssMb = { agents: o.memoryAgents, idleMb, connectedMb: memoryMb(mem.control.pid!).rss };
       } finally {
         mem.close();
@@ -233,7 +248,7 @@ export async function runControlPlaneBench(o: ControlPlaneOptions, workDir = mkd
       saveToAppliedMs: { p50: percentile(samples, 50), p99: percentile(samples, 99), max: Math.max(...samples), samples },
       controlRssMb,
       agentRssMb,
-      compile500: measureCompile(),
+      compile500: measureCompile(o.compileRuns),
       agentRunner: runner.how,
       controlRunner: control.how,
     };

@@ -163,9 +163,9 @@ function renderControlPlane(r: BenchResults, line: (s?: string) => void): void {
   const ms = (v: number): string => us(v * 1000);
   line(`| meshfile save → applied in all ${cp.agents} agents (every agent ACKed), over ${cp.saves} saves | p50 ${ms(cp.saveToAppliedMs.p50)}, p99 ${ms(cp.saveToAppliedMs.p99)}, max ${ms(cp.saveToAppliedMs.max)} |`);
   const ar = cp.agentRss;
-  if (ar) line(`| agent RSS with a control connection (the ${ar.agents} agents, 2 s after the saves): median / max | ${mb(ar.medianKb)} / ${mb(ar.maxKb)} |`);
+  if (ar) line(`| agent RSS with a control connection (the ${ar.agents} agents, ${seconds(ar.afterSavesMs ?? 2000)} after the saves): median / max | ${mb(ar.medianKb)} / ${mb(ar.maxKb)} |`);
   if (ar?.idleAfterMs !== undefined && ar.idleMedianKb !== undefined && ar.idleMaxKb !== undefined && ar.idlePrivateMedianKb !== undefined) {
-    line(`| the same agents idle (${(ar.idleAfterMs / 1000).toFixed(0)} s later, no saves): RSS median / max, private median | ${mb(ar.idleMedianKb)} / ${mb(ar.idleMaxKb)}, ${mb(ar.idlePrivateMedianKb)} |`);
+    line(`| the same agents idle (${seconds(ar.idleAfterMs)} later, no saves): RSS median / max, private median | ${mb(ar.idleMedianKb)} / ${mb(ar.idleMaxKb)}, ${mb(ar.idlePrivateMedianKb)} |`);
   }
   if (cp.controlRss) line(`| control server RSS: no agent / ${cp.controlRss.agents} agents connected | ${mb(cp.controlRss.idleKb)} / ${mb(cp.controlRss.connectedKb)} |`);
   line(`| meshfile of ${cp.compile500.routes} routes: load (parse + validate) / compile | ${ms(cp.compile500.loadMs)} / ${ms(cp.compile500.compileMs)} |`);
@@ -217,6 +217,12 @@ function errors(c: Cell): string {
 
 function esc(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+/** A wait in ms as seconds: `2 s`, `12 s`, `0.3 s`. */
+function seconds(ms: number): string {
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
 }
 
 function cores(v: number | undefined): string {

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LOADS } from '../../../bench/loads.ts';
-import { generatorCpus, planPinning, planRuns } from '../../../bench/plan.ts';
+import { generatorCpus, pauseAfterRun, planPinning, planRuns } from '../../../bench/plan.ts';
 
 test('planRuns: every round runs every load on every target, rotating the first target', () => {
   const runs = planRuns(3, ['sat', 'one'], ['A', 'B', 'C']);
@@ -40,6 +40,16 @@ test('generatorCpus: the one-connection load runs wrk on the proxy core, the oth
   assert.is(generatorCpus({ generator: 'proxy-core' }, planPinning(8, true)), '0');
   assert.is(generatorCpus({ generator: 'proxy-core' }, planPinning(2, false)), undefined);
   assert.is(generatorCpus({}, planPinning(8, true)), '2-7');
+});
+
+test('a full run pauses 200 ms after a keep-alive run and 500 ms after a new-connection run; a quick run less', () => {
+  const newConn = LOADS.find((l) => l.id === 'new-conn')!;
+  const saturation = LOADS.find((l) => l.id === 'saturation')!;
+  assert.is(pauseAfterRun(saturation, false), 200);
+  assert.is(pauseAfterRun(newConn, false), 500);
+  assert.ok(pauseAfterRun(saturation, true) < 200);
+  assert.ok(pauseAfterRun(newConn, true) < 500);
+  assert.ok(pauseAfterRun(newConn, true) >= pauseAfterRun(saturation, true), 'closed connections get at least as long');
 });
 
 test.run();

@@ -194,6 +194,10 @@ test('RESULTS.md: machine, a table per load, unavailable rows, goals, pending', 
   const beforeIdle = renderResultsMd({ ...r, controlPlane: { ...cpFig, agentRss: olderAgentRss } });
   assert.match(beforeIdle, /agent RSS with a control connection/);
   assert.not.match(beforeIdle, /the same agents idle/, 'results from before the idle reading was recorded');
+  // A quick run's shorter waits are what the lines say (older results, without afterSavesMs, waited 2 s).
+  const quickWaits = renderResultsMd({ ...r, controlPlane: { ...cpFig, agentRss: { ...cpFig.agentRss!, afterSavesMs: 300, idleAfterMs: 1000 } } });
+  assert.match(quickWaits, /\(the 50 agents, 0\.3 s after the saves\)/);
+  assert.match(quickWaits, /the same agents idle \(1 s later, no saves\)/);
   const { agentRss: _a, ...noAgentRss } = controlPlane(50, 180) as Extract<ControlPlaneFigures, { available: true }>;
   assert.not.match(renderResultsMd({ ...r, controlPlane: noAgentRss }), /agent RSS with a control connection/, 'results from before agentRss was recorded');
   assert.match(withCp, /control server: control bundle; agents: bundle\./);
