@@ -1,4 +1,4 @@
-import { AGENT_ENV, DEFAULT_TRACE_SAMPLING_PERCENT, PORTS } from '../wire/types.ts';
+import { AGENT_ENV, DEFAULT_TRACE_PROTOCOL, DEFAULT_TRACE_SAMPLING_PERCENT, PORTS, TRACE_PROTOCOLS, type TraceProtocol } from '../wire/types.ts';
 import { AgentError } from './agent-error.ts';
 
 /** An inbound listener asked for on the command line (process mode). */
@@ -32,8 +32,8 @@ export interface AgentOptions {
   metrics: boolean;
   /** `--upstream-client`: the HTTP/1.1 upstream client (agent/h1/, or undici's Pool). */
   upstreamClient: 'h1' | 'undici';
-  /** `--tracing-endpoint` (and `--tracing-sampling`): export spans there (process mode; a snapshot's tracing wins in container mode). */
-  tracing?: { endpoint: string; samplingPercent: number };
+  /** `--tracing-endpoint` (and `--tracing-sampling`, `--tracing-protocol`): export spans there (process mode; a snapshot's tracing wins in container mode). */
+  tracing?: { endpoint: string; samplingPercent: number; protocol: TraceProtocol };
   /** Internal: this process is the proxy child forked by the capture manager. */
   proxyChild: boolean;
 }
@@ -96,6 +96,7 @@ export function parseAgentOptions(argv: string[], env: Record<string, string | u
   let upstreamClient = env[AGENT_ENV.upstreamClient] || 'h1';
   let capture = env[AGENT_ENV.capture] || 'none';
   let sampling: number | undefined;
+  let protocol: TraceProtocol | undefined;
   if (env[AGENT_ENV.adminPort]) opts.adminPort = port(env[AGENT_ENV.adminPort]!, AGENT_ENV.adminPort);
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -121,8 +122,12 @@ export function parseAgentOptions(argv: string[], env: Record<string, string | u
       case '--access-log': opts.accessLog = onOff(value, flag); break;
       case '--metrics': opts.metrics = onOff(value, flag); break;
       case '--upstream-client': upstreamClient = value; break;
-      case '--tracing-endpoint': opts.tracing = { endpoint: httpUrl(value, flag), samplingPercent: DEFAULT_TRACE_SAMPLING_PERCENT }; break;
+      case '--tracing-endpoint': opts.tracing = { endpoint: httpUrl(value, flag), samplingPercent: DEFAULT_TRACE_SAMPLING_PERCENT, protocol: DEFAULT_TRACE_PROTOCOL }; break;
       case '--tracing-sampling': sampling = percent(value, flag); break;
+      case '--tracing-protocol':
+        if (!(TRACE_PROTOCOLS as readonly string[]).includes(value)) throw new AgentError('AGENT_ERR_USAGE', `--tracing-protocol must be ${TRACE_PROTOCOLS.join(' or ')}, got ${value}`);
+        protocol = value as TraceProtocol;
+        break;
       default: throw new AgentError('AGENT_ERR_USAGE', `unknown flag ${flag}`);
     }
   }
@@ -137,6 +142,10 @@ export function parseAgentOptions(argv: string[], env: Record<string, string | u
   if (sampling !== undefined) {
     if (!opts.tracing) throw new AgentError('AGENT_ERR_USAGE', '--tracing-sampling needs --tracing-endpoint');
     opts.tracing.samplingPercent = sampling;
+  }
+  if (protocol !== undefined) {
+    if (!opts.tracing) throw new AgentError('AGENT_ERR_USAGE', '--tracing-protocol needs --tracing-endpoint');
+    opts.tracing.protocol = protocol;
   }
   if (!opts.snapshotFile && !opts.controlUrl) {
     throw new AgentError('AGENT_ERR_USAGE', 'give --control-url (or DOCKMESH_CONTROL_URL) or --snapshot');

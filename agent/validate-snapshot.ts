@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { AgentSnapshot } from '../wire/types.ts';
+import { TRACE_PROTOCOLS, type AgentSnapshot } from '../wire/types.ts';
 
 /** Outcome of {@link validateSnapshot}. */
 export type SnapshotCheck =
@@ -86,6 +86,9 @@ export function validateSnapshot(value: unknown): SnapshotCheck {
   const tracing = isObj(value.mesh) ? value.mesh.tracing : undefined;
   if (tracing !== undefined && (!isObj(tracing) || !isHttpUrl(tracing.endpoint) || !isNum(tracing.samplingPercent) || (tracing.samplingPercent as number) > 100)) {
     bad('$.mesh.tracing', 'expected {endpoint: an http(s) URL, samplingPercent: 0-100}');
+  }
+  if (isObj(tracing) && tracing.protocol !== undefined && !(TRACE_PROTOCOLS as readonly unknown[]).includes(tracing.protocol)) {
+    bad('$.mesh.tracing.protocol', `expected ${TRACE_PROTOCOLS.join(' or ')}`);
   }
   if (!Array.isArray(value.services)) bad('$.services', 'expected an array');
   else {

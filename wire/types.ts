@@ -245,13 +245,20 @@ export interface MeshSettingsSnapshot {
   tracing?: TracingSnapshot;
 }
 
-/** The `Mesh` document's `spec.tracing`, with its default filled in. */
+/** The `Mesh` document's `spec.tracing`, with its defaults filled in. */
 export interface TracingSnapshot {
   /** OTLP/HTTP traces URL (`http:` or `https:`), e.g. `http://jaeger:4318/v1/traces`. */
   endpoint: string;
   /** Share of new traces sampled, 0-100 (a caller's sampling decision is always honoured). */
   samplingPercent: number;
+  /** The export's encoding; absent (a snapshot of an older control server): {@link DEFAULT_TRACE_PROTOCOL}. */
+  protocol?: TraceProtocol;
 }
+
+/** OTLP/HTTP encodings, named as OpenTelemetry's `OTEL_EXPORTER_OTLP_PROTOCOL` names them. */
+export type TraceProtocol = 'http/protobuf' | 'http/json';
+
+export const TRACE_PROTOCOLS: readonly TraceProtocol[] = ['http/protobuf', 'http/json'];
 
 /** One line of the agent stream. */
 export type StreamMessage =
@@ -360,6 +367,12 @@ export const PORTS = {
 
 /** Default of `Mesh` `spec.tracing.samplingPercent` and `--tracing-sampling` (Istio's is 1%; dockmesh is for development). */
 export const DEFAULT_TRACE_SAMPLING_PERCENT = 100;
+
+/**
+ * Default of `Mesh` `spec.tracing.protocol` and `--tracing-protocol`: binary protobuf, which every
+ * OTLP receiver must accept and OpenTelemetry's SDKs send by default (some receivers take no JSON).
+ */
+export const DEFAULT_TRACE_PROTOCOL: TraceProtocol = 'http/protobuf';
 
 /** UID the agent's proxy runs as; its traffic is never captured. */
 export const AGENT_UID = 1337;

@@ -1,11 +1,12 @@
 import { h1Call } from '../h1/h1-call.ts';
 import { H1Pool } from '../h1/h1-pool.ts';
+import type { TraceProtocol } from '../../wire/types.ts';
 
 /** Default bound on one export request, connect to last response byte. */
 export const EXPORT_TIMEOUT_MS = 5000;
 
 /**
- * POSTs OTLP/JSON bodies to a collector's traces URL (e.g. `http://jaeger:4318/v1/traces`) over one
+ * POSTs OTLP bodies (binary protobuf or JSON, as `protocol` says) to a collector's traces URL (e.g. `http://jaeger:4318/v1/traces`) over one
  * keep-alive connection. A request that takes longer than `timeoutMs` is aborted and fails; any
  * answer but 2xx fails.
  *
@@ -20,8 +21,10 @@ export class OtlpHttpSender {
   readonly #path: string;
   readonly #timeoutMs: number;
   readonly #pool: H1Pool;
+  readonly #contentType: string;
 
-  constructor(endpoint: string, timeoutMs = EXPORT_TIMEOUT_MS) {
+  constructor(endpoint: string, protocol: TraceProtocol, timeoutMs = EXPORT_TIMEOUT_MS) {
+    this.#contentType = protocol === 'http/json' ? 'application/json' : 'application/x-protobuf';
     const url = new URL(endpoint);
     this.#path = `${url.pathname}${url.search}`;
     this.#timeoutMs = timeoutMs;
@@ -45,7 +48,7 @@ export class OtlpHttpSender {
       const answer = await h1Call(this.#pool, {
         method: 'POST',
         path: this.#path,
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': this.#contentType },
         body,
         signal: deadline.signal,
         headersTimeout: 0,

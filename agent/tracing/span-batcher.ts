@@ -1,4 +1,5 @@
 import { tracesPrefix, TRACES_SUFFIX } from './otlp-json.ts';
+import { ProtoSpanWriter, protoHead, protoHeadSize, resourceProto } from './otlp-proto.ts';
 import { SpanWriter } from './span-writer.ts';
 import type { AttributeValue, SpanRecord } from './span-record.ts';
 
@@ -16,6 +17,8 @@ export interface BatcherOptions {
   batchBytes?: number;
   /** Send what is waiting at least this often. Default 1000 ms. */
   intervalMs?: number;
+  /** The body's encoding: OTLP/JSON (`json`, the default here) or binary protobuf. */
+  encoding?: 'json' | 'protobuf';
 }
 
 /** Span counts since the batcher started (`dockmesh_trace_spans_*`). */
@@ -27,7 +30,7 @@ export interface ExportCounters {
   droppedExportFailed: number;
 }
 
-/** Encoded spans, comma-separated, in a reusable buffer, from {@link HEAD_ROOM} on. */
+/** Encoded spans (JSON: comma-separated) in a reusable buffer, from {@link HEAD_ROOM} on. */
 interface Batch {
   buf: Buffer;
   /** Where the spans end. */
@@ -38,8 +41,9 @@ interface Batch {
 const COMMA = 44;
 const SUFFIX = Buffer.from(TRACES_SUFFIX);
 /**
- * Room kept before a batch's spans for the request's prefix (the resource), so that the body goes
- * out as one slice of the batch buffer, not a copy of up to 1 MiB. A larger prefix is sent apart.
+ * Room kept before a batch's spans for the request's prefix (the resource; for protobuf also the
+ * lengths of the messages the spans are in), so that the body goes out as one slice of the batch
+ * buffer, not a copy of up to 1 MiB. A larger prefix is sent apart.
  */
 const HEAD_ROOM = 2048;
 
@@ -53,6 +57,7 @@ const HEAD_ROOM = 2048;
 export class SpanBatcher {
   readonly counters: ExportCounters = { exported: 0, droppedQueueFull: 0, droppedExportFailed: 0 };
   readonly #o: Required<Omit<BatcherOptions, 'send' | 'resource'>> & Pick<BatcherOptions, 'send' | 'resource'>;
+  readonly #proto: boolean;
   #pending: SpanRecord[] = [];
   #scheduled = false;
   #filling: Batch | null = null;
@@ -61,14 +66,17 @@ export class SpanBatcher {
   /** Batches in use: filling, waiting and in flight. */
   #batches = 0;
   #spare: Buffer | null = null;
-  readonly #writer = new SpanWriter();
+  readonly #writer: SpanWriter | ProtoSpanWriter;
   #prefixOf: readonly AttributeValue[] | null = null;
-  #prefixBytes = Buffer.alloc(0);
+  /** JSON: the body's prefix; protobuf: the encoded resource field. */
+  #prefixBytes: Buffer = Buffer.alloc(0);
   #closed = false;
   readonly #timer: NodeJS.Timeout;
 
   constructor(o: BatcherOptions) {
-    this.#o = { batchSize: 512, maxBatches: 4, batchBytes: 1024 * 1024, intervalMs: 1000, ...o };
+    this.#o = { batchSize: 512, maxBatches: 4, batchBytes: 1024 * 1024, intervalMs: 1000, encoding: 'json', ...o };
+    this.#proto = this.#o.encoding === 'protobuf';
+    this.#writer = this.#proto ? new ProtoSpanWriter() : new SpanWriter();
     this.#timer = setInterval(() => this.#tick(), this.#o.intervalMs);
     this.#timer.unref();
   }
@@ -113,7 +121,7 @@ export class SpanBatcher {
       this.counters.droppedQueueFull++;
       return;
     }
-    if (b.count > 0) b.buf[b.used++] = COMMA;
+    if (b.count > 0 && !this.#proto) b.buf[b.used++] = COMMA;
     b.used = this.#writer.write(b.buf, b.used, span);
     b.count++;
     if (b.count >= this.#o.batchSize) this.#seal(b);
@@ -139,31 +147,41 @@ export class SpanBatcher {
     if (this.#filling && this.#filling.count > 0) this.#seal(this.#filling);
   }
 
-  /** The body's prefix for the current resource (encoded again only when the resource changes). */
+  /** The body's prefix (JSON) or resource field (protobuf) for the current resource, encoded again only when it changes. */
   #prefix(): Buffer {
     const resource = this.#o.resource();
     if (resource !== this.#prefixOf) {
       this.#prefixOf = resource;
-      this.#prefixBytes = Buffer.from(tracesPrefix(resource), 'utf8');
+      this.#prefixBytes = this.#proto ? resourceProto(resource) : Buffer.from(tracesPrefix(resource), 'utf8');
     }
     return this.#prefixBytes;
+  }
+
+  /** A sealed batch as the chunks of one request body (one when its head fits in {@link HEAD_ROOM}). */
+  #body(b: Batch): Buffer[] {
+    const prefix = this.#prefix();
+    if (this.#proto) {
+      const spanBytes = b.used - HEAD_ROOM;
+      const size = protoHeadSize(prefix, spanBytes);
+      if (size <= HEAD_ROOM) return [b.buf.subarray(protoHead(b.buf, HEAD_ROOM, prefix, spanBytes), b.used)];
+      const head = Buffer.allocUnsafe(size);
+      protoHead(head, size, prefix, spanBytes);
+      return [head, b.buf.subarray(HEAD_ROOM, b.used)];
+    }
+    const end = b.used + SUFFIX.copy(b.buf, b.used);
+    if (prefix.length <= HEAD_ROOM) {
+      const start = HEAD_ROOM - prefix.length;
+      prefix.copy(b.buf, start);
+      return [b.buf.subarray(start, end)];
+    }
+    return [prefix, b.buf.subarray(HEAD_ROOM, end)];
   }
 
   /** Sends the oldest waiting batch unless a request is in flight. */
   #export(): void {
     if (this.#inFlight || this.#waiting.length === 0) return;
     const b = this.#waiting.shift()!;
-    const prefix = this.#prefix();
-    const end = b.used + SUFFIX.copy(b.buf, b.used);
-    let chunks: Buffer[];
-    if (prefix.length <= HEAD_ROOM) {
-      const start = HEAD_ROOM - prefix.length;
-      prefix.copy(b.buf, start);
-      chunks = [b.buf.subarray(start, end)];
-    } else {
-      chunks = [prefix, b.buf.subarray(HEAD_ROOM, end)];
-    }
-    this.#inFlight = this.#o.send(chunks).then(
+    this.#inFlight = this.#o.send(this.#body(b)).then(
       () => {
         this.counters.exported += b.count;
         this.#spare = b.buf;

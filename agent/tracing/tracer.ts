@@ -55,11 +55,11 @@ export class Tracer {
     this.#random = o.random ?? Math.random;
     let send = o.send;
     if (!send) {
-      const sender = new OtlpHttpSender(o.settings.endpoint);
+      const sender = new OtlpHttpSender(o.settings.endpoint, o.settings.protocol);
       this.#sender = sender;
       send = (chunks) => sender.send(chunks);
     }
-    this.#batcher = new SpanBatcher({ send, resource: () => this.#resource, ...o.batch });
+    this.#batcher = new SpanBatcher({ send, resource: () => this.#resource, encoding: o.settings.protocol === 'http/json' ? 'json' : 'protobuf', ...o.batch });
   }
 
   /** Who the agent is (from each snapshot): span names, `istio.*` attributes, the resource. */

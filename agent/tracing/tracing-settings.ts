@@ -1,11 +1,13 @@
-import type { TracingSnapshot } from '../../wire/types.ts';
+import { DEFAULT_TRACE_PROTOCOL, type TraceProtocol, type TracingSnapshot } from '../../wire/types.ts';
 
-/** Tracing settings in force: where spans go and the share of new traces sampled. */
+/** Tracing settings in force: where spans go, how they are encoded, and the share of new traces sampled. */
 export interface TracingSettings {
   /** OTLP/HTTP traces URL, e.g. `http://jaeger:4318/v1/traces`. */
   endpoint: string;
   /** 0-100. */
   samplingPercent: number;
+  /** The export's encoding. */
+  protocol: TraceProtocol;
 }
 
 /**
@@ -14,11 +16,11 @@ export interface TracingSettings {
  * tracing on without a control server. Undefined: tracing off.
  */
 export function effectiveTracing(container: boolean, flag: TracingSettings | undefined, snapshot: TracingSnapshot | undefined): TracingSettings | undefined {
-  const fromSnapshot = snapshot ? { endpoint: snapshot.endpoint, samplingPercent: snapshot.samplingPercent } : undefined;
+  const fromSnapshot = snapshot ? { endpoint: snapshot.endpoint, samplingPercent: snapshot.samplingPercent, protocol: snapshot.protocol ?? DEFAULT_TRACE_PROTOCOL } : undefined;
   return container ? (fromSnapshot ?? flag) : (flag ?? fromSnapshot);
 }
 
 /** Whether two settings are the same (undefined: off). */
 export function sameTracing(a: TracingSettings | undefined, b: TracingSettings | undefined): boolean {
-  return a?.endpoint === b?.endpoint && a?.samplingPercent === b?.samplingPercent;
+  return a?.endpoint === b?.endpoint && a?.samplingPercent === b?.samplingPercent && a?.protocol === b?.protocol;
 }

@@ -56,7 +56,7 @@ export class TracingSwitch {
     this.#settings = settings;
     const old = this.current;
     this.current = next;
-    if (settings) this.#log?.info('tracing on', { endpoint: settings.endpoint, samplingPercent: settings.samplingPercent });
+    if (settings) this.#log?.info('tracing on', { endpoint: settings.endpoint, samplingPercent: settings.samplingPercent, protocol: settings.protocol });
     else this.#log?.info('tracing off');
     if (old) this.#retire(old);
   }

@@ -4,13 +4,16 @@
  * already loads what the agent loads, and what a span costs.
  *
  *   node --import tsx bench/experiments/span-cost.ts [spans=100000] [runs=3]
+ *   SPAN_COST_PROTOCOL=http/json node --import tsx bench/experiments/span-cost.ts ...   (the agent's tracer exporting JSON)
  *
  * - RSS: each bundled with esbuild as the agent is, loaded by plain node in a fresh process after
  *   undici and prom-client, GC settled before and after loading it and making its tracer.
  * - CPU per span: a CLIENT span with the agent's ~20 attributes, started, ended and exported over
- *   OTLP/HTTP JSON (batches of 512, to a sink in another process that answers at once), waiting for
+ *   OTLP/HTTP (batches of 512, to a sink in another process that answers at once), waiting for
  *   each batch so nothing is dropped. "request path" is the part inside the request (start, attributes,
- *   end), the rest is batching, encoding and sending. Loopback only.
+ *   end), the rest is batching, encoding and sending. Loopback only. The agent's tracer exports in
+ *   its default encoding (binary protobuf) unless SPAN_COST_PROTOCOL says http/json; the SDK's
+ *   exporter-trace-otlp-http sends JSON.
  */
 import { execFileSync, fork, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -102,9 +105,10 @@ async function cost(which: string, bundle: string, n: number, url = process.argv
   let one: (i: number) => void;
   let flush: () => Promise<void>;
   if (which === 'own') {
-    const sender = new m.OtlpHttpSender(url);
+    const protocol = process.env.SPAN_COST_PROTOCOL === 'http/json' ? 'http/json' : 'http/protobuf';
+    const sender = new m.OtlpHttpSender(url, protocol);
     let pending: Promise<void> = Promise.resolve();
-    const tracer = new m.Tracer({ settings: { endpoint: url, samplingPercent: 100 }, send: (c: Buffer[]) => (pending = sender.send(c)) });
+    const tracer = new m.Tracer({ settings: { endpoint: url, samplingPercent: 100, protocol }, send: (c: Buffer[]) => (pending = sender.send(c)) });
     tracer.setIdentity({ service: 'web', namespace: 'default', workload: 'web', container: 'c', containerName: 'web-1', labels: { version: 'v1' } }, '172.18.0.5');
     const cluster = { key: 'outbound|8080||api.default', id: { service: 'api', namespace: 'default', subset: '', port: 8080 } };
     const host = { endpoint: { target: '172.18.0.7:8080', address: '172.18.0.7' } };

@@ -156,7 +156,7 @@ export const agentHopTarget = agentHop(
 export const agentHopObservedTarget = agentHop(
   'agent-hop-obs',
   'dockmesh agent, 1 hop, metrics + tracing + access log',
-  'as the 1-hop agent with metrics, the JSON access log (stdout read and discarded, as a log driver would) and tracing at 100% sampling, dockmesh\'s default and the worst case (a CLIENT span per request, OTLP/HTTP JSON to a loopback sink process that discards it)',
+  'as the 1-hop agent with metrics, the JSON access log (stdout read and discarded, as a log driver would) and tracing at 100% sampling, dockmesh\'s default and the worst case (a CLIENT span per request, OTLP/HTTP binary protobuf, the default encoding, to a loopback sink process that discards it)',
   { tracing: true, samplingPercent: 100 },
 );
 

@@ -1,11 +1,12 @@
-import { DEFAULT_TRACE_SAMPLING_PERCENT, type TracingSnapshot } from '../../wire/types.ts';
+import { DEFAULT_TRACE_PROTOCOL, DEFAULT_TRACE_SAMPLING_PERCENT, type TracingSnapshot } from '../../wire/types.ts';
 import type { MeshSettingsSpec } from '../meshfile/mesh-spec.ts';
 
 /**
  * The agents' tracing settings from the `Mesh` document (pure): none without an endpoint (no
- * export, and the agents load nothing of the tracer); the sampling percentage defaults to 100.
+ * export, and the agents load nothing of the tracer); the sampling percentage defaults to 100, the
+ * encoding to binary protobuf.
  */
 export function compileTracing(tracing: MeshSettingsSpec['tracing']): TracingSnapshot | undefined {
   if (!tracing?.endpoint) return undefined;
-  return { endpoint: tracing.endpoint, samplingPercent: tracing.samplingPercent ?? DEFAULT_TRACE_SAMPLING_PERCENT };
+  return { endpoint: tracing.endpoint, samplingPercent: tracing.samplingPercent ?? DEFAULT_TRACE_SAMPLING_PERCENT, protocol: tracing.protocol ?? DEFAULT_TRACE_PROTOCOL };
 }

@@ -67,6 +67,11 @@ export const MESH_SPEC_SCHEMA = {
           maximum: 100,
           description: 'Percentage of new traces the agents sample; a caller\'s sampling decision (traceparent flags, x-b3-sampled) is always honoured. Default: 100.',
         },
+        protocol: {
+          type: 'string',
+          enum: ['http/protobuf', 'http/json'],
+          description: 'The OTLP/HTTP encoding, as OpenTelemetry\'s OTEL_EXPORTER_OTLP_PROTOCOL names it: `http/protobuf` (binary protobuf, `application/x-protobuf`; every OTLP receiver takes it) or `http/json` (`application/json`). Default: `http/protobuf`.',
+        },
       },
       additionalProperties: false,
     },

@@ -2,6 +2,7 @@
  * The loaded meshfile: every enabled document, typed by kind, in file order. This is the `*Spec`
  * stage (what the user wrote, validated and frozen); control/compile/ turns it into snapshots.
  */
+import type { TraceProtocol } from '../../wire/types.ts';
 import type { CanarySpec } from './canary-spec.ts';
 import type { DestinationRuleSpec } from './destination-rule-spec.ts';
 import type { MeshfileKind } from './kinds.ts';
@@ -13,7 +14,7 @@ export interface MeshSettingsSpec {
   /** Default PERMISSIVE. */
   defaultMtlsMode?: 'PERMISSIVE' | 'STRICT' | 'DISABLE';
   excludedPorts?: readonly number[];
-  tracing?: { endpoint?: string; samplingPercent?: number };
+  tracing?: { endpoint?: string; samplingPercent?: number; protocol?: TraceProtocol };
   rateLimits?: readonly RateLimitSpec[];
 }
 

@@ -1,11 +1,13 @@
 /**
  * A minimal OTLP/HTTP traces receiver for tests: a node:http server on 127.0.0.1 that accepts
- * `POST /v1/traces` (OTLP/JSON), answers `{}` and keeps every span, flattened with its resource
+ * `POST /v1/traces` in either encoding (binary protobuf, decoded by protobufjs in
+ * otlp-proto-decoder.ts, or JSON), answers `{}` and keeps every span, flattened with its resource
  * attributes. `hold` leaves requests unanswered (a collector that hangs); `status` answers valid
  * requests with another status (a collector that refuses).
  */
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decodeTracesProto } from './otlp-proto-decoder.ts';
 
 type AnyValue = { stringValue?: string; intValue?: string; boolValue?: boolean; doubleValue?: number };
 
@@ -38,11 +40,11 @@ function plain(kvs: Array<{ key: string; value: AnyValue }> | undefined): Record
 export class OtlpReceiver {
   readonly server: Server;
   readonly spans: ReceivedSpan[] = [];
-  /** Bodies that were not OTLP/JSON traces (should stay empty). */
+  /** Bodies that were not OTLP traces (should stay empty). */
   readonly rejected: string[] = [];
   requests = 0;
-  /** Every request's headers and body, as received. */
-  readonly posts: { headers: IncomingHttpHeaders; body: string }[] = [];
+  /** Every request's headers and body, as received (`body`: its text; a protobuf body's decoded message as JSON). */
+  readonly posts: { headers: IncomingHttpHeaders; body: string; raw: Buffer }[] = [];
   hold = false;
   status = 200;
   readonly #held: ServerResponse[] = [];
@@ -54,19 +56,26 @@ export class OtlpReceiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         this.requests++;
-        const text = Buffer.concat(chunks).toString();
-        this.posts.push({ headers: req.headers, body: text });
-        if (req.method !== 'POST' || req.url !== '/v1/traces' || !String(req.headers['content-type']).startsWith('application/json')) {
+        const raw = Buffer.concat(chunks);
+        const type = String(req.headers['content-type']);
+        const proto = type.startsWith('application/x-protobuf');
+        if (req.method !== 'POST' || req.url !== '/v1/traces' || !(proto || type.startsWith('application/json'))) {
+          this.posts.push({ headers: req.headers, body: raw.toString(), raw });
           this.rejected.push(`${req.method} ${req.url} ${req.headers['content-type']}`);
           res.writeHead(404).end();
           return;
         }
+        let text = raw.toString();
         try {
-          for (const rs of JSON.parse(text).resourceSpans) {
+          const doc = proto ? decodeTracesProto(raw) : JSON.parse(text);
+          if (proto) text = JSON.stringify(doc);
+          this.posts.push({ headers: req.headers, body: text, raw });
+          for (const rs of doc.resourceSpans ?? []) {
             const resource = plain(rs.resource?.attributes);
-            for (const ss of rs.scopeSpans) for (const s of ss.spans) this.spans.push({ ...s, status: s.status ?? {}, attributes: plain(s.attributes), resource });
+            for (const ss of rs.scopeSpans ?? []) for (const s of ss.spans ?? []) this.spans.push({ ...s, status: s.status ?? {}, attributes: plain(s.attributes), resource });
           }
         } catch {
+          if (this.posts.at(-1)?.raw !== raw) this.posts.push({ headers: req.headers, body: text, raw });
           this.rejected.push(text.slice(0, 200));
           res.writeHead(400).end();
           return;
@@ -75,7 +84,9 @@ export class OtlpReceiver {
           this.#held.push(res);
           return;
         }
-        res.writeHead(this.status, { 'content-type': 'application/json' }).end('{}');
+        // An empty ExportTraceServiceResponse, in the request's encoding.
+        if (proto) res.writeHead(this.status, { 'content-type': 'application/x-protobuf', 'content-length': 0 }).end();
+        else res.writeHead(this.status, { 'content-type': 'application/json' }).end('{}');
       });
     });
   }

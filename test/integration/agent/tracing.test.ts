@@ -26,7 +26,9 @@ test.before(async () => {
   receiver = await new OtlpReceiver().listen();
   app = await new EchoApp('api').listen();
   const tracing = ['--tracing-endpoint', receiver.url];
-  serverAgent = await startAgent(['--snapshot', files.write(snapshot(1, 'api', [], { version: 'v2' })), '--inbound', `${app.port}=0`, ...tracing]);
+  // The two agents export in the two encodings: the server agent JSON, the client agent binary
+  // protobuf (the default); every assertion on a trace reads spans of both.
+  serverAgent = await startAgent(['--snapshot', files.write(snapshot(1, 'api', [], { version: 'v2' })), '--inbound', `${app.port}=0`, ...tracing, '--tracing-protocol', 'http/json']);
   const inbound = serverAgent.ports.inbound[app.port]!;
   const api = service('api', [8080], [endpoint('api', '10.1.0.1', 8080, inbound)]);
   // flaky: a dead endpoint and the api agent, so some requests take two attempts (Istio's default retry).
@@ -91,6 +93,8 @@ test('client and server spans of one request share the trace and nest: app → c
   assert.is((await accessLog(clientAgent, 'req-nest')).trace_id, TRACE);
   assert.is((await accessLog(serverAgent, 'req-nest')).trace_id, TRACE);
   assert.equal(receiver.rejected, []);
+  const types = new Set(receiver.posts.map((p) => p.headers['content-type']));
+  assert.equal([...types].sort(), ['application/json', 'application/x-protobuf'], 'one agent exports JSON, the other binary protobuf');
 });
 
 test('without trace headers the client agent starts the trace; the access logs carry its id', async () => {

@@ -11,7 +11,7 @@ test('POSTs the chunks as one JSON body over one kept-alive connection; resolves
   const c = await new OtlpReceiver().listen();
   const connections = new Set<unknown>();
   c.server.on('connection', (s) => connections.add(s));
-  const sender = new OtlpHttpSender(c.url);
+  const sender = new OtlpHttpSender(c.url, 'http/json');
   try {
     await sender.send([Buffer.from('{"resourceSpans":['), Buffer.from('{"scopeSpans":[]}'), Buffer.from(']}')]);
     await sender.send([Buffer.from(NO_SPANS)]);
@@ -27,10 +27,26 @@ test('POSTs the chunks as one JSON body over one kept-alive connection; resolves
   }
 });
 
+test('http/protobuf: the body goes as application/x-protobuf, as it is', async () => {
+  const c = await new OtlpReceiver().listen();
+  const sender = new OtlpHttpSender(c.url, 'http/protobuf');
+  try {
+    // An ExportTraceServiceRequest with one empty ResourceSpans.
+    await sender.send([Buffer.from([0x0a, 0x00])]);
+    assert.is(c.posts.length, 1);
+    assert.equal(c.rejected, []);
+    assert.is(c.posts[0]!.headers['content-type'], 'application/x-protobuf');
+    assert.equal([...c.posts[0]!.raw], [0x0a, 0x00]);
+  } finally {
+    sender.close();
+    await c.close();
+  }
+});
+
 test('a collector answer other than 2xx rejects, naming the status', async () => {
   const c = await new OtlpReceiver().listen();
   c.status = 503;
-  const sender = new OtlpHttpSender(c.url);
+  const sender = new OtlpHttpSender(c.url, 'http/json');
   try {
     await sender.send([Buffer.from(NO_SPANS)]).then(
       () => assert.unreachable('resolved'),
@@ -45,7 +61,7 @@ test('a collector answer other than 2xx rejects, naming the status', async () =>
 test('a collector that never answers rejects after the timeout', async () => {
   const c = await new OtlpReceiver().listen();
   c.hold = true;
-  const sender = new OtlpHttpSender(c.url, 300);
+  const sender = new OtlpHttpSender(c.url, 'http/json', 300);
   try {
     const started = Date.now();
     await sender.send([Buffer.from(NO_SPANS)]).then(
@@ -68,7 +84,7 @@ test('exports without node:http\'s client', async () => {
   const onStart = (m: unknown) => started.push(m);
   const ch = channel('http.client.request.start');
   ch.subscribe(onStart);
-  const sender = new OtlpHttpSender(c.url);
+  const sender = new OtlpHttpSender(c.url, 'http/json');
   try {
     await sender.send([Buffer.from(NO_SPANS)]);
     assert.is(c.posts.length, 1);
@@ -85,7 +101,7 @@ test('a collector that is not listening rejects', async () => {
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   const port = (probe.address() as { port: number }).port;
   await new Promise<void>((r) => probe.close(() => r()));
-  const sender = new OtlpHttpSender(`http://127.0.0.1:${port}/v1/traces`);
+  const sender = new OtlpHttpSender(`http://127.0.0.1:${port}/v1/traces`, 'http/json');
   try {
     await sender.send([Buffer.from(NO_SPANS)]).then(
       () => assert.unreachable('resolved'),
@@ -99,7 +115,7 @@ test('a collector that is not listening rejects', async () => {
 test('a collector that closes the connection without answering rejects', async () => {
   const c = await new OtlpReceiver().listen();
   c.server.on('request', (req) => req.socket.destroy());
-  const sender = new OtlpHttpSender(c.url);
+  const sender = new OtlpHttpSender(c.url, 'http/json');
   try {
     await sender.send([Buffer.from(NO_SPANS)]).then(
       () => assert.unreachable('resolved'),

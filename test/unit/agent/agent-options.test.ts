@@ -28,12 +28,12 @@ test('flags win over environment; repeatable listeners', () => {
   assert.is(o.appHost, '10.0.0.1');
 });
 
-test('tracing flags: endpoint with the default sampling, or a percentage', () => {
+test('tracing flags: endpoint with the default sampling and encoding, or a percentage and JSON', () => {
   assert.is(parseAgentOptions(['--snapshot', 's'], {}).tracing, undefined, 'off by default');
   const on = parseAgentOptions(['--snapshot', 's', '--tracing-endpoint', 'http://127.0.0.1:4318/v1/traces'], {});
-  assert.equal(on.tracing, { endpoint: 'http://127.0.0.1:4318/v1/traces', samplingPercent: 100 });
-  const some = parseAgentOptions(['--snapshot', 's', '--tracing-sampling', '2.5', '--tracing-endpoint', 'https://otel:4318/v1/traces'], {});
-  assert.equal(some.tracing, { endpoint: 'https://otel:4318/v1/traces', samplingPercent: 2.5 });
+  assert.equal(on.tracing, { endpoint: 'http://127.0.0.1:4318/v1/traces', samplingPercent: 100, protocol: 'http/protobuf' });
+  const some = parseAgentOptions(['--snapshot', 's', '--tracing-sampling', '2.5', '--tracing-protocol', 'http/json', '--tracing-endpoint', 'https://otel:4318/v1/traces'], {});
+  assert.equal(some.tracing, { endpoint: 'https://otel:4318/v1/traces', samplingPercent: 2.5, protocol: 'http/json' });
 });
 
 test('upstream client: h1 by default; undici by flag or environment, the flag winning', () => {
@@ -55,6 +55,8 @@ const errors: Array<[string, string[], RegExp]> = [
   ['tracing endpoint not http', ['--snapshot', 's', '--tracing-endpoint', 'grpc://otel:4317'], /http\(s\) URL/],
   ['sampling out of range', ['--snapshot', 's', '--tracing-endpoint', 'http://o/v1/traces', '--tracing-sampling', '101'], /0-100/],
   ['sampling without endpoint', ['--snapshot', 's', '--tracing-sampling', '10'], /needs --tracing-endpoint/],
+  ['protocol not an OTLP/HTTP encoding', ['--snapshot', 's', '--tracing-endpoint', 'http://o/v1/traces', '--tracing-protocol', 'grpc'], /http\/protobuf or http\/json/],
+  ['protocol without endpoint', ['--snapshot', 's', '--tracing-protocol', 'http/json'], /needs --tracing-endpoint/],
 ];
 for (const [name, argv, want] of errors) {
   test(`usage error: ${name}`, () => {

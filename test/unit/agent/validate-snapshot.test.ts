@@ -19,7 +19,11 @@ test('optional ready flag is accepted', () => {
 test('optional tracing settings are accepted', () => {
   const s = good();
   s.mesh.tracing = { endpoint: 'http://jaeger:4318/v1/traces', samplingPercent: 10 };
-  assert.ok(validateSnapshot(s).ok);
+  assert.ok(validateSnapshot(s).ok, 'without a protocol (an older control server)');
+  for (const protocol of ['http/protobuf', 'http/json'] as const) {
+    s.mesh.tracing = { endpoint: 'http://jaeger:4318/v1/traces', samplingPercent: 10, protocol };
+    assert.ok(validateSnapshot(s).ok, protocol);
+  }
 });
 
 const bad: Array<[string, (s: any) => unknown, RegExp, number]> = [
@@ -37,6 +41,7 @@ const bad: Array<[string, (s: any) => unknown, RegExp, number]> = [
   ['excludedPorts missing', (s) => { s.mesh = {}; return s; }, /excludedPorts/, 3],
   ['tracing endpoint not http(s)', (s) => { s.mesh.tracing = { endpoint: 'jaeger:4317', samplingPercent: 1 }; return s; }, /\$\.mesh\.tracing/, 3],
   ['tracing sampling over 100', (s) => { s.mesh.tracing = { endpoint: 'http://j/v1/traces', samplingPercent: 150 }; return s; }, /\$\.mesh\.tracing/, 3],
+  ['tracing protocol not an OTLP/HTTP encoding', (s) => { s.mesh.tracing = { endpoint: 'http://j/v1/traces', samplingPercent: 1, protocol: 'grpc' }; return s; }, /\$\.mesh\.tracing\.protocol: expected http\/protobuf or http\/json/, 3],
   ['hosts with an empty name', (s) => { s.services[0].hosts = ['']; return s; }, /hosts/, 3],
 ];
 

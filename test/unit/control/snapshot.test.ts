@@ -48,15 +48,17 @@ test('the hash is stable for equal input and changes with endpoints', () => {
   assert.is.not(compileSnapshot(web, r.view()).hash, a.hash);
 });
 
-test('tracing: the Mesh document\'s endpoint and sampling (default 100); none without an endpoint', () => {
+test('tracing: the Mesh document\'s endpoint, sampling (default 100) and encoding (default http/protobuf); none without an endpoint', () => {
   const { r, web } = registry();
   const mesh = (tracing: string) => loadMeshfile(`apiVersion: dockmesh.dev/v1\nkind: Mesh\nspec:\n  tracing: ${tracing}\n`, 'mesh.yaml').spec;
   assert.is(compileSnapshot(web, r.view()).mesh.tracing, undefined, 'no meshfile');
-  assert.equal(compileSnapshot(web, r.view(), { spec: mesh('{endpoint: "http://jaeger:4318/v1/traces"}') }).mesh.tracing, { endpoint: 'http://jaeger:4318/v1/traces', samplingPercent: 100 });
-  assert.equal(compileSnapshot(web, r.view(), { spec: mesh('{endpoint: "http://jaeger:4318/v1/traces", samplingPercent: 5}') }).mesh.tracing, { endpoint: 'http://jaeger:4318/v1/traces', samplingPercent: 5 });
+  assert.equal(compileSnapshot(web, r.view(), { spec: mesh('{endpoint: "http://jaeger:4318/v1/traces"}') }).mesh.tracing, { endpoint: 'http://jaeger:4318/v1/traces', samplingPercent: 100, protocol: 'http/protobuf' });
+  assert.equal(compileSnapshot(web, r.view(), { spec: mesh('{endpoint: "http://jaeger:4318/v1/traces", samplingPercent: 5, protocol: http/json}') }).mesh.tracing, { endpoint: 'http://jaeger:4318/v1/traces', samplingPercent: 5, protocol: 'http/json' });
   assert.is(compileSnapshot(web, r.view(), { spec: mesh('{samplingPercent: 5}') }).mesh.tracing, undefined);
   const bad = loadMeshfile('apiVersion: dockmesh.dev/v1\nkind: Mesh\nspec:\n  tracing: {endpoint: "grpc://jaeger:4317"}\n', 'mesh.yaml');
   assert.equal(bad.diagnostics.map((d) => [d.code, d.path]), [['MESH_ERR_BAD_VALUE', 'spec.tracing.endpoint']]);
+  const badProtocol = loadMeshfile('apiVersion: dockmesh.dev/v1\nkind: Mesh\nspec:\n  tracing:\n    endpoint: "http://jaeger:4318/v1/traces"\n    protocol: grpc\n', 'mesh.yaml');
+  assert.equal(badProtocol.diagnostics.map((d) => [d.code, d.path, d.line]), [['MESH_ERR_BAD_ENUM', 'spec.tracing.protocol', 6]]);
 });
 
 test('self carries identity and labels', () => {

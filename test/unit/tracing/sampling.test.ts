@@ -18,8 +18,8 @@ test('a caller\'s decision is honoured; new traces sampled at the percentage', (
 });
 
 test('settings in force: the snapshot wins in container mode, the flag in process mode', () => {
-  const flag = { endpoint: 'http://127.0.0.1:4318/v1/traces', samplingPercent: 100 };
-  const snap = { endpoint: 'http://jaeger:4318/v1/traces', samplingPercent: 10 };
+  const flag = { endpoint: 'http://127.0.0.1:4318/v1/traces', samplingPercent: 100, protocol: 'http/protobuf' as const };
+  const snap = { endpoint: 'http://jaeger:4318/v1/traces', samplingPercent: 10, protocol: 'http/json' as const };
   assert.equal(effectiveTracing(true, flag, snap), snap);
   assert.equal(effectiveTracing(true, flag, undefined), flag);
   assert.equal(effectiveTracing(false, flag, snap), flag);
@@ -29,6 +29,12 @@ test('settings in force: the snapshot wins in container mode, the flag in proces
   assert.ok(sameTracing(snap, { ...snap }));
   assert.not.ok(sameTracing(snap, flag));
   assert.not.ok(sameTracing(snap, undefined));
+  assert.not.ok(sameTracing(snap, { ...snap, protocol: 'http/protobuf' }), 'another encoding is another tracer');
+});
+
+test("a snapshot without a protocol (an older control server's) exports binary protobuf", () => {
+  const { protocol: _, ...older } = { endpoint: 'http://jaeger:4318/v1/traces', samplingPercent: 10, protocol: 'http/json' as const };
+  assert.equal(effectiveTracing(true, undefined, older), { ...older, protocol: 'http/protobuf' });
 });
 
 test.run();
