@@ -3,7 +3,8 @@
  * receiver the test runs in a container on the project's network (the example-shop image has node,
  * and the container is not part of the compose project, so it is not meshed). One order through
  * web → api → payments, inventory gives a SERVER and CLIENT span at every agent, nested through the
- * apps, which only forward the trace headers.
+ * apps, which only forward the trace headers. The agents export in the default encoding, binary
+ * protobuf: the receiver keeps the bodies as they came, and the test decodes them with protobufjs.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -14,31 +15,40 @@ import { requireEngine } from '../support/docker-engine.ts';
 import { ComposeProject } from '../support/compose-project.ts';
 import { mesh } from '../support/run-command.ts';
 import { waitFor } from '../support/wait-for.ts';
+import { decodeTracesProto } from '../support/otlp-proto-decoder.ts';
 import { ensureExampleImage } from '../../cli/images/ensure-example-image.ts';
 
 const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
 const SHOP_IMAGE = 'dockmesh/example-shop:dev';
 
-/** Collects POST /v1/traces (OTLP/JSON); GET /spans lists them, each with its resource's service.name. */
+/** Keeps every POST /v1/traces body as it came (base64) with its content type; GET /bodies lists them. */
 const RECEIVER = `
-const spans = [];
+const bodies = [];
 require('node:http').createServer((req, res) => {
-  let text = '';
-  req.on('data', (d) => (text += d));
+  const chunks = [];
+  req.on('data', (d) => chunks.push(d));
   req.on('end', () => {
-    if (req.method === 'GET' && req.url === '/spans') return res.end(JSON.stringify(spans));
-    try {
-      for (const rs of JSON.parse(text).resourceSpans) {
-        const service = (rs.resource.attributes.find((a) => a.key === 'service.name') || {}).value;
-        for (const ss of rs.scopeSpans) for (const s of ss.spans) spans.push({ ...s, service: service && service.stringValue });
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    } catch (e) {
-      res.writeHead(400).end(String(e));
-    }
+    if (req.method === 'GET' && req.url === '/bodies') return res.end(JSON.stringify(bodies));
+    bodies.push({ type: req.headers['content-type'], body: Buffer.concat(chunks).toString('base64') });
+    const proto = String(req.headers['content-type']).startsWith('application/x-protobuf');
+    res.writeHead(200, { 'content-type': proto ? 'application/x-protobuf' : 'application/json' }).end(proto ? '' : '{}');
   });
 }).listen(4318);
 `;
+
+/** The spans of the bodies the receiver kept, each with its resource's service.name. */
+function spansOf(bodies: Array<{ type: string; body: string }>): Span[] {
+  const out: Span[] = [];
+  for (const { type, body } of bodies) {
+    const raw = Buffer.from(body, 'base64');
+    const doc = type.startsWith('application/x-protobuf') ? decodeTracesProto(raw) : JSON.parse(raw.toString());
+    for (const rs of doc.resourceSpans ?? []) {
+      const service = (rs.resource.attributes.find((a: { key: string }) => a.key === 'service.name') || {}).value;
+      for (const ss of rs.scopeSpans ?? []) for (const s of ss.spans ?? []) out.push({ ...s, service: service && service.stringValue });
+    }
+  }
+  return out;
+}
 
 interface Span {
   traceId: string;
@@ -81,7 +91,7 @@ if (await requireEngine()) {
     });
     await c.start();
     receiver = (await c.inspect()).NetworkSettings.Networks[network]!.IPAddress;
-    await waitFor(() => fetch(`http://${receiver}:4318/spans`).then((r) => r.ok, () => false), 15_000, 'receiver up');
+    await waitFor(() => fetch(`http://${receiver}:4318/bodies`).then((r) => r.ok, () => false), 15_000, 'receiver up');
     const up = await mesh(['up', ...flags, '--meshfile', meshfile]);
     assert.is(up.code, 0, up.stderr);
 
@@ -91,11 +101,13 @@ if (await requireEngine()) {
     const res = await fetch(`http://${webIp}:8080/api/orders/1`, { headers: { traceparent: `00-${traceId}-${caller}-01` }, signal: AbortSignal.timeout(5000) });
     assert.is(res.status, 200);
     // web SERVER, web CLIENT → api, api SERVER, api CLIENT → payments and → inventory, payments and inventory SERVER.
+    let bodies: Array<{ type: string; body: string }> = [];
     const spans = await waitFor(async () => {
-      const all = (await (await fetch(`http://${receiver}:4318/spans`)).json()) as Span[];
-      const mine = all.filter((s) => s.traceId === traceId);
+      bodies = (await (await fetch(`http://${receiver}:4318/bodies`)).json()) as typeof bodies;
+      const mine = spansOf(bodies).filter((s) => s.traceId === traceId);
       return mine.length >= 7 ? mine : undefined;
     }, 30_000, 'the order\'s 7 spans', 250);
+    assert.equal([...new Set(bodies.map((b) => b.type))], ['application/x-protobuf'], 'the default encoding');
     const find = (service: string, kind: number, to?: string) => {
       const list = spans.filter((s) => s.service === service && s.kind === kind && (!to || s.name.startsWith(`${to}.`)));
       assert.is(list.length, 1, `one ${kind === SERVER ? 'SERVER' : 'CLIENT'} span of ${service}${to ? ` to ${to}` : ''}: ${JSON.stringify(spans.map((s) => [s.service, s.kind, s.name]))}`);
