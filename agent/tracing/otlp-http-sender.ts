@@ -6,9 +6,9 @@ import type { TraceProtocol } from '../../wire/types.ts';
 export const EXPORT_TIMEOUT_MS = 5000;
 
 /**
- * POSTs OTLP bodies (binary protobuf or JSON, as `protocol` says) to a collector's traces URL (e.g. `http://jaeger:4318/v1/traces`) over one
- * keep-alive connection. A request that takes longer than `timeoutMs` is aborted and fails; any
- * answer but 2xx fails.
+ * POSTs OTLP bodies (binary protobuf or JSON, as `protocol` says) to a collector's traces URL (e.g.
+ * `http://jaeger:4318/v1/traces`) over one keep-alive connection. A request that takes longer than
+ * `timeoutMs` is aborted and fails; any answer but 2xx fails.
  *
  * It speaks through the agent's own HTTP/1.1 client (agent/h1/, h1Call), as the upstream pools do,
  * not through node:http's client: that client shares its parser callbacks and its OutgoingMessage

@@ -172,12 +172,24 @@ export function attributesProto(field: number, flat: readonly AttributeValue[]):
   return Buffer.concat(parts);
 }
 
-/** The shared attributes, which the tracer keeps as an OTLP/JSON fragment (span-attributes.ts), as Span attribute fields. */
+/** An OTLP/JSON AnyValue (as otlp-json.ts writes them). */
+interface JsonAnyValue {
+  stringValue?: string;
+  intValue?: string;
+  boolValue?: boolean;
+  doubleValue?: number;
+}
+
+const fromJson = (v: JsonAnyValue): AttributeValue => v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : (v.boolValue ?? v.doubleValue ?? ''));
+
+/**
+ * The attributes every span shares as Span attribute fields: the tracer keeps them as an OTLP/JSON
+ * fragment (span-attributes.ts), read here once per head.
+ */
 function commonProto(common: string): Buffer {
   if (common === '') return Buffer.alloc(0);
-  const kvs = JSON.parse(`[${common}]`) as { key: string; value: { stringValue?: string; intValue?: string; boolValue?: boolean; doubleValue?: number } }[];
   const flat: AttributeValue[] = [];
-  for (const { key, value } of kvs) flat.push(key, value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : (value.boolValue ?? value.doubleValue ?? '')));
+  for (const { key, value } of JSON.parse(`[${common}]`) as { key: string; value: JsonAnyValue }[]) flat.push(key, fromJson(value));
   return attributesProto(9, flat);
 }
 

@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { putVarint, varintSize } from '../../../agent/tracing/otlp-proto.ts';
+import { ProtoSpanWriter, putVarint, varintSize } from '../../../agent/tracing/otlp-proto.ts';
 import { SpanBatcher, type BatcherOptions } from '../../../agent/tracing/span-batcher.ts';
 import { SPAN_KIND, type AttributeValue, type SpanRecord } from '../../../agent/tracing/span-record.ts';
 import { decodeTracesProto } from '../../support/otlp-proto-decoder.ts';
@@ -58,6 +58,21 @@ for (const [name, over] of CASES) {
     assert.equal(proto, json);
   });
 }
+
+test('every span stays within the bound the writer gives for it, and writes nothing past its end', () => {
+  const w = new ProtoSpanWriter();
+  for (const [name, over] of CASES) {
+    for (const sp of [span(over), span({ ...over, common: COMMON, traceState: 'k=v', parentSpanId: '2222222222222222', userAgent: 'ü'.repeat(50), error: true, attempt: 3 })]) {
+      const buf = Buffer.alloc(128 * 1024, 0x7a);
+      const start = 11;
+      const bound = w.bound(sp);
+      const end = w.write(buf, start, sp);
+      assert.ok(end - start <= bound, `${name}: ${end - start} bytes, bound ${bound}`);
+      assert.is(buf[start - 1], 0x7a, name);
+      assert.ok(buf.subarray(end).every((b) => b === 0x7a), `${name}: nothing past the end it returned`);
+    }
+  }
+});
 
 test('a resource too large for the room before the spans: the head goes apart, the body still decodes', async () => {
   const big: AttributeValue[] = ['service.name', 'w'.repeat(5000)];
