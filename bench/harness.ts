@@ -252,7 +252,7 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
     samples,
     cells,
     ratios,
-    goals: checkGoals({ cells, ratios, targets: infos, controlPlane, meshUp }),
+    goals: checkGoals({ cells, ratios, targets: infos, samples, controlPlane, meshUp }),
     ...(controlPlane ? { controlPlane } : {}),
     ...(meshUp ? { meshUp } : {}),
     pending: stillPending(controlPlane, meshUp),

@@ -2,13 +2,16 @@
  * Checks the measured cells against the goals of issue 6. Pure. A goal whose figures are missing
  * (target unavailable, load not run) is "not measured", never a pass.
  */
-import type { Cell, ControlPlaneFigures, GoalCheck, MeshUpFigures, RatioRow, TargetInfo } from '../model.ts';
+import type { Cell, ControlPlaneFigures, GoalCheck, MeshUpFigures, RatioRow, RunSample, TargetInfo } from '../model.ts';
+import { median } from '../stats/percentiles.ts';
 import { mb, times, us } from './format.ts';
 
 export interface GoalInput {
   cells: readonly Cell[];
   ratios: readonly RatioRow[];
   targets: readonly TargetInfo[];
+  /** Every run; when given, the observability cost is taken round by round (see {@link pairedCost}). */
+  samples?: readonly RunSample[] | undefined;
   controlPlane?: ControlPlaneFigures | undefined;
   meshUp?: MeshUpFigures | undefined;
 }
@@ -19,7 +22,7 @@ const HOP_OBS_1PCT = 'agent-hop-obs-1pct';
 const PAIR = 'agent-pair';
 const PAIR_MTLS = 'agent-pair-mtls';
 
-export function checkGoals({ cells, ratios, targets, controlPlane, meshUp }: GoalInput): GoalCheck[] {
+export function checkGoals({ cells, ratios, targets, samples, controlPlane, meshUp }: GoalInput): GoalCheck[] {
   const cell = (t: string, l: string): Cell | undefined => cells.find((c) => c.target === t && c.load === l);
   const row = (t: string, l: string): RatioRow | undefined => ratios.find((r) => r.target === t && r.load === l);
   const target = (t: string): TargetInfo | undefined => targets.find((x) => x.id === t);
@@ -48,18 +51,15 @@ export function checkGoals({ cells, ratios, targets, controlPlane, meshUp }: Goa
     (v) => v <= 0.01,
     (v) => `${v === 0 ? '0' : v.toExponential(1)} per request (worst load)`,
   );
-  add(
-    'Metrics + tracing + logs cost ≤ 10% of throughput (saturation, per core; tracing at 100% sampling, dockmesh\'s default)',
-    observabilityCost(row(HOP, 'saturation')?.rpsPerProxyCore, row(HOP_OBS, 'saturation')?.rpsPerProxyCore),
-    (v) => v <= 0.1,
-    (v) => `${(v * 100).toFixed(1)}%`,
-  );
-  add(
-    'Metrics + tracing + logs cost ≤ 10% of throughput (saturation, per core; tracing at 1% sampling, Istio\'s default)',
-    observabilityCost(row(HOP, 'saturation')?.rpsPerProxyCore, row(HOP_OBS_1PCT, 'saturation')?.rpsPerProxyCore),
-    (v) => v <= 0.1,
-    (v) => `${(v * 100).toFixed(1)}%`,
-  );
+  for (const [on, goal] of [
+    [HOP_OBS, 'Metrics + tracing + logs cost ≤ 10% of throughput (saturation, per core; tracing at 100% sampling, dockmesh\'s default)'],
+    [HOP_OBS_1PCT, 'Metrics + tracing + logs cost ≤ 10% of throughput (saturation, per core; tracing at 1% sampling, Istio\'s default)'],
+  ] as const) {
+    const paired = samples ? pairedCost(samples, HOP, on) : null;
+    const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
+    if (paired && paired.rounds >= 2) add(goal, paired.median, (v) => v <= 0.1, (v) => `${pct(v)} (rounds ${pct(paired.min)} to ${pct(paired.max)})`);
+    else add(goal, observabilityCost(row(HOP, 'saturation')?.rpsPerProxyCore, row(on, 'saturation')?.rpsPerProxyCore), (v) => v <= 0.1, pct);
+  }
   out.push(saveToAppliedGoal(controlPlane));
   out.push(meshUpGoal(meshUp));
   return out;
@@ -69,6 +69,26 @@ export function checkGoals({ cells, ratios, targets, controlPlane, meshUp }: Goa
 export function handshakeRate(cells: readonly Cell[]): number | null {
   const rates = cells.filter((c) => c.tls && c.tls.requests > 0).map((c) => (c.tls!.full + c.tls!.resumed) / c.tls!.requests);
   return rates.length ? Math.max(...rates) : null;
+}
+
+/**
+ * The observability cost round by round: in each round, 1 − (req/s per core of `on` ÷ that of `off`
+ * at saturation), the two measured minutes apart; the median over the rounds with both, and the
+ * range. A ratio of medians taken over all rounds lets the machine's drift between rounds in: on
+ * 2026-11-27 the same agent measured 59 to 122 µs of CPU per request from one round to the next,
+ * while a round's pair stayed within a few percent of each other. Null without a round that has both.
+ */
+export function pairedCost(samples: readonly RunSample[], off: string, on: string): { median: number; min: number; max: number; rounds: number } | null {
+  const perCore = (s: RunSample | undefined): number | undefined => (s && s.cpuCores && s.cpuCores > 0 && s.requestsPerSec > 0 ? s.requestsPerSec / s.cpuCores : undefined);
+  const costs: number[] = [];
+  for (const round of new Set(samples.map((s) => s.round))) {
+    const at = (t: string) => perCore(samples.find((s) => s.round === round && s.target === t && s.load === 'saturation'));
+    const a = at(off);
+    const b = at(on);
+    if (a !== undefined && b !== undefined) costs.push(1 - b / a);
+  }
+  if (costs.length === 0) return null;
+  return { median: median(costs), min: Math.min(...costs), max: Math.max(...costs), rounds: costs.length };
 }
 
 /** Share of per-core throughput lost by turning observability on: 1 − on ÷ off. */
