@@ -20,8 +20,9 @@
  * after a 2-byte length (moved when it needs another size), and the request's head, whose lengths
  * depend on every span of the batch, is written in front of the spans when the batch is sent.
  */
+import { HeadCache, headKey, type HeadKey } from './head-cache.ts';
 import { SCOPE, spanUrl } from './otlp-json.ts';
-import type { AttributeValue, SpanRecord } from './span-record.ts';
+import { stringUnits, type AttributeValue, type SpanRecord } from './span-record.ts';
 
 /** Wire types (low 3 bits of a tag). */
 const VARINT = 0;
@@ -244,31 +245,29 @@ function putStrAttr(buf: Buffer, off: number, k: KeyHead, s: string): number {
 }
 
 function putStrAttrAs(buf: Buffer, off: number, k: KeyHead, s: string, len: number, ascii: boolean): number {
-  const any = 1 + varintSize(len) + len;
-  const kv = k.key.length + 1 + varintSize(any) + any;
-  buf[off] = ATTR;
-  let o = putVarint(buf, off + 1, kv);
-  buf.set(k.key, o);
-  o += k.key.length;
-  buf[o] = VALUE;
-  o = putVarint(buf, o + 1, any);
-  buf[o] = STRING_VALUE;
-  o = putVarint(buf, o + 1, len);
+  const o = putVarint(buf, putAttrHead(buf, off, k, 1 + varintSize(len) + len, STRING_VALUE), len);
   return ascii ? putAscii(buf, o, s) : o + buf.write(s, o, 'utf8');
 }
 
 /** An integer attribute (non-negative): `KeyValue { key, value { int_value: n } }`. */
 function putIntAttr(buf: Buffer, off: number, k: KeyHead, n: number): number {
-  const any = 1 + varintSize(n);
-  const kv = k.key.length + 1 + varintSize(any) + any;
+  return putVarint(buf, putAttrHead(buf, off, k, 1 + varintSize(n), INT_VALUE), n);
+}
+
+/**
+ * An attribute up to its value's own bytes: the Span field's tag and length, the key, the `value`
+ * tag and length (`any`: the AnyValue's bytes), the AnyValue's tag `valueTag`. Returns where the
+ * value goes.
+ */
+function putAttrHead(buf: Buffer, off: number, k: KeyHead, any: number, valueTag: number): number {
   buf[off] = ATTR;
-  let o = putVarint(buf, off + 1, kv);
+  let o = putVarint(buf, off + 1, k.key.length + 1 + varintSize(any) + any);
   buf.set(k.key, o);
   o += k.key.length;
   buf[o] = VALUE;
   o = putVarint(buf, o + 1, any);
-  buf[o] = INT_VALUE;
-  return putVarint(buf, o + 1, n);
+  buf[o] = valueTag;
+  return o + 1;
 }
 
 /** `http://<host><target>` (or an absolute-form target as it came) as the `http.url` attribute. */
@@ -276,30 +275,15 @@ function putUrlAttr(buf: Buffer, off: number, sp: SpanRecord): number {
   if (sp.urlHost === null) return putStrAttr(buf, off, K_URL, sp.urlTarget);
   // As if host and target were ASCII, in one pass; else the whole URL as one string.
   const len = HTTP_PREFIX_BYTES.length + sp.urlHost.length + sp.urlTarget.length;
-  const any = 1 + varintSize(len) + len;
-  const kv = K_URL.key.length + 1 + varintSize(any) + any;
-  buf[off] = ATTR;
-  let o = putVarint(buf, off + 1, kv);
-  buf.set(K_URL.key, o);
-  o += K_URL.key.length;
-  buf[o] = VALUE;
-  o = putVarint(buf, o + 1, any);
-  buf[o] = STRING_VALUE;
-  o = putVarint(buf, o + 1, len);
+  let o = putVarint(buf, putAttrHead(buf, off, K_URL, 1 + varintSize(len) + len, STRING_VALUE), len);
   buf.set(HTTP_PREFIX_BYTES, o);
   o = putAscii(buf, o + HTTP_PREFIX_BYTES.length, sp.urlHost);
   if (o >= 0) o = putAscii(buf, o, sp.urlTarget);
   return o >= 0 ? o : putStrAttr(buf, off, K_URL, spanUrl(sp));
 }
 
-/** What a cached head depends on, and its bytes. */
-interface Statics {
-  name: string;
-  kind: number;
-  protocol: string;
-  cluster: string;
-  upstream: string | undefined;
-  common: string;
+/** A cached head: what it depends on, and its bytes. */
+interface Statics extends HeadKey {
   /** `name` and `kind` fields. */
   head: Buffer;
   /** The attributes that repeat: protocol, cluster, upstream, the shared ones. */
@@ -312,11 +296,8 @@ function staticsOf(sp: SpanRecord): Statics {
   const flat: AttributeValue[] = ['http.protocol', sp.protocol, 'upstream_cluster', sp.cluster, 'upstream_cluster.name', sp.cluster];
   if (sp.upstream !== undefined) flat.push('upstream_address', sp.upstream);
   const attrs = Buffer.concat([attributesProto(9, flat), commonProto(sp.common)]);
-  return { name: sp.name, kind: sp.kind, protocol: sp.protocol, cluster: sp.cluster, upstream: sp.upstream, common: sp.common, head, attrs };
+  return { ...headKey(sp), head, attrs };
 }
-
-/** Upstreams whose heads are kept at most (then the cache starts again). */
-const STATICS_LIMIT = 512;
 
 /** Bytes of a span beyond its heads and strings (tags, lengths, ids, times, numbers; generous). */
 const FIXED_BYTES = 512;
@@ -329,22 +310,19 @@ const LENGTH_ROOM = 2;
  * encoded heads of the upstreams it has seen. The same interface as the JSON SpanWriter.
  */
 export class ProtoSpanWriter {
-  readonly #statics = new Map<string, Statics>();
-  #lastSpan: SpanRecord | null = null;
-  #lastStatics: Statics | null = null;
+  readonly #heads = new HeadCache(staticsOf);
 
   /** Bytes `write` may use for `sp` at most. */
   bound(sp: SpanRecord): number {
-    const s = this.#staticsOf(sp);
-    let strings = sp.method.length + sp.urlTarget.length + (sp.urlHost?.length ?? 0) + sp.flags.length + sp.peer.length;
-    strings += (sp.traceState?.length ?? 0) + (sp.requestId?.length ?? 0) + (sp.userAgent?.length ?? 0) + sp.traceId.length + sp.spanId.length + (sp.parentSpanId?.length ?? 0);
+    const s = this.#heads.of(sp);
+    const strings = stringUnits(sp) + sp.traceId.length + sp.spanId.length + (sp.parentSpanId?.length ?? 0);
     // A UTF-16 unit is at most 3 bytes of UTF-8.
     return s.head.length + s.attrs.length + 3 * strings + FIXED_BYTES;
   }
 
   /** Writes `sp` (tag, length, message) at `off`; returns where it ended. */
   write(buf: Buffer, off: number, sp: SpanRecord): number {
-    const s = this.#staticsOf(sp);
+    const s = this.#heads.of(sp);
     const start = off + 1 + LENGTH_ROOM;
     let o = start;
     o = this.#id(buf, o, 1, sp.traceId, 32);
@@ -394,20 +372,6 @@ export class ProtoSpanWriter {
     buf[off + 1] = hexDigits >> 1;
     const end = putHex(buf, off + 2, id, hexDigits);
     return end >= 0 ? end : putStringField(buf, off, tag(field, LEN), id);
-  }
-
-  #staticsOf(sp: SpanRecord): Statics {
-    if (sp === this.#lastSpan) return this.#lastStatics!;
-    const key = sp.upstream ?? sp.cluster;
-    let s = this.#statics.get(key);
-    if (s === undefined || s.name !== sp.name || s.kind !== sp.kind || s.protocol !== sp.protocol || s.cluster !== sp.cluster || s.upstream !== sp.upstream || s.common !== sp.common) {
-      if (this.#statics.size >= STATICS_LIMIT) this.#statics.clear();
-      s = staticsOf(sp);
-      this.#statics.set(key, s);
-    }
-    this.#lastSpan = sp;
-    this.#lastStatics = s;
-    return s;
   }
 }
 

@@ -47,3 +47,9 @@ export interface SpanRecord {
   /** Attributes every span of the agent shares, already encoded: an OTLP/JSON fragment, or ''. */
   common: string;
 }
+
+/** UTF-16 units of the strings a span carries that are not part of its cached head (for the writers' bounds). */
+export function stringUnits(sp: SpanRecord): number {
+  return sp.method.length + sp.urlTarget.length + (sp.urlHost?.length ?? 0) + sp.flags.length + sp.peer.length +
+    (sp.traceState?.length ?? 0) + (sp.requestId?.length ?? 0) + (sp.userAgent?.length ?? 0);
+}

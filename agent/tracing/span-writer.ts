@@ -8,17 +8,12 @@
  * times, methods, addresses and most paths are. A string that is not plain ASCII goes through
  * spanJson's own escaping, so the output is the same bytes either way.
  */
+import { HeadCache, headKey, type HeadKey } from './head-cache.ts';
 import { spanJson, spanUrl, strAttr, strJson } from './otlp-json.ts';
-import type { SpanRecord } from './span-record.ts';
+import { stringUnits, type SpanRecord } from './span-record.ts';
 
-/** What a cached head depends on, and its bytes. */
-interface Statics {
-  name: string;
-  kind: number;
-  protocol: string;
-  cluster: string;
-  upstream: string | undefined;
-  common: string;
+/** A cached head: what it depends on, and its bytes. */
+interface Statics extends HeadKey {
   /** `,"name":…,"kind":…,"startTimeUnixNano":"` */
   head: Uint8Array;
   /** `","attributes":[` the shared attributes `,{"key":"http.method","value":{"stringValue":` */
@@ -48,9 +43,6 @@ const ERROR = ascii(',{"key":"error","value":{"boolValue":true}}');
 const END_OK = ascii('],"status":{}}');
 const END_ERROR = ascii('],"status":{"code":2}}');
 const HTTP = ascii('"http://');
-
-/** Upstreams whose heads are kept at most (then the cache starts again). */
-const STATICS_LIMIT = 512;
 
 /** Bytes of the fixed parts of a span beyond its heads and strings (generous). */
 const FIXED_BYTES = 1024;
@@ -153,17 +145,13 @@ const intOk = (n: number): boolean => Number.isSafeInteger(n) && n >= 0;
  * keeping the encoded heads of the upstreams it has seen.
  */
 export class SpanWriter {
-  readonly #statics = new Map<string, Statics>();
-  #lastSpan: SpanRecord | null = null;
-  #lastStatics: Statics | null = null;
+  readonly #heads = new HeadCache(staticsOf);
 
   /** Bytes `write` may use for `sp` at most. */
   bound(sp: SpanRecord): number {
-    const s = this.#staticsOf(sp);
-    let strings = sp.method.length + sp.urlTarget.length + (sp.urlHost?.length ?? 0) + sp.flags.length + sp.peer.length;
-    strings += (sp.traceState?.length ?? 0) + (sp.requestId?.length ?? 0) + (sp.userAgent?.length ?? 0);
+    const s = this.#heads.of(sp);
     // Escaped, a UTF-16 unit takes at most 6 bytes (\uXXXX).
-    return s.head.length + s.attrs.length + 6 * strings + FIXED_BYTES;
+    return s.head.length + s.attrs.length + 6 * stringUnits(sp) + FIXED_BYTES;
   }
 
   /** Writes `sp` at `off` (room for {@link bound} bytes is the caller's); returns where it ended. */
@@ -171,7 +159,7 @@ export class SpanWriter {
     if (!intOk(sp.status) || !intOk(sp.requestSize) || !intOk(sp.responseSize) || !intOk(sp.attempt) || !(sp.startMs >= 0 && sp.startMs < MAX_MS && sp.endMs >= 0 && sp.endMs < MAX_MS)) {
       return off + buf.write(spanJson(sp), off);
     }
-    const s = this.#staticsOf(sp);
+    const s = this.#heads.of(sp);
     // Ids are hex (made by the agent or checked when parsed); anything else takes spanJson's way.
     let o = plain(buf, put(buf, off, TRACE_ID), sp.traceId);
     if (o >= 0) o = plain(buf, put(buf, o, SPAN_ID), sp.spanId);
@@ -233,25 +221,6 @@ export class SpanWriter {
     }
     return off + buf.write(strJson(spanUrl(sp)), off);
   }
-
-  #staticsOf(sp: SpanRecord): Statics {
-    // `bound` then `write` for the same span: one lookup.
-    if (sp === this.#lastSpan) return this.#lastStatics!;
-    const s = this.#lookup(sp);
-    this.#lastSpan = sp;
-    this.#lastStatics = s;
-    return s;
-  }
-
-  #lookup(sp: SpanRecord): Statics {
-    const key = sp.upstream ?? sp.cluster;
-    const s = this.#statics.get(key);
-    if (s !== undefined && s.name === sp.name && s.kind === sp.kind && s.protocol === sp.protocol && s.cluster === sp.cluster && s.upstream === sp.upstream && s.common === sp.common) return s;
-    if (this.#statics.size >= STATICS_LIMIT) this.#statics.clear();
-    const made = staticsOf(sp);
-    this.#statics.set(key, made);
-    return made;
-  }
 }
 
 /** The heads of spans like `sp`: its text up to the method's value, cut where the times go. */
@@ -260,12 +229,7 @@ function staticsOf(sp: SpanRecord): Statics {
   if (sp.upstream !== undefined) attrs.push(strAttr('upstream_address', sp.upstream));
   if (sp.common !== '') attrs.push(sp.common);
   return {
-    name: sp.name,
-    kind: sp.kind,
-    protocol: sp.protocol,
-    cluster: sp.cluster,
-    upstream: sp.upstream,
-    common: sp.common,
+    ...headKey(sp),
     head: Buffer.from(`,"name":${strJson(sp.name)},"kind":${sp.kind},"startTimeUnixNano":"`, 'utf8'),
     attrs: Buffer.from(`","attributes":[${attrs.join(',')},{"key":"http.method","value":{"stringValue":`, 'utf8'),
   };
