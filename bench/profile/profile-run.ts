@@ -44,7 +44,8 @@ export async function runProfile(o: BenchOptions, repoRoot: string, log: (s: str
     const pid = Number(/\.(\d+)\.\d+\.\d+\.cpuprofile$/.exec(f)?.[1]);
     const name = names.get(pid) ?? `pid-${pid}`;
     const root = foldProfile(JSON.parse(readFileSync(join(profDir, f), 'utf8')) as CpuProfile, locate);
-    const rps = results.cells.find((c) => name.startsWith(c.target))?.requestsPerSec;
+    const target = targetOfProcess(name, results.cells.map((c) => c.target));
+    const rps = results.cells.find((c) => c.target === target)?.requestsPerSec;
     const subtitle = `${(root.totalUs / 1e6).toFixed(2)} s of CPU sampled` + (rps ? `; ${Math.round(rps).toLocaleString('en-US')} req/s through the target` : '');
     writeFileSync(join(outDir, `${name}.svg`), renderFlameGraph(root, { title: `dockmesh ${name}: CPU under saturation`, subtitle }));
     const pct = (us: number) => `${((us / root.totalUs) * 100).toFixed(1)}%`;
@@ -62,6 +63,15 @@ export async function runProfile(o: BenchOptions, repoRoot: string, log: (s: str
   writeFileSync(join(outDir, 'PROFILE.md'), `${index.join('\n')}\n`);
   for (const f of failures) log(`FAILED: ${f}`);
   return failures.length ? 1 : 0;
+}
+
+/**
+ * The target an agent process belongs to, by its name (its scratch directory): the target itself
+ * (`agent-hop-obs`), or a pair's agent (`agent-pair-mtls-client`, `-server`); not a shorter id the
+ * name merely starts with (`agent-hop` for `agent-hop-obs`).
+ */
+export function targetOfProcess(name: string, targetIds: readonly string[]): string | undefined {
+  return targetIds.find((id) => name === id || name === `${id}-client` || name === `${id}-server`);
 }
 
 /** Where --profile writes: bench/profiles unless --out names a directory (relative to the repository, or absolute). */
