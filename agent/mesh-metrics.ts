@@ -105,8 +105,9 @@ export class MeshMetrics {
 
   /**
    * Exposes span export counts, read at scrape time: `dockmesh_trace_spans_exported_total`,
-   * `dockmesh_trace_spans_dropped_total{reason="queue_full"|"export_failed"}` and
-   * `dockmesh_trace_spans_queued`. Called once tracing is first turned on.
+   * `dockmesh_trace_spans_dropped_total{reason="queue_full"|"export_failed"}`,
+   * `dockmesh_trace_export_retries_total` and `dockmesh_trace_spans_queued`. Called once tracing is
+   * first turned on.
    */
   watchTracing(counters: () => TracingCounters): void {
     if (this.#tracing) return;
@@ -128,6 +129,14 @@ export class MeshMetrics {
         c.reset();
         c.labels('queue_full').inc(n.droppedQueueFull);
         c.labels('export_failed').inc(n.droppedExportFailed);
+      },
+    });
+    this.registry.counter({
+      name: 'dockmesh_trace_export_retries_total',
+      help: 'Export requests sent again after the collector answered 429, 502, 503 or 504, or could not be reached',
+      collect(c) {
+        c.reset();
+        c.inc(counters().exportRetries);
       },
     });
     this.registry.gauge({

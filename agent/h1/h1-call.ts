@@ -4,6 +4,7 @@
  * as it arrives or whole, undici's headers and body timeouts, an abort signal), without loading
  * undici.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import { DETACHED, type Controller, type Handler } from '../dispatch/dispatch.ts';
 import { H1Error } from './h1-errors.ts';
 import type { H1Pool } from './h1-pool.ts';
@@ -21,9 +22,10 @@ export interface H1CallOptions {
   bodyTimeout: number;
 }
 
-/** The answer: its status, and its body to read. */
+/** The answer: its status, its headers, and its body to read. */
 export interface H1Answer {
   statusCode: number;
+  headers: IncomingHttpHeaders;
   body: AnswerBody;
 }
 
@@ -69,12 +71,12 @@ class Call implements Handler {
     this.#arm(this.#o.headersTimeout, 'UND_ERR_HEADERS_TIMEOUT', 'Headers Timeout Error');
   }
 
-  onResponseStart(controller: Controller, statusCode: number): void {
+  onResponseStart(controller: Controller, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200) return;
     // The reader coming back starts the body timer over, as a chunk does.
     const body = (this.#body = new AnswerBody(controller, () => this.#timer?.refresh()));
     this.#arm(this.#o.bodyTimeout, 'UND_ERR_BODY_TIMEOUT', 'Body Timeout Error');
-    this.#resolve({ statusCode, body });
+    this.#resolve({ statusCode, headers, body });
   }
 
   onResponseData(_c: Controller, chunk: Buffer): void {

@@ -5,6 +5,29 @@ import type { TraceProtocol } from '../../wire/types.ts';
 /** Default bound on one export request, connect to last response byte. */
 export const EXPORT_TIMEOUT_MS = 5000;
 
+/** A collector's answer other than 2xx, with its `Retry-After` (ms) when it sent one. */
+export class ExportRejected extends Error {
+  readonly status: number;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(status: number, retryAfterMs: number | undefined) {
+    super(`collector answered ${status}`);
+    this.status = status;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** A `Retry-After` value (delay-seconds or an HTTP-date) in ms from `now`; undefined when absent or unreadable. */
+export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined || v.trim() === '') return undefined;
+  if (/^\s*\d+\s*$/.test(v)) return Number(v) * 1000;
+  // An HTTP-date names its day and month (Date.parse alone reads "-1" or "1.5" as dates).
+  if (!/[a-z]{3}/i.test(v)) return undefined;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
 /**
  * POSTs OTLP bodies (binary protobuf or JSON, as `protocol` says) to a collector's traces URL (e.g.
  * `http://jaeger:4318/v1/traces`) over one keep-alive connection. A request that takes longer than
@@ -55,7 +78,7 @@ export class OtlpHttpSender {
         bodyTimeout: 0,
       });
       await answer.body.dump();
-      if (answer.statusCode < 200 || answer.statusCode >= 300) throw new Error(`collector answered ${answer.statusCode}`);
+      if (answer.statusCode < 200 || answer.statusCode >= 300) throw new ExportRejected(answer.statusCode, retryAfterMs(answer.headers['retry-after']));
     } finally {
       clearTimeout(timer);
     }

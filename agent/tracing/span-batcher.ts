@@ -1,3 +1,4 @@
+import { exportRetryDelay } from './export-retry.ts';
 import { tracesPrefix, TRACES_SUFFIX } from './otlp-json.ts';
 import { ProtoSpanWriter, protoHead, protoHeadSize, resourceProto } from './otlp-proto.ts';
 import { SpanWriter } from './span-writer.ts';
@@ -26,8 +27,10 @@ export interface ExportCounters {
   exported: number;
   /** Dropped because every batch was full (the collector slow or down). */
   droppedQueueFull: number;
-  /** Dropped because their export request failed or timed out. */
+  /** Dropped because their export request failed or timed out (after its retries, export-retry.ts). */
   droppedExportFailed: number;
+  /** Export requests sent again after a retryable failure. */
+  exportRetries: number;
 }
 
 /** Encoded spans (JSON: comma-separated) in a reusable buffer, from {@link HEAD_ROOM} on. */
@@ -55,7 +58,7 @@ const HEAD_ROOM = 2048;
  * collector is slow or down, spans are dropped and counted, never waited for.
  */
 export class SpanBatcher {
-  readonly counters: ExportCounters = { exported: 0, droppedQueueFull: 0, droppedExportFailed: 0 };
+  readonly counters: ExportCounters = { exported: 0, droppedQueueFull: 0, droppedExportFailed: 0, exportRetries: 0 };
   readonly #o: Required<Omit<BatcherOptions, 'send' | 'resource'>> & Pick<BatcherOptions, 'send' | 'resource'>;
   readonly #proto: boolean;
   #pending: SpanRecord[] = [];
@@ -72,6 +75,8 @@ export class SpanBatcher {
   #prefixBytes: Buffer = Buffer.alloc(0);
   #closed = false;
   readonly #timer: NodeJS.Timeout;
+  /** Ends the wait before a retry at once (close, destroy). */
+  #wake: (() => void) | null = null;
 
   constructor(o: BatcherOptions) {
     this.#o = { batchSize: 512, maxBatches: 4, batchBytes: 1024 * 1024, intervalMs: 1000, encoding: 'json', ...o };
@@ -181,7 +186,7 @@ export class SpanBatcher {
   #export(): void {
     if (this.#inFlight || this.#waiting.length === 0) return;
     const b = this.#waiting.shift()!;
-    this.#inFlight = this.#o.send(this.#body(b)).then(
+    this.#inFlight = this.#send(this.#body(b)).then(
       () => {
         this.counters.exported += b.count;
         this.#spare = b.buf;
@@ -197,9 +202,36 @@ export class SpanBatcher {
     });
   }
 
-  /** Exports everything queued (each request still bounded by its timeout), then stops. Idempotent. */
+  /** Sends one body, again after a retryable failure (export-retry.ts) unless the batcher closes meanwhile. */
+  async #send(chunks: Buffer[]): Promise<void> {
+    for (let retries = 0; ; retries++) {
+      try {
+        return await this.#o.send(chunks);
+      } catch (err) {
+        const delay = this.#closed ? undefined : exportRetryDelay(err, retries);
+        if (delay === undefined) throw err;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => {
+            this.#wake = null;
+            resolve();
+          }, delay);
+          t.unref();
+          this.#wake = () => {
+            clearTimeout(t);
+            this.#wake = null;
+            resolve();
+          };
+        });
+        if (this.#closed) throw err;
+        this.counters.exportRetries++;
+      }
+    }
+  }
+
+  /** Exports everything queued (each request still bounded by its timeout; no retry), then stops. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#wake?.();
     clearInterval(this.#timer);
     this.#tick();
     while (this.#inFlight) await this.#inFlight;
@@ -208,6 +240,7 @@ export class SpanBatcher {
   /** Stops at once; what is queued is dropped and counted. */
   destroy(): void {
     this.#closed = true;
+    this.#wake?.();
     clearInterval(this.#timer);
     this.counters.droppedQueueFull += this.queued;
     this.#pending = [];

@@ -23,7 +23,7 @@ export class TracingSwitch {
   #address = '127.0.0.1';
   #chain: Promise<void> = Promise.resolve();
   readonly #retired = new Set<Tracer>();
-  readonly #base: ExportCounters = { exported: 0, droppedQueueFull: 0, droppedExportFailed: 0 };
+  readonly #base: ExportCounters = { exported: 0, droppedQueueFull: 0, droppedExportFailed: 0, exportRetries: 0 };
 
   constructor(log?: Logger) {
     this.#log = log;
@@ -68,6 +68,7 @@ export class TracingSwitch {
       this.#base.exported += t.counters.exported;
       this.#base.droppedQueueFull += t.counters.droppedQueueFull;
       this.#base.droppedExportFailed += t.counters.droppedExportFailed;
+      this.#base.exportRetries += t.counters.exportRetries;
     });
   }
 
@@ -85,6 +86,7 @@ export class TracingSwitch {
       c.exported += t.counters.exported;
       c.droppedQueueFull += t.counters.droppedQueueFull;
       c.droppedExportFailed += t.counters.droppedExportFailed;
+      c.exportRetries += t.counters.exportRetries;
       c.queued += t.queued;
     }
     return c;

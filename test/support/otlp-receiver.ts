@@ -47,6 +47,8 @@ export class OtlpReceiver {
   readonly posts: { headers: IncomingHttpHeaders; body: string; raw: Buffer }[] = [];
   hold = false;
   status = 200;
+  /** Answers for the next requests, before any other (their spans not kept): a collector that refuses for a while. */
+  readonly failNext: { status: number; retryAfter?: string }[] = [];
   readonly #held: ServerResponse[] = [];
   port = 0;
 
@@ -63,6 +65,12 @@ export class OtlpReceiver {
           this.posts.push({ headers: req.headers, body: raw.toString(), raw });
           this.rejected.push(`${req.method} ${req.url} ${req.headers['content-type']}`);
           res.writeHead(404).end();
+          return;
+        }
+        const fail = this.failNext.shift();
+        if (fail) {
+          this.posts.push({ headers: req.headers, body: raw.toString(), raw });
+          res.writeHead(fail.status, fail.retryAfter === undefined ? {} : { 'retry-after': fail.retryAfter }).end();
           return;
         }
         let text = raw.toString();

@@ -205,6 +205,7 @@ test('collector down or hanging: requests still succeed; the spans are dropped a
     }, 10_000, 'drops counted');
     const m = (await client.get(dead.ports.admin, '/metrics')).text;
     assert.is(metricValue(m, 'dockmesh_trace_spans_exported_total'), 0);
+    assert.ok(metricValue(m, 'dockmesh_trace_export_retries_total') >= 3, 'a refused export is tried again, three times, before its batch is dropped');
     await waitFor(() => hanging.requests >= 1, 10_000, 'the hanging collector got an export');
     assert.ok(hanging.spans.length >= 1);
   } finally {

@@ -2,7 +2,11 @@ import { channel } from 'node:diagnostics_channel';
 import { createServer } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { OtlpHttpSender } from '../../../agent/tracing/otlp-http-sender.ts';
+import { exportRetryDelay } from '../../../agent/tracing/export-retry.ts';
+import { ExportRejected, OtlpHttpSender } from '../../../agent/tracing/otlp-http-sender.ts';
+import { SpanBatcher } from '../../../agent/tracing/span-batcher.ts';
+import { spanFixture } from '../../unit/tracing/span-fixture.ts';
+import { waitFor } from '../../support/wait-for.ts';
 import { OtlpReceiver } from '../../support/otlp-receiver.ts';
 
 const NO_SPANS = '{"resourceSpans":[]}';
@@ -105,10 +109,43 @@ test('a collector that is not listening rejects', async () => {
   try {
     await sender.send([Buffer.from(NO_SPANS)]).then(
       () => assert.unreachable('resolved'),
-      (err: Error) => assert.match(err.message, /ECONNREFUSED/),
+      (err: Error) => {
+        assert.match(err.message, /ECONNREFUSED/);
+        assert.is(exportRetryDelay(err, 0), 250, 'a refused connection is tried again');
+      },
     );
   } finally {
     sender.close();
+  }
+});
+
+test('a collector that answers 503 with Retry-After, then 429, then takes the batch: it arrives once, retried twice', async () => {
+  const c = await new OtlpReceiver().listen();
+  c.failNext.push({ status: 503, retryAfter: '0' }, { status: 429 });
+  const sender = new OtlpHttpSender(c.url, 'http/protobuf');
+  const b = new SpanBatcher({ send: (chunks) => sender.send(chunks), resource: () => ['service.name', 'web'], encoding: 'protobuf', batchSize: 2, intervalMs: 60_000 });
+  try {
+    b.add(spanFixture({ spanId: '0000000000000001' }));
+    b.add(spanFixture({ spanId: '0000000000000002' }));
+    await waitFor(() => b.counters.exported === 2, 5000, 'exported');
+    assert.is(c.posts.length, 3);
+    assert.equal(c.spans.map((s) => s.spanId), ['0000000000000001', '0000000000000002']);
+    assert.equal(b.counters, { exported: 2, droppedQueueFull: 0, droppedExportFailed: 0, exportRetries: 2 });
+    assert.equal(c.rejected, []);
+    // The answer the sender rejected with carried the status and the wait.
+    c.failNext.push({ status: 503, retryAfter: '7' });
+    await sender.send([Buffer.from([0x0a, 0x00])]).then(
+      () => assert.unreachable('resolved'),
+      (err: unknown) => {
+        assert.instance(err, ExportRejected);
+        assert.is((err as ExportRejected).status, 503);
+        assert.is((err as ExportRejected).retryAfterMs, 7000);
+      },
+    );
+  } finally {
+    await b.close();
+    sender.close();
+    await c.close();
   }
 });
 

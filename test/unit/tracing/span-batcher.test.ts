@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ExportRejected } from '../../../agent/tracing/otlp-http-sender.ts';
 import { SpanBatcher } from '../../../agent/tracing/span-batcher.ts';
 import type { SpanRecord } from '../../../agent/tracing/span-record.ts';
 import { spanFixture } from './span-fixture.ts';
@@ -20,7 +21,7 @@ test('a full batch goes out at once, without waiting for the interval; close sen
   b.add(span(5));
   await b.close();
   assert.equal(bodies.map((c) => spansIn(c).map((s) => s.spanId)), [['0000000000000000', '0000000000000001', '0000000000000002', '0000000000000003'], ['0000000000000005']]);
-  assert.equal(b.counters, { exported: 5, droppedQueueFull: 0, droppedExportFailed: 0 });
+  assert.equal(b.counters, { exported: 5, droppedQueueFull: 0, droppedExportFailed: 0, exportRetries: 0 });
 });
 
 test('the interval exports a partial batch; buffers are reused without mixing old bytes in', async () => {
@@ -78,6 +79,66 @@ test('a collector that does not answer: one request in flight, memory bounded, t
   assert.is(calls, 1, 'never more than one request in flight');
   b.destroy();
   assert.is(b.counters.droppedQueueFull, 10, 'destroy drops what is queued');
+});
+
+test('a retryable answer sends the same body again (after Retry-After), and the queue waits for it', async () => {
+  const sent: string[][] = [];
+  const answers = [new ExportRejected(503, 30), new ExportRejected(429, 0)];
+  const b = new SpanBatcher({
+    send: async (c) => {
+      sent.push(spansIn(c).map((s) => s.spanId));
+      const a = answers.shift();
+      if (a) throw a;
+    },
+    resource: () => [],
+    batchSize: 2,
+    intervalMs: 60_000,
+  });
+  b.add(span(1));
+  b.add(span(2));
+  await new Promise((r) => setImmediate(r));
+  b.add(span(3));
+  b.add(span(4));
+  await waitFor(() => b.counters.exported === 4, 2000, 'both batches exported');
+  const first = ['0000000000000001', '0000000000000002'];
+  assert.equal(sent, [first, first, first, ['0000000000000003', '0000000000000004']], 'the first batch three times, then the second');
+  assert.equal(b.counters, { exported: 4, droppedQueueFull: 0, droppedExportFailed: 0, exportRetries: 2 });
+  await b.close();
+});
+
+test('an answer that is not retryable drops the batch at once; retries end after three', async () => {
+  let calls = 0;
+  const bad = new SpanBatcher({
+    send: async () => {
+      if (calls++ === 0) throw new ExportRejected(400, undefined);
+    },
+    resource: () => [],
+    batchSize: 1,
+    intervalMs: 60_000,
+  });
+  bad.add(span(1));
+  await waitFor(() => bad.counters.droppedExportFailed === 1, 2000, '400 dropped');
+  assert.is(calls, 1);
+  assert.is(bad.counters.exportRetries, 0);
+  await bad.close();
+  let tries = 0;
+  const down = new SpanBatcher({ send: async () => { tries++; throw new ExportRejected(502, 0); }, resource: () => [], batchSize: 1, intervalMs: 60_000 });
+  down.add(span(1));
+  await waitFor(() => down.counters.droppedExportFailed === 1, 2000, 'dropped after its retries');
+  assert.is(tries, 4, 'one try and three retries');
+  assert.is(down.counters.exportRetries, 3);
+  await down.close();
+});
+
+test('close does not wait out a retry: the waiting batch is dropped, the rest sent once', async () => {
+  const b = new SpanBatcher({ send: async () => { throw new ExportRejected(503, 60_000); }, resource: () => [], batchSize: 1, intervalMs: 60_000 });
+  b.add(span(1));
+  await waitFor(() => b.queued === 0, 2000, 'in flight');
+  const t0 = Date.now();
+  await b.close();
+  assert.ok(Date.now() - t0 < 4000, 'not the 5 s the Retry-After asked for');
+  assert.is(b.counters.droppedExportFailed, 1);
+  assert.is(b.counters.exportRetries, 0);
 });
 
 test('a failed export counts its spans as dropped and the next batch still goes', async () => {

@@ -60,7 +60,7 @@ test('istio_*, dockmesh_*, TLS and tracing metrics: the same exposition as prom-
   const ref = new PromReference(() => states);
   ours.watchTls(tls as never);
   ref.watchTls(tls);
-  const spans = { exported: 0, droppedQueueFull: 0, droppedExportFailed: 0, queued: 0 };
+  const spans = { exported: 0, droppedQueueFull: 0, droppedExportFailed: 0, exportRetries: 0, queued: 0 };
   ours.watchTracing(() => spans as never);
   ref.watchTracing(() => spans);
   assert.fixture(ours.text(), await ref.registry.metrics(), 'before any traffic');
@@ -97,6 +97,7 @@ test('istio_*, dockmesh_*, TLS and tracing metrics: the same exposition as prom-
     if (round === 1) expiry = 86399.6;
     spans.exported += 512 * round;
     spans.droppedQueueFull += round;
+    spans.exportRetries += 2 * round;
     spans.queued = 7 * round;
     assert.fixture(ours.text(), await ref.registry.metrics(), `round ${round}`);
   }

@@ -83,7 +83,7 @@ export class PromReference {
     this.#configVersion.set(v);
   }
 
-  watchTracing(counters: () => { exported: number; droppedQueueFull: number; droppedExportFailed: number; queued: number }): void {
+  watchTracing(counters: () => { exported: number; droppedQueueFull: number; droppedExportFailed: number; exportRetries: number; queued: number }): void {
     new Counter({
       name: 'dockmesh_trace_spans_exported_total', help: 'Spans the OTLP collector accepted', registers: this.#r,
       collect() {
@@ -100,6 +100,15 @@ export class PromReference {
         this.reset();
         this.labels('queue_full').inc(c.droppedQueueFull);
         this.labels('export_failed').inc(c.droppedExportFailed);
+      },
+    });
+    new Counter({
+      name: 'dockmesh_trace_export_retries_total',
+      help: 'Export requests sent again after the collector answered 429, 502, 503 or 504, or could not be reached',
+      registers: this.#r,
+      collect() {
+        this.reset();
+        this.inc(counters().exportRetries);
       },
     });
     new Gauge({
