@@ -4,9 +4,32 @@
  * collector that could not be reached (refused, unreachable, not resolved yet: one starting up or
  * restarting); never another answer (400: the collector will not take that body) and never an
  * export that timed out (the collector may have taken it). A batch waits 3 retries at most, so the
- * export queue moves on: while it waits, new spans fill the other batches or are dropped.
+ * export queue moves on: while it waits, new spans fill the other batches or are dropped. The
+ * sender rejects with {@link ExportRejected} for an answer; connection errors keep their codes.
  */
-import { ExportRejected } from './otlp-http-sender.ts';
+
+/** A collector's answer other than 2xx, with its `Retry-After` (ms) when it sent one. */
+export class ExportRejected extends Error {
+  readonly status: number;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(status: number, retryAfterMs: number | undefined) {
+    super(`collector answered ${status}`);
+    this.status = status;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** A `Retry-After` value (delay-seconds or an HTTP-date) in ms from `now`; undefined when absent or unreadable. */
+export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined || v.trim() === '') return undefined;
+  if (/^\s*\d+\s*$/.test(v)) return Number(v) * 1000;
+  // An HTTP-date names its day and month (Date.parse alone reads "-1" or "1.5" as dates).
+  if (!/[a-z]{3}/i.test(v)) return undefined;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
 
 /** Retries of one batch at most. */
 export const MAX_EXPORT_RETRIES = 3;

@@ -1,32 +1,10 @@
 import { h1Call } from '../h1/h1-call.ts';
 import { H1Pool } from '../h1/h1-pool.ts';
 import type { TraceProtocol } from '../../wire/types.ts';
+import { ExportRejected, retryAfterMs } from './export-retry.ts';
 
 /** Default bound on one export request, connect to last response byte. */
 export const EXPORT_TIMEOUT_MS = 5000;
-
-/** A collector's answer other than 2xx, with its `Retry-After` (ms) when it sent one. */
-export class ExportRejected extends Error {
-  readonly status: number;
-  readonly retryAfterMs: number | undefined;
-
-  constructor(status: number, retryAfterMs: number | undefined) {
-    super(`collector answered ${status}`);
-    this.status = status;
-    this.retryAfterMs = retryAfterMs;
-  }
-}
-
-/** A `Retry-After` value (delay-seconds or an HTTP-date) in ms from `now`; undefined when absent or unreadable. */
-export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (v === undefined || v.trim() === '') return undefined;
-  if (/^\s*\d+\s*$/.test(v)) return Number(v) * 1000;
-  // An HTTP-date names its day and month (Date.parse alone reads "-1" or "1.5" as dates).
-  if (!/[a-z]{3}/i.test(v)) return undefined;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
 
 /**
  * POSTs OTLP bodies (binary protobuf or JSON, as `protocol` says) to a collector's traces URL (e.g.

@@ -1,7 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { exportRetryDelay, MAX_EXPORT_RETRIES, MAX_RETRY_WAIT_MS } from '../../../agent/tracing/export-retry.ts';
-import { ExportRejected, retryAfterMs } from '../../../agent/tracing/otlp-http-sender.ts';
+import { ExportRejected, exportRetryDelay, MAX_EXPORT_RETRIES, MAX_RETRY_WAIT_MS, retryAfterMs } from '../../../agent/tracing/export-retry.ts';
 
 const coded = (code: string): Error => Object.assign(new Error(code), { code });
 

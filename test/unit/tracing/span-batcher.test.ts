@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ExportRejected } from '../../../agent/tracing/otlp-http-sender.ts';
+import { ExportRejected } from '../../../agent/tracing/export-retry.ts';
 import { SpanBatcher } from '../../../agent/tracing/span-batcher.ts';
 import type { SpanRecord } from '../../../agent/tracing/span-record.ts';
 import { spanFixture } from './span-fixture.ts';
