@@ -11,7 +11,7 @@ import { runBench } from './harness.ts';
 import { runProfile } from './profile/profile-run.ts';
 import type { BenchResults } from './model.ts';
 import { parseOptions, USAGE } from './options.ts';
-import { renderResultsMd } from './report/results-md.ts';
+import { renderResultsMd, slowerNote } from './report/results-md.ts';
 import { destroyAllProcesses } from './targets/managed-process.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..');
@@ -53,6 +53,10 @@ if (options.profile) {
 } else {
   process.exitCode = await guarded(async () => {
     const { results, failures } = await runBench(options, repoRoot, log);
+    if (!options.quick) {
+      const reference = speedReference(join(repoRoot, 'bench/results.json'));
+      if (reference) results.machine.speedReference = reference;
+    }
     const outDir = resolve(repoRoot, options.outDir);
     mkdirSync(outDir, { recursive: true });
     const suffix = options.quick ? '.quick' : '';
@@ -61,10 +65,23 @@ if (options.profile) {
     writeFileSync(md, renderResultsMd(results));
     writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
     log(`wrote ${relative(process.cwd(), md)} and ${relative(process.cwd(), json)} in ${Math.round(results.elapsedS)} s`);
+    const slower = slowerNote(results);
+    if (slower) log(`note: ${slower}`);
     if (!results.cells.some((c) => c.target === 'direct')) failures.push('no measurement of the direct baseline');
     for (const f of failures) log(`FAILED: ${f}`);
     return failures.length ? 1 : 0;
   });
+}
+
+/** haproxy's CPU per request at saturation in a results file (the committed full run), if it has one. */
+function speedReference(file: string): NonNullable<BenchResults['machine']['speedReference']> | undefined {
+  try {
+    const r = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+    const cpu = r.cells.find((c) => c.target === 'haproxy' && c.load === 'saturation')?.cpuUsPerRequest;
+    return r.mode === 'full' && cpu != null && cpu > 0 ? { date: r.date, haproxyCpuUsPerRequest: cpu } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs `body`; an unexpected error stops every process the bench started and is exit status 1. */

@@ -175,6 +175,11 @@ export interface BenchResults {
     otherCores?: number;
     /** Cores the hypervisor took from this VM over the same time. */
     stealCores?: number;
+    /**
+     * haproxy's CPU per request at saturation in the full run in bench/results.json when this run
+     * started (full runs only): how fast the machine ran then (see report/results-md.ts slowerNote).
+     */
+    speedReference?: { date: string; haproxyCpuUsPerRequest: number };
   };
   versions: Record<string, string>;
   settings: {

@@ -5,7 +5,7 @@ import { stillPending } from '../../../bench/report/pending.ts';
 import { aggregate } from '../../../bench/report/aggregate.ts';
 import { checkGoals, handshakeRate, observabilityCost, pairedCost, perAgentVcpu } from '../../../bench/report/goals.ts';
 import { ratio, ratioRows } from '../../../bench/report/ratios.ts';
-import { busyNote, renderResultsMd } from '../../../bench/report/results-md.ts';
+import { busyNote, renderResultsMd, slowerNote } from '../../../bench/report/results-md.ts';
 import { benchTreeTicks } from '../../../bench/machine.ts';
 import { parseProcStat } from '../../../bench/proc/proc-stat.ts';
 
@@ -281,6 +281,19 @@ test('busyNote: the bench\'s own processes are not other work; CPU used outside 
   assert.match(busyNote(m(0.35))!, /other processes used 0\.35 cores/);
   assert.match(busyNote(m(0.01, 0.3))!, /hypervisor took 0\.30 cores/);
   assert.match(busyNote(m(undefined))!, /load average/, 'older results without the CPU accounting: the load average rule');
+});
+
+test('slowerNote: haproxy far slower than in bench/results.json\'s full run is said, at the top and over the goals', () => {
+  const cells = aggregate([sample('haproxy', 'saturation', 0, 20_000, 900, 37.5)]);
+  const m = (ref?: number) => ({ cpuModel: 'x', cores: 2, kernel: 'k', loadavgStart: '0 0 0', loadavgEnd: '0 0 0', ...(ref === undefined ? {} : { speedReference: { date: '2026-11-26T20:46:00.068Z', haproxyCpuUsPerRequest: ref } }) });
+  assert.match(slowerNote({ machine: m(18.8), cells })!, /full run in bench\/results\.json \(2026-11-26\): haproxy needed 37\.5 µs of CPU per request at saturation, 2\.0× its 18\.8 µs/);
+  assert.is(slowerNote({ machine: m(30), cells }), undefined, 'within 1.3×');
+  assert.is(slowerNote({ machine: m(), cells }), undefined, 'no reference (a first run, a quick run)');
+  assert.is(slowerNote({ machine: m(18.8), cells: [] }), undefined, 'no haproxy figure');
+  const md = renderResultsMd({ ...minimalResults(), cells, machine: m(18.8) });
+  assert.match(md, /> \*\*This machine ran slower/);
+  assert.match(md, /## Goals \(issue 6\)\n\n> This machine ran slower/);
+  assert.not.match(renderResultsMd({ ...minimalResults(), cells, machine: m(30) }), /ran slower/);
 });
 
 test('benchTreeTicks: own and waited-for children\'s CPU of the bench process and its live descendants', () => {
