@@ -1,4 +1,4 @@
-import type { SpanRecord } from './span-record.ts';
+import type { AttributeValue, SpanRecord } from './span-record.ts';
 
 /** What the encoded head of a span depends on: the parts that repeat span after span per upstream. */
 export interface HeadKey {
@@ -7,7 +7,8 @@ export interface HeadKey {
   protocol: string;
   cluster: string;
   upstream: string | undefined;
-  common: string;
+  /** Compared by identity: the tracer makes one array per identity. */
+  common: readonly AttributeValue[];
 }
 
 /** Upstreams whose heads are kept at most (then the cache starts again). */

@@ -59,7 +59,7 @@ export function spanJson(sp: SpanRecord): string {
     sp.traceState ? `,"traceState":${JSON.stringify(sp.traceState)}` : ''
   },"name":${strJson(sp.name)},"kind":${sp.kind},"startTimeUnixNano":"${nanosOf(sp.startMs)}","endTimeUnixNano":"${nanosOf(sp.endMs)}","attributes":[${
     strAttr('http.protocol', sp.protocol)},${strAttr('upstream_cluster', sp.cluster)},${strAttr('upstream_cluster.name', sp.cluster)},${
-    sp.upstream !== undefined ? `${strAttr('upstream_address', sp.upstream)},` : ''}${sp.common === '' ? '' : `${sp.common},`}${
+    sp.upstream !== undefined ? `${strAttr('upstream_address', sp.upstream)},` : ''}${sp.common.length === 0 ? '' : `${attributesJson(sp.common).slice(1, -1)},`}${
     strAttr('http.method', sp.method)},${strAttr('http.url', spanUrl(sp))},${intAttr('http.status_code', sp.status)},${
     strAttr('response_flags', sp.flags)},${strAttr('peer.address', sp.peer)},${
     intAttr('request_size', sp.requestSize)},${intAttr('response_size', sp.responseSize)}${

@@ -173,27 +173,6 @@ export function attributesProto(field: number, flat: readonly AttributeValue[]):
   return Buffer.concat(parts);
 }
 
-/** An OTLP/JSON AnyValue (as otlp-json.ts writes them). */
-interface JsonAnyValue {
-  stringValue?: string;
-  intValue?: string;
-  boolValue?: boolean;
-  doubleValue?: number;
-}
-
-const fromJson = (v: JsonAnyValue): AttributeValue => v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : (v.boolValue ?? v.doubleValue ?? ''));
-
-/**
- * The attributes every span shares as Span attribute fields: the tracer keeps them as an OTLP/JSON
- * fragment (span-attributes.ts), read here once per head.
- */
-function commonProto(common: string): Buffer {
-  if (common === '') return Buffer.alloc(0);
-  const flat: AttributeValue[] = [];
-  for (const { key, value } of JSON.parse(`[${common}]`) as { key: string; value: JsonAnyValue }[]) flat.push(key, fromJson(value));
-  return attributesProto(9, flat);
-}
-
 /** A Span attribute key, encoded: `KeyValue.key` and the `value` tag, for the writer to finish. */
 interface KeyHead {
   /** `0a <len> key` */
@@ -295,7 +274,8 @@ function staticsOf(sp: SpanRecord): Statics {
   const head = Buffer.concat([lenField(5, name), Buffer.from([tag(6, VARINT), sp.kind])]);
   const flat: AttributeValue[] = ['http.protocol', sp.protocol, 'upstream_cluster', sp.cluster, 'upstream_cluster.name', sp.cluster];
   if (sp.upstream !== undefined) flat.push('upstream_address', sp.upstream);
-  const attrs = Buffer.concat([attributesProto(9, flat), commonProto(sp.common)]);
+  flat.push(...sp.common);
+  const attrs = attributesProto(9, flat);
   return { ...headKey(sp), head, attrs };
 }
 

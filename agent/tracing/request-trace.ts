@@ -1,14 +1,14 @@
 import type { AttemptObserver } from '../dispatch/dispatch.ts';
 import { LocalReply } from '../dispatch/local-reply.ts';
 import { epochMs, spanRecord, type SpanParent, type TracedRequest } from './span-attributes.ts';
-import { SPAN_KIND, type SpanRecord } from './span-record.ts';
+import { SPAN_KIND, type AttributeValue, type SpanRecord } from './span-record.ts';
 import type { IncomingTrace } from './trace-headers.ts';
 
 /** Where a request's spans go (the tracer). */
 export interface SpanSink {
   record(span: SpanRecord): void;
-  /** The encoded attributes every span shares. */
-  readonly common: string;
+  /** The attributes every span shares. */
+  readonly common: readonly AttributeValue[];
 }
 
 /**

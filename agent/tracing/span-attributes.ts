@@ -7,7 +7,6 @@
  * `node_id`, `istio.*`), encoded once per identity, and the resource. Pure but for the clock.
  */
 import type { WorkloadSnapshot } from '../../wire/types.ts';
-import { attributesJson } from './otlp-json.ts';
 import { performance } from 'node:perf_hooks';
 import type { AttributeValue, SpanRecord } from './span-record.ts';
 
@@ -28,12 +27,15 @@ export interface TracedRequest {
 /** Istio's mesh id and trust domain. */
 const MESH_ID = 'cluster.local';
 
-/** The attributes every span of an agent carries, as an OTLP/JSON fragment (without brackets). */
-export function commonAttributesJson(self: WorkloadSnapshot | undefined, address: string): string {
+/**
+ * The attributes every span of an agent carries (flat `[key, value, ...]`); one array per identity,
+ * which the span writers encode once per head (its identity tells them it changed).
+ */
+export function commonAttributes(self: WorkloadSnapshot | undefined, address: string): readonly AttributeValue[] {
   const service = self?.service ?? 'unknown';
   const ns = self?.namespace ?? 'default';
   const name = self?.containerName || self?.workload || service;
-  const json = attributesJson([
+  return Object.freeze([
     'component', 'proxy',
     'node_id', `sidecar~${address}~${name}.${ns}~${ns}.svc.cluster.local`,
     'istio.canonical_service', service,
@@ -41,7 +43,6 @@ export function commonAttributesJson(self: WorkloadSnapshot | undefined, address
     'istio.namespace', ns,
     'istio.mesh_id', MESH_ID,
   ]);
-  return json.slice(1, -1);
 }
 
 /** OpenTelemetry resource attributes: `service.name` is the workload's (logical) service. */
@@ -80,7 +81,7 @@ export interface SpanParent {
  * `attempt`: the try it was (0: not an attempt); `failed`: the attempt ended in an error.
  */
 export function spanRecord(
-  t: SpanParent, spanId: string, name: string, kind: SpanRecord['kind'], startMs: number, common: string,
+  t: SpanParent, spanId: string, name: string, kind: SpanRecord['kind'], startMs: number, common: readonly AttributeValue[],
   r: TracedRequest, status: number, flags: string, cluster: string, upstream: string | null, peer: string, attempt: number, failed: boolean,
 ): SpanRecord {
   const target = r.req.url ?? '/';

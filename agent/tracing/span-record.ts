@@ -44,8 +44,8 @@ export interface SpanRecord {
   userAgent: string | undefined;
   /** CLIENT spans of attempts: 1 for the first try; 0: not an attempt. */
   attempt: number;
-  /** Attributes every span of the agent shares, already encoded: an OTLP/JSON fragment, or ''. */
-  common: string;
+  /** Attributes every span of the agent shares (flat `[key, value, ...]`; the same array span after span). */
+  common: readonly AttributeValue[];
 }
 
 /** UTF-16 units of the strings a span carries that are not part of its cached head (for the writers' bounds). */

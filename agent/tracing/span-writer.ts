@@ -9,7 +9,7 @@
  * spanJson's own escaping, so the output is the same bytes either way.
  */
 import { HeadCache, headKey, type HeadKey } from './head-cache.ts';
-import { spanJson, spanUrl, strAttr, strJson } from './otlp-json.ts';
+import { attributesJson, spanJson, spanUrl, strAttr, strJson } from './otlp-json.ts';
 import { stringUnits, type SpanRecord } from './span-record.ts';
 
 /** A cached head: what it depends on, and its bytes. */
@@ -227,7 +227,7 @@ export class SpanWriter {
 function staticsOf(sp: SpanRecord): Statics {
   const attrs = [strAttr('http.protocol', sp.protocol), strAttr('upstream_cluster', sp.cluster), strAttr('upstream_cluster.name', sp.cluster)];
   if (sp.upstream !== undefined) attrs.push(strAttr('upstream_address', sp.upstream));
-  if (sp.common !== '') attrs.push(sp.common);
+  if (sp.common.length > 0) attrs.push(attributesJson(sp.common).slice(1, -1));
   return {
     ...headKey(sp),
     head: Buffer.from(`,"name":${strJson(sp.name)},"kind":${sp.kind},"startTimeUnixNano":"`, 'utf8'),

@@ -9,7 +9,7 @@ import { randomIds } from '../random-ids.ts';
 import { OtlpHttpSender } from './otlp-http-sender.ts';
 import { AttemptSpan, RequestTrace } from './request-trace.ts';
 import { sampleDecision } from './sampling.ts';
-import { commonAttributesJson, resourceAttributes, spanRecord, type TracedRequest } from './span-attributes.ts';
+import { commonAttributes, resourceAttributes, spanRecord, type TracedRequest } from './span-attributes.ts';
 import { SpanBatcher, type BatcherOptions, type ExportCounters } from './span-batcher.ts';
 import { SPAN_KIND, type AttributeValue, type SpanRecord } from './span-record.ts';
 import type { TracingSettings } from './tracing-settings.ts';
@@ -48,7 +48,7 @@ export class Tracer {
   #serverNames = new Map<number, string>();
   #clientNames = new Map<string, string>();
   /** {@link SpanSink.common}. */
-  common = commonAttributesJson(undefined, '127.0.0.1');
+  common = commonAttributes(undefined, '127.0.0.1');
 
   constructor(o: TracerOptions) {
     this.settings = o.settings;
@@ -66,7 +66,7 @@ export class Tracer {
   setIdentity(self: WorkloadSnapshot, address: string): void {
     this.#self = self;
     this.#resource = resourceAttributes(self);
-    this.common = commonAttributesJson(self, address);
+    this.common = commonAttributes(self, address);
     this.#serverNames = new Map();
   }
 

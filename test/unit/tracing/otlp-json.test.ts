@@ -26,7 +26,7 @@ test('ExportTraceServiceRequest: hex ids, integer enums, string int64s, Envoy at
     span(),
     span({
       spanId: '1111111111111111', parentSpanId: '2222222222222222', traceState: 'k=v', kind: SPAN_KIND.server, error: true, status: 503, flags: 'UF',
-      upstream: undefined, requestId: undefined, userAgent: 'curl/8', attempt: 0, common: '{"key":"component","value":{"stringValue":"proxy"}}',
+      upstream: undefined, requestId: undefined, userAgent: 'curl/8', attempt: 0, common: ['component', 'proxy'],
     }),
   ]);
   const doc = JSON.parse(body);

@@ -9,9 +9,9 @@ import { ProtoSpanWriter, putVarint, varintSize } from '../../../agent/tracing/o
 import { SpanBatcher, type BatcherOptions } from '../../../agent/tracing/span-batcher.ts';
 import { SPAN_KIND, type AttributeValue, type SpanRecord } from '../../../agent/tracing/span-record.ts';
 import { decodeTracesProto } from '../../support/otlp-proto-decoder.ts';
-import { spanFixture as span } from './span-fixture.ts';
+import { NO_COMMON, spanFixture as span } from './span-fixture.ts';
 
-const COMMON = '{"key":"component","value":{"stringValue":"proxy"}},{"key":"istio.mesh_id","value":{"stringValue":"cluster.local"}}';
+const COMMON = ['component', 'proxy', 'istio.mesh_id', 'cluster.local'];
 const RESOURCE: AttributeValue[] = ['service.name', 'web', 'service.version', 'v2', 'a.count', 3, 'a.flag', true, 'a.ratio', 0.25, 'a.negative', -7];
 
 /** The request bodies a batcher sends for `spans` in `encoding`. */
@@ -47,7 +47,7 @@ const CASES: Array<[string, Partial<SpanRecord>]> = [
   ['sizes around the varint steps', { requestSize: 127, responseSize: 128, attempt: 16383, status: 16384 }],
   ['times at zero and in the far future', { startMs: 0, endMs: 8.9e12 + 0.5 }],
   ['times with sub-microsecond fractions', { startMs: 1700000000123.4567, endMs: 1700000000123.0004 }],
-  ['an empty common, empty strings', { common: '', flags: '', peer: '', method: '', urlHost: '', urlTarget: '' }],
+  ['an empty common, empty strings', { common: [], flags: '', peer: '', method: '', urlHost: '', urlTarget: '' }],
   ['a span over 16 KiB (its length takes three bytes)', { urlTarget: `/${'x'.repeat(20_000)}` }],
   ['a span under 128 bytes is impossible, but a short one all the same', { name: '', cluster: '', upstream: undefined, requestId: undefined, urlTarget: '/', urlHost: '', peer: '', flags: '' }],
 ];
@@ -83,7 +83,7 @@ test('a resource too large for the room before the spans: the head goes apart, t
 test('many spans in a batch, of many upstreams (the cache of heads), every length size', async () => {
   const spans: SpanRecord[] = [];
   for (let i = 0; i < 700; i++) {
-    spans.push(span({ spanId: i.toString(16).padStart(16, '0'), upstream: `10.0.${i % 300}.1:80`, urlTarget: `/${'p'.repeat(i * 7)}`, common: i % 2 ? COMMON : '' }));
+    spans.push(span({ spanId: i.toString(16).padStart(16, '0'), upstream: `10.0.${i % 300}.1:80`, urlTarget: `/${'p'.repeat(i * 7)}`, common: i % 2 ? COMMON : NO_COMMON }));
   }
   const { json, proto } = await both(spans, RESOURCE, { batchBytes: 4 * 1024 * 1024 });
   assert.is(json.length, 1);

@@ -1,4 +1,7 @@
-import { SPAN_KIND, type SpanRecord } from '../../../agent/tracing/span-record.ts';
+import { SPAN_KIND, type AttributeValue, type SpanRecord } from '../../../agent/tracing/span-record.ts';
+
+/** No shared attributes: one array, as the tracer keeps one per identity (the writers' heads compare it by identity). */
+export const NO_COMMON: readonly AttributeValue[] = Object.freeze([]);
 
 /** A CLIENT span record with every field set; `over` replaces some. */
 export function spanFixture(over: Partial<SpanRecord> = {}): SpanRecord {
@@ -26,7 +29,7 @@ export function spanFixture(over: Partial<SpanRecord> = {}): SpanRecord {
     requestId: 'req-1',
     userAgent: undefined,
     attempt: 1,
-    common: '',
+    common: NO_COMMON,
     ...over,
   };
 }

@@ -5,7 +5,7 @@ import { SPAN_KIND, type SpanRecord } from '../../../agent/tracing/span-record.t
 import { SpanWriter } from '../../../agent/tracing/span-writer.ts';
 import { spanFixture as span } from './span-fixture.ts';
 
-const COMMON = '{"key":"component","value":{"stringValue":"proxy"}},{"key":"istio.mesh_id","value":{"stringValue":"cluster.local"}}';
+const COMMON = ['component', 'proxy', 'istio.mesh_id', 'cluster.local'];
 
 /** Writes `sp` after some bytes already in the buffer; checks it left them and stayed within its bound. */
 function written(w: SpanWriter, sp: SpanRecord): string {
@@ -41,7 +41,7 @@ const CASES: Array<[string, Partial<SpanRecord>]> = [
   ['a time beyond the exact range (the generic path)', { endMs: 1e13 }],
   ['a time that is not a number (the generic path)', { startMs: NaN }],
   ['an id that is not hex (the generic path)', { spanId: 'zz"zz' }],
-  ['an empty common, empty strings', { common: '', flags: '', peer: '', method: '', urlHost: '', urlTarget: '' }],
+  ['an empty common, empty strings', { common: [], flags: '', peer: '', method: '', urlHost: '', urlTarget: '' }],
 ];
 
 for (const [name, over] of CASES) {
