@@ -162,24 +162,19 @@ function lenField(field: number, body: Uint8Array): Buffer {
 }
 
 /** One attribute as a `KeyValue` field of its message (field `field`: 9 in a Span, 1 in a Resource). */
-export function keyValueField(field: number, key: string, v: AttributeValue): Buffer {
+function keyValueField(field: number, key: string, v: AttributeValue): Buffer {
   return lenField(field, Buffer.concat([lenField(1, Buffer.from(key, 'utf8')), lenField(2, anyValue(v))]));
 }
 
 /** A flat `[key, value, ...]` list as `KeyValue` fields. */
-export function attributesProto(field: number, flat: readonly AttributeValue[]): Buffer {
+function attributesProto(field: number, flat: readonly AttributeValue[]): Buffer {
   const parts: Buffer[] = [];
   for (let i = 0; i < flat.length; i += 2) parts.push(keyValueField(field, String(flat[i]), flat[i + 1]!));
   return Buffer.concat(parts);
 }
 
-/** A Span attribute key, encoded: `KeyValue.key` and the `value` tag, for the writer to finish. */
-interface KeyHead {
-  /** `0a <len> key` */
-  key: Buffer;
-}
-
-const keyHead = (key: string): KeyHead => ({ key: lenField(1, Buffer.from(key, 'latin1')) });
+/** A Span attribute's key as `KeyValue.key` (`0a <len> key`), for the writers below to finish. */
+const keyHead = (key: string): Buffer => lenField(1, Buffer.from(key, 'latin1'));
 
 const K_METHOD = keyHead('http.method');
 const K_URL = keyHead('http.url');
@@ -217,20 +212,20 @@ function putAscii(buf: Uint8Array, off: number, s: string): number {
 }
 
 /** A string attribute: `KeyValue { key, value { string_value: s } }` as a Span field. */
-function putStrAttr(buf: Buffer, off: number, k: KeyHead, s: string): number {
+function putStrAttr(buf: Buffer, off: number, key: Buffer, s: string): number {
   // Written as if ASCII, in one pass; anything else again with its UTF-8 length.
-  const end = putStrAttrAs(buf, off, k, s, s.length, true);
-  return end >= 0 ? end : putStrAttrAs(buf, off, k, s, Buffer.byteLength(s, 'utf8'), false);
+  const end = putStrAttrAs(buf, off, key, s, s.length, true);
+  return end >= 0 ? end : putStrAttrAs(buf, off, key, s, Buffer.byteLength(s, 'utf8'), false);
 }
 
-function putStrAttrAs(buf: Buffer, off: number, k: KeyHead, s: string, len: number, ascii: boolean): number {
-  const o = putVarint(buf, putAttrHead(buf, off, k, 1 + varintSize(len) + len, STRING_VALUE), len);
+function putStrAttrAs(buf: Buffer, off: number, key: Buffer, s: string, len: number, ascii: boolean): number {
+  const o = putVarint(buf, putAttrHead(buf, off, key, 1 + varintSize(len) + len, STRING_VALUE), len);
   return ascii ? putAscii(buf, o, s) : o + buf.write(s, o, 'utf8');
 }
 
 /** An integer attribute (non-negative): `KeyValue { key, value { int_value: n } }`. */
-function putIntAttr(buf: Buffer, off: number, k: KeyHead, n: number): number {
-  return putVarint(buf, putAttrHead(buf, off, k, 1 + varintSize(n), INT_VALUE), n);
+function putIntAttr(buf: Buffer, off: number, key: Buffer, n: number): number {
+  return putVarint(buf, putAttrHead(buf, off, key, 1 + varintSize(n), INT_VALUE), n);
 }
 
 /**
@@ -238,11 +233,11 @@ function putIntAttr(buf: Buffer, off: number, k: KeyHead, n: number): number {
  * tag and length (`any`: the AnyValue's bytes), the AnyValue's tag `valueTag`. Returns where the
  * value goes.
  */
-function putAttrHead(buf: Buffer, off: number, k: KeyHead, any: number, valueTag: number): number {
+function putAttrHead(buf: Buffer, off: number, key: Buffer, any: number, valueTag: number): number {
   buf[off] = ATTR;
-  let o = putVarint(buf, off + 1, k.key.length + 1 + varintSize(any) + any);
-  buf.set(k.key, o);
-  o += k.key.length;
+  let o = putVarint(buf, off + 1, key.length + 1 + varintSize(any) + any);
+  buf.set(key, o);
+  o += key.length;
   buf[o] = VALUE;
   o = putVarint(buf, o + 1, any);
   buf[o] = valueTag;

@@ -1,3 +1,4 @@
+import type { TraceProtocol } from '../../wire/types.ts';
 import { exportRetryDelay } from './export-retry.ts';
 import { tracesPrefix, TRACES_SUFFIX } from './otlp-json.ts';
 import { ProtoSpanWriter, protoHead, protoHeadSize, resourceProto } from './otlp-proto.ts';
@@ -18,8 +19,8 @@ export interface BatcherOptions {
   batchBytes?: number;
   /** Send what is waiting at least this often. Default 1000 ms. */
   intervalMs?: number;
-  /** The body's encoding: OTLP/JSON (`json`, the default here) or binary protobuf. */
-  encoding?: 'json' | 'protobuf';
+  /** The body's encoding, as the tracing settings name it; default here `http/json`. */
+  protocol?: TraceProtocol;
 }
 
 /** Span counts since the batcher started (`dockmesh_trace_spans_*`). */
@@ -79,8 +80,8 @@ export class SpanBatcher {
   #wake: (() => void) | null = null;
 
   constructor(o: BatcherOptions) {
-    this.#o = { batchSize: 512, maxBatches: 4, batchBytes: 1024 * 1024, intervalMs: 1000, encoding: 'json', ...o };
-    this.#proto = this.#o.encoding === 'protobuf';
+    this.#o = { batchSize: 512, maxBatches: 4, batchBytes: 1024 * 1024, intervalMs: 1000, protocol: 'http/json', ...o };
+    this.#proto = this.#o.protocol === 'http/protobuf';
     this.#writer = this.#proto ? new ProtoSpanWriter() : new SpanWriter();
     this.#timer = setInterval(() => this.#tick(), this.#o.intervalMs);
     this.#timer.unref();

@@ -59,7 +59,7 @@ export class Tracer {
       this.#sender = sender;
       send = (chunks) => sender.send(chunks);
     }
-    this.#batcher = new SpanBatcher({ send, resource: () => this.#resource, encoding: o.settings.protocol === 'http/json' ? 'json' : 'protobuf', ...o.batch });
+    this.#batcher = new SpanBatcher({ send, resource: () => this.#resource, protocol: o.settings.protocol, ...o.batch });
   }
 
   /** Who the agent is (from each snapshot): span names, `istio.*` attributes, the resource. */

@@ -123,7 +123,7 @@ test('a collector that answers 503 with Retry-After, then 429, then takes the ba
   const c = await new OtlpReceiver().listen();
   c.failNext.push({ status: 503, retryAfter: '0' }, { status: 429 });
   const sender = new OtlpHttpSender(c.url, 'http/protobuf');
-  const b = new SpanBatcher({ send: (chunks) => sender.send(chunks), resource: () => ['service.name', 'web'], encoding: 'protobuf', batchSize: 2, intervalMs: 60_000 });
+  const b = new SpanBatcher({ send: (chunks) => sender.send(chunks), resource: () => ['service.name', 'web'], protocol: 'http/protobuf', batchSize: 2, intervalMs: 60_000 });
   try {
     b.add(spanFixture({ spanId: '0000000000000001' }));
     b.add(spanFixture({ spanId: '0000000000000002' }));

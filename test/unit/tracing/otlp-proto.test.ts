@@ -14,10 +14,10 @@ import { NO_COMMON, spanFixture as span } from './span-fixture.ts';
 const COMMON = ['component', 'proxy', 'istio.mesh_id', 'cluster.local'];
 const RESOURCE: AttributeValue[] = ['service.name', 'web', 'service.version', 'v2', 'a.count', 3, 'a.flag', true, 'a.ratio', 0.25, 'a.negative', -7];
 
-/** The request bodies a batcher sends for `spans` in `encoding`. */
-async function bodies(encoding: BatcherOptions['encoding'], spans: SpanRecord[], resource: AttributeValue[] = RESOURCE, o: Partial<BatcherOptions> = {}): Promise<Buffer[]> {
+/** The request bodies a batcher sends for `spans` in `protocol`. */
+async function bodies(protocol: BatcherOptions['protocol'], spans: SpanRecord[], resource: AttributeValue[] = RESOURCE, o: Partial<BatcherOptions> = {}): Promise<Buffer[]> {
   const out: Buffer[] = [];
-  const b = new SpanBatcher({ send: async (c) => void out.push(Buffer.concat(c)), resource: () => resource, batchSize: 1000, intervalMs: 60_000, encoding, ...o });
+  const b = new SpanBatcher({ send: async (c) => void out.push(Buffer.concat(c)), resource: () => resource, batchSize: 1000, intervalMs: 60_000, protocol, ...o });
   for (const s of spans) b.add(s);
   await b.close();
   return out;
@@ -25,8 +25,8 @@ async function bodies(encoding: BatcherOptions['encoding'], spans: SpanRecord[],
 
 /** Both encodings of `spans`, decoded. */
 async function both(spans: SpanRecord[], resource?: AttributeValue[], o?: Partial<BatcherOptions>): Promise<{ json: unknown[]; proto: unknown[] }> {
-  const json = (await bodies('json', spans, resource, o)).map((b) => JSON.parse(b.toString()));
-  const proto = (await bodies('protobuf', spans, resource, o)).map((b) => decodeTracesProto(b));
+  const json = (await bodies('http/json', spans, resource, o)).map((b) => JSON.parse(b.toString()));
+  const proto = (await bodies('http/protobuf', spans, resource, o)).map((b) => decodeTracesProto(b));
   return { json, proto };
 }
 
@@ -92,8 +92,8 @@ test('many spans in a batch, of many upstreams (the cache of heads), every lengt
 
 test('the protobuf body is about half the bytes of the JSON one', async () => {
   const spans = Array.from({ length: 100 }, (_, i) => span({ spanId: i.toString(16).padStart(16, '0'), common: COMMON }));
-  const [j] = await bodies('json', spans);
-  const [p] = await bodies('protobuf', spans);
+  const [j] = await bodies('http/json', spans);
+  const [p] = await bodies('http/protobuf', spans);
   assert.ok(p!.length < 0.6 * j!.length, `${p!.length} bytes against ${j!.length}`);
 });
 
