@@ -2,30 +2,33 @@
  * Runs the fixed-rate generator (fixed-rate-main.ts) as a pinned child process. `onStart` fires when
  * its clock starts, so the caller can open its CPU window at the same moment.
  *
- * The generator runs from an esbuild bundle made once per scratch directory: plain `node` starts
- * it about 0.25 s sooner than `node --import tsx` (which compiles its TypeScript on every start), a
- * second per round of a full run and of the quick run's 60 s. Through tsx when bundling fails.
+ * The generator runs from a bundle made once per scratch directory by the project's bundler
+ * (cli/images/bundler.ts, as the agent's): plain `node` starts it about 0.25 s sooner than
+ * `node --import tsx` (which compiles its TypeScript on every start), a second per round of a full
+ * run and of the quick run's 60 s. Through tsx when bundling fails.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { bundle } from '../../cli/images/bundler.ts';
 import { ManagedProcess } from '../targets/managed-process.ts';
 import type { FixedRateOptions, FixedRateResult } from './fixed-rate.ts';
 
-const ENTRY = join(import.meta.dirname, 'fixed-rate-main.ts');
+const ROOT = resolve(import.meta.dirname, '../..');
+const ENTRY = 'bench/load/fixed-rate-main.ts';
+const NAME = 'fixed-rate';
 const bundles = new Map<string, Promise<string | undefined>>();
 
 /** `node`'s arguments before the options: the bundle in `workDir`, else the entry through tsx. */
 export async function generatorArgs(workDir: string): Promise<string[]> {
-  let bundle = bundles.get(workDir);
-  if (!bundle) bundles.set(workDir, (bundle = bundleGenerator(join(workDir, 'build/fixed-rate/fixed-rate.mjs'))));
-  const file = await bundle;
-  return file === undefined ? ['--import', 'tsx', ENTRY] : [file];
+  let made = bundles.get(workDir);
+  if (!made) bundles.set(workDir, (made = bundleGenerator(join(workDir, 'build'))));
+  const file = await made;
+  return file === undefined ? ['--import', 'tsx', join(ROOT, ENTRY)] : [file];
 }
 
-async function bundleGenerator(outfile: string): Promise<string | undefined> {
+async function bundleGenerator(outDir: string): Promise<string | undefined> {
   try {
-    const { build } = await import('esbuild');
-    await build({ entryPoints: [ENTRY], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'silent' });
-    return outfile;
+    const [out] = await bundle({ root: ROOT, entries: [{ name: NAME, entry: ENTRY }], outDir });
+    return out?.path;
   } catch {
     return undefined;
   }
