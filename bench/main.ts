@@ -11,7 +11,7 @@ import { runBench } from './harness.ts';
 import { runProfile } from './profile/profile-run.ts';
 import type { BenchResults } from './model.ts';
 import { parseOptions, USAGE } from './options.ts';
-import { renderResultsMd, slowerNote } from './report/results-md.ts';
+import { renderResultsMd, slowerNote, speedGauge } from './report/results-md.ts';
 import { destroyAllProcesses } from './targets/managed-process.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..');
@@ -77,7 +77,7 @@ if (options.profile) {
 function speedReference(file: string): NonNullable<BenchResults['machine']['speedReference']> | undefined {
   try {
     const r = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
-    const cpu = r.cells.find((c) => c.target === 'haproxy' && c.load === 'saturation')?.cpuUsPerRequest;
+    const cpu = speedGauge(r.cells);
     return r.mode === 'full' && cpu != null && cpu > 0 ? { date: r.date, haproxyCpuUsPerRequest: cpu } : undefined;
   } catch {
     return undefined;

@@ -79,7 +79,8 @@ export function handshakeRate(cells: readonly Cell[]): number | null {
  * while a round's pair stayed within a few percent of each other. Null without a round that has both.
  */
 export function pairedCost(samples: readonly RunSample[], off: string, on: string): { median: number; min: number; max: number; rounds: number } | null {
-  const perCore = (s: RunSample | undefined): number | undefined => (s && s.cpuCores && s.cpuCores > 0 && s.requestsPerSec > 0 ? s.requestsPerSec / s.cpuCores : undefined);
+  // Per core as ratios.ts has it: 1e6 ÷ CPU µs per request.
+  const perCore = (s: RunSample | undefined): number | undefined => (s?.cpuUsPerRequest ? 1e6 / s.cpuUsPerRequest : undefined);
   const costs: number[] = [];
   for (const round of new Set(samples.map((s) => s.round))) {
     const at = (t: string) => perCore(samples.find((s) => s.round === round && s.target === t && s.load === 'saturation'));

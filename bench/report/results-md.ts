@@ -188,6 +188,11 @@ const BUSY_CORES = 0.1;
  * recorded fall back to the load average at start or end above half the cores. Undefined when the
  * machine was quiet.
  */
+/** haproxy's CPU µs per request at saturation: the bench's gauge of the machine's speed (same program every run). */
+export function speedGauge(cells: readonly Cell[]): number | null | undefined {
+  return cells.find((c) => c.target === 'haproxy' && c.load === 'saturation')?.cpuUsPerRequest;
+}
+
 /** How much slower than the reference run haproxy may be before RESULTS.md says so. */
 const SLOWER = 1.3;
 
@@ -199,7 +204,7 @@ const SLOWER = 1.3;
  */
 export function slowerNote(r: Pick<BenchResults, 'machine' | 'cells'>): string | undefined {
   const ref = r.machine.speedReference;
-  const now = r.cells.find((c) => c.target === 'haproxy' && c.load === 'saturation')?.cpuUsPerRequest;
+  const now = speedGauge(r.cells);
   if (!ref || now == null || !(ref.haproxyCpuUsPerRequest > 0) || now < SLOWER * ref.haproxyCpuUsPerRequest) return undefined;
   return (
     `This machine ran slower than for the full run in bench/results.json (${ref.date.slice(0, 10)}): haproxy needed ${now.toFixed(1)} µs of CPU ` +
