@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { ControlPlaneFigures } from './model.ts';
-import { IDLE_SETTLE_MS } from './plan.ts';
+import { CONTROL_PLANE_WAITS, IDLE_SETTLE_MS } from './plan.ts';
 
 /**
  * Agents for save → applied, saves, agents for the memory figure, the agents' idle wait before their
@@ -14,8 +14,8 @@ import { IDLE_SETTLE_MS } from './plan.ts';
  * issue's; quick ones only show that every step still runs (the CI smoke run, under 60 s).
  */
 export const CONTROL_PLANE_SIZES = {
-  full: { agents: 50, saves: 20, memoryAgents: 100, agentIdleMs: IDLE_SETTLE_MS.full, waits: { afterSavesMs: 2000, controlIdleMs: 500, connectedMs: 1000 }, compileRuns: 5 },
-  quick: { agents: 3, saves: 3, memoryAgents: 3, agentIdleMs: IDLE_SETTLE_MS.quick, waits: { afterSavesMs: 300, controlIdleMs: 200, connectedMs: 300 }, compileRuns: 2 },
+  full: { agents: 50, saves: 20, memoryAgents: 100, agentIdleMs: IDLE_SETTLE_MS.full, waits: CONTROL_PLANE_WAITS.full, compileRuns: 5 },
+  quick: { agents: 3, saves: 3, memoryAgents: 3, agentIdleMs: IDLE_SETTLE_MS.quick, waits: CONTROL_PLANE_WAITS.quick, compileRuns: 2 },
 } as const;
 
 export async function measureControlPlane(quick: boolean, dir: string): Promise<ControlPlaneFigures> {

@@ -14,6 +14,19 @@ import type { LoadSpec } from './loads.ts';
  */
 export const IDLE_SETTLE_MS = { full: 12_000, quick: 1_000 } as const;
 
+/** Quiet times of the control-plane figures, ms: after the last save before the agents' RSS; control server alone; once every memory agent is connected. */
+export interface ControlPlaneWaits {
+  afterSavesMs: number;
+  controlIdleMs: number;
+  connectedMs: number;
+}
+
+/** The control-plane figures' quiet times: a full run's, and the quick smoke run's (its figures only show every step runs). */
+export const CONTROL_PLANE_WAITS: { readonly full: ControlPlaneWaits; readonly quick: ControlPlaneWaits } = {
+  full: { afterSavesMs: 2000, controlIdleMs: 500, connectedMs: 1000 },
+  quick: { afterSavesMs: 300, controlIdleMs: 200, connectedMs: 300 },
+};
+
 /**
  * Pause after each measured run, so the next one starts on a quiet machine: the closed connections
  * of a new-connection run are torn down, the load generator's processes are gone. A quick run is a

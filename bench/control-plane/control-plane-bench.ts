@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { IDLE_SETTLE_MS } from '../plan.ts';
+import { CONTROL_PLANE_WAITS, IDLE_SETTLE_MS, type ControlPlaneWaits } from '../plan.ts';
 import { createInterface } from 'node:readline';
 import { agentRunner, bundledRunner, type BundledProgram } from '../targets/bundled-runner.ts';
 import { parseProcStatus } from '../proc/proc-stat.ts';
@@ -39,20 +39,11 @@ export interface ControlPlaneOptions {
   memoryAgents: number;
   /** How long the agents sit without saves before their idle reading (default: a full run's {@link IDLE_SETTLE_MS}). */
   agentIdleMs?: number;
-  /** Quiet times around the memory readings (default {@link FULL_WAITS}; the quick smoke run's are shorter). */
+  /** Quiet times around the memory readings (default: a full run's, plan.ts {@link CONTROL_PLANE_WAITS}). */
   waits?: ControlPlaneWaits;
   /** Runs of the 500-route load and compile, of which the median counts (default 5). */
   compileRuns?: number;
 }
-
-/** Quiet times, ms: after the last save before the agents' RSS; control server alone; once every memory agent is connected. */
-export interface ControlPlaneWaits {
-  afterSavesMs: number;
-  controlIdleMs: number;
-  connectedMs: number;
-}
-
-export const FULL_WAITS: ControlPlaneWaits = { afterSavesMs: 2000, controlIdleMs: 500, connectedMs: 1000 };
 
 export interface ControlPlaneResults {
   agents: number;
@@ -192,7 +183,7 @@ export async function runControlPlaneBench(o: ControlPlaneOptions, workDir = mkd
   const control = bundledRunner(ROOT, workDir, CONTROL_PROGRAM);
   const meshfile = join(workDir, 'mesh.yaml');
   writeFileSync(meshfile, splitMeshfile(90));
-  const waits = o.waits ?? FULL_WAITS;
+  const waits = o.waits ?? CONTROL_PLANE_WAITS.full;
   const cp = new ControlPlane();
   try {
     await cp.startControl(control.nodeArgs, o.agents, o.services, meshfile, control.env);
