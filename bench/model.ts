@@ -113,7 +113,8 @@ export interface RatioRow {
   rpsPerCoreVsHaproxy: number | null;
 }
 
-export type GoalStatus = 'pass' | 'fail' | 'not measured';
+/** `inconclusive`: measured, but the rounds disagree about the verdict (bench/report/goals.ts, pairedGoal). */
+export type GoalStatus = 'pass' | 'fail' | 'inconclusive' | 'not measured';
 
 export interface GoalCheck {
   goal: string;

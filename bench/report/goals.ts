@@ -57,7 +57,7 @@ export function checkGoals({ cells, ratios, targets, samples, controlPlane, mesh
   ] as const) {
     const paired = samples ? pairedCost(samples, HOP, on) : null;
     const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
-    if (paired && paired.rounds >= 2) add(goal, paired.median, (v) => v <= 0.1, (v) => `${pct(v)} (rounds ${pct(paired.min)} to ${pct(paired.max)})`);
+    if (paired && paired.rounds >= 2) out.push(pairedGoal(goal, paired, 0.1, pct));
     else add(goal, observabilityCost(row(HOP, 'saturation')?.rpsPerProxyCore, row(on, 'saturation')?.rpsPerProxyCore), (v) => v <= 0.1, pct);
   }
   out.push(saveToAppliedGoal(controlPlane));
@@ -71,6 +71,16 @@ export function handshakeRate(cells: readonly Cell[]): number | null {
   return rates.length ? Math.max(...rates) : null;
 }
 
+/** A cost taken round by round ({@link pairedCost}). */
+export interface PairedCost {
+  median: number;
+  min: number;
+  max: number;
+  rounds: number;
+  /** Each round's cost, in round order. */
+  costs: number[];
+}
+
 /**
  * The observability cost round by round: in each round, 1 − (req/s per core of `on` ÷ that of `off`
  * at saturation), the two measured minutes apart; the median over the rounds with both, and the
@@ -78,7 +88,7 @@ export function handshakeRate(cells: readonly Cell[]): number | null {
  * 2026-11-27 the same agent measured 59 to 122 µs of CPU per request from one round to the next,
  * while a round's pair stayed within a few percent of each other. Null without a round that has both.
  */
-export function pairedCost(samples: readonly RunSample[], off: string, on: string): { median: number; min: number; max: number; rounds: number } | null {
+export function pairedCost(samples: readonly RunSample[], off: string, on: string): PairedCost | null {
   // Per core as ratios.ts has it: 1e6 ÷ CPU µs per request.
   const perCore = (s: RunSample | undefined): number | undefined => (s?.cpuUsPerRequest ? 1e6 / s.cpuUsPerRequest : undefined);
   const costs: number[] = [];
@@ -89,7 +99,21 @@ export function pairedCost(samples: readonly RunSample[], off: string, on: strin
     if (a !== undefined && b !== undefined) costs.push(1 - b / a);
   }
   if (costs.length === 0) return null;
-  return { median: median(costs), min: Math.min(...costs), max: Math.max(...costs), rounds: costs.length };
+  return { median: median(costs), min: Math.min(...costs), max: Math.max(...costs), rounds: costs.length, costs };
+}
+
+/**
+ * A goal on a cost taken round by round, judged only when the rounds agree: pass when every round's
+ * cost is within `limit`, fail when none is, else inconclusive (the machine's noise is as large as
+ * the distance to the goal). With 5 rounds the rounds' range is a 94% confidence interval for the
+ * median (sign test: each round falls on either side of it with probability 1/2).
+ */
+export function pairedGoal(goal: string, c: PairedCost, limit: number, pct: (v: number) => string): GoalCheck {
+  const within = c.costs.filter((v) => v <= limit).length;
+  const range = `rounds ${pct(c.min)} to ${pct(c.max)}`;
+  if (within === c.rounds) return { goal, measured: `${pct(c.median)} (${range})`, status: 'pass' };
+  if (within === 0) return { goal, measured: `${pct(c.median)} (${range})`, status: 'fail' };
+  return { goal, measured: `${pct(c.median)} (${range}; ${within} of ${c.rounds} within ${pct(limit).replace(/\.0%$/, '%')})`, status: 'inconclusive' };
 }
 
 /** Share of per-core throughput lost by turning observability on: 1 − on ÷ off. */

@@ -128,6 +128,25 @@ test('the observability cost goal pairs each round\'s targets: the machine\'s dr
   assert.is(checkGoals({ cells, ratios: ratioRows(cells), targets: [], samples }).find((g) => g.goal.includes('100% sampling'))!.status, 'not measured');
 });
 
+test('the observability cost goal is judged only when its rounds agree: pass when all pass, fail when all fail, else inconclusive', () => {
+  const goalFor = (hop: number[], obs: number[]) => {
+    const samples = hop.flatMap((cpu, round) => [sample('agent-hop', 'saturation', round, 10_000, 500, cpu), sample('agent-hop-obs', 'saturation', round, 10_000, 500, obs[round]!)]);
+    const cells = aggregate(samples);
+    return checkGoals({ cells, ratios: ratioRows(cells), targets: [info('agent-hop'), info('agent-hop-obs')], samples }).find((g) => g.goal.includes('100% sampling'))!;
+  };
+  // Costs 1 − hop/obs per round: 9.1%, 4.8%, 6.1%, 8.3%, 3.2%.
+  assert.is(goalFor([30, 40, 31, 33, 30], [33, 42, 33, 36, 31]).status, 'pass');
+  // 16.7%, 20.0%, 13.2%, 23.1%, 11.8%.
+  assert.is(goalFor([30, 40, 33, 30, 30], [36, 50, 38, 39, 34]).status, 'fail');
+  // The committed run of 2026-11-26 at 1% sampling, in effect: 18.6%, 5.0%, 7.3%, 11.0%, 11.2%.
+  const mixed = goalFor([30, 30, 30, 30, 30], [30 / 0.814, 30 / 0.95, 30 / 0.927, 30 / 0.89, 30 / 0.888]);
+  assert.is(mixed.status, 'inconclusive', 'median 11.0% fails, but 2 of 5 rounds pass');
+  assert.is(mixed.measured, '11.0% (rounds 5.0% to 18.6%; 2 of 5 within 10%)');
+  // A noisy machine: a negative median cost (observability "faster") must not read as a pass.
+  const noisy = goalFor([30, 30, 30, 30, 30], [30 / 1.16, 30 / 1.038, 30 / 0.852, 30 / 0.753, 30 / 1.248]);
+  assert.is(noisy.status, 'inconclusive', noisy.measured);
+});
+
 test('observabilityCost: share of per-core throughput lost', () => {
   assert.ok(Math.abs(observabilityCost(10_000, 9_500)! - 0.05) < 1e-12);
   assert.is(observabilityCost(null, 9_500), null);
