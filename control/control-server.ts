@@ -46,7 +46,18 @@ export interface ControlServerOptions {
   /** Called after each workload change is reconciled (control main uses it to join networks). */
   onWorkloads?: (w: Workload[]) => Promise<void> | void;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /**
+   * Agents connecting, disconnecting and reporting readiness recompile the snapshots once this long
+   * after the last of them (default {@link PUSH_DEBOUNCE_MS}), and at most {@link PUSH_DEBOUNCE_MAX_MS}
+   * after the first. Meshfile, fault, workload and CA changes recompile at once.
+   */
+  pushDebounceMs?: number;
 }
+
+/** istiod's PILOT_DEBOUNCE_AFTER: quiet time before agents' own events recompile the snapshots. */
+export const PUSH_DEBOUNCE_MS = 100;
+/** Longest an agent event waits for the recompile, however busy (istiod's PILOT_DEBOUNCE_MAX is 10 s). */
+export const PUSH_DEBOUNCE_MAX_MS = 1000;
 
 export class ControlServer {
   readonly registry = new EndpointRegistry();
@@ -62,6 +73,9 @@ export class ControlServer {
   #configVersion = 0;
   readonly #auth: AgentAuthenticator;
   #lastHashes = '';
+  #debounceTimer: NodeJS.Timeout | undefined;
+  /** When the first agent event of the pending recompile came (ms). */
+  #debounceSince: number | undefined;
 
   constructor(o: ControlServerOptions) {
     this.#o = o;
@@ -76,7 +90,7 @@ export class ControlServer {
         return fixed !== undefined ? tokenHash(fixed) : this.injector?.tokenHashes.get(c);
       },
     });
-    this.hub.onChange = () => this.#recompile();
+    this.hub.onChange = () => this.#recompileSoon();
     o.config?.on('change', () => this.#recompile());
     this.faults.on('change', () => this.#recompile());
     this.api = buildApi({
@@ -139,7 +153,23 @@ export class ControlServer {
 
 
   #onReport(container: string, report: AgentReport): void {
-    if (this.registry.report(container, report)) this.#recompile();
+    if (this.registry.report(container, report)) this.#recompileSoon();
+  }
+
+  /**
+   * Recompiles after agents' events have paused for `pushDebounceMs` (or `PUSH_DEBOUNCE_MAX_MS`
+   * after the first): as 50 agents start, each connects and reports ready, and every one of those
+   * events changes what the others' snapshots say (which endpoints speak mTLS). Recompiling at each
+   * sent every agent a hundred snapshots in a row, each parsed, checked and applied.
+   */
+  #recompileSoon(): void {
+    if (this.#closed) return;
+    const quiet = this.#o.pushDebounceMs ?? PUSH_DEBOUNCE_MS;
+    const now = Date.now();
+    this.#debounceSince ??= now;
+    clearTimeout(this.#debounceTimer);
+    const wait = Math.max(0, Math.min(quiet, this.#debounceSince + PUSH_DEBOUNCE_MAX_MS - now));
+    this.#debounceTimer = setTimeout(() => this.#recompile(), wait);
   }
 
   #onAck(container: string, version: number, ok: boolean, error?: string): void {
@@ -156,6 +186,10 @@ export class ControlServer {
   /** Recompiles every agent's snapshot; pushes those whose hash changed. */
   #recompile(): void {
     if (this.#closed) return;
+    // What a pending debounced recompile would have done happens now.
+    clearTimeout(this.#debounceTimer);
+    this.#debounceTimer = undefined;
+    this.#debounceSince = undefined;
     for (const [c, s] of this.registry.agents) s.connected = this.hub.connected(c);
     const view = this.registry.view();
     const spec = this.#o.config?.spec ?? null;
@@ -208,6 +242,7 @@ export class ControlServer {
       },
       configVersion: this.#configVersion,
       agents,
+      pushPending: this.#debounceTimer !== undefined,
       meshfile: this.#o.config?.view(),
     };
   }
@@ -252,6 +287,7 @@ export class ControlServer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#debounceTimer);
     this.#o.source.close();
     this.injector?.close();
     this.faults.close();

@@ -312,6 +312,11 @@ export interface StatusView {
   control: { project: string; version: string; uptimeSeconds: number; api: string };
   configVersion: number;
   agents: AgentStatusView[];
+  /**
+   * Agents' own events (connected, ready, gone) wait to be compiled into the snapshots: the control
+   * server coalesces them (at most 1 s). Absent from older control servers.
+   */
+  pushPending?: boolean;
   /** The meshfile in force and the problems of the last attempt to load it. */
   meshfile?: MeshfileStatusView;
 }

@@ -1,4 +1,4 @@
-/** `mesh up`: images, control container, one agent per app container, wait until all are ready. */
+/** `mesh up`: images, control container, one agent per app container, wait until all are ready and configured. */
 import type Docker from 'dockerode';
 import type { AgentStatusView, StatusView } from '../../wire/types.ts';
 import { connectEngine, socketPath } from '../engine.ts';
@@ -26,6 +26,24 @@ async function firstNetwork(docker: Docker, containerId: string): Promise<string
 /** Progress shows transitions (attached, ready, why not), not every config version. */
 function describe(a: AgentStatusView): string {
   return a.ready ? 'agent ready' : `waiting: ${a.reason ?? 'not ready'}`;
+}
+
+/**
+ * Why the mesh is not in force yet, one entry per agent (pure); empty: every agent is ready and has
+ * applied the newest snapshot the control server made for it, and no event of theirs waits to be
+ * compiled, so each agent knows its peers as ready (mTLS to them). An agent that rejected its newest
+ * snapshot runs its last good one and counts as settled: `mesh status` shows the NACK.
+ */
+export function notSettled(status: StatusView): string[] {
+  const out: string[] = [];
+  for (const a of status.agents) {
+    if (!a.ready) out.push(`${a.containerName} (${a.reason ?? 'not ready'})`);
+    else if (a.configVersion !== a.desiredVersion && !a.lastNack?.startsWith(`v${a.desiredVersion}:`)) {
+      out.push(`${a.containerName} (config v${a.configVersion}, v${a.desiredVersion} sent)`);
+    }
+  }
+  if (out.length === 0 && status.pushPending) out.push('the control server (agents\' events not pushed yet)');
+  return out;
 }
 
 export async function up(flags: UpFlags): Promise<number> {
@@ -80,9 +98,9 @@ export async function up(flags: UpFlags): Promise<number> {
       }
     }
     const expected = status.agents.length;
-    if (expected > 0 && status.agents.every((a) => a.ready)) break;
+    const stuck = notSettled(status);
+    if (expected > 0 && stuck.length === 0) break;
     if (Date.now() > deadline) {
-      const stuck = status.agents.filter((a) => !a.ready).map((a) => `${a.containerName} (${a.reason ?? 'not ready'})`);
       throw new UserError(
         'MESH_ERR_NOT_READY',
         stuck.length ? `not ready after ${flags.timeout ?? 60}s: ${stuck.join(', ')}` : 'no app container to mesh (all opted out?)',

@@ -144,6 +144,47 @@ test('the same report twice does not bump the version; a NACK shows in status', 
   }
 });
 
+/** `n` workloads of their own services, each with a process-mode agent token. */
+async function setupMany(n: number, pushDebounceMs: number) {
+  const list = Array.from({ length: n }, (_, i) => workload(`s${i}`, { container: `c${i}`, addresses: { n: `10.0.1.${i + 2}` } }));
+  const server = new ControlServer({ project: 'proj', apiToken: 'cli-token', source: new FixedSource(list), staticAgentTokens: new Map(list.map((w) => [w.container, `t-${w.container}`])), pushDebounceMs });
+  const base = await server.start('127.0.0.1', 0);
+  return { server, agents: list.map((w) => connectAgent(base, w.container, `t-${w.container}`)) };
+}
+
+const endpointCount = (s: AgentSnapshot | undefined) => s?.services.reduce((n, x) => n + x.endpoints.filter((e) => e.meshed).length, 0) ?? 0;
+
+test('agents joining together cost each agent one recompile, not one per event (istiod\'s push debounce)', async () => {
+  const { server, agents } = await setupMany(8, 300);
+  try {
+    await waitFor(() => agents.every((a) => a.snapshots.length >= 1), 5000, 'first snapshots');
+    const before = agents.map((a) => a.snapshots.length);
+    // Eight agents report ready at once: each report changes every other agent's snapshot.
+    await Promise.all(agents.map((a) => a.post('report', { ports: [8080], ready: true, configVersion: 1 })));
+    await waitFor(() => agents.every((a) => endpointCount(a.snapshots.at(-1)) === 8), 5000, 'every agent sees all 8 endpoints meshed');
+    const added = agents.map((a, i) => a.snapshots.length - before[i]!);
+    // Recompiled at each event, every agent got a snapshot per report (8).
+    assert.ok(added.every((n) => n <= 2), `snapshots per agent after the reports: ${added.join(' ')}`);
+  } finally {
+    for (const a of agents) a.close();
+    await server.close();
+  }
+});
+
+test('an agent event is pushed within a second even while events keep coming', async () => {
+  // A quiet time that never comes: only the debounce's upper bound can push.
+  const { server, agents } = await setupMany(2, 60_000);
+  const [a, b] = agents as [ReturnType<typeof connectAgent>, ReturnType<typeof connectAgent>];
+  try {
+    await waitFor(() => a.snapshots.length >= 1 && b.snapshots.length >= 1, 5000, 'first snapshots');
+    await b.post('report', { ports: [8080], ready: true, configVersion: 1 });
+    await waitFor(() => a.snapshots.some((s) => endpointCount(s) >= 1), 5000, 'b\'s endpoint in a\'s snapshot');
+  } finally {
+    for (const x of agents) x.close();
+    await server.close();
+  }
+});
+
 test('wrong or missing tokens are refused', async () => {
   const { server, base } = await setup();
   try {
