@@ -9,9 +9,8 @@ import { ProtoSpanWriter, putVarint, varintSize } from '../../../agent/tracing/o
 import { SpanBatcher, type BatcherOptions } from '../../../agent/tracing/span-batcher.ts';
 import { SPAN_KIND, type AttributeValue, type SpanRecord } from '../../../agent/tracing/span-record.ts';
 import { decodeTracesProto } from '../../support/otlp-proto-decoder.ts';
-import { NO_COMMON, spanFixture as span } from './span-fixture.ts';
+import { FIXTURE_COMMON as COMMON, NO_COMMON, SPAN_CASES, spanFixture as span } from './span-fixture.ts';
 
-const COMMON = ['component', 'proxy', 'istio.mesh_id', 'cluster.local'];
 const RESOURCE: AttributeValue[] = ['service.name', 'web', 'service.version', 'v2', 'a.count', 3, 'a.flag', true, 'a.ratio', 0.25, 'a.negative', -7];
 
 /** The request bodies a batcher sends for `spans` in `protocol`. */
@@ -31,23 +30,10 @@ async function both(spans: SpanRecord[], resource?: AttributeValue[], o?: Partia
 }
 
 const CASES: Array<[string, Partial<SpanRecord>]> = [
-  ['a client span with every attribute', { common: COMMON, userAgent: 'curl/8.0' }],
-  ['a root server span, no upstream, no request id', { kind: SPAN_KIND.server, upstream: undefined, requestId: undefined, attempt: 0, cluster: 'inbound|8080||' }],
-  ['a parent and a tracestate with a quote and a control character', { parentSpanId: '1111111111111111', traceState: 'k=v,"q"=\u0001' }],
-  ['an error with no answer', { error: true, status: 0, flags: 'UF' }],
-  ['HTTP/2', { protocol: 'HTTP/2' }],
-  ['an absolute-form target', { urlHost: null, urlTarget: 'http://other:81/x?y=1' }],
-  ['an asterisk target', { urlTarget: '*' }],
-  ['a path with a quote, a backslash and a control character', { urlTarget: '/a"b\\c\td' }],
+  ...SPAN_CASES,
   ['a path with non-ASCII text', { urlTarget: '/grüße/😀' }],
-  ['a host with non-ASCII text', { urlHost: 'bücher:80' }],
   ['a method, flags and peer with non-ASCII text', { method: 'GÉT', flags: 'U\\F', peer: 'ü' }],
-  ['a name and a cluster with non-ASCII text and a newline', { name: 'ä"/*', cluster: 'out\nbound' }],
-  ['large sizes, many attempts', { requestSize: 2 ** 53 - 1, responseSize: 1e15, attempt: 12, status: 599 }],
   ['sizes around the varint steps', { requestSize: 127, responseSize: 128, attempt: 16383, status: 16384 }],
-  ['times at zero and in the far future', { startMs: 0, endMs: 8.9e12 + 0.5 }],
-  ['times with sub-microsecond fractions', { startMs: 1700000000123.4567, endMs: 1700000000123.0004 }],
-  ['an empty common, empty strings', { common: [], flags: '', peer: '', method: '', urlHost: '', urlTarget: '' }],
   ['a span over 16 KiB (its length takes three bytes)', { urlTarget: `/${'x'.repeat(20_000)}` }],
   ['a span under 128 bytes is impossible, but a short one all the same', { name: '', cluster: '', upstream: undefined, requestId: undefined, urlTarget: '/', urlHost: '', peer: '', flags: '' }],
 ];

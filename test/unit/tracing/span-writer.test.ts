@@ -3,9 +3,8 @@ import * as assert from 'uvu/assert';
 import { spanJson } from '../../../agent/tracing/otlp-json.ts';
 import { SPAN_KIND, type SpanRecord } from '../../../agent/tracing/span-record.ts';
 import { SpanWriter } from '../../../agent/tracing/span-writer.ts';
-import { spanFixture as span } from './span-fixture.ts';
+import { FIXTURE_COMMON as COMMON, SPAN_CASES, spanFixture as span } from './span-fixture.ts';
 
-const COMMON = ['component', 'proxy', 'istio.mesh_id', 'cluster.local'];
 
 /** Writes `sp` after some bytes already in the buffer; checks it left them and stayed within its bound. */
 function written(w: SpanWriter, sp: SpanRecord): string {
@@ -20,28 +19,15 @@ function written(w: SpanWriter, sp: SpanRecord): string {
 }
 
 const CASES: Array<[string, Partial<SpanRecord>]> = [
-  ['a client span with every attribute', { common: COMMON, userAgent: 'curl/8.0' }],
-  ['a root server span, no upstream, no request id', { kind: SPAN_KIND.server, upstream: undefined, requestId: undefined, attempt: 0, cluster: 'inbound|8080||' }],
-  ['a parent and a tracestate that needs escaping', { parentSpanId: '1111111111111111', traceState: 'k=v,"q"=\u0001' }],
-  ['an error with no answer', { error: true, status: 0, flags: 'UF' }],
-  ['HTTP/2', { protocol: 'HTTP/2' }],
-  ['an absolute-form target', { urlHost: null, urlTarget: 'http://other:81/x?y=1' }],
-  ['an asterisk target', { urlTarget: '*' }],
-  ['a path with a quote, a backslash and a control character', { urlTarget: '/a"b\\c\td' }],
+  ...SPAN_CASES,
   ['a path with non-ASCII text and a lone surrogate', { urlTarget: '/grüße/\ud800/😀' }],
-  ['a host with non-ASCII text', { urlHost: 'bücher:80' }],
   ['a user agent with DEL and a newline', { userAgent: 'x\u007fy\nz' }],
   ['a method, flags and peer that need escaping', { method: 'G"T', flags: 'U\\F', peer: 'ü' }],
-  ['a name and a cluster that need escaping', { name: 'ä"/*', cluster: 'out\nbound' }],
-  ['large sizes, many attempts', { requestSize: 2 ** 53 - 1, responseSize: 1e15, attempt: 12, status: 599 }],
-  ['times at zero and in the far future', { startMs: 0, endMs: 8.9e12 + 0.5 }],
-  ['times with sub-microsecond fractions', { startMs: 1700000000123.4567, endMs: 1700000000123.0004 }],
   ['a negative size (the generic path)', { requestSize: -1 }],
   ['a fractional status (the generic path)', { status: 200.5 }],
   ['a time beyond the exact range (the generic path)', { endMs: 1e13 }],
   ['a time that is not a number (the generic path)', { startMs: NaN }],
   ['an id that is not hex (the generic path)', { spanId: 'zz"zz' }],
-  ['an empty common, empty strings', { common: [], flags: '', peer: '', method: '', urlHost: '', urlTarget: '' }],
 ];
 
 for (const [name, over] of CASES) {
