@@ -113,7 +113,7 @@ export function pairedGoal(goal: string, c: PairedCost, limit: number, pct: (v: 
   const range = `rounds ${pct(c.min)} to ${pct(c.max)}`;
   if (within === c.rounds) return { goal, measured: `${pct(c.median)} (${range})`, status: 'pass' };
   if (within === 0) return { goal, measured: `${pct(c.median)} (${range})`, status: 'fail' };
-  return { goal, measured: `${pct(c.median)} (${range}; ${within} of ${c.rounds} within ${pct(limit).replace(/\.0%$/, '%')})`, status: 'inconclusive' };
+  return { goal, measured: `${pct(c.median)} (${range}; ${within} of ${c.rounds} within ${Math.round(limit * 100)}%)`, status: 'inconclusive' };
 }
 
 /** Share of per-core throughput lost by turning observability on: 1 − on ÷ off. */
