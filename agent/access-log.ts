@@ -1,4 +1,5 @@
 import { accessLogLine } from './access-log-line.ts';
+import { isoTime } from './utc-time.ts';
 
 /** One access log line (JSON on stdout). */
 export interface AccessLogEntry {
@@ -126,7 +127,7 @@ export function isoNow(): string {
   const ms = Date.now();
   if (ms !== lastMs) {
     lastMs = ms;
-    lastIso = new Date(ms).toISOString();
+    lastIso = isoTime(ms);
   }
   return lastIso;
 }

@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { AgentConfigView, AgentStats } from '../wire/types.ts';
 import { AgentError } from './agent-error.ts';
 import { PROMETHEUS_CONTENT_TYPE } from './metrics/metrics-registry.ts';
+import { httpDateNow } from './utc-time.ts';
 
 /** What the admin server shows; each call reads the live state. */
 export interface AdminSource {
@@ -24,7 +25,7 @@ export class AdminServer {
       const path = (req.url ?? '/').split('?')[0];
       const json = (status: number, body: unknown) => {
         const text = JSON.stringify(body);
-        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+        res.writeHead(status, { date: httpDateNow(), 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
         res.end(text);
       };
       if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: 'method not allowed' });
@@ -42,7 +43,7 @@ export class AdminServer {
           } catch (err) {
             return json(500, { error: (err as Error).message });
           }
-          res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
+          res.writeHead(200, { date: httpDateNow(), 'content-type': PROMETHEUS_CONTENT_TYPE });
           return res.end(text);
         }
         default: return json(404, { error: 'not found', paths: ['/ready', '/metrics', '/config', '/stats'] });

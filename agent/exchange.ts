@@ -10,6 +10,7 @@ import type { ListenerBinding } from './proxy-context.ts';
 import type { RouteTable } from './route-table.ts';
 import type { HttpRoute, RouteTarget } from './routing/http-route.ts';
 import type { PoolSpec } from './upstream-pools.ts';
+import { httpDateNow } from './utc-time.ts';
 import type { VerifiedPeer } from './mtls/verified-peer.ts';
 import type { RequestTrace } from './tracing/request-trace.ts';
 import type { Tracer } from './tracing/tracer.ts';
@@ -138,6 +139,8 @@ export class Exchange implements Handler, UpstreamCall {
     if (statusCode < 200) return;
     this.responded = true;
     let h = forwardResponseHeaders(headers as Record<string, string | string[] | undefined>);
+    // Node's own Date header would format it with V8's Date (utc-time.ts says why not).
+    if (headers.date === undefined) h.push('date', httpDateNow());
     if (this.target?.responseHeaders) h = this.target.responseHeaders.applyFlat(h);
     if (this.route?.responseHeaders) h = this.route.responseHeaders.applyFlat(h);
     if (this.setCookie) h.push('set-cookie', this.setCookie);

@@ -21,6 +21,7 @@ import type { TokenBucket } from './resilience/token-bucket.ts';
 import type { HttpRoute, RouteTarget } from './routing/http-route.ts';
 import { RequestFacts } from './routing/request-facts.ts';
 import { defaultPoolSpec, h2PoolSpec, type PoolSpec } from './upstream-pools.ts';
+import { httpDateNow } from './utc-time.ts';
 
 /** The downstream peer's address without the IPv4-mapped prefix. */
 export function peerAddress(req: IncomingMessage, known?: string): string {
@@ -286,7 +287,7 @@ export class HttpProxy implements ExchangeOwner {
   #direct(ex: Exchange, status: number, body: string | undefined, extra: string[] = []): void {
     const res = ex.res;
     const text = body ?? '';
-    const headers: Record<string, string | number> = { 'content-length': Buffer.byteLength(text) };
+    const headers: Record<string, string | number> = { date: httpDateNow(), 'content-length': Buffer.byteLength(text) };
     if (text) headers['content-type'] = 'text/plain';
     for (let i = 0; i < extra.length; i += 2) headers[extra[i]!] = extra[i + 1]!;
     ex.route?.responseHeaders?.applyObject(headers as Record<string, string>);
@@ -299,7 +300,7 @@ export class HttpProxy implements ExchangeOwner {
   #grpcAbort(ex: Exchange, grpcStatus: number): void {
     const res = ex.res as ServerResponse;
     if (!res.headersSent) {
-      res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': String(grpcStatus), 'grpc-message': 'fault filter abort' });
+      res.writeHead(200, { date: httpDateNow(), 'content-type': 'application/grpc', 'grpc-status': String(grpcStatus), 'grpc-message': 'fault filter abort' });
       res.end();
     }
     this.#finish(ex, 200, ex.flags);
@@ -317,7 +318,7 @@ export class HttpProxy implements ExchangeOwner {
   #denied(ex: Exchange): void {
     const res = ex.res as ServerResponse;
     if (!res.headersSent && !res.destroyed) {
-      res.writeHead(403, { 'content-type': 'text/plain', 'content-length': RBAC_DENIED.length });
+      res.writeHead(403, { date: httpDateNow(), 'content-type': 'text/plain', 'content-length': RBAC_DENIED.length });
       res.end(RBAC_DENIED);
       ex.responseBytes = RBAC_DENIED.length;
     }
@@ -328,7 +329,7 @@ export class HttpProxy implements ExchangeOwner {
     const res = ex.res as ServerResponse;
     if (!res.headersSent && !res.destroyed) {
       const body = `${text}\n`;
-      const headers: Record<string, string | number> = { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) };
+      const headers: Record<string, string | number> = { date: httpDateNow(), 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) };
       if (extra) for (let i = 0; i < extra.length; i += 2) headers[extra[i]!] = extra[i + 1]!;
       res.writeHead(status, headers);
       res.end(body);
