@@ -8,7 +8,7 @@ export async function measureMeshUp(rounds = 3): Promise<MeshUpFigures> {
   try {
     const { runMeshUpBench } = await import('./mesh-up/mesh-up-bench.ts');
     const r = await runMeshUpBench(rounds);
-    return { available: true, containers: r.containers, meshUpMs: r.meshUpMs, replicaReadyMs: r.replicaReadyMs };
+    return { available: true, containers: r.containers, meshUpMs: r.meshUpMs, replicaReadyMs: r.replicaReadyMs, sidecars: r.sidecars };
   } catch (err) {
     return { available: false, reason: `not available: ${(err as Error).message.split('\n')[0]}` };
   }

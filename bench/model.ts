@@ -157,8 +157,23 @@ export type ControlPlaneFigures =
 
 /** `mesh up` on examples/shop and replica start → agent ready, on the real engine (bench/mesh-up/). */
 export type MeshUpFigures =
-  | { available: true; containers: number; meshUpMs: number[]; replicaReadyMs: number[] }
+  | {
+      available: true;
+      containers: number;
+      meshUpMs: number[];
+      replicaReadyMs: number[];
+      /** The agent containers idle after the last `mesh up` (absent in results from before it was recorded). */
+      sidecars?: { idleAfterMs: number; containers: SidecarMemory[] };
+    }
   | { available: false; reason: string };
+
+/** One agent container's memory (bench/mesh-up/sidecar-memory.ts). */
+export interface SidecarMemory {
+  /** What `docker stats` shows: the cgroup's usage less its inactive file cache, both processes. */
+  usageKb: number;
+  /** Its processes from this machine's /proc (absent when the engine runs in a VM). */
+  processes?: Array<{ role: 'capture-manager' | 'proxy'; rssKb: number; anonKb: number }>;
+}
 
 export interface BenchResults {
   schema: 1;

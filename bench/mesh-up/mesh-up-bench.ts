@@ -1,7 +1,7 @@
 /**
- * `mesh up` on examples/shop and replica start → agent ready, on the real Docker engine (a project
- * of its own, removed afterwards). Images are built first, so `mesh up` is measured with images
- * present, as issue 2 and 6 ask.
+ * `mesh up` on examples/shop, its agent containers' memory once idle, and replica start → agent
+ * ready, on the real Docker engine (a project of its own, removed afterwards). Images are built
+ * first, so `mesh up` is measured with images present, as issue 2 and 6 ask.
  */
 import Docker from 'dockerode';
 import { spawnSync } from 'node:child_process';
@@ -13,7 +13,10 @@ import { composeCommand } from '../../cli/compose-command.ts';
 import { controlUrl } from '../../cli/control-container.ts';
 import { ControlClient } from '../../cli/control-client.ts';
 import { apiToken } from '../../cli/home.ts';
+import { IDLE_SETTLE_MS } from '../plan.ts';
+import type { SidecarMemory } from '../model.ts';
 import { percentile } from '../stats/percentiles.ts';
+import { measureSidecars } from './sidecar-memory.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const SHOP = join(ROOT, 'examples', 'shop');
@@ -24,6 +27,8 @@ export interface MeshUpResults {
   /** Docker's StartedAt of a new replica → its agent ready in the control server's status. */
   replicaReadyMs: number[];
   containers: number;
+  /** The agent containers, `idleAfterMs` after the last `mesh up`. */
+  sidecars: { idleAfterMs: number; containers: SidecarMemory[] };
 }
 
 function run(cmd: string[], env: NodeJS.ProcessEnv): void {
@@ -40,7 +45,7 @@ export async function runMeshUpBench(rounds = 3): Promise<MeshUpResults> {
   const env = { ...process.env, SHOP_PORT: '0' };
   const compose = [...(await composeCommand()), '-p', project, '-f', join(SHOP, 'docker-compose.yml')];
   const mesh = [process.execPath, join(ROOT, 'cli', 'bin.js')];
-  const out: MeshUpResults = { meshUpMs: [], replicaReadyMs: [], containers: 0 };
+  const out: MeshUpResults = { meshUpMs: [], replicaReadyMs: [], containers: 0, sidecars: { idleAfterMs: IDLE_SETTLE_MS.full, containers: [] } };
   try {
     run([...compose, 'up', '-d'], env);
     for (let i = 0; i < rounds; i++) {
@@ -51,6 +56,8 @@ export async function runMeshUpBench(rounds = 3): Promise<MeshUpResults> {
     }
     const client = new ControlClient(await controlUrl(docker, project), apiToken());
     out.containers = (await client.status()).agents.length;
+    await new Promise((r) => setTimeout(r, out.sidecars.idleAfterMs));
+    out.sidecars.containers = await measureSidecars(docker, project);
     for (let i = 0; i < rounds; i++) {
       run([...compose, 'up', '-d', '--no-recreate', '--scale', 'payments=2'], env);
       const replicas = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${project}`, 'com.docker.compose.service=payments'] } });

@@ -1,7 +1,8 @@
 /**
  * Renders results.json's content as bench/RESULTS.md. Pure.
  */
-import type { BenchResults, Cell, RatioRow, TargetInfo } from '../model.ts';
+import type { BenchResults, Cell, RatioRow, SidecarMemory, TargetInfo } from '../model.ts';
+import { median } from '../stats/percentiles.ts';
 import { fixed, mb, rps, signedUs, times, us } from './format.ts';
 import { WARM_UP } from '../warm-up.ts';
 
@@ -174,8 +175,20 @@ function renderControlPlane(r: BenchResults, line: (s?: string) => void): void {
     const list = (xs: number[]): string => xs.map((x) => ms(x)).join(', ');
     line(`| \`mesh up\` on examples/shop (${mu.containers} containers, images built, control started), each run | ${list(mu.meshUpMs)} |`);
     line(`| replica start (Docker's StartedAt) → its agent ready, each run | ${list(mu.replicaReadyMs)} |`);
+    if (mu.sidecars?.containers.length) sidecarLines(mu.sidecars, line);
   } else if (mu) {
     line(`| \`mesh up\` on examples/shop, replica → agent ready | ${esc(mu.reason)} |`);
+  }
+}
+
+/** The agent containers' memory after `mesh up`: docker stats' figure, and their processes' where /proc showed them. */
+function sidecarLines(sc: { idleAfterMs: number; containers: readonly SidecarMemory[] }, line: (text: string) => void): void {
+  const usage = sc.containers.map((c) => c.usageKb);
+  line(`| agent containers (${sc.containers.length}), idle ${seconds(sc.idleAfterMs)} after \`mesh up\`: \`docker stats\` memory (both processes), median / max | ${mb(median(usage))} / ${mb(Math.max(...usage))} |`);
+  const procs = sc.containers.flatMap((c) => c.processes ?? []);
+  const of = (role: string, k: 'rssKb' | 'anonKb'): number => median(procs.filter((p) => p.role === role).map((p) => p[k]));
+  if (procs.some((p) => p.role === 'capture-manager') && procs.some((p) => p.role === 'proxy')) {
+    line(`| their processes, median: capture manager (root) RSS / private; proxy (UID 1337) RSS / private | ${mb(of('capture-manager', 'rssKb'))} / ${mb(of('capture-manager', 'anonKb'))}; ${mb(of('proxy', 'rssKb'))} / ${mb(of('proxy', 'anonKb'))} |`);
   }
 }
 

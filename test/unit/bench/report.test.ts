@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { BenchResults, Cell, ControlPlaneFigures, RunSample, TargetInfo } from '../../../bench/model.ts';
+import type { BenchResults, Cell, ControlPlaneFigures, MeshUpFigures, RunSample, SidecarMemory, TargetInfo } from '../../../bench/model.ts';
 import { stillPending } from '../../../bench/report/pending.ts';
 import { aggregate } from '../../../bench/report/aggregate.ts';
 import { checkGoals, handshakeRate, observabilityCost, pairedCost, perAgentVcpu } from '../../../bench/report/goals.ts';
@@ -246,6 +246,39 @@ test('RESULTS.md: machine, a table per load, unavailable rows, goals, pending', 
   assert.not.match(renderResultsMd({ ...r, pending: [] }), /Not measured yet/, 'no empty section when every figure was measured');
   const down = renderResultsMd({ ...r, controlPlane: { available: false, reason: 'not available: control exited 1' } });
   assert.match(down, /\| control server with process-mode agents \| not available: control exited 1 \|/);
+});
+
+test('RESULTS.md: mesh up, and its agent containers\' memory once idle (docker stats, and each process where /proc shows it)', () => {
+  const mib = (x: number) => x * 1024;
+  const sidecar = (usage: number, manager: [number, number] | null, proxy: [number, number] | null): SidecarMemory => ({
+    usageKb: mib(usage),
+    ...(manager && proxy
+      ? { processes: [{ role: 'capture-manager', rssKb: mib(manager[0]), anonKb: mib(manager[1]) }, { role: 'proxy', rssKb: mib(proxy[0]), anonKb: mib(proxy[1]) }] }
+      : {}),
+  });
+  const meshUp: MeshUpFigures = {
+    available: true,
+    containers: 5,
+    meshUpMs: [2100, 2200, 2050],
+    replicaReadyMs: [420, 430, 410],
+    sidecars: {
+      idleAfterMs: 12_000,
+      containers: [sidecar(19.5, [43, 7.2], [52.4, 10.4]), sidecar(18.8, [43.2, 7.5], [51.9, 10]), sidecar(20.1, [43.4, 7.6], [52.9, 11])],
+    },
+  };
+  const r = { ...minimalResults(), controlPlane: controlPlane(50, 180), meshUp };
+  const md = renderResultsMd(r);
+  assert.match(md, /\| `mesh up` on examples\/shop \(5 containers, images built, control started\), each run \| 2100\.0 ms, 2200\.0 ms, 2050\.0 ms \|/);
+  assert.match(md, /\| agent containers \(3\), idle 12 s after `mesh up`: `docker stats` memory \(both processes\), median \/ max \| 19\.5 MB \/ 20\.1 MB \|/);
+  assert.match(md, /\| their processes, median: capture manager \(root\) RSS \/ private; proxy \(UID 1337\) RSS \/ private \| 43\.2 MB \/ 7\.5 MB; 52\.4 MB \/ 10\.4 MB \|/);
+  const inVm = renderResultsMd({ ...r, meshUp: { ...meshUp, sidecars: { idleAfterMs: 12_000, containers: [sidecar(19.5, null, null)] } } });
+  assert.match(inVm, /\| agent containers \(1\), idle 12 s after `mesh up`/);
+  assert.not.match(inVm, /their processes/, 'no process line when /proc does not show them');
+  const { sidecars: _s, ...older } = meshUp;
+  const before = renderResultsMd({ ...r, meshUp: older });
+  assert.match(before, /replica start/);
+  assert.not.match(before, /agent containers/, 'results from before sidecars were recorded');
+  assert.not.match(md + inVm + before, /NaN|undefined|null/);
 });
 
 function controlPlane(agents: number, p99: number): ControlPlaneFigures {
