@@ -7,7 +7,6 @@ import { parseAgentOptions, type AgentOptions } from './agent-options.ts';
 import { CaptureManager } from './capture-manager.ts';
 import { IptablesRunner } from './iptables-runner.ts';
 import { Logger } from './logger.ts';
-import { ProxyAgent } from './proxy-agent.ts';
 
 const log = new Logger({ component: 'agent', pid: process.pid });
 
@@ -19,6 +18,9 @@ function fail(err: unknown): never {
 }
 
 async function runProxy(opts: AgentOptions): Promise<void> {
+  // Imported here, not at the top: the capture manager (container mode's root process) never
+  // loads the proxy's modules, node:http among them (docs/agent.md, "Memory").
+  const { ProxyAgent } = await import('./proxy-agent.ts');
   let exiting = false;
   const stop = (graceMs: number) => {
     if (exiting) return;

@@ -15,7 +15,7 @@ import { bundledAgent, EchoApp, SnapshotFiles, startAgent, TestClient } from './
 
 const TRACE = '5bf92f3577b34da6a3ce929d0e0e4736';
 
-test('the bundled agent keeps undici and the tracer out of its entry file, and loads them from their chunks when needed', async () => {
+test('the bundled agent keeps undici, the tracer and the proxy itself out of its entry file, and loads them from their chunks when needed', async () => {
   const bundled = await bundledAgent();
   const files = new SnapshotFiles();
   const http = new TestClient();
@@ -32,6 +32,11 @@ test('the bundled agent keeps undici and the tracer out of its entry file, and l
       assert.ok(chunkText.includes(lazy), `${lazy} is in a chunk`);
     }
     assert.ok(entry.length < 400_000, `entry file ${entry.length} bytes`);
+    // Container mode's root process (the capture manager) runs the entry file alone: the proxy and
+    // node:http, node:net come with the proxy's chunk.
+    assert.ok(entry.includes('// agent/capture-manager.ts'), 'the capture manager is in the entry file');
+    assert.ok(chunkText.includes('// agent/proxy-agent.ts'), 'the proxy is in a chunk');
+    for (const kept of ['// agent/proxy-agent.ts', '"node:http"', '"node:net"']) assert.not.ok(entry.includes(kept), `${kept} is not in the entry file`);
 
     const program = bundled.program;
     const tracing = ['--tracing-endpoint', receiver.url];
