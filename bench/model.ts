@@ -167,12 +167,15 @@ export type MeshUpFigures =
     }
   | { available: false; reason: string };
 
+/** The two processes of an agent container (docs/agent.md, Container mode). */
+export type SidecarRole = 'capture-manager' | 'proxy';
+
 /** One agent container's memory (bench/mesh-up/sidecar-memory.ts). */
 export interface SidecarMemory {
   /** What `docker stats` shows: the cgroup's usage less its inactive file cache, both processes. */
   usageKb: number;
   /** Its processes from this machine's /proc (absent when the engine runs in a VM). */
-  processes?: Array<{ role: 'capture-manager' | 'proxy'; rssKb: number; anonKb: number }>;
+  processes?: Array<{ role: SidecarRole; rssKb: number; anonKb: number }>;
 }
 
 export interface BenchResults {

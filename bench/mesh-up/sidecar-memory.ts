@@ -5,7 +5,7 @@
  */
 import type Docker from 'dockerode';
 import { readFileSync } from 'node:fs';
-import type { SidecarMemory } from '../model.ts';
+import type { SidecarMemory, SidecarRole } from '../model.ts';
 import { parseProcStatus } from '../proc/proc-stat.ts';
 import { AGENT_UID, LABELS } from '../../wire/types.ts';
 
@@ -29,13 +29,13 @@ export function dockerStatsUsage(m: DockerMemoryStats): number {
 }
 
 /** A process of an agent container by its UID: the proxy runs as {@link AGENT_UID}, the capture manager as root. */
-export function sidecarRole(uid: number): 'proxy' | 'capture-manager' | undefined {
+export function sidecarRole(uid: number): SidecarRole | undefined {
   return uid === AGENT_UID ? 'proxy' : uid === 0 ? 'capture-manager' : undefined;
 }
 
 /** `docker top` rows (`-o pid,uid`) as host PIDs with their roles. */
-export function sidecarProcesses(rows: readonly string[][]): Array<{ pid: number; role: 'proxy' | 'capture-manager' }> {
-  const out: Array<{ pid: number; role: 'proxy' | 'capture-manager' }> = [];
+export function sidecarProcesses(rows: readonly string[][]): Array<{ pid: number; role: SidecarRole }> {
+  const out: Array<{ pid: number; role: SidecarRole }> = [];
   for (const [pid, uid] of rows) {
     const role = sidecarRole(Number(uid));
     if (role && Number.isInteger(Number(pid))) out.push({ pid: Number(pid), role });

@@ -1,7 +1,7 @@
 /**
  * Renders results.json's content as bench/RESULTS.md. Pure.
  */
-import type { BenchResults, Cell, RatioRow, SidecarMemory, TargetInfo } from '../model.ts';
+import type { BenchResults, Cell, RatioRow, SidecarMemory, SidecarRole, TargetInfo } from '../model.ts';
 import { median } from '../stats/percentiles.ts';
 import { fixed, mb, rps, signedUs, times, us } from './format.ts';
 import { WARM_UP } from '../warm-up.ts';
@@ -186,7 +186,7 @@ function sidecarLines(sc: { idleAfterMs: number; containers: readonly SidecarMem
   const usage = sc.containers.map((c) => c.usageKb);
   line(`| agent containers (${sc.containers.length}), idle ${seconds(sc.idleAfterMs)} after \`mesh up\`: \`docker stats\` memory (both processes), median / max | ${mb(median(usage))} / ${mb(Math.max(...usage))} |`);
   const procs = sc.containers.flatMap((c) => c.processes ?? []);
-  const of = (role: string, k: 'rssKb' | 'anonKb'): number => median(procs.filter((p) => p.role === role).map((p) => p[k]));
+  const of = (role: SidecarRole, k: 'rssKb' | 'anonKb'): number => median(procs.filter((p) => p.role === role).map((p) => p[k]));
   if (procs.some((p) => p.role === 'capture-manager') && procs.some((p) => p.role === 'proxy')) {
     line(`| their processes, median: capture manager (root) RSS / private; proxy (UID 1337) RSS / private | ${mb(of('capture-manager', 'rssKb'))} / ${mb(of('capture-manager', 'anonKb'))}; ${mb(of('proxy', 'rssKb'))} / ${mb(of('proxy', 'anonKb'))} |`);
   }
