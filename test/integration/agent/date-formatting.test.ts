@@ -2,11 +2,12 @@
  * The agent formats its times without V8's Date methods (agent/utc-time.ts): the first of them sets
  * up V8's date cache and ICU's time zone, about 0.7 MB of an idle agent's RSS (docs/agent.md,
  * "Memory"). A bundled agent that logs, writes its access log, proxies (to an app that sends a Date
- * header and one that does not), answers locally and serves its admin API calls none of them, and
- * every answer still carries a Date header.
+ * header and one that does not), answers locally (HTTP/1.1 and HTTP/2) and serves its admin API
+ * calls none of them, and every answer still carries a Date header.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { connect } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
@@ -26,6 +27,24 @@ async function undatedApp(): Promise<{ server: Server; port: number }> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return { server, port: (server.address() as AddressInfo).port };
+}
+
+/** A GET over HTTP/2 cleartext (prior knowledge): its status and Date header. */
+function h2Get(port: number, authority: string): Promise<{ status: number; date: unknown }> {
+  return new Promise((resolvePromise, reject) => {
+    const session = connect(`http://127.0.0.1:${port}`);
+    session.on('error', reject);
+    const req = session.request({ ':method': 'GET', ':path': '/', ':authority': authority });
+    req.on('response', (h) => {
+      req.resume();
+      req.on('end', () => {
+        session.close();
+        resolvePromise({ status: Number(h[':status']), date: h.date });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 function assertDate(value: unknown, what: string): void {
@@ -60,6 +79,9 @@ test('a bundled agent answers with Date headers and logs with times, without cal
       const noRoute = await http.get(agent.ports.outbound['ghost:80']!, '/', { host: 'ghost' });
       assert.is(noRoute.status, 404);
       assertDate(noRoute.headers.date, 'a local reply');
+      const h2 = await h2Get(agent.ports.outbound['ghost:80']!, 'ghost');
+      assert.is(h2.status, 404);
+      assertDate(h2.date, 'a local reply over HTTP/2 (h2c)');
       for (const path of ['/ready', '/metrics', '/stats']) {
         const r = await http.get(agent.ports.admin, path);
         assert.is(r.status, 200, path);
@@ -67,8 +89,8 @@ test('a bundled agent answers with Date headers and logs with times, without cal
       }
       const accessLog = await waitFor(() => {
         const lines = agent.stdoutLines.map((l) => JSON.parse(l) as { time: string; status?: number }).filter((l) => l.status !== undefined);
-        return lines.length === 3 ? lines : undefined;
-      }, 5000, 'three access log lines');
+        return lines.length === 4 ? lines : undefined;
+      }, 5000, 'four access log lines');
       const log = agent.stderr().trim().split('\n').map((l) => JSON.parse(l) as { time: string; level: string });
       assert.ok(log.length > 0 && log.every((l) => l.level), 'log lines');
       for (const l of [...accessLog, ...log]) assert.is(new Date(l.time).toISOString(), l.time, 'an ISO 8601 time');
