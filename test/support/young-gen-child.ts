@@ -1,7 +1,8 @@
 // Run with `node --import tsx --max-semi-space-size=4 --expose-gc`: grows V8's young generation with
 // a burst of short-lived objects, then sits idle under an IdleHeapTrim that checks every 200 ms
 // (V8 shrinks only once its allocation rate over the last 5 s is low); prints the young
-// generation's size (bytes) after the burst and once back to 1 MB or after 10 s, as JSON.
+// generation's size (bytes) after the burst and once back to 1 MB with a full collection run (or
+// after 10 s), as JSON.
 import { IdleHeapTrim, newSpaceBytes as newSpace } from '../../agent/idle-heap-trim.ts';
 
 let activity = 0;
@@ -18,6 +19,6 @@ while (Date.now() < until || newSpace() < 4 * 1024 * 1024) {
 window = [];
 const afterBurst = newSpace();
 const idleSince = Date.now();
-while (newSpace() > 1024 * 1024 && Date.now() - idleSince < 10_000) await new Promise((r) => setTimeout(r, 100));
-process.stdout.write(JSON.stringify({ afterBurst, afterIdle: newSpace(), trims: trim.trims, idleMs: Date.now() - idleSince }) + '\n');
+while ((newSpace() > 1024 * 1024 || trim.fullCollections === 0) && Date.now() - idleSince < 10_000) await new Promise((r) => setTimeout(r, 100));
+process.stdout.write(JSON.stringify({ afterBurst, afterIdle: newSpace(), trims: trim.trims, fullCollections: trim.fullCollections, idleMs: Date.now() - idleSince }) + '\n');
 trim.close();
