@@ -1,5 +1,4 @@
 import { accessLogLine } from './access-log-line.ts';
-import { isoTime } from './utc-time.ts';
 
 /** One access log line (JSON on stdout). */
 export interface AccessLogEntry {
@@ -117,19 +116,6 @@ export class AccessLog {
       });
     });
   }
-}
-
-let lastMs = -1;
-let lastIso = '';
-
-/** The current time as an ISO 8601 string, made at most once per millisecond. */
-export function isoNow(): string {
-  const ms = Date.now();
-  if (ms !== lastMs) {
-    lastMs = ms;
-    lastIso = isoTime(ms);
-  }
-  return lastIso;
 }
 
 /** The trace id of a W3C `traceparent` (or B3 `x-b3-traceid`) header, or null (pure). */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { randomIds } from './random-ids.ts';
-import { isoNow, traceIdOf, type AccessLogEntry } from './access-log.ts';
+import { traceIdOf, type AccessLogEntry } from './access-log.ts';
 import { canonicalRequest, type CanonicalRequest } from './canonical/canonical-request.ts';
 import { XFCC_HEADER } from './identity/xfcc.ts';
 import { authorizeRequest } from './mtls/authorize-request.ts';
@@ -21,7 +21,7 @@ import type { TokenBucket } from './resilience/token-bucket.ts';
 import type { HttpRoute, RouteTarget } from './routing/http-route.ts';
 import { RequestFacts } from './routing/request-facts.ts';
 import { defaultPoolSpec, h2PoolSpec, type PoolSpec } from './upstream-pools.ts';
-import { httpDateNow } from './utc-time.ts';
+import { httpDateNow, isoNow } from './utc-time.ts';
 
 /** The downstream peer's address without the IPv4-mapped prefix. */
 export function peerAddress(req: IncomingMessage, known?: string): string {

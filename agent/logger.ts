@@ -1,4 +1,4 @@
-import { isoTime } from './utc-time.ts';
+import { isoNow } from './utc-time.ts';
 
 /** Severity of a log line. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -23,7 +23,7 @@ export class Logger {
     if (err instanceof Error) {
       extra = { ...extra, err: { message: err.message, code: (err as { code?: unknown }).code } };
     }
-    this.#out.write(JSON.stringify({ time: isoTime(Date.now()), level, msg, ...this.#fields, ...extra }) + '\n');
+    this.#out.write(JSON.stringify({ time: isoNow(), level, msg, ...this.#fields, ...extra }) + '\n');
   }
 
   info(msg: string, extra?: Record<string, unknown>): void {

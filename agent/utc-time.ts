@@ -70,6 +70,19 @@ export function httpDate(ms: number): string {
   return `${WEEKDAYS[c.days % 7]}, ${pad2(c.day)} ${MONTHS[c.month - 1]} ${c.year} ${clock(c.time).text} GMT`;
 }
 
+let lastMs = -1;
+let lastIso = '';
+
+/** The current time as an ISO 8601 string, made at most once per millisecond (log lines, access log). */
+export function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = isoTime(ms);
+  }
+  return lastIso;
+}
+
 let dateSecond = -1;
 let dateText = '';
 

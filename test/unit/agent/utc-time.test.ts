@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { httpDate, httpDateNow, isoTime } from '../../../agent/utc-time.ts';
+import { httpDate, httpDateNow, isoNow, isoTime } from '../../../agent/utc-time.ts';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const utc = (ms: number): string => new Date(ms).toUTCString();
@@ -47,6 +47,12 @@ test('the Date header now is an HTTP date of this second', () => {
   const after = Math.floor(Date.now() / 1000) * 1000;
   assert.ok(text === utc(before) || text === utc(after), text);
   assert.is(Date.parse(text) % 1000, 0);
+});
+
+test('isoNow is an ISO 8601 UTC time', () => {
+  const t = isoNow();
+  assert.match(t, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.is(new Date(t).toISOString(), t);
 });
 
 test.run();
