@@ -11,6 +11,7 @@ import { runBench } from './harness.ts';
 import { runProfile } from './profile/profile-run.ts';
 import type { BenchResults } from './model.ts';
 import { parseOptions, USAGE } from './options.ts';
+import { rejudge } from './report/rejudge.ts';
 import { renderResultsMd, slowerNote, speedGauge } from './report/results-md.ts';
 import { destroyAllProcesses } from './targets/managed-process.ts';
 
@@ -41,10 +42,11 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 
 if (options.render) {
   const file = resolve(options.render);
-  const results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+  const results = rejudge(JSON.parse(readFileSync(file, 'utf8')) as BenchResults);
   const md = join(dirname(file), basename(file).replace(/^results(.*)\.json$/, 'RESULTS$1.md'));
   writeFileSync(md, renderResultsMd(results));
-  log(`re-rendered ${relative(process.cwd(), md)} from ${relative(process.cwd(), file)}`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  log(`re-rendered ${relative(process.cwd(), md)} from ${relative(process.cwd(), file)}, its goals judged by the current rules`);
   process.exit(0);
 }
 

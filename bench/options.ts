@@ -9,7 +9,8 @@
  *   --out DIR           where RESULTS.md and results.json go (default bench/)
  *   --no-pin            do not pin processes to cores with taskset
  *   --no-control-plane  skip the control-plane figures (control server + N agents, ~2 min in full)
- *   --render FILE       measure nothing: re-render the RESULTS.md of a results.json (after a format change)
+ *   --render FILE       measure nothing: re-render the RESULTS.md of a results.json (after a format change),
+ *                       its goals judged again by the current rules (written back to the results.json)
  *   --profile           CPU-profile the agent targets under saturation: flame graphs in bench/profiles/
  *   --base REV          also run each agent target from revision REV (`<id>@base`), interleaved: a
  *                       change's before/after in one run

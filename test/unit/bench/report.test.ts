@@ -5,6 +5,7 @@ import { stillPending } from '../../../bench/report/pending.ts';
 import { aggregate } from '../../../bench/report/aggregate.ts';
 import { checkGoals, handshakeRate, observabilityCost, pairedCost, perAgentVcpu } from '../../../bench/report/goals.ts';
 import { ratio, ratioRows } from '../../../bench/report/ratios.ts';
+import { rejudge } from '../../../bench/report/rejudge.ts';
 import { busyNote, renderResultsMd, slowerNote } from '../../../bench/report/results-md.ts';
 import { benchTreeTicks } from '../../../bench/machine.ts';
 import { parseProcStat } from '../../../bench/proc/proc-stat.ts';
@@ -145,6 +146,51 @@ test('the observability cost goal is judged only when its rounds agree: pass whe
   // A noisy machine: a negative median cost (observability "faster") must not read as a pass.
   const noisy = goalFor([30, 30, 30, 30, 30], [30 / 1.16, 30 / 1.038, 30 / 0.852, 30 / 0.753, 30 / 1.248]);
   assert.is(noisy.status, 'inconclusive', noisy.measured);
+});
+
+test('the latency goals pair each round\'s runs with the direct baseline\'s: a round where the machine stalled both does not decide', () => {
+  const run = (target: string, round: number, p90: number, p99: number): RunSample => ({ ...sample(target, 'rate-1k', round, 1000, 100, target === 'direct' ? null : 90), latencyUs: { p50: 100, p90, p99, max: p99 * 2, mean: 120 } });
+  const goalFor = (direct: number[], pair: number[], which = 'p99') => {
+    const samples = direct.flatMap((p99, round) => [run('direct', round, 150, p99), run('agent-pair', round, 400, pair[round]!)]);
+    const cells = aggregate(samples);
+    return checkGoals({ cells, ratios: ratioRows(cells), targets: [info('direct'), info('agent-pair')], samples }).find((g) => g.goal.startsWith(`Agent pair plaintext, 1,000 req/s: added ${which}`))!;
+  };
+  // Two rounds in which the hypervisor paused the VM: direct's own p99 went to 14-16 ms, and so did
+  // the agents'. The medians (p99 3.5 ms against 0.22 ms) would read as a fail of 3.3 ms added.
+  const stalled = goalFor([200, 16_000, 220, 210, 14_000], [1200, 17_000, 1300, 3500, 15_100]);
+  assert.is(stalled.status, 'inconclusive');
+  assert.is(stalled.measured, '1.08 ms (rounds 1.00 ms to 3.29 ms; 4 of 5 within 2.0 ms)');
+  assert.is(goalFor([200, 16_000, 220, 210, 14_000], [1200, 17_000, 1300, 1500, 15_100]).status, 'pass', 'every round within 2.0 ms');
+  assert.is(goalFor([200, 210, 220], [2300, 2500, 2400]).status, 'fail');
+  assert.is(goalFor([200, 16_000, 220], [1200, 17_000, 1300], 'p90').measured, '250 µs (rounds 250 µs to 250 µs)');
+  // One round only: the medians, as before.
+  assert.is(goalFor([200], [2300]).measured, '2.10 ms');
+});
+
+test('the per-core goal against haproxy pairs each round\'s runs', () => {
+  const goalFor = (haproxy: number[], hop: number[]) => {
+    const samples = haproxy.flatMap((cpu, round) => [sample('haproxy', 'saturation', round, 20_000, 2000, cpu), sample('agent-hop', 'saturation', round, 15_000, 2500, hop[round]!)]);
+    const cells = aggregate(samples);
+    return checkGoals({ cells, ratios: ratioRows(cells), targets: [info('haproxy'), info('agent-hop')], samples }).filter((g) => g.goal.startsWith('One agent hop, saturation'));
+  };
+  // Ratios per round 0.66, 0.70, 0.63: the 0.5 goal passes, the 0.65 stretch is undecided.
+  const [goal, stretch] = goalFor([19.8, 40, 18.9], [30, 57.14285714285714, 30]);
+  assert.is(goal!.status, 'pass');
+  assert.is(stretch!.status, 'inconclusive');
+  assert.is(stretch!.measured, '0.66× (rounds 0.63× to 0.70×; 2 of 3 at 0.65× or more)');
+});
+
+test('rejudge: a stored run\'s goals judged again by the current rules, its figures untouched', () => {
+  const samples = [0, 1, 2].flatMap((round) => [sample('agent-hop', 'saturation', round, 10_000, 500, 30), sample('agent-hop-obs', 'saturation', round, 10_000, 500, [31, 40, 32][round]!)]);
+  const cells = aggregate(samples);
+  const ratios = ratioRows(cells);
+  const stored = { cells, ratios, targets: [info('agent-hop'), info('agent-hop-obs')], samples, goals: [{ goal: 'an old goal', measured: '1', status: 'pass' }] } as unknown as BenchResults;
+  const again = rejudge(stored);
+  assert.is(again.cells, cells);
+  assert.is(again.samples, samples);
+  const obs = again.goals.find((g) => g.goal.includes('100% sampling'))!;
+  assert.is(obs.status, 'inconclusive', obs.measured);
+  assert.not.ok(again.goals.some((g) => g.goal === 'an old goal'));
 });
 
 test('observabilityCost: share of per-core throughput lost', () => {
