@@ -148,21 +148,31 @@ test('the observability cost goal is judged only when its rounds agree: pass whe
   assert.is(noisy.status, 'inconclusive', noisy.measured);
 });
 
-test('the latency goals pair each round\'s runs with the direct baseline\'s: a round where the machine stalled both does not decide', () => {
+test('the latency goals pair each round\'s runs with the direct baseline\'s, and set aside a round whose baseline is itself beyond the goal', () => {
   const run = (target: string, round: number, p90: number, p99: number): RunSample => ({ ...sample(target, 'rate-1k', round, 1000, 100, target === 'direct' ? null : 90), latencyUs: { p50: 100, p90, p99, max: p99 * 2, mean: 120 } });
   const goalFor = (direct: number[], pair: number[], which = 'p99') => {
     const samples = direct.flatMap((p99, round) => [run('direct', round, 150, p99), run('agent-pair', round, 400, pair[round]!)]);
     const cells = aggregate(samples);
     return checkGoals({ cells, ratios: ratioRows(cells), targets: [info('direct'), info('agent-pair')], samples }).find((g) => g.goal.startsWith(`Agent pair plaintext, 1,000 req/s: added ${which}`))!;
   };
-  // Two rounds in which the hypervisor paused the VM: direct's own p99 went to 14-16 ms, and so did
-  // the agents'. The medians (p99 3.5 ms against 0.22 ms) would read as a fail of 3.3 ms added.
+  // Round by round: the medians (p99 2.4 ms against 0.21 ms) would say "fail"; two rounds pass.
+  const mixed = goalFor([200, 210, 220, 205, 215], [1200, 2400, 1300, 2500, 2450]);
+  assert.is(mixed.status, 'inconclusive');
+  assert.is(mixed.measured, '2.19 ms (rounds 1.00 ms to 2.29 ms; 2 of 5 within 2.0 ms)');
+  assert.is(goalFor([200, 210, 220], [2300, 2500, 2400]).status, 'fail');
+  assert.is(goalFor([200, 210, 220], [1300, 1500, 1400]).status, 'pass');
+  // Two rounds in which the hypervisor paused the VM: direct's own p99 went to 14-16 ms, beyond the
+  // 2.0 ms the goal allows the agents to add, so those rounds cannot tell and are set aside.
   const stalled = goalFor([200, 16_000, 220, 210, 14_000], [1200, 17_000, 1300, 3500, 15_100]);
   assert.is(stalled.status, 'inconclusive');
-  assert.is(stalled.measured, '1.08 ms (rounds 1.00 ms to 3.29 ms; 4 of 5 within 2.0 ms)');
-  assert.is(goalFor([200, 16_000, 220, 210, 14_000], [1200, 17_000, 1300, 1500, 15_100]).status, 'pass', 'every round within 2.0 ms');
-  assert.is(goalFor([200, 210, 220], [2300, 2500, 2400]).status, 'fail');
-  assert.is(goalFor([200, 16_000, 220], [1200, 17_000, 1300], 'p90').measured, '250 µs (rounds 250 µs to 250 µs)');
+  assert.is(stalled.measured, '1.08 ms (rounds 1.00 ms to 3.29 ms; 2 of 3 within 2.0 ms; 2 rounds not judged: direct\'s own p99 above 2.00 ms (14.0 ms to 16.0 ms))');
+  const passing = goalFor([200, 16_000, 220, 210, 14_000], [1200, 17_000, 1300, 1500, 15_100]);
+  assert.is(passing.status, 'pass', 'every judged round within 2.0 ms');
+  assert.match(passing.measured, /; 2 rounds not judged: direct's own p99 above 2\.00 ms/);
+  // Fewer than two rounds left: no verdict, and never the medians over the rounds set aside.
+  const paused = goalFor([16_000, 17_000, 220, 18_000, 14_000], [1200, 18_000, 3000, 19_000, 15_100]);
+  assert.equal({ status: paused.status, measured: paused.measured }, { status: 'inconclusive', measured: 'not judged: direct\'s own p99 above 2.00 ms in 4 of 5 rounds (14.0 ms to 18.0 ms)' });
+  assert.is(goalFor([200, 16_000, 220], [1200, 17_000, 1300], 'p90').measured, '250 µs (rounds 250 µs to 250 µs)', 'direct\'s p90 is 150 µs in every round');
   // One round only: the medians, as before.
   assert.is(goalFor([200], [2300]).measured, '2.10 ms');
 });
