@@ -127,10 +127,11 @@ export function noisyReferences(samples: readonly RunSample[], load: string, ref
   return samples.filter((s) => s.target === reference && s.load === load && floor.value(s) > floor.limit);
 }
 
-/** `x to y` of the set-aside references' own figures. */
+/** `x to y` of the set-aside references' own figures (`x` when they are one). */
 function floorRange(noisy: readonly RunSample[], floor: NoiseFloor): string {
   const v = noisy.map(floor.value);
-  return `${us(Math.min(...v))} to ${us(Math.max(...v))}`;
+  const [lo, hi] = [us(Math.min(...v)), us(Math.max(...v))];
+  return lo === hi ? lo : `${lo} to ${hi}`;
 }
 
 /** A verdict from the judged rounds, saying how many were set aside and why. */
