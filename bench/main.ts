@@ -12,7 +12,7 @@ import { runProfile } from './profile/profile-run.ts';
 import type { BenchResults } from './model.ts';
 import { parseOptions, USAGE } from './options.ts';
 import { rejudge } from './report/rejudge.ts';
-import { renderResultsMd, slowerNote, speedGauge } from './report/results-md.ts';
+import { pausedNote, renderResultsMd, slowerNote, speedGauge } from './report/results-md.ts';
 import { destroyAllProcesses } from './targets/managed-process.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..');
@@ -67,8 +67,7 @@ if (options.profile) {
     writeFileSync(md, renderResultsMd(results));
     writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
     log(`wrote ${relative(process.cwd(), md)} and ${relative(process.cwd(), json)} in ${Math.round(results.elapsedS)} s`);
-    const slower = slowerNote(results);
-    if (slower) log(`note: ${slower}`);
+    for (const note of [slowerNote(results), pausedNote(results)]) if (note) log(`note: ${note}`);
     if (!results.cells.some((c) => c.target === 'direct')) failures.push('no measurement of the direct baseline');
     for (const f of failures) log(`FAILED: ${f}`);
     return failures.length ? 1 : 0;

@@ -128,7 +128,7 @@ export function noisyReferences(samples: readonly RunSample[], load: string, ref
 }
 
 /** `x to y` of the set-aside references' own figures (`x` when they are one). */
-function floorRange(noisy: readonly RunSample[], floor: NoiseFloor): string {
+export function floorRange(noisy: readonly RunSample[], floor: NoiseFloor): string {
   const v = noisy.map(floor.value);
   const [lo, hi] = [us(Math.min(...v)), us(Math.max(...v))];
   return lo === hi ? lo : `${lo} to ${hi}`;

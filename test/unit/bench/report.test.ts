@@ -6,7 +6,7 @@ import { aggregate } from '../../../bench/report/aggregate.ts';
 import { checkGoals, handshakeRate, observabilityCost, pairedCost, perAgentVcpu } from '../../../bench/report/goals.ts';
 import { ratio, ratioRows } from '../../../bench/report/ratios.ts';
 import { rejudge } from '../../../bench/report/rejudge.ts';
-import { busyNote, renderResultsMd, slowerNote } from '../../../bench/report/results-md.ts';
+import { busyNote, pausedNote, renderResultsMd, slowerNote } from '../../../bench/report/results-md.ts';
 import { benchTreeTicks } from '../../../bench/machine.ts';
 import { parseProcStat } from '../../../bench/proc/proc-stat.ts';
 
@@ -371,6 +371,17 @@ test('stillPending: control-plane rows leave the list once measured', () => {
   assert.not.ok(measured.includes('control-memory'));
   assert.equal(measured, ['mesh-up', 'replica-ready'], 'those need the mesh-up step; TLS handshakes have their own section');
   assert.ok(ids({ ...controlPlane(50, 100), controlRss: null } as ControlPlaneFigures).includes('control-memory'));
+});
+
+test('pausedNote: RESULTS.md says when direct traffic\'s own p99 at 1,000 req/s shows the machine pausing', () => {
+  const direct = (round: number, p99: number): RunSample => ({ ...sample('direct', 'rate-1k', round, 1000, 90, null), latencyUs: { p50: 90, p90: 150, p99, max: p99 * 2, mean: 100 } });
+  assert.is(pausedNote({ samples: [direct(0, 1000), direct(1, 1700)] }), undefined, 'the committed run of 2026-11-26: 1.0 to 1.7 ms');
+  assert.is(pausedNote({ samples: [] }), undefined);
+  const note = pausedNote({ samples: [direct(0, 1000), direct(1, 17_600), direct(2, 73_700)] })!;
+  assert.match(note, /direct traffic's own p99 at 1,000 req\/s was above 2\.00 ms in 2 of 3 rounds \(17\.6 ms to 73\.7 ms;/);
+  assert.match(note, /set those rounds aside/);
+  const md = renderResultsMd({ ...minimalResults(), samples: [direct(0, 44_000)] });
+  assert.match(md, /> \*\*The machine paused during the runs/);
 });
 
 test('busyNote: load average above half the cores, at start or end', () => {
