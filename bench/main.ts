@@ -11,7 +11,7 @@ import { runBench } from './harness.ts';
 import { runProfile } from './profile/profile-run.ts';
 import type { BenchResults } from './model.ts';
 import { parseOptions, USAGE } from './options.ts';
-import { rejudge } from './report/rejudge.ts';
+import { rejudge } from './report/goals.ts';
 import { pausedNote, renderResultsMd, slowerNote, speedGauge } from './report/results-md.ts';
 import { destroyAllProcesses } from './targets/managed-process.ts';
 

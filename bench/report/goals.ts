@@ -2,7 +2,7 @@
  * Checks the measured cells against the goals of issue 6. Pure. A goal whose figures are missing
  * (target unavailable, load not run) is "not measured", never a pass.
  */
-import type { Cell, ControlPlaneFigures, GoalCheck, MeshUpFigures, RatioRow, RunSample, TargetInfo } from '../model.ts';
+import type { BenchResults, Cell, ControlPlaneFigures, GoalCheck, MeshUpFigures, RatioRow, RunSample, TargetInfo } from '../model.ts';
 import { median } from '../stats/percentiles.ts';
 import { mb, times, us } from './format.ts';
 
@@ -10,7 +10,7 @@ export interface GoalInput {
   cells: readonly Cell[];
   ratios: readonly RatioRow[];
   targets: readonly TargetInfo[];
-  /** Every run; when given, the observability cost is taken round by round (see {@link pairedCost}). */
+  /** Every run; when given, the goals against a reference are taken round by round (see {@link pairedRounds}). */
   samples?: readonly RunSample[] | undefined;
   controlPlane?: ControlPlaneFigures | undefined;
   meshUp?: MeshUpFigures | undefined;
@@ -56,7 +56,7 @@ export function checkGoals({ cells, ratios, targets, samples, controlPlane, mesh
   for (const [t, name] of [[PAIR, 'Agent pair plaintext'], [PAIR_MTLS, 'Agent pair mTLS']] as const) {
     const r = row(t, 'rate-1k');
     paired(`${name}, 1,000 req/s: added p90 ≤ 1.2 ms`, { load: 'rate-1k', reference: 'direct', target: t, figure: added('p90'), fromMedians: r?.addedP90Us, ok: (v) => v <= 1200, bound: 'within 1.2 ms', show: us, floor: latencyFloor('p90', 1200) });
-    paired(`${name}, 1,000 req/s: added p99 ≤ 2.0 ms`, { load: 'rate-1k', reference: 'direct', target: t, figure: added('p99'), fromMedians: r?.addedP99Us, ok: (v) => v <= 2000, bound: 'within 2.0 ms', show: us, floor: latencyFloor('p99', 2000) });
+    paired(`${name}, 1,000 req/s: added p99 ≤ 2.0 ms`, { load: 'rate-1k', reference: 'direct', target: t, figure: added('p99'), fromMedians: r?.addedP99Us, ok: (v) => v <= RATE_1K_P99_FLOOR.limit, bound: 'within 2.0 ms', show: us, floor: RATE_1K_P99_FLOOR });
   }
   add('Agent pair plaintext: ≤ 0.15 vCPU per 1,000 req/s per agent', perAgentVcpu(cell(PAIR, 'rate-1k'), 2), (v) => v <= 0.15, vcpu);
   add('Agent pair mTLS: ≤ 0.20 vCPU per 1,000 req/s per agent', perAgentVcpu(cell(PAIR_MTLS, 'rate-1k'), 2), (v) => v <= 0.2, vcpu);
@@ -78,6 +78,16 @@ export function checkGoals({ cells, ratios, targets, samples, controlPlane, mesh
   out.push(saveToAppliedGoal(controlPlane));
   out.push(meshUpGoal(meshUp));
   return out;
+}
+
+/**
+ * A stored run's goals judged again by the current rules, from the figures it stored (`--render`),
+ * so a RESULTS.md re-rendered after a change of those rules says what the same measurements mean
+ * under them.
+ */
+export function rejudge(results: BenchResults): BenchResults {
+  const { cells, ratios, targets, samples, controlPlane, meshUp } = results;
+  return { ...results, goals: checkGoals({ cells, ratios, targets, samples, controlPlane, meshUp }) };
 }
 
 /** The highest handshakes-per-request ratio over the cells that counted handshakes; null when none did. */
@@ -121,6 +131,12 @@ export interface NoiseFloor {
 export function latencyFloor(p: 'p50' | 'p90' | 'p99', limitUs: number): NoiseFloor {
   return { value: (ref) => ref.latencyUs[p], limit: limitUs, say: `direct's own ${p} above ${us(limitUs)}` };
 }
+
+/**
+ * Direct traffic's own p99 at 1,000 req/s beyond the 2.0 ms the pair goals allow the agents to add:
+ * such a round is set aside by those goals, and RESULTS.md says the machine paused (results-md.ts).
+ */
+export const RATE_1K_P99_FLOOR = latencyFloor('p99', 2000);
 
 /** The reference's runs under `load` that are beyond `floor`. */
 export function noisyReferences(samples: readonly RunSample[], load: string, reference: string, floor: NoiseFloor): RunSample[] {

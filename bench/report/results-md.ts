@@ -4,7 +4,7 @@
 import type { BenchResults, Cell, RatioRow, SidecarMemory, SidecarRole, TargetInfo } from '../model.ts';
 import { median } from '../stats/percentiles.ts';
 import { fixed, mb, rps, signedUs, times, us } from './format.ts';
-import { floorRange, latencyFloor, noisyReferences } from './goals.ts';
+import { floorRange, noisyReferences, RATE_1K_P99_FLOOR } from './goals.ts';
 import { WARM_UP } from '../warm-up.ts';
 
 export function renderResultsMd(r: BenchResults): string {
@@ -227,9 +227,6 @@ export function slowerNote(r: Pick<BenchResults, 'machine' | 'cells'>): string |
   );
 }
 
-/** The latency goals' budget at 1,000 req/s that direct traffic's own p99 should stay well within. */
-const PAUSE_FLOOR = latencyFloor('p99', 2000);
-
 /**
  * A note when direct traffic's own p99 at 1,000 req/s was beyond the 2.0 ms the latency goals allow
  * the agents to add, in any round: the machine paused during those runs (a virtual machine's
@@ -238,11 +235,11 @@ const PAUSE_FLOOR = latencyFloor('p99', 2000);
  */
 export function pausedNote(r: Pick<BenchResults, 'samples'>): string | undefined {
   const runs = (r.samples ?? []).filter((s) => s.target === 'direct' && s.load === 'rate-1k');
-  const noisy = noisyReferences(runs, 'rate-1k', 'direct', PAUSE_FLOOR);
+  const noisy = noisyReferences(runs, 'rate-1k', 'direct', RATE_1K_P99_FLOOR);
   if (noisy.length === 0) return undefined;
   return (
-    `The machine paused during the runs: direct traffic's own p99 at 1,000 req/s was above ${us(PAUSE_FLOOR.limit)} in ${noisy.length} of ${runs.length} rounds ` +
-    `(${floorRange(noisy, PAUSE_FLOOR)}; about 1 to 2 ms on a quiet machine). The latency goals set those rounds aside; latencies at that rate say more about the machine than the targets.`
+    `The machine paused during the runs: direct traffic's own p99 at 1,000 req/s was above ${us(RATE_1K_P99_FLOOR.limit)} in ${noisy.length} of ${runs.length} rounds ` +
+    `(${floorRange(noisy, RATE_1K_P99_FLOOR)}; about 1 to 2 ms on a quiet machine). The latency goals set those rounds aside; latencies at that rate say more about the machine than the targets.`
   );
 }
 
