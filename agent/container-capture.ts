@@ -1,6 +1,7 @@
 import type { CaptureLink } from './capture-link.ts';
 import type { CaptureRules } from './iptables-rules.ts';
 import type { MeshListener } from './mesh-listener.ts';
+import type { AppListener } from './proc-net-tcp.ts';
 import { inboundPortAllocator, outboundPortAllocator } from './port-allocator.ts';
 import type { ListenerBinding } from './proxy-context.ts';
 import type { RouteTable } from './route-table.ts';
@@ -43,6 +44,8 @@ export class ContainerCapture {
   readonly #inAlloc = inboundPortAllocator();
   readonly #outAlloc = outboundPortAllocator();
   readonly #inbound = new Map<number, number>();
+  /** The inbound listeners' bindings by app port (their app address follows the app's). */
+  readonly #inboundBindings = new Map<number, ListenerBinding>();
   readonly #outbound = new Map<string, number>();
   appPorts: number[] = [];
   #table: RouteTable | null = null;
@@ -61,14 +64,25 @@ export class ContainerCapture {
     return this.#link.lastError;
   }
 
-  /** The app now listens on `ports`: opens listeners for new ones and updates the rules. */
-  async setAppPorts(ports: number[]): Promise<void> {
-    this.appPorts = ports;
-    for (const p of ports) {
-      if (this.#inbound.has(p)) continue;
+  /**
+   * The app now listens on these ports: opens listeners for new ones, points each at the address
+   * its port is bound to, and updates the rules.
+   */
+  async setAppPorts(listeners: AppListener[]): Promise<void> {
+    this.appPorts = listeners.map((l) => l.port);
+    for (const { port: p, host } of listeners) {
+      const bound = this.#inboundBindings.get(p);
+      if (bound) {
+        if (host === undefined) delete bound.appHost;
+        else bound.appHost = host;
+        continue;
+      }
+      const binding: ListenerBinding = { direction: 'inbound', port: p };
+      if (host !== undefined) binding.appHost = host;
       const listen = this.#inAlloc.allocate(String(p));
-      await this.#open('0.0.0.0', listen, { direction: 'inbound', port: p });
+      await this.#open('0.0.0.0', listen, binding);
       this.#inbound.set(p, listen);
+      this.#inboundBindings.set(p, binding);
     }
     await this.#push();
   }

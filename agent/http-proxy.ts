@@ -235,7 +235,7 @@ export class HttpProxy implements ExchangeOwner {
       if (trace.sampled) ex.tracer!.pushServer(trace, head.headers);
       else ex.tracer!.pushPassthrough(trace, head.headers);
     }
-    const target = `${ctx.appHost}:${binding.port}`;
+    const target = `${binding.appHost ?? ctx.appHost}:${binding.port}`;
     ex.attempts = 1;
     ex.upstream = target;
     if (head.hasBody) ex.body = new ReplayableBody(ex.req, 0);

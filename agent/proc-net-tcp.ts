@@ -9,6 +9,16 @@ export interface SocketEntry {
   loopback: boolean;
 }
 
+/** A port the app listens on, and the address to reach it at when that is not loopback. */
+export interface AppListener {
+  port: number;
+  /**
+   * The app listens on this IPv4 address only (its container's address, say), so 127.0.0.1 does not
+   * reach it; undefined: it listens on every address (0.0.0.0 or ::), and loopback does.
+   */
+  host?: string;
+}
+
 const TCP_LISTEN = 0x0a;
 const V6_LOOPBACK = '00000000000000000000000001000000';
 const V4_MAPPED_PREFIX = '0000000000000000FFFF0000';
@@ -20,6 +30,27 @@ function isLoopback(hex: string): boolean {
   if (h === V6_LOOPBACK) return true;
   return h.startsWith(V4_MAPPED_PREFIX) && h.endsWith('7F');
 }
+
+const V4_ANY = '00000000';
+const V6_ANY = '00000000000000000000000000000000';
+
+/** IPv4 dotted quad of a 32-bit word as the kernel prints it (little-endian hex: the first octet last). */
+function v4Of(word: string): string {
+  return [6, 4, 2, 0].map((i) => parseInt(word.slice(i, i + 2), 16)).join('.');
+}
+
+/**
+ * The IPv4 address a listener is bound to, when it is one address (not the wildcard): a tcp line's,
+ * or a tcp6 line's IPv4-mapped one. Undefined for 0.0.0.0, ::, and IPv6 addresses.
+ */
+export function boundV4(hex: string): string | undefined {
+  const h = hex.toUpperCase();
+  if (h.length === 8) return h === V4_ANY ? undefined : v4Of(h);
+  if (h.length === 32 && h.startsWith(V4_MAPPED_PREFIX)) return v4Of(h.slice(24));
+  return undefined;
+}
+
+const isWildcard = (hex: string): boolean => hex === V4_ANY || hex === V6_ANY;
 
 /** Parses the text of /proc/net/tcp or /proc/net/tcp6 (pure); the header and bad lines are skipped. */
 export function parseProcNetTcp(text: string): SocketEntry[] {
@@ -58,12 +89,31 @@ export function appListeningPorts(
   own: PortRange = AGENT_PORT_RANGE,
   ownPorts: ReadonlySet<number> = new Set(),
 ): number[] {
-  const ports = new Set<number>();
+  return appListeners(entries, own, ownPorts).map((l) => l.port);
+}
+
+/**
+ * The app's listening ports as {@link appListeningPorts} finds them, each with the address the
+ * agent forwards inbound traffic to: none (loopback) when some listener of the port takes every
+ * address, else the first IPv4 address one is bound to. A port bound to IPv6 addresses only keeps
+ * loopback (IPv6 is not captured; see docs/agent.md).
+ */
+export function appListeners(
+  entries: SocketEntry[],
+  own: PortRange = AGENT_PORT_RANGE,
+  ownPorts: ReadonlySet<number> = new Set(),
+): AppListener[] {
+  const byPort = new Map<number, { any: boolean; v4: string | undefined }>();
   for (const e of entries) {
     if (e.state !== TCP_LISTEN || e.loopback) continue;
     if (e.localPort >= own.from && e.localPort <= own.to) continue;
     if (ownPorts.has(e.localPort)) continue;
-    ports.add(e.localPort);
+    let seen = byPort.get(e.localPort);
+    if (!seen) byPort.set(e.localPort, (seen = { any: false, v4: undefined }));
+    if (isWildcard(e.localHex)) seen.any = true;
+    else seen.v4 ??= boundV4(e.localHex);
   }
-  return [...ports].sort((a, b) => a - b);
+  return [...byPort]
+    .sort(([a], [b]) => a - b)
+    .map(([port, seen]) => (seen.any || seen.v4 === undefined ? { port } : { port, host: seen.v4 }));
 }

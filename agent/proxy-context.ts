@@ -20,6 +20,11 @@ export interface ListenerBinding {
   direction: 'inbound' | 'outbound';
   /** Inbound: the app port to forward to. Outbound: the destination service port. */
   port: number;
+  /**
+   * Inbound, container mode: the address the app's port is bound to when that is one address (its
+   * container's), not every address; the context's `appHost` otherwise. Follows the app.
+   */
+  appHost?: string;
   /** Outbound, container mode: the service key (`name.namespace`) the listener captures. */
   serviceKey?: string;
   /** Outbound, process mode: the host name given on the command line. */
@@ -39,6 +44,7 @@ export interface ProxyContext {
   /** The tracer in force; null: tracing off (nothing of it loaded). */
   readonly tracing: { readonly current: Tracer | null };
   readonly inboundLabels: InboundLabels;
+  /** Where inbound traffic goes (with the listener binding's own `appHost` first). */
   readonly appHost: string;
   /** Mutual TLS: certificate in force, client connections to peer agents. */
   readonly mesh: MeshTls;

@@ -40,7 +40,7 @@ export class TcpProxy {
         socket.destroy();
         return;
       }
-      this.#pipe(socket, ctx.appHost, binding.port, undefined, labels, () => {}, () => socket.destroy());
+      this.#pipe(socket, binding.appHost ?? ctx.appHost, binding.port, undefined, labels, () => {}, () => socket.destroy());
       return;
     }
     const service = table ? listenerService(table, binding) : undefined;

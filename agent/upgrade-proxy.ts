@@ -87,7 +87,7 @@ export class UpgradeProxy {
         return refuse(socket, '403 Forbidden');
       }
       if (peer) extra = [XFCC_HEADER, peer.xfcc];
-      host = ctx.appHost;
+      host = binding.appHost ?? ctx.appHost;
       port = binding.port;
     } else {
       ctx.counters.outbound.requests++;

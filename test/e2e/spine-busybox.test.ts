@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { requireEngine } from '../support/docker-engine.ts';
 import { ComposeProject } from '../support/compose-project.ts';
-import { busyboxClient, busyboxServer } from '../support/busybox-services.ts';
+import { busyboxAddressServer, busyboxClient, busyboxServer } from '../support/busybox-services.ts';
 import { mesh } from '../support/run-command.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { fetchMetrics, sumMetric } from '../support/metrics.ts';
@@ -20,7 +20,7 @@ if (await requireEngine()) {
   const base = await ensureBaseImage();
   const yaml = `version: "2.4"
 services:
-${busyboxServer(base, 'hello-from-server')}${busyboxClient(base)}`;
+${busyboxServer(base, 'hello-from-server')}${busyboxAddressServer(base, 'hello-from-its-address', 'bound')}${busyboxClient(base)}`;
   const p = new ComposeProject('dmbb', yaml);
   const flags = ['-p', p.name, '-f', p.file];
 
@@ -29,8 +29,8 @@ ${busyboxServer(base, 'hello-from-server')}${busyboxClient(base)}`;
     return JSON.parse(r.stdout) as StatusView;
   }
 
-  async function wget(client: string, path = '/index.html'): Promise<string> {
-    const r = await p.exec(client, ['timeout', '5', 'wget', '-qO-', `http://server:8080${path}`]);
+  async function wget(client: string, path = '/index.html', host = 'server'): Promise<string> {
+    const r = await p.exec(client, ['timeout', '5', 'wget', '-qO-', `http://${host}:8080${path}`]);
     if (r.code !== 0) throw new Error(`wget exited ${r.code}: ${r.stderr}`);
     return r.stdout;
   }
@@ -56,10 +56,10 @@ ${busyboxServer(base, 'hello-from-server')}${busyboxClient(base)}`;
     const t0 = Date.now();
     const r = await mesh(['up', ...flags]);
     assert.is(r.code, 0, r.stderr);
-    process.stdout.write(`  mesh up (2 containers): ${Date.now() - t0} ms\n`);
+    process.stdout.write(`  mesh up (3 containers): ${Date.now() - t0} ms\n`);
     assert.match(r.stderr, /agent/);
     const s = await status();
-    assert.is(s.agents.length, 2);
+    assert.is(s.agents.length, 3);
     assert.ok(s.agents.every((a) => a.ready), JSON.stringify(s.agents));
     for (const c of await p.containers()) {
       const agents = (await p.meshContainers('agent')).filter((a) => a.Labels['dockmesh.agent-for'] === c.Id);
@@ -88,6 +88,17 @@ ${busyboxServer(base, 'hello-from-server')}${busyboxClient(base)}`;
     const inMetrics = await fetchMetrics(serverIp);
     assert.is(sumMetric(outMetrics, 'istio_requests_total', { reporter: 'source', destination_workload: 'server' }) - out0, 3);
     assert.is(sumMetric(inMetrics, 'istio_requests_total', { reporter: 'destination', source_workload: 'client' }) - in0, 3);
+  });
+
+  test('an app that listens only on its container address (not 0.0.0.0) is reached through its agent', async () => {
+    const [client] = await p.containers('client');
+    const [bound] = await p.containers('bound');
+    const boundIp = await p.ip(bound!.Id);
+    assert.equal((await status()).agents.find((a) => a.service === 'bound')!.ports, [8080]);
+    const in0 = sumMetric(await fetchMetrics(boundIp), 'istio_requests_total', { reporter: 'destination', response_code: '200' });
+    for (let i = 0; i < 3; i++) assert.is((await wget(client!.Id, '/index.html', 'bound')).trim(), 'hello-from-its-address');
+    const in1 = sumMetric(await fetchMetrics(boundIp), 'istio_requests_total', { reporter: 'destination', response_code: '200' });
+    assert.is(in1 - in0, 3, 'the three requests went through its agent');
   });
 
   test('a scaled-up replica gets its agent and traffic within 10 s; stopping it fails no request', async () => {

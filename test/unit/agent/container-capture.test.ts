@@ -1,6 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { captureRules } from '../../../agent/container-capture.ts';
+import type { CaptureLink } from '../../../agent/capture-link.ts';
+import { captureRules, ContainerCapture } from '../../../agent/container-capture.ts';
+import type { CaptureRules } from '../../../agent/iptables-rules.ts';
+import type { MeshListener } from '../../../agent/mesh-listener.ts';
+import type { ListenerBinding } from '../../../agent/proxy-context.ts';
 import { inboundPortAllocator, outboundPortAllocator } from '../../../agent/port-allocator.ts';
 import { buildRouteTable } from '../../../agent/route-table.ts';
 import { endpoint, service, snapshot } from './snapshot-fixture.ts';
@@ -41,6 +45,26 @@ test('rules: app ports with listeners, minus excluded ports; one outbound rule p
 
 test('rules before any snapshot: inbound only', () => {
   assert.equal(captureRules([80], new Map([[80, 15006]]), null, () => 15200), { inbound: [{ port: 80, to: 15006 }], outbound: [] });
+});
+
+test('inbound listeners follow the address each app port is bound to', async () => {
+  const applied: CaptureRules[] = [];
+  const link = { apply: async (r: CaptureRules) => void applied.push(r), installed: true, lastError: undefined } as unknown as CaptureLink;
+  const opened: Array<[string, number, ListenerBinding]> = [];
+  const capture = new ContainerCapture(link, async (host, port, binding) => {
+    opened.push([host, port, binding]);
+    return {} as MeshListener;
+  });
+  await capture.setAppPorts([{ port: 8080, host: '172.18.0.5' }, { port: 9000 }]);
+  assert.equal(opened.map(([h, p, b]) => [h, p, b.port, b.appHost]), [['0.0.0.0', 15006, 8080, '172.18.0.5'], ['0.0.0.0', 15100, 9000, undefined]]);
+  assert.equal(capture.appPorts, [8080, 9000]);
+  // The app binds again elsewhere: the same listeners, pointed at the new address (or loopback).
+  await capture.setAppPorts([{ port: 8080 }, { port: 9000, host: '10.1.2.3' }]);
+  assert.is(opened.length, 2, 'no new listener');
+  assert.is(opened[0]![2].appHost, undefined);
+  assert.ok(!('appHost' in opened[0]![2]));
+  assert.is(opened[1]![2].appHost, '10.1.2.3');
+  assert.equal(applied.at(-1)!.inbound, [{ port: 8080, to: 15006 }, { port: 9000, to: 15100 }]);
 });
 
 test.run();

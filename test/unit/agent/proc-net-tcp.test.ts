@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { appListeningPorts, parseProcNetTcp } from '../../../agent/proc-net-tcp.ts';
+import { appListeners, appListeningPorts, boundV4, parseProcNetTcp } from '../../../agent/proc-net-tcp.ts';
 
 // Real lines: an app on 0.0.0.0:8080, a loopback-only listener, Docker's DNS, the agent's own
 // 15006 listener, and an established connection.
@@ -40,6 +40,41 @@ test('app ports: LISTEN only, no loopback, no agent ports, unique and sorted', (
 test('regression: an ephemeral admin port is not an app port', () => {
   const ports = appListeningPorts(parseProcNetTcp(TCP), undefined, new Set([8080]));
   assert.equal(ports, []);
+});
+
+// busybox httpd -p $(hostname -i):8080 in a container at 172.18.0.5 (its only listener), an app on
+// 10.1.2.3:9000 and 0.0.0.0:9000 both, and one on ::ffff:172.18.0.5:7000 (a tcp6 socket bound to
+// a v4-mapped address); tcp6: a listener bound to one IPv6 address only.
+const BOUND = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 050012AC:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 31001 1 0000000000000000 100 0 0 10 0
+   1: 0302010A:2328 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 31002 1 0000000000000000 100 0 0 10 0
+   2: 00000000:2328 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 31003 1 0000000000000000 100 0 0 10 0
+`;
+const BOUND6 = `  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0000000000000000FFFF0000050012AC:1B58 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 31004 1 0000000000000000 100 0 0 10 0
+   1: 000080FE00000000FF01000002000000:1B59 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 31005 1 0000000000000000 100 0 0 10 0
+`;
+
+test('bound IPv4 addresses: little-endian words, v4-mapped tcp6 ones; none for wildcards and IPv6', () => {
+  assert.is(boundV4('050012AC'), '172.18.0.5');
+  assert.is(boundV4('0100007F'), '127.0.0.1');
+  assert.is(boundV4('0000000000000000FFFF0000050012AC'), '172.18.0.5');
+  assert.is(boundV4('00000000'), undefined);
+  assert.is(boundV4('00000000000000000000000000000000'), undefined);
+  assert.is(boundV4('000080FE00000000FF01000002000000'), undefined);
+});
+
+test('an app bound to one address is reached there; a port that takes every address by loopback', () => {
+  const listeners = appListeners([...parseProcNetTcp(BOUND), ...parseProcNetTcp(BOUND6)]);
+  assert.equal(listeners, [
+    { port: 7000, host: '172.18.0.5' },
+    { port: 7001 },
+    { port: 8080, host: '172.18.0.5' },
+    { port: 9000 },
+  ]);
+  // The wildcard listeners of the first fixtures keep loopback, also beside one bound to an address.
+  assert.equal(appListeners([...parseProcNetTcp(TCP6), ...parseProcNetTcp(TCP)]), [{ port: 80 }, { port: 8080 }]);
+  assert.equal(appListeners([...parseProcNetTcp(BOUND), ...parseProcNetTcp(TCP)]), [{ port: 8080 }, { port: 9000 }]);
 });
 
 test('garbage and empty input give nothing', () => {
