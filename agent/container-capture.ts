@@ -73,12 +73,11 @@ export class ContainerCapture {
     for (const { port: p, host } of listeners) {
       const bound = this.#inboundBindings.get(p);
       if (bound) {
-        if (host === undefined) delete bound.appHost;
-        else bound.appHost = host;
+        // Assigned, never deleted: the binding keeps its shape on the data path.
+        bound.appHost = host;
         continue;
       }
-      const binding: ListenerBinding = { direction: 'inbound', port: p };
-      if (host !== undefined) binding.appHost = host;
+      const binding: ListenerBinding = { direction: 'inbound', port: p, appHost: host };
       const listen = this.#inAlloc.allocate(String(p));
       await this.#open('0.0.0.0', listen, binding);
       this.#inbound.set(p, listen);
