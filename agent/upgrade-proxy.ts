@@ -1,19 +1,28 @@
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream';
+import { traceIdOf, type AccessLogEntry } from './access-log.ts';
 import { randomIds } from './random-ids.ts';
 import { canonicalRequest } from './canonical/canonical-request.ts';
-import { forwardHeaders } from './forward-headers.ts';
+import { forwardHeaders, type ForwardHead, type SourceHeaders } from './forward-headers.ts';
 import { XFCC_HEADER } from './identity/xfcc.ts';
+import { UNKNOWN, type LabelBase } from './istio-labels.ts';
 import { authorizeRequest } from './mtls/authorize-request.ts';
-import { peerOf } from './mtls/verified-peer.ts';
+import { peerOf, type VerifiedPeer } from './mtls/verified-peer.ts';
 import { peerAddress } from './http-proxy.ts';
 import { listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
-import { resolveHttpDestination, type RouteTable } from './route-table.ts';
+import { resolveHttpDestination, type RouteTable, type ServiceRoute } from './route-table.ts';
 import { RequestFacts } from './routing/request-facts.ts';
+import { isoNow } from './utc-time.ts';
 
-/** Outcome of {@link routeUpgrade}. */
-export type UpgradeRoute = { kind: 'endpoint'; host: string; port: number; serverId?: string } | { kind: 'refuse'; status: string };
+/**
+ * Outcome of {@link routeUpgrade}: the endpoint, or the agent's own answer with Envoy's flag; either
+ * way the labels and destination service its metrics and access log line report.
+ */
+export type UpgradeRoute =
+  | { kind: 'endpoint'; host: string; port: number; serverId?: string; labels: LabelBase; destination: string }
+  | { kind: 'refuse'; status: string; flags: string; labels: LabelBase; destination: string };
 
 /**
  * Where an outbound Upgrade request goes: the destination's VirtualService route (or default route),
@@ -23,21 +32,27 @@ export type UpgradeRoute = { kind: 'endpoint'; host: string; port: number; serve
 export function routeUpgrade(table: RouteTable, req: IncomingMessage, binding: ListenerBinding): UpgradeRoute {
   const host = req.headers.host;
   const dest = resolveHttpDestination(table, host, listenerService(table, binding), binding.port);
-  if (!dest) return { kind: 'refuse', status: '404 Not Found' };
-  let route = dest.service.defaultRoute;
-  if (dest.service.router) {
+  if (!dest) return { kind: 'refuse', status: '404 Not Found', flags: 'NR', labels: table.noRoute, destination: UNKNOWN };
+  const svc = dest.service;
+  const noRoute = { kind: 'refuse', status: '404 Not Found', flags: 'NR', labels: svc.noEndpoint, destination: svc.name } as const;
+  let route = svc.defaultRoute;
+  if (svc.router) {
     const facts = new RequestFacts(req.method ?? 'GET', req.url ?? '/', host ?? '', 'http', dest.port, req.headers, peerAddress(req));
-    const r = dest.service.router.match(facts);
-    if (!r) return { kind: 'refuse', status: '404 Not Found' };
+    const r = svc.router.match(facts);
+    if (!r) return noRoute;
     route = r;
   }
-  if (route.directResponse || route.redirect) return { kind: 'refuse', status: '404 Not Found' };
+  if (route.directResponse || route.redirect) return noRoute;
   const t = route.pickTarget();
+  const target = t?.service as ServiceRoute | undefined;
+  const destination = target?.name ?? svc.name;
+  const labels = target?.noEndpoint ?? svc.noEndpoint;
   const chain = t?.chains.get(t.port ?? dest.port);
   const endpoint = chain?.cluster.pick([], undefined, undefined);
-  if (!endpoint) return { kind: 'refuse', status: '503 Service Unavailable' };
+  if (!endpoint) return { kind: 'refuse', status: '503 Service Unavailable', flags: t?.missing ? 'NC' : 'UH', labels, destination };
   const e = endpoint.endpoint;
-  return e.serverId ? { kind: 'endpoint', host: e.dialHost, port: e.dialPort, serverId: e.serverId } : { kind: 'endpoint', host: e.dialHost, port: e.dialPort };
+  const to = { kind: 'endpoint' as const, host: e.dialHost, port: e.dialPort, labels: e.http, destination };
+  return e.serverId ? { ...to, serverId: e.serverId } : to;
 }
 
 /**
@@ -45,22 +60,90 @@ export function routeUpgrade(table: RouteTable, req: IncomingMessage, binding: L
  * extra headers, then `Connection: Upgrade` and the `Upgrade` value.
  */
 export function upgradeHead(method: string, url: string, raw: readonly string[], extra: readonly string[], upgrade: string): string {
-  const head = forwardHeaders(raw);
+  return headText(method, url, withRequestId(forwardHeaders(raw)), extra, upgrade);
+}
+
+/** `head` with an `x-request-id` (a new one when the request had none). */
+function withRequestId(head: ForwardHead): ForwardHead {
+  if (!head.requestId) {
+    head.requestId = randomIds.uuid();
+    head.headers.push('x-request-id', head.requestId);
+  }
+  return head;
+}
+
+function headText(method: string, url: string, head: ForwardHead, extra: readonly string[], upgrade: string): string {
   const lines = [`${method} ${url} HTTP/1.1`];
   const all = [...head.headers, ...extra];
-  if (!head.requestId) all.push('x-request-id', randomIds.uuid());
   for (let i = 0; i < all.length; i += 2) lines.push(`${all[i]}: ${all[i + 1]}`);
   lines.push('Connection: Upgrade', `Upgrade: ${upgrade}`, '', '');
   return lines.join('\r\n');
+}
+
+/** The status code of a response's first line (`HTTP/1.1 101 Switching Protocols`); 0 when it is not one. */
+export function responseStatus(line: string): number {
+  const m = /^HTTP\/\d(?:\.\d)? (\d{3})(?: |$)/.exec(line);
+  return m ? Number(m[1]) : 0;
+}
+
+const CRLF = Buffer.from('\r\n');
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+/** A response head longer than this is not read for its status (its bytes still pass). */
+const MAX_HEAD = 16 * 1024;
+
+/**
+ * What one Upgrade request's metrics and access log line say, filled in as it goes and reported once,
+ * when its connection ends, as Envoy reports an upgraded stream: the upstream's status (101 when it
+ * switched protocols), the tunnel's bytes each way as the request's and the response's body, and
+ * the whole connection's duration. A request the agent answers itself is reported at once.
+ */
+export class UpgradeReport {
+  readonly start = performance.now();
+  labels: LabelBase | undefined = undefined;
+  source: string = UNKNOWN;
+  destination: string = UNKNOWN;
+  upstream: string | null = null;
+  status = 0;
+  flags = '-';
+  attempts = 0;
+  requestBytes = 0;
+  responseBytes = 0;
+  verifiedPeer: VerifiedPeer | undefined = undefined;
+  audit = false;
+  reported = false;
+  /** The upstream's response head so far; null once its end is seen. */
+  #head: Buffer | null = Buffer.alloc(0);
+
+  /** Bytes from the upstream: its response head (read for the status) until the head's end, then body. */
+  fromUpstream(chunk: Buffer): void {
+    const head = this.#head;
+    if (head === null) {
+      this.responseBytes += chunk.length;
+      return;
+    }
+    const all = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+    const end = all.indexOf(CRLFCRLF);
+    if (end < 0 && all.length < MAX_HEAD) {
+      this.#head = all;
+      return;
+    }
+    this.#head = null;
+    const eol = all.indexOf(CRLF);
+    this.status = responseStatus(all.toString('latin1', 0, eol < 0 ? Math.min(all.length, 64) : eol));
+    this.responseBytes += end < 0 ? all.length : all.length - end - CRLFCRLF.length;
+  }
 }
 
 function refuse(socket: Socket, status: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
 }
 
+const NO_SOURCE: SourceHeaders = {};
+
 /**
  * HTTP Upgrade (WebSocket and the like): picks the upstream like a plain request, replays the request
  * head, then pipes the two connections both ways; the upstream's 101 answer passes through untouched.
+ * Each request is reported like any other (istio_* metrics, access log) when its connection ends.
  */
 export class UpgradeProxy {
   readonly #ctx: ProxyContext;
@@ -74,62 +157,131 @@ export class UpgradeProxy {
     const ctx = this.#ctx;
     const table = ctx.tables.current;
     socket.on('error', () => socket.destroy());
+    const fwd = withRequestId(forwardHeaders(req.rawHeaders));
+    const r = new UpgradeReport();
+    const answer = (status: string, flags: string): void => {
+      r.status = Number(status.slice(0, 3));
+      r.flags = flags;
+      refuse(socket, status);
+      this.#report(r, req, fwd, binding);
+    };
     let host: string;
     let port: number;
     let serverId: string | undefined;
     let extra: readonly string[] = [];
     const canon = canonicalRequest(req.rawHeaders, req.method ?? 'GET', req.url ?? '/', req.headers.host);
-    if (canon.reject !== undefined) return refuse(socket, '400 Bad Request');
     if (binding.direction === 'inbound') {
       ctx.counters.inbound.requests++;
+      // As for plain requests: only a peer agent verified by mTLS speaks for its source.
       const peer = peerOf(socket);
-      if (table?.authz.enforcing && !authorizeRequest(table.authz, req, peer, canon, binding.port).allow) {
-        return refuse(socket, '403 Forbidden');
+      const source = peer ? fwd.source : NO_SOURCE;
+      r.verifiedPeer = peer;
+      r.labels = ctx.inboundLabels.get(table, source, 'http', peer);
+      r.source = source.service ?? peer?.service ?? UNKNOWN;
+      r.destination = table?.self.app ?? UNKNOWN;
+      if (canon.reject !== undefined) return answer('400 Bad Request', 'DPE');
+      if (table?.authz.enforcing) {
+        const d = authorizeRequest(table.authz, req, peer, canon, binding.port);
+        if (d.audit) r.audit = true;
+        if (!d.allow) return answer('403 Forbidden', 'RBAC');
       }
       if (peer) extra = [XFCC_HEADER, peer.xfcc];
       host = binding.appHost ?? ctx.appHost;
       port = binding.port;
     } else {
       ctx.counters.outbound.requests++;
-      if (!table) return refuse(socket, '503 Service Unavailable');
+      if (canon.reject !== undefined) return answer('400 Bad Request', 'DPE');
+      if (!table) return answer('503 Service Unavailable', 'NR');
+      r.source = table.self.app;
       const choice = routeUpgrade(table, req, binding);
-      if (choice.kind === 'refuse') return refuse(socket, choice.status);
+      r.labels = choice.labels;
+      r.destination = choice.destination;
+      if (choice.kind === 'refuse') return answer(choice.status, choice.flags);
       host = choice.host;
       port = choice.port;
       serverId = choice.serverId;
       extra = table.sourceHeaders;
     }
-    const text = upgradeHead(req.method ?? 'GET', canon.target, req.rawHeaders, extra, req.headers.upgrade ?? 'websocket');
+    r.upstream = `${host}:${port}`;
+    r.attempts = 1;
+    r.requestBytes = head.length;
+    const text = headText(req.method ?? 'GET', canon.target, fwd, extra, req.headers.upgrade ?? 'websocket');
     let connected = false;
     let gone = false;
+    // Reported when both connections are closed (the downstream one, and the upstream one if made).
+    let open = 1;
+    const closed = (): void => {
+      if (--open === 0) this.#report(r, req, fwd, binding);
+    };
     const up = (upstream: Socket) => {
       connected = true;
+      open++;
+      upstream.once('close', closed);
       upstream.on('error', () => upstream.destroy());
       if (gone) return upstream.destroy();
+      upstream.on('data', (chunk: Buffer) => r.fromUpstream(chunk));
+      socket.on('data', (chunk: Buffer) => {
+        r.requestBytes += chunk.length;
+      });
       upstream.write(text);
       if (head.length > 0) upstream.write(head);
       pipeline(socket, upstream, () => {});
       pipeline(upstream, socket, () => {});
     };
+    const failed = (): void => {
+      r.status = 503;
+      r.flags = 'UF';
+      if (!gone) refuse(socket, '503 Service Unavailable');
+    };
+    let plain: Socket | undefined;
     socket.once('close', () => {
       gone = true;
-      if (!connected) plain?.destroy();
+      if (!connected) {
+        plain?.destroy();
+        // Gone before the upstream was reached (a connect failure has said UF already).
+        if (r.flags === '-') r.flags = 'DC';
+      } else if (r.status === 0) r.flags = 'UC';
+      closed();
     });
-    let plain: Socket | undefined;
     if (serverId) {
       ctx.mesh.connect(host, port, serverId, ['http/1.1'], 10_000, (err, s) => {
-        if (err) {
-          if (!gone) refuse(socket, '503 Service Unavailable');
-          return;
-        }
+        if (err) return failed();
         up(s!);
       });
       return;
     }
     plain = connect({ host, port, noDelay: true });
     plain.once('error', () => {
-      if (!connected) refuse(socket, '503 Service Unavailable');
+      if (!connected) failed();
     });
     plain.once('connect', () => up(plain!));
+  }
+
+  /** The istio_* metrics and the access log line of an Upgrade request, once. */
+  #report(r: UpgradeReport, req: IncomingMessage, fwd: ForwardHead, binding: ListenerBinding): void {
+    if (r.reported) return;
+    r.reported = true;
+    const ctx = this.#ctx;
+    const duration = performance.now() - r.start;
+    if (r.labels) ctx.metrics.request(r.labels, r.status, r.flags, duration, r.requestBytes, r.responseBytes);
+    if (!ctx.accessLog.enabled) return;
+    const entry: AccessLogEntry = {
+      time: isoNow(),
+      trace_id: traceIdOf(fwd.trace?.traceparent, fwd.trace?.b3TraceId),
+      request_id: fwd.requestId ?? null,
+      method: req.method ?? '',
+      path: req.url ?? '',
+      status: r.status,
+      duration_ms: Math.round(duration * 1000) / 1000,
+      source_service: r.source,
+      destination_service: r.destination,
+      upstream: r.upstream,
+      attempts: r.attempts,
+      response_flags: r.flags,
+      direction: binding.direction,
+    };
+    if (r.verifiedPeer) entry.source_principal = r.verifiedPeer.spiffeId;
+    if (r.audit) entry.audit = true;
+    ctx.accessLog.write(entry);
   }
 }

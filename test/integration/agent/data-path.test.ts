@@ -185,6 +185,66 @@ test('HTTP Upgrade passes through both agents; identity headers reach the server
   assert.ok(seen.headers['x-request-id']);
 });
 
+test('an Upgrade request is reported like any other when its connection ends: access log and istio_requests_total, 101, on both agents', async () => {
+  const ws = { reporter: 'source', destination_workload: 'api', response_code: '101' };
+  const srcFigures = async (): Promise<number[]> => {
+    const t = (await client.get(clientAgent.ports.admin, '/metrics')).text;
+    return ['istio_requests_total', 'istio_request_bytes_sum', 'istio_response_bytes_sum'].map((m) => metricValue(t, m, ws));
+  };
+  const dstCount = async (): Promise<number> => {
+    const texts = (await Promise.all(servers.map((a) => client.get(a.ports.admin, '/metrics')))).map((r) => r.text);
+    return texts.reduce((n, t) => n + metricValue(t, 'istio_requests_total', { reporter: 'destination', response_code: '101' }), 0);
+  };
+  const [src0, dst0] = [await srcFigures(), await dstCount()];
+  const sock = connect(out('api:8080'), '127.0.0.1');
+  let data = '';
+  sock.on('data', (d) => (data += d.toString()));
+  sock.write('GET /ws-logged?q=1 HTTP/1.1\r\nHost: api:8080\r\nConnection: Upgrade\r\nUpgrade: echo\r\nx-request-id: ws-1\r\n\r\n');
+  await waitFor(() => data.includes('\r\n\r\n'), 5000, '101 answer');
+  data = '';
+  sock.write('0123456789');
+  await waitFor(() => data === '0123456789', 5000, 'echo');
+  const lines = (a: RunningAgent) => a.stdoutLines.map((l) => JSON.parse(l)).filter((e) => e.request_id === 'ws-1');
+  assert.equal(lines(clientAgent), [], 'nothing is reported while the connection is open');
+  sock.end();
+  await new Promise((r) => sock.on('close', r));
+  const entry = await waitFor(() => lines(clientAgent)[0], 3000, 'client agent access log line');
+  assert.is(entry.method, 'GET');
+  assert.is(entry.path, '/ws-logged?q=1');
+  assert.is(entry.status, 101);
+  assert.is(entry.response_flags, '-');
+  assert.is(entry.direction, 'outbound');
+  assert.is(entry.source_service, 'web');
+  assert.is(entry.destination_service, 'api');
+  assert.match(entry.upstream, /^127\.0\.0\.1:\d+$/);
+  assert.is(entry.attempts, 1);
+  const inbound = await waitFor(() => servers.map(lines).flat()[0], 3000, 'server agent access log line');
+  assert.is(inbound.status, 101);
+  assert.is(inbound.direction, 'inbound');
+  // One request; the tunnel's bytes are its request's and its response's body (10 each way), as
+  // Envoy counts an upgraded stream's.
+  assert.equal((await srcFigures()).map((v, i) => v - src0[i]!), [1, 10, 10]);
+  assert.is((await dstCount()) - dst0, 1);
+});
+
+test('an Upgrade request refused by the agent is reported too (404 NR, 503 UH)', async () => {
+  const refused = async (name: string, host: string, id: string): Promise<string> => {
+    const sock = connect(out(name), '127.0.0.1');
+    let data = '';
+    sock.on('data', (d) => (data += d.toString()));
+    sock.write(`GET /ws HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: echo\r\nx-request-id: ${id}\r\n\r\n`);
+    await new Promise((r) => sock.on('close', r));
+    return data;
+  };
+  assert.match(await refused('ghost:80', 'ghost', 'ws-nr'), /^HTTP\/1\.1 404 /);
+  assert.match(await refused('payments:9000', 'payments:9000', 'ws-uh'), /^HTTP\/1\.1 503 /);
+  const byId = (id: string) => waitFor(() => clientAgent.stdoutLines.map((l) => JSON.parse(l)).find((e) => e.request_id === id), 3000, id);
+  const nr = await byId('ws-nr');
+  assert.equal([nr.status, nr.response_flags], [404, 'NR']);
+  const uh = await byId('ws-uh');
+  assert.equal([uh.status, uh.response_flags, uh.destination_service], [503, 'UH', 'payments']);
+});
+
 test('a client going away aborts the upstream requests on both hops (flag DC)', async () => {
   apps.forEach((a) => (a.hold = true));
   try {
