@@ -5,8 +5,9 @@ export interface AccessLogEntry {
   time: string;
   trace_id: string | null;
   request_id: string | null;
-  method: string;
-  path: string;
+  /** Null for an opaque TCP connection's line. */
+  method: string | null;
+  path: string | null;
   status: number;
   duration_ms: number;
   source_service: string;
@@ -15,6 +16,12 @@ export interface AccessLogEntry {
   attempts: number;
   response_flags: string;
   direction: 'inbound' | 'outbound';
+  /** An opaque TCP connection's line (one per connection, when it closes): `tcp`, and its bytes. */
+  protocol?: 'tcp';
+  /** Bytes the agent received from the downstream side (Envoy's `bytes_received`). */
+  bytes_received?: number;
+  /** Bytes the agent sent to the downstream side (Envoy's `bytes_sent`). */
+  bytes_sent?: number;
   /** Inbound over mTLS: the verified peer's SPIFFE ID. */
   source_principal?: string;
   /** An AUDIT AuthorizationPolicy matched the request. */

@@ -1,22 +1,44 @@
 import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream';
+import type { AccessLogEntry } from './access-log.ts';
 import type { Cluster, ClusterHost } from './cluster.ts';
-import type { LabelBase } from './istio-labels.ts';
+import { UNKNOWN, type LabelBase } from './istio-labels.ts';
 import { listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
 import { defaultCluster } from './route-table.ts';
 import { authorizeConnection } from './mtls/authorize-request.ts';
 import { peerOf } from './mtls/verified-peer.ts';
+import { isoNow } from './utc-time.ts';
 
 const noop = () => {};
 /** Istio's default connectTimeout. */
 const CONNECT_TIMEOUT_MS = 10_000;
+
+/** What a connection's access log line says besides its outcome, filled in as it goes. */
+class TcpConnection {
+  readonly start = performance.now();
+  readonly direction: 'inbound' | 'outbound';
+  readonly source: string;
+  readonly destination: string;
+  readonly principal: string | undefined;
+  upstream: string | null = null;
+  attempts = 0;
+
+  constructor(direction: 'inbound' | 'outbound', source: string, destination: string, principal?: string) {
+    this.direction = direction;
+    this.source = source;
+    this.destination = destination;
+    this.principal = principal;
+  }
+}
 
 /**
  * The opaque TCP data path. Inbound: the app port. Outbound: the listener's service port, through
  * its VirtualService TCP routes (or the default route) to a cluster; the cluster's balancer picks
  * the endpoint, `connectionPool.tcp.maxConnections` bounds connections in flight (beyond it the
  * connection is closed, flag UO), connect failures count for outlier detection and are tried once
- * more on another endpoint. Pipes both ways, counting bytes for the istio_tcp_* metrics.
+ * more on another endpoint. Pipes both ways, counting bytes for the istio_tcp_* metrics, and writes
+ * one access log line per connection when it closes (or is refused), as Envoy's TCP proxy does.
  */
 export class TcpProxy {
   readonly #ctx: ProxyContext;
@@ -33,22 +55,28 @@ export class TcpProxy {
     socket.on('error', noop);
     if (binding.direction === 'inbound') {
       const peer = peerOf(socket);
+      const conn = new TcpConnection('inbound', peer?.service ?? UNKNOWN, table?.self.app ?? UNKNOWN, peer?.spiffeId);
       const labels = ctx.inboundLabels.get(table, {}, 'tcp', peer);
       if (table?.authz.enforcing && !authorizeConnection(table.authz, socket, peer, binding.port).allow) {
         ctx.metrics.tcpOpened(labels);
-        ctx.metrics.tcpClosed(labels, 'RBAC', 0, 0);
+        this.#closed(conn, labels, 'RBAC', 0, 0);
         socket.destroy();
         return;
       }
-      this.#pipe(socket, binding.appHost ?? ctx.appHost, binding.port, undefined, labels, () => {}, () => socket.destroy());
+      const host = binding.appHost ?? ctx.appHost;
+      conn.upstream = `${host}:${binding.port}`;
+      conn.attempts = 1;
+      this.#pipe(socket, conn, host, binding.port, undefined, labels, () => {}, () => {
+        this.#closed(conn, undefined, 'UF', 0, 0);
+        socket.destroy();
+      });
       return;
     }
     const service = table ? listenerService(table, binding) : undefined;
+    const conn = new TcpConnection('outbound', table?.self.app ?? UNKNOWN, service?.name ?? UNKNOWN);
     const refuse = (labels: LabelBase | undefined, flag: string) => {
-      if (labels) {
-        ctx.metrics.tcpOpened(labels);
-        ctx.metrics.tcpClosed(labels, flag, 0, 0);
-      }
+      if (labels) ctx.metrics.tcpOpened(labels);
+      this.#closed(conn, labels, flag, 0, 0);
       socket.destroy();
     };
     if (!service) return refuse(undefined, 'NR');
@@ -61,14 +89,14 @@ export class TcpProxy {
       ctx.traffic.overflow(cluster);
       return refuse(service.noEndpointTcp, 'UO');
     }
-    this.#attempt(socket, cluster, [], service.noEndpointTcp);
+    this.#attempt(socket, conn, cluster, [], service.noEndpointTcp);
   }
 
-  #attempt(socket: Socket, cluster: Cluster, tried: ClusterHost[], noEndpoint: LabelBase): void {
+  #attempt(socket: Socket, conn: TcpConnection, cluster: Cluster, tried: ClusterHost[], noEndpoint: LabelBase): void {
     const host = cluster.pick(tried, undefined, undefined);
     if (!host) {
       this.#ctx.metrics.tcpOpened(noEndpoint);
-      this.#ctx.metrics.tcpClosed(noEndpoint, 'UH', 0, 0);
+      this.#closed(conn, noEndpoint, 'UH', 0, 0);
       socket.destroy();
       return;
     }
@@ -87,21 +115,54 @@ export class TcpProxy {
       if (d && d.record(host, code, Date.now())) this.#ctx.traffic.ejected(cluster, host);
     };
     const e = host.endpoint;
-    this.#pipe(socket, e.dialHost, e.dialPort, e.serverId, e.tcp, () => record(200), () => {
+    conn.upstream = e.target;
+    conn.attempts++;
+    this.#pipe(socket, conn, e.dialHost, e.dialPort, e.serverId, e.tcp, () => record(200), () => {
       release();
       record(503);
-      if (tried.length < 2 && !socket.destroyed) return this.#attempt(socket, cluster, tried, noEndpoint);
+      if (tried.length < 2 && !socket.destroyed) return this.#attempt(socket, conn, cluster, tried, noEndpoint);
       this.#ctx.metrics.tcpOpened(e.tcp);
-      this.#ctx.metrics.tcpClosed(e.tcp, 'UF', 0, 0);
+      this.#closed(conn, e.tcp, 'UF', 0, 0);
       socket.destroy();
     }, release);
+  }
+
+  /**
+   * A connection is over: its istio_tcp_connections_closed_total (with `labels`) and its access log
+   * line. `sent` / `received`: bytes to and from the downstream side.
+   */
+  #closed(conn: TcpConnection, labels: LabelBase | undefined, flags: string, sent: number, received: number): void {
+    const ctx = this.#ctx;
+    if (labels) ctx.metrics.tcpClosed(labels, flags, sent, received);
+    if (!ctx.accessLog.enabled) return;
+    const duration = performance.now() - conn.start;
+    const entry: AccessLogEntry = {
+      time: isoNow(),
+      trace_id: null,
+      request_id: null,
+      method: null,
+      path: null,
+      status: 0,
+      duration_ms: Math.round(duration * 1000) / 1000,
+      source_service: conn.source,
+      destination_service: conn.destination,
+      upstream: conn.upstream,
+      attempts: conn.attempts,
+      response_flags: flags,
+      direction: conn.direction,
+      protocol: 'tcp',
+      bytes_received: received,
+      bytes_sent: sent,
+    };
+    if (conn.principal !== undefined) entry.source_principal = conn.principal;
+    ctx.accessLog.write(entry);
   }
 
   /**
    * Connects (with mTLS when `serverId` names the peer agent's identity) and pipes; `onFail` runs
    * when the connect fails, `onClose` when a piped connection ends.
    */
-  #pipe(socket: Socket, host: string, port: number, serverId: string | undefined, labels: LabelBase, onConnect: () => void, onFail: () => void, onClose: () => void = noop): void {
+  #pipe(socket: Socket, conn: TcpConnection, host: string, port: number, serverId: string | undefined, labels: LabelBase, onConnect: () => void, onFail: () => void, onClose: () => void = noop): void {
     const metrics = this.#ctx.metrics;
     let upstream: Socket | undefined;
     let connected = false;
@@ -122,7 +183,7 @@ export class TcpProxy {
       const done = () => {
         if (--open > 0) return;
         onClose();
-        metrics.tcpClosed(labels, '-', socket.bytesWritten, socket.bytesRead);
+        this.#closed(conn, labels, '-', socket.bytesWritten, socket.bytesRead);
       };
       // Two pipelines over the same pair, plus the listener's own bookkeeping: a fixed dozen of
       // 'close' listeners per connection (not per request), past Node's warning threshold of 10.

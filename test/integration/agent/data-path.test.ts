@@ -165,6 +165,19 @@ test('opaque TCP passes through both agents, with istio_tcp_* metrics', async ()
   assert.is(metricValue(m, 'istio_tcp_connections_opened_total', { reporter: 'source', destination_service_name: 'echo', request_protocol: 'tcp' }), 1);
   assert.is(metricValue(m, 'istio_tcp_received_bytes_total', { reporter: 'source', destination_workload: 'echo' }), 18);
   assert.is(metricValue(m, 'istio_tcp_sent_bytes_total', { reporter: 'source', destination_workload: 'echo' }), 18);
+  // One access log line per agent for the connection, when it closes, as Envoy's TCP proxy logs one.
+  const tcpLines = (a: RunningAgent) => a.stdoutLines.map((l) => JSON.parse(l)).filter((e) => e.protocol === 'tcp');
+  const line = await waitFor(() => tcpLines(clientAgent)[0], 3000, 'client agent tcp access log line');
+  assert.is(tcpLines(clientAgent).length, 1);
+  assert.equal(
+    [line.method, line.path, line.status, line.request_id, line.response_flags, line.direction, line.source_service, line.destination_service, line.attempts, line.bytes_received, line.bytes_sent],
+    [null, null, 0, null, '-', 'outbound', 'web', 'echo', 1, 18, 18],
+  );
+  assert.match(line.upstream, /^127\.0\.0\.1:\d+$/);
+  assert.ok(line.duration_ms >= 0);
+  const inbound = await waitFor(() => tcpLines(servers[0]!)[0], 3000, 'server agent tcp access log line');
+  assert.equal([inbound.direction, inbound.destination_service, inbound.bytes_received, inbound.bytes_sent], ['inbound', 'api', 18, 18]);
+  assert.is(inbound.upstream, `127.0.0.1:${echo.port}`);
 });
 
 test('HTTP Upgrade passes through both agents; identity headers reach the server agent only', async () => {
