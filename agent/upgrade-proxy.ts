@@ -3,6 +3,8 @@ import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream';
 import { traceIdOf, type AccessLogEntry } from './access-log.ts';
+import type { Cluster, ClusterHost } from './cluster.ts';
+import { LocalReply, type ResponseFlag } from './dispatch/local-reply.ts';
 import { randomIds } from './random-ids.ts';
 import { canonicalRequest } from './canonical/canonical-request.ts';
 import { forwardHeaders, type ForwardHead, type SourceHeaders } from './forward-headers.ts';
@@ -14,6 +16,8 @@ import { peerAddress } from './http-proxy.ts';
 import { listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
 import { resolveHttpDestination, type RouteTable, type ServiceRoute } from './route-table.ts';
 import { RequestFacts } from './routing/request-facts.ts';
+import type { AttemptSpan, RequestTrace } from './tracing/request-trace.ts';
+import type { InboundRequest, Tracer } from './tracing/tracer.ts';
 import { isoNow } from './utc-time.ts';
 
 /**
@@ -21,7 +25,7 @@ import { isoNow } from './utc-time.ts';
  * way the labels and destination service its metrics and access log line report.
  */
 export type UpgradeRoute =
-  | { kind: 'endpoint'; host: string; port: number; serverId?: string; labels: LabelBase; destination: string }
+  | { kind: 'endpoint'; host: string; port: number; serverId?: string; labels: LabelBase; destination: string; cluster: Cluster; endpoint: ClusterHost }
   | { kind: 'refuse'; status: string; flags: string; labels: LabelBase; destination: string };
 
 /**
@@ -51,7 +55,7 @@ export function routeUpgrade(table: RouteTable, req: IncomingMessage, binding: L
   const endpoint = chain?.cluster.pick([], undefined, undefined);
   if (!endpoint) return { kind: 'refuse', status: '503 Service Unavailable', flags: t?.missing ? 'NC' : 'UH', labels, destination };
   const e = endpoint.endpoint;
-  const to = { kind: 'endpoint' as const, host: e.dialHost, port: e.dialPort, labels: e.http, destination };
+  const to = { kind: 'endpoint' as const, host: e.dialHost, port: e.dialPort, labels: e.http, destination, cluster: chain!.cluster, endpoint };
   return e.serverId ? { ...to, serverId: e.serverId } : to;
 }
 
@@ -92,13 +96,24 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 const MAX_HEAD = 16 * 1024;
 
 /**
- * What one Upgrade request's metrics and access log line say, filled in as it goes and reported once,
- * when its connection ends, as Envoy reports an upgraded stream: the upstream's status (101 when it
- * switched protocols), the tunnel's bytes each way as the request's and the response's body, and
- * the whole connection's duration. A request the agent answers itself is reported at once.
+ * What one Upgrade request's metrics, access log line and spans say, filled in as it goes and
+ * reported once, when its connection ends, as Envoy reports an upgraded stream: the upstream's
+ * status (101 when it switched protocols), the tunnel's bytes each way as the request's and the
+ * response's body, and the whole connection's duration. A request the agent answers itself is
+ * reported at once. It is the request the spans read ({@link InboundRequest}).
  */
-export class UpgradeReport {
+export class UpgradeReport implements InboundRequest {
   readonly start = performance.now();
+  readonly method: string;
+  readonly h2 = false;
+  /** The downstream peer's address. */
+  readonly peer: string;
+  readonly head: ForwardHead;
+  readonly req: { readonly url?: string };
+  readonly binding: ListenerBinding;
+  /** Tracing on: the request's trace, and (outbound, sampled) its attempt's CLIENT span. */
+  trace: RequestTrace | undefined = undefined;
+  span: AttemptSpan | undefined = undefined;
   labels: LabelBase | undefined = undefined;
   source: string = UNKNOWN;
   destination: string = UNKNOWN;
@@ -113,6 +128,14 @@ export class UpgradeReport {
   reported = false;
   /** The upstream's response head so far; null once its end is seen. */
   #head: Buffer | null = Buffer.alloc(0);
+
+  constructor(method: string, url: string, head: ForwardHead, binding: ListenerBinding, peer: string) {
+    this.method = method;
+    this.req = { url };
+    this.head = head;
+    this.binding = binding;
+    this.peer = peer;
+  }
 
   /** Bytes from the upstream: its response head (read for the status) until the head's end, then body. */
   fromUpstream(chunk: Buffer): void {
@@ -157,13 +180,16 @@ export class UpgradeProxy {
     const ctx = this.#ctx;
     const table = ctx.tables.current;
     socket.on('error', () => socket.destroy());
-    const fwd = withRequestId(forwardHeaders(req.rawHeaders));
-    const r = new UpgradeReport();
+    // With tracing on, the agent writes the trace headers itself (as for plain requests).
+    const tracer = ctx.tracing.current;
+    const fwd = withRequestId(forwardHeaders(req.rawHeaders, tracer !== null));
+    const r = new UpgradeReport(req.method ?? 'GET', req.url ?? '/', fwd, binding, peerAddress(req));
+    if (tracer) r.trace = tracer.begin(fwd.trace);
     const answer = (status: string, flags: string): void => {
       r.status = Number(status.slice(0, 3));
       r.flags = flags;
       refuse(socket, status);
-      this.#report(r, req, fwd, binding);
+      this.#report(r, tracer);
     };
     let host: string;
     let port: number;
@@ -186,6 +212,12 @@ export class UpgradeProxy {
         if (!d.allow) return answer('403 Forbidden', 'RBAC');
       }
       if (peer) extra = [XFCC_HEADER, peer.xfcc];
+      const trace = r.trace;
+      if (trace) {
+        // Sampled: the app's parent is the agent's SERVER span; else the context passes on as is.
+        if (trace.sampled) tracer!.pushServer(trace, fwd.headers);
+        else tracer!.pushPassthrough(trace, fwd.headers);
+      }
       host = binding.appHost ?? ctx.appHost;
       port = binding.port;
     } else {
@@ -201,6 +233,13 @@ export class UpgradeProxy {
       port = choice.port;
       serverId = choice.serverId;
       extra = table.sourceHeaders;
+      const trace = r.trace;
+      if (trace?.sampled) {
+        // The attempt's CLIENT span, the upstream's parent.
+        const a = tracer!.attempt(trace, r, choice.cluster, choice.endpoint, 1, fwd.headers);
+        r.span = a.span;
+        fwd.headers = a.headers;
+      } else if (trace) tracer!.pushPassthrough(trace, fwd.headers);
     }
     r.upstream = `${host}:${port}`;
     r.attempts = 1;
@@ -211,7 +250,7 @@ export class UpgradeProxy {
     // Reported when both connections are closed (the downstream one, and the upstream one if made).
     let open = 1;
     const closed = (): void => {
-      if (--open === 0) this.#report(r, req, fwd, binding);
+      if (--open === 0) this.#report(r, tracer);
     };
     const up = (upstream: Socket) => {
       connected = true;
@@ -257,20 +296,30 @@ export class UpgradeProxy {
     plain.once('connect', () => up(plain!));
   }
 
-  /** The istio_* metrics and the access log line of an Upgrade request, once. */
-  #report(r: UpgradeReport, req: IncomingMessage, fwd: ForwardHead, binding: ListenerBinding): void {
+  /** The istio_* metrics, the spans and the access log line of an Upgrade request, once. */
+  #report(r: UpgradeReport, tracer: Tracer | null): void {
     if (r.reported) return;
     r.reported = true;
     const ctx = this.#ctx;
     const duration = performance.now() - r.start;
     if (r.labels) ctx.metrics.request(r.labels, r.status, r.flags, duration, r.requestBytes, r.responseBytes);
+    const trace = r.trace;
+    if (trace?.sampled) {
+      if (r.binding.direction === 'inbound') tracer!.serverSpan(trace, r, r.status, r.flags);
+      else if (r.span) {
+        // The attempt's own outcome: the upstream's status, or no answer and why.
+        const failed = r.flags === '-' ? undefined : new LocalReply(0, r.flags as ResponseFlag, r.flags);
+        r.span.end(failed ? 0 : r.status, failed);
+      } else tracer!.localSpan(trace, r, r.status, r.flags);
+    }
     if (!ctx.accessLog.enabled) return;
+    const fwd = r.head;
     const entry: AccessLogEntry = {
       time: isoNow(),
-      trace_id: traceIdOf(fwd.trace?.traceparent, fwd.trace?.b3TraceId),
+      trace_id: trace ? trace.traceId : traceIdOf(fwd.trace?.traceparent, fwd.trace?.b3TraceId),
       request_id: fwd.requestId ?? null,
-      method: req.method ?? '',
-      path: req.url ?? '',
+      method: r.method,
+      path: r.req.url ?? '',
       status: r.status,
       duration_ms: Math.round(duration * 1000) / 1000,
       source_service: r.source,
@@ -278,7 +327,7 @@ export class UpgradeProxy {
       upstream: r.upstream,
       attempts: r.attempts,
       response_flags: r.flags,
-      direction: binding.direction,
+      direction: r.binding.direction,
     };
     if (r.verifiedPeer) entry.source_principal = r.verifiedPeer.spiffeId;
     if (r.audit) entry.audit = true;

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { OtlpReceiver, type ReceivedSpan } from '../../support/otlp-receiver.ts';
@@ -178,6 +179,37 @@ test('a request the agent answers itself (404 NR) still gets a client span, with
   assert.is(s!.attributes['response_flags'], 'NR');
   assert.is(s!.attributes['http.status_code'], 404);
   assert.is(s!.status.code, undefined);
+});
+
+test('an Upgrade request gets its client and server spans, ended when the connection closes (101); the app sees the server span as parent', async () => {
+  const trace = 'dddddddddddddddddddddddddddddddd';
+  const sock = connect(out('api:8080'), '127.0.0.1');
+  let data = '';
+  sock.on('data', (d) => (data += d.toString()));
+  sock.write(`GET /ws?room=1 HTTP/1.1\r\nHost: api:8080\r\nConnection: Upgrade\r\nUpgrade: echo\r\ntraceparent: 00-${trace}-${APP_SPAN}-01\r\nx-request-id: req-ws\r\n\r\n`);
+  await waitFor(() => data.includes('\r\n\r\n'), 5000, '101 answer');
+  data = '';
+  sock.write('over the tunnel');
+  await waitFor(() => data === 'over the tunnel', 5000, 'echo');
+  assert.equal(receiver.trace(trace), [], 'no span before the connection ends');
+  sock.end();
+  await new Promise((r) => sock.on('close', r));
+  const spans = await spansOf(trace, 2);
+  const c = one(spans, CLIENT);
+  const s = one(spans, SERVER);
+  assert.is(c.parentSpanId, APP_SPAN);
+  assert.is(s.parentSpanId, c.spanId);
+  for (const sp of [c, s]) {
+    assert.is(sp.attributes['http.status_code'], 101);
+    assert.is(sp.attributes['http.url'], 'http://api:8080/ws?room=1');
+    assert.is(sp.attributes['guid:x-request-id'], 'req-ws');
+    assert.is(sp.attributes['response_flags'], '-');
+    assert.is(sp.status.code, undefined);
+  }
+  assert.is(c.attributes['upstream_cluster'], 'outbound|8080||api.default');
+  const seen = app.seen.find((x) => x.url === '/ws?room=1')!;
+  assert.is(seen.headers.traceparent, `00-${trace}-${s.spanId}-01`);
+  assert.is((await accessLog(clientAgent, 'req-ws')).trace_id, trace);
 });
 
 test('span counts on /metrics', async () => {

@@ -1,6 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { forwardHeaders } from '../../../agent/forward-headers.ts';
 import { responseStatus, upgradeHead, UpgradeReport } from '../../../agent/upgrade-proxy.ts';
+
+const report = () => new UpgradeReport('GET', '/ws', forwardHeaders(['Host', 'api']), { direction: 'outbound', port: 8080 }, '127.0.0.1');
 
 test('upgrade head: request line, filtered headers, extra identity headers, then Connection/Upgrade', () => {
   const text = upgradeHead(
@@ -29,7 +32,7 @@ test('response status: the code of an HTTP/1.x status line, else 0', () => {
 });
 
 test('upgrade report: the status from a response head split across reads; the bytes after it are the body', () => {
-  const r = new UpgradeReport();
+  const r = report();
   r.fromUpstream(Buffer.from('HTTP/1.1 10'));
   r.fromUpstream(Buffer.from('1 Switching Protocols\r\nUpgrade: echo\r\n'));
   assert.is(r.status, 0, 'not before the head ends');
@@ -41,7 +44,7 @@ test('upgrade report: the status from a response head split across reads; the by
 });
 
 test('upgrade report: bytes that never make a response head are all body, status 0', () => {
-  const r = new UpgradeReport();
+  const r = report();
   r.fromUpstream(Buffer.alloc(20_000, 120));
   assert.is(r.status, 0);
   assert.is(r.responseBytes, 20_000);
