@@ -15,11 +15,17 @@ export type Prepared =
 export class ConfigStore {
   current: RouteTable | null = null;
   lastError: string | undefined;
+  /** Resolves when the first table is put in force. */
+  readonly applied: Promise<void>;
   readonly #deps: TableDeps;
+  #firstApplied: (() => void) | null = null;
 
   /** `deps`: the traffic state tables continue, the pool layer, the metrics; default: detached ones. */
   constructor(deps: TableDeps = detachedDeps()) {
     this.#deps = deps;
+    this.applied = new Promise((resolve) => {
+      this.#firstApplied = resolve;
+    });
   }
 
   /** Validates `value` and builds its table without touching the one in force. */
@@ -47,6 +53,8 @@ export class ConfigStore {
   commit(table: RouteTable): void {
     this.current = table;
     this.lastError = undefined;
+    this.#firstApplied?.();
+    this.#firstApplied = null;
   }
 
   /** Records why an otherwise valid snapshot could not be fully applied. */

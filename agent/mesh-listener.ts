@@ -151,7 +151,17 @@ export class MeshListener {
       this.#busy.delete(socket);
     });
     socket.on('error', () => socket.destroy());
-    this.#sniff(socket, this.binding.direction === 'inbound' ? this.#opts.guard : undefined);
+    const guard = this.binding.direction === 'inbound' ? this.#opts.guard : undefined;
+    const pending = guard?.modePending();
+    if (!pending) return this.#sniff(socket, guard);
+    // Before the first snapshot the port's mTLS mode is not known: the connection waits for it,
+    // unread (its bytes stay in the socket), then is sniffed as usual; refused if none came in time.
+    void pending.then((known) => {
+      if (socket.destroyed) return;
+      if (known) return this.#sniff(socket, guard);
+      guard!.refused++;
+      socket.destroy();
+    });
   }
 
   /**

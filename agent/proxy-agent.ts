@@ -38,6 +38,11 @@ export interface ListeningLine {
 }
 
 const HEARTBEAT_MS = 10_000;
+/**
+ * How long an inbound connection waits for the agent's first snapshot (its ports' mTLS modes) before it
+ * is refused: the control server sends it within a second of the agent's start.
+ */
+const FIRST_SNAPSHOT_HOLD_MS = 10_000;
 
 function containerAddress(): string {
   for (const list of Object.values(networkInterfaces())) {
@@ -85,7 +90,9 @@ export class ProxyAgent {
     const state: TrafficState = new TrafficState({ returned: (s, h) => traffic.returned(s, h) });
     const traffic = new TrafficMetrics(metrics.registry, opts.metrics, () => state.states().values());
     this.#config = new ConfigStore({ state, pool: poolLayer(pools), events: traffic, mtls: () => mesh.enabled });
-    this.#guard = new InboundGuard(mesh, this.#config);
+    // An agent whose first snapshot comes from the control server holds inbound connections for it.
+    const first = opts.controlUrl && !opts.snapshotFile ? { applied: this.#config.applied, holdMs: FIRST_SNAPSHOT_HOLD_MS } : undefined;
+    this.#guard = new InboundGuard(mesh, this.#config, first);
     this.#tracing = new TracingSwitch(log.child({ component: 'tracing' }));
     this.#ctx = {
       tables: this.#config,

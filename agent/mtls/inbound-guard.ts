@@ -11,15 +11,50 @@ import type { RouteTable } from '../route-table.ts';
 import type { MeshTls } from './mesh-tls.ts';
 import { setPeer, verifiedPeer, type VerifiedPeer } from './verified-peer.ts';
 
+/** An agent whose first snapshot comes from a control server: how long a connection waits for it. */
+export interface FirstSnapshotHold {
+  /** Resolves when the first snapshot is in force. */
+  applied: Promise<void>;
+  holdMs: number;
+}
+
 export class InboundGuard {
   readonly #mesh: MeshTls;
   readonly #tables: { readonly current: RouteTable | null };
-  /** Connections refused (plaintext under STRICT, failed peer checks), for /stats and tests. */
+  readonly #first: FirstSnapshotHold | undefined;
+  #held: Promise<boolean> | undefined;
+  /** Connections refused (plaintext under STRICT, failed peer checks, no snapshot in time), for /stats and tests. */
   refused = 0;
 
-  constructor(mesh: MeshTls, tables: { readonly current: RouteTable | null }) {
+  /**
+   * `first`: the agent awaits its first snapshot (from a control server), which says each port's
+   * mode; until then a new connection waits for it (see {@link InboundGuard.modePending}).
+   */
+  constructor(mesh: MeshTls, tables: { readonly current: RouteTable | null }, first?: FirstSnapshotHold) {
     this.#mesh = mesh;
     this.#tables = tables;
+    this.#first = first;
+  }
+
+  /**
+   * Null when the ports' modes are known (a snapshot is in force, or none is awaited). Else, before
+   * the first snapshot, a promise of whether it came within the hold: a connection accepted then
+   * waits for it rather than pass as PERMISSIVE, so a STRICT port never lets plaintext through while
+   * its agent starts (Envoy has no inbound listener before its first configuration either). After a
+   * hold that ended without one, connections are refused until it comes.
+   */
+  modePending(): Promise<boolean> | null {
+    const first = this.#first;
+    if (!first || this.#tables.current !== null) return null;
+    this.#held ??= new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(this.#tables.current !== null), first.holdMs);
+      timer.unref();
+      void first.applied.then(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    return this.#held;
   }
 
   /**

@@ -21,6 +21,7 @@ function recordingGuard(): { guard: InboundGuard; registered: Set<TlsServer>; as
   const registered = new Set<TlsServer>();
   const asked: number[] = [];
   const guard = {
+    modePending: () => null,
     action: (port: number) => (asked.push(port), 'tls'),
     register: (s: TlsServer) => void registered.add(s),
     unregister: (s: TlsServer) => void registered.delete(s),

@@ -41,4 +41,30 @@ test('refusals are counted', () => {
   assert.is(g.refused, 1);
 });
 
+test('before the first snapshot: pending while awaited, true once it comes, false after the hold; null when known or not awaited', async () => {
+  const mesh = { ready: true } as MeshTls;
+  const tables: { current: RouteTable | null } = { current: null };
+  assert.is(new InboundGuard(mesh, tables).modePending(), null, 'no snapshot awaited: the mode is PERMISSIVE');
+  let apply!: () => void;
+  const applied = new Promise<void>((r) => (apply = r));
+  const g = new InboundGuard(mesh, tables, { applied, holdMs: 5000 });
+  const p = g.modePending()!;
+  assert.ok(p instanceof Promise);
+  assert.is(g.modePending(), p, 'one wait shared by the connections');
+  tables.current = { snapshot: { inbound: mode('STRICT') } } as unknown as RouteTable;
+  apply();
+  assert.is(await p, true);
+  assert.is(g.modePending(), null, 'known now');
+
+  const none: { current: RouteTable | null } = { current: null };
+  const late = new InboundGuard(mesh, none, { applied: new Promise<void>(() => {}), holdMs: 20 });
+  // The hold's timer does not keep a process alive (unref): this one does, for the test.
+  const alive = setTimeout(() => {}, 1000);
+  assert.is(await late.modePending(), false, 'no snapshot within the hold');
+  clearTimeout(alive);
+  assert.is(await late.modePending(), false, 'still none: refused at once');
+  none.current = { snapshot: { inbound: mode('PERMISSIVE') } } as unknown as RouteTable;
+  assert.is(late.modePending(), null, 'it came later: known');
+});
+
 test.run();
