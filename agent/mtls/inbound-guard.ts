@@ -79,8 +79,9 @@ export class InboundGuard {
   }
 
   /**
-   * Checks the peer of a completed handshake (the chain was verified by TLS against the bundle):
-   * exactly one workload SPIFFE ID. Attaches and returns the peer, or returns why it is refused.
+   * Checks the peer of a completed handshake (the chain was verified by TLS against the bundle; for
+   * a resumed session, its certificate again against the clock and the bundle): exactly one
+   * workload SPIFFE ID. Attaches and returns the peer, or returns why it is refused.
    */
   accept(socket: tls.TLSSocket): VerifiedPeer | string {
     const cert = socket.getPeerCertificate();
@@ -88,6 +89,12 @@ export class InboundGuard {
     if (!check.ok) {
       this.refused++;
       return check.reason ?? 'peer refused';
+    }
+    // A resumed session's certificate was checked when the session was made, not now.
+    const stale = socket.isSessionReused() ? this.#mesh.resumedPeerProblem(cert.raw) : undefined;
+    if (stale !== undefined) {
+      this.refused++;
+      return `resumed session: ${stale}`;
     }
     const peer = verifiedPeer(check.spiffeId!, cert.raw, this.#mesh.spiffeId ?? '');
     setPeer(socket, peer);

@@ -8,11 +8,12 @@
  * identity) so a new connection to a known peer agent resumes instead of doing a full handshake.
  */
 import type { buildConnector } from 'undici';
+import type { X509Certificate } from 'node:crypto';
 import type * as tls from 'node:tls';
 import { awaitConnect } from '../await-connect.ts';
 import { secureContextOptions, type IdentityMaterial } from '../identity/tls-options.ts';
 import { verifyPeer } from '../identity/verify-peer.ts';
-import { nodeTls } from '../lazy-builtins.ts';
+import { nodeCrypto, nodeTls } from '../lazy-builtins.ts';
 
 /** Counts of completed TLS handshakes, for `dockmesh_tls_handshakes_total`. */
 export interface HandshakeCounts {
@@ -38,7 +39,8 @@ function connectError(message: string, code: string): Error {
 export class MeshTls {
   readonly handshakes: HandshakeCounts = { inbound: 0, inboundResumed: 0, outbound: 0, outboundResumed: 0 };
   readonly #servers = new Set<tls.Server>();
-  readonly #sessions = new Map<string, Buffer>();
+  /** Client sessions by peer target and identity, with the expiry (epoch ms) of the certificate each was made with. */
+  readonly #sessions = new Map<string, { session: Buffer; peerValidTo: number }>();
   #waiting: Array<(err?: Error) => void> = [];
   #serverOptions: tls.SecureContextOptions | undefined;
   #clientContext: tls.SecureContext | undefined;
@@ -46,6 +48,8 @@ export class MeshTls {
   #enabled = false;
   #closed = false;
   #expiry: () => number = () => Number.NaN;
+  /** The trust bundle's roots, parsed (for checking the peer of a resumed session). */
+  #roots: X509Certificate[] = [];
 
   /**
    * True once the agent has an identity source (a CA through the control server, or a static
@@ -84,12 +88,35 @@ export class MeshTls {
     this.#serverOptions = options;
     this.#clientContext = nodeTls().createSecureContext(options);
     this.#spiffeId = spiffeId;
+    this.#roots = material.trustBundle.map((pem) => new (nodeCrypto().X509Certificate)(pem));
     // Sessions were made with the old client certificate; peers would keep seeing it.
     this.#sessions.clear();
     for (const s of this.#servers) s.setSecureContext(options);
     const waiting = this.#waiting;
     this.#waiting = [];
     for (const w of waiting) w();
+  }
+
+  /**
+   * Why the peer certificate of a resumed TLS session is no longer good enough, or undefined when it
+   * still is. A resumed session skips the full handshake's chain check: its peer certificate is the
+   * one it was made with, so the server agent checks it again here (a session lives 300 s while
+   * leaves expire and roots leave the bundle; the client agent offers no session past its server's
+   * leaf's expiry, and a new bundle starts new contexts and clears the client's sessions). A leaf is
+   * signed by a root directly (pathlen 0).
+   */
+  resumedPeerProblem(raw: Uint8Array | undefined, now = Date.now()): string | undefined {
+    if (!raw || raw.length === 0) return 'no peer certificate';
+    let cert: X509Certificate;
+    try {
+      cert = new (nodeCrypto().X509Certificate)(raw);
+    } catch {
+      return 'unparsable peer certificate';
+    }
+    if (Date.parse(cert.validTo) <= now) return `peer certificate expired (${cert.validTo})`;
+    if (Date.parse(cert.validFrom) > now) return `peer certificate not yet valid (${cert.validFrom})`;
+    if (!this.#roots.some((r) => cert.checkIssued(r) && cert.verify(r.publicKey))) return 'peer certificate not issued by a root in the trust bundle';
+    return undefined;
   }
 
   /** Registers an inbound TLS server: it gets the current certificate now and every later one. */
@@ -121,6 +148,12 @@ export class MeshTls {
     this.#whenReady((notReady) => {
       if (notReady) return done(notReady);
       const key = `${host}:${port}|${serverId}|${alpn?.[0] ?? ''}`;
+      // A session is offered only while the certificate it was made with is valid: a resumed
+      // session skips the full handshake's checks, and the client cannot see the server's
+      // certificate on one (Node gives none), so the cache keeps its expiry.
+      const cached = this.#sessions.get(key);
+      const usable = cached !== undefined && cached.peerValidTo > Date.now();
+      if (cached && !usable) this.#sessions.delete(key);
       const options: tls.ConnectionOptions = {
         host,
         port,
@@ -130,14 +163,16 @@ export class MeshTls {
           const r = verifyPeer(cert, [serverId]);
           return r.ok ? undefined : connectError(`secure naming: ${r.reason}`, 'ERR_MESH_SECURE_NAMING');
         },
-        session: this.#sessions.get(key),
+        session: usable ? cached.session : undefined,
       };
       if (alpn) options.ALPNProtocols = alpn;
       const socket = nodeTls().connect(options);
       socket.setNoDelay(true);
       socket.on('session', (session: Buffer) => {
+        const peerValidTo = socket.isSessionReused() ? (cached?.peerValidTo ?? 0) : Date.parse(socket.getPeerCertificate().valid_to ?? '');
+        if (!(peerValidTo > Date.now())) return;
         if (this.#sessions.size >= SESSION_LIMIT && !this.#sessions.has(key)) this.#sessions.delete(this.#sessions.keys().next().value!);
-        this.#sessions.set(key, session);
+        this.#sessions.set(key, { session, peerValidTo });
       });
       awaitConnect(socket, 'secureConnect', timeoutMs, () => connectError(`connect timeout (${timeoutMs} ms)`, 'UND_ERR_CONNECT_TIMEOUT'), (err) => {
         if (err) return done(err);
