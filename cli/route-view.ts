@@ -57,7 +57,7 @@ function actionText(r: HttpRouteSnapshot): string {
 function retriesText(r: HttpRouteSnapshot): string {
   if (!r.retries) return 'default';
   if (r.retries.attempts === 0) return 'none';
-  return `${r.retries.attempts}x${r.retries.perTryTimeoutMs ? ` per try ${ms(r.retries.perTryTimeoutMs)}` : ''} on ${r.retries.retryOn.join(',')}`;
+  return `${r.retries.attempts}x${r.retries.perTryTimeoutMs ? ` per try ${ms(r.retries.perTryTimeoutMs)}` : ''}${r.retries.backoffMs ? ` backoff ${ms(r.retries.backoffMs)}` : ''} on ${r.retries.retryOn.join(',')}`;
 }
 
 /** Policy of a destination as short text. */

@@ -128,6 +128,8 @@ export interface RetryPolicySnapshot {
   attempts: number;
   /** Per try; absent: the route timeout. */
   perTryTimeoutMs?: number;
+  /** `retries.backoff`: the back-off base interval (Envoy's `retry_back_off.base_interval`); absent: 25 ms. */
+  backoffMs?: number;
   /** Istio's retryOn conditions, split on commas, e.g. ["5xx", "connect-failure", "503"]. */
   retryOn: string[];
   retryRemoteLocalities?: boolean;

@@ -15,7 +15,7 @@ export interface RetryEvents {
 /**
  * Retries (Istio `retries`, Envoy's router retry state): an attempt that fails in a way `retryOn`
  * names is replaced by another, on another endpoint where there is one, after a jittered exponential
- * back-off (25 ms base), while retries are left, the request body can be replayed, and the retry
+ * back-off (25 ms base, or the route's `retries.backoff`), while retries are left, the request body can be replayed, and the retry
  * budget allows. `perTryTimeout` bounds each attempt until its response headers (Envoy ignores it
  * once the response has started downstream). A retriable outcome with no retry left passes through
  * with flag URX.
@@ -103,7 +103,8 @@ class RetryingRequest implements Controller {
       this.#cluster.state.breaker.activeRetries++;
     }
     this.#events.retry(this.#cluster, reason);
-    this.#timer = setTimeout(() => this.#attempt(), retryBackoffMs(call.retries));
+    const rule = this.#rule;
+    this.#timer = setTimeout(() => this.#attempt(), retryBackoffMs(call.retries, Math.random, rule.backoffBaseMs, rule.backoffMaxMs));
   }
 
   #finish(): void {

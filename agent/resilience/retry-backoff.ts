@@ -1,7 +1,9 @@
 /** Envoy's default retry back-off base. */
 export const BACKOFF_BASE_MS = 25;
-/** Envoy's default cap: ten times the base. */
-export const BACKOFF_MAX_MS = 250;
+/** Envoy's cap (`max_interval`) when none is set: ten times the base. */
+export const BACKOFF_MAX_FACTOR = 10;
+/** Envoy's default cap: ten times the default base. */
+export const BACKOFF_MAX_MS = BACKOFF_BASE_MS * BACKOFF_MAX_FACTOR;
 
 /**
  * Delay before retry number `retry` (1 for the first retry), Envoy's fully jittered exponential

@@ -1,4 +1,5 @@
 import type { RetryPolicySnapshot } from '../../wire/types.ts';
+import { BACKOFF_BASE_MS, BACKOFF_MAX_FACTOR } from './retry-backoff.ts';
 
 /** How an attempt failed without a usable response. */
 export type FailureKind =
@@ -44,6 +45,9 @@ export class RetryRule {
   readonly attempts: number;
   /** 0: the route timeout bounds each try. */
   readonly perTryTimeoutMs: number;
+  /** Back-off before a retry: fully jittered, from this base (`retries.backoff`, else 25 ms) doubling up to ten times it (Envoy). */
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
   readonly #on5xx: boolean;
   readonly #gateway: boolean;
   readonly #reset: boolean;
@@ -58,6 +62,8 @@ export class RetryRule {
     const on = new Set((p?.retryOn ?? []).map((s) => s.trim().toLowerCase()));
     this.attempts = Math.max(0, p?.attempts ?? 0);
     this.perTryTimeoutMs = p?.perTryTimeoutMs ?? 0;
+    this.backoffBaseMs = p?.backoffMs !== undefined && p.backoffMs > 0 ? p.backoffMs : BACKOFF_BASE_MS;
+    this.backoffMaxMs = this.backoffBaseMs * BACKOFF_MAX_FACTOR;
     this.#on5xx = on.has('5xx');
     this.#gateway = on.has('gateway-error');
     this.#reset = on.has('reset');

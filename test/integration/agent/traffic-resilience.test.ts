@@ -26,7 +26,7 @@ test.before(async () => {
   files = new SnapshotFiles();
   client = new Client();
   admin = new TestClient();
-  for (const name of ['flaky', 'down', 'slow', 'slow2', 'limit', 'od-good', 'od-bad', 'dflt-a', 'dflt-b', 'mrpc']) apps[name] = await new ScriptedApp(name).listen();
+  for (const name of ['flaky', 'down', 'slow', 'slow2', 'limit', 'od-good', 'od-bad', 'dflt-a', 'dflt-b', 'mrpc', 'backoff']) apps[name] = await new ScriptedApp(name).listen();
   const route = (name: string, extra: Partial<HttpRouteSnapshot>): HttpRouteSnapshot[] => [{ name, match: [], route: to(name), ...extra }];
   const services = [
     trafficService('flaky', 8080, [appEndpoint(apps.flaky!, '10.4.0.1', 8080)], { http: route('flaky', { retries: { attempts: 3, retryOn: ['5xx'] } }) }),
@@ -49,6 +49,9 @@ test.before(async () => {
     }),
     trafficService('mrpc', 8080, [appEndpoint(apps.mrpc!, '10.4.0.11', 8080)], {
       policy: { connectionPool: { http: { maxRequestsPerConnection: 2 }, tcp: { connectTimeoutMs: 2000 } } },
+    }),
+    trafficService('backoff', 8080, [appEndpoint(apps.backoff!, '10.4.0.12', 8080)], {
+      http: route('backoff', { retries: { attempts: 1, retryOn: ['5xx'], backoffMs: 1000 } }),
     }),
     // No VirtualService: Istio's default retry policy (503 and connect failures, 2 retries).
     trafficService('dflt', 8080, [appEndpoint(apps['dflt-a']!, '10.4.0.9', 8080), appEndpoint(apps['dflt-b']!, '10.4.0.10', 8080)]),
@@ -89,6 +92,32 @@ test('retries: attempts 3 on an always-500 upstream → exactly 4 tries, the 500
   const m = (await admin.get(agent.ports.admin, '/metrics')).text;
   assert.ok(metricValue(m, 'dockmesh_upstream_retries_total', { cluster: 'outbound|8080||flaky.default', reason: '500' }) >= 3);
   apps.flaky!.behave = ok;
+});
+
+test('retries.backoff 1s: the retry waits up to 1 s (fully jittered), not up to the default 25 ms', async () => {
+  // Each path fails once, then answers; the gap between its two tries is the retry's back-off.
+  const first = new Map<string, number>();
+  const gaps: number[] = [];
+  apps.backoff!.behave = (req, res, body, app) => {
+    const at = first.get(req.url!);
+    if (at === undefined) {
+      first.set(req.url!, performance.now());
+      return status(503)(req, res, body, app);
+    }
+    gaps.push(performance.now() - at);
+    return ok(req, res, body, app);
+  };
+  // Three at a time: the retry budget lets three retries be in flight at once.
+  for (let batch = 0; batch < 3; batch++) {
+    const rs = await Promise.all([0, 1, 2].map((i) => get('backoff', `/b${batch}-${i}`)));
+    assert.equal(rs.map((r) => r.status), [200, 200, 200]);
+  }
+  assert.is(gaps.length, 9);
+  // With the default base every first retry waits under 25 ms; with 1 s, nine of them all waiting
+  // under 300 ms has a probability of 0.3^9 (2e-5).
+  assert.ok(Math.max(...gaps) > 300, `gaps ${gaps.map(Math.round).join(', ')} ms`);
+  assert.ok(Math.max(...gaps) < 1000 + 250, `gaps ${gaps.map(Math.round).join(', ')} ms`);
+  apps.backoff!.behave = ok;
 });
 
 test('retries: retryOn gateway-error does not retry a 500, does retry 502', async () => {

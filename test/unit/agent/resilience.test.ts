@@ -58,6 +58,15 @@ test('RetryRule: attempts 0 and NONE', () => {
   assert.is(new RetryRule({ attempts: 3, retryOn: ['5xx'], perTryTimeoutMs: 200 }).perTryTimeoutMs, 200);
 });
 
+test('RetryRule: back-off base 25 ms unless the route sets retries.backoff; the cap ten times the base (Envoy)', () => {
+  const dflt = new RetryRule({ attempts: 2, retryOn: ['5xx'] });
+  assert.equal([dflt.backoffBaseMs, dflt.backoffMaxMs], [25, 250]);
+  const set = new RetryRule({ attempts: 2, retryOn: ['5xx'], backoffMs: 100 });
+  assert.equal([set.backoffBaseMs, set.backoffMaxMs], [100, 1000]);
+  const max = () => 0.999999;
+  assert.equal([1, 2, 3, 4, 5].map((n) => retryBackoffMs(n, max, set.backoffBaseMs, set.backoffMaxMs)), [99, 199, 399, 799, 999]);
+});
+
 test('backoff: fully jittered, 25 ms base doubling, capped at 250 ms', () => {
   const max = () => 0.999999;
   assert.equal([1, 2, 3, 4, 5, 6].map((n) => retryBackoffMs(n, max)), [24, 49, 99, 199, 249, 249]);

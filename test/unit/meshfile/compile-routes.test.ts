@@ -51,6 +51,12 @@ test('retries: attempts 0 disables, status codes add retriable-status-codes', ()
   assert.equal(codes.http![0]!.retries, { attempts: 4, retryOn: ['502', '503', 'retriable-status-codes'] });
 });
 
+test('retries.backoff: the back-off base interval, as Istio gives Envoy (retry_back_off.base_interval); no warning', () => {
+  const text = vs('  - route: [{destination: {host: a}}]\n    retries: {attempts: 2, backoff: 100ms}');
+  assert.equal(loadMeshfile(text, 'test.yaml').diagnostics, []);
+  assert.equal(compileText(text, 'a').http![0]!.retries, { attempts: 2, retryOn: ['connect-failure', 'refused-stream', 'unavailable', 'cancelled', 'retriable-status-codes', '503'], backoffMs: 100 });
+});
+
 test('connection pool and outlier detection with defaults; subset overrides one section', () => {
   const out = compileFixture('destination-rule-circuit-breaker.yaml', 'reviews', 'prod');
   assert.equal(out.policy, {
