@@ -130,6 +130,8 @@ export interface RetryPolicySnapshot {
   perTryTimeoutMs?: number;
   /** `retries.backoff`: the back-off base interval (Envoy's `retry_back_off.base_interval`); absent: 25 ms. */
   backoffMs?: number;
+  /** `retries.retryIgnorePreviousHosts: false`: a retry may go to an endpoint an earlier try used; absent: it avoids them (Istio's default). */
+  retryIgnorePreviousHosts?: false;
   /** Istio's retryOn conditions, split on commas, e.g. ["5xx", "connect-failure", "503"]. */
   retryOn: string[];
   retryRemoteLocalities?: boolean;

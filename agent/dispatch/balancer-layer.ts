@@ -10,14 +10,14 @@ export interface BalancerEvents {
 
 /**
  * Picks the endpoint of an attempt (the cluster's balancer, skipping ejected endpoints and the ones
- * earlier attempts used), counts the attempt in flight for the endpoint (LEAST_REQUEST) and the
+ * earlier attempts used, unless the route's retries may reuse them), counts the attempt in flight for the endpoint (LEAST_REQUEST) and the
  * cluster (limits, retry budget), feeds its outcome to outlier detection, and tells the attempt's
  * observer (its trace span) how it ended. No endpoint: 503 UH.
  */
-export function balancerLayer(cluster: Cluster, next: Dispatch, events: BalancerEvents): Dispatch {
+export function balancerLayer(cluster: Cluster, next: Dispatch, events: BalancerEvents, avoidTried = true): Dispatch {
   return (call, handler) => {
     const original = call.original === undefined ? undefined : cluster.byAddress(call.original);
-    const host = cluster.pick(call.tried, call.hash, original);
+    const host = cluster.pick(avoidTried ? call.tried : NOT_TRIED, call.hash, original);
     if (!host) return handler.onResponseError(DETACHED, REPLY.noHealthy);
     const observer = call.onHost(host, cluster);
     host.active++;
@@ -25,6 +25,9 @@ export function balancerLayer(cluster: Cluster, next: Dispatch, events: Balancer
     next(call, new HostAttempt(cluster, host, handler, events, observer));
   };
 }
+
+/** What a retry that may reuse an endpoint tells the cluster: nothing tried yet. */
+const NOT_TRIED: readonly ClusterHost[] = Object.freeze([]);
 
 class HostAttempt implements Handler {
   readonly #cluster: Cluster;

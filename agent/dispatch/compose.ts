@@ -21,7 +21,7 @@ export interface TrafficEvents extends RetryEvents, BreakerEvents, BalancerEvent
  * default route as short as it can be.
  */
 export function composeDispatch(timeoutMs: number, retry: RetryRule, cluster: Cluster, pool: Dispatch, events: TrafficEvents): Dispatch {
-  let d = balancerLayer(cluster, pool, events);
+  let d = balancerLayer(cluster, pool, events, retry.ignorePreviousHosts);
   if (!cluster.state.breaker.unlimited) d = breakerLayer(cluster, d, events);
   if (retry.attempts > 0) d = retryLayer(retry, cluster, d, events);
   if (timeoutMs > 0) d = timeoutLayer(timeoutMs, d);

@@ -48,6 +48,8 @@ export class RetryRule {
   /** Back-off before a retry: fully jittered, from this base (`retries.backoff`, else 25 ms) doubling up to ten times it (Envoy). */
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
+  /** Retries avoid the endpoints earlier tries used, where another is left (Istio's default); false: the balancer picks freely. */
+  readonly ignorePreviousHosts: boolean;
   readonly #on5xx: boolean;
   readonly #gateway: boolean;
   readonly #reset: boolean;
@@ -64,6 +66,7 @@ export class RetryRule {
     this.perTryTimeoutMs = p?.perTryTimeoutMs ?? 0;
     this.backoffBaseMs = p?.backoffMs !== undefined && p.backoffMs > 0 ? p.backoffMs : BACKOFF_BASE_MS;
     this.backoffMaxMs = this.backoffBaseMs * BACKOFF_MAX_FACTOR;
+    this.ignorePreviousHosts = p?.retryIgnorePreviousHosts !== false;
     this.#on5xx = on.has('5xx');
     this.#gateway = on.has('gateway-error');
     this.#reset = on.has('reset');

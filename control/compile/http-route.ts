@@ -114,6 +114,7 @@ export function retryPolicy(r: HttpRetrySpec | undefined): RetryPolicySnapshot {
   const out: RetryPolicySnapshot = { attempts: r.attempts, retryOn };
   if (r.perTryTimeout !== undefined) out.perTryTimeoutMs = durationMs(r.perTryTimeout);
   if (r.backoff !== undefined) out.backoffMs = durationMs(r.backoff);
+  if (r.retryIgnorePreviousHosts === false) out.retryIgnorePreviousHosts = false;
   if (r.retryRemoteLocalities) out.retryRemoteLocalities = true;
   return out;
 }

@@ -26,7 +26,7 @@ test.before(async () => {
   files = new SnapshotFiles();
   client = new Client();
   admin = new TestClient();
-  for (const name of ['flaky', 'down', 'slow', 'slow2', 'limit', 'od-good', 'od-bad', 'dflt-a', 'dflt-b', 'mrpc', 'backoff']) apps[name] = await new ScriptedApp(name).listen();
+  for (const name of ['flaky', 'down', 'slow', 'slow2', 'limit', 'od-good', 'od-bad', 'dflt-a', 'dflt-b', 'mrpc', 'backoff', 'sticky-a', 'sticky-b']) apps[name] = await new ScriptedApp(name).listen();
   const route = (name: string, extra: Partial<HttpRouteSnapshot>): HttpRouteSnapshot[] => [{ name, match: [], route: to(name), ...extra }];
   const services = [
     trafficService('flaky', 8080, [appEndpoint(apps.flaky!, '10.4.0.1', 8080)], { http: route('flaky', { retries: { attempts: 3, retryOn: ['5xx'] } }) }),
@@ -52,6 +52,15 @@ test.before(async () => {
     }),
     trafficService('backoff', 8080, [appEndpoint(apps.backoff!, '10.4.0.12', 8080)], {
       http: route('backoff', { retries: { attempts: 1, retryOn: ['5xx'], backoffMs: 1000 } }),
+    }),
+    // Two routes over the same two endpoints, balanced by a header hash: one retries elsewhere
+    // (Istio's default), one may retry the same endpoint (retryIgnorePreviousHosts: false).
+    trafficService('sticky', 8080, [appEndpoint(apps['sticky-a']!, '10.4.0.13', 8080), appEndpoint(apps['sticky-b']!, '10.4.0.14', 8080)], {
+      http: [
+        { name: 'same', match: [{ headers: { 'x-same': { exact: '1' } } }], route: to('sticky'), retries: { attempts: 1, retryOn: ['5xx'], retryIgnorePreviousHosts: false } },
+        { name: 'other', match: [], route: to('sticky'), retries: { attempts: 1, retryOn: ['5xx'] } },
+      ],
+      policy: { loadBalancer: { consistentHash: { httpHeaderName: 'x-user' } } },
     }),
     // No VirtualService: Istio's default retry policy (503 and connect failures, 2 retries).
     trafficService('dflt', 8080, [appEndpoint(apps['dflt-a']!, '10.4.0.9', 8080), appEndpoint(apps['dflt-b']!, '10.4.0.10', 8080)]),
@@ -118,6 +127,26 @@ test('retries.backoff 1s: the retry waits up to 1 s (fully jittered), not up to 
   assert.ok(Math.max(...gaps) > 300, `gaps ${gaps.map(Math.round).join(', ')} ms`);
   assert.ok(Math.max(...gaps) < 1000 + 250, `gaps ${gaps.map(Math.round).join(', ')} ms`);
   apps.backoff!.behave = ok;
+});
+
+test('retryIgnorePreviousHosts: by default a retry goes to another endpoint; false lets the hash pick the same one again', async () => {
+  apps['sticky-a']!.behave = status(503);
+  apps['sticky-b']!.behave = ok;
+  // A user whose hash lands on sticky-a (only a request first sent there reaches it).
+  let user = '';
+  for (let i = 0; i < 50 && !user; i++) {
+    const before = apps['sticky-a']!.seen('/probe').length;
+    await client.send(port(), '/probe', { host: 'sticky', headers: { 'x-user': `u${i}` } });
+    if (apps['sticky-a']!.seen('/probe').length > before) user = `u${i}`;
+  }
+  assert.ok(user, 'a user hashed to sticky-a');
+  const other = await client.send(port(), '/other', { host: 'sticky', headers: { 'x-user': user } });
+  assert.is(other.status, 200, 'the retry went to sticky-b');
+  assert.equal([apps['sticky-a']!.seen('/other').length, apps['sticky-b']!.seen('/other').length], [1, 1]);
+  const same = await client.send(port(), '/same', { host: 'sticky', headers: { 'x-user': user, 'x-same': '1' } });
+  assert.is(same.status, 503, 'both tries on sticky-a');
+  assert.equal([apps['sticky-a']!.seen('/same').length, apps['sticky-b']!.seen('/same').length], [2, 0]);
+  apps['sticky-a']!.behave = ok;
 });
 
 test('retries: retryOn gateway-error does not retry a 500, does retry 502', async () => {

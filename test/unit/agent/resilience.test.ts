@@ -58,6 +58,11 @@ test('RetryRule: attempts 0 and NONE', () => {
   assert.is(new RetryRule({ attempts: 3, retryOn: ['5xx'], perTryTimeoutMs: 200 }).perTryTimeoutMs, 200);
 });
 
+test('RetryRule: retries avoid earlier endpoints unless retryIgnorePreviousHosts is false', () => {
+  assert.is(new RetryRule({ attempts: 2, retryOn: ['5xx'] }).ignorePreviousHosts, true);
+  assert.is(new RetryRule({ attempts: 2, retryOn: ['5xx'], retryIgnorePreviousHosts: false }).ignorePreviousHosts, false);
+});
+
 test('RetryRule: back-off base 25 ms unless the route sets retries.backoff; the cap ten times the base (Envoy)', () => {
   const dflt = new RetryRule({ attempts: 2, retryOn: ['5xx'] });
   assert.equal([dflt.backoffBaseMs, dflt.backoffMaxMs], [25, 250]);

@@ -51,6 +51,13 @@ test('retries: attempts 0 disables, status codes add retriable-status-codes', ()
   assert.equal(codes.http![0]!.retries, { attempts: 4, retryOn: ['502', '503', 'retriable-status-codes'] });
 });
 
+test('retries.retryIgnorePreviousHosts: false is carried (retries may reuse an endpoint); true is the default and not written', () => {
+  const off = compileText(vs('  - route: [{destination: {host: a}}]\n    retries: {attempts: 2, retryIgnorePreviousHosts: false}'), 'a');
+  assert.is(off.http![0]!.retries!.retryIgnorePreviousHosts, false);
+  const on = compileText(vs('  - route: [{destination: {host: a}}]\n    retries: {attempts: 2, retryIgnorePreviousHosts: true}'), 'a');
+  assert.ok(!('retryIgnorePreviousHosts' in on.http![0]!.retries!));
+});
+
 test('retries.backoff: the back-off base interval, as Istio gives Envoy (retry_back_off.base_interval); no warning', () => {
   const text = vs('  - route: [{destination: {host: a}}]\n    retries: {attempts: 2, backoff: 100ms}');
   assert.equal(loadMeshfile(text, 'test.yaml').diagnostics, []);
