@@ -1,3 +1,4 @@
+import { randomIds } from './random-ids.ts';
 import type { TraceHeaders } from './tracing/trace-headers.ts';
 
 /** Headers that belong to one connection and are never forwarded (RFC 9110 7.6.1, plus legacy ones). */
@@ -131,6 +132,18 @@ export function forwardHeaders(raw: readonly string[], ownTrace = false): Forwar
     out.headers = kept;
   }
   return out;
+}
+
+/**
+ * Gives a request without an `x-request-id` a new one (a version 4 UUID, as Envoy generates), sent
+ * upstream too; returns `head`.
+ */
+export function withRequestId(head: ForwardHead): ForwardHead {
+  if (!head.requestId) {
+    head.requestId = randomIds.uuid();
+    head.headers.push('x-request-id', head.requestId);
+  }
+  return head;
 }
 
 /** A response header value as Node's writeHead takes it (repeated headers as an array). */

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { randomIds } from './random-ids.ts';
 import { traceIdOf, type AccessLogEntry } from './access-log.ts';
 import { canonicalRequest, type CanonicalRequest } from './canonical/canonical-request.ts';
 import { XFCC_HEADER } from './identity/xfcc.ts';
@@ -11,7 +10,7 @@ import type { Dispatch } from './dispatch/dispatch.ts';
 import { LocalReply } from './dispatch/local-reply.ts';
 import { ReplayableBody } from './dispatch/replayable-body.ts';
 import { Exchange, type DownstreamResponse, type ExchangeOwner } from './exchange.ts';
-import { forwardHeaders, type SourceHeaders } from './forward-headers.ts';
+import { forwardHeaders, withRequestId, type SourceHeaders } from './forward-headers.ts';
 import { UNKNOWN } from './istio-labels.ts';
 import { Mirror } from './mirror.ts';
 import { skipDump } from './skip-dump.ts';
@@ -85,10 +84,7 @@ export class HttpProxy implements ExchangeOwner {
       // HTTP/2 has no framing headers: a request has a body unless its HEADERS frame ended the stream.
       head.hasBody = (req as unknown as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders === false;
     } else if (!head.hasBody) skipDump(req);
-    if (!head.requestId) {
-      head.requestId = randomIds.uuid();
-      head.headers.push('x-request-id', head.requestId);
-    }
+    withRequestId(head);
     const ex = new Exchange(this, req, res, binding, head, table, h2);
     ex.peer = peerAddress(req, peer);
     if (tracer) {

@@ -5,9 +5,8 @@ import { pipeline } from 'node:stream';
 import { traceIdOf, type AccessLogEntry } from './access-log.ts';
 import type { Cluster, ClusterHost } from './cluster.ts';
 import { LocalReply, type ResponseFlag } from './dispatch/local-reply.ts';
-import { randomIds } from './random-ids.ts';
 import { canonicalRequest } from './canonical/canonical-request.ts';
-import { forwardHeaders, type ForwardHead, type SourceHeaders } from './forward-headers.ts';
+import { forwardHeaders, withRequestId, type ForwardHead, type SourceHeaders } from './forward-headers.ts';
 import { XFCC_HEADER } from './identity/xfcc.ts';
 import { UNKNOWN, type LabelBase } from './istio-labels.ts';
 import { authorizeRequest } from './mtls/authorize-request.ts';
@@ -65,15 +64,6 @@ export function routeUpgrade(table: RouteTable, req: IncomingMessage, binding: L
  */
 export function upgradeHead(method: string, url: string, raw: readonly string[], extra: readonly string[], upgrade: string): string {
   return headText(method, url, withRequestId(forwardHeaders(raw)), extra, upgrade);
-}
-
-/** `head` with an `x-request-id` (a new one when the request had none). */
-function withRequestId(head: ForwardHead): ForwardHead {
-  if (!head.requestId) {
-    head.requestId = randomIds.uuid();
-    head.headers.push('x-request-id', head.requestId);
-  }
-  return head;
 }
 
 function headText(method: string, url: string, head: ForwardHead, extra: readonly string[], upgrade: string): string {
