@@ -7,6 +7,7 @@ import { RoundRobinBalancer } from './balancing/round-robin.ts';
 import { CircuitBreaker } from './resilience/circuit-breaker.ts';
 import { OutlierDetector, type OutlierHost } from './resilience/outlier-detector.ts';
 import type { EndpointRoute } from './route-table.ts';
+import type { H1PoolOptions } from './h1/h1-pool.ts';
 import { h2PoolSpec, type PoolSpec } from './upstream-pools.ts';
 
 /** One endpoint of one cluster: the balancer's, the breaker's and the outlier detector's view. */
@@ -165,6 +166,8 @@ export function poolSignature(policy: TrafficPolicySnapshot | undefined): { sign
   const http = policy?.connectionPool?.http;
   const options: Partial<Pool.Options> = {};
   if (tcp?.connectTimeoutMs) options.connectTimeout = tcp.connectTimeoutMs;
+  // The agent's HTTP/1.1 pools honour it; undici's (HTTP/2, gRPC) have no such option.
+  if (tcp?.maxConnectionDurationMs) (options as H1PoolOptions).maxConnectionDuration = tcp.maxConnectionDurationMs;
   const idle = http?.idleTimeoutMs ?? tcp?.idleTimeoutMs;
   if (idle) {
     options.keepAliveTimeout = idle;

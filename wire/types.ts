@@ -187,7 +187,8 @@ export interface TrafficPolicySnapshot {
     };
   };
   connectionPool?: {
-    tcp?: { maxConnections?: number; connectTimeoutMs?: number; idleTimeoutMs?: number };
+    /** `maxConnectionDurationMs`: an HTTP/1.1 upstream connection serves no request after this age (Envoy's `max_connection_duration`). */
+    tcp?: { maxConnections?: number; connectTimeoutMs?: number; idleTimeoutMs?: number; maxConnectionDurationMs?: number };
     http?: {
       http1MaxPendingRequests?: number;
       http2MaxRequests?: number;

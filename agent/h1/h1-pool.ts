@@ -58,6 +58,8 @@ export interface H1PoolOptions {
   pipelining?: number;
   /** A connection asks to close with the request that finds this many already sent on it. */
   maxRequestsPerClient?: number;
+  /** Milliseconds: a connection older than this serves no further request (Istio's `maxConnectionDuration`); 0 or absent: no limit. */
+  maxConnectionDuration?: number;
   connect?: Connector | object;
 }
 
@@ -88,6 +90,8 @@ export class H1Pool {
   readonly keepAliveMaxMs: number;
   readonly noKeepAlive: boolean;
   readonly maxRequests: number;
+  /** 0: no limit. */
+  readonly maxDurationMs: number;
   readonly #idle: H1Connection[] = [];
   readonly #all = new Set<H1Connection>();
   #closed = false;
@@ -106,6 +110,7 @@ export class H1Pool {
     this.keepAliveMaxMs = o.keepAliveMaxTimeout ?? DEFAULT_KEEP_ALIVE_MAX_MS;
     this.noKeepAlive = o.pipelining === 0;
     this.maxRequests = o.maxRequestsPerClient ?? 0;
+    this.maxDurationMs = o.maxConnectionDuration ?? 0;
   }
 
   /**
@@ -128,11 +133,14 @@ export class H1Pool {
     return true;
   }
 
-  /** Gives `req` a connection: the most recently idle one, else a new one. */
+  /** Gives `req` a connection: the most recently idle one (not past `maxDurationMs`), else a new one. */
   assign(req: H1Request): void {
     if (this.#destroyed) return req.fail(poolDestroyed());
     let conn = this.#idle.pop();
-    while (conn && conn.dead) conn = this.#idle.pop();
+    while (conn && (conn.dead || (this.maxDurationMs > 0 && conn.expired()))) {
+      if (!conn.dead) conn.close();
+      conn = this.#idle.pop();
+    }
     if (conn) return conn.reuse(req);
     conn = new H1Connection(this);
     this.#all.add(conn);
@@ -259,6 +267,8 @@ class H1Connection {
   /** A request given to this connection and not yet sent (connecting, or the turn before reuse). */
   #waiting: H1Request | null = null;
   #waitingReuse = false;
+  /** When the socket connected (`performance.now()`), for the pool's `maxDurationMs`. */
+  #born = 0;
   dead = false;
 
   constructor(pool: H1Pool) {
@@ -319,6 +329,7 @@ class H1Connection {
 
   #attach(socket: Socket): void {
     this.#socket = socket;
+    if (this.#pool.maxDurationMs > 0) this.#born = performance.now();
     socket.setNoDelay(true);
     socket.setKeepAlive(true, TCP_KEEP_ALIVE_DELAY_MS);
     const handle = (socket as unknown as { _handle?: StreamHandle | null })._handle;
@@ -451,12 +462,17 @@ class H1Connection {
     this.#req = null;
     req.conn = null;
     req.done = true;
-    const reusable = this.#keepAlive && !this.#reset && !this.#writing;
+    const reusable = this.#keepAlive && !this.#reset && !this.#writing && !(this.#pool.maxDurationMs > 0 && this.expired());
     if (this.#writing) this.destroy(socketError('reset'));
     req.handler.onResponseEnd(req, trailers);
     if (this.dead) return;
     if (!reusable) return this.close();
     this.#idle();
+  }
+
+  /** Older than the pool's `maxDurationMs` (only asked when it is set). */
+  expired(): boolean {
+    return performance.now() - this.#born >= this.#pool.maxDurationMs;
   }
 
   /** Back to the pool's idle list, closed by the keep-alive timeout unless reused first. */

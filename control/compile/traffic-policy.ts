@@ -62,7 +62,7 @@ function compileSections(s: Sections): TrafficPolicySnapshot | undefined {
   const cp = s.connectionPool;
   const connectionPool = cp
     ? compact({
-        tcp: cp.tcp ? compact({ maxConnections: cp.tcp.maxConnections, connectTimeoutMs: ms(cp.tcp.connectTimeout), idleTimeoutMs: ms(cp.tcp.idleTimeout) }) : undefined,
+        tcp: cp.tcp ? compact({ maxConnections: cp.tcp.maxConnections, connectTimeoutMs: ms(cp.tcp.connectTimeout), idleTimeoutMs: ms(cp.tcp.idleTimeout), maxConnectionDurationMs: ms(cp.tcp.maxConnectionDuration) }) : undefined,
         http: cp.http
           ? compact({
               http1MaxPendingRequests: cp.http.http1MaxPendingRequests,

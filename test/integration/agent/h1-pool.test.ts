@@ -362,6 +362,24 @@ test("keep-alive limits: maxRequestsPerClient (undici's count), pipelining 0, an
   }
 });
 
+test('maxConnectionDuration: a connection older than it serves no further request; a younger one is reused', async () => {
+  const up = await new ScriptedUpstream((s) => ok(s)).listen();
+  const pool = up.pool({ maxConnectionDuration: 300 });
+  try {
+    await send(pool);
+    await send(pool);
+    await new Promise((r) => setTimeout(r, 400));
+    await send(pool);
+    await send(pool);
+    assert.equal(up.received.map((r) => r.conn), [0, 0, 1, 1], 'the first connection, past 300 ms, was not used again');
+    for (let i = 0; i < 100 && up.closedConnections === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.is(up.closedConnections, 1, 'and it was closed');
+  } finally {
+    await pool.destroy();
+    await up.close();
+  }
+});
+
 test('an idle connection is closed after keepAliveTimeout', async () => {
   const up = await new ScriptedUpstream((s) => ok(s)).listen();
   const pool = up.pool({ keepAliveTimeout: 50 });

@@ -26,7 +26,7 @@ test.before(async () => {
   files = new SnapshotFiles();
   client = new Client();
   admin = new TestClient();
-  for (const name of ['flaky', 'down', 'slow', 'slow2', 'limit', 'od-good', 'od-bad', 'dflt-a', 'dflt-b', 'mrpc', 'backoff', 'sticky-a', 'sticky-b']) apps[name] = await new ScriptedApp(name).listen();
+  for (const name of ['flaky', 'down', 'slow', 'slow2', 'limit', 'od-good', 'od-bad', 'dflt-a', 'dflt-b', 'mrpc', 'backoff', 'sticky-a', 'sticky-b', 'aged']) apps[name] = await new ScriptedApp(name).listen();
   const route = (name: string, extra: Partial<HttpRouteSnapshot>): HttpRouteSnapshot[] => [{ name, match: [], route: to(name), ...extra }];
   const services = [
     trafficService('flaky', 8080, [appEndpoint(apps.flaky!, '10.4.0.1', 8080)], { http: route('flaky', { retries: { attempts: 3, retryOn: ['5xx'] } }) }),
@@ -52,6 +52,9 @@ test.before(async () => {
     }),
     trafficService('backoff', 8080, [appEndpoint(apps.backoff!, '10.4.0.12', 8080)], {
       http: route('backoff', { retries: { attempts: 1, retryOn: ['5xx'], backoffMs: 1000 } }),
+    }),
+    trafficService('aged', 8080, [appEndpoint(apps.aged!, '10.4.0.15', 8080)], {
+      policy: { connectionPool: { tcp: { maxConnectionDurationMs: 300 } } },
     }),
     // Two routes over the same two endpoints, balanced by a header hash: one retries elsewhere
     // (Istio's default), one may retry the same endpoint (retryIgnorePreviousHosts: false).
@@ -272,6 +275,19 @@ test('maxRequestsPerConnection 2: six sequential requests use three upstream con
   for (let i = 0; i < 6; i++) assert.is((await get('mrpc', `/m${i}`)).status, 200);
   const perConnection = [...new Set(ports)].map((p) => ports.filter((x) => x === p).length);
   assert.equal(perConnection, [2, 2, 2], `connections: ${ports}`);
+});
+
+test('maxConnectionDuration 300ms: requests 400 ms apart use two upstream connections, requests together one', async () => {
+  const ports: number[] = [];
+  apps.aged!.behave = (req, res, body, app) => {
+    ports.push(req.socket.remotePort!);
+    ok(req, res, body, app);
+  };
+  for (let i = 0; i < 2; i++) assert.is((await get('aged', `/a${i}`)).status, 200);
+  await new Promise((r) => setTimeout(r, 400));
+  for (let i = 2; i < 4; i++) assert.is((await get('aged', `/a${i}`)).status, 200);
+  const perConnection = [...new Set(ports)].map((p) => ports.filter((x) => x === p).length);
+  assert.equal(perConnection, [2, 2], `connections: ${ports}`);
 });
 
 test.run();

@@ -77,6 +77,12 @@ test('connection pool and outlier detection with defaults; subset overrides one 
   assert.equal(out.subsets!.find((s) => s.name === 'v1')!.policy, out.policy);
 });
 
+test('connectionPool.tcp.maxConnectionDuration: compiled, no warning', () => {
+  const text = 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a}\nspec:\n  host: a\n  trafficPolicy:\n    connectionPool:\n      tcp: {maxConnectionDuration: 30s}\n';
+  assert.equal(loadMeshfile(text, 'test.yaml').diagnostics, []);
+  assert.equal(compileText(text, 'a').policy!.connectionPool, { tcp: { maxConnectionDurationMs: 30_000 } });
+});
+
 test('outlier detection defaults: interval 10s, baseEjectionTime 30s, maxEjectionPercent 10, consecutive5xxErrors 5', () => {
   const out = compileText('apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a}\nspec:\n  host: a\n  trafficPolicy:\n    outlierDetection: {}\n', 'a');
   assert.equal(out.policy!.outlierDetection, { consecutive5xxErrors: 5, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 10, minHealthPercent: 0 });
