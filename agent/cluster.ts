@@ -21,6 +21,7 @@ export class ClusterHost implements Balanced, OutlierHost {
   active = 0;
   consecutive5xx = 0;
   consecutiveGateway = 0;
+  consecutiveLocalOrigin = 0;
   ejected = false;
   ejectedAt = 0;
   ejections = 0;

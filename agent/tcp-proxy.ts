@@ -110,9 +110,10 @@ export class TcpProxy {
       host.active--;
       cluster.state.release();
     };
+    // A connect is local origin: its success resets the local-origin count, its failure is a 503.
     const record = (code: number) => {
       const d = cluster.state.detector;
-      if (d && d.record(host, code, Date.now())) this.#ctx.traffic.ejected(cluster, host);
+      if (d && d.record(host, code, Date.now(), code >= 500)) this.#ctx.traffic.ejected(cluster, host);
     };
     const e = host.endpoint;
     conn.upstream = e.target;

@@ -200,6 +200,10 @@ export interface TrafficPolicySnapshot {
   outlierDetection?: {
     consecutive5xxErrors?: number;
     consecutiveGatewayErrors?: number;
+    /** Local-origin failures (connect failure, reset, timeout) count on their own, not as 5xx (Envoy's split_external_local_origin_errors). */
+    splitExternalLocalOriginErrors?: true;
+    /** With the split: that many local-origin failures in a row eject (Envoy's default 5). */
+    consecutiveLocalOriginFailures?: number;
     intervalMs: number;
     baseEjectionTimeMs: number;
     maxEjectionPercent: number;

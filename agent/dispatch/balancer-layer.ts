@@ -54,9 +54,10 @@ class HostAttempt implements Handler {
     this.#observer?.end(this.#status, err);
   }
 
-  #record(code: number): void {
+  /** An outcome for outlier detection: a response's status, or (`localOrigin`) the code a failure without one maps to. */
+  #record(code: number, localOrigin = false): void {
     const d = this.#cluster.state.detector;
-    if (d && code > 0 && d.record(this.#host, code, Date.now())) this.#events.ejected(this.#cluster, this.#host);
+    if (d && code > 0 && d.record(this.#host, code, Date.now(), localOrigin)) this.#events.ejected(this.#cluster, this.#host);
   }
 
   onRequestStart(c: Controller, context: unknown): void {
@@ -82,7 +83,7 @@ class HostAttempt implements Handler {
 
   onResponseError(c: Controller, err: Error): void {
     this.#end(err);
-    this.#record(outlierCodeOf(err));
+    this.#record(outlierCodeOf(err), true);
     this.#down.onResponseError(c, err);
   }
 }

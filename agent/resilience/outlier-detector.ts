@@ -10,6 +10,8 @@ export const MAX_EJECTION_MS = 300_000;
 export interface OutlierHost {
   consecutive5xx: number;
   consecutiveGateway: number;
+  /** Local-origin failures in a row (counted apart only with splitExternalLocalOriginErrors). */
+  consecutiveLocalOrigin: number;
   ejected: boolean;
   /** When the current (or last) ejection started. */
   ejectedAt: number;
@@ -20,13 +22,18 @@ export interface OutlierHost {
 }
 
 /** A fresh host state. */
-export const newOutlierHost = (): OutlierHost => ({ consecutive5xx: 0, consecutiveGateway: 0, ejected: false, ejectedAt: 0, ejections: 0, unejectedAt: -1 });
+export const newOutlierHost = (): OutlierHost => ({ consecutive5xx: 0, consecutiveGateway: 0, consecutiveLocalOrigin: 0, ejected: false, ejectedAt: 0, ejections: 0, unejectedAt: -1 });
+
+/** Envoy's consecutive_local_origin_failure when Istio splits local-origin errors without a count. */
+export const DEFAULT_LOCAL_ORIGIN_FAILURES = 5;
 
 /**
  * Envoy's outlier detection for one cluster, as Istio configures it (pure state machine; time is
  * passed in, the caller runs `sweep` every `intervalMs`):
- * - every response code is recorded per endpoint; failures without a response count as Envoy maps
- *   them when local-origin errors are not split (connect failure and reset: 503; timeout: 504);
+ * - every response code is recorded per endpoint; failures without a response (local origin) count
+ *   as Envoy maps them when local-origin errors are not split (connect failure and reset: 503;
+ *   timeout: 504); with `splitExternalLocalOriginErrors` they count on their own, and
+ *   `consecutiveLocalOriginFailures` (default 5) of them in a row eject; any response resets that;
  * - `consecutive5xxErrors` 5xx in a row (0 disables) or `consecutiveGatewayErrors` 502/503/504 in a
  *   row (unset disables) eject the endpoint at once; any other code resets the counts;
  * - an ejection is allowed while (ejected + 1) / endpoints ≤ `maxEjectionPercent` (Envoy's check;
@@ -58,25 +65,44 @@ export class OutlierDetector<H extends OutlierHost> {
     return this.#hosts.length;
   }
 
-  /** Records one outcome; returns true when it ejected `host`. */
-  record(host: H, code: number, now: number): boolean {
+  /**
+   * Records one outcome: a response's status, or (`localOrigin`) a failure without one, as the code
+   * Envoy maps it to. Returns true when it ejected `host`.
+   */
+  record(host: H, code: number, now: number, localOrigin = false): boolean {
+    const c = this.config;
+    if (c.splitExternalLocalOriginErrors) {
+      if (localOrigin) {
+        if (host.ejected) return false;
+        host.consecutiveLocalOrigin++;
+        if (host.consecutiveLocalOrigin < (c.consecutiveLocalOriginFailures ?? DEFAULT_LOCAL_ORIGIN_FAILURES)) return false;
+        return this.#eject(host, now);
+      }
+      // A response: the connection worked.
+      host.consecutiveLocalOrigin = 0;
+    }
     if (code < 500) {
       host.consecutive5xx = 0;
       host.consecutiveGateway = 0;
       return false;
     }
     if (host.ejected) return false;
-    const c = this.config;
     const gateway = code >= 502 && code <= 504;
     host.consecutiveGateway = gateway ? host.consecutiveGateway + 1 : 0;
     host.consecutive5xx++;
     const by5xx = (c.consecutive5xxErrors ?? 0) > 0 && host.consecutive5xx >= c.consecutive5xxErrors!;
     const byGateway = (c.consecutiveGatewayErrors ?? 0) > 0 && host.consecutiveGateway >= c.consecutiveGatewayErrors!;
     if (!by5xx && !byGateway) return false;
+    return this.#eject(host, now);
+  }
+
+  /** Ejects `host` when `maxEjectionPercent` allows; its counts start over either way. */
+  #eject(host: H, now: number): boolean {
     host.consecutive5xx = 0;
     host.consecutiveGateway = 0;
+    host.consecutiveLocalOrigin = 0;
     const n = this.#hosts.length;
-    if (n === 0 || (100 * (this.#ejected + 1)) / n > c.maxEjectionPercent) return false;
+    if (n === 0 || (100 * (this.#ejected + 1)) / n > this.config.maxEjectionPercent) return false;
     host.ejected = true;
     host.ejectedAt = now;
     host.ejections++;
@@ -101,6 +127,7 @@ export class OutlierDetector<H extends OutlierHost> {
           h.unejectedAt = now;
           h.consecutive5xx = 0;
           h.consecutiveGateway = 0;
+          h.consecutiveLocalOrigin = 0;
           this.#ejected--;
           back.push(h);
         }

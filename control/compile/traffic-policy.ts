@@ -79,6 +79,8 @@ function compileSections(s: Sections): TrafficPolicySnapshot | undefined {
     ? compact({
         consecutive5xxErrors: od.consecutive5xxErrors ?? OUTLIER_DEFAULTS.consecutive5xxErrors,
         consecutiveGatewayErrors: od.consecutiveGatewayErrors,
+        splitExternalLocalOriginErrors: od.splitExternalLocalOriginErrors ? (true as const) : undefined,
+        consecutiveLocalOriginFailures: od.splitExternalLocalOriginErrors && od.consecutiveLocalOriginFailures ? od.consecutiveLocalOriginFailures : undefined,
         intervalMs: ms(od.interval) ?? OUTLIER_DEFAULTS.intervalMs,
         baseEjectionTimeMs: ms(od.baseEjectionTime) ?? OUTLIER_DEFAULTS.baseEjectionTimeMs,
         maxEjectionPercent: od.maxEjectionPercent ?? OUTLIER_DEFAULTS.maxEjectionPercent,

@@ -27,8 +27,6 @@ const TRAFFIC_POLICY: Record<string, string> = {
   'connectionPool.http.useClientProtocol': 'agents speak HTTP/1.1 to each other',
   'connectionPool.http.maxConcurrentStreams': 'agents speak HTTP/1.1 to each other',
   'connectionPool.http.http2KeepAlive': 'agents speak HTTP/1.1 to each other',
-  'outlierDetection.splitExternalLocalOriginErrors': 'local-origin errors are not split',
-  'outlierDetection.consecutiveLocalOriginFailures': 'local-origin errors are not split',
   'outlierDetection.outlierDetectionHttpErrorCodes': 'the 5xx family is fixed',
   'outlierDetection.consecutiveErrors': 'deprecated by Istio; use consecutive5xxErrors',
 };

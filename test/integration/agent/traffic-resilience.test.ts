@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import type { HttpRouteSnapshot } from '../../../wire/types.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { snapshot } from '../../unit/agent/snapshot-fixture.ts';
-import { metricValue, SnapshotFiles, startAgent, TestClient, type RunningAgent } from './agent-harness.ts';
+import { closedPort, metricValue, SnapshotFiles, startAgent, TestClient, type RunningAgent } from './agent-harness.ts';
 import { appEndpoint, Client, logEntry, ok, ScriptedApp, status, trafficService, type Behaviour } from './traffic-harness.ts';
 
 let files: SnapshotFiles;
@@ -26,7 +26,7 @@ test.before(async () => {
   files = new SnapshotFiles();
   client = new Client();
   admin = new TestClient();
-  for (const name of ['flaky', 'down', 'slow', 'slow2', 'limit', 'od-good', 'od-bad', 'dflt-a', 'dflt-b', 'mrpc', 'backoff', 'sticky-a', 'sticky-b', 'aged']) apps[name] = await new ScriptedApp(name).listen();
+  for (const name of ['flaky', 'down', 'slow', 'slow2', 'limit', 'od-good', 'od-bad', 'dflt-a', 'dflt-b', 'mrpc', 'backoff', 'sticky-a', 'sticky-b', 'aged', 'split-ok']) apps[name] = await new ScriptedApp(name).listen();
   const route = (name: string, extra: Partial<HttpRouteSnapshot>): HttpRouteSnapshot[] => [{ name, match: [], route: to(name), ...extra }];
   const services = [
     trafficService('flaky', 8080, [appEndpoint(apps.flaky!, '10.4.0.1', 8080)], { http: route('flaky', { retries: { attempts: 3, retryOn: ['5xx'] } }) }),
@@ -52,6 +52,18 @@ test.before(async () => {
     }),
     trafficService('backoff', 8080, [appEndpoint(apps.backoff!, '10.4.0.12', 8080)], {
       http: route('backoff', { retries: { attempts: 1, retryOn: ['5xx'], backoffMs: 1000 } }),
+    }),
+    // One endpoint refuses connections: with local-origin errors split, two connect failures in a
+    // row eject it although 5xx ejection is off.
+    trafficService('split', 8080, [
+      { container: 'split-dead', workload: 'split', address: '10.4.0.16', port: 8080, dial: { address: '127.0.0.1', port: await closedPort() }, meshed: false, labels: {} },
+      appEndpoint(apps['split-ok']!, '10.4.0.17', 8080),
+    ], {
+      http: route('split', { retries: { attempts: 0, retryOn: [] } }),
+      policy: {
+        loadBalancer: { simple: 'ROUND_ROBIN' },
+        outlierDetection: { consecutive5xxErrors: 0, splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 2, intervalMs: 100, baseEjectionTimeMs: 30_000, maxEjectionPercent: 100, minHealthPercent: 0 },
+      },
     }),
     trafficService('aged', 8080, [appEndpoint(apps.aged!, '10.4.0.15', 8080)], {
       policy: { connectionPool: { tcp: { maxConnectionDurationMs: 300 } } },
@@ -275,6 +287,17 @@ test('maxRequestsPerConnection 2: six sequential requests use three upstream con
   for (let i = 0; i < 6; i++) assert.is((await get('mrpc', `/m${i}`)).status, 200);
   const perConnection = [...new Set(ports)].map((p) => ports.filter((x) => x === p).length);
   assert.equal(perConnection, [2, 2, 2], `connections: ${ports}`);
+});
+
+test('splitExternalLocalOriginErrors: two connect failures in a row eject an endpoint even with 5xx ejection off', async () => {
+  const statuses: number[] = [];
+  for (let i = 0; i < 4; i++) statuses.push((await get('split', `/s${i}`)).status);
+  assert.equal(statuses.filter((s) => s === 503).length, 2, `round robin over a dead and a live endpoint: ${statuses}`);
+  const after: number[] = [];
+  for (let i = 4; i < 10; i++) after.push((await get('split', `/s${i}`)).status);
+  assert.equal(after, [200, 200, 200, 200, 200, 200], 'the dead endpoint is ejected');
+  const m = (await admin.get(agent.ports.admin, '/metrics')).text;
+  assert.is(metricValue(m, 'dockmesh_outlier_ejections_total', { cluster: 'outbound|8080||split.default' }), 1, 'one ejection reported');
 });
 
 test('maxConnectionDuration 300ms: requests 400 ms apart use two upstream connections, requests together one', async () => {

@@ -131,6 +131,30 @@ test('outlier: returns after base × ejections at a sweep; the multiplier grows 
   assert.is(a.ejections, 1, 'healthy for a base time: multiplier decays');
 });
 
+test('outlier: without the split a connect failure (local origin, as 503) counts toward consecutive 5xx', () => {
+  const d = od();
+  const a = newOutlierHost();
+  d.setHosts([a, newOutlierHost()]);
+  assert.equal([d.record(a, 503, 0, true), d.record(a, 500, 0), d.record(a, 503, 0, true)], [false, false, true]);
+});
+
+test('outlier: splitExternalLocalOriginErrors counts local-origin failures on their own (5 by default); a response resets them', () => {
+  const d = od({ splitExternalLocalOriginErrors: true });
+  const a = newOutlierHost();
+  d.setHosts([a, newOutlierHost()]);
+  // Four connect failures, then an answer (even a 5xx one: the connection worked) resets the count.
+  for (let i = 0; i < 4; i++) assert.is(d.record(a, 503, 0, true), false);
+  assert.is(d.record(a, 500, 0), false);
+  assert.is(a.consecutive5xx, 1, 'upstream 5xx count on their own');
+  for (let i = 0; i < 4; i++) assert.is(d.record(a, 503, 0, true), false);
+  assert.is(a.consecutive5xx, 1, 'local-origin failures do not count as 5xx');
+  assert.is(d.record(a, 503, 0, true), true, 'the fifth in a row ejects');
+  const e = od({ splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 2 });
+  const b = newOutlierHost();
+  e.setHosts([b, newOutlierHost()]);
+  assert.equal([e.record(b, 504, 0, true), e.record(b, 503, 0, true)], [false, true]);
+});
+
 test('outlier: gateway errors count separately; 500 resets them', () => {
   const d = od({ consecutive5xxErrors: 0, consecutiveGatewayErrors: 2 });
   const a = newOutlierHost();

@@ -83,6 +83,13 @@ test('connectionPool.tcp.maxConnectionDuration: compiled, no warning', () => {
   assert.equal(compileText(text, 'a').policy!.connectionPool, { tcp: { maxConnectionDurationMs: 30_000 } });
 });
 
+test('outlierDetection.splitExternalLocalOriginErrors and consecutiveLocalOriginFailures: compiled, no warning', () => {
+  const text = 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a}\nspec:\n  host: a\n  trafficPolicy:\n    outlierDetection: {splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 3}\n';
+  assert.equal(loadMeshfile(text, 'test.yaml').diagnostics, []);
+  const o = compileText(text, 'a').policy!.outlierDetection!;
+  assert.equal([o.splitExternalLocalOriginErrors, o.consecutiveLocalOriginFailures], [true, 3]);
+});
+
 test('outlier detection defaults: interval 10s, baseEjectionTime 30s, maxEjectionPercent 10, consecutive5xxErrors 5', () => {
   const out = compileText('apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a}\nspec:\n  host: a\n  trafficPolicy:\n    outlierDetection: {}\n', 'a');
   assert.equal(out.policy!.outlierDetection, { consecutive5xxErrors: 5, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 10, minHealthPercent: 0 });
