@@ -14,7 +14,7 @@ import { forwardHeaders, withRequestId, type SourceHeaders } from './forward-hea
 import { UNKNOWN } from './istio-labels.ts';
 import { Mirror } from './mirror.ts';
 import { skipDump } from './skip-dump.ts';
-import { listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
+import { inboundHost, listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
 import { addressOf, resolveHttpDestination, type ServiceRoute } from './route-table.ts';
 import type { TokenBucket } from './resilience/token-bucket.ts';
 import type { HttpRoute, RouteTarget } from './routing/http-route.ts';
@@ -231,7 +231,7 @@ export class HttpProxy implements ExchangeOwner {
       if (trace.sampled) ex.tracer!.pushServer(trace, head.headers);
       else ex.tracer!.pushPassthrough(trace, head.headers);
     }
-    const target = `${binding.appHost ?? ctx.appHost}:${binding.port}`;
+    const target = `${inboundHost(ctx, binding)}:${binding.port}`;
     ex.attempts = 1;
     ex.upstream = target;
     if (head.hasBody) ex.body = new ReplayableBody(ex.req, 0);

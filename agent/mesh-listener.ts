@@ -155,12 +155,10 @@ export class MeshListener {
     const pending = guard?.modePending();
     if (!pending) return this.#sniff(socket, guard);
     // Before the first snapshot the port's mTLS mode is not known: the connection waits for it,
-    // unread (its bytes stay in the socket), then is sniffed as usual; refused if none came in time.
-    void pending.then((known) => {
-      if (socket.destroyed) return;
-      if (known) return this.#sniff(socket, guard);
-      guard!.refused++;
-      socket.destroy();
+    // unread (its bytes stay in the socket), then is sniffed as usual (the guard refuses it if the
+    // snapshot did not come in time).
+    void pending.then(() => {
+      if (!socket.destroyed) this.#sniff(socket, guard);
     });
   }
 

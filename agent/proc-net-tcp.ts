@@ -80,21 +80,9 @@ export interface PortRange {
 export const AGENT_PORT_RANGE: PortRange = { from: 15000, to: 15299 };
 
 /**
- * The app's listening ports, ascending and unique: LISTEN sockets not bound to loopback only
- * (peers cannot reach those), outside the agent's own range and not in `ownPorts` (e.g. an
- * ephemeral admin port).
- */
-export function appListeningPorts(
-  entries: SocketEntry[],
-  own: PortRange = AGENT_PORT_RANGE,
-  ownPorts: ReadonlySet<number> = new Set(),
-): number[] {
-  return appListeners(entries, own, ownPorts).map((l) => l.port);
-}
-
-/**
- * The app's listening ports as {@link appListeningPorts} finds them, each with the address the
- * agent forwards inbound traffic to: none (loopback) when some listener of the port takes every
+ * The app's listening ports, ascending and unique: LISTEN sockets not bound to loopback only (peers
+ * cannot reach those), outside the agent's own range and not in `ownPorts` (e.g. an ephemeral admin
+ * port); each with the address the agent forwards inbound traffic to: none (loopback) when some listener of the port takes every
  * address, else the first IPv4 address one is bound to. A port bound to IPv6 addresses only keeps
  * loopback (IPv6 is not captured; see docs/agent.md).
  */

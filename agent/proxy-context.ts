@@ -44,11 +44,16 @@ export interface ProxyContext {
   /** The tracer in force; null: tracing off (nothing of it loaded). */
   readonly tracing: { readonly current: Tracer | null };
   readonly inboundLabels: InboundLabels;
-  /** Where inbound traffic goes (with the listener binding's own `appHost` first). */
+  /** Where inbound traffic goes, unless the listener binding names its own `appHost` ({@link inboundHost}). */
   readonly appHost: string;
   /** Mutual TLS: certificate in force, client connections to peer agents. */
   readonly mesh: MeshTls;
   readonly counters: { inbound: TrafficCounters; outbound: TrafficCounters };
+}
+
+/** Where an inbound listener's traffic goes: the address its app port is bound to, else the context's. */
+export function inboundHost(ctx: ProxyContext, binding: ListenerBinding): string {
+  return binding.appHost ?? ctx.appHost;
 }
 
 /** The service an outbound listener stands for under `table`, if known. */

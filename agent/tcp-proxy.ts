@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream';
 import type { AccessLogEntry } from './access-log.ts';
 import type { Cluster, ClusterHost } from './cluster.ts';
 import { UNKNOWN, type LabelBase } from './istio-labels.ts';
-import { listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
+import { inboundHost, listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
 import { defaultCluster } from './route-table.ts';
 import { authorizeConnection } from './mtls/authorize-request.ts';
 import { peerOf } from './mtls/verified-peer.ts';
@@ -63,7 +63,7 @@ export class TcpProxy {
         socket.destroy();
         return;
       }
-      const host = binding.appHost ?? ctx.appHost;
+      const host = inboundHost(ctx, binding);
       conn.upstream = `${host}:${binding.port}`;
       conn.attempts = 1;
       this.#pipe(socket, conn, host, binding.port, undefined, labels, () => {}, () => {

@@ -12,7 +12,7 @@ import { UNKNOWN, type LabelBase } from './istio-labels.ts';
 import { authorizeRequest } from './mtls/authorize-request.ts';
 import { peerOf, type VerifiedPeer } from './mtls/verified-peer.ts';
 import { peerAddress } from './http-proxy.ts';
-import { listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
+import { inboundHost, listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
 import { resolveHttpDestination, type RouteTable, type ServiceRoute } from './route-table.ts';
 import { RequestFacts } from './routing/request-facts.ts';
 import type { AttemptSpan, RequestTrace } from './tracing/request-trace.ts';
@@ -208,7 +208,7 @@ export class UpgradeProxy {
         if (trace.sampled) tracer!.pushServer(trace, fwd.headers);
         else tracer!.pushPassthrough(trace, fwd.headers);
       }
-      host = binding.appHost ?? ctx.appHost;
+      host = inboundHost(ctx, binding);
       port = binding.port;
     } else {
       ctx.counters.outbound.requests++;

@@ -10,9 +10,10 @@ export interface BalancerEvents {
 
 /**
  * Picks the endpoint of an attempt (the cluster's balancer, skipping ejected endpoints and the ones
- * earlier attempts used, unless the route's retries may reuse them), counts the attempt in flight for the endpoint (LEAST_REQUEST) and the
- * cluster (limits, retry budget), feeds its outcome to outlier detection, and tells the attempt's
- * observer (its trace span) how it ended. No endpoint: 503 UH.
+ * earlier attempts used, unless the route's retries may reuse them), counts the attempt in flight
+ * for the endpoint (LEAST_REQUEST) and the cluster (limits, retry budget), feeds its outcome to
+ * outlier detection, and tells the attempt's observer (its trace span) how it ended. No endpoint:
+ * 503 UH.
  */
 export function balancerLayer(cluster: Cluster, next: Dispatch, events: BalancerEvents, avoidTried = true): Dispatch {
   return (call, handler) => {

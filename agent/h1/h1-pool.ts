@@ -137,7 +137,7 @@ export class H1Pool {
   assign(req: H1Request): void {
     if (this.#destroyed) return req.fail(poolDestroyed());
     let conn = this.#idle.pop();
-    while (conn && (conn.dead || (this.maxDurationMs > 0 && conn.expired()))) {
+    while (conn && (conn.dead || conn.expired())) {
       if (!conn.dead) conn.close();
       conn = this.#idle.pop();
     }
@@ -462,7 +462,7 @@ class H1Connection {
     this.#req = null;
     req.conn = null;
     req.done = true;
-    const reusable = this.#keepAlive && !this.#reset && !this.#writing && !(this.#pool.maxDurationMs > 0 && this.expired());
+    const reusable = this.#keepAlive && !this.#reset && !this.#writing && !this.expired();
     if (this.#writing) this.destroy(socketError('reset'));
     req.handler.onResponseEnd(req, trailers);
     if (this.dead) return;
@@ -470,9 +470,10 @@ class H1Connection {
     this.#idle();
   }
 
-  /** Older than the pool's `maxDurationMs` (only asked when it is set). */
+  /** Older than the pool's `maxDurationMs`; never when the pool sets none (no clock read then). */
   expired(): boolean {
-    return performance.now() - this.#born >= this.#pool.maxDurationMs;
+    const max = this.#pool.maxDurationMs;
+    return max > 0 && performance.now() - this.#born >= max;
   }
 
   /** Back to the pool's idle list, closed by the keep-alive timeout unless reused first. */

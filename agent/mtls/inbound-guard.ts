@@ -58,11 +58,17 @@ export class InboundGuard {
   }
 
   /**
-   * STRICT: TLS only; PERMISSIVE: TLS or plaintext by the first byte; DISABLE: plaintext. Without a
+   * STRICT: TLS only; PERMISSIVE: TLS or plaintext by the first byte; DISABLE: plaintext; no mode
+   * known (the awaited first snapshot did not come within the hold): refused. Without a
    * certificate the agent cannot terminate TLS: STRICT refuses everything, the others pass bytes on
    * as plaintext.
    */
   action(appPort: number, first: Uint8Array): InboundAction {
+    // Awaited and still not here after the hold (modePending): no mode is known, so nothing passes.
+    if (this.#first && this.#tables.current === null) {
+      this.refused++;
+      return 'refuse';
+    }
     const mode = inboundMtlsMode(this.#tables.current?.snapshot.inbound, appPort);
     let a = inboundAction(mode, first);
     if (a === 'tls' && !this.#mesh.ready) a = mode === 'STRICT' ? 'refuse' : 'plaintext';

@@ -278,15 +278,20 @@ test('no VirtualService: a POST body is kept and replayed when the default polic
   apps['dflt-b']!.behave = ok;
 });
 
-test('maxRequestsPerConnection 2: six sequential requests use three upstream connections', async () => {
+/** Answers every request of `app` and notes the upstream connection (its client port) each came on. */
+function connectionsOf(app: ScriptedApp): { ports: number[]; perConnection(): number[] } {
   const ports: number[] = [];
-  apps.mrpc!.behave = (req, res, body, app) => {
+  app.behave = (req, res, body, a) => {
     ports.push(req.socket.remotePort!);
-    ok(req, res, body, app);
+    ok(req, res, body, a);
   };
+  return { ports, perConnection: () => [...new Set(ports)].map((p) => ports.filter((x) => x === p).length) };
+}
+
+test('maxRequestsPerConnection 2: six sequential requests use three upstream connections', async () => {
+  const seen = connectionsOf(apps.mrpc!);
   for (let i = 0; i < 6; i++) assert.is((await get('mrpc', `/m${i}`)).status, 200);
-  const perConnection = [...new Set(ports)].map((p) => ports.filter((x) => x === p).length);
-  assert.equal(perConnection, [2, 2, 2], `connections: ${ports}`);
+  assert.equal(seen.perConnection(), [2, 2, 2], `connections: ${seen.ports}`);
 });
 
 test('splitExternalLocalOriginErrors: two connect failures in a row eject an endpoint even with 5xx ejection off', async () => {
@@ -301,16 +306,11 @@ test('splitExternalLocalOriginErrors: two connect failures in a row eject an end
 });
 
 test('maxConnectionDuration 300ms: requests 400 ms apart use two upstream connections, requests together one', async () => {
-  const ports: number[] = [];
-  apps.aged!.behave = (req, res, body, app) => {
-    ports.push(req.socket.remotePort!);
-    ok(req, res, body, app);
-  };
+  const seen = connectionsOf(apps.aged!);
   for (let i = 0; i < 2; i++) assert.is((await get('aged', `/a${i}`)).status, 200);
   await new Promise((r) => setTimeout(r, 400));
   for (let i = 2; i < 4; i++) assert.is((await get('aged', `/a${i}`)).status, 200);
-  const perConnection = [...new Set(ports)].map((p) => ports.filter((x) => x === p).length);
-  assert.equal(perConnection, [2, 2], `connections: ${ports}`);
+  assert.equal(seen.perConnection(), [2, 2], `connections: ${seen.ports}`);
 });
 
 test.run();

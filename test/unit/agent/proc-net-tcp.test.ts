@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { appListeners, appListeningPorts, boundV4, parseProcNetTcp } from '../../../agent/proc-net-tcp.ts';
+import { appListeners, boundV4, parseProcNetTcp } from '../../../agent/proc-net-tcp.ts';
 
 // Real lines: an app on 0.0.0.0:8080, a loopback-only listener, Docker's DNS, the agent's own
 // 15006 listener, and an established connection.
@@ -33,12 +33,12 @@ test('parses IPv6 any (::) and loopback listeners from tcp6', () => {
 });
 
 test('app ports: LISTEN only, no loopback, no agent ports, unique and sorted', () => {
-  const ports = appListeningPorts([...parseProcNetTcp(TCP6), ...parseProcNetTcp(TCP)]);
+  const ports = appListeners([...parseProcNetTcp(TCP6), ...parseProcNetTcp(TCP)]).map((l) => l.port);
   assert.equal(ports, [80, 8080]);
 });
 
 test('regression: an ephemeral admin port is not an app port', () => {
-  const ports = appListeningPorts(parseProcNetTcp(TCP), undefined, new Set([8080]));
+  const ports = appListeners(parseProcNetTcp(TCP), undefined, new Set([8080])).map((l) => l.port);
   assert.equal(ports, []);
 });
 

@@ -63,6 +63,9 @@ test('before the first snapshot: pending while awaited, true once it comes, fals
   assert.is(await late.modePending(), false, 'no snapshot within the hold');
   clearTimeout(alive);
   assert.is(await late.modePending(), false, 'still none: refused at once');
+  assert.is(late.action(8080, HTTP), 'refuse', 'no mode known: the guard refuses');
+  assert.is(late.action(8080, TLS), 'refuse');
+  assert.is(late.refused, 2);
   none.current = { snapshot: { inbound: mode('PERMISSIVE') } } as unknown as RouteTable;
   assert.is(late.modePending(), null, 'it came later: known');
 });
