@@ -1,5 +1,5 @@
 /** The CLI's HTTP client for the control API (127.0.0.1 only, API token from $DOCKMESH_HOME). */
-import type { AgentSnapshot, CertsView, StatusView } from '../wire/types.ts';
+import type { AgentSnapshot, CanaryStatusView, CertsView, StatusView } from '../wire/types.ts';
 import type { MeshfileContext } from '../control/meshfile/host-resolver.ts';
 
 /** The control API answered with an error status. */
@@ -86,6 +86,11 @@ export class ControlClient {
 
   faults(): Promise<FaultView[]> {
     return this.#get<FaultView[]>('/v1/faults');
+  }
+
+  /** The Canaries the control server runs. */
+  async canaries(): Promise<CanaryStatusView[]> {
+    return this.#get<CanaryStatusView[]>('/v1/canaries');
   }
 
   setFault(body: { service: string; delayMs?: number; abortStatus?: number; percent?: number; forMs: number }): Promise<FaultView> {

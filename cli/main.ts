@@ -8,6 +8,7 @@ import { control } from './commands/control.ts';
 import { check } from './commands/check.ts';
 import { routes } from './commands/routes.ts';
 import { fault } from './commands/fault.ts';
+import { canary } from './commands/canary.ts';
 import { certs } from './commands/certs.ts';
 import { caRotate } from './commands/ca.ts';
 import { demo } from './commands/demo.ts';
@@ -71,6 +72,13 @@ projectFlags(program.command('fault').description('inject a temporary fault on e
   .option('--json', 'print JSON')
   .action(async (service: string | undefined, flags: Parameters<typeof fault>[1]) => {
     result = fault(service, flags);
+    await result;
+  });
+
+projectFlags(program.command('canary').description('show the Flagger Canaries: phase, weights, failed checks, last metric checks').argument('[name]', 'a Canary, or its target service'))
+  .option('--json', 'print JSON: [{name, target, phase, canaryWeight, primaryWeight, failedChecks, iterations, checks, message, ...}]')
+  .action(async (name: string | undefined, flags: Parameters<typeof canary>[1]) => {
+    result = canary(name, flags);
     await result;
   });
 

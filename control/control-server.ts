@@ -20,6 +20,7 @@ import { IssuedCertificates } from './ca/issued-certificates.ts';
 import { AgentAuthenticator } from './api/agent-authenticator.ts';
 import { tokenHash } from './api/bearer-token.ts';
 import type { FastifyInstance } from 'fastify';
+import { CanaryController } from './canary/canary-controller.ts';
 
 /** Where workloads come from: the Docker provider, or a fixed list in tests. */
 export interface WorkloadSource extends EventEmitter {
@@ -43,6 +44,8 @@ export interface ControlServerOptions {
   /** Lifetime of the leaves the CA signs; default 24 h (short in renewal tests). */
   leafTtlMs?: number;
   version?: string;
+  /** Overrides every Canary's analysis interval (tests). */
+  canaryIntervalMs?: number;
   /** Called after each workload change is reconciled (control main uses it to join networks). */
   onWorkloads?: (w: Workload[]) => Promise<void> | void;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
@@ -64,6 +67,7 @@ export class ControlServer {
   readonly hub = new AgentHub();
   readonly faults = new TemporaryFaults();
   readonly issued = new IssuedCertificates();
+  readonly canaries: CanaryController;
   readonly injector: Injector | null;
   readonly api: FastifyInstance;
   readonly #o: ControlServerOptions;
@@ -90,8 +94,20 @@ export class ControlServer {
         return fixed !== undefined ? tokenHash(fixed) : this.injector?.tokenHashes.get(c);
       },
     });
+    this.canaries = new CanaryController({
+      spec: () => o.config?.spec ?? null,
+      view: () => this.registry.view(),
+      adminOf: (c) => this.registry.agents.get(c)?.report?.admin,
+      readyOf: (c) => this.#agentReady(c),
+      intervalMs: o.canaryIntervalMs,
+      log: o.log,
+    });
+    this.canaries.on('change', () => this.#recompile());
     this.hub.onChange = () => this.#recompileSoon();
-    o.config?.on('change', () => this.#recompile());
+    o.config?.on('change', () => {
+      this.canaries.sync();
+      this.#recompile();
+    });
     this.faults.on('change', () => this.#recompile());
     this.api = buildApi({
       apiToken: o.apiToken,
@@ -121,6 +137,7 @@ export class ControlServer {
         faults: this.faults,
         knowsService: (svc) => this.registry.workloads.some((w) => w.service === svc),
         sdTargets: () => this.sdTargets(),
+        canaries: () => this.canaries.list(),
       },
     });
   }
@@ -130,6 +147,7 @@ export class ControlServer {
     this.#apiAddress = await this.api.listen({ host, port });
     this.#o.source.on('workloads', (w: Workload[]) => void this.#onWorkloads(w));
     await this.#onWorkloads(await this.#o.source.start());
+    this.canaries.sync();
     return this.#apiAddress;
   }
 
@@ -142,6 +160,7 @@ export class ControlServer {
     this.registry.prune();
     // Services came or went: objects naming them may become valid (or not).
     if (changed) this.#o.config?.revalidate();
+    if (changed) this.canaries.sync();
     if (changed) this.#recompile();
     await this.#o.onWorkloads?.(workloads);
     if (this.injector) {
@@ -196,10 +215,11 @@ export class ControlServer {
     const lookup = spec ? hostLookup(meshfileContext(view)) : undefined;
     const faults = this.faults.byService();
     const trust = this.#o.ca?.trust();
+    const canaries = this.canaries.routing();
     const hashes: string[] = [];
     for (const w of view.workloads) {
       if (!w.inject && !this.#o.staticAgentTokens?.has(w.container)) continue;
-      const snap = this.hub.publish(w.container, compileSnapshot(w, view, { excludedPorts: this.#o.excludedPorts, spec, lookup, faults, trust }));
+      const snap = this.hub.publish(w.container, compileSnapshot(w, view, { excludedPorts: this.#o.excludedPorts, spec, lookup, faults, trust, canaries }));
       this.registry.agent(w.container).desiredVersion = snap.version;
       hashes.push(snap.hash);
     }
@@ -216,7 +236,7 @@ export class ControlServer {
       .map((w) => {
         const s = this.registry.agent(w.container);
         const failure = this.injector?.failures.get(w.container);
-        const ready = this.hub.connected(w.container) && (s.report?.ready ?? false) && s.ackedVersion > 0;
+        const ready = this.#agentReady(w.container);
         return {
           service: w.service,
           container: w.container,
@@ -245,6 +265,12 @@ export class ControlServer {
       pushPending: this.#debounceTimer !== undefined,
       meshfile: this.#o.config?.view(),
     };
+  }
+
+  /** The container's agent is connected, ready and has applied a snapshot. */
+  #agentReady(container: string): boolean {
+    const s = this.registry.agents.get(container);
+    return this.hub.connected(container) && (s?.report?.ready ?? false) && (s?.ackedVersion ?? 0) > 0;
   }
 
   /** Recompiles every snapshot now (the CA's roots changed, ...). */
@@ -291,6 +317,7 @@ export class ControlServer {
     this.#o.source.close();
     this.injector?.close();
     this.faults.close();
+    this.canaries.close();
     this.hub.close();
     await this.api.close();
   }

@@ -557,3 +557,26 @@ export interface AuthzConditionSnapshot {
  * the signature by the leaf's key (ECDSA, SHA-256, DER) over `dockmesh-agent-auth|<container>|<unix ms>`.
  */
 export const AGENT_CERT_AUTH = { scheme: 'DockmeshCert', context: 'dockmesh-agent-auth', maxSkewMs: 300_000 } as const;
+
+/** One Flagger Canary as the control server runs it (`mesh canary`, GET /v1/canaries). */
+export interface CanaryStatusView {
+  name: string;
+  namespace: string;
+  /** The target service. */
+  target: string;
+  phase: 'Initialized' | 'Progressing' | 'Promoting' | 'Succeeded' | 'Failed';
+  canaryWeight: number;
+  primaryWeight: number;
+  maxWeight: number;
+  abTesting: boolean;
+  failedChecks: number;
+  threshold: number;
+  iterations: number;
+  /** ISO 8601. */
+  lastTransitionTime: string;
+  message: string;
+  primary: { subset: string; replicas: number };
+  canary: { subset: string; replicas: number; containers: string[] };
+  /** The last analysis tick's metric checks (value absent: no values found). */
+  checks: Array<{ metric: string; value?: number; min?: number; max?: number; ok: boolean }>;
+}

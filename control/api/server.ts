@@ -4,7 +4,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { bearer, sameToken } from './bearer-token.ts';
-import type { AgentReport, StatusView } from '../../wire/types.ts';
+import type { AgentReport, CanaryStatusView, StatusView } from '../../wire/types.ts';
 import { AgentHub } from '../push/agent-hub.ts';
 import type { TemporaryFaults } from '../faults/temporary-faults.ts';
 import { parseFaultRequest } from '../faults/fault-request.ts';
@@ -26,6 +26,8 @@ export interface ApiBackend {
   knowsService(service: string): boolean;
   /** Prometheus http_sd targets. */
   sdTargets(): Array<{ targets: string[]; labels: Record<string, string> }>;
+  /** The Canaries the control server runs, for `mesh canary`. */
+  canaries(): CanaryStatusView[];
 }
 
 export interface ApiOptions {
@@ -64,6 +66,7 @@ export function buildApi(o: ApiOptions): FastifyInstance {
     cli.get('/v1/snapshots/:service', async (req) => backend.snapshotsOf((req.params as { service: string }).service));
     cli.get('/v1/meshfile/context', async () => backend.meshfileContext());
     cli.get('/v1/faults', async () => backend.faults.list());
+    cli.get('/v1/canaries', async () => backend.canaries());
     cli.post('/v1/faults', async (req, reply) => {
       const parsed = parseFaultRequest(req.body);
       if ('error' in parsed) return reply.code(400).send({ error: 'MESH_ERR_BAD_REQUEST', message: parsed.error });

@@ -11,7 +11,9 @@ import type { MeshObject, MeshSpec, RateLimitSpec } from '../meshfile/mesh-spec.
 import { gatewayOnly } from '../meshfile/virtual-service-checks.ts';
 import type { DestinationRuleSpec } from '../meshfile/destination-rule-spec.ts';
 import type { VirtualServiceSpec } from '../meshfile/virtual-service-spec.ts';
+import type { CanarySpec } from '../meshfile/canary-spec.ts';
 import type { RateLimitSnapshot, ServiceSnapshot } from '../../wire/types.ts';
+import { compileCanaryRoutes, PRIMARY_ONLY, type CanaryRouting } from './canary-routes.ts';
 import { compileHttpRoute, compileTcpRoute } from './http-route.ts';
 import { compileTrafficPolicy } from './traffic-policy.ts';
 
@@ -30,6 +32,14 @@ export interface MeshIndex {
   virtualService: Map<string, MeshObject<VirtualServiceSpec>>;
   destinationRule: Map<string, MeshObject<DestinationRuleSpec>>;
   rateLimit: Map<string, RateLimitSpec>;
+  /** The Canary that owns a service's routing (its `targetRef`). */
+  canary: Map<string, MeshObject<CanarySpec>>;
+}
+
+/** A Canary target's replicas and the routing its controller decided. */
+export interface CanaryTargetState {
+  routing: CanaryRouting;
+  replicas: { primary: number; canary: number };
 }
 
 const UNIT_MS = { SECOND: 1000, MINUTE: 60_000, HOUR: 3_600_000 } as const;
@@ -41,7 +51,7 @@ export function indexMeshSpec(spec: MeshSpec, lookup: HostLookup): MeshIndex {
   let byLookup = cache.get(spec);
   const hit = byLookup?.get(lookup);
   if (hit) return hit;
-  const index: MeshIndex = { virtualService: new Map(), destinationRule: new Map(), rateLimit: new Map() };
+  const index: MeshIndex = { virtualService: new Map(), destinationRule: new Map(), rateLimit: new Map(), canary: new Map() };
   const claim = <T>(map: Map<string, T>, ref: ServiceRef | undefined, value: T): void => {
     if (ref && !map.has(serviceKey(ref))) map.set(serviceKey(ref), value);
   };
@@ -49,6 +59,7 @@ export function indexMeshSpec(spec: MeshSpec, lookup: HostLookup): MeshIndex {
     if (gatewayOnly(vs.spec)) continue;
     for (const h of vs.spec.hosts ?? []) claim(index.virtualService, lookup(h, vs.namespace), vs);
   }
+  for (const c of spec.canaries) claim(index.canary, lookup(c.spec.targetRef.name, c.namespace), c);
   for (const dr of spec.destinationRules) claim(index.destinationRule, lookup(dr.spec.host, dr.namespace), dr);
   const mesh = spec.mesh;
   for (const rl of mesh?.spec.rateLimits ?? []) claim(index.rateLimit, lookup(rl.service, mesh!.namespace), rl);
@@ -65,8 +76,12 @@ export function compileRateLimit(rl: RateLimitSpec): RateLimitSnapshot {
   return { maxTokens: rl.maxTokens!, tokensPerFill: rl.tokensPerFill ?? rl.maxTokens!, fillIntervalMs: durationMs(rl.fillInterval!) };
 }
 
-/** Compiles the routing of one service. */
-export function compileServiceRoutes(spec: MeshSpec, service: RouteTarget, lookup: HostLookup): ServiceRoutesSnapshot {
+/**
+ * Compiles the routing of one service. A service a Canary targets gets the Canary's routes (and its
+ * primary and canary subsets after the DestinationRule's) at the weights `canary` gives, else at
+ * none (everything to the primary).
+ */
+export function compileServiceRoutes(spec: MeshSpec, service: RouteTarget, lookup: HostLookup, canary?: CanaryTargetState): ServiceRoutesSnapshot {
   const index = indexMeshSpec(spec, lookup);
   const key = serviceKey(service);
   const out: ServiceRoutesSnapshot = {};
@@ -78,6 +93,12 @@ export function compileServiceRoutes(spec: MeshSpec, service: RouteTarget, looku
     const { policy, subsets } = compileTrafficPolicy(dr.spec);
     if (subsets) out.subsets = subsets;
     if (policy) out.policy = policy;
+  }
+  const c = index.canary.get(key);
+  if (c) {
+    const routes = compileCanaryRoutes(c, service, canary?.routing ?? PRIMARY_ONLY, canary?.replicas ?? { primary: 1, canary: 0 }, lookup, out.policy);
+    out.http = routes.http;
+    out.subsets = [...(out.subsets ?? []), ...routes.subsets];
   }
   const rl = index.rateLimit.get(key);
   if (rl) out.rateLimit = compileRateLimit(rl);

@@ -10,7 +10,9 @@ import type { RegistryView } from '../registry/endpoint-registry.ts';
 import type { MeshSpec } from '../meshfile/mesh-spec.ts';
 import type { HostLookup, MeshfileContext } from '../meshfile/host-resolver.ts';
 import { hostLookup } from '../meshfile/host-resolver.ts';
-import { compileServiceRoutes } from './routes.ts';
+import { compileServiceRoutes, indexMeshSpec, type CanaryTargetState } from './routes.ts';
+import { isCanaryReplica, labelPrimary, PRIMARY_ONLY, type CanaryRouting } from './canary-routes.ts';
+import { serviceKey } from '../meshfile/host-resolver.ts';
 import { compileTracing } from './tracing.ts';
 import { withFault } from './with-fault.ts';
 
@@ -25,6 +27,8 @@ export interface CompileOptions {
   faults?: ReadonlyMap<string, FaultSnapshot>;
   /** Roots the agents trust (from the local CA); absent: no CA configured. */
   trust?: TrustSnapshot;
+  /** What the canary controller decided, by target service (`namespace/name`); absent: primary only. */
+  canaries?: ReadonlyMap<string, CanaryRouting>;
 }
 
 /** A compiled snapshot without its version. */
@@ -106,15 +110,21 @@ export function compileSnapshot(self: Workload, view: RegistryView, opts: Compil
     }
     endpoints.sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port);
     const hosts = hostsOf(first.service, first.namespace, members);
-    const routes = opts.spec
-      ? compileServiceRoutes(opts.spec, { name: first.service, namespace: first.namespace, hosts }, opts.lookup ?? hostLookup())
-      : {};
+    const lookup = opts.lookup ?? hostLookup();
+    const key = serviceKey({ name: first.service, namespace: first.namespace });
+    const canaryTarget = opts.spec !== undefined && opts.spec !== null && indexMeshSpec(opts.spec, lookup).canary.has(key);
+    let canary: CanaryTargetState | undefined;
+    if (canaryTarget) {
+      const n = members.filter((m) => isCanaryReplica(m.labels)).length;
+      canary = { routing: opts.canaries?.get(key) ?? PRIMARY_ONLY, replicas: { primary: members.length - n, canary: n } };
+    }
+    const routes = opts.spec ? compileServiceRoutes(opts.spec, { name: first.service, namespace: first.namespace, hosts }, lookup, canary) : {};
     const service: ServiceSnapshot = {
       name: first.service,
       namespace: first.namespace,
       hosts,
       ports: [...ports].sort((a, b) => a - b),
-      endpoints,
+      endpoints: canaryTarget ? endpoints.map(labelPrimary) : endpoints,
       ...routes,
     };
     const fault = opts.faults?.get(first.service);

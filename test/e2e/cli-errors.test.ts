@@ -37,7 +37,7 @@ if (await requireEngine()) {
 }
 
 test('--help works on every command', async () => {
-  for (const cmd of [[], ['up'], ['down'], ['status'], ['control']]) {
+  for (const cmd of [[], ['up'], ['down'], ['status'], ['control'], ['check'], ['routes'], ['fault'], ['certs'], ['canary'], ['ca', 'rotate'], ['demo']]) {
     const r = await mesh([...cmd, '--help']);
     assert.is(r.code, 0, `${cmd.join(' ')} --help`);
     assert.match(r.stdout, /Usage: mesh/);

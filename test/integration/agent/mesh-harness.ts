@@ -41,9 +41,15 @@ export interface MeshWorkload {
 
 export interface MeshOptions {
   workloads: MeshWorkload[];
+  /** Workloads whose agents may connect once `setWorkloads` adds them (tokens issued up front). */
+  spare?: MeshWorkload[];
   meshfile?: string;
   leafTtlMs?: number;
+  /** The control server's canary analysis interval (tests drive ticks with `server.canaries.tickAll()`). */
+  canaryIntervalMs?: number;
 }
+
+const toWorkload = (w: MeshWorkload): Workload => workload(w.name, { container: w.name, addresses: { lo: w.address }, labels: w.labels ?? {} });
 
 export class LoopbackMesh {
   readonly dir = mkdtempSync(join(tmpdir(), 'dockmesh-mtls-it-'));
@@ -55,13 +61,15 @@ export class LoopbackMesh {
   ca!: LocalCa;
   config!: ConfigStore<MeshSpec, MeshfileContext>;
   url = '';
+  #source!: FixedSource;
+  #all: MeshWorkload[] = [];
 
   async start(o: MeshOptions): Promise<this> {
     const ca = await LocalCa.open(join(this.dir, 'ca'));
     this.ca = ca;
-    const source = new FixedSource(
-      o.workloads.map((w) => workload(w.name, { container: w.name, addresses: { lo: w.address }, labels: w.labels ?? {} })),
-    );
+    this.#all = [...o.workloads, ...(o.spare ?? [])];
+    const source = new FixedSource(o.workloads.map(toWorkload));
+    this.#source = source;
     let server: ControlServer | undefined;
     this.config = new ConfigStore<MeshSpec, MeshfileContext>('mesh.yaml', (text, file, ctx) => loadMeshfile(text, file, ctx), () => server?.meshfileContext());
     server = new ControlServer({
@@ -71,7 +79,8 @@ export class LoopbackMesh {
       ca,
       config: this.config,
       leafTtlMs: o.leafTtlMs,
-      staticAgentTokens: new Map(o.workloads.map((w) => [w.name, `token-${w.name}`])),
+      staticAgentTokens: new Map(this.#all.map((w) => [w.name, `token-${w.name}`])),
+      canaryIntervalMs: o.canaryIntervalMs,
       log: (msg, f) => {
         if (msg === 'certificate issued') this.issued.set(String(f?.container), (this.issued.get(String(f?.container)) ?? 0) + 1);
       },
@@ -80,6 +89,12 @@ export class LoopbackMesh {
     this.url = await server.start('127.0.0.1', 0);
     if (o.meshfile) this.setMeshfile(o.meshfile);
     return this;
+  }
+
+  /** Replaces the workloads the control server sees (as containers starting and stopping would). */
+  setWorkloads(names: readonly string[]): void {
+    this.#source.list = names.map((n) => toWorkload(this.#all.find((w) => w.name === n)!));
+    this.#source.emit('workloads', this.#source.list);
   }
 
   /** Applies a meshfile; throws with its diagnostics when it is not valid. */

@@ -1,0 +1,223 @@
+/**
+ * The canary controller: runs each Flagger Canary of the meshfile in force, one analysis tick per
+ * `analysis.interval` (canary-analysis.ts), with Flagger's built-in metrics read from the canary
+ * replicas' own agents (canary-metrics.ts), and tells the compiler the weights it reached (emits
+ * `change`; the control server recompiles). Run-time state only: a restarted control server starts
+ * every canary again from its current replicas. docs/canary.md.
+ */
+import { EventEmitter } from 'node:events';
+import { durationMs } from '../meshfile/duration.ts';
+import type { MeshObject, MeshSpec } from '../meshfile/mesh-spec.ts';
+import type { CanarySpec } from '../meshfile/canary-spec.ts';
+import { hostLookup, serviceKey } from '../meshfile/host-resolver.ts';
+import { BUILTIN_METRICS } from '../meshfile/canary-checks.ts';
+import type { RegistryView } from '../registry/endpoint-registry.ts';
+import { meshfileContext } from '../compile/snapshot.ts';
+import { analysisIntervalMs, canarySubset, isCanaryReplica, primarySubset, type CanaryRouting } from '../compile/canary-routes.ts';
+import { initialState, maxWeight, tick, type CanaryState } from './canary-analysis.ts';
+import { checkMetric, delta, parseSample, sum, type MetricCheck, type MetricSample } from './canary-metrics.ts';
+import type { CanaryStatusView } from '../../wire/types.ts';
+
+/** Flagger's default metric interval. */
+const DEFAULT_METRIC_INTERVAL_MS = 60_000;
+/** Samples kept per canary (enough for a metric interval of 100 analysis intervals). */
+const MAX_SAMPLES = 100;
+const SCRAPE_TIMEOUT_MS = 3000;
+
+export interface CanaryControllerOptions {
+  spec: () => MeshSpec | null | undefined;
+  view: () => RegistryView;
+  /** The agent's admin address (`host:port`) of a container, when it reported one. */
+  adminOf: (container: string) => string | undefined;
+  /** The container's agent is connected, ready and runs a snapshot. */
+  readyOf: (container: string) => boolean;
+  /** GETs an agent's `/metrics` (default: fetch over HTTP). */
+  fetchMetrics?: (admin: string) => Promise<string>;
+  now?: () => number;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Overrides every Canary's analysis interval (tests). */
+  intervalMs?: number;
+}
+
+interface Sample {
+  t: number;
+  byContainer: Map<string, MetricSample>;
+}
+
+interface Running {
+  doc: MeshObject<CanarySpec>;
+  target: { name: string; namespace: string };
+  state: CanaryState;
+  samples: Sample[];
+  timer: NodeJS.Timeout;
+  busy: boolean;
+}
+
+async function fetchMetricsText(admin: string): Promise<string> {
+  const res = await fetch(`http://${admin}/metrics`, { signal: AbortSignal.timeout(SCRAPE_TIMEOUT_MS) });
+  if (!res.ok) throw new Error(`GET /metrics: ${res.status}`);
+  return res.text();
+}
+
+export class CanaryController extends EventEmitter {
+  readonly #o: CanaryControllerOptions;
+  /** By target service key. */
+  readonly #running = new Map<string, Running>();
+  #closed = false;
+
+  constructor(o: CanaryControllerOptions) {
+    super();
+    this.#o = o;
+  }
+
+  /** Starts, keeps or stops the analysis of each Canary after the meshfile or the workloads changed. */
+  sync(): void {
+    if (this.#closed) return;
+    const spec = this.#o.spec();
+    const view = this.#o.view();
+    const lookup = hostLookup(meshfileContext(view));
+    const wanted = new Map<string, { doc: MeshObject<CanarySpec>; target: { name: string; namespace: string } }>();
+    for (const doc of spec?.canaries ?? []) {
+      const ref = lookup(doc.spec.targetRef.name, doc.namespace);
+      if (!ref || wanted.has(serviceKey(ref))) continue;
+      wanted.set(serviceKey(ref), { doc, target: { name: ref.name, namespace: ref.namespace } });
+    }
+    let changed = false;
+    for (const [key, r] of this.#running) {
+      const w = wanted.get(key);
+      if (w && w.doc.name === r.doc.name && analysisIntervalMs(w.doc.spec) === analysisIntervalMs(r.doc.spec)) {
+        r.doc = w.doc;
+        continue;
+      }
+      clearInterval(r.timer);
+      this.#running.delete(key);
+      changed ||= r.state.canaryWeight > 0 || r.state.abTesting;
+    }
+    for (const [key, w] of wanted) {
+      if (this.#running.has(key)) continue;
+      const every = this.#o.intervalMs ?? analysisIntervalMs(w.doc.spec);
+      const r: Running = { ...w, state: initialState(this.#now()), samples: [], busy: false, timer: setInterval(() => void this.#tick(key), every) };
+      r.timer.unref();
+      this.#running.set(key, r);
+      this.#o.log?.('canary watching', { canary: w.doc.name, target: w.target.name, intervalMs: every });
+    }
+    if (changed) this.emit('change');
+  }
+
+  /** The routing each target gets (service key → weights). */
+  routing(): ReadonlyMap<string, CanaryRouting> {
+    const out = new Map<string, CanaryRouting>();
+    for (const [key, r] of this.#running) out.set(key, { canaryWeight: r.state.canaryWeight, abTesting: r.state.abTesting });
+    return out;
+  }
+
+  /** Status of every Canary, for `mesh canary`. */
+  list(): CanaryStatusView[] {
+    const view = this.#o.view();
+    return [...this.#running.values()]
+      .map((r) => {
+        const members = this.#members(view, r.target);
+        const canaries = members.filter((w) => isCanaryReplica(w.labels));
+        return {
+          name: r.doc.name,
+          namespace: r.doc.namespace,
+          target: r.target.name,
+          phase: r.state.phase,
+          canaryWeight: r.state.canaryWeight,
+          primaryWeight: 100 - r.state.canaryWeight,
+          maxWeight: maxWeight(r.doc.spec),
+          abTesting: r.state.abTesting,
+          failedChecks: r.state.failedChecks,
+          threshold: r.doc.spec.analysis.threshold,
+          iterations: r.state.iterations,
+          lastTransitionTime: new Date(r.state.lastTransitionTime).toISOString(),
+          message: r.state.message,
+          primary: { subset: primarySubset(r.target.name), replicas: members.length - canaries.length },
+          canary: { subset: canarySubset(r.target.name), replicas: canaries.length, containers: canaries.map((w) => w.containerName) },
+          checks: r.state.checks,
+        };
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Runs one tick of every Canary now (tests, and `mesh canary --tick`). */
+  async tickAll(): Promise<void> {
+    await Promise.all([...this.#running.keys()].map((k) => this.#tick(k)));
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const r of this.#running.values()) clearInterval(r.timer);
+    this.#running.clear();
+  }
+
+  #now(): number {
+    return this.#o.now?.() ?? Date.now();
+  }
+
+  #members(view: RegistryView, target: { name: string; namespace: string }) {
+    return view.workloads.filter((w) => w.service === target.name && w.namespace === target.namespace && w.running);
+  }
+
+  async #tick(key: string): Promise<void> {
+    const r = this.#running.get(key);
+    if (!r || r.busy || this.#closed) return;
+    r.busy = true;
+    try {
+      const view = this.#o.view();
+      const canaries = this.#members(view, r.target).filter((w) => isCanaryReplica(w.labels));
+      const revision = canaries.map((w) => w.container).sort().join(',');
+      if (revision !== r.state.revision) r.samples = [];
+      const canaryReady = canaries.length > 0 && canaries.every((w) => this.#o.readyOf(w.container));
+      const now = this.#now();
+      if (canaryReady && revision === r.state.revision && r.state.phase === 'Progressing') {
+        r.samples.push(await this.#scrape(canaries.map((w) => w.container), r.target.name, now));
+        if (r.samples.length > MAX_SAMPLES) r.samples.shift();
+      }
+      if (this.#closed || this.#running.get(key) !== r) return;
+      const before = r.state;
+      r.state = tick(r.doc.spec, r.state, { now, revision, canaryReady, check: () => this.#checks(r, now) });
+      if (r.state.phase !== before.phase || r.state.canaryWeight !== before.canaryWeight || r.state.failedChecks !== before.failedChecks) {
+        this.#o.log?.('canary', { canary: r.doc.name, target: r.target.name, phase: r.state.phase, canaryWeight: r.state.canaryWeight, failedChecks: r.state.failedChecks, message: r.state.message });
+      }
+      if (r.state.canaryWeight !== before.canaryWeight || r.state.abTesting !== before.abTesting) this.emit('change');
+    } catch (err) {
+      this.#o.log?.('canary tick failed', { canary: r.doc.name, error: (err as Error).message });
+    } finally {
+      r.busy = false;
+    }
+  }
+
+  async #scrape(containers: string[], service: string, t: number): Promise<Sample> {
+    const fetchText = this.#o.fetchMetrics ?? fetchMetricsText;
+    const byContainer = new Map<string, MetricSample>();
+    await Promise.all(
+      containers.map(async (c) => {
+        const admin = this.#o.adminOf(c);
+        if (!admin) return;
+        try {
+          byContainer.set(c, parseSample(await fetchText(admin), service));
+        } catch (err) {
+          this.#o.log?.('canary: metrics unavailable', { container: c, error: (err as Error).message });
+        }
+      }),
+    );
+    return { t, byContainer };
+  }
+
+  /** The built-in metrics over each one's interval, from the samples kept. */
+  #checks(r: Running, now: number): MetricCheck[] {
+    const current = r.samples.at(-1);
+    const out: MetricCheck[] = [];
+    for (const m of r.doc.spec.analysis.metrics ?? []) {
+      if (!BUILTIN_METRICS.has(m.name)) continue;
+      const window = m.interval ? durationMs(m.interval) : DEFAULT_METRIC_INTERVAL_MS;
+      // The newest earlier sample at least a window old, else the oldest (the analysis is younger).
+      const earlier = r.samples.slice(0, -1);
+      const base = earlier.filter((s) => s.t <= now - window).at(-1) ?? earlier[0];
+      const deltas = [...(current?.byContainer ?? new Map<string, MetricSample>())].map(([c, v]) => delta(v, base?.byContainer.get(c)));
+      out.push(checkMetric(m, sum(deltas)));
+    }
+    return out;
+  }
+}

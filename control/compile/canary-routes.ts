@@ -1,0 +1,106 @@
+/**
+ * Pure: a Flagger Canary → the routing of its target service, as Flagger's Istio router writes it
+ * (a VirtualService over `<target>-primary` and `<target>-canary`, DestinationRules for both), with
+ * the weights the canary controller (control/canary/) has reached. docs/canary.md.
+ *
+ * - Subsets: `<target>-primary` (replicas without `dockmesh.canary: "true"`; their endpoints get
+ *   `dockmesh.canary: "false"` in the snapshot so that a label selects them) and `<target>-canary`.
+ * - A/B testing (`analysis.iterations` with `analysis.match`), while it runs: one route per match
+ *   condition, all to the canary; then the weighted route.
+ * - The weighted route: `service.match` (or every request), primary `100 - w`, canary `w`, with
+ *   `service.timeout`, `service.retries` (Istio's default policy when absent), `service.headers`
+ *   and `service.rewrite`.
+ * A service without primary replicas sends everything to its canary (else nothing would answer).
+ */
+import { durationMs } from '../meshfile/duration.ts';
+import type { CanaryMatchSpec, CanarySpec } from '../meshfile/canary-spec.ts';
+import type { HostLookup } from '../meshfile/host-resolver.ts';
+import type { HttpMatchRequestSpec, HttpRouteSpec } from '../meshfile/virtual-service-spec.ts';
+import type { EndpointSnapshot, HttpRouteSnapshot, SubsetSnapshot, TrafficPolicySnapshot } from '../../wire/types.ts';
+import { compileHttpRoute } from './http-route.ts';
+
+/** The label that marks a canary replica (DESIGN.md, Labels). */
+export const CANARY_LABEL = 'dockmesh.canary';
+
+/** What the controller decided for one Canary: the canary's share, and whether A/B routing is on. */
+export interface CanaryRouting {
+  /** 0–100. */
+  canaryWeight: number;
+  /** A/B testing in progress: requests matching `analysis.match` go to the canary. */
+  abTesting: boolean;
+}
+
+/** Before the controller has looked (or with no canary replicas): everything to the primary. */
+export const PRIMARY_ONLY: CanaryRouting = { canaryWeight: 0, abTesting: false };
+
+export const primarySubset = (target: string): string => `${target}-primary`;
+export const canarySubset = (target: string): string => `${target}-canary`;
+
+/** A replica is a canary when its `dockmesh.canary` label says "true" (case as written). */
+export function isCanaryReplica(labels: Readonly<Record<string, string>>): boolean {
+  return labels[CANARY_LABEL] === 'true';
+}
+
+/** Endpoint labels with `dockmesh.canary: "false"` on primary replicas, so a subset selects them. */
+export function labelPrimary(e: EndpointSnapshot): EndpointSnapshot {
+  if (e.labels[CANARY_LABEL] === 'true') return e;
+  return { ...e, labels: { ...e.labels, [CANARY_LABEL]: 'false' } };
+}
+
+/** Flagger's `analysis.match` (headers, queryParams, sourceLabels) as an Istio HTTPMatchRequest. */
+function abMatch(m: CanaryMatchSpec): HttpMatchRequestSpec {
+  const out: HttpMatchRequestSpec = {};
+  if (m.headers) out.headers = m.headers;
+  if (m.queryParams) out.queryParams = m.queryParams;
+  if (m.sourceLabels) out.sourceLabels = m.sourceLabels;
+  return out;
+}
+
+/** Compiles the routes and subsets of a Canary's target. */
+export function compileCanaryRoutes(
+  canary: { spec: CanarySpec; namespace: string },
+  target: { name: string; namespace: string },
+  routing: CanaryRouting,
+  replicas: { primary: number; canary: number },
+  lookup: HostLookup,
+  hostPolicy?: TrafficPolicySnapshot,
+): { http: HttpRouteSnapshot[]; subsets: SubsetSnapshot[] } {
+  const s = canary.spec.service;
+  const host = target.name;
+  const primary = { host, subset: primarySubset(target.name) };
+  const canaryDest = { host, subset: canarySubset(target.name) };
+  const weight = replicas.primary === 0 ? 100 : replicas.canary === 0 ? 0 : Math.max(0, Math.min(100, Math.round(routing.canaryWeight)));
+  const common: Omit<HttpRouteSpec, 'route'> = {};
+  if (s.timeout !== undefined) common.timeout = s.timeout;
+  if (s.retries !== undefined) common.retries = s.retries;
+  if (s.headers !== undefined) common.headers = s.headers;
+  if (s.rewrite !== undefined) common.rewrite = s.rewrite;
+  const http: HttpRouteSpec[] = [];
+  const a = canary.spec.analysis;
+  if (routing.abTesting && replicas.canary > 0 && a.match?.length) {
+    http.push({ ...common, name: 'canary', match: a.match.map(abMatch), route: [{ destination: canaryDest, weight: 100 }] });
+  }
+  const main: HttpRouteSpec = {
+    ...common,
+    name: 'primary',
+    route: [
+      { destination: primary, weight: 100 - weight },
+      { destination: canaryDest, weight },
+    ],
+  };
+  if (s.match?.length) main.match = s.match;
+  http.push(main);
+  const policy = hostPolicy ? { policy: hostPolicy } : {};
+  return {
+    http: http.map((h) => compileHttpRoute(h, canary.namespace, lookup)),
+    subsets: [
+      { name: primarySubset(target.name), labels: { [CANARY_LABEL]: 'false' }, ...policy },
+      { name: canarySubset(target.name), labels: { [CANARY_LABEL]: 'true' }, ...policy },
+    ],
+  };
+}
+
+/** The analysis interval in milliseconds (Flagger's default: 60 s). */
+export function analysisIntervalMs(spec: CanarySpec): number {
+  return spec.analysis?.interval ? durationMs(spec.analysis.interval) : 60_000;
+}

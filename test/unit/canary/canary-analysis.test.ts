@@ -1,0 +1,127 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { initialState, nextWeight, maxWeight, tick, type CanaryState } from '../../../control/canary/canary-analysis.ts';
+import { checkMetric, histogramQuantile, parseSample, delta, successRate, p99Ms, type MetricCheck } from '../../../control/canary/canary-metrics.ts';
+import type { CanarySpec } from '../../../control/meshfile/canary-spec.ts';
+
+const spec = (analysis: Partial<CanarySpec['analysis']>, more: Partial<CanarySpec> = {}): CanarySpec => ({
+  targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' },
+  service: { port: 8080 },
+  analysis: { interval: '10s', threshold: 2, ...analysis },
+  ...more,
+});
+const pass: MetricCheck[] = [{ metric: 'request-success-rate', value: 100, min: 99, ok: true }];
+const fail: MetricCheck[] = [{ metric: 'request-success-rate', value: 50, min: 99, ok: false }];
+
+function run(sp: CanarySpec, results: MetricCheck[][], ticks: number): CanaryState[] {
+  let s = initialState(0);
+  const out: CanaryState[] = [];
+  let checks = 0;
+  for (let i = 0; i < ticks; i++) {
+    s = tick(sp, s, { now: i, revision: 'c1', canaryReady: true, check: () => results[Math.min(checks++, results.length - 1)]! });
+    out.push(s);
+  }
+  return out;
+}
+
+test('weights: stepWeight to maxWeight (overshooting as Flagger does), stepWeights in order', () => {
+  assert.is(nextWeight(spec({ stepWeight: 20, maxWeight: 50 }), 40), 60);
+  assert.is(nextWeight(spec({ stepWeights: [5, 20, 50] }), 0), 5);
+  assert.is(nextWeight(spec({ stepWeights: [5, 20, 50] }), 5), 20);
+  assert.is(maxWeight(spec({ stepWeights: [5, 20, 50], maxWeight: 90 })), 50);
+  assert.is(maxWeight(spec({})), 100);
+});
+
+test('a healthy canary: first step unchecked, one step per passing check, promotion past maxWeight, then Succeeded at 100%', () => {
+  const states = run(spec({ stepWeight: 25, maxWeight: 50 }), [pass], 7);
+  assert.equal(states.map((s) => [s.phase, s.canaryWeight]), [
+    ['Progressing', 0],
+    ['Progressing', 25],
+    ['Progressing', 50],
+    ['Promoting', 50],
+    ['Succeeded', 100],
+    ['Succeeded', 100],
+    ['Succeeded', 100],
+  ]);
+});
+
+test('failed checks hold the weight, add up (a pass does not reset them) and roll back at threshold', () => {
+  const states = run(spec({ stepWeight: 10, maxWeight: 50, threshold: 2 }), [fail, pass, fail], 6);
+  assert.equal(states.map((s) => [s.phase, s.canaryWeight, s.failedChecks]), [
+    ['Progressing', 0, 0],
+    ['Progressing', 10, 0],
+    ['Progressing', 10, 1],
+    ['Progressing', 20, 1],
+    ['Progressing', 20, 2],
+    ['Failed', 0, 2],
+  ]);
+  assert.match(states[2]!.message, /request-success-rate 50 < 99/);
+});
+
+test('no traffic to the canary is a failed check (no values found)', () => {
+  const c = checkMetric({ name: 'request-success-rate', thresholdRange: { min: 99 } }, { requests: 0, ok: 0, buckets: new Map() });
+  assert.is(c.ok, false);
+  assert.is(c.value, undefined);
+});
+
+test('A/B: matching requests to the canary for `iterations` passing checks, then promotion', () => {
+  const states = run(spec({ iterations: 2, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] }), [pass], 6);
+  assert.equal(states.map((s) => [s.phase, s.abTesting, s.iterations, s.canaryWeight]), [
+    ['Progressing', false, 0, 0],
+    ['Progressing', true, 1, 0],
+    ['Progressing', true, 2, 0],
+    ['Promoting', false, 2, 0],
+    ['Succeeded', false, 2, 100],
+    ['Succeeded', false, 2, 100],
+  ]);
+});
+
+test('a new revision restarts the analysis; the canary gone resets to primary-only; not ready waits', () => {
+  let s = run(spec({ stepWeight: 10 }), [pass], 3).at(-1)!;
+  assert.is(s.canaryWeight, 20);
+  s = tick(spec({ stepWeight: 10 }), s, { now: 9, revision: 'c2', canaryReady: true, check: () => pass });
+  assert.equal([s.phase, s.canaryWeight, s.failedChecks, s.message], ['Progressing', 0, 0, 'new revision detected: restarting analysis']);
+  const waiting = tick(spec({ stepWeight: 10 }), s, { now: 10, revision: 'c2', canaryReady: false, check: () => pass });
+  assert.is(waiting.canaryWeight, 0);
+  assert.match(waiting.message, /waiting/);
+  s = tick(spec({ stepWeight: 10 }), s, { now: 11, revision: '', canaryReady: false, check: () => pass });
+  assert.equal([s.phase, s.canaryWeight, s.revision], ['Initialized', 0, '']);
+});
+
+test('skipAnalysis promotes at once; stepWeightPromotion shifts in steps; suspend freezes', () => {
+  const skipped = run(spec({ stepWeight: 10 }, { skipAnalysis: true }), [pass], 2).at(-1)!;
+  assert.equal([skipped.phase, skipped.canaryWeight], ['Succeeded', 100]);
+  const gradual = run(spec({ stepWeight: 50, maxWeight: 50, stepWeightPromotion: 30 }), [pass], 6);
+  assert.equal(gradual.map((s) => s.canaryWeight), [0, 50, 50, 80, 100, 100]);
+  const frozen = run(spec({ stepWeight: 10 }, { suspend: true }), [pass], 3).at(-1)!;
+  assert.is(frozen.canaryWeight, 0);
+});
+
+const METRICS = `# TYPE istio_requests_total counter
+istio_requests_total{reporter="destination",destination_service_name="api",response_code="200"} 90
+istio_requests_total{reporter="destination",destination_service_name="api",response_code="503"} 10
+istio_requests_total{reporter="source",destination_service_name="payments",response_code="500"} 1000
+istio_request_duration_milliseconds_bucket{reporter="destination",destination_service_name="api",le="5"} 50
+istio_request_duration_milliseconds_bucket{reporter="destination",destination_service_name="api",le="10"} 90
+istio_request_duration_milliseconds_bucket{reporter="destination",destination_service_name="api",le="25"} 100
+istio_request_duration_milliseconds_bucket{reporter="destination",destination_service_name="api",le="+Inf"} 100
+`;
+
+test('metrics: destination series only; success rate, p99 by histogram_quantile, deltas across a restart', () => {
+  const s = parseSample(METRICS, 'api');
+  assert.equal([s.requests, s.ok], [100, 90]);
+  assert.is(successRate(s), 90);
+  assert.is(histogramQuantile(0.99, s.buckets), 10 + (15 * 9) / 10);
+  assert.is(p99Ms(s), 23);
+  const before = { requests: 40, ok: 40, buckets: new Map([[5, 30], [10, 40], [25, 40], [Infinity, 40]]) };
+  const d = delta(s, before);
+  assert.equal([d.requests, d.ok, d.buckets.get(Infinity)], [60, 50, 60]);
+  assert.is(delta(before, s).requests, 40, 'a counter that went down restarted');
+  assert.is(histogramQuantile(0.99, new Map([[5, 0], [Infinity, 10]])), 5, 'in +Inf: the highest finite bound');
+  const dur = checkMetric({ name: 'request-duration', thresholdRange: { max: 23 } }, s);
+  assert.equal([dur.value, dur.ok], [23, true], 'bounds are inclusive');
+  assert.is(checkMetric({ name: 'request-duration', threshold: 20 }, s).ok, false, 'deprecated threshold: a maximum for the duration');
+  assert.is(checkMetric({ name: 'request-success-rate', threshold: 95 }, s).ok, false, 'and a minimum for the success rate');
+});
+
+test.run();
