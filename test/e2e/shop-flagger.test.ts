@@ -1,0 +1,110 @@
+/**
+ * A Flagger Canary on the real engine: examples/shop with api-v2 labelled as the canary of api
+ * (`dockmesh.canary: "true"`) and a meshfile holding only a Canary. While orders flow through web,
+ * the control server (in its container) shifts api's traffic step by step, reads the canary agent's
+ * metrics, promotes it, and then every order is served by v2.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { requireEngine } from '../support/docker-engine.ts';
+import { ComposeProject } from '../support/compose-project.ts';
+import { mesh } from '../support/run-command.ts';
+import { waitFor } from '../support/wait-for.ts';
+import { ensureExampleImage } from '../../cli/images/ensure-example-image.ts';
+import type { CanaryStatusView } from '../../wire/types.ts';
+
+const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
+
+const CANARY = `apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: api}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+  service: {port: 8080}
+  analysis:
+    interval: 2s
+    threshold: 3
+    maxWeight: 50
+    stepWeight: 25
+    metrics:
+    - name: request-success-rate
+      thresholdRange: {min: 99}
+      interval: 10s
+    - name: request-duration
+      thresholdRange: {max: 2000}
+      interval: 10s
+`;
+
+if (await requireEngine()) {
+  await ensureExampleImage('shop');
+  process.env.SHOP_PORT = '0';
+  const compose = readFileSync(join(SHOP, 'docker-compose.yml'), 'utf8').replace(
+    '      dockmesh.service: api\n      version: v2\n',
+    '      dockmesh.service: api\n      version: v2\n      dockmesh.canary: "true"\n',
+  );
+  assert.match(compose, /dockmesh\.canary: "true"/);
+  const p = new ComposeProject('dmflagger', compose);
+  writeFileSync(join(p.dir, 'mesh.yaml'), CANARY);
+  const flags = ['-p', p.name, '-f', p.file];
+  let web = '';
+
+  const order = async (i: number): Promise<string> => {
+    const res = await fetch(`http://${web}:8080/api/orders/${i}`, { signal: AbortSignal.timeout(5000) });
+    assert.is(res.status, 200);
+    return ((await res.json()) as { api: { version: string } }).api.version;
+  };
+  const canaries = async (): Promise<CanaryStatusView[]> => {
+    const r = await mesh(['canary', '--json', ...flags]);
+    assert.is(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as CanaryStatusView[];
+  };
+
+  test.after(async () => {
+    await p.destroy(true);
+  });
+
+  test('mesh up: the Canary is watched, api v1 is its primary and v2 its canary', async () => {
+    await p.up();
+    const r = await mesh(['up', ...flags]);
+    assert.is(r.code, 0, r.stderr);
+    web = await p.ip((await p.containers('web'))[0]!.Id);
+    const [c] = await canaries();
+    assert.equal([c!.name, c!.target, c!.primary.replicas, c!.canary.replicas], ['api', 'api', 1, 1]);
+    const table = await mesh(['canary', ...flags]);
+    assert.match(table.stdout, /^CANARY\s+TARGET\s+PHASE/);
+  });
+
+  test('while orders flow, the canary advances 25% → 50%, passes its checks and is promoted; then v2 serves every order', async () => {
+    const weights = new Set<number>();
+    let stop = false;
+    let sent = 0;
+    const traffic = (async () => {
+      while (!stop) {
+        await order(sent++);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    try {
+      const done = await waitFor(async () => {
+        const [c] = await canaries();
+        weights.add(c!.canaryWeight);
+        return c!.phase === 'Succeeded' || c!.phase === 'Failed' ? c : undefined;
+      }, 90_000, 'the canary to finish', 500);
+      assert.is(done.phase, 'Succeeded', done.message);
+      assert.is(done.canaryWeight, 100);
+      assert.ok(weights.has(25) || weights.has(50), `intermediate weights seen: ${[...weights].join(', ')}`);
+    } finally {
+      stop = true;
+      await traffic;
+    }
+    process.stdout.write(`  ${sent} orders during the analysis; weights seen ${[...weights].sort((a, b) => a - b).join(', ')}\n`);
+    await waitFor(async () => (await order(0)) === 'v2', 10_000, 'v2 to take the traffic', 200);
+    const versions = new Set<string>();
+    for (let i = 0; i < 30; i++) versions.add(await order(i));
+    assert.equal([...versions], ['v2']);
+  });
+
+  test.run();
+}
