@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { AgentConfigView, AgentStats } from '../wire/types.ts';
 import { AgentError } from './agent-error.ts';
@@ -12,6 +12,11 @@ export interface AdminSource {
   metrics(): string;
   config(): AgentConfigView;
   stats(): AgentStats;
+  /**
+   * `GET /tap`: checks the caller's Authorization header and, when it holds the tap key, keeps `res`
+   * to stream live events to (tap.ts).
+   */
+  tap?(authorization: string | undefined, res: ServerResponse): 'ok' | 'unauthorized' | 'busy';
 }
 
 /** The admin API on :15020: GET /ready, /metrics, /config, /stats. */
@@ -35,6 +40,15 @@ export class AdminServer {
           return json(r.ready ? 200 : 503, r);
         }
         case '/config': return json(200, source.config());
+        case '/tap': {
+          if (!source.tap) return json(404, { error: 'not found' });
+          const r = source.tap(req.headers.authorization, res);
+          if (r === 'unauthorized') return json(401, { error: 'tap needs the control server\'s key' });
+          if (r === 'busy') return json(429, { error: 'too many taps at once' });
+          // Headers now, before the first event, so the caller knows it is tapping.
+          res.writeHead(200, { date: httpDateNow(), 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+          return res.flushHeaders();
+        }
         case '/stats': return json(200, source.stats());
         case '/metrics': {
           let text: string;
@@ -46,7 +60,7 @@ export class AdminServer {
           res.writeHead(200, { date: httpDateNow(), 'content-type': PROMETHEUS_CONTENT_TYPE });
           return res.end(text);
         }
-        default: return json(404, { error: 'not found', paths: ['/ready', '/metrics', '/config', '/stats'] });
+        default: return json(404, { error: 'not found', paths: ['/ready', '/metrics', '/config', '/stats', '/tap'] });
       }
     });
     this.#server.on('connection', (s) => {

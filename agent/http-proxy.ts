@@ -346,7 +346,7 @@ export class HttpProxy implements ExchangeOwner {
       if (ex.binding.direction === 'inbound') ex.tracer!.serverSpan(trace, ex, status, flags);
       else if (ex.attempts === 0) ex.tracer!.localSpan(trace, ex, status, flags);
     }
-    if (!ctx.accessLog.enabled) return;
+    if (!ctx.accessLog.enabled && !ctx.tap.active) return;
     const { req, head } = ex;
     const entry: AccessLogEntry = {
       time: isoNow(),
@@ -365,7 +365,8 @@ export class HttpProxy implements ExchangeOwner {
     };
     if (ex.verifiedPeer) entry.source_principal = ex.verifiedPeer.spiffeId;
     if (ex.audit) entry.audit = true;
-    ctx.accessLog.write(entry);
+    if (ctx.accessLog.enabled) ctx.accessLog.write(entry);
+    if (ctx.tap.active) ctx.tap.publish(entry);
   }
 }
 

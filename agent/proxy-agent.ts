@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import type { AckRequest, AgentReport, AgentSnapshot, AgentStats } from '../wire/types.ts';
 import { AccessLog } from './access-log.ts';
+import { Tap, tapAuthorized } from './tap.ts';
 import { AdminServer } from './admin-server.ts';
 import { AgentError } from './agent-error.ts';
 import type { AgentOptions } from './agent-options.ts';
@@ -101,6 +102,7 @@ export class ProxyAgent {
       traffic,
       state,
       accessLog: new AccessLog(opts.accessLog),
+      tap: new Tap(),
       tracing: this.#tracing,
       inboundLabels: new InboundLabels(),
       appHost: opts.capture === 'iptables' ? '127.0.0.1' : opts.appHost,
@@ -118,6 +120,10 @@ export class ProxyAgent {
       metrics: () => this.#ctx.metrics.text(),
       config: () => this.#config.view(),
       stats: () => this.stats(),
+      tap: (authorization, res) => {
+        if (!tapAuthorized(authorization, this.#config.current?.snapshot.mesh.tapKeyHash)) return 'unauthorized';
+        return this.#ctx.tap.listen(res) ? 'ok' : 'busy';
+      },
     });
     if (opts.capture === 'iptables') {
       const link = new CaptureLink((graceMs) => onDrainOrder?.(graceMs));
@@ -305,6 +311,7 @@ export class ProxyAgent {
       this.#identity.close();
       this.#ctx.state.close();
       await this.#tracing.close();
+      this.#ctx.tap.close();
       await this.#admin.close();
       await this.#ctx.accessLog.close();
     })();

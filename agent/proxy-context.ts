@@ -1,3 +1,4 @@
+import type { Tap } from './tap.ts';
 import type { AccessLog } from './access-log.ts';
 import type { InboundLabels } from './inbound-labels.ts';
 import type { MeshMetrics } from './mesh-metrics.ts';
@@ -41,6 +42,8 @@ export interface ProxyContext {
   /** Cluster and rate-limit state that outlives snapshots. */
   readonly state: TrafficState;
   readonly accessLog: AccessLog;
+  /** Live events for `mesh tap` (active only while someone listens). */
+  readonly tap: Tap;
   /** The tracer in force; null: tracing off (nothing of it loaded). */
   readonly tracing: { readonly current: Tracer | null };
   readonly inboundLabels: InboundLabels;

@@ -302,7 +302,7 @@ export class UpgradeProxy {
         r.span.end(failed ? 0 : r.status, failed);
       } else tracer!.localSpan(trace, r, r.status, r.flags);
     }
-    if (!ctx.accessLog.enabled) return;
+    if (!ctx.accessLog.enabled && !ctx.tap.active) return;
     const fwd = r.head;
     const entry: AccessLogEntry = {
       time: isoNow(),
@@ -321,6 +321,7 @@ export class UpgradeProxy {
     };
     if (r.verifiedPeer) entry.source_principal = r.verifiedPeer.spiffeId;
     if (r.audit) entry.audit = true;
-    ctx.accessLog.write(entry);
+    if (ctx.accessLog.enabled) ctx.accessLog.write(entry);
+    if (ctx.tap.active) ctx.tap.publish(entry);
   }
 }

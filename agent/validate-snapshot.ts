@@ -90,6 +90,10 @@ export function validateSnapshot(value: unknown): SnapshotCheck {
   if (isObj(tracing) && tracing.protocol !== undefined && !(TRACE_PROTOCOLS as readonly unknown[]).includes(tracing.protocol)) {
     bad('$.mesh.tracing.protocol', `expected ${TRACE_PROTOCOLS.join(' or ')}`);
   }
+  const tapKeyHash = isObj(value.mesh) ? value.mesh.tapKeyHash : undefined;
+  if (tapKeyHash !== undefined && (typeof tapKeyHash !== 'string' || !/^[0-9a-f]{64}$/.test(tapKeyHash))) {
+    bad('$.mesh.tapKeyHash', 'expected 64 lower-case hex digits (SHA-256)');
+  }
   if (!Array.isArray(value.services)) bad('$.services', 'expected an array');
   else {
     const seen = new Set<string>();

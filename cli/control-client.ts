@@ -88,6 +88,35 @@ export class ControlClient {
     return this.#get<FaultView[]>('/v1/faults');
   }
 
+  /**
+   * Streams a tap (`GET /v1/tap`): yields each event as the control server sends it, until the tap
+   * is over (its bounds) or `signal` aborts.
+   */
+  async *tap(query: Record<string, string>, signal?: AbortSignal): AsyncGenerator<Record<string, unknown>> {
+    const res = await fetch(`${this.baseUrl}/v1/tap?${new URLSearchParams(query)}`, { headers: { authorization: `Bearer ${this.token}` }, signal });
+    if (!res.ok || !res.body) {
+      const text = await res.text();
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { message?: string }).message ?? text;
+      } catch {
+        // not JSON
+      }
+      throw new ControlApiError(res.status, message);
+    }
+    const decoder = new TextDecoder();
+    let rest = '';
+    try {
+      for await (const chunk of res.body) {
+        const lines = (rest + decoder.decode(chunk as Uint8Array, { stream: true })).split('\n');
+        rest = lines.pop()!;
+        for (const line of lines) if (line) yield JSON.parse(line) as Record<string, unknown>;
+      }
+    } catch (err) {
+      if (!signal?.aborted) throw err;
+    }
+  }
+
   /** The Canaries the control server runs. */
   async canaries(): Promise<CanaryStatusView[]> {
     return this.#get<CanaryStatusView[]>('/v1/canaries');

@@ -9,6 +9,7 @@ import { check } from './commands/check.ts';
 import { routes } from './commands/routes.ts';
 import { fault } from './commands/fault.ts';
 import { canary } from './commands/canary.ts';
+import { tap, top } from './commands/tap.ts';
 import { certs } from './commands/certs.ts';
 import { caRotate } from './commands/ca.ts';
 import { demo } from './commands/demo.ts';
@@ -79,6 +80,28 @@ projectFlags(program.command('canary').description('show the Flagger Canaries: p
   .option('--json', 'print JSON: [{name, target, phase, canaryWeight, primaryWeight, failedChecks, iterations, checks, message, ...}]')
   .action(async (name: string | undefined, flags: Parameters<typeof canary>[1]) => {
     result = canary(name, flags);
+    await result;
+  });
+
+const tapOptions = (c: Command): Command =>
+  c
+    .option('--to <service>', 'only requests to this destination service')
+    .option('--method <method>', 'only this HTTP method')
+    .option('--path <prefix>', 'only paths that start with this')
+    .option('--max <n>', 'stop after this many requests')
+    .option('--json', 'print JSON');
+
+tapOptions(projectFlags(program.command('tap').description('stream the live requests of a service\'s agents (inbound and outbound), as they finish').argument('<service>', 'logical service, compose service or container name')))
+  .option('--duration <duration>', 'stop after this long (default: until Ctrl-C, at most 1h)')
+  .action(async (service: string, flags: Parameters<typeof tap>[1]) => {
+    result = tap(service, flags);
+    await result;
+  });
+
+tapOptions(projectFlags(program.command('top').description('live table of a service\'s requests by source, destination, method and path: count, latency, success rate').argument('<service>', 'logical service, compose service or container name')))
+  .option('--duration <duration>', 'how long to watch (default: until Ctrl-C on a terminal, else 10s)')
+  .action(async (service: string, flags: Parameters<typeof top>[1]) => {
+    result = top(service, flags);
     await result;
   });
 

@@ -21,6 +21,9 @@ import { AgentAuthenticator } from './api/agent-authenticator.ts';
 import { tokenHash } from './api/bearer-token.ts';
 import type { FastifyInstance } from 'fastify';
 import { CanaryController } from './canary/canary-controller.ts';
+import { createHash, randomBytes } from 'node:crypto';
+import { fanIn, type TapQuery, type TapTarget } from './tap/tap-fanin.ts';
+import type { Writable } from 'node:stream';
 
 /** Where workloads come from: the Docker provider, or a fixed list in tests. */
 export interface WorkloadSource extends EventEmitter {
@@ -75,6 +78,9 @@ export class ControlServer {
   #apiAddress = '';
   #closed = false;
   #configVersion = 0;
+  /** The key the control server taps agents with; their snapshots carry its hash. */
+  readonly #tapKey = randomBytes(32).toString('hex');
+  readonly #tapKeyHash: string;
   readonly #auth: AgentAuthenticator;
   #lastHashes = '';
   #debounceTimer: NodeJS.Timeout | undefined;
@@ -83,6 +89,7 @@ export class ControlServer {
 
   constructor(o: ControlServerOptions) {
     this.#o = o;
+    this.#tapKeyHash = createHash('sha256').update(this.#tapKey).digest('hex');
     this.injector = o.injector
       ? new Injector({ ...o.injector, project: o.project, log: o.log })
       : null;
@@ -136,8 +143,10 @@ export class ControlServer {
         meshfileContext: () => this.meshfileContext(),
         faults: this.faults,
         knowsService: (svc) => this.registry.workloads.some((w) => w.service === svc),
+        knowsWorkload: (name) => this.registry.workloads.some((w) => w.service === name || w.workload === name || w.containerName === name),
         sdTargets: () => this.sdTargets(),
         canaries: () => this.canaries.list(),
+        tap: (q, out) => this.tap(q, out),
       },
     });
   }
@@ -219,7 +228,7 @@ export class ControlServer {
     const hashes: string[] = [];
     for (const w of view.workloads) {
       if (!w.inject && !this.#o.staticAgentTokens?.has(w.container)) continue;
-      const snap = this.hub.publish(w.container, compileSnapshot(w, view, { excludedPorts: this.#o.excludedPorts, spec, lookup, faults, trust, canaries }));
+      const snap = this.hub.publish(w.container, compileSnapshot(w, view, { excludedPorts: this.#o.excludedPorts, spec, lookup, faults, trust, canaries, tapKeyHash: this.#tapKeyHash }));
       this.registry.agent(w.container).desiredVersion = snap.version;
       hashes.push(snap.hash);
     }
@@ -293,6 +302,20 @@ export class ControlServer {
         appliedVersion: this.registry.agent(w.container).ackedVersion,
         snapshot: this.hub.snapshot(w.container) ?? null,
       }));
+  }
+
+  /**
+   * Streams the live events of the agents of a service (logical service, compose service or
+   * container name) into `out`; resolves when the tap is over. Zero agents: resolves at once.
+   */
+  tap(q: TapQuery, out: Writable): Promise<void> {
+    const targets: TapTarget[] = [];
+    for (const w of this.registry.workloads) {
+      if (w.service !== q.service && w.workload !== q.service && w.containerName !== q.service) continue;
+      const admin = this.registry.agents.get(w.container)?.report?.admin;
+      if (admin && this.hub.connected(w.container)) targets.push({ containerName: w.containerName, admin });
+    }
+    return fanIn(targets, this.#tapKey, q, out, this.#o.log);
   }
 
   /** Prometheus http_sd: one target per agent admin endpoint. */

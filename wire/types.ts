@@ -252,6 +252,8 @@ export interface MeshSettingsSnapshot {
   excludedPorts: number[];
   /** Optional (tracing): where the agent exports spans; absent: no spans (the `Mesh` document has no endpoint). */
   tracing?: TracingSnapshot;
+  /** Optional (tap): SHA-256 (hex) of the key the control server presents on the admin `/tap`; absent: no tap. */
+  tapKeyHash?: string;
 }
 
 /** The `Mesh` document's `spec.tracing`, with its defaults filled in. */

@@ -9,6 +9,8 @@ import { AgentHub } from '../push/agent-hub.ts';
 import type { TemporaryFaults } from '../faults/temporary-faults.ts';
 import { parseFaultRequest } from '../faults/fault-request.ts';
 import { caRoutes, type CaRoutesOptions } from './ca-routes.ts';
+import { parseTapQuery, type TapQuery } from '../tap/tap-fanin.ts';
+import type { Writable } from 'node:stream';
 
 /** What the API needs from the rest of the control server. */
 export interface ApiBackend {
@@ -24,10 +26,14 @@ export interface ApiBackend {
   meshfileContext(): unknown;
   faults: TemporaryFaults;
   knowsService(service: string): boolean;
+  /** A logical service, compose service or container name of the project. */
+  knowsWorkload(name: string): boolean;
   /** Prometheus http_sd targets. */
   sdTargets(): Array<{ targets: string[]; labels: Record<string, string> }>;
   /** The Canaries the control server runs, for `mesh canary`. */
   canaries(): CanaryStatusView[];
+  /** Streams live events of a service's agents into `out` (`mesh tap`, `mesh top`). */
+  tap(q: TapQuery, out: Writable): Promise<void>;
 }
 
 export interface ApiOptions {
@@ -67,6 +73,18 @@ export function buildApi(o: ApiOptions): FastifyInstance {
     cli.get('/v1/meshfile/context', async () => backend.meshfileContext());
     cli.get('/v1/faults', async () => backend.faults.list());
     cli.get('/v1/canaries', async () => backend.canaries());
+    cli.get('/v1/tap', async (req, reply) => {
+      const q = parseTapQuery(req.query as Record<string, unknown>);
+      if ('error' in q) return reply.code(400).send({ error: 'MESH_ERR_BAD_REQUEST', message: q.error });
+      if (!backend.knowsWorkload(q.service)) {
+        return reply.code(404).send({ error: 'MESH_ERR_UNKNOWN_SERVICE', message: `no service or container "${q.service}" in the project` });
+      }
+      reply.hijack();
+      reply.raw.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+      reply.raw.flushHeaders();
+      await backend.tap(q, reply.raw);
+      reply.raw.end();
+    });
     cli.post('/v1/faults', async (req, reply) => {
       const parsed = parseFaultRequest(req.body);
       if ('error' in parsed) return reply.code(400).send({ error: 'MESH_ERR_BAD_REQUEST', message: parsed.error });

@@ -27,7 +27,9 @@ export interface CompileOptions {
   faults?: ReadonlyMap<string, FaultSnapshot>;
   /** Roots the agents trust (from the local CA); absent: no CA configured. */
   trust?: TrustSnapshot;
-  /** What the canary controller decided, by target service (`namespace/name`); absent: primary only. */
+  /** SHA-256 (hex) of the key the control server taps agents with; absent: no tap. */
+  tapKeyHash?: string;
+  /** What the canary controller decided, by target service key (`name.namespace`); absent: primary only. */
   canaries?: ReadonlyMap<string, CanaryRouting>;
 }
 
@@ -139,6 +141,7 @@ export function compileSnapshot(self: Workload, view: RegistryView, opts: Compil
   };
   const tracing = compileTracing(opts.spec?.mesh?.spec.tracing);
   if (tracing) body.mesh.tracing = tracing;
+  if (opts.tapKeyHash) body.mesh.tapKeyHash = opts.tapKeyHash;
   if (opts.trust) body.trust = opts.trust;
   if (opts.spec) {
     body.inbound = compileInbound({

@@ -57,6 +57,40 @@ if (await requireEngine()) {
     assert.equal(await versions(30, { 'x-canary': 'always' }), { v2: 30 });
   });
 
+  /** Runs `mesh <args>` while orders flow through web, until it exits. */
+  async function whileOrders(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    let done = false;
+    const run = mesh([...args, '-p', p.name, '-f', p.file], { timeoutMs: 60_000 }).finally(() => (done = true));
+    for (let i = 0; !done && i < 2000; i++) {
+      await fetch(`http://${web}:8080/api/orders/${i}`, { signal: AbortSignal.timeout(5000) });
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return run;
+  }
+
+  test('mesh tap streams api\'s live requests: web → api inbound, api → payments and inventory outbound', async () => {
+    const r = await whileOrders(['tap', 'api', '--max', '12', '--json']);
+    assert.is(r.code, 0, r.stderr);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { agent: string; direction: string; source_service: string; destination_service: string; status: number; path: string });
+    assert.is(events.length, 12);
+    assert.ok(events.every((e) => /api-v[12]/.test(e.agent) && e.status === 200), r.stdout);
+    assert.ok(events.some((e) => e.direction === 'inbound' && e.source_service === 'web' && e.destination_service === 'api' && e.path.startsWith('/api/orders/')), r.stdout);
+    assert.ok(events.some((e) => e.direction === 'outbound' && ['payments', 'inventory'].includes(e.destination_service)), r.stdout);
+    const human = await whileOrders(['tap', 'web', '--to', 'api', '--max', '2']);
+    assert.match(human.stdout, /outbound GET \/api\/orders\/\d+ +200 +[\d.]+ ms +web → api/);
+  });
+
+  test('mesh top: a table of web\'s requests by path with counts, latencies and success rate', async () => {
+    const r = await whileOrders(['top', 'web', '--duration', '3s', '--json']);
+    assert.is(r.code, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as Array<{ source: string; destination: string; method: string; count: number; successRate: number }>;
+    const inbound = rows.filter((x) => x.destination === 'web');
+    assert.ok(inbound.length > 0 && inbound.every((x) => x.method === 'GET' && x.successRate === 1), r.stdout);
+    assert.ok(rows.some((x) => x.source === 'web' && x.destination === 'api' && x.count >= 1), r.stdout);
+    const text = await whileOrders(['top', 'web', '--duration', '2s']);
+    assert.match(text.stdout, /^SOURCE\s+DESTINATION\s+METHOD\s+PATH\s+COUNT/);
+  });
+
   test('mesh fault aborts every call to a service until cleared; --list shows it', async () => {
     const on = await mesh(['fault', 'payments', '--abort', '503', '--for', '60s', '-p', p.name, '-f', p.file]);
     assert.is(on.code, 0, on.stderr);
