@@ -566,7 +566,7 @@ export interface CanaryStatusView {
   namespace: string;
   /** The target service. */
   target: string;
-  phase: 'Initialized' | 'Progressing' | 'Promoting' | 'Succeeded' | 'Failed';
+  phase: 'Initialized' | 'Waiting' | 'Progressing' | 'WaitingPromotion' | 'Promoting' | 'Succeeded' | 'Failed';
   canaryWeight: number;
   primaryWeight: number;
   maxWeight: number;

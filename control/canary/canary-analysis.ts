@@ -13,11 +13,20 @@
  * Promotion in compose cannot copy the canary's spec into the primary containers (they are the
  * user's), so the canary takes the traffic instead: Promoting shifts it to the canary (all at once,
  * or by `stepWeightPromotion` per tick) and Succeeded keeps it there until the canary replicas go.
+ *
+ * Webhooks, where Flagger calls them: confirm-rollout gates a new revision (Waiting, asked again each
+ * tick); rollback (any 2xx) rolls back; pre-rollout (first tick) and rollout (each checked tick)
+ * count a failed check when they fail; confirm-traffic-increase holds a step without counting;
+ * confirm-promotion holds promotion (WaitingPromotion, the checks go on); post-rollout after
+ * Succeeded or Failed (its answer is ignored).
  */
 import type { CanarySpec } from '../meshfile/canary-spec.ts';
 import type { MetricCheck } from './canary-metrics.ts';
 
-export type CanaryPhase = 'Initialized' | 'Progressing' | 'Promoting' | 'Succeeded' | 'Failed';
+export type CanaryPhase = 'Initialized' | 'Waiting' | 'Progressing' | 'WaitingPromotion' | 'Promoting' | 'Succeeded' | 'Failed';
+
+/** Flagger's webhook types (an empty type is `rollout`). */
+export type HookType = 'confirm-rollout' | 'pre-rollout' | 'rollout' | 'confirm-traffic-increase' | 'confirm-promotion' | 'post-rollout' | 'rollback';
 
 export interface CanaryState {
   phase: CanaryPhase;
@@ -43,6 +52,11 @@ export interface TickInput {
   canaryReady: boolean;
   /** Runs the metric checks (only called when the tick needs them). */
   check: () => MetricCheck[];
+  /**
+   * Calls the Canary's webhooks of one type in order, with `phase` in their payload: true when every
+   * one answered 2xx (for `rollback`: when one did), false otherwise, undefined when it has none.
+   */
+  hooks?: (type: HookType, phase: CanaryPhase) => Promise<boolean | undefined>;
 }
 
 export function initialState(now: number): CanaryState {
@@ -84,15 +98,24 @@ function failedNames(checks: readonly MetricCheck[]): string {
 const round = (v: number): string => (Number.isInteger(v) ? `${v}` : v.toFixed(2));
 
 /** One tick. */
-export function tick(spec: CanarySpec, s: CanaryState, input: TickInput): CanaryState {
+export async function tick(spec: CanarySpec, s: CanaryState, input: TickInput): Promise<CanaryState> {
   const { now } = input;
+  const hooks = input.hooks ?? (async () => undefined);
+  /** Ends the analysis: post-rollout hooks are called, their answer ignored. */
+  const end = async (next: CanaryState): Promise<CanaryState> => {
+    await hooks('post-rollout', next.phase);
+    return next;
+  };
   if (spec.suspend) return s.message.startsWith('suspended') ? s : { ...s, message: `suspended: ${s.message}` };
   if (input.revision === '') {
     if (s.revision === '' && s.phase === 'Initialized') return s;
     return { ...initialState(now), lastTransitionTime: now };
   }
   if (input.revision !== s.revision) {
-    const restart = s.phase === 'Progressing';
+    const restart = s.phase === 'Progressing' || s.phase === 'WaitingPromotion' || s.phase === 'Promoting';
+    if (!restart && (await hooks('confirm-rollout', s.phase)) === false) {
+      return to(s, 'Waiting', now, 'waiting for approval: a confirm-rollout webhook did not confirm (asked again every interval)');
+    }
     return to(s, 'Progressing', now, restart ? 'new revision detected: restarting analysis' : 'new revision detected: progressing canary analysis', {
       revision: input.revision,
       canaryWeight: 0,
@@ -102,7 +125,7 @@ export function tick(spec: CanarySpec, s: CanaryState, input: TickInput): Canary
       checks: [],
     });
   }
-  if (s.phase === 'Succeeded' || s.phase === 'Failed' || s.phase === 'Initialized') return s;
+  if (s.phase === 'Succeeded' || s.phase === 'Failed' || s.phase === 'Initialized' || s.phase === 'Waiting') return s;
   if (!input.canaryReady) return { ...s, message: 'waiting for the canary replicas\' agents to be ready' };
   if (s.phase === 'Progressing' && spec.skipAnalysis) {
     return to(s, 'Succeeded', now, 'analysis skipped (skipAnalysis): the canary takes every request', { canaryWeight: 100, abTesting: false });
@@ -110,16 +133,30 @@ export function tick(spec: CanarySpec, s: CanaryState, input: TickInput): Canary
   if (s.phase === 'Promoting') {
     const step = spec.analysis.stepWeightPromotion ?? 0;
     const w = step > 0 ? Math.min(100, s.canaryWeight + step) : 100;
-    if (w >= 100) return to(s, 'Succeeded', now, 'canary analysis completed successfully: the canary takes every request', { canaryWeight: 100, abTesting: false });
+    if (w >= 100) return end(to(s, 'Succeeded', now, 'canary analysis completed successfully: the canary takes every request', { canaryWeight: 100, abTesting: false }));
     return { ...s, canaryWeight: w, abTesting: false, message: `promoting: canary weight ${w}` };
   }
-  // Progressing.
+  // Progressing or WaitingPromotion.
+  if ((await hooks('rollback', s.phase)) === true) {
+    return end(to(s, 'Failed', now, 'rolled back by a rollback webhook: every request goes to the primary', { canaryWeight: 0, abTesting: false }));
+  }
   if (s.failedChecks >= threshold(spec)) {
-    return to(s, 'Failed', now, `canary analysis failed after ${s.failedChecks} failed checks: every request goes to the primary`, { canaryWeight: 0, abTesting: false });
+    return end(to(s, 'Failed', now, `canary analysis failed after ${s.failedChecks} failed checks: every request goes to the primary`, { canaryWeight: 0, abTesting: false }));
+  }
+  /** Promotion, once every confirm-promotion webhook confirms; else WaitingPromotion (the checks go on). */
+  async function promote(from: CanaryState, patch: Partial<CanaryState>): Promise<CanaryState> {
+    if ((await hooks('confirm-promotion', 'Progressing')) === false) {
+      return to(from, 'WaitingPromotion', now, 'waiting for approval: a confirm-promotion webhook did not confirm (asked again every interval)', patch);
+    }
+    return to(from, 'Promoting', now, 'canary analysis completed: promoting', patch);
   }
   const ab = isAB(spec);
   let checks: MetricCheck[] = [];
-  if (s.canaryWeight > 0 || s.iterations > 0) {
+  const first = s.canaryWeight === 0 && s.iterations === 0;
+  if ((await hooks(first ? 'pre-rollout' : 'rollout', 'Progressing')) === false) {
+    return { ...s, failedChecks: s.failedChecks + 1, message: `halt advancement: a ${first ? 'pre-rollout' : 'rollout'} webhook failed` };
+  }
+  if (!first) {
     checks = input.check();
     if (checks.some((c) => !c.ok)) {
       return { ...s, checks, failedChecks: s.failedChecks + 1, message: `halt advancement: ${failedNames(checks)}` };
@@ -130,9 +167,12 @@ export function tick(spec: CanarySpec, s: CanaryState, input: TickInput): Canary
       const iterations = s.iterations + 1;
       return { ...s, checks, abTesting: true, iterations, message: `A/B testing: iteration ${iterations} of ${spec.analysis.iterations}` };
     }
-    return to(s, 'Promoting', now, 'canary analysis completed: promoting', { checks, abTesting: false, canaryWeight: 0 });
+    return promote(s, { checks, abTesting: false, canaryWeight: 0 });
   }
-  if (s.canaryWeight >= maxWeight(spec)) return to(s, 'Promoting', now, 'canary analysis completed: promoting', { checks });
+  if (s.canaryWeight >= maxWeight(spec)) return promote(s, { checks });
+  if ((await hooks('confirm-traffic-increase', 'Progressing')) === false) {
+    return { ...s, checks, message: 'waiting for approval: a confirm-traffic-increase webhook did not confirm the next step' };
+  }
   const w = nextWeight(spec, s.canaryWeight);
   if (w <= s.canaryWeight) return { ...s, checks, message: 'stalled: no step weight to advance by (set analysis.stepWeight or stepWeights)' };
   return { ...s, checks, canaryWeight: w, message: `advance: canary weight ${w}` };

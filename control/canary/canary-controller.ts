@@ -5,6 +5,7 @@
  * `change`; the control server recompiles). Run-time state only: a restarted control server starts
  * every canary again from its current replicas. docs/canary.md.
  */
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { durationMs } from '../meshfile/duration.ts';
 import type { MeshObject, MeshSpec } from '../meshfile/mesh-spec.ts';
@@ -14,7 +15,8 @@ import { BUILTIN_METRICS } from '../meshfile/canary-checks.ts';
 import type { RegistryView } from '../registry/endpoint-registry.ts';
 import { meshfileContext } from '../compile/snapshot.ts';
 import { analysisIntervalMs, canarySubset, isCanaryReplica, primarySubset, type CanaryRouting } from '../compile/canary-routes.ts';
-import { initialState, maxWeight, tick, type CanaryState } from './canary-analysis.ts';
+import { initialState, maxWeight, tick, type CanaryPhase, type CanaryState, type HookType } from './canary-analysis.ts';
+import { callWebhook } from './canary-webhook.ts';
 import { checkMetric, delta, parseSample, sum, type MetricCheck, type MetricSample } from './canary-metrics.ts';
 import type { CanaryStatusView } from '../../wire/types.ts';
 
@@ -51,6 +53,11 @@ interface Running {
   samples: Sample[];
   timer: NodeJS.Timeout;
   busy: boolean;
+}
+
+/** What a webhook's `checksum` says: the canary replicas and the Canary's spec (Flagger: the tracked configs and spec). */
+function checksumOf(revision: string, spec: CanarySpec): string {
+  return createHash('sha256').update(revision).update(JSON.stringify(spec)).digest('hex').slice(0, 16);
 }
 
 async function fetchMetricsText(admin: string): Promise<string> {
@@ -176,7 +183,9 @@ export class CanaryController extends EventEmitter {
       }
       if (this.#closed || this.#running.get(key) !== r) return;
       const before = r.state;
-      r.state = tick(r.doc.spec, r.state, { now, revision, canaryReady, check: () => this.#checks(r, now) });
+      const next = await tick(r.doc.spec, r.state, { now, revision, canaryReady, check: () => this.#checks(r, now), hooks: (type, phase) => this.#hooks(r, revision, type, phase) });
+      if (this.#closed || this.#running.get(key) !== r) return;
+      r.state = next;
       if (r.state.phase !== before.phase || r.state.canaryWeight !== before.canaryWeight || r.state.failedChecks !== before.failedChecks) {
         this.#o.log?.('canary', { canary: r.doc.name, target: r.target.name, phase: r.state.phase, canaryWeight: r.state.canaryWeight, failedChecks: r.state.failedChecks, message: r.state.message });
       }
@@ -203,6 +212,21 @@ export class CanaryController extends EventEmitter {
       }),
     );
     return { t, byContainer };
+  }
+
+  /** Calls the Canary's webhooks of `type` in order (canary-analysis.ts, TickInput.hooks). */
+  async #hooks(r: Running, revision: string, type: HookType, phase: CanaryPhase): Promise<boolean | undefined> {
+    const list = (r.doc.spec.analysis.webhooks ?? []).filter((w) => (w.type || 'rollout') === type);
+    if (list.length === 0) return undefined;
+    const payload = { name: r.doc.name, namespace: r.doc.namespace, phase, checksum: checksumOf(revision, r.doc.spec) };
+    for (const w of list) {
+      const result = await callWebhook(w, payload);
+      if (!result.ok) this.#o.log?.('canary webhook', { canary: r.doc.name, webhook: w.name, type, error: result.error });
+      if (type === 'rollback') {
+        if (result.ok) return true;
+      } else if (!result.ok) return false;
+    }
+    return type !== 'rollback';
   }
 
   /** The built-in metrics over each one's interval, from the samples kept. */

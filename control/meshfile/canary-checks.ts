@@ -46,6 +46,17 @@ export function checkCanary(spec: CanarySpec, r: DocReporter): void {
     }
   });
   checkHttpMatches(a.match as readonly HttpMatchRequestSpec[] | undefined, 'spec.analysis.match', r);
+  (a.webhooks ?? []).forEach((w, i) => {
+    const p = indexPath('spec.analysis.webhooks', i);
+    let url: URL | undefined;
+    try {
+      url = new URL(w.url);
+    } catch {
+      // reported below
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) r.report('MESH_ERR_BAD_VALUE', childPath(p, 'url'), `a webhook URL is http:// or https://, got "${w.url}"`);
+    if (w.type === 'event') r.report('MESH_WARN_UNSUPPORTED_VALUE', childPath(p, 'type'), 'event webhooks are not called (dockmesh logs the canary\'s events instead)');
+  });
 }
 
 export function checkMeshSettings(spec: MeshSettingsSpec, r: DocReporter, namespace: string): void {

@@ -63,6 +63,22 @@ export interface CanaryMatchSpec {
   sourceLabels?: Readonly<Record<string, string>>;
 }
 
+export interface CanaryWebhookSpec {
+  name: string;
+  /** Empty or absent: `rollout`. */
+  type?: '' | 'confirm-rollout' | 'pre-rollout' | 'rollout' | 'confirm-promotion' | 'post-rollout' | 'event' | 'rollback' | 'confirm-traffic-increase';
+  url: string;
+  /** Per attempt; default 10s. */
+  timeout?: string;
+  /** Attempts after the first (on no answer, 429 or 5xx but 501); default 0. */
+  retries?: number;
+  metadata?: Readonly<Record<string, string>>;
+  /** Not acted on (no alert providers). */
+  muteAlert?: boolean;
+  /** Skips certificate verification of an https URL. */
+  disableTLS?: boolean;
+}
+
 export interface CanaryAnalysisSpec {
   interval: string;
   threshold: number;
@@ -75,8 +91,8 @@ export interface CanaryAnalysisSpec {
   mirrorWeight?: number;
   match?: readonly CanaryMatchSpec[];
   metrics?: readonly CanaryMetricSpec[];
-  /** Not acted on. */
-  webhooks?: readonly Readonly<Record<string, unknown>>[];
+  /** Called where Flagger calls them (control/canary/); `event` hooks are not called. */
+  webhooks?: readonly CanaryWebhookSpec[];
   /** Not acted on. */
   alerts?: readonly Readonly<Record<string, unknown>>[];
   /** Not acted on. */

@@ -109,7 +109,7 @@ export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
     'service.canary': 'no Kubernetes services',
     'service.unmanagedMetadata': 'no Kubernetes services',
     'analysis.alerts': 'no alert providers',
-    'analysis.webhooks': 'no webhooks yet',
+    'analysis.webhooks[].muteAlert': 'no alert providers',
     'analysis.sessionAffinity': 'not acted on yet',
     'analysis.primaryReadyThreshold': 'not acted on yet',
     'analysis.canaryReadyThreshold': 'not acted on yet',

@@ -18,7 +18,20 @@ const API1: MeshWorkload = { name: 'api-1', address: '127.0.0.3', labels: { vers
 const API2: MeshWorkload = { name: 'api-2', address: '127.0.0.4', labels: { version: 'v2', 'dockmesh.canary': 'true' } };
 const API3: MeshWorkload = { name: 'api-3', address: '127.0.0.5', labels: { version: 'v3', 'dockmesh.canary': 'true' } };
 
-const CANARY = `apiVersion: flagger.app/v1beta1
+/** Flagger webhooks, served by the test: every call recorded; confirm-promotion answers 403 until opened. */
+const hooks: Array<{ type: string; body: { name: string; namespace: string; phase: string; checksum: string; metadata?: Record<string, string> } }> = [];
+let promotionOpen = false;
+const hookServer = http.createServer((req, res) => {
+  let text = '';
+  req.on('data', (d) => (text += d));
+  req.on('end', () => {
+    const type = req.url!.slice(1);
+    hooks.push({ type, body: JSON.parse(text) });
+    res.writeHead(type === 'confirm-promotion' && !promotionOpen ? 403 : 200).end(type === 'confirm-promotion' && !promotionOpen ? 'not yet' : 'ok');
+  });
+});
+
+const CANARY = (hookPort: number) => `apiVersion: flagger.app/v1beta1
 kind: Canary
 metadata: {name: api}
 spec:
@@ -35,6 +48,10 @@ spec:
     - name: request-success-rate
       thresholdRange: {min: 99}
       interval: 1m
+    webhooks:
+    - {name: warm-up, type: pre-rollout, url: "http://127.0.0.1:${hookPort}/pre-rollout", metadata: {cmd: "hey -z 1m http://api:8080/"}}
+    - {name: gate, type: confirm-promotion, url: "http://127.0.0.1:${hookPort}/confirm-promotion", timeout: 5s}
+    - {name: notify, type: post-rollout, url: "http://127.0.0.1:${hookPort}/post-rollout"}
 `;
 
 let mesh: LoopbackMesh;
@@ -88,7 +105,9 @@ test.before(async () => {
   broken = http.createServer((_req, res) => res.writeHead(500, { 'x-app': 'v2' }).end('broken'));
   await new Promise<void>((r) => broken.listen(port, '127.0.0.6', () => r()));
   v3 = await new EchoApp('v3').listen('127.0.0.7', port);
-  mesh = await new LoopbackMesh().start({ workloads: [WEB, API1, API2], spare: [API3], meshfile: CANARY, canaryIntervalMs: 3_600_000 });
+  await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', () => r()));
+  const hookPort = (hookServer.address() as { port: number }).port;
+  mesh = await new LoopbackMesh().start({ workloads: [WEB, API1, API2], spare: [API3], meshfile: CANARY(hookPort), canaryIntervalMs: 3_600_000 });
   const api1 = await mesh.agent(API1, ['--inbound', `${port}=${port}`]);
   const api2 = await mesh.agent(API2, ['--app-host', '127.0.0.6', '--inbound', `${port}=${port}`]);
   web = await mesh.agent(WEB, ['--outbound', `api:${port}=0`]);
@@ -103,6 +122,7 @@ test.after(async () => {
   await v3?.close();
   broken?.closeAllConnections();
   broken?.close();
+  hookServer.close();
 });
 
 test('before any tick: every request goes to the primary', async () => {
@@ -125,6 +145,10 @@ test('a failing canary: the first step sends it half the traffic, its 5xx fail t
   const s3 = await step();
   assert.equal([s3.phase, s3.canaryWeight], ['Failed', 0]);
   assert.equal(await calls(20), { v1: 20 });
+  assert.equal(hooks.map((h) => [h.type, h.body.phase]), [['pre-rollout', 'Progressing'], ['post-rollout', 'Failed']]);
+  assert.equal(hooks[0]!.body.metadata, { cmd: 'hey -z 1m http://api:8080/' });
+  assert.equal([hooks[0]!.body.name, hooks[0]!.body.namespace], ['api', 'default']);
+  assert.match(hooks[0]!.body.checksum, /^[0-9a-f]{16}$/);
 });
 
 test('a healthy new revision is analysed from the start and promoted: it ends with every request', async () => {
@@ -138,11 +162,17 @@ test('a healthy new revision is analysed from the start and promoted: it ends wi
   assert.is((await step()).canaryWeight, 50);
   const seen = await calls(60);
   assert.ok((seen.v3 ?? 0) >= 15 && (seen.v1 ?? 0) >= 15, JSON.stringify(seen));
+  const waiting = await step();
+  assert.equal([waiting.phase, waiting.canaryWeight, waiting.checks.map((c) => [c.metric, c.value, c.ok])], ['WaitingPromotion', 50, [['request-success-rate', 100, true]]]);
+  assert.match(waiting.message, /confirm-promotion/);
+  await calls(10);
+  promotionOpen = true;
   const s2 = await step();
-  assert.equal([s2.phase, s2.checks.map((c) => [c.metric, c.value, c.ok])], ['Promoting', [['request-success-rate', 100, true]]]);
+  assert.is(s2.phase, 'Promoting');
   const s3 = await step();
   assert.equal([s3.phase, s3.canaryWeight, s3.primaryWeight], ['Succeeded', 100, 0]);
   assert.equal(await calls(20), { v3: 20 });
+  assert.equal(hooks.slice(2).map((h) => [h.type, h.body.phase]), [['pre-rollout', 'Progressing'], ['confirm-promotion', 'Progressing'], ['confirm-promotion', 'Progressing'], ['post-rollout', 'Succeeded']]);
 });
 
 test('the canary replicas gone: back to Initialized, every request to the primary', async () => {

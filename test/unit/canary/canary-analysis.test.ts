@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { initialState, nextWeight, maxWeight, tick, type CanaryState } from '../../../control/canary/canary-analysis.ts';
+import { initialState, nextWeight, maxWeight, tick, type CanaryState, type TickInput } from '../../../control/canary/canary-analysis.ts';
 import { checkMetric, histogramQuantile, parseSample, delta, successRate, p99Ms, type MetricCheck } from '../../../control/canary/canary-metrics.ts';
 import type { CanarySpec } from '../../../control/meshfile/canary-spec.ts';
 
@@ -13,18 +13,18 @@ const spec = (analysis: Partial<CanarySpec['analysis']>, more: Partial<CanarySpe
 const pass: MetricCheck[] = [{ metric: 'request-success-rate', value: 100, min: 99, ok: true }];
 const fail: MetricCheck[] = [{ metric: 'request-success-rate', value: 50, min: 99, ok: false }];
 
-function run(sp: CanarySpec, results: MetricCheck[][], ticks: number): CanaryState[] {
+async function run(sp: CanarySpec, results: MetricCheck[][], ticks: number, hooks?: TickInput['hooks']): Promise<CanaryState[]> {
   let s = initialState(0);
   const out: CanaryState[] = [];
   let checks = 0;
   for (let i = 0; i < ticks; i++) {
-    s = tick(sp, s, { now: i, revision: 'c1', canaryReady: true, check: () => results[Math.min(checks++, results.length - 1)]! });
+    s = await tick(sp, s, { now: i, revision: 'c1', canaryReady: true, check: () => results[Math.min(checks++, results.length - 1)]!, hooks });
     out.push(s);
   }
   return out;
 }
 
-test('weights: stepWeight to maxWeight (overshooting as Flagger does), stepWeights in order', () => {
+test('weights: stepWeight to maxWeight (overshooting as Flagger does), stepWeights in order', async () => {
   assert.is(nextWeight(spec({ stepWeight: 20, maxWeight: 50 }), 40), 60);
   assert.is(nextWeight(spec({ stepWeights: [5, 20, 50] }), 0), 5);
   assert.is(nextWeight(spec({ stepWeights: [5, 20, 50] }), 5), 20);
@@ -32,8 +32,8 @@ test('weights: stepWeight to maxWeight (overshooting as Flagger does), stepWeigh
   assert.is(maxWeight(spec({})), 100);
 });
 
-test('a healthy canary: first step unchecked, one step per passing check, promotion past maxWeight, then Succeeded at 100%', () => {
-  const states = run(spec({ stepWeight: 25, maxWeight: 50 }), [pass], 7);
+test('a healthy canary: first step unchecked, one step per passing check, promotion past maxWeight, then Succeeded at 100%', async () => {
+  const states = await run(spec({ stepWeight: 25, maxWeight: 50 }), [pass], 7);
   assert.equal(states.map((s) => [s.phase, s.canaryWeight]), [
     ['Progressing', 0],
     ['Progressing', 25],
@@ -45,8 +45,8 @@ test('a healthy canary: first step unchecked, one step per passing check, promot
   ]);
 });
 
-test('failed checks hold the weight, add up (a pass does not reset them) and roll back at threshold', () => {
-  const states = run(spec({ stepWeight: 10, maxWeight: 50, threshold: 2 }), [fail, pass, fail], 6);
+test('failed checks hold the weight, add up (a pass does not reset them) and roll back at threshold', async () => {
+  const states = await run(spec({ stepWeight: 10, maxWeight: 50, threshold: 2 }), [fail, pass, fail], 6);
   assert.equal(states.map((s) => [s.phase, s.canaryWeight, s.failedChecks]), [
     ['Progressing', 0, 0],
     ['Progressing', 10, 0],
@@ -58,14 +58,14 @@ test('failed checks hold the weight, add up (a pass does not reset them) and rol
   assert.match(states[2]!.message, /request-success-rate 50 < 99/);
 });
 
-test('no traffic to the canary is a failed check (no values found)', () => {
+test('no traffic to the canary is a failed check (no values found)', async () => {
   const c = checkMetric({ name: 'request-success-rate', thresholdRange: { min: 99 } }, { requests: 0, ok: 0, buckets: new Map() });
   assert.is(c.ok, false);
   assert.is(c.value, undefined);
 });
 
-test('A/B: matching requests to the canary for `iterations` passing checks, then promotion', () => {
-  const states = run(spec({ iterations: 2, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] }), [pass], 6);
+test('A/B: matching requests to the canary for `iterations` passing checks, then promotion', async () => {
+  const states = await run(spec({ iterations: 2, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] }), [pass], 6);
   assert.equal(states.map((s) => [s.phase, s.abTesting, s.iterations, s.canaryWeight]), [
     ['Progressing', false, 0, 0],
     ['Progressing', true, 1, 0],
@@ -76,25 +76,80 @@ test('A/B: matching requests to the canary for `iterations` passing checks, then
   ]);
 });
 
-test('a new revision restarts the analysis; the canary gone resets to primary-only; not ready waits', () => {
-  let s = run(spec({ stepWeight: 10 }), [pass], 3).at(-1)!;
+test('a new revision restarts the analysis; the canary gone resets to primary-only; not ready waits', async () => {
+  let s = (await run(spec({ stepWeight: 10 }), [pass], 3)).at(-1)!;
   assert.is(s.canaryWeight, 20);
-  s = tick(spec({ stepWeight: 10 }), s, { now: 9, revision: 'c2', canaryReady: true, check: () => pass });
+  s = await tick(spec({ stepWeight: 10 }), s, { now: 9, revision: 'c2', canaryReady: true, check: () => pass });
   assert.equal([s.phase, s.canaryWeight, s.failedChecks, s.message], ['Progressing', 0, 0, 'new revision detected: restarting analysis']);
-  const waiting = tick(spec({ stepWeight: 10 }), s, { now: 10, revision: 'c2', canaryReady: false, check: () => pass });
+  const waiting = await tick(spec({ stepWeight: 10 }), s, { now: 10, revision: 'c2', canaryReady: false, check: () => pass });
   assert.is(waiting.canaryWeight, 0);
   assert.match(waiting.message, /waiting/);
-  s = tick(spec({ stepWeight: 10 }), s, { now: 11, revision: '', canaryReady: false, check: () => pass });
+  s = await tick(spec({ stepWeight: 10 }), s, { now: 11, revision: '', canaryReady: false, check: () => pass });
   assert.equal([s.phase, s.canaryWeight, s.revision], ['Initialized', 0, '']);
 });
 
-test('skipAnalysis promotes at once; stepWeightPromotion shifts in steps; suspend freezes', () => {
-  const skipped = run(spec({ stepWeight: 10 }, { skipAnalysis: true }), [pass], 2).at(-1)!;
+test('skipAnalysis promotes at once; stepWeightPromotion shifts in steps; suspend freezes', async () => {
+  const skipped = (await run(spec({ stepWeight: 10 }, { skipAnalysis: true }), [pass], 2)).at(-1)!;
   assert.equal([skipped.phase, skipped.canaryWeight], ['Succeeded', 100]);
-  const gradual = run(spec({ stepWeight: 50, maxWeight: 50, stepWeightPromotion: 30 }), [pass], 6);
+  const gradual = await run(spec({ stepWeight: 50, maxWeight: 50, stepWeightPromotion: 30 }), [pass], 6);
   assert.equal(gradual.map((s) => s.canaryWeight), [0, 50, 50, 80, 100, 100]);
-  const frozen = run(spec({ stepWeight: 10 }, { suspend: true }), [pass], 3).at(-1)!;
+  const frozen = (await run(spec({ stepWeight: 10 }, { suspend: true }), [pass], 3)).at(-1)!;
   assert.is(frozen.canaryWeight, 0);
+});
+
+test('webhooks: confirm-rollout gates the start (Waiting); pre-rollout then rollout run before checks; post-rollout after the end', async () => {
+  const calls: string[] = [];
+  let approve = false;
+  const hooks: TickInput['hooks'] = async (type, phase) => {
+    calls.push(`${type}:${phase}`);
+    if (type === 'confirm-rollout') return approve;
+    if (type === 'rollback') return undefined;
+    return true;
+  };
+  const sp = spec({ stepWeight: 50, maxWeight: 50 });
+  let s = initialState(0);
+  const at = async (now: number) => (s = await tick(sp, s, { now, revision: 'c1', canaryReady: true, check: () => pass, hooks }));
+  await at(1);
+  assert.equal([s.phase, s.revision], ['Waiting', '']);
+  await at(2);
+  assert.is(s.phase, 'Waiting', 'asked again each tick');
+  approve = true;
+  await at(3);
+  assert.equal([s.phase, s.canaryWeight], ['Progressing', 0]);
+  for (let t = 4; t < 8; t++) await at(t);
+  assert.equal([s.phase, s.canaryWeight], ['Succeeded', 100]);
+  assert.equal(calls.filter((c) => !c.startsWith('rollback') && !c.startsWith('confirm-traffic')), [
+    'confirm-rollout:Initialized', 'confirm-rollout:Waiting', 'confirm-rollout:Waiting',
+    'pre-rollout:Progressing', 'rollout:Progressing', 'confirm-promotion:Progressing', 'post-rollout:Succeeded',
+  ]);
+});
+
+test('webhooks: a failing rollout hook counts a failed check; a rollback hook answering 2xx rolls back; confirm-promotion holds in WaitingPromotion while checks go on', async () => {
+  const failing = await run(spec({ stepWeight: 10, threshold: 2 }), [pass], 5, async (type) => (type === 'rollout' ? false : undefined));
+  assert.equal(failing.map((s) => [s.phase, s.canaryWeight, s.failedChecks]), [['Progressing', 0, 0], ['Progressing', 10, 0], ['Progressing', 10, 1], ['Progressing', 10, 2], ['Failed', 0, 2]]);
+  let pull = false;
+  const rolled = await run(spec({ stepWeight: 10 }), [pass], 3, async (type) => (type === 'rollback' ? pull : undefined));
+  pull = true;
+  assert.is(rolled.at(-1)!.canaryWeight, 20);
+  const after = await tick(spec({ stepWeight: 10 }), rolled.at(-1)!, { now: 9, revision: 'c1', canaryReady: true, check: () => pass, hooks: async (type) => (type === 'rollback' ? pull : undefined) });
+  assert.equal([after.phase, after.canaryWeight], ['Failed', 0]);
+  let confirm = false;
+  let checks = 0;
+  const sp = spec({ stepWeight: 50, maxWeight: 50 });
+  let s = initialState(0);
+  const hooks: TickInput['hooks'] = async (type) => (type === 'confirm-promotion' ? confirm : undefined);
+  for (let t = 0; t < 4; t++) s = await tick(sp, s, { now: t, revision: 'c1', canaryReady: true, check: () => (checks++, pass), hooks });
+  assert.equal([s.phase, s.canaryWeight], ['WaitingPromotion', 50]);
+  const before = checks;
+  confirm = true;
+  s = await tick(sp, s, { now: 5, revision: 'c1', canaryReady: true, check: () => (checks++, pass), hooks });
+  assert.equal([s.phase, checks - before], ['Promoting', 1]);
+});
+
+test('webhooks: confirm-traffic-increase holds a step without counting a failure', async () => {
+  const held = await run(spec({ stepWeight: 10 }), [pass], 4, async (type) => (type === 'confirm-traffic-increase' ? false : undefined));
+  assert.equal(held.map((s) => [s.canaryWeight, s.failedChecks]), [[0, 0], [0, 0], [0, 0], [0, 0]]);
+  assert.match(held.at(-1)!.message, /confirm-traffic-increase/);
 });
 
 const METRICS = `# TYPE istio_requests_total counter
@@ -107,7 +162,7 @@ istio_request_duration_milliseconds_bucket{reporter="destination",destination_se
 istio_request_duration_milliseconds_bucket{reporter="destination",destination_service_name="api",le="+Inf"} 100
 `;
 
-test('metrics: destination series only; success rate, p99 by histogram_quantile, deltas across a restart', () => {
+test('metrics: destination series only; success rate, p99 by histogram_quantile, deltas across a restart', async () => {
   const s = parseSample(METRICS, 'api');
   assert.equal([s.requests, s.ok], [100, 90]);
   assert.is(successRate(s), 90);

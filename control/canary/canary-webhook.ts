@@ -1,0 +1,46 @@
+/**
+ * One Flagger webhook call: POST the JSON payload `{name, namespace, phase, checksum, metadata}` to
+ * the hook's URL, `timeout` per attempt (default 10s), `retries` more attempts after no answer, 429 or
+ * a 5xx other than 501 (go-retryablehttp's rule, which Flagger uses; 1 s apart here). Success is
+ * Flagger's: a status of at most 202 (so 204 fails); anything else fails with the answer's body.
+ */
+import { Agent, fetch } from 'undici';
+import { parseDuration } from '../meshfile/duration.ts';
+import type { CanaryWebhookSpec } from '../meshfile/canary-spec.ts';
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const RETRY_WAIT_MS = 1000;
+const insecure = new Agent({ connect: { rejectUnauthorized: false } });
+
+export interface WebhookPayload {
+  name: string;
+  namespace: string;
+  phase: string;
+  checksum: string;
+}
+
+export async function callWebhook(w: CanaryWebhookSpec, p: WebhookPayload): Promise<{ ok: true } | { ok: false; error: string }> {
+  const timeout = (w.timeout ? parseDuration(w.timeout) : undefined) ?? DEFAULT_TIMEOUT_MS;
+  const body = JSON.stringify({ ...p, ...(w.metadata && Object.keys(w.metadata).length ? { metadata: w.metadata } : {}) });
+  const attempts = 1 + Math.max(0, Math.floor(w.retries ?? 0));
+  let error = '';
+  for (let i = 0; i < attempts; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, RETRY_WAIT_MS));
+    try {
+      const res = await fetch(w.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(timeout),
+        ...(w.disableTLS ? { dispatcher: insecure } : {}),
+      });
+      const text = (await res.text()).slice(0, 500);
+      if (res.status >= 200 && res.status <= 202) return { ok: true };
+      error = `${res.status}${text ? `: ${text}` : ''}`;
+      if (res.status !== 429 && !(res.status >= 500 && res.status !== 501)) break;
+    } catch (err) {
+      error = (err as Error).message;
+    }
+  }
+  return { ok: false, error: `${w.name} (${w.url}): ${error}` };
+}
