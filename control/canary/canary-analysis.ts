@@ -81,6 +81,9 @@ export function nextWeight(spec: CanarySpec, current: number): number {
   return 100;
 }
 
+/** Flagger's default progressDeadlineSeconds. */
+export const DEFAULT_PROGRESS_DEADLINE_S = 600;
+
 const isAB = (spec: CanarySpec): boolean => (spec.analysis.iterations ?? 0) > 0 && (spec.analysis.match?.length ?? 0) > 0;
 const threshold = (spec: CanarySpec): number => (spec.analysis.threshold > 0 ? spec.analysis.threshold : 1);
 
@@ -126,7 +129,13 @@ export async function tick(spec: CanarySpec, s: CanaryState, input: TickInput): 
     });
   }
   if (s.phase === 'Succeeded' || s.phase === 'Failed' || s.phase === 'Initialized' || s.phase === 'Waiting') return s;
-  if (!input.canaryReady) return { ...s, message: 'waiting for the canary replicas\' agents to be ready' };
+  if (!input.canaryReady) {
+    const deadlineMs = (spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_S) * 1000;
+    if (s.phase === 'Progressing' && now - s.lastTransitionTime > deadlineMs) {
+      return end(to(s, 'Failed', now, `the canary's agents were not ready within progressDeadlineSeconds (${deadlineMs / 1000} s): every request goes to the primary`, { canaryWeight: 0, abTesting: false }));
+    }
+    return { ...s, message: 'waiting for the canary replicas\' agents to be ready' };
+  }
   if (s.phase === 'Progressing' && spec.skipAnalysis) {
     return to(s, 'Succeeded', now, 'analysis skipped (skipAnalysis): the canary takes every request', { canaryWeight: 100, abTesting: false });
   }

@@ -152,6 +152,19 @@ test('webhooks: confirm-traffic-increase holds a step without counting a failure
   assert.match(held.at(-1)!.message, /confirm-traffic-increase/);
 });
 
+test('progressDeadlineSeconds: a canary whose agents are not ready in time fails (default 600 s)', async () => {
+  const sp = spec({ stepWeight: 10 }, { progressDeadlineSeconds: 60 });
+  let s = await tick(sp, initialState(0), { now: 1000, revision: 'c1', canaryReady: false, check: () => pass });
+  assert.is(s.phase, 'Progressing');
+  s = await tick(sp, s, { now: 50_000, revision: 'c1', canaryReady: false, check: () => pass });
+  assert.equal([s.phase, s.canaryWeight], ['Progressing', 0]);
+  s = await tick(sp, s, { now: 62_000, revision: 'c1', canaryReady: false, check: () => pass });
+  assert.equal(s.phase, 'Failed');
+  assert.match(s.message, /progressDeadlineSeconds \(60 s\)/);
+  const patient = await tick(spec({ stepWeight: 10 }), { ...s, phase: 'Progressing', lastTransitionTime: 0 }, { now: 599_000, revision: 'c1', canaryReady: false, check: () => pass });
+  assert.is(patient.phase, 'Progressing');
+});
+
 const METRICS = `# TYPE istio_requests_total counter
 istio_requests_total{reporter="destination",destination_service_name="api",response_code="200"} 90
 istio_requests_total{reporter="destination",destination_service_name="api",response_code="503"} 10
