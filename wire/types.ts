@@ -571,6 +571,8 @@ export interface CanaryStatusView {
   primaryWeight: number;
   maxWeight: number;
   abTesting: boolean;
+  /** Requests to the primary are mirrored to the canary. */
+  mirrored: boolean;
   failedChecks: number;
   threshold: number;
   iterations: number;

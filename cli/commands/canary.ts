@@ -34,7 +34,7 @@ export function canaryTable(list: readonly CanaryStatusView[]): string {
       c.name,
       c.target,
       c.phase,
-      c.abTesting ? 'A/B (matching requests)' : `${c.primary.subset} ${c.primaryWeight}%, ${c.canary.subset} ${c.canaryWeight}%`,
+      c.abTesting ? 'A/B (matching requests)' : `${c.primary.subset} ${c.primaryWeight}%, ${c.canary.subset} ${c.canaryWeight}%${c.mirrored ? ' (mirrored to the canary)' : ''}`,
       `${c.failedChecks}/${c.threshold}`,
       `${c.primary.replicas} primary, ${c.canary.replicas} canary`,
       checksText(c),

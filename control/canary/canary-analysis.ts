@@ -34,6 +34,8 @@ export interface CanaryState {
   canaryWeight: number;
   /** A/B routing on. */
   abTesting: boolean;
+  /** Requests to the primary are mirrored to the canary (`analysis.mirror`). */
+  mirrored: boolean;
   failedChecks: number;
   iterations: number;
   /** The canary replicas the analysis is about (sorted container ids, joined); '' none. */
@@ -60,7 +62,7 @@ export interface TickInput {
 }
 
 export function initialState(now: number): CanaryState {
-  return { phase: 'Initialized', canaryWeight: 0, abTesting: false, failedChecks: 0, iterations: 0, revision: '', lastTransitionTime: now, message: 'no canary replicas: every request goes to the primary', checks: [] };
+  return { phase: 'Initialized', canaryWeight: 0, abTesting: false, mirrored: false, failedChecks: 0, iterations: 0, revision: '', lastTransitionTime: now, message: 'no canary replicas: every request goes to the primary', checks: [] };
 }
 
 /** Flagger's maxWeight(): the last stepWeights entry, else maxWeight, else 100. */
@@ -123,6 +125,7 @@ export async function tick(spec: CanarySpec, s: CanaryState, input: TickInput): 
       revision: input.revision,
       canaryWeight: 0,
       abTesting: false,
+      mirrored: false,
       failedChecks: 0,
       iterations: 0,
       checks: [],
@@ -132,25 +135,25 @@ export async function tick(spec: CanarySpec, s: CanaryState, input: TickInput): 
   if (!input.canaryReady) {
     const deadlineMs = (spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_S) * 1000;
     if (s.phase === 'Progressing' && now - s.lastTransitionTime > deadlineMs) {
-      return end(to(s, 'Failed', now, `the canary's agents were not ready within progressDeadlineSeconds (${deadlineMs / 1000} s): every request goes to the primary`, { canaryWeight: 0, abTesting: false }));
+      return end(to(s, 'Failed', now, `the canary's agents were not ready within progressDeadlineSeconds (${deadlineMs / 1000} s): every request goes to the primary`, { canaryWeight: 0, abTesting: false, mirrored: false }));
     }
     return { ...s, message: 'waiting for the canary replicas\' agents to be ready' };
   }
   if (s.phase === 'Progressing' && spec.skipAnalysis) {
-    return to(s, 'Succeeded', now, 'analysis skipped (skipAnalysis): the canary takes every request', { canaryWeight: 100, abTesting: false });
+    return to(s, 'Succeeded', now, 'analysis skipped (skipAnalysis): the canary takes every request', { canaryWeight: 100, abTesting: false, mirrored: false });
   }
   if (s.phase === 'Promoting') {
     const step = spec.analysis.stepWeightPromotion ?? 0;
     const w = step > 0 ? Math.min(100, s.canaryWeight + step) : 100;
-    if (w >= 100) return end(to(s, 'Succeeded', now, 'canary analysis completed successfully: the canary takes every request', { canaryWeight: 100, abTesting: false }));
-    return { ...s, canaryWeight: w, abTesting: false, message: `promoting: canary weight ${w}` };
+    if (w >= 100) return end(to(s, 'Succeeded', now, 'canary analysis completed successfully: the canary takes every request', { canaryWeight: 100, abTesting: false, mirrored: false }));
+    return { ...s, canaryWeight: w, abTesting: false, mirrored: false, message: `promoting: canary weight ${w}` };
   }
   // Progressing or WaitingPromotion.
   if ((await hooks('rollback', s.phase)) === true) {
-    return end(to(s, 'Failed', now, 'rolled back by a rollback webhook: every request goes to the primary', { canaryWeight: 0, abTesting: false }));
+    return end(to(s, 'Failed', now, 'rolled back by a rollback webhook: every request goes to the primary', { canaryWeight: 0, abTesting: false, mirrored: false }));
   }
   if (s.failedChecks >= threshold(spec)) {
-    return end(to(s, 'Failed', now, `canary analysis failed after ${s.failedChecks} failed checks: every request goes to the primary`, { canaryWeight: 0, abTesting: false }));
+    return end(to(s, 'Failed', now, `canary analysis failed after ${s.failedChecks} failed checks: every request goes to the primary`, { canaryWeight: 0, abTesting: false, mirrored: false }));
   }
   /** Promotion, once every confirm-promotion webhook confirms; else WaitingPromotion (the checks go on). */
   async function promote(from: CanaryState, patch: Partial<CanaryState>): Promise<CanaryState> {
@@ -160,8 +163,9 @@ export async function tick(spec: CanarySpec, s: CanaryState, input: TickInput): 
     return to(from, 'Promoting', now, 'canary analysis completed: promoting', patch);
   }
   const ab = isAB(spec);
+  const blueGreen = !ab && (spec.analysis.iterations ?? 0) > 0;
   let checks: MetricCheck[] = [];
-  const first = s.canaryWeight === 0 && s.iterations === 0;
+  const first = s.canaryWeight === 0 && s.iterations === 0 && !s.mirrored;
   if ((await hooks(first ? 'pre-rollout' : 'rollout', 'Progressing')) === false) {
     return { ...s, failedChecks: s.failedChecks + 1, message: `halt advancement: a ${first ? 'pre-rollout' : 'rollout'} webhook failed` };
   }
@@ -171,18 +175,24 @@ export async function tick(spec: CanarySpec, s: CanaryState, input: TickInput): 
       return { ...s, checks, failedChecks: s.failedChecks + 1, message: `halt advancement: ${failedNames(checks)}` };
     }
   }
-  if (ab) {
+  if (ab || blueGreen) {
     if (s.iterations < spec.analysis.iterations!) {
       const iterations = s.iterations + 1;
-      return { ...s, checks, abTesting: true, iterations, message: `A/B testing: iteration ${iterations} of ${spec.analysis.iterations}` };
+      const mirrored = blueGreen && spec.analysis.mirror === true;
+      const what = ab ? 'A/B testing' : mirrored ? 'blue/green with mirrored traffic' : 'blue/green';
+      return { ...s, checks, abTesting: ab, mirrored, iterations, message: `${what}: iteration ${iterations} of ${spec.analysis.iterations}` };
     }
-    return promote(s, { checks, abTesting: false, canaryWeight: 0 });
+    return promote(s, { checks, abTesting: false, mirrored: false, canaryWeight: 0 });
   }
   if (s.canaryWeight >= maxWeight(spec)) return promote(s, { checks });
+  // Flagger's canary release with mirroring: at weight 0, a step of mirrored traffic comes first.
+  if (spec.analysis.mirror === true && s.canaryWeight === 0 && !s.mirrored) {
+    return { ...s, checks, mirrored: true, message: 'mirroring requests to the canary (its answers are discarded)' };
+  }
   if ((await hooks('confirm-traffic-increase', 'Progressing')) === false) {
     return { ...s, checks, message: 'waiting for approval: a confirm-traffic-increase webhook did not confirm the next step' };
   }
   const w = nextWeight(spec, s.canaryWeight);
   if (w <= s.canaryWeight) return { ...s, checks, message: 'stalled: no step weight to advance by (set analysis.stepWeight or stepWeights)' };
-  return { ...s, checks, canaryWeight: w, message: `advance: canary weight ${w}` };
+  return { ...s, checks, canaryWeight: w, mirrored: false, message: `advance: canary weight ${w}` };
 }

@@ -98,7 +98,7 @@ export class CanaryController extends EventEmitter {
       }
       clearInterval(r.timer);
       this.#running.delete(key);
-      changed ||= r.state.canaryWeight > 0 || r.state.abTesting;
+      changed ||= r.state.canaryWeight > 0 || r.state.abTesting || r.state.mirrored;
     }
     for (const [key, w] of wanted) {
       if (this.#running.has(key)) continue;
@@ -114,7 +114,7 @@ export class CanaryController extends EventEmitter {
   /** The routing each target gets (service key → weights). */
   routing(): ReadonlyMap<string, CanaryRouting> {
     const out = new Map<string, CanaryRouting>();
-    for (const [key, r] of this.#running) out.set(key, { canaryWeight: r.state.canaryWeight, abTesting: r.state.abTesting });
+    for (const [key, r] of this.#running) out.set(key, { canaryWeight: r.state.canaryWeight, abTesting: r.state.abTesting, mirrored: r.state.mirrored });
     return out;
   }
 
@@ -134,6 +134,7 @@ export class CanaryController extends EventEmitter {
           primaryWeight: 100 - r.state.canaryWeight,
           maxWeight: maxWeight(r.doc.spec),
           abTesting: r.state.abTesting,
+          mirrored: r.state.mirrored,
           failedChecks: r.state.failedChecks,
           threshold: r.doc.spec.analysis.threshold,
           iterations: r.state.iterations,
@@ -189,7 +190,7 @@ export class CanaryController extends EventEmitter {
       if (r.state.phase !== before.phase || r.state.canaryWeight !== before.canaryWeight || r.state.failedChecks !== before.failedChecks) {
         this.#o.log?.('canary', { canary: r.doc.name, target: r.target.name, phase: r.state.phase, canaryWeight: r.state.canaryWeight, failedChecks: r.state.failedChecks, message: r.state.message });
       }
-      if (r.state.canaryWeight !== before.canaryWeight || r.state.abTesting !== before.abTesting) this.emit('change');
+      if (r.state.canaryWeight !== before.canaryWeight || r.state.abTesting !== before.abTesting || r.state.mirrored !== before.mirrored) this.emit('change');
     } catch (err) {
       this.#o.log?.('canary tick failed', { canary: r.doc.name, error: (err as Error).message });
     } finally {

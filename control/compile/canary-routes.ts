@@ -9,7 +9,7 @@
  *   condition, all to the canary; then the weighted route.
  * - The weighted route: `service.match` (or every request), primary `100 - w`, canary `w`, with
  *   `service.timeout`, `service.retries` (Istio's default policy when absent), `service.headers`
- *   and `service.rewrite`.
+ *   and `service.rewrite`; while mirroring, a mirror to the canary at `mirrorWeight` (default 100%).
  * A service without primary replicas sends everything to its canary (else nothing would answer).
  */
 import { durationMs } from '../meshfile/duration.ts';
@@ -28,6 +28,8 @@ export interface CanaryRouting {
   canaryWeight: number;
   /** A/B testing in progress: requests matching `analysis.match` go to the canary. */
   abTesting: boolean;
+  /** Requests are mirrored to the canary (`analysis.mirror`: blue/green, or a canary release's first step). */
+  mirrored?: boolean;
 }
 
 /** Before the controller has looked (or with no canary replicas): everything to the primary. */
@@ -89,6 +91,10 @@ export function compileCanaryRoutes(
     ],
   };
   if (s.match?.length) main.match = s.match;
+  if (routing.mirrored && replicas.canary > 0 && replicas.primary > 0) {
+    main.mirror = canaryDest;
+    main.mirrorPercentage = { value: canary.spec.analysis.mirrorWeight ?? 100 };
+  }
   http.push(main);
   const policy = hostPolicy ? { policy: hostPolicy } : {};
   return {

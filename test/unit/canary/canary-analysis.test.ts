@@ -165,6 +165,25 @@ test('progressDeadlineSeconds: a canary whose agents are not ready in time fails
   assert.is(patient.phase, 'Progressing');
 });
 
+test('mirroring: blue/green (iterations, no match) mirrors for its iterations then promotes; a canary release with mirror: a mirrored step before the first weight', async () => {
+  const bg = await run(spec({ iterations: 2, mirror: true }), [pass], 5);
+  assert.equal(bg.map((s) => [s.phase, s.mirrored, s.iterations, s.canaryWeight]), [
+    ['Progressing', false, 0, 0],
+    ['Progressing', true, 1, 0],
+    ['Progressing', true, 2, 0],
+    ['Promoting', false, 2, 0],
+    ['Succeeded', false, 2, 100],
+  ]);
+  const release = await run(spec({ stepWeight: 50, maxWeight: 50, mirror: true }), [pass], 5);
+  assert.equal(release.map((s) => [s.phase, s.mirrored, s.canaryWeight]), [
+    ['Progressing', false, 0],
+    ['Progressing', true, 0],
+    ['Progressing', false, 50],
+    ['Promoting', false, 50],
+    ['Succeeded', false, 100],
+  ]);
+});
+
 const METRICS = `# TYPE istio_requests_total counter
 istio_requests_total{reporter="destination",destination_service_name="api",response_code="200"} 90
 istio_requests_total{reporter="destination",destination_service_name="api",response_code="503"} 10

@@ -79,6 +79,15 @@ test('A/B testing: while on, requests matching analysis.match go to the canary f
   assert.equal(off.http!.map((h) => h.name), ['primary']);
 });
 
+test('mirroring: the weighted route mirrors to the canary at mirrorWeight', () => {
+  const bg = CANARY.replace('    maxWeight: 50\n    stepWeight: 10\n', '    iterations: 3\n    mirror: true\n    mirrorWeight: 40\n');
+  const on = compile(bg, true, new Map([['api.default', { canaryWeight: 0, abTesting: false, mirrored: true }]]));
+  assert.equal(on.http![0]!.mirrors, [{ destination: { service: 'api', namespace: 'default', subset: 'api-canary' }, percent: 40 }]);
+  assert.equal(on.http![0]!.route!.map((d) => d.weight), [100, 0]);
+  const off = compile(bg, true, new Map([['api.default', { canaryWeight: 0, abTesting: false, mirrored: false }]]));
+  assert.is(off.http![0]!.mirrors, undefined);
+});
+
 test('other services are untouched by a Canary', () => {
   const { r, web } = registry(true);
   const view = r.view();

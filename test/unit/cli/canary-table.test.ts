@@ -5,7 +5,7 @@ import type { CanaryStatusView } from '../../../wire/types.ts';
 
 const base: CanaryStatusView = {
   name: 'api', namespace: 'default', target: 'api', phase: 'Progressing', canaryWeight: 30, primaryWeight: 70, maxWeight: 50, abTesting: false,
-  failedChecks: 1, threshold: 5, iterations: 0, lastTransitionTime: '2026-11-27T00:00:00.000Z', message: 'halt advancement: request-success-rate 97.50 < 99',
+  mirrored: false, failedChecks: 1, threshold: 5, iterations: 0, lastTransitionTime: '2026-11-27T00:00:00.000Z', message: 'halt advancement: request-success-rate 97.50 < 99',
   primary: { subset: 'api-primary', replicas: 1 }, canary: { subset: 'api-canary', replicas: 2, containers: ['p-api-v2-1', 'p-api-v2-2'] },
   checks: [{ metric: 'request-success-rate', value: 97.5, min: 99, ok: false }, { metric: 'request-duration', value: 120, max: 500, ok: true }],
 };
