@@ -1,12 +1,14 @@
 /**
- * A Flagger Canary on the real engine: examples/shop with api-v2 labelled as the canary of api
- * (`dockmesh.canary: "true"`) and a meshfile holding only a Canary. While orders flow through web,
+ * A Flagger Canary on the real engine: examples/shop with API_V2_CANARY=true (api-v2 labelled as
+ * the canary of api, `dockmesh.canary: "true"`) and a meshfile holding only a Canary (the shop's
+ * mesh.canary.yaml with a 2 s interval). While orders flow through web,
  * the control server (in its container) shifts api's traffic step by step, reads the canary agent's
  * metrics, promotes it, and then every order is served by v2.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireEngine } from '../support/docker-engine.ts';
 import { ComposeProject } from '../support/compose-project.ts';
@@ -40,13 +42,10 @@ spec:
 if (await requireEngine()) {
   await ensureExampleImage('shop');
   process.env.SHOP_PORT = '0';
-  const compose = readFileSync(join(SHOP, 'docker-compose.yml'), 'utf8').replace(
-    '      dockmesh.service: api\n      version: v2\n',
-    '      dockmesh.service: api\n      version: v2\n      dockmesh.canary: "true"\n',
-  );
-  assert.match(compose, /dockmesh\.canary: "true"/);
-  const p = new ComposeProject('dmflagger', compose);
-  writeFileSync(join(p.dir, 'mesh.yaml'), CANARY);
+  process.env.API_V2_CANARY = 'true';
+  const p = new ComposeProject('dmflagger', '', SHOP);
+  const dir = mkdtempSync(join(tmpdir(), 'dm-flagger-'));
+  writeFileSync(join(dir, 'mesh.yaml'), CANARY);
   const flags = ['-p', p.name, '-f', p.file];
   let web = '';
 
@@ -63,11 +62,12 @@ if (await requireEngine()) {
 
   test.after(async () => {
     await p.destroy(true);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test('mesh up: the Canary is watched, api v1 is its primary and v2 its canary', async () => {
     await p.up();
-    const r = await mesh(['up', ...flags]);
+    const r = await mesh(['up', ...flags, '--meshfile', join(dir, 'mesh.yaml')]);
     assert.is(r.code, 0, r.stderr);
     web = await p.ip((await p.containers('web'))[0]!.Id);
     const [c] = await canaries();

@@ -5,6 +5,8 @@ import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
 import { hostLookup } from '../../../control/meshfile/host-resolver.ts';
 import { EndpointRegistry } from '../../../control/registry/endpoint-registry.ts';
 import { workload } from '../../support/workloads.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const CANARY = `apiVersion: flagger.app/v1beta1
 kind: Canary
@@ -96,6 +98,14 @@ test('other services are untouched by a Canary', () => {
   const webSvc = snap.services.find((s) => s.name === 'web')!;
   assert.is(webSvc.http, undefined);
   assert.is(webSvc.subsets, undefined);
+});
+
+test('examples/shop/mesh.canary.yaml is clean for the shop', () => {
+  const { r } = registry(true);
+  const text = readFileSync(join(import.meta.dirname, '..', '..', '..', 'examples', 'shop', 'mesh.canary.yaml'), 'utf8');
+  const loaded = loadMeshfile(text, 'mesh.canary.yaml', meshfileContext(r.view()));
+  assert.equal(loaded.diagnostics, []);
+  assert.equal(loaded.spec.canaries.map((c) => c.spec.targetRef.name), ['api']);
 });
 
 test.run();
