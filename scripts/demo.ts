@@ -62,9 +62,16 @@ What to look at:
   npm run mesh -- status -p ${PROJECT}                    agents, config versions
   npm run mesh -- routes web -p ${PROJECT}                the routes web's agent applies (90/10 canary, header route)
   curl -H 'x-canary: always' http://127.0.0.1:${PORT}/api/orders/1   always v2
+  npm run mesh -- tap api -p ${PROJECT}                   api's live requests, in and out (Ctrl-C to stop)
+  npm run mesh -- top web -p ${PROJECT}                   web's requests by path: count, latency, success rate
   edit examples/shop/mesh.yaml and save                 applied to every agent within a second
   docker logs ${PROJECT}-web-1-mesh-agent (v1: ${PROJECT}_web_1-mesh-agent)   JSON access log of web's agent
   agent metrics: http://<container ip>:15020/metrics (istio_requests_total, ...)
+
+A Flagger canary instead of the fixed 90/10 split (examples/shop/README.md, docs/canary.md):
+  API_V2_CANARY=true ${composeArgs.join(' ')} up -d
+  npm run mesh -- up -p ${PROJECT} --meshfile examples/shop/mesh.canary.yaml
+  npm run mesh -- canary -p ${PROJECT}                    phase, weights, checks (while traffic flows)
 
 Stop it:
   npm run mesh -- down -p ${PROJECT}                      removes the mesh, apps keep running
