@@ -178,7 +178,8 @@ export class CanaryController extends EventEmitter {
       if (revision !== r.state.revision) r.samples = [];
       const canaryReady = canaries.length > 0 && canaries.every((w) => this.#o.readyOf(w.container));
       const now = this.#now();
-      if (canaryReady && revision === r.state.revision && r.state.phase === 'Progressing') {
+      // Every phase that checks metrics takes a fresh sample first.
+      if (canaryReady && revision === r.state.revision && (r.state.phase === 'Progressing' || r.state.phase === 'WaitingPromotion')) {
         r.samples.push(await this.#scrape(canaries.map((w) => w.container), r.target.name, now));
         if (r.samples.length > MAX_SAMPLES) r.samples.shift();
       }

@@ -1,0 +1,68 @@
+/**
+ * The canary controller with its parts faked (registry view, readiness, the agents' /metrics): the
+ * samples it takes feed the checks in every phase that checks.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { CanaryController } from '../../../control/canary/canary-controller.ts';
+import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
+import { meshfileContext } from '../../../control/compile/snapshot.ts';
+import { EndpointRegistry } from '../../../control/registry/endpoint-registry.ts';
+import { workload } from '../../support/workloads.ts';
+
+const CANARY = (hookPort: number) => `apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: api}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+  service: {port: 8080}
+  analysis:
+    interval: 1m
+    threshold: 5
+    maxWeight: 50
+    stepWeight: 50
+    metrics:
+    - {name: request-success-rate, thresholdRange: {min: 99}, interval: 1m}
+    webhooks:
+    - {name: gate, type: confirm-promotion, url: "http://127.0.0.1:${hookPort}/"}
+`;
+
+test('checks in WaitingPromotion read fresh samples: a canary that starts failing there counts failed checks', async () => {
+  const r = new EndpointRegistry();
+  const v1 = workload('api-1', { service: 'api', workload: 'api-v1', labels: {} });
+  const v2 = workload('api-2', { service: 'api', workload: 'api-v2', labels: { 'dockmesh.canary': 'true' } });
+  r.setWorkloads([v1, v2]);
+  for (const w of [v1, v2]) r.report(w.container, { ports: [8080], ready: true, configVersion: 1, admin: `${w.containerName}:15020` });
+  // The gate (confirm-promotion) never confirms: port 9 (discard) refuses on loopback.
+  const spec = loadMeshfile(CANARY(9), 'mesh.yaml', meshfileContext(r.view())).spec;
+  let ok = 0;
+  let failed = 0;
+  const metrics = () => `istio_requests_total{reporter="destination",destination_service_name="api",response_code="200"} ${ok}\nistio_requests_total{reporter="destination",destination_service_name="api",response_code="503"} ${failed}\n`;
+  let now = 0;
+  const c = new CanaryController({
+    spec: () => spec,
+    view: () => r.view(),
+    adminOf: (id) => r.agents.get(id)?.report?.admin,
+    readyOf: () => true,
+    fetchMetrics: async () => metrics(),
+    now: () => now,
+    intervalMs: 3_600_000,
+  });
+  c.sync();
+  const tick = async () => {
+    now += 60_000;
+    await c.tickAll();
+    return c.list()[0]!;
+  };
+  assert.is((await tick()).phase, 'Progressing');
+  assert.is((await tick()).canaryWeight, 50);
+  ok += 100;
+  const waiting = await tick();
+  assert.equal([waiting.phase, waiting.failedChecks], ['WaitingPromotion', 0]);
+  failed += 100;
+  const bad = await tick();
+  assert.equal([bad.phase, bad.failedChecks, bad.checks[0]!.value], ['WaitingPromotion', 1, 0]);
+  c.close();
+});
+
+test.run();
