@@ -1,32 +1,8 @@
 import { accessLogLine } from './access-log-line.ts';
+import type { AccessLogEntry } from '../wire/types.ts';
 
-/** One access log line (JSON on stdout). */
-export interface AccessLogEntry {
-  time: string;
-  trace_id: string | null;
-  request_id: string | null;
-  /** Null for an opaque TCP connection's line. */
-  method: string | null;
-  path: string | null;
-  status: number;
-  duration_ms: number;
-  source_service: string;
-  destination_service: string;
-  upstream: string | null;
-  attempts: number;
-  response_flags: string;
-  direction: 'inbound' | 'outbound';
-  /** An opaque TCP connection's line (one per connection, when it closes): `tcp`, and its bytes. */
-  protocol?: 'tcp';
-  /** Bytes the agent received from the downstream side (Envoy's `bytes_received`). */
-  bytes_received?: number;
-  /** Bytes the agent sent to the downstream side (Envoy's `bytes_sent`). */
-  bytes_sent?: number;
-  /** Inbound over mTLS: the verified peer's SPIFFE ID. */
-  source_principal?: string;
-  /** An AUDIT AuthorizationPolicy matched the request. */
-  audit?: true;
-}
+/** One access log line (JSON on stdout); also what `mesh tap` streams (wire/types.ts). */
+export type { AccessLogEntry } from '../wire/types.ts';
 
 const FLUSH_BYTES = 64 * 1024;
 /** A batch buffer: 64 KiB of lines plus room for the line that crosses it. */

@@ -28,6 +28,15 @@ export interface AgentSnapshotView {
   snapshot: AgentSnapshot | null;
 }
 
+/** The `message` of the control API's JSON error body, else the body as it came. */
+function errorMessage(text: string): string {
+  try {
+    return (JSON.parse(text) as { message?: string }).message ?? text;
+  } catch {
+    return text;
+  }
+}
+
 export class ControlClient {
   constructor(
     readonly baseUrl: string,
@@ -50,16 +59,7 @@ export class ControlClient {
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: abort.signal,
       });
-      if (!res.ok) {
-        const text = await res.text();
-        let message = text;
-        try {
-          message = (JSON.parse(text) as { message?: string }).message ?? text;
-        } catch {
-          // not JSON
-        }
-        throw new ControlApiError(res.status, `${message}`);
-      }
+      if (!res.ok) throw new ControlApiError(res.status, errorMessage(await res.text()));
       return (await res.json()) as T;
     } finally {
       clearTimeout(timer);
@@ -94,16 +94,7 @@ export class ControlClient {
    */
   async *tap(query: Record<string, string>, signal?: AbortSignal): AsyncGenerator<Record<string, unknown>> {
     const res = await fetch(`${this.baseUrl}/v1/tap?${new URLSearchParams(query)}`, { headers: { authorization: `Bearer ${this.token}` }, signal });
-    if (!res.ok || !res.body) {
-      const text = await res.text();
-      let message = text;
-      try {
-        message = (JSON.parse(text) as { message?: string }).message ?? text;
-      } catch {
-        // not JSON
-      }
-      throw new ControlApiError(res.status, message);
-    }
+    if (!res.ok || !res.body) throw new ControlApiError(res.status, errorMessage(await res.text()));
     const decoder = new TextDecoder();
     let rest = '';
     try {

@@ -65,6 +65,9 @@ export const PUSH_DEBOUNCE_MS = 100;
 /** Longest an agent event waits for the recompile, however busy (istiod's PILOT_DEBOUNCE_MAX is 10 s). */
 export const PUSH_DEBOUNCE_MAX_MS = 1000;
 
+/** What `mesh routes` and `mesh tap` accept as a name: the logical service, the compose service or the container. */
+const named = (w: Workload, name: string): boolean => w.service === name || w.workload === name || w.containerName === name;
+
 export class ControlServer {
   readonly registry = new EndpointRegistry();
   readonly hub = new AgentHub();
@@ -143,7 +146,7 @@ export class ControlServer {
         meshfileContext: () => this.meshfileContext(),
         faults: this.faults,
         knowsService: (svc) => this.registry.workloads.some((w) => w.service === svc),
-        knowsWorkload: (name) => this.registry.workloads.some((w) => w.service === name || w.workload === name || w.containerName === name),
+        knowsWorkload: (name) => this.registry.workloads.some((w) => named(w, name)),
         sdTargets: () => this.sdTargets(),
         canaries: () => this.canaries.list(),
         tap: (q, out) => this.tap(q, out),
@@ -295,7 +298,7 @@ export class ControlServer {
   /** Snapshots (as sent) of the agents of a logical service, with what each has applied. */
   snapshotsOf(service: string): Array<{ container: string; containerName: string; appliedVersion: number; snapshot: unknown }> {
     return this.registry.workloads
-      .filter((w) => w.service === service || w.workload === service || w.containerName === service)
+      .filter((w) => named(w, service))
       .map((w) => ({
         container: w.container,
         containerName: w.containerName,
@@ -311,7 +314,7 @@ export class ControlServer {
   tap(q: TapQuery, out: Writable): Promise<void> {
     const targets: TapTarget[] = [];
     for (const w of this.registry.workloads) {
-      if (w.service !== q.service && w.workload !== q.service && w.containerName !== q.service) continue;
+      if (!named(w, q.service)) continue;
       const admin = this.registry.agents.get(w.container)?.report?.admin;
       if (admin && this.hub.connected(w.container)) targets.push({ containerName: w.containerName, admin });
     }

@@ -584,3 +584,31 @@ export interface CanaryStatusView {
   /** The last analysis tick's metric checks (value absent: no values found). */
   checks: Array<{ metric: string; value?: number; min?: number; max?: number; ok: boolean }>;
 }
+
+/** One access log line, as an agent writes it on stdout and streams it to `mesh tap` (docs/observability.md). */
+export interface AccessLogEntry {
+  time: string;
+  trace_id: string | null;
+  request_id: string | null;
+  /** Null for an opaque TCP connection's line. */
+  method: string | null;
+  path: string | null;
+  status: number;
+  duration_ms: number;
+  source_service: string;
+  destination_service: string;
+  upstream: string | null;
+  attempts: number;
+  response_flags: string;
+  direction: 'inbound' | 'outbound';
+  /** An opaque TCP connection's line (one per connection, when it closes): `tcp`, and its bytes. */
+  protocol?: 'tcp';
+  /** Bytes the agent received from the downstream side (Envoy's `bytes_received`). */
+  bytes_received?: number;
+  /** Bytes the agent sent to the downstream side (Envoy's `bytes_sent`). */
+  bytes_sent?: number;
+  /** Inbound over mTLS: the verified peer's SPIFFE ID. */
+  source_principal?: string;
+  /** An AUDIT AuthorizationPolicy matched the request. */
+  audit?: true;
+}

@@ -12,6 +12,7 @@ import { apiToken } from '../home.ts';
 import { table } from '../table.ts';
 import { UserError } from '../errors.ts';
 import { parseDuration } from '../../control/meshfile/duration.ts';
+import type { AccessLogEntry } from '../../wire/types.ts';
 
 export interface TapFlags extends ProjectFlags {
   to?: string;
@@ -22,24 +23,8 @@ export interface TapFlags extends ProjectFlags {
   json?: boolean;
 }
 
-/** One tap event (the access log's fields, with the agent's container name). */
-export interface TapEventView {
-  agent: string;
-  time: string;
-  direction: 'inbound' | 'outbound';
-  method: string | null;
-  path: string | null;
-  status: number;
-  duration_ms: number;
-  source_service: string;
-  destination_service: string;
-  upstream: string | null;
-  response_flags: string;
-  protocol?: 'tcp';
-  bytes_received?: number;
-  bytes_sent?: number;
-  source_principal?: string;
-}
+/** One tap event: the access log's fields, with the agent's container name. */
+export type TapEventView = AccessLogEntry & { agent: string };
 
 /** The server's longest tap. */
 const MAX_TAP_MS = 3_600_000;

@@ -7,6 +7,7 @@
  */
 import { request, type IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
+import type { AccessLogEntry } from '../../wire/types.ts';
 
 /** A tap request's filters and bounds (parsed from the query string). */
 export interface TapQuery {
@@ -46,13 +47,8 @@ export function parseTapQuery(q: Record<string, unknown>): TapQuery | { error: s
   return out;
 }
 
-/** One event as an agent sends it (the access log's fields). */
-export interface TapEvent {
-  destination_service?: string;
-  method?: string | null;
-  path?: string | null;
-  [k: string]: unknown;
-}
+/** One event as an agent sends it (the access log's fields; parsed, so not trusted to be whole). */
+export type TapEvent = Partial<AccessLogEntry>;
 
 /** Whether an event passes the query's filters (pure). */
 export function tapMatches(e: TapEvent, q: TapQuery): boolean {
