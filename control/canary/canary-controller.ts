@@ -10,7 +10,8 @@ import { EventEmitter } from 'node:events';
 import { durationMs } from '../meshfile/duration.ts';
 import type { MeshObject, MeshSpec } from '../meshfile/mesh-spec.ts';
 import type { CanarySpec } from '../meshfile/canary-spec.ts';
-import { hostLookup, serviceKey } from '../meshfile/host-resolver.ts';
+import { hostLookup } from '../meshfile/host-resolver.ts';
+import { indexMeshSpec } from '../compile/routes.ts';
 import { BUILTIN_METRICS } from '../meshfile/canary-checks.ts';
 import type { RegistryView } from '../registry/endpoint-registry.ts';
 import { meshfileContext } from '../compile/snapshot.ts';
@@ -84,10 +85,10 @@ export class CanaryController extends EventEmitter {
     const view = this.#o.view();
     const lookup = hostLookup(meshfileContext(view));
     const wanted = new Map<string, { doc: MeshObject<CanarySpec>; target: { name: string; namespace: string } }>();
-    for (const doc of spec?.canaries ?? []) {
-      const ref = lookup(doc.spec.targetRef.name, doc.namespace);
-      if (!ref || wanted.has(serviceKey(ref))) continue;
-      wanted.set(serviceKey(ref), { doc, target: { name: ref.name, namespace: ref.namespace } });
+    // The compiler's index: the same Canary owns a target's routes and its analysis.
+    for (const [key, doc] of spec ? indexMeshSpec(spec, lookup).canary : []) {
+      const ref = lookup(doc.spec.targetRef.name, doc.namespace)!;
+      wanted.set(key, { doc, target: { name: ref.name, namespace: ref.namespace } });
     }
     let changed = false;
     for (const [key, r] of this.#running) {
