@@ -106,5 +106,37 @@ if (await requireEngine()) {
     assert.equal([...versions], ['v2']);
   });
 
+  test('a new revision of v2 that fails half its orders restarts the analysis and is rolled back: v1 serves every order again', async () => {
+    const before = (await canaries())[0]!;
+    process.env.API_V2_FAIL_RATE = '0.5';
+    const recreated = await p.compose(['up', '-d', '--no-deps', 'api-v2']);
+    assert.is(recreated.code, 0, recreated.stderr);
+    const phases = new Set<string>();
+    let stop = false;
+    const traffic = (async () => {
+      for (let i = 0; !stop; i++) {
+        await fetch(`http://${web}:8080/api/orders/${i}`, { signal: AbortSignal.timeout(5000) }).then((r) => r.arrayBuffer(), () => undefined);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    try {
+      const done = await waitFor(async () => {
+        const [c] = await canaries();
+        phases.add(c!.phase);
+        return c!.phase === 'Failed' || (c!.phase === 'Succeeded' && c!.lastTransitionTime !== before.lastTransitionTime) ? c : undefined;
+      }, 120_000, 'the new revision to be analysed', 500);
+      assert.is(done.phase, 'Failed', done.message);
+      assert.is(done.canaryWeight, 0);
+      assert.ok(phases.has('Progressing'), [...phases].join(', '));
+    } finally {
+      stop = true;
+      await traffic;
+    }
+    await waitFor(async () => (await order(0)) === 'v1', 10_000, 'v1 to take the traffic back', 200);
+    const versions = new Set<string>();
+    for (let i = 0; i < 30; i++) versions.add(await order(i));
+    assert.equal([...versions], ['v1']);
+  });
+
   test.run();
 }
