@@ -276,6 +276,7 @@ export class ControlServer {
       agents,
       pushPending: this.#debounceTimer !== undefined,
       meshfile: this.#o.config?.view(),
+      canaries: this.canaries.list().map(({ name, target, phase, canaryWeight, failedChecks, threshold, message }) => ({ name, target, phase, canaryWeight, failedChecks, threshold, message })),
     };
   }
 

@@ -330,6 +330,8 @@ export interface StatusView {
   pushPending?: boolean;
   /** The meshfile in force and the problems of the last attempt to load it. */
   meshfile?: MeshfileStatusView;
+  /** The Flagger Canaries the control server runs, in short (`mesh canary` has them whole). */
+  canaries?: Array<Pick<CanaryStatusView, 'name' | 'target' | 'phase' | 'canaryWeight' | 'failedChecks' | 'threshold' | 'message'>>;
 }
 
 /** One problem in a meshfile, with its position. */

@@ -28,6 +28,9 @@ export async function status(flags: StatusFlags): Promise<number> {
         process.stdout.write(`  ${d.file}:${d.line}:${d.column}: ${d.severity} ${d.code} ${d.message}\n`);
       }
     }
+    for (const c of s.canaries ?? []) {
+      process.stdout.write(`canary ${c.name} (${c.target}): ${c.phase}, canary weight ${c.canaryWeight}%, ${c.failedChecks}/${c.threshold} failed checks: ${c.message} (mesh canary has more)\n`);
+    }
     process.stdout.write('\n');
     process.stdout.write(
       table(

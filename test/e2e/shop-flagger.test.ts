@@ -74,6 +74,8 @@ if (await requireEngine()) {
     assert.equal([c!.name, c!.target, c!.primary.replicas, c!.canary.replicas], ['api', 'api', 1, 1]);
     const table = await mesh(['canary', ...flags]);
     assert.match(table.stdout, /^CANARY\s+TARGET\s+PHASE/);
+    const st = await mesh(['status', ...flags]);
+    assert.match(st.stdout, /canary api \(api\): \w+, canary weight \d+%/);
   });
 
   test('while orders flow, the canary advances 25% → 50%, passes its checks and is promoted; then v2 serves every order', async () => {

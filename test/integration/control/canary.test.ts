@@ -128,6 +128,8 @@ test.after(async () => {
 test('before any tick: every request goes to the primary', async () => {
   const s = await status();
   assert.equal([s.phase, s.canaryWeight, s.canary.replicas, s.primary.replicas], ['Initialized', 0, 1, 1]);
+  const meshStatus = mesh.server.status();
+  assert.equal(meshStatus.canaries?.map((c) => [c.name, c.target, c.phase, c.canaryWeight]), [['api', 'api', 'Initialized', 0]]);
   assert.equal(await calls(20), { v1: 20 });
 });
 
