@@ -35,6 +35,8 @@ export function controlSpec(o: ControlContainerOptions): Record<string, unknown>
   const meshDir = o.meshfile ? dirname(o.meshfile) : undefined;
   if (meshDir && meshDir !== o.projectDirectory && meshDir !== '/') binds.push(`${meshDir}:${meshDir}:ro`);
   if (o.caDir) binds.push(`${o.caDir}:/var/lib/dockmesh/ca:ro`);
+  // A named volume Docker creates on first use: what the control server keeps across its restarts.
+  binds.push(`${stateVolume(o.project)}:/var/lib/dockmesh/state`);
   return {
     name,
     Image: o.image,
@@ -46,6 +48,7 @@ export function controlSpec(o: ControlContainerOptions): Record<string, unknown>
       `DOCKMESH_PROJECT_DIR=${o.projectDirectory}`,
       `DOCKMESH_MESHFILE=${o.meshfile ?? ''}`,
       `DOCKMESH_CA_DIR=${o.caDir ? '/var/lib/dockmesh/ca' : ''}`,
+      'DOCKMESH_STATE_DIR=/var/lib/dockmesh/state',
     ],
     Labels: { [LABELS.role]: 'control', [LABELS.project]: o.project },
     ExposedPorts: { [port]: {} },
@@ -92,6 +95,19 @@ export async function ensureControl(docker: Docker, o: ControlContainerOptions):
   const c = await docker.createContainer(controlSpec(o) as Docker.ContainerCreateOptions);
   await c.start();
   return true;
+}
+
+/** The control server's volume (the Canaries' states), removed by `mesh down`. */
+export const stateVolume = (project: string): string => `${project}-mesh-state`;
+
+/** Removes the control server's volume; true if there was one. */
+export async function removeStateVolume(docker: Docker, project: string): Promise<boolean> {
+  try {
+    await docker.getVolume(stateVolume(project)).remove();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Stops and removes the control container. Returns true if there was one. */

@@ -24,6 +24,7 @@ import { CanaryController } from './canary/canary-controller.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { fanIn, type TapQuery, type TapTarget } from './tap/tap-fanin.ts';
 import type { Writable } from 'node:stream';
+import { join } from 'node:path';
 
 /** Where workloads come from: the Docker provider, or a fixed list in tests. */
 export interface WorkloadSource extends EventEmitter {
@@ -42,6 +43,12 @@ export interface ControlServerOptions {
   excludedPorts?: number[];
   /** The meshfile in force (absent: defaults everywhere). */
   config?: ConfigStore<MeshSpec, MeshfileContext>;
+  /**
+   * Settles once the meshfile has been read the first time (after discovery: it names the project's
+   * services). Until then no snapshot is made: one compiled without it would have the defaults, and
+   * agents reconnecting to a restarted control server would drop the meshfile's routing for it.
+   */
+  configLoaded?: Promise<void>;
   /** The local CA: signs agents' CSRs; its roots go into every snapshot. */
   ca?: LocalCa;
   /** Lifetime of the leaves the CA signs; default 24 h (short in renewal tests). */
@@ -49,6 +56,8 @@ export interface ControlServerOptions {
   version?: string;
   /** Overrides every Canary's analysis interval (tests). */
   canaryIntervalMs?: number;
+  /** A directory that outlives the control server (its container's volume): the Canaries' states go there. */
+  stateDir?: string;
   /** Called after each workload change is reconciled (control main uses it to join networks). */
   onWorkloads?: (w: Workload[]) => Promise<void> | void;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
@@ -87,11 +96,18 @@ export class ControlServer {
   readonly #auth: AgentAuthenticator;
   #lastHashes = '';
   #debounceTimer: NodeJS.Timeout | undefined;
+  /** Waiting for the meshfile's first load ({@link ControlServerOptions.configLoaded}). */
+  #configPending: boolean;
   /** When the first agent event of the pending recompile came (ms). */
   #debounceSince: number | undefined;
 
   constructor(o: ControlServerOptions) {
     this.#o = o;
+    this.#configPending = o.configLoaded !== undefined;
+    void o.configLoaded?.then(() => {
+      this.#configPending = false;
+      this.#recompile();
+    });
     this.#tapKeyHash = createHash('sha256').update(this.#tapKey).digest('hex');
     this.injector = o.injector
       ? new Injector({ ...o.injector, project: o.project, log: o.log })
@@ -110,6 +126,7 @@ export class ControlServer {
       adminOf: (c) => this.registry.agents.get(c)?.report?.admin,
       readyOf: (c) => this.#agentReady(c),
       intervalMs: o.canaryIntervalMs,
+      stateFile: o.stateDir ? join(o.stateDir, 'canaries.json') : undefined,
       log: o.log,
     });
     this.canaries.on('change', () => this.#recompile());
@@ -216,7 +233,7 @@ export class ControlServer {
 
   /** Recompiles every agent's snapshot; pushes those whose hash changed. */
   #recompile(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#configPending) return;
     // What a pending debounced recompile would have done happens now.
     clearTimeout(this.#debounceTimer);
     this.#debounceTimer = undefined;

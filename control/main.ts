@@ -18,6 +18,7 @@ const { close, address } = await runControl({
   host: env.DOCKMESH_HOST,
   meshfile: env.DOCKMESH_MESHFILE || undefined,
   caDir: env.DOCKMESH_CA_DIR || undefined,
+  stateDir: env.DOCKMESH_STATE_DIR || undefined,
   log,
 });
 log('control listening', { address, project: env.DOCKMESH_PROJECT });

@@ -37,6 +37,8 @@ export interface RunControlOptions {
   staticAgentTokens?: Map<string, string>;
   /** The local CA's directory ($DOCKMESH_HOME/ca, read-only here); absent: no CA, no mTLS. */
   caDir?: string;
+  /** Where state that outlives the control server goes (the Canaries'); absent: memory only. */
+  stateDir?: string;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -47,6 +49,7 @@ export async function runControl(o: RunControlOptions): Promise<{ server: Contro
   const presence = docker ? new NetworkPresence({ docker, self: o.self, port, log: o.log }) : undefined;
   const source = o.source ?? new DockerProvider({ docker: docker!, project: o.project, namespace: o.namespace, log: o.log });
   let server: ControlServer | undefined;
+  let configLoaded!: () => void;
   const config = new ConfigStore<MeshSpec, MeshfileContext>(
     o.meshfile ?? null,
     (text, file, ctx) => loadMeshfile(text, file, ctx),
@@ -62,6 +65,8 @@ export async function runControl(o: RunControlOptions): Promise<{ server: Contro
     source,
     log: o.log,
     staticAgentTokens: o.staticAgentTokens,
+    stateDir: o.stateDir,
+    configLoaded: new Promise<void>((resolve) => (configLoaded = resolve)),
     onWorkloads: (w) => presence?.sync(w),
     injector: o.agentImage && docker && presence
       ? { docker, image: o.agentImage, controlUrlFor: (w) => presence.controlUrlFor(w) }
@@ -86,6 +91,7 @@ export async function runControl(o: RunControlOptions): Promise<{ server: Contro
       })
     : undefined;
   await watcher?.start();
+  configLoaded();
   const s = server;
   // `mesh ca rotate` changes the CA's files on the host: new roots reach every agent.
   const caWatcher = ca ? new CaWatcher(ca, { onChange: () => s.refresh() }) : undefined;

@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
 import { LABELS } from '../../wire/types.ts';
 import { connectEngine } from '../engine.ts';
 import { resolveProject, type ProjectFlags } from '../project.ts';
-import { findControl, removeControl } from '../control-container.ts';
+import { findControl, removeControl, removeStateVolume } from '../control-container.ts';
 import { Progress } from '../progress.ts';
 import { UserError } from '../errors.ts';
 import { cleanupScript, dockmeshLines } from '../leftover-rules.ts';
@@ -41,6 +41,7 @@ export async function down(flags: DownFlags): Promise<number> {
   const image = await probeImage(docker, project.name, agents);
 
   if (await removeControl(docker, project.name)) progress.step('control', 'removed');
+  if (await removeStateVolume(docker, project.name)) progress.step('control', 'state volume removed (canary states)');
   await Promise.all(
     agents.map(async (a) => {
       const c = docker.getContainer(a.Id);

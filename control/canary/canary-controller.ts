@@ -2,11 +2,14 @@
  * The canary controller: runs each Flagger Canary of the meshfile in force, one analysis tick per
  * `analysis.interval` (canary-analysis.ts), with Flagger's built-in metrics read from the canary
  * replicas' own agents (canary-metrics.ts), and tells the compiler the weights it reached (emits
- * `change`; the control server recompiles). Run-time state only: a restarted control server starts
- * every canary again from its current replicas. docs/canary.md.
+ * `change`; the control server recompiles). With a `stateFile`, each Canary's state is saved at every
+ * change and taken up again by a restarted control server (the routing at once; the analysis at its
+ * next tick, from the start if the canary containers changed meanwhile). docs/canary.md.
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { durationMs } from '../meshfile/duration.ts';
 import type { MeshObject, MeshSpec } from '../meshfile/mesh-spec.ts';
 import type { CanarySpec } from '../meshfile/canary-spec.ts';
@@ -40,6 +43,13 @@ export interface CanaryControllerOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** Overrides every Canary's analysis interval (tests). */
   intervalMs?: number;
+  /** Where the Canaries' states are kept across restarts of the control server; absent: memory only. */
+  stateFile?: string;
+}
+
+/** The state file's contents: by target service key, the Canary's name and state. */
+interface SavedStates {
+  canaries: Record<string, { name: string; state: CanaryState }>;
 }
 
 interface Sample {
@@ -71,11 +81,39 @@ export class CanaryController extends EventEmitter {
   readonly #o: CanaryControllerOptions;
   /** By target service key. */
   readonly #running = new Map<string, Running>();
+  /** States read from the state file, until their Canary runs again. */
+  readonly #saved: Map<string, { name: string; state: CanaryState }>;
   #closed = false;
 
   constructor(o: CanaryControllerOptions) {
     super();
     this.#o = o;
+    this.#saved = new Map(Object.entries(this.#load()?.canaries ?? {}));
+  }
+
+  #load(): SavedStates | undefined {
+    if (!this.#o.stateFile) return undefined;
+    try {
+      return JSON.parse(readFileSync(this.#o.stateFile, 'utf8')) as SavedStates;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.#o.log?.('canary state unreadable, starting afresh', { file: this.#o.stateFile, error: (err as Error).message });
+      return undefined;
+    }
+  }
+
+  /** Writes every running Canary's state (a new file renamed over the old, so a crash leaves one whole). */
+  #save(): void {
+    const file = this.#o.stateFile;
+    if (!file) return;
+    const out: SavedStates = { canaries: {} };
+    for (const [key, r] of this.#running) out.canaries[key] = { name: r.doc.name, state: r.state };
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(`${file}.tmp`, JSON.stringify(out));
+      renameSync(`${file}.tmp`, file);
+    } catch (err) {
+      this.#o.log?.('canary state not saved', { file, error: (err as Error).message });
+    }
   }
 
   /** Starts, keeps or stops the analysis of each Canary after the meshfile or the workloads changed. */
@@ -91,6 +129,7 @@ export class CanaryController extends EventEmitter {
       wanted.set(key, { doc, target: { name: ref.name, namespace: ref.namespace } });
     }
     let changed = false;
+    let dirty = false;
     for (const [key, r] of this.#running) {
       const w = wanted.get(key);
       if (w && w.doc.name === r.doc.name && analysisIntervalMs(w.doc.spec) === analysisIntervalMs(r.doc.spec)) {
@@ -99,16 +138,23 @@ export class CanaryController extends EventEmitter {
       }
       clearInterval(r.timer);
       this.#running.delete(key);
+      dirty = true;
       changed ||= r.state.canaryWeight > 0 || r.state.abTesting || r.state.mirrored;
     }
     for (const [key, w] of wanted) {
       if (this.#running.has(key)) continue;
       const every = this.#o.intervalMs ?? analysisIntervalMs(w.doc.spec);
-      const r: Running = { ...w, state: initialState(this.#now()), samples: [], busy: false, timer: setInterval(() => void this.#tick(key), every) };
+      const saved = this.#saved.get(key);
+      this.#saved.delete(key);
+      const state = saved?.name === w.doc.name ? saved.state : initialState(this.#now());
+      const r: Running = { ...w, state, samples: [], busy: false, timer: setInterval(() => void this.#tick(key), every) };
       r.timer.unref();
       this.#running.set(key, r);
-      this.#o.log?.('canary watching', { canary: w.doc.name, target: w.target.name, intervalMs: every });
+      dirty = true;
+      this.#o.log?.('canary watching', { canary: w.doc.name, target: w.target.name, intervalMs: every, ...(saved && { resumed: state.phase, canaryWeight: state.canaryWeight }) });
+      changed ||= state.canaryWeight > 0 || state.abTesting || state.mirrored;
     }
+    if (dirty) this.#save();
     if (changed) this.emit('change');
   }
 
@@ -186,9 +232,17 @@ export class CanaryController extends EventEmitter {
       }
       if (this.#closed || this.#running.get(key) !== r) return;
       const before = r.state;
+      const analysing = r.state.phase === 'Progressing' || r.state.phase === 'WaitingPromotion';
+      const checking = analysing && (r.state.canaryWeight > 0 || r.state.iterations > 0 || r.state.mirrored);
+      if (checking && r.samples.length < 2 && revision === r.state.revision && canaryReady) {
+        // Taken up from the state file: the checks need a sample from before this one.
+        r.state = { ...r.state, message: 'taking a first metrics sample after the control server restarted' };
+        return;
+      }
       const next = await tick(r.doc.spec, r.state, { now, revision, canaryReady, check: () => this.#checks(r, now), hooks: (type, phase) => this.#hooks(r, revision, type, phase) });
       if (this.#closed || this.#running.get(key) !== r) return;
       r.state = next;
+      if (r.state !== before) this.#save();
       if (r.state.phase !== before.phase || r.state.canaryWeight !== before.canaryWeight || r.state.failedChecks !== before.failedChecks) {
         this.#o.log?.('canary', { canary: r.doc.name, target: r.target.name, phase: r.state.phase, canaryWeight: r.state.canaryWeight, failedChecks: r.state.failedChecks, message: r.state.message });
       }

@@ -15,6 +15,7 @@ import { ComposeProject } from '../support/compose-project.ts';
 import { mesh } from '../support/run-command.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { ensureExampleImage } from '../../cli/images/ensure-example-image.ts';
+import { findControl } from '../../cli/control-container.ts';
 import type { CanaryStatusView } from '../../wire/types.ts';
 
 const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
@@ -105,6 +106,19 @@ if (await requireEngine()) {
     await waitFor(async () => (await order(0)) === 'v2', 10_000, 'v2 to take the traffic', 200);
     const versions = new Set<string>();
     for (let i = 0; i < 30; i++) versions.add(await order(i));
+    assert.equal([...versions], ['v2']);
+  });
+
+  test('the control server restarted: the promoted canary stays promoted (its state is on the control volume)', async () => {
+    const control = (await findControl(p.docker, p.name))!;
+    await p.docker.getContainer(control.Id).restart({ t: 2 });
+    const [c] = await waitFor(async () => {
+      const r = await mesh(['canary', '--json', ...flags]);
+      return r.code === 0 ? (JSON.parse(r.stdout) as CanaryStatusView[]) : undefined;
+    }, 60_000, 'the control server back', 500);
+    assert.equal([c!.phase, c!.canaryWeight], ['Succeeded', 100]);
+    const versions = new Set<string>();
+    for (let i = 0; i < 20; i++) versions.add(await order(i));
     assert.equal([...versions], ['v2']);
   });
 

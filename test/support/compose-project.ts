@@ -64,6 +64,7 @@ export class ComposeProject {
     for (const c of await this.meshContainers()) await this.docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
     await this.compose(['down', '-v', '--remove-orphans', '-t', '1']).catch(() => undefined);
     for (const c of await this.meshContainers()) await this.docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+    await this.docker.getVolume(`${this.name}-mesh-state`).remove().catch(() => {});
     if (!keepDir) rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -9,6 +9,9 @@ import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
 import { meshfileContext } from '../../../control/compile/snapshot.ts';
 import { EndpointRegistry } from '../../../control/registry/endpoint-registry.ts';
 import { workload } from '../../support/workloads.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const CANARY = (hookPort: number) => `apiVersion: flagger.app/v1beta1
 kind: Canary
@@ -63,6 +66,60 @@ test('checks in WaitingPromotion read fresh samples: a canary that starts failin
   const bad = await tick();
   assert.equal([bad.phase, bad.failedChecks, bad.checks[0]!.value], ['WaitingPromotion', 1, 0]);
   c.close();
+});
+
+test('with a state file, a new controller takes up where the last one stopped: routing at once, the analysis at the next tick', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dm-canary-state-'));
+  const r = new EndpointRegistry();
+  const v1 = workload('api-1', { service: 'api', workload: 'api-v1', labels: {} });
+  const v2 = workload('api-2', { service: 'api', workload: 'api-v2', labels: { 'dockmesh.canary': 'true' } });
+  r.setWorkloads([v1, v2]);
+  for (const w of [v1, v2]) r.report(w.container, { ports: [8080], ready: true, configVersion: 1, admin: `${w.containerName}:15020` });
+  const spec = loadMeshfile(CANARY(9).replace(/    webhooks:\n.*\n/, '').replace('stepWeight: 50', 'stepWeight: 20'), 'mesh.yaml', meshfileContext(r.view())).spec;
+  let ok = 0;
+  let now = 0;
+  const make = () =>
+    new CanaryController({
+      spec: () => spec,
+      view: () => r.view(),
+      adminOf: (id) => r.agents.get(id)?.report?.admin,
+      readyOf: () => true,
+      fetchMetrics: async () => `istio_requests_total{reporter="destination",destination_service_name="api",response_code="200"} ${(ok += 50)}\n`,
+      now: () => (now += 60_000),
+      intervalMs: 3_600_000,
+      stateFile: join(dir, 'state', 'canaries.json'),
+    });
+  const first = make();
+  first.sync();
+  for (let i = 0; i < 3; i++) await first.tickAll();
+  assert.equal([first.list()[0]!.phase, first.list()[0]!.canaryWeight], ['Progressing', 40]);
+  first.close();
+  const second = make();
+  second.sync();
+  assert.equal(second.routing().get('api.default')?.canaryWeight, 40, 'the weights before any tick');
+  await second.tickAll();
+  assert.equal([second.list()[0]!.phase, second.list()[0]!.canaryWeight], ['Progressing', 40], 'the first tick after a restart only samples (no baseline yet)');
+  second.close();
+  const promoted = make();
+  promoted.sync();
+  for (let i = 0; i < 4; i++) await promoted.tickAll();
+  assert.equal([promoted.list()[0]!.phase, promoted.list()[0]!.canaryWeight], ['Succeeded', 100]);
+  const message = promoted.list()[0]!.message;
+  promoted.close();
+  const again = make();
+  again.sync();
+  await again.tickAll();
+  assert.equal([again.list()[0]!.phase, again.list()[0]!.canaryWeight, again.list()[0]!.message], ['Succeeded', 100, message], 'a finished analysis is taken up as it was');
+  again.close();
+  const v3 = workload('api-3', { service: 'api', workload: 'api-v3', labels: { 'dockmesh.canary': 'true' } });
+  r.setWorkloads([v1, v3]);
+  r.report(v3.container, { ports: [8080], ready: true, configVersion: 1, admin: 'x:15020' });
+  const third = make();
+  third.sync();
+  await third.tickAll();
+  assert.equal([third.list()[0]!.phase, third.list()[0]!.canaryWeight, third.list()[0]!.message], ['Progressing', 0, 'new revision detected: progressing canary analysis']);
+  third.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test.run();
