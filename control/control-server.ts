@@ -71,6 +71,8 @@ export interface ControlServerOptions {
 
 /** istiod's PILOT_DEBOUNCE_AFTER: quiet time before agents' own events recompile the snapshots. */
 export const PUSH_DEBOUNCE_MS = 100;
+/** Longest a (re)started control server waits for its agents to reconnect before its first snapshots. */
+export const AGENTS_BACK_MAX_MS = 10_000;
 /** Longest an agent event waits for the recompile, however busy (istiod's PILOT_DEBOUNCE_MAX is 10 s). */
 export const PUSH_DEBOUNCE_MAX_MS = 1000;
 
@@ -104,7 +106,8 @@ export class ControlServer {
   constructor(o: ControlServerOptions) {
     this.#o = o;
     this.#configPending = o.configLoaded !== undefined;
-    void o.configLoaded?.then(() => {
+    void o.configLoaded?.then(async () => {
+      await this.#agentsBack();
       this.#configPending = false;
       this.#recompile();
     });
@@ -295,6 +298,18 @@ export class ControlServer {
       meshfile: this.#o.config?.view(),
       canaries: this.canaries.list().map(({ name, target, phase, canaryWeight, failedChecks, threshold, message }) => ({ name, target, phase, canaryWeight, failedChecks, threshold, message })),
     };
+  }
+
+  /**
+   * Resolves once every agent the injector knows (after a restart: the ones still running from
+   * before) has connected and reported, or after {@link AGENTS_BACK_MAX_MS}. Until an agent reports,
+   * its endpoints compile as not meshed, and the other agents' capture rules leave them out: a
+   * snapshot made earlier would send the project's traffic around the mesh until the reports came.
+   */
+  async #agentsBack(): Promise<void> {
+    const deadline = Date.now() + AGENTS_BACK_MAX_MS;
+    const back = () => [...(this.injector?.agentNames.keys() ?? [])].every((c) => this.hub.connected(c) && this.registry.agents.get(c)?.report !== undefined);
+    while (!this.#closed && !back() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   }
 
   /** The container's agent is connected, ready and has applied a snapshot. */
