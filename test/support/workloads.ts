@@ -1,4 +1,6 @@
-/** Builders of Workload records for pure tests (no Docker). */
+/** Builders of Workload records for pure tests (no Docker), and a workload source that lists them. */
+import { EventEmitter } from 'node:events';
+import type { WorkloadSource } from '../../control/control-server.ts';
 import type { Workload } from '../../control/discovery/labels.ts';
 
 export function workload(name: string, over: Partial<Workload> = {}): Workload {
@@ -18,4 +20,19 @@ export function workload(name: string, over: Partial<Workload> = {}): Workload {
     startedAt: '2026-01-01T00:00:00Z',
     ...over,
   };
+}
+
+/** A control server's workload source with a fixed list; `set` replaces it, as discovery would. */
+export class FixedSource extends EventEmitter implements WorkloadSource {
+  constructor(public list: Workload[]) {
+    super();
+  }
+  async start(): Promise<Workload[]> {
+    return this.list;
+  }
+  set(list: Workload[]): void {
+    this.list = list;
+    this.emit('workloads', list);
+  }
+  close(): void {}
 }

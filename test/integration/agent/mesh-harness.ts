@@ -6,31 +6,21 @@
  * hands the other agents, so a client agent reaches the app only through the server agent (the
  * role iptables plays in containers).
  */
-import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCa } from '../../../control/ca/local-ca.ts';
 import { ConfigStore } from '../../../control/config/config-store.ts';
-import { ControlServer, type WorkloadSource } from '../../../control/control-server.ts';
+import { ControlServer } from '../../../control/control-server.ts';
 import type { Workload } from '../../../control/discovery/labels.ts';
 import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
 import type { MeshfileContext } from '../../../control/meshfile/host-resolver.ts';
 import type { MeshSpec } from '../../../control/meshfile/mesh-spec.ts';
 import type { AgentConfigView } from '../../../wire/types.ts';
 import { waitFor } from '../../support/wait-for.ts';
-import { workload } from '../../support/workloads.ts';
+import { FixedSource, workload } from '../../support/workloads.ts';
 import { startAgent, type RunningAgent } from './agent-harness.ts';
 
-class FixedSource extends EventEmitter implements WorkloadSource {
-  constructor(public list: Workload[]) {
-    super();
-  }
-  async start(): Promise<Workload[]> {
-    return this.list;
-  }
-  close(): void {}
-}
 
 /** One workload of the mesh: its container id, loopback address and agent token. */
 export interface MeshWorkload {
@@ -93,8 +83,7 @@ export class LoopbackMesh {
 
   /** Replaces the workloads the control server sees (as containers starting and stopping would). */
   setWorkloads(names: readonly string[]): void {
-    this.#source.list = names.map((n) => toWorkload(this.#all.find((w) => w.name === n)!));
-    this.#source.emit('workloads', this.#source.list);
+    this.#source.set(names.map((n) => toWorkload(this.#all.find((w) => w.name === n)!)));
   }
 
   /** Applies a meshfile; throws with its diagnostics when it is not valid. */

@@ -4,28 +4,18 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ControlServer, type WorkloadSource } from '../../../control/control-server.ts';
+import { ControlServer } from '../../../control/control-server.ts';
 import type { Workload } from '../../../control/discovery/labels.ts';
 import { LocalCa } from '../../../control/ca/local-ca.ts';
 import { WorkloadIdentity } from '../../../agent/identity/workload-identity.ts';
 import { certAuthorization } from '../../../agent/identity/cert-authorization.ts';
 import type { CsrResponse } from '../../../wire/types.ts';
-import { workload } from '../../support/workloads.ts';
+import { FixedSource, workload } from '../../support/workloads.ts';
 import { makeCsr } from '../../unit/identity/cert-factory.ts';
 
-class FixedSource extends EventEmitter implements WorkloadSource {
-  constructor(readonly list: Workload[]) {
-    super();
-  }
-  async start() {
-    return this.list;
-  }
-  close() {}
-}
 
 async function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'dm-certauth-'));

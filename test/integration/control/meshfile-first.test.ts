@@ -5,24 +5,14 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { EventEmitter } from 'node:events';
-import { ControlServer, type WorkloadSource } from '../../../control/control-server.ts';
+import { ControlServer } from '../../../control/control-server.ts';
 import { ConfigStore } from '../../../control/config/config-store.ts';
 import type { Workload } from '../../../control/discovery/labels.ts';
 import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
 import type { MeshfileContext } from '../../../control/meshfile/host-resolver.ts';
 import type { MeshSpec } from '../../../control/meshfile/mesh-spec.ts';
-import { workload } from '../../support/workloads.ts';
+import { FixedSource, workload } from '../../support/workloads.ts';
 
-class FixedSource extends EventEmitter implements WorkloadSource {
-  constructor(public list: Workload[]) {
-    super();
-  }
-  async start() {
-    return this.list;
-  }
-  close() {}
-}
 
 const VS = `apiVersion: networking.istio.io/v1
 kind: VirtualService

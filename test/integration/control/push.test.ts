@@ -4,12 +4,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { EventEmitter } from 'node:events';
 import http from 'node:http';
-import { ControlServer, type WorkloadSource } from '../../../control/control-server.ts';
+import { ControlServer } from '../../../control/control-server.ts';
 import type { Workload } from '../../../control/discovery/labels.ts';
 import type { AgentSnapshot, StatusView, StreamMessage } from '../../../wire/types.ts';
-import { workload } from '../../support/workloads.ts';
+import { FixedSource, workload } from '../../support/workloads.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,19 +17,6 @@ import { X509Certificate } from 'node:crypto';
 import { LocalCa } from '../../../control/ca/local-ca.ts';
 import { makeCsr } from '../../unit/identity/cert-factory.ts';
 
-class FixedSource extends EventEmitter implements WorkloadSource {
-  constructor(public list: Workload[]) {
-    super();
-  }
-  async start() {
-    return this.list;
-  }
-  set(list: Workload[]) {
-    this.list = list;
-    this.emit('workloads', list);
-  }
-  close() {}
-}
 
 /** A minimal agent client speaking the wire protocol. */
 function connectAgent(base: string, container: string, token: string) {
