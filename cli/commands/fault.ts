@@ -3,7 +3,7 @@
  * every route to a service, without editing the meshfile; removed when it expires or on
  * `mesh fault --clear [service]`. `mesh fault --list` shows the active ones.
  */
-import { parseDuration } from '../../control/meshfile/duration.ts';
+import { durationFlag } from '../duration-flag.ts';
 import { connectEngine } from '../engine.ts';
 import { resolveProject, type ProjectFlags } from '../project.ts';
 import { controlUrl } from '../control-container.ts';
@@ -20,12 +20,6 @@ export interface FaultFlags extends ProjectFlags {
   clear?: boolean;
   list?: boolean;
   json?: boolean;
-}
-
-function duration(text: string, flag: string): number {
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) throw new UserError('MESH_ERR_USAGE', `${flag} ${text}: not a duration (e.g. 500ms, 2s, 1m)`);
-  return Math.round(ms);
 }
 
 export async function fault(service: string | undefined, flags: FaultFlags): Promise<number> {
@@ -60,10 +54,10 @@ export async function fault(service: string | undefined, flags: FaultFlags): Pro
   try {
     const f = await client.setFault({
       service: service!,
-      delayMs: flags.delay ? duration(flags.delay, '--delay') : undefined,
+      delayMs: flags.delay ? durationFlag(flags.delay, '--delay') : undefined,
       abortStatus,
       percent,
-      forMs: duration(flags.for ?? '60s', '--for'),
+      forMs: durationFlag(flags.for ?? '60s', '--for'),
     });
     if (flags.json) process.stdout.write(JSON.stringify(f) + '\n');
     else process.stdout.write(`fault on ${f.service} until ${new Date(f.expiresAt).toISOString()} (mesh fault --clear ${f.service} removes it)\n`);

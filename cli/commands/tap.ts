@@ -11,7 +11,7 @@ import { ControlClient, ControlApiError } from '../control-client.ts';
 import { apiToken } from '../home.ts';
 import { table } from '../table.ts';
 import { UserError } from '../errors.ts';
-import { parseDuration } from '../../control/meshfile/duration.ts';
+import { durationFlag } from '../duration-flag.ts';
 import type { AccessLogEntry } from '../../wire/types.ts';
 
 export interface TapFlags extends ProjectFlags {
@@ -29,14 +29,8 @@ export type TapEventView = AccessLogEntry & { agent: string };
 /** The server's longest tap. */
 const MAX_TAP_MS = 3_600_000;
 
-function durationMs(text: string, flag: string): number {
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) throw new UserError('MESH_ERR_USAGE', `${flag} ${text}: not a duration (e.g. 10s, 1m)`);
-  return Math.min(MAX_TAP_MS, Math.round(ms));
-}
-
 function query(service: string, flags: TapFlags, defaultMs: number): Record<string, string> {
-  const q: Record<string, string> = { service, durationMs: String(flags.duration ? durationMs(flags.duration, '--duration') : defaultMs) };
+  const q: Record<string, string> = { service, durationMs: String(flags.duration ? Math.min(MAX_TAP_MS, durationFlag(flags.duration, '--duration')) : defaultMs) };
   if (flags.to) q.to = flags.to;
   if (flags.method) q.method = flags.method;
   if (flags.path) q.path = flags.path;

@@ -21,6 +21,7 @@
  * Succeeded or Failed (its answer is ignored).
  */
 import type { CanarySpec } from '../meshfile/canary-spec.ts';
+import { durationMs } from '../meshfile/duration.ts';
 import type { MetricCheck } from './canary-metrics.ts';
 
 export type CanaryPhase = 'Initialized' | 'Waiting' | 'Progressing' | 'WaitingPromotion' | 'Promoting' | 'Succeeded' | 'Failed';
@@ -63,6 +64,11 @@ export interface TickInput {
 
 export function initialState(now: number): CanaryState {
   return { phase: 'Initialized', canaryWeight: 0, abTesting: false, mirrored: false, failedChecks: 0, iterations: 0, revision: '', lastTransitionTime: now, message: 'no canary replicas: every request goes to the primary', checks: [] };
+}
+
+/** The analysis interval in milliseconds (Flagger's default: 60 s). */
+export function analysisIntervalMs(spec: CanarySpec): number {
+  return spec.analysis?.interval ? durationMs(spec.analysis.interval) : 60_000;
 }
 
 /** Flagger's maxWeight(): the last stepWeights entry, else maxWeight, else 100. */

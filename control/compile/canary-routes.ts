@@ -12,7 +12,6 @@
  *   and `service.rewrite`; while mirroring, a mirror to the canary at `mirrorWeight` (default 100%).
  * A service without primary replicas sends everything to its canary (else nothing would answer).
  */
-import { durationMs } from '../meshfile/duration.ts';
 import type { CanaryMatchSpec, CanarySpec } from '../meshfile/canary-spec.ts';
 import type { HostLookup } from '../meshfile/host-resolver.ts';
 import type { HttpMatchRequestSpec, HttpRouteSpec } from '../meshfile/virtual-service-spec.ts';
@@ -104,9 +103,4 @@ export function compileCanaryRoutes(
       { name: canarySubset(target.name), labels: { [CANARY_LABEL]: 'true' }, ...policy },
     ],
   };
-}
-
-/** The analysis interval in milliseconds (Flagger's default: 60 s). */
-export function analysisIntervalMs(spec: CanarySpec): number {
-  return spec.analysis?.interval ? durationMs(spec.analysis.interval) : 60_000;
 }

@@ -91,8 +91,7 @@ export function fanIn(targets: readonly TapTarget[], key: string, q: TapQuery, o
         over = true;
         if (--live === 0) finish();
       };
-      const [host, port] = splitHostPort(t.admin);
-      const req = request({ host, port, path: '/tap', headers: { authorization: `Bearer ${key}` } }, (res: IncomingMessage) => {
+      const req = request(`http://${t.admin}/tap`, { headers: { authorization: `Bearer ${key}` } }, (res: IncomingMessage) => {
         if (res.statusCode !== 200) {
           log?.('tap refused', { container: t.containerName, status: res.statusCode });
           res.resume();
@@ -129,9 +128,4 @@ export function fanIn(targets: readonly TapTarget[], key: string, q: TapQuery, o
       req.end();
     }
   });
-}
-
-function splitHostPort(hostPort: string): [string, number] {
-  const i = hostPort.lastIndexOf(':');
-  return [hostPort.slice(0, i).replace(/^\[|\]$/g, ''), Number(hostPort.slice(i + 1))];
 }
