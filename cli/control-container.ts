@@ -20,6 +20,8 @@ export interface ControlContainerOptions {
   /** The local CA's directory on the host, mounted read-only. */
   caDir?: string;
   socketPath: string;
+  /** Where agents send traces when the meshfile names no collector (the stack's Jaeger). */
+  defaultTracingEndpoint?: string;
 }
 
 export function controlName(project: string): string {
@@ -49,6 +51,7 @@ export function controlSpec(o: ControlContainerOptions): Record<string, unknown>
       `DOCKMESH_MESHFILE=${o.meshfile ?? ''}`,
       `DOCKMESH_CA_DIR=${o.caDir ? '/var/lib/dockmesh/ca' : ''}`,
       'DOCKMESH_STATE_DIR=/var/lib/dockmesh/state',
+      `DOCKMESH_DEFAULT_TRACING_ENDPOINT=${o.defaultTracingEndpoint ?? ''}`,
     ],
     Labels: { [LABELS.role]: 'control', [LABELS.project]: o.project },
     ExposedPorts: { [port]: {} },
@@ -88,8 +91,8 @@ export async function ensureControl(docker: Docker, o: ControlContainerOptions):
   const existing = await findControl(docker, o.project);
   if (existing) {
     const env = existing.State === 'running' ? (await docker.getContainer(existing.Id).inspect()).Config.Env ?? [] : [];
-    const sameMeshfile = env.includes(`DOCKMESH_MESHFILE=${o.meshfile ?? ''}`);
-    if (existing.State === 'running' && existing.Image === o.image && sameMeshfile) return false;
+    const sameSettings = env.includes(`DOCKMESH_MESHFILE=${o.meshfile ?? ''}`) && env.includes(`DOCKMESH_DEFAULT_TRACING_ENDPOINT=${o.defaultTracingEndpoint ?? ''}`);
+    if (existing.State === 'running' && existing.Image === o.image && sameSettings) return false;
     await removeControl(docker, o.project);
   }
   const c = await docker.createContainer(controlSpec(o) as Docker.ContainerCreateOptions);

@@ -13,6 +13,7 @@ import { tap, top } from './commands/tap.ts';
 import { certs } from './commands/certs.ts';
 import { caRotate } from './commands/ca.ts';
 import { demo } from './commands/demo.ts';
+import { dashboard } from './commands/dashboard.ts';
 
 const program = new Command('mesh')
   .description('dockmesh: a service mesh for Docker Compose')
@@ -39,10 +40,11 @@ function run<F>(fn: (flags: F) => Promise<number>): (flags: F) => Promise<void> 
 projectFlags(program.command('up').description('mesh the running compose project: one agent per container'))
   .option('--timeout <seconds>', 'how long to wait for every agent to be ready', '60')
   .option('--meshfile <file>', 'the meshfile (default: mesh.yaml beside the compose file)')
+  .option('--observability', 'also start Prometheus, Jaeger and Grafana for the project (mesh dashboard shows their URLs)')
   .option('--json', 'print the final status as JSON')
   .action(run(up));
 
-projectFlags(program.command('down').description('remove every agent and the control server; apps keep running'))
+projectFlags(program.command('down').description('remove every agent, the control server and the observability stack; apps keep running'))
   .option('--json', 'print a JSON summary')
   .action(run(down));
 
@@ -102,6 +104,13 @@ tapOptions(projectFlags(program.command('top').description('live table of a serv
   .option('--duration <duration>', 'how long to watch (default: until Ctrl-C on a terminal, else 10s)')
   .action(async (service: string, flags: Parameters<typeof top>[1]) => {
     result = top(service, flags);
+    await result;
+  });
+
+projectFlags(program.command('dashboard').description('show the URLs of the observability stack (mesh up --observability): Grafana, Jaeger, Prometheus').argument('[component]', 'grafana, jaeger or prometheus: print only its URL'))
+  .option('--json', 'print JSON: [{component, container, image, state, url, what}]')
+  .action(async (component: string | undefined, flags: Parameters<typeof dashboard>[1]) => {
+    result = dashboard(component, flags);
     await result;
   });
 

@@ -41,6 +41,8 @@ export interface ControlServerOptions {
   /** Tokens of agents not started by the injector (process-mode agents in tests): container → token. */
   staticAgentTokens?: Map<string, string>;
   excludedPorts?: number[];
+  /** Where agents send traces when the meshfile names no collector (`mesh up --observability`'s Jaeger). */
+  defaultTracingEndpoint?: string;
   /** The meshfile in force (absent: defaults everywhere). */
   config?: ConfigStore<MeshSpec, MeshfileContext>;
   /**
@@ -251,7 +253,7 @@ export class ControlServer {
     const hashes: string[] = [];
     for (const w of view.workloads) {
       if (!w.inject && !this.#o.staticAgentTokens?.has(w.container)) continue;
-      const snap = this.hub.publish(w.container, compileSnapshot(w, view, { excludedPorts: this.#o.excludedPorts, spec, lookup, faults, trust, canaries, tapKeyHash: this.#tapKeyHash }));
+      const snap = this.hub.publish(w.container, compileSnapshot(w, view, { excludedPorts: this.#o.excludedPorts, defaultTracingEndpoint: this.#o.defaultTracingEndpoint, spec, lookup, faults, trust, canaries, tapKeyHash: this.#tapKeyHash }));
       this.registry.agent(w.container).desiredVersion = snap.version;
       hashes.push(snap.hash);
     }

@@ -19,6 +19,7 @@ const { close, address } = await runControl({
   meshfile: env.DOCKMESH_MESHFILE || undefined,
   caDir: env.DOCKMESH_CA_DIR || undefined,
   stateDir: env.DOCKMESH_STATE_DIR || undefined,
+  defaultTracingEndpoint: env.DOCKMESH_DEFAULT_TRACING_ENDPOINT || undefined,
   log,
 });
 log('control listening', { address, project: env.DOCKMESH_PROJECT });

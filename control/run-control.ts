@@ -39,6 +39,8 @@ export interface RunControlOptions {
   caDir?: string;
   /** Where state that outlives the control server goes (the Canaries'); absent: memory only. */
   stateDir?: string;
+  /** Traces go here when the meshfile names no collector (the bundled Jaeger of `mesh up --observability`). */
+  defaultTracingEndpoint?: string;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -66,6 +68,7 @@ export async function runControl(o: RunControlOptions): Promise<{ server: Contro
     log: o.log,
     staticAgentTokens: o.staticAgentTokens,
     stateDir: o.stateDir,
+    defaultTracingEndpoint: o.defaultTracingEndpoint,
     configLoaded: new Promise<void>((resolve) => (configLoaded = resolve)),
     onWorkloads: (w) => presence?.sync(w),
     injector: o.agentImage && docker && presence

@@ -1,5 +1,5 @@
 /**
- * `mesh down`: removes the control container (so nothing re-attaches), stops every agent (each
+ * `mesh down`: removes the control container (so nothing re-attaches) and the observability stack, stops every agent (each
  * removes its own rules on SIGTERM), then checks every app namespace for a leftover dockmesh rule
  * and removes any it finds. App containers are never stopped or changed.
  */
@@ -12,6 +12,7 @@ import { Progress } from '../progress.ts';
 import { UserError } from '../errors.ts';
 import { cleanupScript, dockmeshLines } from '../leftover-rules.ts';
 import { runInNamespace, SAVE_NAT } from '../namespace-probe.ts';
+import { removeStack } from '../observability-stack.ts';
 
 export interface DownFlags extends ProjectFlags {
   json?: boolean;
@@ -42,6 +43,7 @@ export async function down(flags: DownFlags): Promise<number> {
 
   if (await removeControl(docker, project.name)) progress.step('control', 'removed');
   if (await removeStateVolume(docker, project.name)) progress.step('control', 'state volume removed (canary states)');
+  for (const name of await removeStack(docker, project.name)) progress.step('stack', `${name} removed`);
   await Promise.all(
     agents.map(async (a) => {
       const c = docker.getContainer(a.Id);

@@ -11,16 +11,27 @@ import { UserError } from '../errors.ts';
 import { ensureImages } from '../images/ensure-images.ts';
 import { meshfilePath } from '../meshfile-path.ts';
 import { caDir, openCa } from '../ca-home.ts';
+import { ensureStack, jaegerTracesUrl, STACK, resolveStackImages, stackViews, type StackImage, type StackView } from '../observability-stack.ts';
 
 export interface UpFlags extends ProjectFlags {
   timeout?: string;
   json?: boolean;
   meshfile?: string;
+  /** Also start the bundled Prometheus, Jaeger and Grafana. */
+  observability?: boolean;
 }
 
-async function firstNetwork(docker: Docker, containerId: string): Promise<string | undefined> {
+async function networksOf(docker: Docker, containerId: string): Promise<string[]> {
   const info = await docker.getContainer(containerId).inspect();
-  return Object.keys(info.NetworkSettings.Networks ?? {}).sort()[0];
+  return Object.keys(info.NetworkSettings.Networks ?? {}).sort();
+}
+
+/** Every network of the project's containers, the first container's first network first (the control server's). */
+async function projectNetworks(docker: Docker, containers: string[]): Promise<string[]> {
+  const all = new Set<string>();
+  for (const id of containers) for (const n of await networksOf(docker, id)) all.add(n);
+  const first = (await networksOf(docker, containers[0]!))[0];
+  return [...(first ? [first] : []), ...[...all].filter((n) => n !== first).sort()];
 }
 
 /** Progress shows transitions (attached, ready, why not), not every config version. */
@@ -61,18 +72,30 @@ export async function up(flags: UpFlags): Promise<number> {
     throw new UserError('MESH_ERR_IMAGE_BUILD', `could not build dockmesh images: ${err.message}`, { cause: err });
   });
 
+  let stackImages: StackImage[] | undefined;
+  if (flags.observability) {
+    stackImages = await resolveStackImages(docker, process.env, (c, m) => progress.step(c, m));
+    for (const s of stackImages) if (!s.image) progress.step(s.component, `not started: ${'reason' in s ? s.reason : ''}`);
+  }
+  // The control server sends agents' traces to the stack's Jaeger unless the meshfile names a collector.
+  const withJaeger = stackImages
+    ? stackImages.some((s) => s.component === 'jaeger' && s.image)
+    : (await stackViews(docker, project.name)).some((v) => v.component === 'jaeger' && v.state === 'running');
+
   const token = apiToken();
   await openCa(); // created once in $DOCKMESH_HOME/ca, reused by every project
+  const networks = await projectNetworks(docker, project.containers);
   const created = await ensureControl(docker, {
     project: project.name,
     image: images.control,
     agentImage: images.agent,
     apiToken: token,
     projectDirectory: project.directory,
-    network: await firstNetwork(docker, project.containers[0]!),
+    network: networks[0],
     meshfile: meshfilePath(flags.meshfile, project.directory),
     caDir: caDir(),
     socketPath: socketPath(),
+    defaultTracingEndpoint: withJaeger ? jaegerTracesUrl(project.name) : undefined,
   });
   const client = new ControlClient(await controlUrl(docker, project.name), token);
   const deadline = Date.now() + Number(flags.timeout ?? 60) * 1000;
@@ -85,6 +108,7 @@ export async function up(flags: UpFlags): Promise<number> {
   if (mf?.errors.length) {
     progress.step('meshfile', `${mf.errors.length} error(s): ${mf.errors.map((d) => `${d.file}:${d.line}:${d.column} ${d.code}`).join(', ')} (mesh check shows them)`);
   } else if (mf?.version) progress.step('meshfile', `${mf.file} applied${mf.warnings.length ? ` with ${mf.warnings.length} warning(s)` : ''}`);
+  if (stackImages) await ensureStack(docker, { project: project.name, networks, images: stackImages }, (c, m) => progress.step(c, m));
 
   const shown = new Map<string, string>();
   let status: StatusView;
@@ -108,7 +132,12 @@ export async function up(flags: UpFlags): Promise<number> {
     }
     await new Promise((r) => setTimeout(r, 150));
   }
-  if (flags.json) process.stdout.write(JSON.stringify(status, null, 2) + '\n');
+  const stack: StackView[] = stackImages ? await stackViews(docker, project.name) : [];
+  for (const v of stack) if (v.url) progress.step(v.component, `${v.url}  ${v.what}`);
+  for (const s of stackImages ?? []) {
+    if ('reason' in s) stack.push({ component: s.component, container: '', image: '', state: 'not started', what: STACK[s.component].what, reason: s.reason });
+  }
+  if (flags.json) process.stdout.write(JSON.stringify(stackImages ? { ...status, observability: stack } : status, null, 2) + '\n');
   else {
     progress.line(
       `meshed ${status.agents.length} containers in ${progress.elapsed()} s (config version ${status.configVersion}): ` +

@@ -27,6 +27,8 @@ export interface CompileOptions {
   faults?: ReadonlyMap<string, FaultSnapshot>;
   /** Roots the agents trust (from the local CA); absent: no CA configured. */
   trust?: TrustSnapshot;
+  /** Traces go here when the meshfile names no collector (the bundled Jaeger); absent: no default. */
+  defaultTracingEndpoint?: string;
   /** SHA-256 (hex) of the key the control server taps agents with; absent: no tap. */
   tapKeyHash?: string;
   /** What the canary controller decided, by target service key (`name.namespace`); absent: primary only. */
@@ -139,7 +141,7 @@ export function compileSnapshot(self: Workload, view: RegistryView, opts: Compil
     services,
     mesh: { excludedPorts: [...excluded].sort((a, b) => a - b) },
   };
-  const tracing = compileTracing(opts.spec?.mesh?.spec.tracing);
+  const tracing = compileTracing(opts.spec?.mesh?.spec.tracing, opts.defaultTracingEndpoint);
   if (tracing) body.mesh.tracing = tracing;
   if (opts.tapKeyHash) body.mesh.tapKeyHash = opts.tapKeyHash;
   if (opts.trust) body.trust = opts.trust;

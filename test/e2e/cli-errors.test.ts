@@ -37,7 +37,10 @@ if (await requireEngine()) {
 }
 
 test('--help works on every command', async () => {
-  for (const cmd of [[], ['up'], ['down'], ['status'], ['control'], ['check'], ['routes'], ['fault'], ['certs'], ['canary'], ['ca', 'rotate'], ['demo']]) {
+  // The commands `mesh --help` lists, so that a new one is covered without editing this test.
+  const listed = [...(await mesh(['--help'])).stdout.split(/^Commands:$/m)[1]!.matchAll(/^  ([a-z]+)/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+  for (const c of ['up', 'down', 'status', 'check', 'routes', 'fault', 'canary', 'tap', 'top', 'dashboard', 'certs', 'ca', 'demo', 'control']) assert.ok(listed.includes(c), `mesh --help lists ${c}`);
+  for (const cmd of [[], ...listed.map((c) => [c]), ['ca', 'rotate']]) {
     const r = await mesh([...cmd, '--help']);
     assert.is(r.code, 0, `${cmd.join(' ')} --help`);
     assert.match(r.stdout, /Usage: mesh/);

@@ -61,9 +61,9 @@ export class ComposeProject {
 
   /** Removes every container of the project (dockmesh's too), its networks and directory. */
   async destroy(keepDir = false): Promise<void> {
-    for (const c of await this.meshContainers()) await this.docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+    for (const c of await this.meshContainers()) await this.docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {});
     await this.compose(['down', '-v', '--remove-orphans', '-t', '1']).catch(() => undefined);
-    for (const c of await this.meshContainers()) await this.docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+    for (const c of await this.meshContainers()) await this.docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {});
     await this.docker.getVolume(`${this.name}-mesh-state`).remove().catch(() => {});
     if (!keepDir) rmSync(this.dir, { recursive: true, force: true });
   }

@@ -61,6 +61,15 @@ test('tracing: the Mesh document\'s endpoint, sampling (default 100) and encodin
   assert.equal(badProtocol.diagnostics.map((d) => [d.code, d.path, d.line]), [['MESH_ERR_BAD_ENUM', 'spec.tracing.protocol', 6]]);
 });
 
+test('tracing: the bundled collector is the default endpoint; the Mesh document\'s endpoint wins, its sampling and encoding apply to either', () => {
+  const { r, web } = registry();
+  const mesh = (tracing: string) => loadMeshfile(`apiVersion: dockmesh.dev/v1\nkind: Mesh\nspec:\n  tracing: ${tracing}\n`, 'mesh.yaml').spec;
+  const jaeger = 'http://shop-mesh-jaeger:4318/v1/traces';
+  assert.equal(compileSnapshot(web, r.view(), { defaultTracingEndpoint: jaeger }).mesh.tracing, { endpoint: jaeger, samplingPercent: 100, protocol: 'http/protobuf' }, 'no meshfile');
+  assert.equal(compileSnapshot(web, r.view(), { defaultTracingEndpoint: jaeger, spec: mesh('{samplingPercent: 5, protocol: http/json}') }).mesh.tracing, { endpoint: jaeger, samplingPercent: 5, protocol: 'http/json' });
+  assert.equal(compileSnapshot(web, r.view(), { defaultTracingEndpoint: jaeger, spec: mesh('{endpoint: "http://otel:4318/v1/traces"}') }).mesh.tracing?.endpoint, 'http://otel:4318/v1/traces');
+});
+
 test('self carries identity and labels', () => {
   const { r, v1 } = registry();
   const snap = compileSnapshot(v1, r.view());
