@@ -33,9 +33,9 @@ const compose = await composeCommand();
 const composeArgs = [...compose, '-p', PROJECT, '-f', join(SHOP, 'docker-compose.yml')];
 run([...composeArgs, 'up', '-d']);
 
-say('4/5 mesh up');
+say('4/5 mesh up --observability (and Prometheus, Jaeger, Grafana)');
 const meshCmd = [process.execPath, join(ROOT, 'cli', 'bin.js')];
-run([...meshCmd, 'up', '-p', PROJECT, '-f', join(SHOP, 'docker-compose.yml')]);
+run([...meshCmd, 'up', '-p', PROJECT, '-f', join(SHOP, 'docker-compose.yml'), '--observability']);
 
 say('5/5 traffic: 20 orders through web → api (v1, v2) → payments, inventory');
 let ok = 0;
@@ -67,6 +67,7 @@ What to look at:
   edit examples/shop/mesh.yaml and save                 applied to every agent within a second
   docker logs ${PROJECT}-web-1-mesh-agent (v1: ${PROJECT}_web_1-mesh-agent)   JSON access log of web's agent
   agent metrics: http://<container ip>:15020/metrics (istio_requests_total, ...)
+  npm run mesh -- dashboard -p ${PROJECT}                 Grafana (dockmesh / Mesh, / Service), Jaeger, Prometheus
 
 A Flagger canary instead of the fixed 90/10 split (examples/shop/README.md, docs/canary.md):
   API_V2_CANARY=true ${composeArgs.join(' ')} up -d

@@ -5,6 +5,7 @@ import { apiToken } from '../home.ts';
 import { controlUrl } from '../control-container.ts';
 import { ControlClient } from '../control-client.ts';
 import { table } from '../table.ts';
+import { stackViews } from '../observability-stack.ts';
 
 export interface StatusFlags extends ProjectFlags {
   json?: boolean;
@@ -15,8 +16,9 @@ export async function status(flags: StatusFlags): Promise<number> {
   const project = await resolveProject(docker, flags);
   const client = new ControlClient(await controlUrl(docker, project.name), apiToken());
   const s = await client.status();
+  const stack = await stackViews(docker, project.name);
   if (flags.json) {
-    process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(stack.length ? { ...s, observability: stack } : s, null, 2) + '\n');
   } else {
     process.stdout.write(`project ${s.control.project}: control up ${s.control.uptimeSeconds}s, config version ${s.configVersion}\n`);
     const m = s.meshfile;
@@ -31,6 +33,7 @@ export async function status(flags: StatusFlags): Promise<number> {
     for (const c of s.canaries ?? []) {
       process.stdout.write(`canary ${c.name} (${c.target}): ${c.phase}, canary weight ${c.canaryWeight}%, ${c.failedChecks}/${c.threshold} failed checks: ${c.message} (mesh canary has more)\n`);
     }
+    if (stack.length) process.stdout.write(`observability: ${stack.map((v) => `${v.component} ${v.url ?? v.state}`).join(', ')}\n`);
     process.stdout.write('\n');
     process.stdout.write(
       table(

@@ -43,8 +43,34 @@ const ETC_FILES: Record<string, string> = {
   'etc/os-release': 'NAME="dockmesh base"\nID=dockmesh\nPRETTY_NAME="dockmesh base (host-assembled)"\n',
 };
 
-function stripRoot(p: string): string {
+export function stripRoot(p: string): string {
   return posix.normalize(p).replace(/^\/+/, '');
+}
+
+/** Collects a root filesystem's tar entries: each parent directory is added before what it holds. */
+export class RootfsPlan {
+  readonly #entries = new Map<string, TarEntry>();
+
+  /** A directory (and its missing parents, 0755); `mode` applies to the last one. */
+  dir(path: string, mode = 0o755): void {
+    const parts = path.split('/');
+    for (let i = 1; i <= parts.length; i++) {
+      const p = parts.slice(0, i).join('/');
+      if (!this.#entries.has(p)) this.#entries.set(p, { type: 'dir', path: p, mode: i === parts.length ? mode : 0o755 });
+    }
+  }
+
+  /** A file or symlink, with its parent directories. */
+  put(entry: TarEntry): void {
+    const parent = posix.dirname(entry.path);
+    if (parent !== '.') this.dir(parent);
+    this.#entries.set(entry.path, entry);
+  }
+
+  /** The entries in archive order (every directory before what it holds). */
+  entries(): TarEntry[] {
+    return [...this.#entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
 }
 
 /**
@@ -54,19 +80,9 @@ function stripRoot(p: string): string {
  * symlinks do not matter. Pure: host files are referenced by path, read when archived.
  */
 export function baseRootfs(inputs: HostBaseInputs): TarEntry[] {
-  const entries = new Map<string, TarEntry>();
-  const dir = (path: string, mode = 0o755): void => {
-    const parts = path.split('/');
-    for (let i = 1; i <= parts.length; i++) {
-      const p = parts.slice(0, i).join('/');
-      if (!entries.has(p)) entries.set(p, { type: 'dir', path: p, mode: i === parts.length ? mode : 0o755 });
-    }
-  };
-  const put = (entry: TarEntry): void => {
-    const parent = posix.dirname(entry.path);
-    if (parent !== '.') dir(parent);
-    entries.set(entry.path, entry);
-  };
+  const plan = new RootfsPlan();
+  const dir = (path: string, mode?: number): void => plan.dir(path, mode);
+  const put = (entry: TarEntry): void => plan.put(entry);
 
   for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'usr/local/bin', 'usr/local/sbin', 'etc', 'run', 'var']) dir(d);
   dir('root', 0o700);
@@ -96,7 +112,7 @@ export function baseRootfs(inputs: HostBaseInputs): TarEntry[] {
 
   for (const lib of inputs.libraries) put({ type: 'file', path: stripRoot(lib), mode: 0o755, source: lib });
 
-  return [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return plan.entries();
 }
 
 /** Result of {@link parseLdd}. */

@@ -5,9 +5,9 @@
  */
 import { execFile } from 'node:child_process';
 import { access, readdir, realpath, stat } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parseLdd } from './base-rootfs.ts';
+import { parseLdd, RootfsPlan, stripRoot } from './base-rootfs.ts';
 import { contentHash } from './content-hash.ts';
 import { rootfsHashInputs } from './ensure-base-image.ts';
 import { HASH_LABEL, IMAGE_LABEL, imageRef } from './image-catalog.ts';
@@ -78,27 +78,15 @@ export async function findHostPrometheus(opts: { libraries: boolean }): Promise<
   return { binary, webFiles, libraries: libraries.sort() };
 }
 
-const strip = (p: string): string => posix.normalize(p).replace(/^\/+/, '');
-
 /**
  * The image's root filesystem (pure): `/bin/prometheus`, its libraries at the paths ldd gave, the
  * web assets, `/etc/prometheus` for the configuration the CLI copies in, and `/prometheus` (the
  * TSDB, writable by `nobody`, which the image runs as, like prom/prometheus).
  */
 export function prometheusRootfs(host: HostPrometheus): TarEntry[] {
-  const entries = new Map<string, TarEntry>();
-  const dir = (path: string, mode = 0o755): void => {
-    const parts = path.split('/');
-    for (let i = 1; i <= parts.length; i++) {
-      const p = parts.slice(0, i).join('/');
-      if (!entries.has(p)) entries.set(p, { type: 'dir', path: p, mode: i === parts.length ? mode : 0o755 });
-    }
-  };
-  const put = (e: TarEntry): void => {
-    const parent = posix.dirname(e.path);
-    if (parent !== '.') dir(parent);
-    entries.set(e.path, e);
-  };
+  const plan = new RootfsPlan();
+  const dir = (path: string, mode?: number): void => plan.dir(path, mode);
+  const put = (entry: TarEntry): void => plan.put(entry);
   dir('etc/prometheus');
   dir('prometheus', 0o1777);
   dir('tmp', 0o1777);
@@ -107,9 +95,9 @@ export function prometheusRootfs(host: HostPrometheus): TarEntry[] {
   put({ type: 'file', path: 'etc/nsswitch.conf', mode: 0o644, contents: 'hosts: files dns\n' });
   put({ type: 'file', path: 'etc/hosts', mode: 0o644, contents: '127.0.0.1\tlocalhost\n' });
   put({ type: 'file', path: 'bin/prometheus', mode: 0o755, source: host.binary });
-  for (const f of host.webFiles) put({ type: 'file', path: strip(f), mode: 0o644, source: f });
-  for (const lib of host.libraries) put({ type: 'file', path: strip(lib), mode: 0o755, source: lib });
-  return [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (const f of host.webFiles) put({ type: 'file', path: stripRoot(f), mode: 0o644, source: f });
+  for (const lib of host.libraries) put({ type: 'file', path: stripRoot(lib), mode: 0o755, source: lib });
+  return plan.entries();
 }
 
 /**

@@ -118,6 +118,10 @@ spec:
     const dash = await mesh(['dashboard', '-p', p.name, '--json']);
     assert.is(dash.code, 0, dash.stderr);
     assert.equal((JSON.parse(dash.stdout) as StackView[]).map((v) => v.url), running.map((v) => v.url));
+    const st = await mesh(['status', '-p', p.name]);
+    assert.match(st.stdout, new RegExp(`^observability: prometheus ${promUrl}, jaeger http://127\\.0\\.0\\.1:\\d+`, 'm'));
+    const stJson = JSON.parse((await mesh(['status', '-p', p.name, '--json'])).stdout) as { observability: StackView[] };
+    assert.equal(stJson.observability.map((v) => v.url), running.map((v) => v.url));
     const one = await mesh(['dashboard', 'prometheus', '-p', p.name]);
     assert.is(one.stdout.trim(), promUrl);
     const bad = await mesh(['dashboard', 'kibana', '-p', p.name]);
