@@ -15,6 +15,16 @@ import { caRotate } from './commands/ca.ts';
 import { demo } from './commands/demo.ts';
 import { dashboard } from './commands/dashboard.ts';
 
+// A reader that stops early (`mesh status | head`, `mesh up 2>&1 | head`) closes the pipe: drop the
+// rest of that stream's output and let the command finish with its own exit status, instead of
+// crashing on EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    stream.write = (() => true) as typeof stream.write;
+  });
+}
+
 const program = new Command('mesh')
   .description('dockmesh: a service mesh for Docker Compose')
   .version('0.1.0')
