@@ -74,8 +74,8 @@ export async function up(flags: UpFlags): Promise<number> {
 
   let stackImages: StackImage[] | undefined;
   if (flags.observability) {
-    stackImages = await resolveStackImages(docker, process.env, (c, m) => progress.step(c, m));
-    for (const s of stackImages) if (!s.image) progress.step(s.component, `not started: ${'reason' in s ? s.reason : ''}`);
+    stackImages = await resolveStackImages(docker, process.env, (c, m) => progress.step('stack', `${c}: ${m}`));
+    for (const s of stackImages) if (!s.image) progress.step('stack', `${s.component}: not started: ${'reason' in s ? s.reason : ''}`);
   }
   // The control server sends agents' traces to the stack's Jaeger unless the meshfile names a collector.
   const withJaeger = stackImages
@@ -108,7 +108,7 @@ export async function up(flags: UpFlags): Promise<number> {
   if (mf?.errors.length) {
     progress.step('meshfile', `${mf.errors.length} error(s): ${mf.errors.map((d) => `${d.file}:${d.line}:${d.column} ${d.code}`).join(', ')} (mesh check shows them)`);
   } else if (mf?.version) progress.step('meshfile', `${mf.file} applied${mf.warnings.length ? ` with ${mf.warnings.length} warning(s)` : ''}`);
-  if (stackImages) await ensureStack(docker, { project: project.name, networks, images: stackImages }, (c, m) => progress.step(c, m));
+  if (stackImages) await ensureStack(docker, { project: project.name, networks, images: stackImages }, (c, m) => progress.step('stack', `${c}: ${m}`));
 
   const shown = new Map<string, string>();
   let status: StatusView;
@@ -133,7 +133,7 @@ export async function up(flags: UpFlags): Promise<number> {
     await new Promise((r) => setTimeout(r, 150));
   }
   const stack: StackView[] = stackImages ? await stackViews(docker, project.name) : [];
-  for (const v of stack) if (v.url) progress.step(v.component, `${v.url}  ${v.what}`);
+  for (const v of stack) if (v.url) progress.step('stack', `${v.component}: ${v.url}  ${v.what}`);
   for (const s of stackImages ?? []) {
     if ('reason' in s) stack.push({ component: s.component, container: '', image: '', state: 'not started', what: STACK[s.component].what, reason: s.reason });
   }
