@@ -47,6 +47,14 @@ function run<F>(fn: (flags: F) => Promise<number>): (flags: F) => Promise<void> 
   };
 }
 
+/** {@link run} for a command with one argument (`mesh routes <service>`). */
+function runWithArgument<A, F>(fn: (arg: A, flags: F) => Promise<number>): (arg: A, flags: F) => Promise<void> {
+  return async (arg: A, flags: F) => {
+    result = fn(arg, flags);
+    await result;
+  };
+}
+
 projectFlags(program.command('up').description('mesh the running compose project: one agent per container'))
   .option('--timeout <seconds>', 'how long to wait for every agent to be ready', '60')
   .option('--meshfile <file>', 'the meshfile (default: mesh.yaml beside the compose file)')
@@ -70,10 +78,7 @@ projectFlags(program.command('check').description('validate the meshfile (agains
 
 projectFlags(program.command('routes').description('show the effective routes and policies of a service\'s agent').argument('<service>', 'logical service, compose service or container name'))
   .option('--json', 'print the snapshots as JSON')
-  .action(async (service: string, flags: Parameters<typeof routes>[1]) => {
-    result = routes(service, flags);
-    await result;
-  });
+  .action(runWithArgument(routes));
 
 projectFlags(program.command('fault').description('inject a temporary fault on every route to a service (no meshfile edit)').argument('[service]', 'logical service'))
   .option('--delay <duration>', 'delay requests, e.g. 2s')
@@ -83,17 +88,11 @@ projectFlags(program.command('fault').description('inject a temporary fault on e
   .option('--clear', 'remove the fault of [service], or all')
   .option('--list', 'show active faults')
   .option('--json', 'print JSON')
-  .action(async (service: string | undefined, flags: Parameters<typeof fault>[1]) => {
-    result = fault(service, flags);
-    await result;
-  });
+  .action(runWithArgument(fault));
 
 projectFlags(program.command('canary').description('show the Flagger Canaries: phase, weights, failed checks, last metric checks').argument('[name]', 'a Canary, or its target service'))
   .option('--json', 'print JSON: [{name, target, phase, canaryWeight, primaryWeight, failedChecks, iterations, checks, message, ...}]')
-  .action(async (name: string | undefined, flags: Parameters<typeof canary>[1]) => {
-    result = canary(name, flags);
-    await result;
-  });
+  .action(runWithArgument(canary));
 
 const tapOptions = (c: Command): Command =>
   c
@@ -105,24 +104,15 @@ const tapOptions = (c: Command): Command =>
 
 tapOptions(projectFlags(program.command('tap').description('stream the live requests of a service\'s agents (inbound and outbound), as they finish').argument('<service>', 'logical service, compose service or container name')))
   .option('--duration <duration>', 'stop after this long (default: until Ctrl-C, at most 1h)')
-  .action(async (service: string, flags: Parameters<typeof tap>[1]) => {
-    result = tap(service, flags);
-    await result;
-  });
+  .action(runWithArgument(tap));
 
 tapOptions(projectFlags(program.command('top').description('live table of a service\'s requests by source, destination, method and path: count, latency, success rate').argument('<service>', 'logical service, compose service or container name')))
   .option('--duration <duration>', 'how long to watch (default: until Ctrl-C on a terminal, else 10s)')
-  .action(async (service: string, flags: Parameters<typeof top>[1]) => {
-    result = top(service, flags);
-    await result;
-  });
+  .action(runWithArgument(top));
 
 projectFlags(program.command('dashboard').description('show the URLs of the observability stack (mesh up --observability): Grafana, Jaeger, Prometheus').argument('[component]', 'grafana, jaeger or prometheus: print only its URL'))
   .option('--json', 'print JSON: [{component, container, image, state, url, what}]')
-  .action(async (component: string | undefined, flags: Parameters<typeof dashboard>[1]) => {
-    result = dashboard(component, flags);
-    await result;
-  });
+  .action(runWithArgument(dashboard));
 
 projectFlags(program.command('certs').description('list each workload\'s identity, serial, expiry and time to renewal'))
   .option('--json', 'print JSON')
