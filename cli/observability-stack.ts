@@ -159,7 +159,12 @@ export async function resolveStackImages(
       continue;
     }
     if (component === 'prometheus' && !from) {
-      const host = await ensureHostPrometheusImage({ docker, onProgress: (p) => onProgress(component, p.message) });
+      const host = await ensureHostPrometheusImage({
+        docker,
+        onProgress: (p) => {
+          if (p.step === 'build' || p.step === 'done') onProgress(component, p.message);
+        },
+      });
       if (host) {
         out.push({ component, image: host, source: 'assembled from this host\'s Prometheus' });
         continue;

@@ -9,7 +9,8 @@ import { IMAGE_ERROR_CODES, ImageError } from './image-error.ts';
 const run = promisify(execFile);
 const INSTALL_HINT = 'install them with: apt-get install -y busybox-static iptables (scripts/ensure-docker.sh does)';
 
-async function firstExisting(paths: readonly string[]): Promise<string | undefined> {
+/** The first of `paths` that exists, resolved (symlinks followed); undefined when none does. */
+export async function firstExisting(paths: readonly string[]): Promise<string | undefined> {
   for (const p of paths) {
     try {
       await access(p);

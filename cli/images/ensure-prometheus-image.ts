@@ -4,18 +4,15 @@
  * the binary, the shared libraries ldd lists for it and its web assets, imported with `docker import`.
  */
 import { execFile } from 'node:child_process';
-import { access, readdir, realpath, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseLdd, RootfsPlan, stripRoot } from './base-rootfs.ts';
-import { contentHash } from './content-hash.ts';
-import { rootfsHashInputs } from './ensure-base-image.ts';
-import { HASH_LABEL, IMAGE_LABEL, imageRef } from './image-catalog.ts';
-import { ImageEngine } from './image-engine.ts';
+import { firstExisting } from './collect-host-base.ts';
+import { ensureRootfsImage } from './ensure-rootfs-image.ts';
 import { IMAGE_ERROR_CODES, ImageError } from './image-error.ts';
 import { type ImageOptions, resolveImageOptions } from './image-options.ts';
-import { builderSources } from './source-files.ts';
-import { tarArchive, type TarEntry } from './tar-archive.ts';
+import type { TarEntry } from './tar-archive.ts';
 
 const run = promisify(execFile);
 
@@ -53,16 +50,7 @@ async function filesUnder(dir: string): Promise<string[]> {
 
 /** Finds the host's Prometheus; undefined when it has none. */
 export async function findHostPrometheus(opts: { libraries: boolean }): Promise<HostPrometheus | undefined> {
-  let binary: string | undefined;
-  for (const p of PROMETHEUS_PATHS) {
-    try {
-      await access(p);
-      binary = await realpath(p);
-      break;
-    } catch {
-      // try the next one
-    }
-  }
+  const binary = await firstExisting(PROMETHEUS_PATHS);
   if (!binary) return undefined;
   const webFiles = await filesUnder(WEB_DIR);
   if (!opts.libraries) return { binary, webFiles, libraries: [] };
@@ -102,32 +90,26 @@ export function prometheusRootfs(host: HostPrometheus): TarEntry[] {
 
 /**
  * Makes sure `dockmesh/prometheus:<hash>` exists and returns it; undefined when this host has no
- * Prometheus (`apt-get install prometheus` gives one). The hash covers the files by path, size and
- * mtime (not the libraries, as for the base image) and the builder's sources.
+ * Prometheus (`apt-get install prometheus` gives one). Hashed and built as the base image is
+ * ({@link ensureRootfsImage}).
  */
 export async function ensureHostPrometheusImage(options: ImageOptions = {}): Promise<string | undefined> {
-  const opts = resolveImageOptions(options);
   const found = await findHostPrometheus({ libraries: false });
   if (!found) return undefined;
-  const engine = new ImageEngine(opts.docker);
-  const hash = contentHash([...(await rootfsHashInputs(prometheusRootfs(found))), ...(await builderSources())]);
-  const ref = imageRef(PROMETHEUS_HOST_REPO, hash);
-  if (!opts.force && (await engine.imageId(ref))) return ref;
-  const started = Date.now();
-  const entries = prometheusRootfs((await findHostPrometheus({ libraries: true }))!);
-  opts.onProgress({ image: 'prometheus', step: 'build', message: `assembling ${ref} from this host's ${found.binary}` });
-  await engine.importRootfs({
-    rootfs: tarArchive(entries),
-    ref,
-    changes: [
-      `LABEL ${IMAGE_LABEL}=prometheus ${HASH_LABEL}=${hash}`,
-      'USER nobody',
-      'WORKDIR /prometheus',
-      'EXPOSE 9090',
-      'ENTRYPOINT ["/bin/prometheus"]',
-      'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]',
-    ],
-  });
-  opts.onProgress({ image: 'prometheus', step: 'done', message: `built ${ref} in ${((Date.now() - started) / 1000).toFixed(1)} s` });
-  return ref;
+  return ensureRootfsImage(
+    {
+      repo: PROMETHEUS_HOST_REPO,
+      role: 'prometheus',
+      rootfs: async (libraries) => prometheusRootfs(libraries ? (await findHostPrometheus({ libraries }))! : found),
+      from: `this host's ${found.binary}`,
+      changes: [
+        'USER nobody',
+        'WORKDIR /prometheus',
+        'EXPOSE 9090',
+        'ENTRYPOINT ["/bin/prometheus"]',
+        'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]',
+      ],
+    },
+    resolveImageOptions(options),
+  );
 }

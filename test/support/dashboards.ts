@@ -1,19 +1,20 @@
 /** The PromQL of the bundled Grafana dashboards (compose/observability/grafana/dashboards), for tests. */
 
-interface Panel {
+export interface Panel {
   type: string;
   title: string;
+  description?: string;
   id: number;
   datasource?: { type: string; uid: string };
   gridPos: { h: number; w: number; x: number; y: number };
-  targets?: Array<{ refId: string; expr: string; datasource?: { type: string; uid: string } }>;
+  targets?: Array<{ refId: string; expr: string; datasource: { type: string; uid: string } }>;
 }
 
 export interface Dashboard {
   uid: string;
   title: string;
   panels: Panel[];
-  templating: { list: Array<{ name: string; query: { query: string } | string; datasource?: { uid: string } }> };
+  templating: { list: Array<{ name: string; query: { query: string } | string; datasource: { uid: string } }> };
 }
 
 export interface DashboardQuery {

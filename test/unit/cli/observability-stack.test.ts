@@ -13,6 +13,7 @@ import {
 } from '../../../cli/observability-stack.ts';
 import { formatStack } from '../../../cli/commands/dashboard.ts';
 import { prometheusRootfs } from '../../../cli/images/ensure-prometheus-image.ts';
+import type { Dashboard } from '../../support/dashboards.ts';
 
 type Spec = {
   name: string;
@@ -83,11 +84,7 @@ test('the provisioned datasources and the dashboards provider agree with the das
 test('the dashboards: unique uids and panel ids, panels inside the 24-column grid, every query on the provisioned Prometheus, every variable defined', () => {
   const uids = new Set<string>();
   for (const name of ['mesh', 'service']) {
-    const d = JSON.parse(readFileSync(new URL(`../../../compose/observability/grafana/dashboards/${name}.json`, import.meta.url), 'utf8')) as {
-      uid: string;
-      panels: Array<{ id: number; type: string; title: string; description?: string; gridPos: { x: number; w: number }; datasource?: { uid: string }; targets?: Array<{ expr: string; datasource: { uid: string } }> }>;
-      templating: { list: Array<{ name: string; datasource: { uid: string } }> };
-    };
+    const d = JSON.parse(readFileSync(new URL(`../../../compose/observability/grafana/dashboards/${name}.json`, import.meta.url), 'utf8')) as Dashboard;
     assert.not.ok(uids.has(d.uid));
     uids.add(d.uid);
     const ids = d.panels.map((p) => p.id);

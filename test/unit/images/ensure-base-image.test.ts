@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { contentHash } from '../../../cli/images/content-hash.ts';
-import { rootfsHashInputs } from '../../../cli/images/ensure-base-image.ts';
+import { rootfsHashInputs } from '../../../cli/images/ensure-rootfs-image.ts';
 import type { TarEntry } from '../../../cli/images/tar-archive.ts';
 
 const test = suite('base image hash (rootfsHashInputs)');
