@@ -43,6 +43,8 @@ export interface ControlServerOptions {
   excludedPorts?: number[];
   /** Where agents send traces when the meshfile names no collector (`mesh up --observability`'s Jaeger). */
   defaultTracingEndpoint?: string;
+  /** Where MetricTemplates without an address send their queries (the project's bundled Prometheus). */
+  metricsServer?: string;
   /** The meshfile in force (absent: defaults everywhere). */
   config?: ConfigStore<MeshSpec, MeshfileContext>;
   /**
@@ -131,6 +133,7 @@ export class ControlServer {
       adminOf: (c) => this.registry.agents.get(c)?.report?.admin,
       readyOf: (c) => this.#agentReady(c),
       intervalMs: o.canaryIntervalMs,
+      metricsServer: o.metricsServer,
       stateFile: o.stateDir ? join(o.stateDir, 'canaries.json') : undefined,
       log: o.log,
     });

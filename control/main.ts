@@ -20,6 +20,9 @@ const { close, address } = await runControl({
   caDir: env.DOCKMESH_CA_DIR || undefined,
   stateDir: env.DOCKMESH_STATE_DIR || undefined,
   defaultTracingEndpoint: env.DOCKMESH_DEFAULT_TRACING_ENDPOINT || undefined,
+  // The bundled Prometheus of `mesh up --observability` (cli/observability-stack.ts names it so),
+  // as Flagger's --metrics-server: where MetricTemplates without an address send their queries.
+  metricsServer: env.DOCKMESH_METRICS_SERVER || `http://${env.DOCKMESH_PROJECT}-mesh-prometheus:9090`,
   log,
 });
 log('control listening', { address, project: env.DOCKMESH_PROJECT });

@@ -41,6 +41,8 @@ export interface RunControlOptions {
   stateDir?: string;
   /** Traces go here when the meshfile names no collector (the bundled Jaeger of `mesh up --observability`). */
   defaultTracingEndpoint?: string;
+  /** MetricTemplates without an address query this Prometheus. */
+  metricsServer?: string;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -69,6 +71,7 @@ export async function runControl(o: RunControlOptions): Promise<{ server: Contro
     staticAgentTokens: o.staticAgentTokens,
     stateDir: o.stateDir,
     defaultTracingEndpoint: o.defaultTracingEndpoint,
+    metricsServer: o.metricsServer,
     configLoaded: new Promise<void>((resolve) => (configLoaded = resolve)),
     onWorkloads: (w) => presence?.sync(w),
     injector: o.agentImage && docker && presence

@@ -584,7 +584,8 @@ export interface CanaryStatusView {
   primary: { subset: string; replicas: number };
   canary: { subset: string; replicas: number; containers: string[] };
   /** The last analysis tick's metric checks (value absent: no values found). */
-  checks: Array<{ metric: string; value?: number; min?: number; max?: number; ok: boolean }>;
+  /** `error`: why a custom metric (MetricTemplate) has no value: its query failed to render or run. */
+  checks: Array<{ metric: string; value?: number; min?: number; max?: number; ok: boolean; error?: string }>;
 }
 
 /** One access log line, as an agent writes it on stdout and streams it to `mesh tap` (docs/observability.md). */

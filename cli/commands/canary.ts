@@ -19,7 +19,7 @@ function checksText(c: CanaryStatusView): string {
   if (c.checks.length === 0) return '-';
   return c.checks
     .map((k) => {
-      const v = k.value === undefined ? 'no data' : Number.isInteger(k.value) ? `${k.value}` : k.value.toFixed(2);
+      const v = k.value === undefined ? (k.error ? `error: ${k.error}` : 'no data') : Number.isInteger(k.value) ? `${k.value}` : k.value.toFixed(2);
       const bound = k.min !== undefined ? ` (min ${k.min})` : k.max !== undefined ? ` (max ${k.max})` : '';
       return `${k.metric} ${v}${bound} ${k.ok ? 'ok' : 'FAIL'}`;
     })

@@ -22,6 +22,7 @@
  */
 import type { CanarySpec } from '../meshfile/canary-spec.ts';
 import { durationMs } from '../meshfile/duration.ts';
+import { BUILTIN_METRICS } from '../meshfile/canary-checks.ts';
 import type { MetricCheck } from './canary-metrics.ts';
 
 export type CanaryPhase = 'Initialized' | 'Waiting' | 'Progressing' | 'WaitingPromotion' | 'Promoting' | 'Succeeded' | 'Failed';
@@ -54,7 +55,7 @@ export interface TickInput {
   /** Every canary replica has a ready agent. */
   canaryReady: boolean;
   /** Runs the metric checks (only called when the tick needs them). */
-  check: () => MetricCheck[];
+  check: () => MetricCheck[] | Promise<MetricCheck[]>;
   /**
    * Calls the Canary's webhooks of one type in order, with `phase` in their payload: true when every
    * one answered 2xx (for `rollback`: when one did), false otherwise, undefined when it has none.
@@ -102,7 +103,11 @@ function to(s: CanaryState, phase: CanaryPhase, now: number, message: string, pa
 function failedNames(checks: readonly MetricCheck[]): string {
   return checks
     .filter((c) => !c.ok)
-    .map((c) => (c.value === undefined ? `no values found for ${c.metric} (no request reached the canary)` : `${c.metric} ${round(c.value)} ${c.min !== undefined && c.value < c.min ? `< ${c.min}` : `> ${c.max}`}`))
+    .map((c) => {
+      if (c.error) return `${c.metric}: ${c.error}`;
+      if (c.value === undefined) return `no values found for ${c.metric}${BUILTIN_METRICS.has(c.metric) ? ' (no request reached the canary)' : ''}`;
+      return `${c.metric} ${round(c.value)} ${c.min !== undefined && c.value < c.min ? `< ${c.min}` : `> ${c.max}`}`;
+    })
     .join('; ');
 }
 
@@ -176,7 +181,7 @@ export async function tick(spec: CanarySpec, s: CanaryState, input: TickInput): 
     return { ...s, failedChecks: s.failedChecks + 1, message: `halt advancement: a ${first ? 'pre-rollout' : 'rollout'} webhook failed` };
   }
   if (!first) {
-    checks = input.check();
+    checks = await input.check();
     if (checks.some((c) => !c.ok)) {
       return { ...s, checks, failedChecks: s.failedChecks + 1, message: `halt advancement: ${failedNames(checks)}` };
     }

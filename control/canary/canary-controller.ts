@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { durationMs } from '../meshfile/duration.ts';
 import type { MeshObject, MeshSpec } from '../meshfile/mesh-spec.ts';
-import type { CanarySpec } from '../meshfile/canary-spec.ts';
+import type { CanaryMetricSpec, CanarySpec } from '../meshfile/canary-spec.ts';
 import { hostLookup } from '../meshfile/host-resolver.ts';
 import { indexMeshSpec } from '../compile/routes.ts';
 import { BUILTIN_METRICS } from '../meshfile/canary-checks.ts';
@@ -21,10 +21,12 @@ import { meshfileContext } from '../compile/snapshot.ts';
 import { canarySubset, isCanaryReplica, primarySubset, type CanaryRouting } from '../compile/canary-routes.ts';
 import { analysisIntervalMs, initialState, maxWeight, tick, type CanaryPhase, type CanaryState, type HookType } from './canary-analysis.ts';
 import { callWebhook } from './canary-webhook.ts';
-import { checkMetric, delta, parseSample, sum, type MetricCheck, type MetricSample } from './canary-metrics.ts';
+import { checkMetric, checkTemplateMetric, delta, parseSample, sum, type MetricCheck, type MetricSample } from './canary-metrics.ts';
 import type { CanaryStatusView } from '../../wire/types.ts';
+import { renderQuery, runPrometheusQuery } from './metric-template.ts';
 
 /** Flagger's default metric interval. */
+const DEFAULT_METRIC_INTERVAL = '1m';
 const DEFAULT_METRIC_INTERVAL_MS = 60_000;
 /** Samples kept per canary (enough for a metric interval of 100 analysis intervals). */
 const MAX_SAMPLES = 100;
@@ -39,6 +41,13 @@ export interface CanaryControllerOptions {
   readyOf: (container: string) => boolean;
   /** GETs an agent's `/metrics` (default: fetch over HTTP). */
   fetchMetrics?: (admin: string) => Promise<string>;
+  /**
+   * Where MetricTemplates that name no address send their queries (Flagger's --metrics-server):
+   * the project's bundled Prometheus in container mode; absent: such a template's check fails.
+   */
+  metricsServer?: string;
+  /** Runs a MetricTemplate's query (default: runPrometheusQuery, over HTTP). */
+  queryPrometheus?: typeof runPrometheusQuery;
   now?: () => number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** Overrides every Canary's analysis interval (tests). */
@@ -239,7 +248,8 @@ export class CanaryController extends EventEmitter {
         r.state = { ...r.state, message: 'taking a first metrics sample after the control server restarted' };
         return;
       }
-      const next = await tick(r.doc.spec, r.state, { now, revision, canaryReady, check: () => this.#checks(r, now), hooks: (type, phase) => this.#hooks(r, revision, type, phase) });
+      const canaryWorkloads = [...new Set(canaries.map((w) => w.workload))];
+      const next = await tick(r.doc.spec, r.state, { now, revision, canaryReady, check: () => this.#checks(r, now, canaryWorkloads), hooks: (type, phase) => this.#hooks(r, revision, type, phase) });
       if (this.#closed || this.#running.get(key) !== r) return;
       r.state = next;
       if (r.state !== before) this.#save();
@@ -286,11 +296,18 @@ export class CanaryController extends EventEmitter {
     return type !== 'rollback';
   }
 
-  /** The built-in metrics over each one's interval, from the samples kept. */
-  #checks(r: Running, now: number): MetricCheck[] {
+  /**
+   * Each metric in order: a custom one (templateRef) runs its MetricTemplate's query; a built-in one
+   * is computed over its interval from the samples kept.
+   */
+  async #checks(r: Running, now: number, canaryWorkloads: string[]): Promise<MetricCheck[]> {
     const current = r.samples.at(-1);
     const out: MetricCheck[] = [];
     for (const m of r.doc.spec.analysis.metrics ?? []) {
+      if (m.templateRef) {
+        out.push(checkTemplateMetric(m, await this.#runTemplate(r, m, canaryWorkloads)));
+        continue;
+      }
       if (!BUILTIN_METRICS.has(m.name)) continue;
       const window = m.interval ? durationMs(m.interval) : DEFAULT_METRIC_INTERVAL_MS;
       // The newest earlier sample at least a window old, else the oldest (the analysis is younger).
@@ -300,5 +317,37 @@ export class CanaryController extends EventEmitter {
       out.push(checkMetric(m, sum(deltas)));
     }
     return out;
+  }
+
+  /** A custom metric's value, or why there is none. */
+  async #runTemplate(r: Running, m: CanaryMetricSpec, canaryWorkloads: string[]): Promise<{ value: number | undefined } | { error: string }> {
+    const ref = m.templateRef!;
+    const namespace = ref.namespace || r.doc.namespace;
+    const template = this.#o.spec()?.metricTemplates?.find((t) => t.name === ref.name && t.namespace === namespace);
+    if (!template) return { error: `no MetricTemplate ${namespace}/${ref.name}` };
+    const address = template.spec.provider.address ?? this.#o.metricsServer;
+    if (!address) return { error: `MetricTemplate ${namespace}/${ref.name} names no provider.address and there is no default Prometheus` };
+    const spec = r.doc.spec;
+    let query: string;
+    try {
+      query = renderQuery(template.spec.query, {
+        name: r.doc.name,
+        namespace: r.doc.namespace,
+        // Flagger's target is the canary Deployment, whose pods' destination_workload it is; here the
+        // canary replicas' compose service, when they are of one.
+        target: canaryWorkloads.length === 1 ? canaryWorkloads[0]! : spec.targetRef.name,
+        service: spec.service?.name ?? spec.targetRef.name,
+        ingress: spec.ingressRef?.name ?? spec.targetRef.name,
+        interval: m.interval ?? DEFAULT_METRIC_INTERVAL,
+        variables: m.templateVariables ?? {},
+      });
+    } catch (err) {
+      return { error: `query render error: ${(err as Error).message}` };
+    }
+    try {
+      return { value: await (this.#o.queryPrometheus ?? runPrometheusQuery)(address, query, { insecureSkipVerify: template.spec.provider.insecureSkipVerify }) };
+    } catch (err) {
+      return { error: `query failed: ${(err as Error).message}` };
+    }
   }
 }

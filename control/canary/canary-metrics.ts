@@ -115,6 +115,14 @@ export interface MetricCheck {
   min?: number;
   max?: number;
   ok: boolean;
+  /** Why there is no value: the template's query failed to render or run (custom metrics). */
+  error?: string;
+}
+
+/** Checks a value against its range, both bounds inclusive (Flagger fails `val < min || val > max`); no value fails. */
+function inRange(metric: string, value: number | undefined, min: number | undefined, max: number | undefined): MetricCheck {
+  const ok = value !== undefined && !(min !== undefined && value < min) && !(max !== undefined && value > max);
+  return { metric, value, ...(min !== undefined && { min }), ...(max !== undefined && { max }), ok };
 }
 
 /**
@@ -133,6 +141,19 @@ export function checkMetric(
     if (m.name === 'request-success-rate') min = m.threshold;
     else max = m.threshold;
   }
-  const ok = value !== undefined && !(min !== undefined && value < min) && !(max !== undefined && value > max);
-  return { metric: m.name, value, ...(min !== undefined && { min }), ...(max !== undefined && { max }), ok };
+  return inRange(m.name, value, min, max);
+}
+
+/**
+ * Checks a custom metric's value (a MetricTemplate's query). Without `thresholdRange` Flagger
+ * fails a value above the deprecated `threshold`, which defaults to 0.
+ */
+export function checkTemplateMetric(
+  m: { name: string; threshold?: number; thresholdRange?: { min?: number; max?: number } },
+  result: { value: number | undefined } | { error: string },
+): MetricCheck {
+  const min = m.thresholdRange?.min;
+  const max = m.thresholdRange ? m.thresholdRange.max : (m.threshold ?? 0);
+  if ('error' in result) return { ...inRange(m.name, undefined, min, max), error: result.error };
+  return inRange(m.name, result.value, min, max);
 }

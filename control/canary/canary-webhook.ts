@@ -10,7 +10,8 @@ import type { CanaryWebhookSpec } from '../meshfile/canary-spec.ts';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const RETRY_WAIT_MS = 1000;
-const insecure = new Agent({ connect: { rejectUnauthorized: false } });
+/** A dispatcher that skips certificate verification (webhooks' disableTLS, MetricTemplates' insecureSkipVerify). */
+export const insecure = new Agent({ connect: { rejectUnauthorized: false } });
 
 export interface WebhookPayload {
   name: string;

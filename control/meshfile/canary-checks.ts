@@ -3,7 +3,7 @@ import type { CanarySpec } from './canary-spec.ts';
 import type { DocReporter } from './doc-reporter.ts';
 import { hostProblem, parseHost, serviceKey } from './host-resolver.ts';
 import { checkHttpMatches } from './http-match-checks.ts';
-import type { MeshSettingsSpec } from './mesh-spec.ts';
+import type { MeshSettingsSpec, MetricTemplateSpec } from './mesh-spec.ts';
 import { childPath, indexPath } from './position-index.ts';
 import { checkRetries } from './virtual-service-checks.ts';
 import type { HttpMatchRequestSpec } from './virtual-service-spec.ts';
@@ -38,8 +38,8 @@ export function checkCanary(spec: CanarySpec, r: DocReporter): void {
   });
   (a.metrics ?? []).forEach((m, i) => {
     const p = indexPath('spec.analysis.metrics', i);
-    if (!BUILTIN_METRICS.has(m.name)) {
-      r.report('MESH_WARN_UNSUPPORTED_VALUE', childPath(p, 'name'), `metric "${m.name}" is not one of Flagger's built-in metrics (${[...BUILTIN_METRICS].join(', ')}); dockmesh does not check it`);
+    if (!BUILTIN_METRICS.has(m.name) && !m.templateRef) {
+      r.report('MESH_WARN_UNSUPPORTED_VALUE', childPath(p, 'name'), `metric "${m.name}" is not one of Flagger's built-in metrics (${[...BUILTIN_METRICS].join(', ')}) and has no templateRef; dockmesh does not check it`);
     }
     if (m.thresholdRange?.min !== undefined && m.thresholdRange.max !== undefined && m.thresholdRange.min > m.thresholdRange.max) {
       r.report('MESH_ERR_BAD_VALUE', childPath(p, 'thresholdRange'), `min ${m.thresholdRange.min} is above max ${m.thresholdRange.max}`);
@@ -57,6 +57,20 @@ export function checkCanary(spec: CanarySpec, r: DocReporter): void {
     if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) r.report('MESH_ERR_BAD_VALUE', childPath(p, 'url'), `a webhook URL is http:// or https://, got "${w.url}"`);
     if (w.type === 'event') r.report('MESH_WARN_UNSUPPORTED_VALUE', childPath(p, 'type'), 'event webhooks are not called (dockmesh logs the canary\'s events instead)');
   });
+}
+
+/** Flagger's template actions dockmesh renders (metric-template.ts does the rendering). */
+const TEMPLATE_ACTION = /^\s*(name|namespace|target|service|ingress|interval|variables\.[A-Za-z_][A-Za-z0-9_]*)\s*$/;
+
+export function checkMetricTemplate(spec: MetricTemplateSpec, r: DocReporter): void {
+  if (spec.provider.type !== 'prometheus') {
+    r.report('MESH_ERR_BAD_VALUE', 'spec.provider.type', `provider "${spec.provider.type}" is not supported: dockmesh runs prometheus queries`);
+  }
+  for (const m of spec.query.matchAll(/\{\{(.*?)\}\}/gs)) {
+    if (!TEMPLATE_ACTION.test(m[1]!)) {
+      r.report('MESH_ERR_BAD_VALUE', 'spec.query', `"{{${m[1]}}}" is not a template variable: use {{ name }}, {{ namespace }}, {{ target }}, {{ service }}, {{ ingress }}, {{ interval }} or {{ variables.<key> }}`);
+    }
+  }
 }
 
 export function checkMeshSettings(spec: MeshSettingsSpec, r: DocReporter, namespace: string): void {

@@ -49,11 +49,11 @@ export interface CanaryMetricSpec {
   /** Deprecated by Flagger in favour of thresholdRange. */
   threshold?: number;
   thresholdRange?: { min?: number; max?: number };
-  /** Not acted on. */
+  /** Not acted on (Flagger's deprecated inline query). */
   query?: string;
-  /** Not acted on. */
+  /** A MetricTemplate of the meshfile; its namespace defaults to the Canary's. */
   templateRef?: { name: string; namespace?: string };
-  /** Not acted on. */
+  /** `{{ variables.<key> }}` of the template's query. */
   templateVariables?: Readonly<Record<string, string>>;
 }
 

@@ -113,9 +113,7 @@ export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
     'analysis.sessionAffinity': 'not acted on yet',
     'analysis.primaryReadyThreshold': 'not acted on yet',
     'analysis.canaryReadyThreshold': 'not acted on yet',
-    'analysis.metrics[].templateRef': 'no MetricTemplates: use the built-in metrics',
-    'analysis.metrics[].templateVariables': 'no MetricTemplates: use the built-in metrics',
-    'analysis.metrics[].query': 'no MetricTemplates: use the built-in metrics',
+    'analysis.metrics[].query': 'deprecated by Flagger: use a MetricTemplate and templateRef',
   },
   Mesh: {},
 };

@@ -6,12 +6,13 @@ export type MeshfileKind =
   | 'PeerAuthentication'
   | 'AuthorizationPolicy'
   | 'Canary'
+  | 'MetricTemplate'
   | 'Mesh';
 
 export interface KindInfo {
   kind: MeshfileKind;
   apiVersions: string[];
-  /** File name in ../shared/istio-crds; absent for dockmesh's own kind. */
+  /** File name in ../shared/istio-crds; absent: the schema is dockmesh's own (Mesh, MetricTemplate). */
   crdFile?: string;
 }
 
@@ -37,6 +38,8 @@ export const KINDS: readonly KindInfo[] = [
     crdFile: 'authorizationpolicies.security.istio.io.yaml',
   },
   { kind: 'Canary', apiVersions: ['flagger.app/v1beta1'], crdFile: 'canaries.flagger.app.yaml' },
+  // Schema written after Flagger's CRD (metric-template-schema.ts): no copy of it is in ../shared.
+  { kind: 'MetricTemplate', apiVersions: ['flagger.app/v1beta1'] },
   { kind: 'Mesh', apiVersions: ['dockmesh.dev/v1'] },
 ];
 

@@ -171,6 +171,7 @@ export function loadMeshfile(text: string, file: string, ctx?: MeshfileContext):
     peerAuthentications: of('PeerAuthentication'),
     authorizationPolicies: of('AuthorizationPolicy'),
     canaries: of('Canary'),
+    metricTemplates: of('MetricTemplate'),
   };
   const mesh = of<NonNullable<MeshSpec['mesh']>['spec']>('Mesh')[0];
   if (mesh) spec.mesh = mesh;

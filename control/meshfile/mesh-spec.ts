@@ -28,6 +28,12 @@ export interface RateLimitSpec {
   fillInterval?: string;
 }
 
+/** `spec` of a Flagger MetricTemplate (flagger.app/v1beta1). */
+export interface MetricTemplateSpec {
+  provider: { type: string; address?: string; secretRef?: { name: string }; insecureSkipVerify?: boolean; region?: string };
+  query: string;
+}
+
 /** One document of the meshfile. */
 export interface MeshObject<S> {
   kind: MeshfileKind;
@@ -49,6 +55,8 @@ export interface MeshSpec {
   peerAuthentications: readonly MeshObject<PeerAuthenticationSpec>[];
   authorizationPolicies: readonly MeshObject<AuthorizationPolicySpec>[];
   canaries: readonly MeshObject<CanarySpec>[];
+  /** Flagger MetricTemplates, the queries Canary metrics refer to (`templateRef`). */
+  metricTemplates?: readonly MeshObject<MetricTemplateSpec>[];
   /** The Mesh document, if any (at most one). */
   mesh?: MeshObject<MeshSettingsSpec>;
 }

@@ -47,6 +47,7 @@ export class ReferenceChecks {
       if (d.kind === 'PeerAuthentication' || d.kind === 'AuthorizationPolicy') {
         this.#selector((d.spec as PeerAuthenticationSpec | AuthorizationPolicySpec).selector?.matchLabels, d);
       } else if (d.kind === 'Canary') {
+        this.#templateRefs(d);
         const ref = this.#resolve((d.spec as CanarySpec).targetRef.name, d.namespace, 'spec.targetRef.name', d);
         if (!ref) continue;
         const key = serviceKey(ref);
@@ -59,6 +60,17 @@ export class ReferenceChecks {
         ((d.spec as MeshSettingsSpec).rateLimits ?? []).forEach((l, i) => this.#resolve(l.service, d.namespace, `spec.rateLimits[${i}].service`, d));
       }
     }
+  }
+
+  /** Each metric's templateRef must name a MetricTemplate of the meshfile (namespace: the Canary's by default). */
+  #templateRefs(d: LoadedDoc): void {
+    ((d.spec as CanarySpec).analysis.metrics ?? []).forEach((m, i) => {
+      if (!m.templateRef) return;
+      const namespace = m.templateRef.namespace || d.namespace;
+      if (this.#docs.some((t) => t.kind === 'MetricTemplate' && t.name === m.templateRef!.name && t.namespace === namespace)) return;
+      const known = this.#docs.filter((t) => t.kind === 'MetricTemplate').map((t) => `${t.namespace}/${t.name}`);
+      d.r.report('MESH_ERR_UNKNOWN_TEMPLATE', `spec.analysis.metrics[${i}].templateRef.name`, `no MetricTemplate "${m.templateRef.name}" in namespace "${namespace}" (MetricTemplates: ${known.join(', ') || 'none'})`);
+    });
   }
 
   /** Resolves a host; with a context, an unknown host is an error that disables the document. */

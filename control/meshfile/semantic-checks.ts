@@ -1,11 +1,11 @@
 /** Dispatches the context-free semantic checks of one document by kind. */
-import { checkCanary, checkMeshSettings } from './canary-checks.ts';
+import { checkCanary, checkMeshSettings, checkMetricTemplate } from './canary-checks.ts';
 import type { CanarySpec } from './canary-spec.ts';
 import type { DestinationRuleSpec } from './destination-rule-spec.ts';
 import { checkDestinationRule } from './destination-rule-checks.ts';
 import type { DocReporter } from './doc-reporter.ts';
 import type { MeshfileKind } from './kinds.ts';
-import type { MeshSettingsSpec } from './mesh-spec.ts';
+import type { MeshSettingsSpec, MetricTemplateSpec } from './mesh-spec.ts';
 import { checkAuthorizationPolicy, checkPeerAuthentication } from './security-checks.ts';
 import type { AuthorizationPolicySpec, PeerAuthenticationSpec } from './security-spec.ts';
 import { checkVirtualService } from './virtual-service-checks.ts';
@@ -23,6 +23,8 @@ export function checkSemantics(kind: MeshfileKind, spec: unknown, r: DocReporter
       return checkAuthorizationPolicy(spec as AuthorizationPolicySpec, r);
     case 'Canary':
       return checkCanary(spec as CanarySpec, r);
+    case 'MetricTemplate':
+      return checkMetricTemplate(spec as MetricTemplateSpec, r);
     case 'Mesh':
       return checkMeshSettings(spec as MeshSettingsSpec, r, r.namespace);
   }

@@ -122,4 +122,93 @@ test('with a state file, a new controller takes up where the last one stopped: r
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('a custom metric runs its MetricTemplate\'s query, rendered for the canary workload, at the template\'s or the default address; a failed query fails the check with why', async () => {
+  const r = new EndpointRegistry();
+  const v1 = workload('api-1', { service: 'api', workload: 'api-v1', labels: {} });
+  const v2 = workload('api-2', { service: 'api', workload: 'api-v2', labels: { 'dockmesh.canary': 'true' } });
+  r.setWorkloads([v1, v2]);
+  for (const w of [v1, v2]) r.report(w.container, { ports: [8080], ready: true, configVersion: 1, admin: `${w.containerName}:15020` });
+  const spec = loadMeshfile(
+    `apiVersion: flagger.app/v1beta1
+kind: MetricTemplate
+metadata: {name: errors, namespace: flagger}
+spec:
+  provider: {type: prometheus, address: "http://prom.example:9090"}
+  query: sum(increase(istio_requests_total{destination_workload="{{ target }}",response_code=~"{{ variables.codes }}"}[{{ interval }}]))
+---
+apiVersion: flagger.app/v1beta1
+kind: MetricTemplate
+metadata: {name: p99}
+spec:
+  provider: {type: prometheus}
+  query: histogram_quantile(0.99, sum(rate(istio_request_duration_milliseconds_bucket{destination_workload="{{ target }}"}[{{ interval }}])) by (le))
+---
+apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: api}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+  service: {port: 8080}
+  analysis:
+    interval: 1m
+    threshold: 2
+    maxWeight: 50
+    stepWeight: 25
+    metrics:
+    - name: errors
+      templateRef: {name: errors, namespace: flagger}
+      templateVariables: {codes: "5.."}
+      thresholdRange: {max: 0}
+      interval: 30s
+    - name: p99
+      templateRef: {name: p99}
+      thresholdRange: {max: 500}
+`,
+    'mesh.yaml',
+    meshfileContext(r.view()),
+  ).spec;
+  assert.ok(spec);
+  const queries: Array<[string, string]> = [];
+  let errors: number | Error = 0;
+  const c = new CanaryController({
+    spec: () => spec,
+    view: () => r.view(),
+    adminOf: (id) => r.agents.get(id)?.report?.admin,
+    readyOf: () => true,
+    fetchMetrics: async () => '',
+    metricsServer: 'http://dm-mesh-prometheus:9090',
+    queryPrometheus: async (address, query) => {
+      queries.push([address, query]);
+      if (query.startsWith('histogram_quantile')) return 120;
+      if (errors instanceof Error) throw errors;
+      return errors;
+    },
+    intervalMs: 3_600_000,
+  });
+  c.sync();
+  const tick = async () => {
+    await c.tickAll();
+    return c.list()[0]!;
+  };
+  assert.equal([(await tick()).phase, (await tick()).canaryWeight, queries.length], ['Progressing', 25, 0], 'the first step is not checked');
+  const s1 = await tick();
+  assert.equal([s1.phase, s1.canaryWeight], ['Progressing', 50]);
+  assert.equal(queries, [
+    ['http://prom.example:9090', 'sum(increase(istio_requests_total{destination_workload="api-v2",response_code=~"5.."}[30s]))'],
+    ['http://dm-mesh-prometheus:9090', 'histogram_quantile(0.99, sum(rate(istio_request_duration_milliseconds_bucket{destination_workload="api-v2"}[1m])) by (le))'],
+  ]);
+  assert.equal(s1.checks.map((k) => [k.metric, k.value, k.ok]), [['errors', 0, true], ['p99', 120, true]]);
+  errors = 3;
+  const s2 = await tick();
+  assert.equal([s2.canaryWeight, s2.failedChecks], [50, 1]);
+  assert.match(s2.message, /halt advancement: errors 3 > 0/);
+  errors = new Error('error response: 400 {"error":"parse error"}');
+  const s3 = await tick();
+  assert.equal([s3.failedChecks, s3.checks[0]!.error], [2, 'query failed: error response: 400 {"error":"parse error"}']);
+  assert.match(s3.message, /halt advancement: errors: query failed: error response: 400/);
+  const s4 = await tick();
+  assert.equal([s4.phase, s4.canaryWeight], ['Failed', 0], 'threshold 2 reached: rolled back');
+  c.close();
+});
+
 test.run();
