@@ -5,10 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireEngine } from '../support/docker-engine.ts';
@@ -17,16 +14,9 @@ import { busyboxClient, busyboxServer } from '../support/busybox-services.ts';
 import { mesh, runCommand } from '../support/run-command.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { fetchMetrics } from '../support/metrics.ts';
+import { HostPrometheus } from '../support/host-prometheus.ts';
 import { ensureBaseImage } from '../../cli/images/ensure-base-image.ts';
 import { controlUrl } from '../../cli/control-container.ts';
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 if (await requireEngine()) {
   const base = await ensureBaseImage();
@@ -37,11 +27,10 @@ services:
 ${busyboxServer(base, 'ok')}${busyboxClient(base)}`,
   );
   const dir = mkdtempSync(join(tmpdir(), 'dm-prom-'));
-  let prom: ChildProcess | undefined;
-  let promUrl = '';
+  const prom = new HostPrometheus();
 
   test.after(async () => {
-    prom?.kill('SIGKILL');
+    prom.stop();
     await p.destroy();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -50,39 +39,20 @@ ${busyboxServer(base, 'ok')}${busyboxClient(base)}`,
     await p.up();
     const up = await mesh(['up', '-p', p.name, '-f', p.file]);
     assert.is(up.code, 0, up.stderr);
-    const control = await controlUrl(p.docker, p.name);
-    const port = await freePort();
-    promUrl = `http://127.0.0.1:${port}`;
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      `global: {scrape_interval: 1s, evaluation_interval: 1s}
-scrape_configs:
-- job_name: dockmesh-agents
-  http_sd_configs:
-  - url: ${control}/v1/sd/agents
-    refresh_interval: 1s
-`,
-    );
-    prom = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
-      stdio: 'ignore',
-    });
-    // A missing binary is an 'error' event: a failed test (whose after() removes the project), not
-    // an uncaught exception that ends the file with its containers still running.
-    await once(prom, 'spawn');
+    await prom.start(await controlUrl(p.docker, p.name));
     const [client] = await p.containers('client');
     for (let i = 0; i < 5; i++) {
       const r = await p.exec(client!.Id, ['timeout', '5', 'wget', '-qO-', 'http://server:8080/index.html']);
       assert.is(r.code, 0, r.stderr);
     }
     const targets = await waitFor(async () => {
-      const r = (await (await fetch(`${promUrl}/api/v1/targets`)).json()) as { data: { activeTargets: Array<{ health: string; labels: Record<string, string> }> } };
-      const active = r.data.activeTargets;
+      const active = await prom.targets();
       return active.length === 2 && active.every((t) => t.health === 'up') ? active : null;
     }, 30_000, 'two healthy agent targets', 250);
     assert.equal(targets.map((t) => t.labels.service).sort(), ['client', 'server']);
     const value = await waitFor(async () => {
       const q = encodeURIComponent('sum(istio_requests_total{reporter="source",destination_service_name="server"})');
-      const r = (await (await fetch(`${promUrl}/api/v1/query?query=${q}`)).json()) as { data: { result: Array<{ value: [number, string] }> } };
+      const r = (await (await fetch(`${prom.url}/api/v1/query?query=${q}`)).json()) as { data: { result: Array<{ value: [number, string] }> } };
       const v = Number(r.data.result[0]?.value[1] ?? 0);
       return v >= 5 ? v : null;
     }, 30_000, 'istio_requests_total in prometheus', 250);

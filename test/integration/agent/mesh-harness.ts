@@ -6,6 +6,7 @@
  * hands the other agents, so a client agent reaches the app only through the server agent (the
  * role iptables plays in containers).
  */
+import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,4 +127,26 @@ export class LoopbackMesh {
     await this.server?.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `n` GETs to `host` through `client`'s outbound listener (bound on `address`); counts who answered:
+ * the `x-app` header of a 200, else the status.
+ */
+export async function callsThrough(client: RunningAgent, address: string, host: string, n: number, agent: http.Agent): Promise<Record<string, number>> {
+  const port = Object.values(client.ports.outbound)[0]!;
+  const seen: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const who = await new Promise<string>((resolve, reject) => {
+      const req = http.request({ host: address, port, path: `/orders/${i}`, headers: { host }, agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode === 200 ? String(res.headers['x-app']) : String(res.statusCode)));
+      });
+      req.setTimeout(5000, () => req.destroy(new Error('timeout')));
+      req.on('error', reject);
+      req.end();
+    });
+    seen[who] = (seen[who] ?? 0) + 1;
+  }
+  return seen;
 }

@@ -9,16 +9,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import http from 'node:http';
-import net from 'node:net';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { EchoApp, type RunningAgent } from '../agent/agent-harness.ts';
-import { LoopbackMesh, type MeshWorkload } from '../agent/mesh-harness.ts';
+import { callsThrough, LoopbackMesh, type MeshWorkload } from '../agent/mesh-harness.ts';
 import { runPrometheusQuery } from '../../../control/canary/metric-template.ts';
 import { waitFor } from '../../support/wait-for.ts';
+import { freePort, HostPrometheus } from '../../support/host-prometheus.ts';
 import type { CanaryStatusView } from '../../../wire/types.ts';
 
 const WEB: MeshWorkload = { name: 'web', address: '127.0.0.2' };
@@ -56,40 +51,16 @@ spec:
       interval: 30s
 `;
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'dm-metric-template-'));
 let mesh: LoopbackMesh;
 let v1: EchoApp;
 let broken: http.Server;
 let web: RunningAgent;
-let prom: ChildProcess | undefined;
+const prom = new HostPrometheus();
 let promUrl = '';
 const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
-async function calls(n: number): Promise<Record<string, number>> {
-  const port = Object.values(web.ports.outbound)[0]!;
-  const seen: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const who = await new Promise<string>((resolve, reject) => {
-      const req = http.request({ host: WEB.address, port, path: `/orders/${i}`, headers: { host: 'api' }, agent: keepAlive }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode === 200 ? String(res.headers['x-app']) : String(res.statusCode)));
-      });
-      req.setTimeout(5000, () => req.destroy(new Error('timeout')));
-      req.on('error', reject);
-      req.end();
-    });
-    seen[who] = (seen[who] ?? 0) + 1;
-  }
-  return seen;
-}
+/** `n` GETs through web's agent; who answered (x-app), or the status when it was not 200. */
+const calls = (n: number): Promise<Record<string, number>> => callsThrough(web, WEB.address, 'api', n, keepAlive);
 
 async function step(): Promise<CanaryStatusView> {
   await mesh.server.canaries.tickAll();
@@ -109,32 +80,20 @@ test.before(async () => {
   web = await mesh.agent(WEB, ['--outbound', `api:${port}=0`]);
   await Promise.all([api1, api2, web].map((a) => mesh.ready(a)));
   await mesh.untilConfig(web, (v) => (v.snapshot?.services.find((s) => s.name === 'api')?.endpoints.filter((e) => e.meshed).length ?? 0) === 2, 'both api endpoints meshed');
-  writeFileSync(
-    join(dir, 'prometheus.yml'),
-    `global: {scrape_interval: 1s, evaluation_interval: 1s}
-scrape_configs:
-- job_name: dockmesh-agents
-  http_sd_configs:
-  - url: ${mesh.url}/v1/sd/agents
-    refresh_interval: 1s
-`,
-  );
-  prom = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: 'ignore' });
-  await once(prom, 'spawn');
+  await prom.start(mesh.url, promPort);
   await waitFor(async () => {
-    const r = (await (await fetch(`${promUrl}/api/v1/targets`)).json()) as { data: { activeTargets: Array<{ health: string }> } };
-    return r.data.activeTargets.length === 3 && r.data.activeTargets.every((t) => t.health === 'up');
+    const active = await prom.targets();
+    return active.length === 3 && active.every((t) => t.health === 'up');
   }, 30_000, 'prometheus scraping the three agents', 250);
 });
 
 test.after(async () => {
-  prom?.kill('SIGKILL');
+  prom.stop();
   keepAlive.destroy();
   await mesh?.close();
   await v1?.close();
   broken?.closeAllConnections();
   broken?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 test('the template\'s query passes while the canary has served no 5xx; its 500s, once Prometheus has them, fail it and roll back', async () => {
@@ -159,19 +118,22 @@ test('the template\'s query passes while the canary has served no 5xx; its 500s,
   assert.equal(await calls(10), { v1: 10 });
 });
 
-test('runPrometheusQuery: a failing query is an error with Prometheus\' answer; credentials in the address go as basic auth', async () => {
+test('runPrometheusQuery: a failing query is an error with Prometheus\' answer; credentials in the address go as basic auth; the API under the address\'s path', async () => {
   const failed = await runPrometheusQuery(promUrl, 'sum((').then(() => undefined, (err: Error) => err.message);
   assert.match(String(failed), /^error response: 400 .*parse error/);
   let auth: string | undefined;
+  let url: string | undefined;
   const s = http.createServer((req, res) => {
     auth = req.headers.authorization;
-    res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, '1.5'] }] }, query: req.url }));
+    url = req.url;
+    res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, '1.5'] }] } }));
   });
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   try {
-    const port = (s.address() as net.AddressInfo).port;
+    const port = (s.address() as { port: number }).port;
     assert.is(await runPrometheusQuery(`http://flagger:s3cret@127.0.0.1:${port}/prom/`, 'sum(\n  up\n)'), 1.5);
     assert.is(auth, `Basic ${Buffer.from('flagger:s3cret').toString('base64')}`);
+    assert.is(url, '/prom/api/v1/query?query=sum%28+up+%29', 'under the address\'s path; whitespace runs as one space');
   } finally {
     s.close();
   }

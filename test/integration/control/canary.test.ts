@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import http from 'node:http';
 import { EchoApp, type RunningAgent } from '../agent/agent-harness.ts';
-import { LoopbackMesh, type MeshWorkload } from '../agent/mesh-harness.ts';
+import { callsThrough, LoopbackMesh, type MeshWorkload } from '../agent/mesh-harness.ts';
 import type { CanaryStatusView } from '../../../wire/types.ts';
 
 const WEB: MeshWorkload = { name: 'web', address: '127.0.0.2' };
@@ -62,23 +62,7 @@ let web: RunningAgent;
 const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
 /** `n` GETs through web's agent; who answered (x-app), or the status when it was not 200. */
-async function calls(n: number): Promise<Record<string, number>> {
-  const port = Object.values(web.ports.outbound)[0]!;
-  const seen: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const who = await new Promise<string>((resolve, reject) => {
-      const req = http.request({ host: WEB.address, port, path: `/orders/${i}`, headers: { host: 'api' }, agent: keepAlive }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode === 200 ? String(res.headers['x-app']) : String(res.statusCode)));
-      });
-      req.setTimeout(5000, () => req.destroy(new Error('timeout')));
-      req.on('error', reject);
-      req.end();
-    });
-    seen[who] = (seen[who] ?? 0) + 1;
-  }
-  return seen;
-}
+const calls = (n: number): Promise<Record<string, number>> => callsThrough(web, WEB.address, 'api', n, keepAlive);
 
 async function status(): Promise<CanaryStatusView> {
   const r = await fetch(`${mesh.url}/v1/canaries`, { headers: { authorization: 'Bearer cli-token' } });
