@@ -32,7 +32,7 @@ spec:
   service: {port: 8080}
   analysis:
     interval: 2s
-    threshold: 10
+    threshold: 30
     maxWeight: 50
     stepWeight: 50
     metrics:
@@ -68,11 +68,15 @@ ${busyboxServer(base, 'primary', 'echo')}${labels(false)}${busyboxServer(base, '
     const up = await mesh(['up', '-p', p.name, '-f', p.file, '--observability']);
     assert.is(up.code, 0, up.stderr);
     const [client] = await p.containers('client');
+    // Traffic while the analysis runs, from the client container itself: five requests a second at
+    // most, for two minutes at most. The canary's series count in Prometheus' increase() from their
+    // second scrape (every 5 s), so "canary requests" passes some seconds after the first step.
+    const load = await p.exec(client!.Id, ['sh', '-c', 'timeout 120 sh -c "while true; do wget -qO- http://echo:8080/index.html; sleep 0.2; done" >/dev/null 2>&1 &']);
+    assert.is(load.code, 0, load.stderr);
     let status: CanaryStatusView | undefined;
     const deadline = Date.now() + 120_000;
-    // Traffic while the analysis runs (bounded: two minutes, one request at a time).
     while (Date.now() < deadline) {
-      await p.exec(client!.Id, ['timeout', '5', 'wget', '-qO-', 'http://echo:8080/index.html']);
+      await new Promise((r) => setTimeout(r, 1000));
       const r = await mesh(['canary', 'echo', '-p', p.name, '--json']);
       status = (JSON.parse(r.stdout) as CanaryStatusView[])[0];
       if (status?.phase === 'Succeeded' || status?.phase === 'Failed') break;
