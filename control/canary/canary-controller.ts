@@ -27,7 +27,7 @@ import { renderQuery, runPrometheusQuery } from './metric-template.ts';
 
 /** Flagger's default metric interval. */
 const DEFAULT_METRIC_INTERVAL = '1m';
-const DEFAULT_METRIC_INTERVAL_MS = 60_000;
+const DEFAULT_METRIC_INTERVAL_MS = durationMs(DEFAULT_METRIC_INTERVAL);
 /** Samples kept per canary (enough for a metric interval of 100 analysis intervals). */
 const MAX_SAMPLES = 100;
 const SCRAPE_TIMEOUT_MS = 3000;
