@@ -86,6 +86,20 @@ async function fetchMetricsText(admin: string): Promise<string> {
   return res.text();
 }
 
+/**
+ * A tick made an event (Flagger records one for each step it takes): the phase, the weight, the
+ * failed checks, the iterations or what the analysis says it does changed.
+ */
+function isEvent(before: CanaryState, after: CanaryState): boolean {
+  return (
+    after.phase !== before.phase ||
+    after.canaryWeight !== before.canaryWeight ||
+    after.failedChecks !== before.failedChecks ||
+    after.iterations !== before.iterations ||
+    after.message !== before.message
+  );
+}
+
 export class CanaryController extends EventEmitter {
   readonly #o: CanaryControllerOptions;
   /** By target service key. */
@@ -256,6 +270,7 @@ export class CanaryController extends EventEmitter {
       if (r.state.phase !== before.phase || r.state.canaryWeight !== before.canaryWeight || r.state.failedChecks !== before.failedChecks) {
         this.#o.log?.('canary', { canary: r.doc.name, target: r.target.name, phase: r.state.phase, canaryWeight: r.state.canaryWeight, failedChecks: r.state.failedChecks, message: r.state.message });
       }
+      if (isEvent(before, r.state)) await this.#event(r, revision, before);
       if (r.state.canaryWeight !== before.canaryWeight || r.state.abTesting !== before.abTesting || r.state.mirrored !== before.mirrored) this.emit('change');
     } catch (err) {
       this.#o.log?.('canary tick failed', { canary: r.doc.name, error: (err as Error).message });
@@ -279,6 +294,29 @@ export class CanaryController extends EventEmitter {
       }),
     );
     return { t, byContainer };
+  }
+
+  /**
+   * Sends the tick's event to the Canary's `event` webhooks, in order, as Flagger sends its events
+   * (within the tick; a failure is logged and changes nothing). Warning: a failed check or the
+   * analysis failed; else Normal.
+   */
+  async #event(r: Running, revision: string, before: CanaryState): Promise<void> {
+    const hooks = (r.doc.spec.analysis.webhooks ?? []).filter((w) => w.type === 'event');
+    if (hooks.length === 0) return;
+    const s = r.state;
+    const warning = s.failedChecks > before.failedChecks || (s.phase === 'Failed' && before.phase !== 'Failed');
+    const payload = {
+      name: r.doc.name,
+      namespace: r.doc.namespace,
+      phase: s.phase,
+      checksum: checksumOf(revision, r.doc.spec),
+      metadata: { eventMessage: s.message, eventType: warning ? 'Warning' : 'Normal', timestamp: String(this.#now()) },
+    };
+    for (const w of hooks) {
+      const result = await callWebhook(w, payload);
+      if (!result.ok) this.#o.log?.('canary event webhook', { canary: r.doc.name, webhook: w.name, error: result.error });
+    }
   }
 
   /** Calls the Canary's webhooks of `type` in order (canary-analysis.ts, TickInput.hooks). */
@@ -308,6 +346,8 @@ export class CanaryController extends EventEmitter {
         out.push(checkTemplateMetric(m, await this.#runTemplate(r, m, canaryWorkloads)));
         continue;
       }
+      // Flagger's deprecated in-line PromQL: the query as written, against the default Prometheus.
+      if (m.query) out.push(checkTemplateMetric(m, await this.#runInline(m.query)));
       if (!BUILTIN_METRICS.has(m.name)) continue;
       const window = m.interval ? durationMs(m.interval) : DEFAULT_METRIC_INTERVAL_MS;
       // The newest earlier sample at least a window old, else the oldest (the analysis is younger).
@@ -317,6 +357,17 @@ export class CanaryController extends EventEmitter {
       out.push(checkMetric(m, sum(deltas)));
     }
     return out;
+  }
+
+  /** An in-line query's value (not rendered, as Flagger runs it), or why there is none. */
+  async #runInline(query: string): Promise<{ value: number | undefined } | { error: string }> {
+    const address = this.#o.metricsServer;
+    if (!address) return { error: 'an in-line query needs the default Prometheus (mesh up --observability)' };
+    try {
+      return { value: await (this.#o.queryPrometheus ?? runPrometheusQuery)(address, query, {}) };
+    } catch (err) {
+      return { error: `query failed: ${(err as Error).message}` };
+    }
   }
 
   /** A custom metric's value, or why there is none. */

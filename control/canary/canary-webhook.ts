@@ -3,6 +3,8 @@
  * the hook's URL, `timeout` per attempt (default 10s), `retries` more attempts after no answer, 429 or
  * a 5xx other than 501 (go-retryablehttp's rule, which Flagger uses; 1 s apart here). Success is
  * Flagger's: a status of at most 202 (so 204 fails); anything else fails with the answer's body.
+ * An event webhook's payload adds `metadata.eventMessage`, `eventType` and `timestamp` (Flagger's
+ * CallEventWebhook), which win over the hook's own metadata keys of the same name.
  */
 import { Agent, fetch } from 'undici';
 import { parseDuration } from '../meshfile/duration.ts';
@@ -18,11 +20,14 @@ export interface WebhookPayload {
   namespace: string;
   phase: string;
   checksum: string;
+  /** An event's own keys (event webhooks); the hook's `metadata` fills in the keys these lack. */
+  metadata?: Readonly<Record<string, string>>;
 }
 
 export async function callWebhook(w: CanaryWebhookSpec, p: WebhookPayload): Promise<{ ok: true } | { ok: false; error: string }> {
   const timeout = (w.timeout ? parseDuration(w.timeout) : undefined) ?? DEFAULT_TIMEOUT_MS;
-  const body = JSON.stringify({ ...p, ...(w.metadata && Object.keys(w.metadata).length ? { metadata: w.metadata } : {}) });
+  const metadata = { ...w.metadata, ...p.metadata };
+  const body = JSON.stringify({ ...p, ...(Object.keys(metadata).length ? { metadata } : { metadata: undefined }) });
   const attempts = 1 + Math.max(0, Math.floor(w.retries ?? 0));
   let error = '';
   for (let i = 0; i < attempts; i++) {

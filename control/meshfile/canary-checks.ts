@@ -38,8 +38,8 @@ export function checkCanary(spec: CanarySpec, r: DocReporter): void {
   });
   (a.metrics ?? []).forEach((m, i) => {
     const p = indexPath('spec.analysis.metrics', i);
-    if (!BUILTIN_METRICS.has(m.name) && !m.templateRef) {
-      r.report('MESH_WARN_UNSUPPORTED_VALUE', childPath(p, 'name'), `metric "${m.name}" is not one of Flagger's built-in metrics (${[...BUILTIN_METRICS].join(', ')}) and has no templateRef; dockmesh does not check it`);
+    if (!BUILTIN_METRICS.has(m.name) && !m.templateRef && !m.query) {
+      r.report('MESH_WARN_UNSUPPORTED_VALUE', childPath(p, 'name'), `metric "${m.name}" is not one of Flagger's built-in metrics (${[...BUILTIN_METRICS].join(', ')}) and has no templateRef or query; dockmesh does not check it`);
     }
     if (m.thresholdRange?.min !== undefined && m.thresholdRange.max !== undefined && m.thresholdRange.min > m.thresholdRange.max) {
       r.report('MESH_ERR_BAD_VALUE', childPath(p, 'thresholdRange'), `min ${m.thresholdRange.min} is above max ${m.thresholdRange.max}`);
@@ -55,7 +55,6 @@ export function checkCanary(spec: CanarySpec, r: DocReporter): void {
       // reported below
     }
     if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) r.report('MESH_ERR_BAD_VALUE', childPath(p, 'url'), `a webhook URL is http:// or https://, got "${w.url}"`);
-    if (w.type === 'event') r.report('MESH_WARN_UNSUPPORTED_VALUE', childPath(p, 'type'), 'event webhooks are not called (dockmesh logs the canary\'s events instead)');
   });
 }
 

@@ -49,7 +49,7 @@ export interface CanaryMetricSpec {
   /** Deprecated by Flagger in favour of thresholdRange. */
   threshold?: number;
   thresholdRange?: { min?: number; max?: number };
-  /** Not acted on (Flagger's deprecated inline query). */
+  /** Flagger's deprecated in-line PromQL, run as written against the default Prometheus. */
   query?: string;
   /** A MetricTemplate of the meshfile; its namespace defaults to the Canary's. */
   templateRef?: { name: string; namespace?: string };

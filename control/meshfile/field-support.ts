@@ -113,7 +113,6 @@ export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
     'analysis.sessionAffinity': 'not acted on yet',
     'analysis.primaryReadyThreshold': 'not acted on yet',
     'analysis.canaryReadyThreshold': 'not acted on yet',
-    'analysis.metrics[].query': 'deprecated by Flagger: use a MetricTemplate and templateRef',
   },
   Mesh: {},
 };

@@ -2,6 +2,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import http from 'node:http';
 import { callWebhook } from '../../../control/canary/canary-webhook.ts';
+import { CanaryController } from '../../../control/canary/canary-controller.ts';
+import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
+import { meshfileContext } from '../../../control/compile/snapshot.ts';
+import { EndpointRegistry } from '../../../control/registry/endpoint-registry.ts';
+import { workload } from '../../support/workloads.ts';
 
 let answers: number[] = [];
 const seen: Array<{ method: string; type: string; body: unknown }> = [];
@@ -44,6 +49,83 @@ test('retries after 503 (not after 403); a timeout fails', async () => {
   assert.is((await callWebhook({ name: 'h', url, retries: 2 }, payload)).ok, false);
   const slow = await callWebhook({ name: 'h', url: `${url}/slow`, timeout: '200ms' }, payload);
   assert.is(slow.ok, false);
+});
+
+test('event webhooks get every step of the analysis as Flagger sends its events: the phase, and metadata eventMessage, eventType (Warning for a failed check or a failed analysis) and timestamp over the hook\'s own keys', async () => {
+  seen.length = 0;
+  answers = [];
+  const r = new EndpointRegistry();
+  const v1 = workload('api-1', { service: 'api', workload: 'api-v1', labels: {} });
+  const v2 = workload('api-2', { service: 'api', workload: 'api-v2', labels: { 'dockmesh.canary': 'true' } });
+  r.setWorkloads([v1, v2]);
+  for (const w of [v1, v2]) r.report(w.container, { ports: [8080], ready: true, configVersion: 1, admin: `${w.containerName}:15020` });
+  const loaded = loadMeshfile(
+    `apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: api}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+  service: {port: 8080}
+  analysis:
+    interval: 1m
+    threshold: 1
+    maxWeight: 50
+    stepWeight: 50
+    metrics:
+    - {name: request-success-rate, thresholdRange: {min: 99}, interval: 1m}
+    webhooks:
+    - name: events
+      type: event
+      url: ${url}/events
+      metadata: {channel: deploys, eventType: mine}
+`,
+    'mesh.yaml',
+    meshfileContext(r.view()),
+  );
+  assert.equal(loaded.diagnostics, [], 'an event webhook is no longer reported as unsupported');
+  let ok = 0;
+  let failed = 0;
+  let now = 1_000_000;
+  const c = new CanaryController({
+    spec: () => loaded.spec,
+    view: () => r.view(),
+    adminOf: (id) => r.agents.get(id)?.report?.admin,
+    readyOf: () => true,
+    fetchMetrics: async () => `istio_requests_total{reporter="destination",destination_service_name="api",response_code="200"} ${ok}\nistio_requests_total{reporter="destination",destination_service_name="api",response_code="500"} ${failed}\n`,
+    now: () => now,
+    intervalMs: 3_600_000,
+  });
+  c.sync();
+  const tick = async () => {
+    now += 60_000;
+    await c.tickAll();
+  };
+  await tick(); // new revision: Progressing
+  await tick(); // weight 50
+  ok += 100;
+  failed += 50;
+  await tick(); // a failed check
+  await tick(); // threshold reached: Failed
+  await tick(); // nothing changes: no event
+  c.close();
+  const events = seen.map((e) => e.body as { name: string; namespace: string; phase: string; checksum: string; metadata: Record<string, string> });
+  assert.equal(
+    events.map((e) => [e.phase, e.metadata.eventType, e.metadata.eventMessage]),
+    [
+      ['Progressing', 'Normal', 'new revision detected: progressing canary analysis'],
+      ['Progressing', 'Normal', 'advance: canary weight 50'],
+      ['Progressing', 'Warning', events[2]!.metadata.eventMessage],
+      ['Failed', 'Warning', events[3]!.metadata.eventMessage],
+    ],
+  );
+  assert.match(events[2]!.metadata.eventMessage, /halt advancement: request-success-rate 66\.67 < 99/);
+  assert.equal(events[3]!.metadata.eventMessage, 'canary analysis failed after 1 failed checks: every request goes to the primary');
+  for (const e of events) {
+    assert.equal([e.name, e.namespace, e.metadata.channel, typeof e.checksum], ['api', 'default', 'deploys', 'string']);
+    assert.ok(/^\d+$/.test(e.metadata.timestamp!), 'timestamp: Unix milliseconds');
+  }
+  assert.equal(events.map((e) => Number(e.metadata.timestamp)), [1_060_000, 1_120_000, 1_180_000, 1_240_000]);
+  assert.ok(seen.every((e) => e.method === 'POST' && e.type === 'application/json'));
 });
 
 test.run();

@@ -211,4 +211,69 @@ spec:
   c.close();
 });
 
+test('Flagger\'s deprecated in-line query runs as written (not rendered) against the default Prometheus; threshold is a maximum; without a default Prometheus the check fails with why', async () => {
+  const r = new EndpointRegistry();
+  const v1 = workload('api-1', { service: 'api', workload: 'api-v1', labels: {} });
+  const v2 = workload('api-2', { service: 'api', workload: 'api-v2', labels: { 'dockmesh.canary': 'true' } });
+  r.setWorkloads([v1, v2]);
+  for (const w of [v1, v2]) r.report(w.container, { ports: [8080], ready: true, configVersion: 1, admin: `${w.containerName}:15020` });
+  const QUERY = 'sum(rate(istio_requests_total{destination_workload="api-v2",response_code="404"}[1m]))';
+  const spec = loadMeshfile(
+    `apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: api}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+  service: {port: 8080}
+  analysis:
+    interval: 1m
+    threshold: 1
+    maxWeight: 50
+    stepWeight: 25
+    metrics:
+    - name: "404s"
+      threshold: 5
+      query: '${QUERY}'
+`,
+    'mesh.yaml',
+    meshfileContext(r.view()),
+  );
+  assert.equal(spec.diagnostics.filter((d) => /query|404s/.test(d.message)), [], 'the in-line query is acted on: no warning');
+  const queries: Array<[string, string]> = [];
+  let value = 5;
+  const make = (metricsServer?: string) =>
+    new CanaryController({
+      spec: () => spec.spec,
+      view: () => r.view(),
+      adminOf: (id) => r.agents.get(id)?.report?.admin,
+      readyOf: () => true,
+      fetchMetrics: async () => '',
+      ...(metricsServer && { metricsServer }),
+      queryPrometheus: async (address, query) => {
+        queries.push([address, query]);
+        return value;
+      },
+      intervalMs: 3_600_000,
+    });
+  const c = make('http://dm-mesh-prometheus:9090');
+  c.sync();
+  for (let i = 0; i < 3; i++) await c.tickAll();
+  const s = c.list()[0]!;
+  assert.equal([s.phase, s.canaryWeight, s.checks.map((k) => [k.metric, k.value, k.max, k.ok])], ['Progressing', 50, [['404s', 5, 5, true]]], 'at the threshold: passes (inclusive)');
+  assert.equal(queries, [['http://dm-mesh-prometheus:9090', QUERY]]);
+  value = 6;
+  await c.tickAll();
+  assert.equal([c.list()[0]!.failedChecks, c.list()[0]!.checks[0]!.ok], [1, false], 'above the threshold: fails');
+  await c.tickAll();
+  assert.equal([c.list()[0]!.phase, c.list()[0]!.canaryWeight], ['Failed', 0], 'threshold 1 reached: rolled back');
+  c.close();
+  const none = make();
+  none.sync();
+  for (let i = 0; i < 4; i++) await none.tickAll();
+  const n = none.list()[0]!;
+  assert.equal([n.phase, n.checks[0]!.ok], ['Failed', false]);
+  assert.match(n.checks[0]!.error ?? '', /in-line query needs the default Prometheus/);
+  none.close();
+});
+
 test.run();
