@@ -52,8 +52,10 @@ export interface CanaryState {
 export interface TickInput {
   now: number;
   revision: string;
-  /** Every canary replica has a ready agent. */
+  /** Enough canary replicas have a ready agent (`analysis.canaryReadyThreshold`, readyEnough()). */
   canaryReady: boolean;
+  /** Enough primary replicas have a ready agent (`analysis.primaryReadyThreshold`); default true. */
+  primaryReady?: boolean;
   /** Runs the metric checks (only called when the tick needs them). */
   check: () => MetricCheck[] | Promise<MetricCheck[]>;
   /**
@@ -88,6 +90,16 @@ export function nextWeight(spec: CanarySpec, current: number): number {
   const i = sw.indexOf(current);
   if (i >= 0 && i < sw.length - 1) return Math.min(100, sw[i + 1]!);
   return 100;
+}
+
+/**
+ * Flagger's readiness rule for `total` replicas of which `ready` are ready, with a threshold in
+ * percent (canaryReadyThreshold / primaryReadyThreshold, default 100): at least
+ * trunc(total × threshold / 100) ready. None at all is never ready (there is nothing to analyse).
+ */
+export function readyEnough(ready: number, total: number, thresholdPercent: number | undefined): boolean {
+  if (total === 0) return false;
+  return ready >= Math.trunc((total * (thresholdPercent ?? 100)) / 100);
 }
 
 /** Flagger's default progressDeadlineSeconds. */
@@ -143,6 +155,8 @@ export async function tick(spec: CanarySpec, s: CanaryState, input: TickInput): 
     });
   }
   if (s.phase === 'Succeeded' || s.phase === 'Failed' || s.phase === 'Initialized' || s.phase === 'Waiting') return s;
+  // Flagger halts the advance, counting nothing, while the primary is not ready.
+  if (input.primaryReady === false) return { ...s, message: 'waiting for the primary replicas\' agents to be ready' };
   if (!input.canaryReady) {
     const deadlineMs = (spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_S) * 1000;
     if (s.phase === 'Progressing' && now - s.lastTransitionTime > deadlineMs) {

@@ -19,7 +19,7 @@ import { BUILTIN_METRICS } from '../meshfile/canary-checks.ts';
 import type { RegistryView } from '../registry/endpoint-registry.ts';
 import { meshfileContext } from '../compile/snapshot.ts';
 import { canarySubset, isCanaryReplica, primarySubset, type CanaryRouting } from '../compile/canary-routes.ts';
-import { analysisIntervalMs, initialState, maxWeight, tick, type CanaryPhase, type CanaryState, type HookType } from './canary-analysis.ts';
+import { analysisIntervalMs, initialState, maxWeight, readyEnough, tick, type CanaryPhase, type CanaryState, type HookType } from './canary-analysis.ts';
 import { callWebhook } from './canary-webhook.ts';
 import { checkMetric, checkTemplateMetric, delta, parseSample, sum, type MetricCheck, type MetricSample } from './canary-metrics.ts';
 import type { CanaryStatusView } from '../../wire/types.ts';
@@ -246,7 +246,11 @@ export class CanaryController extends EventEmitter {
       const canaries = this.#members(view, r.target).filter((w) => isCanaryReplica(w.labels));
       const revision = canaries.map((w) => w.container).sort().join(',');
       if (revision !== r.state.revision) r.samples = [];
-      const canaryReady = canaries.length > 0 && canaries.every((w) => this.#o.readyOf(w.container));
+      const a = r.doc.spec.analysis;
+      const canaryReady = readyEnough(canaries.filter((w) => this.#o.readyOf(w.container)).length, canaries.length, a.canaryReadyThreshold);
+      const primaries = this.#members(view, r.target).filter((w) => !isCanaryReplica(w.labels));
+      // No primary replicas is allowed (everything goes to the canary): nothing to wait for.
+      const primaryReady = primaries.length === 0 || readyEnough(primaries.filter((w) => this.#o.readyOf(w.container)).length, primaries.length, a.primaryReadyThreshold);
       const now = this.#now();
       // Every phase that checks metrics takes a fresh sample first.
       if (canaryReady && revision === r.state.revision && (r.state.phase === 'Progressing' || r.state.phase === 'WaitingPromotion')) {
@@ -263,7 +267,7 @@ export class CanaryController extends EventEmitter {
         return;
       }
       const canaryWorkloads = [...new Set(canaries.map((w) => w.workload))];
-      const next = await tick(r.doc.spec, r.state, { now, revision, canaryReady, check: () => this.#checks(r, now, canaryWorkloads), hooks: (type, phase) => this.#hooks(r, revision, type, phase) });
+      const next = await tick(r.doc.spec, r.state, { now, revision, canaryReady, primaryReady, check: () => this.#checks(r, now, canaryWorkloads), hooks: (type, phase) => this.#hooks(r, revision, type, phase) });
       if (this.#closed || this.#running.get(key) !== r) return;
       r.state = next;
       if (r.state !== before) this.#save();

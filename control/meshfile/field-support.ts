@@ -111,8 +111,6 @@ export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
     'analysis.alerts': 'no alert providers',
     'analysis.webhooks[].muteAlert': 'no alert providers',
     'analysis.sessionAffinity': 'not acted on yet',
-    'analysis.primaryReadyThreshold': 'not acted on yet',
-    'analysis.canaryReadyThreshold': 'not acted on yet',
   },
   Mesh: {},
 };

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { initialState, nextWeight, maxWeight, tick, type CanaryState, type TickInput } from '../../../control/canary/canary-analysis.ts';
+import { initialState, nextWeight, maxWeight, readyEnough, tick, type CanaryState, type TickInput } from '../../../control/canary/canary-analysis.ts';
 import { checkMetric, histogramQuantile, parseSample, delta, successRate, p99Ms, type MetricCheck } from '../../../control/canary/canary-metrics.ts';
 import type { CanarySpec } from '../../../control/meshfile/canary-spec.ts';
 
@@ -163,6 +163,25 @@ test('progressDeadlineSeconds: a canary whose agents are not ready in time fails
   assert.match(s.message, /progressDeadlineSeconds \(60 s\)/);
   const patient = await tick(spec({ stepWeight: 10 }), { ...s, phase: 'Progressing', lastTransitionTime: 0 }, { now: 599_000, revision: 'c1', canaryReady: false, check: () => pass });
   assert.is(patient.phase, 'Progressing');
+});
+
+test('readiness thresholds (Flagger\'s canaryReadyThreshold / primaryReadyThreshold): trunc(total × percent / 100) ready, default 100%; none at all is not ready', () => {
+  assert.equal([readyEnough(3, 3, undefined), readyEnough(2, 3, undefined), readyEnough(0, 0, undefined)], [true, false, false]);
+  assert.equal([readyEnough(1, 3, 50), readyEnough(0, 3, 50), readyEnough(1, 2, 50), readyEnough(0, 1, 50)], [true, false, true, true]);
+  assert.equal([readyEnough(0, 4, 0), readyEnough(3, 4, 80), readyEnough(4, 5, 80), readyEnough(3, 5, 80)], [true, true, true, false]);
+});
+
+test('a primary that is not ready halts the analysis where it is, counting nothing, and past the progress deadline too', async () => {
+  const sp = spec({ stepWeight: 10 }, { progressDeadlineSeconds: 60 });
+  let s = await tick(sp, initialState(0), { now: 1000, revision: 'c1', canaryReady: true, check: () => pass });
+  s = await tick(sp, s, { now: 2000, revision: 'c1', canaryReady: true, check: () => pass });
+  assert.equal([s.phase, s.canaryWeight], ['Progressing', 10]);
+  let checks = 0;
+  const held = await tick(sp, s, { now: 500_000, revision: 'c1', canaryReady: true, primaryReady: false, check: () => (checks++, fail) });
+  assert.equal([held.phase, held.canaryWeight, held.failedChecks, checks], ['Progressing', 10, 0, 0]);
+  assert.match(held.message, /primary replicas' agents/);
+  const on = await tick(sp, held, { now: 501_000, revision: 'c1', canaryReady: true, primaryReady: true, check: () => pass });
+  assert.equal([on.phase, on.canaryWeight], ['Progressing', 20]);
 });
 
 test('mirroring: blue/green (iterations, no match) mirrors for its iterations then promotes; a canary release with mirror: a mirrored step before the first weight', async () => {

@@ -276,4 +276,44 @@ spec:
   none.close();
 });
 
+test('the controller counts ready agents against canaryReadyThreshold and primaryReadyThreshold', async () => {
+  const r = new EndpointRegistry();
+  const p1 = workload('api-1', { service: 'api', workload: 'api-v1', labels: {} });
+  const p2 = workload('api-2', { service: 'api', workload: 'api-v1', labels: {} });
+  const c1 = workload('api-3', { service: 'api', workload: 'api-v2', labels: { 'dockmesh.canary': 'true' } });
+  const c2 = workload('api-4', { service: 'api', workload: 'api-v2', labels: { 'dockmesh.canary': 'true' } });
+  r.setWorkloads([p1, p2, c1, c2]);
+  for (const w of [p1, p2, c1, c2]) r.report(w.container, { ports: [8080], ready: true, configVersion: 1, admin: `${w.containerName}:15020` });
+  const ready = new Set([p1.container, c1.container]);
+  const make = (thresholds: string) => {
+    const spec = loadMeshfile(CANARY(9).replace(/    webhooks:\n.*\n/, '').replace('threshold: 5', `threshold: 5\n${thresholds}`), 'mesh.yaml', meshfileContext(r.view()));
+    assert.equal(spec.diagnostics, []);
+    const c = new CanaryController({
+      spec: () => spec.spec,
+      view: () => r.view(),
+      adminOf: (id) => r.agents.get(id)?.report?.admin,
+      readyOf: (id) => ready.has(id),
+      fetchMetrics: async () => '',
+      intervalMs: 3_600_000,
+    });
+    c.sync();
+    return c;
+  };
+  const strict = make('    canaryReadyThreshold: 100');
+  await strict.tickAll();
+  await strict.tickAll();
+  assert.match(strict.list()[0]!.message, /primary replicas' agents/, 'one of two primaries ready: below the default 100%');
+  strict.close();
+  const canaryOnly = make('    primaryReadyThreshold: 50');
+  await canaryOnly.tickAll();
+  await canaryOnly.tickAll();
+  assert.match(canaryOnly.list()[0]!.message, /canary replicas' agents/, 'one of two canaries ready: below the default 100%');
+  canaryOnly.close();
+  const lenient = make('    primaryReadyThreshold: 50\n    canaryReadyThreshold: 50');
+  await lenient.tickAll();
+  await lenient.tickAll();
+  assert.equal(lenient.list()[0]!.canaryWeight, 50, 'half of each ready is enough at 50%');
+  lenient.close();
+});
+
 test.run();
