@@ -586,6 +586,8 @@ export interface CanaryStatusView {
   /** The last analysis tick's metric checks (value absent: no values found). */
   /** `error`: why a custom metric (MetricTemplate) has no value: its query failed to render or run. */
   checks: Array<{ metric: string; value?: number; min?: number; max?: number; ok: boolean; error?: string }>;
+  /** Session affinity's cookies (`name=value`), as Flagger's status keeps them; absent without it. */
+  sessionAffinity?: { canaryCookie?: string; previousCookie?: string; primaryCookie?: string };
 }
 
 /** One access log line, as an agent writes it on stdout and streams it to `mesh tap` (docs/observability.md). */

@@ -34,7 +34,9 @@ export function canaryTable(list: readonly CanaryStatusView[]): string {
       c.name,
       c.target,
       c.phase,
-      c.abTesting ? 'A/B (matching requests)' : `${c.primary.subset} ${c.primaryWeight}%, ${c.canary.subset} ${c.canaryWeight}%${c.mirrored ? ' (mirrored to the canary)' : ''}`,
+      c.abTesting
+        ? 'A/B (matching requests)'
+        : `${c.primary.subset} ${c.primaryWeight}%, ${c.canary.subset} ${c.canaryWeight}%${c.mirrored ? ' (mirrored to the canary)' : ''}${c.sessionAffinity?.canaryCookie ? `, sticky (cookie ${c.sessionAffinity.canaryCookie.split('=')[0]})` : ''}`,
       `${c.failedChecks}/${c.threshold}`,
       `${c.primary.replicas} primary, ${c.canary.replicas} canary`,
       checksText(c),

@@ -47,6 +47,20 @@ export interface CanaryState {
   message: string;
   /** The last tick's metric checks. */
   checks: MetricCheck[];
+  /** Session affinity (set by the controller, session-cookies.ts); absent without it. */
+  cookies?: SessionCookies;
+}
+
+/** Flagger's session-affinity status: each cookie as `name=value`. */
+export interface SessionCookies {
+  /** This run's canary cookie, while the canary has a weight. */
+  canary?: string;
+  /** The last run's canary cookie, expired (Max-Age=-1) on requests that still carry it. */
+  previous?: string;
+  /** The primary cookie of the current step (primaryCookieName). */
+  primary?: string;
+  /** The canary weight `primary` was made for: each step makes a new one. */
+  primaryStep?: number;
 }
 
 export interface TickInput {

@@ -24,6 +24,7 @@ import { callWebhook } from './canary-webhook.ts';
 import { checkMetric, checkTemplateMetric, delta, parseSample, sum, type MetricCheck, type MetricSample } from './canary-metrics.ts';
 import type { CanaryStatusView } from '../../wire/types.ts';
 import { renderQuery, runPrometheusQuery } from './metric-template.ts';
+import { withSessionCookies } from './session-cookies.ts';
 
 /** Flagger's default metric interval. */
 const DEFAULT_METRIC_INTERVAL = '1m';
@@ -162,7 +163,7 @@ export class CanaryController extends EventEmitter {
       clearInterval(r.timer);
       this.#running.delete(key);
       dirty = true;
-      changed ||= r.state.canaryWeight > 0 || r.state.abTesting || r.state.mirrored;
+      changed ||= r.state.canaryWeight > 0 || r.state.abTesting || r.state.mirrored || r.state.cookies !== undefined;
     }
     for (const [key, w] of wanted) {
       if (this.#running.has(key)) continue;
@@ -175,7 +176,7 @@ export class CanaryController extends EventEmitter {
       this.#running.set(key, r);
       dirty = true;
       this.#o.log?.('canary watching', { canary: w.doc.name, target: w.target.name, intervalMs: every, ...(saved && { resumed: state.phase, canaryWeight: state.canaryWeight }) });
-      changed ||= state.canaryWeight > 0 || state.abTesting || state.mirrored;
+      changed ||= state.canaryWeight > 0 || state.abTesting || state.mirrored || state.cookies !== undefined;
     }
     if (dirty) this.#save();
     if (changed) this.emit('change');
@@ -184,7 +185,9 @@ export class CanaryController extends EventEmitter {
   /** The routing each target gets (service key → weights). */
   routing(): ReadonlyMap<string, CanaryRouting> {
     const out = new Map<string, CanaryRouting>();
-    for (const [key, r] of this.#running) out.set(key, { canaryWeight: r.state.canaryWeight, abTesting: r.state.abTesting, mirrored: r.state.mirrored });
+    for (const [key, r] of this.#running) {
+      out.set(key, { canaryWeight: r.state.canaryWeight, abTesting: r.state.abTesting, mirrored: r.state.mirrored, ...(r.state.cookies && { cookies: r.state.cookies }) });
+    }
     return out;
   }
 
@@ -213,6 +216,13 @@ export class CanaryController extends EventEmitter {
           primary: { subset: primarySubset(r.target.name), replicas: members.length - canaries.length },
           canary: { subset: canarySubset(r.target.name), replicas: canaries.length, containers: canaries.map((w) => w.containerName) },
           checks: r.state.checks,
+          ...(r.doc.spec.analysis.sessionAffinity && {
+            sessionAffinity: {
+              ...(r.state.cookies?.canary && { canaryCookie: r.state.cookies.canary }),
+              ...(r.state.cookies?.previous && { previousCookie: r.state.cookies.previous }),
+              ...(r.state.cookies?.primary && { primaryCookie: r.state.cookies.primary }),
+            },
+          }),
         };
       })
       .sort((a, b) => a.name.localeCompare(b.name));
@@ -269,13 +279,13 @@ export class CanaryController extends EventEmitter {
       const canaryWorkloads = [...new Set(canaries.map((w) => w.workload))];
       const next = await tick(r.doc.spec, r.state, { now, revision, canaryReady, primaryReady, check: () => this.#checks(r, now, canaryWorkloads), hooks: (type, phase) => this.#hooks(r, revision, type, phase) });
       if (this.#closed || this.#running.get(key) !== r) return;
-      r.state = next;
+      r.state = withSessionCookies(r.doc.spec.analysis.sessionAffinity, before, next);
       if (r.state !== before) this.#save();
       if (r.state.phase !== before.phase || r.state.canaryWeight !== before.canaryWeight || r.state.failedChecks !== before.failedChecks) {
         this.#o.log?.('canary', { canary: r.doc.name, target: r.target.name, phase: r.state.phase, canaryWeight: r.state.canaryWeight, failedChecks: r.state.failedChecks, message: r.state.message });
       }
       if (isEvent(before, r.state)) await this.#event(r, revision, before);
-      if (r.state.canaryWeight !== before.canaryWeight || r.state.abTesting !== before.abTesting || r.state.mirrored !== before.mirrored) this.emit('change');
+      if (r.state.canaryWeight !== before.canaryWeight || r.state.abTesting !== before.abTesting || r.state.mirrored !== before.mirrored || r.state.cookies !== before.cookies) this.emit('change');
     } catch (err) {
       this.#o.log?.('canary tick failed', { canary: r.doc.name, error: (err as Error).message });
     } finally {

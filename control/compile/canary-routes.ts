@@ -10,13 +10,20 @@
  * - The weighted route: `service.match` (or every request), primary `100 - w`, canary `w`, with
  *   `service.timeout`, `service.retries` (Istio's default policy when absent), `service.headers`
  *   and `service.rewrite`; while mirroring, a mirror to the canary at `mirrorWeight` (default 100%).
+ * - Session affinity (`analysis.sessionAffinity`, Flagger's Istio router): while the canary has a
+ *   weight, a route first that sends requests carrying this run's canary cookie to the canary (and,
+ *   with `primaryCookieName`, one that sends the step's primary cookie to the primary), and the
+ *   weighted route's canary destination adds `Set-Cookie` with the canary cookie (its primary
+ *   destination the primary cookie, Max-Age one analysis interval). At weight 0, requests carrying
+ *   the last run's cookie get it back with Max-Age=-1.
  * A service without primary replicas sends everything to its canary (else nothing would answer).
  */
-import type { CanaryMatchSpec, CanarySpec } from '../meshfile/canary-spec.ts';
+import type { CanaryMatchSpec, CanarySpec, SessionAffinitySpec } from '../meshfile/canary-spec.ts';
 import type { HostLookup } from '../meshfile/host-resolver.ts';
-import type { HttpMatchRequestSpec, HttpRouteSpec } from '../meshfile/virtual-service-spec.ts';
+import type { DestinationSpec, HeadersSpec, HttpMatchRequestSpec, HttpRouteSpec } from '../meshfile/virtual-service-spec.ts';
 import type { EndpointSnapshot, HttpRouteSnapshot, SubsetSnapshot, TrafficPolicySnapshot } from '../../wire/types.ts';
 import { compileHttpRoute } from './http-route.ts';
+import { analysisIntervalMs, type SessionCookies } from '../canary/canary-analysis.ts';
 
 /** The label that marks a canary replica (DESIGN.md, Labels). */
 export const CANARY_LABEL = 'dockmesh.canary';
@@ -29,6 +36,8 @@ export interface CanaryRouting {
   abTesting: boolean;
   /** Requests are mirrored to the canary (`analysis.mirror`: blue/green, or a canary release's first step). */
   mirrored?: boolean;
+  /** Session affinity's cookies (control/canary/session-cookies.ts). */
+  cookies?: SessionCookies;
 }
 
 /** Before the controller has looked (or with no canary replicas): everything to the primary. */
@@ -94,6 +103,9 @@ export function compileCanaryRoutes(
     main.mirror = canaryDest;
     main.mirrorPercentage = { value: canary.spec.analysis.mirrorWeight ?? 100 };
   }
+  const sa = a.sessionAffinity;
+  // A/B testing routes on its own matches (Flagger's A/B routes replace the session routes).
+  if (sa && routing.cookies && http.length === 0) http.push(...sessionRoutes(sa, routing.cookies, canary.spec, weight, main, common, { primary, canary: canaryDest }));
   http.push(main);
   const policy = hostPolicy ? { policy: hostPolicy } : {};
   return {
@@ -103,4 +115,72 @@ export function compileCanaryRoutes(
       { name: canarySubset(target.name), labels: { [CANARY_LABEL]: 'true' }, ...policy },
     ],
   };
+}
+
+/** Flagger's default Max-Age of the canary cookie (a day). */
+export const DEFAULT_COOKIE_MAX_AGE_S = 86_400;
+
+/** Flagger's SessionAffinity.BuildCookie: `name=value; Max-Age=N` and the attributes set. */
+export function buildCookie(sa: SessionAffinitySpec, cookie: string, maxAge: number): string {
+  let out = `${cookie}; Max-Age=${maxAge}`;
+  if (sa.domain) out += `; Domain=${sa.domain}`;
+  if (sa.httpOnly) out += '; HttpOnly';
+  if (sa.partitioned) out += '; Partitioned';
+  if (sa.path) out += `; Path=${sa.path}`;
+  if (sa.sameSite) out += `; SameSite=${sa.sameSite}`;
+  if (sa.secure) out += '; Secure';
+  return out;
+}
+
+const escapeRegex = (v: string): string => v.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+
+/**
+ * Flagger's cookie match: the `Cookie` header matching `.*<name>.*<value>.*`, put in place of the
+ * headers of each `service.match` condition (mergeMatchConditions), or alone.
+ */
+function cookieMatch(cookie: string, serviceMatch: readonly HttpMatchRequestSpec[] | undefined): HttpMatchRequestSpec[] {
+  const eq = cookie.indexOf('=');
+  const headers = { cookie: { regex: `.*${escapeRegex(cookie.slice(0, eq))}.*${escapeRegex(cookie.slice(eq + 1))}.*` } };
+  if (!serviceMatch?.length) return [{ headers }];
+  return serviceMatch.map((m) => ({ ...m, headers }));
+}
+
+function addResponseHeader(h: HeadersSpec | undefined, name: string, value: string): HeadersSpec {
+  return { ...h, response: { ...h?.response, add: { ...h?.response?.add, [name]: value } } };
+}
+
+/** The session-affinity routes that go before the weighted route (which this adds its Set-Cookie headers to). */
+function sessionRoutes(
+  sa: SessionAffinitySpec,
+  cookies: SessionCookies,
+  spec: CanarySpec,
+  weight: number,
+  main: HttpRouteSpec,
+  common: Omit<HttpRouteSpec, 'route'>,
+  to: { primary: DestinationSpec; canary: DestinationSpec },
+): HttpRouteSpec[] {
+  const serviceMatch = spec.service.match;
+  if (weight > 0 && cookies.canary) {
+    const [primaryDest, canaryDest] = main.route as [NonNullable<HttpRouteSpec['route']>[number], NonNullable<HttpRouteSpec['route']>[number]];
+    canaryDest.headers = addResponseHeader(canaryDest.headers, 'set-cookie', buildCookie(sa, cookies.canary, sa.maxAge ?? DEFAULT_COOKIE_MAX_AGE_S));
+    const out: HttpRouteSpec[] = [
+      { ...common, name: 'canary-session', match: cookieMatch(cookies.canary, serviceMatch), route: [{ destination: to.primary, weight: 0 }, { destination: to.canary, weight: 100 }] },
+    ];
+    if (sa.primaryCookieName && cookies.primary) {
+      primaryDest.headers = addResponseHeader(primaryDest.headers, 'set-cookie', buildCookie(sa, cookies.primary, Math.round(analysisIntervalMs(spec) / 1000)));
+      out.push({ ...common, name: 'primary-session', match: cookieMatch(cookies.primary, serviceMatch), route: [{ destination: to.primary, weight: 100 }, { destination: to.canary, weight: 0 }] });
+    }
+    return out;
+  }
+  const expired = weight === 0 ? (cookies.previous ?? cookies.canary) : undefined;
+  if (!expired) return [];
+  return [
+    {
+      ...common,
+      name: 'canary-session-expired',
+      match: cookieMatch(expired, serviceMatch),
+      route: main.route!.map((d) => ({ ...d })),
+      headers: addResponseHeader(common.headers, 'set-cookie', `${expired}; Max-Age=-1`),
+    },
+  ];
 }

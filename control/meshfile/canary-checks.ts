@@ -8,6 +8,9 @@ import { childPath, indexPath } from './position-index.ts';
 import { checkRetries } from './virtual-service-checks.ts';
 import type { HttpMatchRequestSpec } from './virtual-service-spec.ts';
 
+/** RFC 6265's cookie-name: an RFC 7230 token. */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
 /** Flagger's built-in metrics, which dockmesh computes from its agents' Istio-named metrics. */
 export const BUILTIN_METRICS = new Set(['request-success-rate', 'request-duration']);
 
@@ -46,6 +49,19 @@ export function checkCanary(spec: CanarySpec, r: DocReporter): void {
     }
   });
   checkHttpMatches(a.match as readonly HttpMatchRequestSpec[] | undefined, 'spec.analysis.match', r);
+  const sa = a.sessionAffinity;
+  if (sa) {
+    if (!COOKIE_NAME.test(sa.cookieName)) r.report('MESH_ERR_BAD_VALUE', 'spec.analysis.sessionAffinity.cookieName', `"${sa.cookieName}" is not a cookie name (letters, digits and !#$%&'*+-.^_\`|~)`);
+    if (sa.primaryCookieName !== undefined && !COOKIE_NAME.test(sa.primaryCookieName)) {
+      r.report('MESH_ERR_BAD_VALUE', 'spec.analysis.sessionAffinity.primaryCookieName', `"${sa.primaryCookieName}" is not a cookie name (letters, digits and !#$%&'*+-.^_\`|~)`);
+    }
+    if (sa.primaryCookieName === sa.cookieName) r.report('MESH_ERR_BAD_VALUE', 'spec.analysis.sessionAffinity.primaryCookieName', 'the primary cookie needs a name of its own (it is cookieName)');
+    if (sa.maxAge !== undefined && !(Number.isInteger(sa.maxAge) && sa.maxAge >= 0)) r.report('MESH_ERR_OUT_OF_RANGE', 'spec.analysis.sessionAffinity.maxAge', `maxAge is whole seconds, 0 or more, got ${sa.maxAge}`);
+    for (const k of ['domain', 'path'] as const) {
+      const v = sa[k];
+      if (v !== undefined && /[;\r\n\x00-\x1f\x7f]/.test(v)) r.report('MESH_ERR_BAD_VALUE', `spec.analysis.sessionAffinity.${k}`, `a cookie attribute cannot hold ";" or control characters`);
+    }
+  }
   (a.webhooks ?? []).forEach((w, i) => {
     const p = indexPath('spec.analysis.webhooks', i);
     let url: URL | undefined;

@@ -79,6 +79,22 @@ export interface CanaryWebhookSpec {
   disableTLS?: boolean;
 }
 
+/** Flagger's `analysis.sessionAffinity`: the cookies and their attributes. */
+export interface SessionAffinitySpec {
+  /** The canary cookie: a client that got it keeps going to the canary. */
+  cookieName: string;
+  /** A cookie for the primary too, living one analysis interval (one step). */
+  primaryCookieName?: string;
+  /** The canary cookie's Max-Age in seconds; default 86400. */
+  maxAge?: number;
+  domain?: string;
+  httpOnly?: boolean;
+  partitioned?: boolean;
+  path?: string;
+  sameSite?: 'Strict' | 'Lax' | 'None';
+  secure?: boolean;
+}
+
 export interface CanaryAnalysisSpec {
   interval: string;
   threshold: number;
@@ -91,15 +107,15 @@ export interface CanaryAnalysisSpec {
   mirrorWeight?: number;
   match?: readonly CanaryMatchSpec[];
   metrics?: readonly CanaryMetricSpec[];
-  /** Called where Flagger calls them (control/canary/); `event` hooks are not called. */
+  /** Called where Flagger calls them (control/canary/); `event` hooks get the analysis's events. */
   webhooks?: readonly CanaryWebhookSpec[];
   /** Not acted on. */
   alerts?: readonly Readonly<Record<string, unknown>>[];
-  /** Not acted on. */
-  sessionAffinity?: Readonly<Record<string, unknown>>;
-  /** Not acted on. */
+  /** Cookie-based stickiness during a canary run (control/compile/canary-routes.ts). */
+  sessionAffinity?: SessionAffinitySpec;
+  /** Percent of primary replicas with a ready agent for the analysis to advance (default 100). */
   primaryReadyThreshold?: number;
-  /** Not acted on. */
+  /** Percent of canary replicas with a ready agent for the canary to count as ready (default 100). */
   canaryReadyThreshold?: number;
 }
 

@@ -110,7 +110,6 @@ export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
     'service.unmanagedMetadata': 'no Kubernetes services',
     'analysis.alerts': 'no alert providers',
     'analysis.webhooks[].muteAlert': 'no alert providers',
-    'analysis.sessionAffinity': 'not acted on yet',
   },
   Mesh: {},
 };

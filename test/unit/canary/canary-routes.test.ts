@@ -5,6 +5,9 @@ import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
 import { hostLookup } from '../../../control/meshfile/host-resolver.ts';
 import { EndpointRegistry } from '../../../control/registry/endpoint-registry.ts';
 import { workload } from '../../support/workloads.ts';
+import { buildCookie, type CanaryRouting } from '../../../control/compile/canary-routes.ts';
+import { withSessionCookies } from '../../../control/canary/session-cookies.ts';
+import { initialState, type CanaryState } from '../../../control/canary/canary-analysis.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -35,7 +38,7 @@ function registry(withCanary = true) {
   return { r, web };
 }
 
-function compile(text: string, withCanary: boolean, canaries?: Map<string, { canaryWeight: number; abTesting: boolean }>) {
+function compile(text: string, withCanary: boolean, canaries?: Map<string, CanaryRouting>) {
   const { r, web } = registry(withCanary);
   const view = r.view();
   const loaded = loadMeshfile(text, 'mesh.yaml', meshfileContext(view));
@@ -106,6 +109,79 @@ test('examples/shop/mesh.canary.yaml is clean for the shop', () => {
   const loaded = loadMeshfile(text, 'mesh.canary.yaml', meshfileContext(r.view()));
   assert.equal(loaded.diagnostics, []);
   assert.equal(loaded.spec.canaries.map((c) => c.spec.targetRef.name), ['api']);
+});
+
+const AFFINITY = CANARY.replace('    stepWeight: 10\n', '    stepWeight: 10\n    sessionAffinity:\n      cookieName: flagger-cookie\n      primaryCookieName: primary-cookie\n      maxAge: 21600\n');
+
+test('session affinity while the canary has a weight: the canary cookie\'s route first, then the primary cookie\'s, then the weighted route whose destinations set them (Flagger\'s Istio routes)', () => {
+  const cookies = { canary: 'flagger-cookie=LpsIaLdoNZ', primary: 'primary-cookie=ApvLdqCoMF', primaryStep: 30 };
+  const api = compile(AFFINITY, true, new Map([['api.default', { canaryWeight: 30, abTesting: false, cookies }]]));
+  assert.equal(api.http!.map((h) => h.name), ['canary-session', 'primary-session', 'primary']);
+  const [canary, primary, weighted] = api.http!;
+  assert.equal(canary!.match.map((m) => m.headers), [{ cookie: { regex: '.*flagger-cookie.*LpsIaLdoNZ.*' } }]);
+  assert.equal(canary!.route!.map((d) => [d.destination.subset, d.weight]), [['api-primary', 0], ['api-canary', 100]]);
+  assert.equal(primary!.route!.map((d) => [d.destination.subset, d.weight]), [['api-primary', 100], ['api-canary', 0]]);
+  assert.equal(primary!.match.map((m) => m.headers), [{ cookie: { regex: '.*primary-cookie.*ApvLdqCoMF.*' } }]);
+  assert.equal(weighted!.route!.map((d) => [d.destination.subset, d.weight, d.headers?.response?.add]), [
+    ['api-primary', 70, { 'set-cookie': 'primary-cookie=ApvLdqCoMF; Max-Age=10' }],
+    ['api-canary', 30, { 'set-cookie': 'flagger-cookie=LpsIaLdoNZ; Max-Age=21600' }],
+  ]);
+  for (const h of api.http!) assert.equal([h.timeoutMs, h.retries?.attempts], [2000, 3], 'the service\'s timeout and retries on every route');
+});
+
+test('session affinity at weight 0: requests with the last run\'s cookie get it back with Max-Age=-1; no cookie without a run; A/B testing routes on its own matches', () => {
+  const expired = compile(AFFINITY, true, new Map([['api.default', { canaryWeight: 0, abTesting: false, cookies: { previous: 'flagger-cookie=LpsIaLdoNZ' } }]]));
+  assert.equal(expired.http!.map((h) => h.name), ['canary-session-expired', 'primary']);
+  assert.equal(expired.http![0]!.headers?.response?.add, { 'set-cookie': 'flagger-cookie=LpsIaLdoNZ; Max-Age=-1' });
+  assert.equal(expired.http![0]!.route!.map((d) => d.weight), [100, 0]);
+  assert.equal(expired.http![1]!.route!.map((d) => d.headers), [undefined, undefined]);
+  const none = compile(AFFINITY, true, new Map([['api.default', { canaryWeight: 0, abTesting: false, cookies: {} }]]));
+  assert.equal(none.http!.map((h) => h.name), ['primary']);
+  const ab = compile(AFFINITY.replace('    stepWeight: 10\n', '    iterations: 2\n    match:\n    - headers: {x-canary: {exact: insider}}\n'), true, new Map([['api.default', { canaryWeight: 0, abTesting: true, cookies: { previous: 'flagger-cookie=x' } }]]));
+  assert.equal(ab.http!.map((h) => h.name), ['canary', 'primary']);
+});
+
+test('session affinity with service.match: the cookie takes the place of each condition\'s headers (Flagger\'s mergeMatchConditions); names are matched literally', () => {
+  const text = AFFINITY.replace('    timeout: 2s\n', '    timeout: 2s\n    match:\n    - uri: {prefix: /api}\n    - uri: {prefix: /v2}\n      headers: {x-team: {exact: a}}\n').replace('flagger-cookie', 'my.cookie');
+  const api = compile(text, true, new Map([['api.default', { canaryWeight: 10, abTesting: false, cookies: { canary: 'my.cookie=abc' } }]]));
+  const sticky = api.http![0]!;
+  assert.equal(sticky.match.map((m) => [m.uri, m.headers]), [
+    [{ prefix: '/api' }, { cookie: { regex: '.*my\\.cookie.*abc.*' } }],
+    [{ prefix: '/v2' }, { cookie: { regex: '.*my\\.cookie.*abc.*' } }],
+  ]);
+});
+
+test('buildCookie: Max-Age, then the attributes set', () => {
+  assert.is(buildCookie({ cookieName: 'c' }, 'c=v', 300), 'c=v; Max-Age=300');
+  assert.is(
+    buildCookie({ cookieName: 'c', domain: 'flagger.app', httpOnly: true, partitioned: true, path: '/app', sameSite: 'Strict', secure: true }, 'c=v', 300),
+    'c=v; Max-Age=300; Domain=flagger.app; HttpOnly; Partitioned; Path=/app; SameSite=Strict; Secure',
+  );
+});
+
+test('session cookies over a run: one canary cookie for the run, a primary cookie per step (none at 100), the canary cookie expired when the weight is back at 0, carried over a fresh state', () => {
+  const sa = { cookieName: 'c', primaryCookieName: 'p' };
+  let n = 0;
+  const mint = () => `v${++n}`;
+  const at = (s: CanaryState, canaryWeight: number): CanaryState => ({ ...s, canaryWeight });
+  let s = withSessionCookies(sa, initialState(0), at(initialState(0), 0), mint);
+  assert.is(s.cookies, undefined);
+  const step1 = withSessionCookies(sa, s, at(s, 10), mint);
+  assert.equal(step1.cookies, { canary: 'c=v1', primary: 'p=v2', primaryStep: 10 });
+  assert.is(withSessionCookies(sa, step1, step1, mint), step1, 'the same step: the same cookies');
+  const step2 = withSessionCookies(sa, step1, at(step1, 20), mint);
+  assert.equal(step2.cookies, { canary: 'c=v1', primary: 'p=v3', primaryStep: 20 });
+  const promoted = withSessionCookies(sa, step2, at(step2, 100), mint);
+  assert.equal(promoted.cookies, { canary: 'c=v1' });
+  const rolledBack = withSessionCookies(sa, step2, at(step2, 0), mint);
+  assert.equal(rolledBack.cookies, { previous: 'c=v1' });
+  const again = withSessionCookies(sa, rolledBack, at(rolledBack, 10), mint);
+  assert.equal(again.cookies, { previous: 'c=v1', canary: 'c=v4', primary: 'p=v5', primaryStep: 10 });
+  assert.equal(withSessionCookies(sa, again, at(again, 0), mint).cookies, { previous: 'c=v4' }, 'a new run\'s cookie replaces the older previous one');
+  assert.equal(withSessionCookies(sa, promoted, initialState(5), mint).cookies, { previous: 'c=v1' }, 'the canary replicas gone (a fresh state): the cookie is expired, not forgotten');
+  assert.is(withSessionCookies(undefined, step1, at(step1, 10), mint).cookies, undefined, 'sessionAffinity removed: no cookies');
+  s = withSessionCookies({ cookieName: 'c' }, initialState(0), at(initialState(0), 10), mint);
+  assert.equal(s.cookies, { canary: 'c=v6' });
 });
 
 test.run();

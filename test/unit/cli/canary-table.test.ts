@@ -23,4 +23,11 @@ test('mesh canary: weights, failed checks of threshold, replicas, the last check
   assert.match(web!, /request-success-rate no data \(min 99\) FAIL/);
 });
 
+test('mesh canary: a run with session affinity says its clients are sticky, and by which cookie', () => {
+  const out = canaryTable([{ ...base, sessionAffinity: { canaryCookie: 'flagger-cookie=LpsIaLdoNZ' } }, { ...base, name: 'web', sessionAffinity: {} }]);
+  const [, api, web] = out.trimEnd().split('\n');
+  assert.match(api!, /api-canary 30%, sticky \(cookie flagger-cookie\)/);
+  assert.not.match(web!, /sticky/);
+});
+
 test.run();
