@@ -134,6 +134,7 @@ export class ControlServer {
       readyOf: (c) => this.#agentReady(c),
       intervalMs: o.canaryIntervalMs,
       metricsServer: o.metricsServer,
+      cluster: o.project,
       stateFile: o.stateDir ? join(o.stateDir, 'canaries.json') : undefined,
       log: o.log,
     });

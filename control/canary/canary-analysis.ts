@@ -47,6 +47,8 @@ export interface CanaryState {
   message: string;
   /** The last tick's metric checks. */
   checks: MetricCheck[];
+  /** Why the analysis failed (set with phase Failed; the alerts say it). */
+  failure?: 'deadline' | 'rollback-webhook' | 'threshold';
   /** Session affinity (set by the controller, session-cookies.ts); absent without it. */
   cookies?: SessionCookies;
 }
@@ -116,6 +118,9 @@ export function readyEnough(ready: number, total: number, thresholdPercent: numb
   return ready >= Math.trunc((total * (thresholdPercent ?? 100)) / 100);
 }
 
+/** What the analysis says while a confirm-traffic-increase webhook holds the next step. */
+export const TRAFFIC_INCREASE_WAIT = 'waiting for approval: a confirm-traffic-increase webhook did not confirm the next step';
+
 /** Flagger's default progressDeadlineSeconds. */
 export const DEFAULT_PROGRESS_DEADLINE_S = 600;
 
@@ -166,6 +171,7 @@ export async function tick(spec: CanarySpec, s: CanaryState, input: TickInput): 
       failedChecks: 0,
       iterations: 0,
       checks: [],
+      failure: undefined,
     });
   }
   if (s.phase === 'Succeeded' || s.phase === 'Failed' || s.phase === 'Initialized' || s.phase === 'Waiting') return s;
@@ -174,7 +180,7 @@ export async function tick(spec: CanarySpec, s: CanaryState, input: TickInput): 
   if (!input.canaryReady) {
     const deadlineMs = (spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_S) * 1000;
     if (s.phase === 'Progressing' && now - s.lastTransitionTime > deadlineMs) {
-      return end(to(s, 'Failed', now, `the canary's agents were not ready within progressDeadlineSeconds (${deadlineMs / 1000} s): every request goes to the primary`, { canaryWeight: 0, abTesting: false, mirrored: false }));
+      return end(to(s, 'Failed', now, `the canary's agents were not ready within progressDeadlineSeconds (${deadlineMs / 1000} s): every request goes to the primary`, { canaryWeight: 0, abTesting: false, mirrored: false, failure: 'deadline' }));
     }
     return { ...s, message: 'waiting for the canary replicas\' agents to be ready' };
   }
@@ -189,10 +195,10 @@ export async function tick(spec: CanarySpec, s: CanaryState, input: TickInput): 
   }
   // Progressing or WaitingPromotion.
   if ((await hooks('rollback', s.phase)) === true) {
-    return end(to(s, 'Failed', now, 'rolled back by a rollback webhook: every request goes to the primary', { canaryWeight: 0, abTesting: false, mirrored: false }));
+    return end(to(s, 'Failed', now, 'rolled back by a rollback webhook: every request goes to the primary', { canaryWeight: 0, abTesting: false, mirrored: false, failure: 'rollback-webhook' }));
   }
   if (s.failedChecks >= threshold(spec)) {
-    return end(to(s, 'Failed', now, `canary analysis failed after ${s.failedChecks} failed checks: every request goes to the primary`, { canaryWeight: 0, abTesting: false, mirrored: false }));
+    return end(to(s, 'Failed', now, `canary analysis failed after ${s.failedChecks} failed checks: every request goes to the primary`, { canaryWeight: 0, abTesting: false, mirrored: false, failure: 'threshold' }));
   }
   /** Promotion, once every confirm-promotion webhook confirms; else WaitingPromotion (the checks go on). */
   async function promote(from: CanaryState, patch: Partial<CanaryState>): Promise<CanaryState> {
@@ -229,7 +235,7 @@ export async function tick(spec: CanarySpec, s: CanaryState, input: TickInput): 
     return { ...s, checks, mirrored: true, message: 'mirroring requests to the canary (its answers are discarded)' };
   }
   if ((await hooks('confirm-traffic-increase', 'Progressing')) === false) {
-    return { ...s, checks, message: 'waiting for approval: a confirm-traffic-increase webhook did not confirm the next step' };
+    return { ...s, checks, message: TRAFFIC_INCREASE_WAIT };
   }
   const w = nextWeight(spec, s.canaryWeight);
   if (w <= s.canaryWeight) return { ...s, checks, message: 'stalled: no step weight to advance by (set analysis.stepWeight or stepWeights)' };

@@ -25,6 +25,7 @@ import { checkMetric, checkTemplateMetric, delta, parseSample, sum, type MetricC
 import type { CanaryStatusView } from '../../wire/types.ts';
 import { renderQuery, runPrometheusQuery } from './metric-template.ts';
 import { withSessionCookies } from './session-cookies.ts';
+import { alertFields, alertFor, alertRequest, initializedAlert, postAlert, wants, type Alert } from './canary-alerts.ts';
 
 /** Flagger's default metric interval. */
 const DEFAULT_METRIC_INTERVAL = '1m';
@@ -51,6 +52,8 @@ export interface CanaryControllerOptions {
   queryPrometheus?: typeof runPrometheusQuery;
   now?: () => number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Named in alerts as Flagger's cluster name: the compose project. */
+  cluster?: string;
   /** Overrides every Canary's analysis interval (tests). */
   intervalMs?: number;
   /** Where the Canaries' states are kept across restarts of the control server; absent: memory only. */
@@ -74,6 +77,8 @@ interface Running {
   samples: Sample[];
   timer: NodeJS.Timeout;
   busy: boolean;
+  /** The confirm-* webhook that held the analysis in this tick has muteAlert. */
+  gateMuted: boolean;
 }
 
 /** What a webhook's `checksum` says: the canary replicas and the Canary's spec (Flagger: the tracked configs and spec). */
@@ -171,10 +176,11 @@ export class CanaryController extends EventEmitter {
       const saved = this.#saved.get(key);
       this.#saved.delete(key);
       const state = saved?.name === w.doc.name ? saved.state : initialState(this.#now());
-      const r: Running = { ...w, state, samples: [], busy: false, timer: setInterval(() => void this.#tick(key), every) };
+      const r: Running = { ...w, state, samples: [], busy: false, gateMuted: false, timer: setInterval(() => void this.#tick(key), every) };
       r.timer.unref();
       this.#running.set(key, r);
       dirty = true;
+      if (!saved || saved.name !== w.doc.name) void this.#alert(r, initializedAlert(w.doc.spec));
       this.#o.log?.('canary watching', { canary: w.doc.name, target: w.target.name, intervalMs: every, ...(saved && { resumed: state.phase, canaryWeight: state.canaryWeight }) });
       changed ||= state.canaryWeight > 0 || state.abTesting || state.mirrored || state.cookies !== undefined;
     }
@@ -251,6 +257,7 @@ export class CanaryController extends EventEmitter {
     const r = this.#running.get(key);
     if (!r || r.busy || this.#closed) return;
     r.busy = true;
+    r.gateMuted = false;
     try {
       const view = this.#o.view();
       const canaries = this.#members(view, r.target).filter((w) => isCanaryReplica(w.labels));
@@ -285,6 +292,8 @@ export class CanaryController extends EventEmitter {
         this.#o.log?.('canary', { canary: r.doc.name, target: r.target.name, phase: r.state.phase, canaryWeight: r.state.canaryWeight, failedChecks: r.state.failedChecks, message: r.state.message });
       }
       if (isEvent(before, r.state)) await this.#event(r, revision, before);
+      const alert = alertFor(r.doc.spec, before, r.state, r.gateMuted);
+      if (alert) await this.#alert(r, alert);
       if (r.state.canaryWeight !== before.canaryWeight || r.state.abTesting !== before.abTesting || r.state.mirrored !== before.mirrored || r.state.cookies !== before.cookies) this.emit('change');
     } catch (err) {
       this.#o.log?.('canary tick failed', { canary: r.doc.name, error: (err as Error).message });
@@ -333,6 +342,31 @@ export class CanaryController extends EventEmitter {
     }
   }
 
+  /**
+   * Posts an alert to each of the Canary's `analysis.alerts` whose severity wants it, through its
+   * AlertProvider (within the tick, as Flagger alerts; a failure is logged and changes nothing).
+   */
+  async #alert(r: Running, alert: Alert): Promise<void> {
+    const entries = (r.doc.spec.analysis.alerts ?? []).filter((a) => wants(a.severity, alert.severity));
+    if (entries.length === 0) return;
+    const fields = alertFields(r.doc, alert, this.#o.cluster);
+    for (const a of entries) {
+      const namespace = a.providerRef.namespace || r.doc.namespace;
+      const provider = this.#o.spec()?.alertProviders?.find((p) => p.name === a.providerRef.name && p.namespace === namespace);
+      const fail = (error: string) => this.#o.log?.('canary alert not sent', { canary: r.doc.name, alert: a.name, error });
+      if (!provider) {
+        fail(`no AlertProvider ${namespace}/${a.providerRef.name}`);
+        continue;
+      }
+      if (!provider.spec.address) {
+        fail(`AlertProvider ${namespace}/${a.providerRef.name} has no address (secretRef is not read)`);
+        continue;
+      }
+      const result = await postAlert(provider.spec, alertRequest(provider.spec, r.doc, alert.message, fields, alert.severity));
+      if (!result.ok) fail(`${provider.spec.type} ${provider.spec.address}: ${result.error}`);
+    }
+  }
+
   /** Calls the Canary's webhooks of `type` in order (canary-analysis.ts, TickInput.hooks). */
   async #hooks(r: Running, revision: string, type: HookType, phase: CanaryPhase): Promise<boolean | undefined> {
     const list = (r.doc.spec.analysis.webhooks ?? []).filter((w) => (w.type || 'rollout') === type);
@@ -341,6 +375,7 @@ export class CanaryController extends EventEmitter {
     for (const w of list) {
       const result = await callWebhook(w, payload);
       if (!result.ok) this.#o.log?.('canary webhook', { canary: r.doc.name, webhook: w.name, type, error: result.error });
+      if (!result.ok && type.startsWith('confirm-')) r.gateMuted = w.muteAlert === true;
       if (type === 'rollback') {
         if (result.ok) return true;
       } else if (!result.ok) return false;

@@ -73,10 +73,19 @@ export interface CanaryWebhookSpec {
   /** Attempts after the first (on no answer, 429 or 5xx but 501); default 0. */
   retries?: number;
   metadata?: Readonly<Record<string, string>>;
-  /** Not acted on (no alert providers). */
+  /** No "waiting for approval" alert when this gate holds the analysis. */
   muteAlert?: boolean;
   /** Skips certificate verification of an https URL. */
   disableTLS?: boolean;
+}
+
+/** One of Flagger's `analysis.alerts`: an AlertProvider and the least severity it gets. */
+export interface CanaryAlertSpec {
+  name: string;
+  /** info (every alert, the default), warn (warnings and errors) or error. */
+  severity?: '' | 'info' | 'warn' | 'error';
+  /** An AlertProvider of the meshfile; its namespace defaults to the Canary's. */
+  providerRef: { name: string; namespace?: string };
 }
 
 /** Flagger's `analysis.sessionAffinity`: the cookies and their attributes. */
@@ -109,8 +118,8 @@ export interface CanaryAnalysisSpec {
   metrics?: readonly CanaryMetricSpec[];
   /** Called where Flagger calls them (control/canary/); `event` hooks get the analysis's events. */
   webhooks?: readonly CanaryWebhookSpec[];
-  /** Not acted on. */
-  alerts?: readonly Readonly<Record<string, unknown>>[];
+  /** Messages to chat services (control/canary/canary-alerts.ts). */
+  alerts?: readonly CanaryAlertSpec[];
   /** Cookie-based stickiness during a canary run (control/compile/canary-routes.ts). */
   sessionAffinity?: SessionAffinitySpec;
   /** Percent of primary replicas with a ready agent for the analysis to advance (default 100). */

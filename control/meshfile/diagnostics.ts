@@ -44,6 +44,7 @@ export const MESHFILE_CODES = {
   MESH_ERR_UNKNOWN_SUBSET: { severity: 'error', scope: 'object', summary: 'A route sends traffic to a subset that no container matches; the document is disabled.' },
   MESH_ERR_UNDEFINED_SUBSET: { severity: 'error', scope: 'object', summary: 'A route names a subset that no DestinationRule of that host defines; the document is disabled.' },
   MESH_ERR_UNKNOWN_TEMPLATE: { severity: 'error', scope: 'object', summary: 'A Canary metric\'s templateRef names no MetricTemplate of the meshfile; the Canary is disabled.' },
+  MESH_WARN_UNKNOWN_PROVIDER: { severity: 'warning', scope: 'none', summary: 'A Canary alert\'s providerRef names no AlertProvider of the meshfile; that alert is not sent.' },
   MESH_ERR_HOST_CONFLICT: { severity: 'error', scope: 'object', summary: 'A second VirtualService (or DestinationRule) for a host already configured; the later document is disabled.' },
   MESH_WARN_UNSUPPORTED_FIELD: { severity: 'warning', scope: 'none', summary: 'A valid Istio/Flagger field that dockmesh parses but does not act on yet.' },
   MESH_WARN_UNSUPPORTED_VALUE: { severity: 'warning', scope: 'none', summary: 'A valid value that dockmesh does not act on (e.g. gateway-only routes, CUSTOM authorization).' },

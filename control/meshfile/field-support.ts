@@ -108,8 +108,6 @@ export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
     'service.primary': 'no Kubernetes services',
     'service.canary': 'no Kubernetes services',
     'service.unmanagedMetadata': 'no Kubernetes services',
-    'analysis.alerts': 'no alert providers',
-    'analysis.webhooks[].muteAlert': 'no alert providers',
   },
   Mesh: {},
 };

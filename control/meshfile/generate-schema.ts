@@ -14,6 +14,7 @@ import { EXTRA_DURATION_FIELDS, UNSUPPORTED_FIELDS } from './field-support.ts';
 import { KINDS } from './kinds.ts';
 import { MESH_SPEC_SCHEMA } from './mesh-kind-schema.ts';
 import { METRIC_TEMPLATE_SPEC_SCHEMA } from './metric-template-schema.ts';
+import { ALERT_PROVIDER_SPEC_SCHEMA } from './alert-provider-schema.ts';
 
 type Schema = Record<string, unknown>;
 
@@ -119,7 +120,7 @@ export function buildMeshfileSchema(crdDir: string): Schema {
       );
       if (missing.length) throw new Error(`${k.kind}: field-support.ts names fields the CRD lacks: ${missing.join(', ')}`);
     } else {
-      spec = k.kind === 'MetricTemplate' ? METRIC_TEMPLATE_SPEC_SCHEMA : MESH_SPEC_SCHEMA;
+      spec = k.kind === 'MetricTemplate' ? METRIC_TEMPLATE_SPEC_SCHEMA : k.kind === 'AlertProvider' ? ALERT_PROVIDER_SPEC_SCHEMA : MESH_SPEC_SCHEMA;
     }
     definitions[`${k.kind}Spec`] = spec;
     for (const a of k.apiVersions) apiVersions.add(a);

@@ -7,12 +7,13 @@ export type MeshfileKind =
   | 'AuthorizationPolicy'
   | 'Canary'
   | 'MetricTemplate'
+  | 'AlertProvider'
   | 'Mesh';
 
 export interface KindInfo {
   kind: MeshfileKind;
   apiVersions: string[];
-  /** File name in ../shared/istio-crds; absent: the schema is dockmesh's own (Mesh, MetricTemplate). */
+  /** File name in ../shared/istio-crds; absent: the schema is dockmesh's own (Mesh, MetricTemplate, AlertProvider). */
   crdFile?: string;
 }
 
@@ -40,6 +41,8 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'Canary', apiVersions: ['flagger.app/v1beta1'], crdFile: 'canaries.flagger.app.yaml' },
   // Schema written after Flagger's CRD (metric-template-schema.ts): no copy of it is in ../shared.
   { kind: 'MetricTemplate', apiVersions: ['flagger.app/v1beta1'] },
+  // Likewise (alert-provider-schema.ts).
+  { kind: 'AlertProvider', apiVersions: ['flagger.app/v1beta1'] },
   { kind: 'Mesh', apiVersions: ['dockmesh.dev/v1'] },
 ];
 

@@ -172,6 +172,7 @@ export function loadMeshfile(text: string, file: string, ctx?: MeshfileContext):
     authorizationPolicies: of('AuthorizationPolicy'),
     canaries: of('Canary'),
     metricTemplates: of('MetricTemplate'),
+    alertProviders: of('AlertProvider'),
   };
   const mesh = of<NonNullable<MeshSpec['mesh']>['spec']>('Mesh')[0];
   if (mesh) spec.mesh = mesh;

@@ -34,6 +34,17 @@ export interface MetricTemplateSpec {
   query: string;
 }
 
+/** `spec` of a Flagger AlertProvider (flagger.app/v1beta1). */
+export interface AlertProviderSpec {
+  type: 'slack' | 'msteams' | 'discord' | 'rocket' | 'gchat';
+  channel?: string;
+  username?: string;
+  address?: string;
+  proxy?: string;
+  /** Not read (no Kubernetes secrets). */
+  secretRef?: { name: string };
+}
+
 /** One document of the meshfile. */
 export interface MeshObject<S> {
   kind: MeshfileKind;
@@ -57,6 +68,8 @@ export interface MeshSpec {
   canaries: readonly MeshObject<CanarySpec>[];
   /** Flagger MetricTemplates, the queries Canary metrics refer to (`templateRef`). */
   metricTemplates?: readonly MeshObject<MetricTemplateSpec>[];
+  /** Flagger AlertProviders, where Canary alerts go (`analysis.alerts[].providerRef`). */
+  alertProviders?: readonly MeshObject<AlertProviderSpec>[];
   /** The Mesh document, if any (at most one). */
   mesh?: MeshObject<MeshSettingsSpec>;
 }

@@ -48,6 +48,7 @@ export class ReferenceChecks {
         this.#selector((d.spec as PeerAuthenticationSpec | AuthorizationPolicySpec).selector?.matchLabels, d);
       } else if (d.kind === 'Canary') {
         this.#templateRefs(d);
+        this.#providerRefs(d);
         const ref = this.#resolve((d.spec as CanarySpec).targetRef.name, d.namespace, 'spec.targetRef.name', d);
         if (!ref) continue;
         const key = serviceKey(ref);
@@ -60,6 +61,16 @@ export class ReferenceChecks {
         ((d.spec as MeshSettingsSpec).rateLimits ?? []).forEach((l, i) => this.#resolve(l.service, d.namespace, `spec.rateLimits[${i}].service`, d));
       }
     }
+  }
+
+  /** Each alert's providerRef should name an AlertProvider of the meshfile (namespace: the Canary's by default). */
+  #providerRefs(d: LoadedDoc): void {
+    ((d.spec as CanarySpec).analysis.alerts ?? []).forEach((a, i) => {
+      const namespace = a.providerRef.namespace || d.namespace;
+      if (this.#docs.some((t) => t.kind === 'AlertProvider' && t.name === a.providerRef.name && t.namespace === namespace)) return;
+      const known = this.#docs.filter((t) => t.kind === 'AlertProvider').map((t) => `${t.namespace}/${t.name}`);
+      d.r.report('MESH_WARN_UNKNOWN_PROVIDER', `spec.analysis.alerts[${i}].providerRef.name`, `no AlertProvider "${a.providerRef.name}" in namespace "${namespace}" (AlertProviders: ${known.join(', ') || 'none'}); alert "${a.name}" is not sent`);
+    });
   }
 
   /** Each metric's templateRef must name a MetricTemplate of the meshfile (namespace: the Canary's by default). */

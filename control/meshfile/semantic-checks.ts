@@ -25,6 +25,8 @@ export function checkSemantics(kind: MeshfileKind, spec: unknown, r: DocReporter
       return checkCanary(spec as CanarySpec, r);
     case 'MetricTemplate':
       return checkMetricTemplate(spec as MetricTemplateSpec, r);
+    case 'AlertProvider':
+      return;
     case 'Mesh':
       return checkMeshSettings(spec as MeshSettingsSpec, r, r.namespace);
   }
