@@ -95,7 +95,7 @@ if (await requireEngine()) {
         weights.add(c!.canaryWeight);
         return c!.phase === 'Succeeded' || c!.phase === 'Failed' ? c : undefined;
       }, 90_000, 'the canary to finish', 500);
-      assert.is(done.phase, 'Succeeded', done.message);
+      assert.is(done.phase, 'Succeeded', `${done.message}; last checks ${JSON.stringify(done.checks)}`);
       assert.is(done.canaryWeight, 100);
       assert.ok(weights.has(25) || weights.has(50), `intermediate weights seen: ${[...weights].join(', ')}`);
     } finally {
