@@ -11,8 +11,7 @@ import net from 'node:net';
 import { CanaryController } from '../../../control/canary/canary-controller.ts';
 import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
 import { meshfileContext } from '../../../control/compile/snapshot.ts';
-import { EndpointRegistry } from '../../../control/registry/endpoint-registry.ts';
-import { workload } from '../../support/workloads.ts';
+import { canaryRegistry, controllerOptions } from '../../support/canary-controller.ts';
 
 const posts: Array<{ path: string; type: string; body: Record<string, unknown> }> = [];
 const receiver = http.createServer((req, res) => {
@@ -54,11 +53,7 @@ test.after(() => {
 });
 
 function setup(gate: boolean, muteAlert = false) {
-  const r = new EndpointRegistry();
-  const v1 = workload('api-1', { service: 'api', workload: 'api-v1', labels: {} });
-  const v2 = workload('api-2', { service: 'api', workload: 'api-v2', labels: { 'dockmesh.canary': 'true' } });
-  r.setWorkloads([v1, v2]);
-  for (const w of [v1, v2]) r.report(w.container, { ports: [8080], ready: true, configVersion: 1, admin: `${w.containerName}:15020` });
+  const r = canaryRegistry();
   const loaded = loadMeshfile(
     `apiVersion: flagger.app/v1beta1
 kind: AlertProvider
@@ -100,16 +95,13 @@ ${gate ? `    webhooks:\n    - {name: gate, type: confirm-promotion, url: "${bas
   let ok = 0;
   let failed = 0;
   const logged: Array<[string, Record<string, unknown> | undefined]> = [];
-  const c = new CanaryController({
-    spec: () => loaded.spec,
-    view: () => r.view(),
-    adminOf: (id) => r.agents.get(id)?.report?.admin,
-    readyOf: () => true,
-    fetchMetrics: async () => `istio_requests_total{reporter="destination",destination_service_name="api",response_code="200"} ${ok}\nistio_requests_total{reporter="destination",destination_service_name="api",response_code="500"} ${failed}\n`,
-    cluster: 'shop',
-    intervalMs: 3_600_000,
-    log: (msg, fields) => logged.push([msg, fields]),
-  });
+  const c = new CanaryController(
+    controllerOptions(r, loaded.spec, {
+      fetchMetrics: async () => `istio_requests_total{reporter="destination",destination_service_name="api",response_code="200"} ${ok}\nistio_requests_total{reporter="destination",destination_service_name="api",response_code="500"} ${failed}\n`,
+      cluster: 'shop',
+      log: (msg, fields) => logged.push([msg, fields]),
+    }),
+  );
   return { c, traffic: (good: number, bad: number) => ((ok += good), (failed += bad)), logged };
 }
 

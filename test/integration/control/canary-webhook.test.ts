@@ -5,8 +5,7 @@ import { callWebhook } from '../../../control/canary/canary-webhook.ts';
 import { CanaryController } from '../../../control/canary/canary-controller.ts';
 import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
 import { meshfileContext } from '../../../control/compile/snapshot.ts';
-import { EndpointRegistry } from '../../../control/registry/endpoint-registry.ts';
-import { workload } from '../../support/workloads.ts';
+import { canaryRegistry, controllerOptions } from '../../support/canary-controller.ts';
 
 let answers: number[] = [];
 const seen: Array<{ method: string; type: string; body: unknown }> = [];
@@ -54,11 +53,7 @@ test('retries after 503 (not after 403); a timeout fails', async () => {
 test('event webhooks get every step of the analysis as Flagger sends its events: the phase, and metadata eventMessage, eventType (Warning for a failed check or a failed analysis) and timestamp over the hook\'s own keys', async () => {
   seen.length = 0;
   answers = [];
-  const r = new EndpointRegistry();
-  const v1 = workload('api-1', { service: 'api', workload: 'api-v1', labels: {} });
-  const v2 = workload('api-2', { service: 'api', workload: 'api-v2', labels: { 'dockmesh.canary': 'true' } });
-  r.setWorkloads([v1, v2]);
-  for (const w of [v1, v2]) r.report(w.container, { ports: [8080], ready: true, configVersion: 1, admin: `${w.containerName}:15020` });
+  const r = canaryRegistry();
   const loaded = loadMeshfile(
     `apiVersion: flagger.app/v1beta1
 kind: Canary
@@ -86,15 +81,12 @@ spec:
   let ok = 0;
   let failed = 0;
   let now = 1_000_000;
-  const c = new CanaryController({
-    spec: () => loaded.spec,
-    view: () => r.view(),
-    adminOf: (id) => r.agents.get(id)?.report?.admin,
-    readyOf: () => true,
-    fetchMetrics: async () => `istio_requests_total{reporter="destination",destination_service_name="api",response_code="200"} ${ok}\nistio_requests_total{reporter="destination",destination_service_name="api",response_code="500"} ${failed}\n`,
-    now: () => now,
-    intervalMs: 3_600_000,
-  });
+  const c = new CanaryController(
+    controllerOptions(r, loaded.spec, {
+      fetchMetrics: async () => `istio_requests_total{reporter="destination",destination_service_name="api",response_code="200"} ${ok}\nistio_requests_total{reporter="destination",destination_service_name="api",response_code="500"} ${failed}\n`,
+      now: () => now,
+    }),
+  );
   c.sync();
   const tick = async () => {
     now += 60_000;

@@ -7,8 +7,7 @@ import * as assert from 'uvu/assert';
 import { CanaryController } from '../../../control/canary/canary-controller.ts';
 import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
 import { meshfileContext } from '../../../control/compile/snapshot.ts';
-import { EndpointRegistry } from '../../../control/registry/endpoint-registry.ts';
-import { workload } from '../../support/workloads.ts';
+import { apiCanary, apiPrimary, canaryRegistry, controllerOptions } from '../../support/canary-controller.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,26 +30,19 @@ spec:
 `;
 
 test('checks in WaitingPromotion read fresh samples: a canary that starts failing there counts failed checks', async () => {
-  const r = new EndpointRegistry();
-  const v1 = workload('api-1', { service: 'api', workload: 'api-v1', labels: {} });
-  const v2 = workload('api-2', { service: 'api', workload: 'api-v2', labels: { 'dockmesh.canary': 'true' } });
-  r.setWorkloads([v1, v2]);
-  for (const w of [v1, v2]) r.report(w.container, { ports: [8080], ready: true, configVersion: 1, admin: `${w.containerName}:15020` });
+  const r = canaryRegistry();
   // The gate (confirm-promotion) never confirms: port 9 (discard) refuses on loopback.
   const spec = loadMeshfile(CANARY(9), 'mesh.yaml', meshfileContext(r.view())).spec;
   let ok = 0;
   let failed = 0;
   const metrics = () => `istio_requests_total{reporter="destination",destination_service_name="api",response_code="200"} ${ok}\nistio_requests_total{reporter="destination",destination_service_name="api",response_code="503"} ${failed}\n`;
   let now = 0;
-  const c = new CanaryController({
-    spec: () => spec,
-    view: () => r.view(),
-    adminOf: (id) => r.agents.get(id)?.report?.admin,
-    readyOf: () => true,
-    fetchMetrics: async () => metrics(),
-    now: () => now,
-    intervalMs: 3_600_000,
-  });
+  const c = new CanaryController(
+    controllerOptions(r, spec, {
+      fetchMetrics: async () => metrics(),
+      now: () => now,
+    }),
+  );
   c.sync();
   const tick = async () => {
     now += 60_000;
@@ -70,25 +62,18 @@ test('checks in WaitingPromotion read fresh samples: a canary that starts failin
 
 test('with a state file, a new controller takes up where the last one stopped: routing at once, the analysis at the next tick', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dm-canary-state-'));
-  const r = new EndpointRegistry();
-  const v1 = workload('api-1', { service: 'api', workload: 'api-v1', labels: {} });
-  const v2 = workload('api-2', { service: 'api', workload: 'api-v2', labels: { 'dockmesh.canary': 'true' } });
-  r.setWorkloads([v1, v2]);
-  for (const w of [v1, v2]) r.report(w.container, { ports: [8080], ready: true, configVersion: 1, admin: `${w.containerName}:15020` });
+  const r = canaryRegistry();
   const spec = loadMeshfile(CANARY(9).replace(/    webhooks:\n.*\n/, '').replace('stepWeight: 50', 'stepWeight: 20'), 'mesh.yaml', meshfileContext(r.view())).spec;
   let ok = 0;
   let now = 0;
   const make = () =>
-    new CanaryController({
-      spec: () => spec,
-      view: () => r.view(),
-      adminOf: (id) => r.agents.get(id)?.report?.admin,
-      readyOf: () => true,
-      fetchMetrics: async () => `istio_requests_total{reporter="destination",destination_service_name="api",response_code="200"} ${(ok += 50)}\n`,
-      now: () => (now += 60_000),
-      intervalMs: 3_600_000,
-      stateFile: join(dir, 'state', 'canaries.json'),
-    });
+    new CanaryController(
+      controllerOptions(r, spec, {
+        fetchMetrics: async () => `istio_requests_total{reporter="destination",destination_service_name="api",response_code="200"} ${(ok += 50)}\n`,
+        now: () => (now += 60_000),
+        stateFile: join(dir, 'state', 'canaries.json'),
+      }),
+    );
   const first = make();
   first.sync();
   for (let i = 0; i < 3; i++) await first.tickAll();
@@ -111,8 +96,8 @@ test('with a state file, a new controller takes up where the last one stopped: r
   await again.tickAll();
   assert.equal([again.list()[0]!.phase, again.list()[0]!.canaryWeight, again.list()[0]!.message], ['Succeeded', 100, message], 'a finished analysis is taken up as it was');
   again.close();
-  const v3 = workload('api-3', { service: 'api', workload: 'api-v3', labels: { 'dockmesh.canary': 'true' } });
-  r.setWorkloads([v1, v3]);
+  const v3 = apiCanary('api-3', 'api-v3');
+  r.setWorkloads([apiPrimary(), v3]);
   r.report(v3.container, { ports: [8080], ready: true, configVersion: 1, admin: 'x:15020' });
   const third = make();
   third.sync();
@@ -123,11 +108,7 @@ test('with a state file, a new controller takes up where the last one stopped: r
 });
 
 test('a custom metric runs its MetricTemplate\'s query, rendered for the canary workload, at the template\'s or the default address; a failed query fails the check with why', async () => {
-  const r = new EndpointRegistry();
-  const v1 = workload('api-1', { service: 'api', workload: 'api-v1', labels: {} });
-  const v2 = workload('api-2', { service: 'api', workload: 'api-v2', labels: { 'dockmesh.canary': 'true' } });
-  r.setWorkloads([v1, v2]);
-  for (const w of [v1, v2]) r.report(w.container, { ports: [8080], ready: true, configVersion: 1, admin: `${w.containerName}:15020` });
+  const r = canaryRegistry();
   const spec = loadMeshfile(
     `apiVersion: flagger.app/v1beta1
 kind: MetricTemplate
@@ -170,21 +151,17 @@ spec:
   assert.ok(spec);
   const queries: Array<[string, string]> = [];
   let errors: number | Error = 0;
-  const c = new CanaryController({
-    spec: () => spec,
-    view: () => r.view(),
-    adminOf: (id) => r.agents.get(id)?.report?.admin,
-    readyOf: () => true,
-    fetchMetrics: async () => '',
-    metricsServer: 'http://dm-mesh-prometheus:9090',
-    queryPrometheus: async (address, query) => {
-      queries.push([address, query]);
-      if (query.startsWith('histogram_quantile')) return 120;
-      if (errors instanceof Error) throw errors;
-      return errors;
-    },
-    intervalMs: 3_600_000,
-  });
+  const c = new CanaryController(
+    controllerOptions(r, spec, {
+      metricsServer: 'http://dm-mesh-prometheus:9090',
+      queryPrometheus: async (address, query) => {
+        queries.push([address, query]);
+        if (query.startsWith('histogram_quantile')) return 120;
+        if (errors instanceof Error) throw errors;
+        return errors;
+      },
+    }),
+  );
   c.sync();
   const tick = async () => {
     await c.tickAll();
@@ -212,11 +189,7 @@ spec:
 });
 
 test('Flagger\'s deprecated in-line query runs as written (not rendered) against the default Prometheus; threshold is a maximum; without a default Prometheus the check fails with why', async () => {
-  const r = new EndpointRegistry();
-  const v1 = workload('api-1', { service: 'api', workload: 'api-v1', labels: {} });
-  const v2 = workload('api-2', { service: 'api', workload: 'api-v2', labels: { 'dockmesh.canary': 'true' } });
-  r.setWorkloads([v1, v2]);
-  for (const w of [v1, v2]) r.report(w.container, { ports: [8080], ready: true, configVersion: 1, admin: `${w.containerName}:15020` });
+  const r = canaryRegistry();
   const QUERY = 'sum(rate(istio_requests_total{destination_workload="api-v2",response_code="404"}[1m]))';
   const spec = loadMeshfile(
     `apiVersion: flagger.app/v1beta1
@@ -242,19 +215,15 @@ spec:
   const queries: Array<[string, string]> = [];
   let value = 5;
   const make = (metricsServer?: string) =>
-    new CanaryController({
-      spec: () => spec.spec,
-      view: () => r.view(),
-      adminOf: (id) => r.agents.get(id)?.report?.admin,
-      readyOf: () => true,
-      fetchMetrics: async () => '',
-      ...(metricsServer && { metricsServer }),
-      queryPrometheus: async (address, query) => {
-        queries.push([address, query]);
-        return value;
-      },
-      intervalMs: 3_600_000,
-    });
+    new CanaryController(
+      controllerOptions(r, spec.spec, {
+        ...(metricsServer && { metricsServer }),
+        queryPrometheus: async (address, query) => {
+          queries.push([address, query]);
+          return value;
+        },
+      }),
+    );
   const c = make('http://dm-mesh-prometheus:9090');
   c.sync();
   for (let i = 0; i < 3; i++) await c.tickAll();
@@ -277,25 +246,17 @@ spec:
 });
 
 test('the controller counts ready agents against canaryReadyThreshold and primaryReadyThreshold', async () => {
-  const r = new EndpointRegistry();
-  const p1 = workload('api-1', { service: 'api', workload: 'api-v1', labels: {} });
-  const p2 = workload('api-2', { service: 'api', workload: 'api-v1', labels: {} });
-  const c1 = workload('api-3', { service: 'api', workload: 'api-v2', labels: { 'dockmesh.canary': 'true' } });
-  const c2 = workload('api-4', { service: 'api', workload: 'api-v2', labels: { 'dockmesh.canary': 'true' } });
-  r.setWorkloads([p1, p2, c1, c2]);
-  for (const w of [p1, p2, c1, c2]) r.report(w.container, { ports: [8080], ready: true, configVersion: 1, admin: `${w.containerName}:15020` });
+  const [p1, p2, c1, c2] = [apiPrimary('api-1'), apiPrimary('api-2'), apiCanary('api-3'), apiCanary('api-4')];
+  const r = canaryRegistry([p1, p2, c1, c2]);
   const ready = new Set([p1.container, c1.container]);
   const make = (thresholds: string) => {
     const spec = loadMeshfile(CANARY(9).replace(/    webhooks:\n.*\n/, '').replace('threshold: 5', `threshold: 5\n${thresholds}`), 'mesh.yaml', meshfileContext(r.view()));
     assert.equal(spec.diagnostics, []);
-    const c = new CanaryController({
-      spec: () => spec.spec,
-      view: () => r.view(),
-      adminOf: (id) => r.agents.get(id)?.report?.admin,
-      readyOf: (id) => ready.has(id),
-      fetchMetrics: async () => '',
-      intervalMs: 3_600_000,
-    });
+    const c = new CanaryController(
+      controllerOptions(r, spec.spec, {
+        readyOf: (id) => ready.has(id),
+      }),
+    );
     c.sync();
     return c;
   };
