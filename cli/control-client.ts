@@ -37,23 +37,64 @@ function errorMessage(text: string): string {
   }
 }
 
+/** No connection to the control API at all (refused, reset): not an answer. */
+function unreachable(err: unknown): boolean {
+  return err instanceof TypeError && err.message === 'fetch failed';
+}
+
 export class ControlClient {
+  #baseUrl: string;
+
+  /**
+   * `relocate` finds the control API's address again: Docker moves a container's published port
+   * when the container joins a network that becomes its default gateway, so after a failed
+   * connection a request asks once more at the address it gives, if that is another one.
+   */
   constructor(
-    readonly baseUrl: string,
+    baseUrl: string,
     readonly token: string,
-  ) {}
+    readonly relocate?: () => Promise<string>,
+  ) {
+    this.#baseUrl = baseUrl;
+  }
+
+  get baseUrl(): string {
+    return this.#baseUrl;
+  }
+
+  /** `attempt` at the current address; on no connection, once more at a relocated one. */
+  async #relocating<T>(attempt: () => Promise<T>): Promise<T> {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!this.relocate || !unreachable(err)) throw err;
+      let moved: string;
+      try {
+        moved = await this.relocate();
+      } catch {
+        throw err;
+      }
+      if (moved === this.#baseUrl) throw err;
+      this.#baseUrl = moved;
+      return attempt();
+    }
+  }
 
   async #get<T>(path: string, timeoutMs = 5000): Promise<T> {
     return this.#request<T>('GET', path, undefined, timeoutMs);
   }
 
-  async #request<T>(method: string, path: string, body?: unknown, timeoutMs = 5000): Promise<T> {
+  #request<T>(method: string, path: string, body?: unknown, timeoutMs = 5000): Promise<T> {
+    return this.#relocating(() => this.#requestOnce<T>(method, path, body, timeoutMs));
+  }
+
+  async #requestOnce<T>(method: string, path: string, body?: unknown, timeoutMs: number = 5000): Promise<T> {
     // A ref'd timer, not AbortSignal.timeout (unref'd): while docker-proxy holds a connection to a
     // control server that is not listening yet, nothing else keeps the event loop alive.
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(new Error(`${path}: no answer in ${timeoutMs} ms`)), timeoutMs);
     try {
-      const res = await fetch(this.baseUrl + path, {
+      const res = await fetch(this.#baseUrl + path, {
         method,
         headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -93,7 +134,7 @@ export class ControlClient {
    * is over (its bounds) or `signal` aborts.
    */
   async *tap(query: Record<string, string>, signal?: AbortSignal): AsyncGenerator<Record<string, unknown>> {
-    const res = await fetch(`${this.baseUrl}/v1/tap?${new URLSearchParams(query)}`, { headers: { authorization: `Bearer ${this.token}` }, signal });
+    const res = await this.#relocating(() => fetch(`${this.#baseUrl}/v1/tap?${new URLSearchParams(query)}`, { headers: { authorization: `Bearer ${this.token}` }, signal }));
     if (!res.ok || !res.body) throw new ControlApiError(res.status, errorMessage(await res.text()));
     const decoder = new TextDecoder();
     let rest = '';

@@ -5,6 +5,7 @@
 import type Docker from 'dockerode';
 import { LABELS, PORTS } from '../wire/types.ts';
 import { UserError } from './errors.ts';
+import { ControlClient } from './control-client.ts';
 import { dirname } from 'node:path';
 
 export interface ControlContainerOptions {
@@ -13,8 +14,12 @@ export interface ControlContainerOptions {
   agentImage: string;
   apiToken: string;
   projectDirectory: string;
-  /** First network to start on; the control server joins the others itself. */
-  network?: string;
+  /**
+   * The project's networks, the one to create it on first. It joins the others before it starts:
+   * joined later, a network whose name sorts first becomes its default gateway and Docker moves its
+   * published port to another host port. Networks the project adds later it joins itself.
+   */
+  networks?: readonly string[];
   /** Absolute path of the meshfile (it may not exist yet); mounted read-only with its directory. */
   meshfile?: string;
   /** The local CA's directory on the host, mounted read-only. */
@@ -58,7 +63,7 @@ export function controlSpec(o: ControlContainerOptions): Record<string, unknown>
     HostConfig: {
       Binds: binds,
       PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
-      NetworkMode: o.network ?? 'bridge',
+      NetworkMode: o.networks?.[0] ?? 'bridge',
       RestartPolicy: { Name: 'no' },
       LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '2' } },
     },
@@ -86,6 +91,11 @@ export async function controlUrl(docker: Docker, project: string): Promise<strin
   return `http://127.0.0.1:${binding.HostPort}`;
 }
 
+/** A client of the project's control API that finds it again if Docker moves its published port. */
+export async function controlClient(docker: Docker, project: string, token: string): Promise<ControlClient> {
+  return new ControlClient(await controlUrl(docker, project), token, () => controlUrl(docker, project));
+}
+
 /** Starts the control container, replacing one that runs another image. Returns true if (re)created. */
 export async function ensureControl(docker: Docker, o: ControlContainerOptions): Promise<boolean> {
   const existing = await findControl(docker, o.project);
@@ -96,6 +106,7 @@ export async function ensureControl(docker: Docker, o: ControlContainerOptions):
     await removeControl(docker, o.project);
   }
   const c = await docker.createContainer(controlSpec(o) as Docker.ContainerCreateOptions);
+  for (const net of o.networks?.slice(1) ?? []) await docker.getNetwork(net).connect({ Container: c.id });
   await c.start();
   return true;
 }

@@ -36,12 +36,11 @@ async function defaultListCerts(flags: ProjectFlags): Promise<CertsView | undefi
   try {
     const { connectEngine } = await import('../engine.ts');
     const { resolveProject } = await import('../project.ts');
-    const { controlUrl } = await import('../control-container.ts');
-    const { ControlClient } = await import('../control-client.ts');
+    const { controlClient } = await import('../control-container.ts');
     const { apiToken } = await import('../home.ts');
     const docker = await connectEngine();
     const project = await resolveProject(docker, flags);
-    return await new ControlClient(await controlUrl(docker, project.name), apiToken()).certs();
+    return await (await controlClient(docker, project.name, apiToken())).certs();
   } catch {
     return undefined;
   }

@@ -4,8 +4,7 @@
  */
 import { connectEngine } from '../engine.ts';
 import { resolveProject, type ProjectFlags } from '../project.ts';
-import { controlUrl } from '../control-container.ts';
-import { ControlClient } from '../control-client.ts';
+import { controlClient } from '../control-container.ts';
 import { apiToken } from '../home.ts';
 import { table } from '../table.ts';
 import { UserError } from '../errors.ts';
@@ -48,7 +47,7 @@ export function canaryTable(list: readonly CanaryStatusView[]): string {
 export async function canary(name: string | undefined, flags: CanaryFlags): Promise<number> {
   const docker = await connectEngine();
   const project = await resolveProject(docker, flags);
-  const client = new ControlClient(await controlUrl(docker, project.name), apiToken());
+  const client = await controlClient(docker, project.name, apiToken());
   let list = await client.canaries();
   if (name !== undefined) {
     list = list.filter((c) => c.name === name || c.target === name);

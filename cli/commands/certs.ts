@@ -3,8 +3,7 @@ import type { CertsView } from '../../wire/types.ts';
 import { connectEngine } from '../engine.ts';
 import { resolveProject, type ProjectFlags } from '../project.ts';
 import { apiToken } from '../home.ts';
-import { controlUrl } from '../control-container.ts';
-import { ControlClient } from '../control-client.ts';
+import { controlClient } from '../control-container.ts';
 import { table } from '../table.ts';
 
 export interface CertsFlags extends ProjectFlags {
@@ -56,7 +55,7 @@ export function formatCerts(view: CertsView, now: number): string {
 export async function certs(flags: CertsFlags): Promise<number> {
   const docker = await connectEngine();
   const project = await resolveProject(docker, flags);
-  const client = new ControlClient(await controlUrl(docker, project.name), apiToken());
+  const client = await controlClient(docker, project.name, apiToken());
   const view = await client.certs();
   if (flags.json) process.stdout.write(JSON.stringify(view, null, 2) + '\n');
   else process.stdout.write(formatCerts(view, Date.now()));

@@ -11,8 +11,7 @@ import { formatDiagnostic } from '../../control/meshfile/diagnostics.ts';
 import type { MeshfileContext } from '../../control/meshfile/host-resolver.ts';
 import { connectEngine } from '../engine.ts';
 import { composeFilesOf, resolveProject, type ProjectFlags } from '../project.ts';
-import { controlUrl } from '../control-container.ts';
-import { ControlClient } from '../control-client.ts';
+import { controlClient } from '../control-container.ts';
 import { apiToken } from '../home.ts';
 import { composeServices } from '../compose-file.ts';
 import { meshfilePath } from '../meshfile-path.ts';
@@ -36,7 +35,7 @@ async function liveContext(flags: CheckFlags): Promise<Against | undefined> {
   try {
     docker = await connectEngine(1500);
     const project = await resolveProject(docker, flags);
-    const client = new ControlClient(await controlUrl(docker, project.name), apiToken());
+    const client = await controlClient(docker, project.name, apiToken());
     const ctx = await client.meshfileContext();
     return { kind: 'running project', what: project.name, ctx, directory: project.directory };
   } catch {

@@ -6,7 +6,7 @@
 import { durationFlag } from '../duration-flag.ts';
 import { connectEngine } from '../engine.ts';
 import { resolveProject, type ProjectFlags } from '../project.ts';
-import { controlUrl } from '../control-container.ts';
+import { controlClient } from '../control-container.ts';
 import { ControlApiError, ControlClient } from '../control-client.ts';
 import { apiToken } from '../home.ts';
 import { table } from '../table.ts';
@@ -29,7 +29,7 @@ export async function fault(service: string | undefined, flags: FaultFlags): Pro
   }
   const docker = await connectEngine();
   const project = await resolveProject(docker, flags);
-  const client = new ControlClient(await controlUrl(docker, project.name), apiToken());
+  const client = await controlClient(docker, project.name, apiToken());
   if (flags.clear) {
     const { cleared } = await client.clearFaults(service);
     process.stdout.write(flags.json ? JSON.stringify({ cleared }) + '\n' : `cleared ${cleared} fault(s)\n`);

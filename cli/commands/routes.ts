@@ -1,8 +1,7 @@
 /** `mesh routes <service>`: the effective routes and policies the agent(s) of a service apply. */
 import { connectEngine } from '../engine.ts';
 import { resolveProject, type ProjectFlags } from '../project.ts';
-import { controlUrl } from '../control-container.ts';
-import { ControlClient } from '../control-client.ts';
+import { controlClient } from '../control-container.ts';
 import { apiToken } from '../home.ts';
 import { table } from '../table.ts';
 import { policyRows, routeRows } from '../route-view.ts';
@@ -15,7 +14,7 @@ export interface RoutesFlags extends ProjectFlags {
 export async function routes(service: string, flags: RoutesFlags): Promise<number> {
   const docker = await connectEngine();
   const project = await resolveProject(docker, flags);
-  const client = new ControlClient(await controlUrl(docker, project.name), apiToken());
+  const client = await controlClient(docker, project.name, apiToken());
   const views = await client.snapshots(service);
   if (views.length === 0) throw new UserError('MESH_ERR_USAGE', `no meshed container of service "${service}" in project ${project.name} (mesh status lists them)`);
   if (flags.json) {

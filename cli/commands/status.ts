@@ -2,8 +2,7 @@
 import { connectEngine } from '../engine.ts';
 import { resolveProject, type ProjectFlags } from '../project.ts';
 import { apiToken } from '../home.ts';
-import { controlUrl } from '../control-container.ts';
-import { ControlClient } from '../control-client.ts';
+import { controlClient } from '../control-container.ts';
 import { table } from '../table.ts';
 import { stackViews } from '../observability-stack.ts';
 
@@ -14,7 +13,7 @@ export interface StatusFlags extends ProjectFlags {
 export async function status(flags: StatusFlags): Promise<number> {
   const docker = await connectEngine();
   const project = await resolveProject(docker, flags);
-  const client = new ControlClient(await controlUrl(docker, project.name), apiToken());
+  const client = await controlClient(docker, project.name, apiToken());
   const s = await client.status();
   const stack = await stackViews(docker, project.name);
   if (flags.json) {

@@ -6,7 +6,7 @@
  */
 import { connectEngine } from '../engine.ts';
 import { resolveProject, type ProjectFlags } from '../project.ts';
-import { controlUrl } from '../control-container.ts';
+import { controlClient } from '../control-container.ts';
 import { ControlClient, ControlApiError } from '../control-client.ts';
 import { apiToken } from '../home.ts';
 import { table } from '../table.ts';
@@ -58,7 +58,7 @@ export function tapLine(e: TapEventView): string {
 async function stream(service: string, flags: TapFlags, defaultMs: number, each: (e: TapEventView) => void): Promise<void> {
   const docker = await connectEngine();
   const project = await resolveProject(docker, flags);
-  const client = new ControlClient(await controlUrl(docker, project.name), apiToken());
+  const client = await controlClient(docker, project.name, apiToken());
   const q = query(service, flags, defaultMs);
   const abort = new AbortController();
   const stop = () => abort.abort();

@@ -4,8 +4,7 @@ import type { AgentStatusView, StatusView } from '../../wire/types.ts';
 import { connectEngine, socketPath } from '../engine.ts';
 import { resolveProject, type ProjectFlags } from '../project.ts';
 import { apiToken } from '../home.ts';
-import { controlUrl, ensureControl } from '../control-container.ts';
-import { ControlClient } from '../control-client.ts';
+import { controlClient, ensureControl } from '../control-container.ts';
 import { Progress } from '../progress.ts';
 import { UserError } from '../errors.ts';
 import { ensureImages } from '../images/ensure-images.ts';
@@ -91,13 +90,13 @@ export async function up(flags: UpFlags): Promise<number> {
     agentImage: images.agent,
     apiToken: token,
     projectDirectory: project.directory,
-    network: networks[0],
+    networks,
     meshfile: meshfilePath(flags.meshfile, project.directory),
     caDir: caDir(),
     socketPath: socketPath(),
     defaultTracingEndpoint: withJaeger ? jaegerTracesUrl(project.name) : undefined,
   });
-  const client = new ControlClient(await controlUrl(docker, project.name), token);
+  const client = await controlClient(docker, project.name, token);
   const deadline = Date.now() + Number(flags.timeout ?? 60) * 1000;
   while (!(await client.healthy())) {
     if (Date.now() > deadline) throw new UserError('MESH_ERR_NOT_READY', 'control server did not answer: see `docker logs ' + project.name + '-mesh-control`');
