@@ -1,7 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { AgentConfigView, AgentStats } from '../wire/types.ts';
-import { AgentError } from './agent-error.ts';
+import { listenError } from './agent-error.ts';
 import { PROMETHEUS_CONTENT_TYPE } from './metrics/metrics-registry.ts';
 import { httpDateNow } from './utc-time.ts';
 
@@ -72,7 +72,7 @@ export class AdminServer {
   /** Listens on `host:port`; resolves with the bound port. */
   listen(port: number, host: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.#server.once('error', (err) => reject(new AgentError('AGENT_ERR_LISTEN', `${host}:${port}`, { cause: err })));
+      this.#server.once('error', (err) => reject(listenError(host, port, err)));
       this.#server.listen(port, host, () => {
         this.port = (this.#server.address() as AddressInfo).port;
         resolve(this.port);

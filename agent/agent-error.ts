@@ -13,6 +13,16 @@ export const AGENT_ERRORS = {
   AGENT_ERR_IDENTITY: (detail: string) => `workload identity: ${detail}`,
 } as const;
 
+/**
+ * A listener that could not bind: with the port taken (EADDRINUSE), the message says what to do,
+ * since in a container the app shares the agent's ports (docs/agent.md, Ports).
+ */
+export function listenError(host: string, port: number, cause: unknown): AgentError {
+  const taken = (cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
+  const hint = taken ? ` (port ${port} is in use in the app's network namespace: the agent reserves 15000-15299 and its admin port; move the app off it)` : '';
+  return new AgentError('AGENT_ERR_LISTEN', `${host}:${port}${hint}`, { cause });
+}
+
 /** A stable error code of the agent. */
 export type AgentErrorCode = keyof typeof AGENT_ERRORS;
 

@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import type { Http2Server, Http2Session } from 'node:http2';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type * as tls from 'node:tls';
-import { AgentError } from './agent-error.ts';
+import { listenError } from './agent-error.ts';
 import { replaySocket } from './replay-socket.ts';
 import type { HttpProxy } from './http-proxy.ts';
 import { MESH_ALPN } from './identity/tls-options.ts';
@@ -130,7 +130,7 @@ export class MeshListener {
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {
       const onError = (err: Error) =>
-        reject(new AgentError('AGENT_ERR_LISTEN', `${this.#opts.host}:${this.#opts.port}`, { cause: err }));
+        reject(listenError(this.#opts.host, this.#opts.port, err));
       this.#server.once('error', onError);
       this.#server.listen(this.#opts.port, this.#opts.host, () => {
         this.#server.off('error', onError);

@@ -13,6 +13,7 @@ import type { Workload } from './discovery/labels.ts';
 import { EndpointRegistry } from './registry/endpoint-registry.ts';
 import { AgentHub } from './push/agent-hub.ts';
 import { Injector } from './injector/injector.ts';
+import { exitText } from './injector/agent-exits.ts';
 import { buildApi } from './api/server.ts';
 import { TemporaryFaults } from './faults/temporary-faults.ts';
 import type { LocalCa } from './ca/local-ca.ts';
@@ -184,6 +185,10 @@ export class ControlServer {
   async start(host: string, port: number): Promise<string> {
     this.#apiAddress = await this.api.listen({ host, port });
     this.#o.source.on('workloads', (w: Workload[]) => void this.#onWorkloads(w));
+    // An agent that exits on its own is started again after a back-off (agent-exits.ts).
+    void this.injector?.watch((_app, exit) => {
+      setTimeout(() => void this.#reattach(), Math.max(0, exit.restartAt - Date.now())).unref();
+    });
     await this.#onWorkloads(await this.#o.source.start());
     this.canaries.sync();
     return this.#apiAddress;
@@ -208,6 +213,13 @@ export class ControlServer {
   }
 
 
+
+  /** A reconcile pass over the workloads in force (after an agent exited). */
+  async #reattach(): Promise<void> {
+    if (this.#closed || !this.injector) return;
+    await this.injector.reconcile(this.registry.workloads);
+    this.#recompile();
+  }
 
   #onReport(container: string, report: AgentReport): void {
     if (this.registry.report(container, report)) this.#recompileSoon();
@@ -273,7 +285,8 @@ export class ControlServer {
       .filter((w) => w.inject || this.#o.staticAgentTokens?.has(w.container))
       .map((w) => {
         const s = this.registry.agent(w.container);
-        const failure = this.injector?.failures.get(w.container);
+        const exit = this.injector?.exits.get(w.container);
+        const failure = this.injector?.failures.get(w.container) ?? (exit && !this.hub.connected(w.container) ? exitText(exit, Date.now()) : undefined);
         const ready = this.#agentReady(w.container);
         return {
           service: w.service,

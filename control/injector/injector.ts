@@ -8,6 +8,10 @@ import { tokenHash as hashOf } from '../api/bearer-token.ts';
 import { LABELS } from '../../wire/types.ts';
 import type { Workload } from '../discovery/labels.ts';
 import { AGENT_LABELS, agentName, agentSpec, staleReason } from './agent-spec.ts';
+import { demuxLogs, noteExit, type AgentExit } from './agent-exits.ts';
+
+/** How long the injector remembers an agent it stopped itself (its `die` event comes after). */
+const OWN_STOP_MEMORY_MS = 120_000;
 
 export interface InjectorOptions {
   docker: Docker;
@@ -42,6 +46,11 @@ export class Injector {
   readonly agentNames = new Map<string, string>();
   /** app container id → last failure. */
   readonly failures = new Map<string, string>();
+  /** app container id → its agent's exits in a row (agent-exits.ts). */
+  readonly exits = new Map<string, AgentExit>();
+  /** Ids of agent containers the injector stops itself: their `die` is no crash. */
+  readonly #stopping = new Set<string>();
+  #events: NodeJS.ReadableStream | null = null;
   #running: Promise<InjectEvent[]> | null = null;
   #queued: Workload[] | null = null;
   #closed = false;
@@ -100,6 +109,7 @@ export class Injector {
       if (!w) {
         this.tokenHashes.delete(a.appId);
         this.agentNames.delete(a.appId);
+        this.exits.delete(a.appId);
         events.push({ container: a.appId, action: 'removed', reason: why });
       } else {
         const created = await this.#create(w);
@@ -161,6 +171,16 @@ export class Injector {
   /** Stops (SIGTERM, so the agent removes its rules) and removes an agent container. */
   async #remove(idOrName: string): Promise<void> {
     const c = this.#o.docker.getContainer(idOrName);
+    let id: string;
+    try {
+      id = (await c.inspect()).Id;
+    } catch (err) {
+      if (/no such container/i.test((err as Error).message)) return;
+      throw err;
+    }
+    // By id: a new agent of the same name may exit on its own later.
+    this.#stopping.add(id);
+    setTimeout(() => this.#stopping.delete(id), OWN_STOP_MEMORY_MS).unref();
     try {
       await c.stop({ t: 10 });
     } catch {
@@ -173,7 +193,71 @@ export class Injector {
     }
   }
 
+  /**
+   * Follows the project's agent containers: when one exits that the injector did not stop, records
+   * why (exit code, its last error line) and calls `onExit` with when to start a new one. An agent
+   * whose app container stopped exits too; the reconcile then finds the app gone.
+   */
+  async watch(onExit: (appId: string, exit: AgentExit) => void, backoffMs = 250): Promise<void> {
+    if (this.#closed) return;
+    const { docker, project } = this.#o;
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = (await docker.getEvents({
+        filters: { type: ['container'], event: ['die'], label: [`${LABELS.role}=agent`, `${LABELS.project}=${project}`] },
+      })) as NodeJS.ReadableStream;
+    } catch (err) {
+      this.#o.log?.('agent event stream failed', { error: (err as Error).message });
+      setTimeout(() => void this.watch(onExit, Math.min(backoffMs * 2, 5000)), backoffMs).unref();
+      return;
+    }
+    if (this.#closed) return (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    this.#events = stream;
+    let buf = '';
+    stream.on('data', (chunk: Buffer) => {
+      buf += chunk.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          const ev = JSON.parse(line) as { Actor?: { ID?: string; Attributes?: Record<string, string> } };
+          void this.#died(ev.Actor?.ID ?? '', ev.Actor?.Attributes ?? {}, onExit);
+        } catch {
+          // partial or foreign line
+        }
+      }
+    });
+    const again = () => {
+      if (this.#events !== stream) return;
+      this.#events = null;
+      setTimeout(() => void this.watch(onExit), 250).unref();
+    };
+    stream.on('end', again);
+    stream.on('error', again);
+    stream.on('close', again);
+  }
+
+  async #died(id: string, attrs: Record<string, string>, onExit: (appId: string, exit: AgentExit) => void): Promise<void> {
+    const appId = attrs[LABELS.agentFor];
+    if (this.#closed || !appId || this.#stopping.has(id)) return;
+    let logs = '';
+    try {
+      logs = demuxLogs((await this.#o.docker.getContainer(id).logs({ stdout: true, stderr: true, tail: 30 })) as unknown as Buffer);
+    } catch {
+      // removed already
+    }
+    const code = attrs.exitCode === undefined ? undefined : Number(attrs.exitCode);
+    const exit = noteExit(this.exits.get(appId), code, logs, Date.now());
+    this.exits.set(appId, exit);
+    this.#o.log?.('agent exited', { container: attrs.name, exitCode: code, reason: exit.reason, count: exit.count, restartInMs: exit.restartAt - exit.at });
+    onExit(appId, exit);
+  }
+
   close(): void {
     this.#closed = true;
+    const s = this.#events as (NodeJS.ReadableStream & { destroy?: () => void }) | null;
+    this.#events = null;
+    s?.destroy?.();
   }
 }
