@@ -186,7 +186,7 @@ export class ControlServer {
     this.#apiAddress = await this.api.listen({ host, port });
     this.#o.source.on('workloads', (w: Workload[]) => void this.#onWorkloads(w));
     // An agent that exits on its own is started again after a back-off (agent-exits.ts).
-    void this.injector?.watch((_app, exit) => {
+    this.injector?.watch((_app, exit) => {
       setTimeout(() => void this.#reattach(), Math.max(0, exit.restartAt - Date.now())).unref();
     });
     await this.#onWorkloads(await this.#o.source.start());

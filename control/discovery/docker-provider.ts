@@ -7,6 +7,7 @@ import type Docker from 'dockerode';
 import { EventEmitter } from 'node:events';
 import { COMPOSE, toWorkloads, type ContainerData, type Workload } from './labels.ts';
 import { LABELS } from '../../wire/types.ts';
+import { EventFollower } from './docker-events.ts';
 
 export interface DockerProviderOptions {
   docker: Docker;
@@ -20,13 +21,11 @@ export interface DockerProviderOptions {
 /** Emits `workloads` (Workload[]) with the full set whenever it may have changed, and `agents`. */
 export class DockerProvider extends EventEmitter {
   readonly #opts: Required<Omit<DockerProviderOptions, 'namespace' | 'log'>> & Pick<DockerProviderOptions, 'namespace' | 'log'>;
-  #stream: NodeJS.ReadableStream | null = null;
+  #events: EventFollower | null = null;
   #closed = false;
   #timer: NodeJS.Timeout | null = null;
   #relisting: Promise<void> | null = null;
   #again = false;
-  #since = Math.floor(Date.now() / 1000);
-  #backoffMs = 250;
 
   constructor(opts: DockerProviderOptions) {
     super();
@@ -37,7 +36,19 @@ export class DockerProvider extends EventEmitter {
   async start(): Promise<Workload[]> {
     const first = await this.list();
     this.emit('workloads', first);
-    void this.#subscribe();
+    const { docker, project, log } = this.#opts;
+    this.#events = new EventFollower({
+      docker,
+      filters: { type: ['container'], label: [`${COMPOSE.project}=${project}`] },
+      onEvent: (ev) => {
+        this.emit('event', ev);
+        this.refresh();
+      },
+      // Events may have been missed between the list and the subscription: re-list once.
+      onOpen: () => this.refresh(),
+      log,
+    });
+    void this.#events.start();
     return first;
   }
 
@@ -89,63 +100,12 @@ export class DockerProvider extends EventEmitter {
     this.#relisting = null;
   }
 
-  async #subscribe(): Promise<void> {
-    if (this.#closed) return;
-    const { docker, project } = this.#opts;
-    try {
-      const stream = (await docker.getEvents({
-        since: this.#since,
-        filters: { type: ['container'], label: [`${COMPOSE.project}=${project}`] },
-      })) as NodeJS.ReadableStream;
-      this.#stream = stream;
-      this.#backoffMs = 250;
-      let buf = '';
-      stream.on('data', (chunk: Buffer) => {
-        buf += chunk.toString();
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          try {
-            const ev = JSON.parse(line) as { time?: number; status?: string; Action?: string };
-            if (ev.time) this.#since = ev.time;
-            this.emit('event', ev);
-          } catch {
-            // partial or foreign line: ignore
-          }
-          this.refresh();
-        }
-      });
-      const onEnd = () => {
-        if (this.#stream !== stream) return;
-        this.#stream = null;
-        this.#resubscribeLater();
-      };
-      stream.on('end', onEnd);
-      stream.on('error', onEnd);
-      stream.on('close', onEnd);
-      // Events may have been missed between the list and the subscription: re-list once.
-      this.refresh();
-    } catch (err) {
-      this.#opts.log?.('event stream failed', { error: (err as Error).message });
-      this.#resubscribeLater();
-    }
-  }
-
-  #resubscribeLater(): void {
-    if (this.#closed) return;
-    const delay = this.#backoffMs;
-    this.#backoffMs = Math.min(this.#backoffMs * 2, 5000);
-    setTimeout(() => void this.#subscribe(), delay).unref();
-  }
-
   /** Stops following events. Idempotent. */
   close(): void {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    const s = this.#stream as (NodeJS.ReadableStream & { destroy?: () => void }) | null;
-    this.#stream = null;
-    s?.destroy?.();
+    this.#events?.close();
+    this.#events = null;
   }
 }

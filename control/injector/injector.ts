@@ -9,6 +9,7 @@ import { LABELS } from '../../wire/types.ts';
 import type { Workload } from '../discovery/labels.ts';
 import { AGENT_LABELS, agentName, agentSpec, staleReason } from './agent-spec.ts';
 import { demuxLogs, noteExit, type AgentExit } from './agent-exits.ts';
+import { EventFollower } from '../discovery/docker-events.ts';
 
 /** How long the injector remembers an agent it stopped itself (its `die` event comes after). */
 const OWN_STOP_MEMORY_MS = 120_000;
@@ -50,7 +51,7 @@ export class Injector {
   readonly exits = new Map<string, AgentExit>();
   /** Ids of agent containers the injector stops itself: their `die` is no crash. */
   readonly #stopping = new Set<string>();
-  #events: NodeJS.ReadableStream | null = null;
+  #events: EventFollower | null = null;
   #running: Promise<InjectEvent[]> | null = null;
   #queued: Workload[] | null = null;
   #closed = false;
@@ -198,44 +199,16 @@ export class Injector {
    * why (exit code, its last error line) and calls `onExit` with when to start a new one. An agent
    * whose app container stopped exits too; the reconcile then finds the app gone.
    */
-  async watch(onExit: (appId: string, exit: AgentExit) => void, backoffMs = 250): Promise<void> {
-    if (this.#closed) return;
-    const { docker, project } = this.#o;
-    let stream: NodeJS.ReadableStream;
-    try {
-      stream = (await docker.getEvents({
-        filters: { type: ['container'], event: ['die'], label: [`${LABELS.role}=agent`, `${LABELS.project}=${project}`] },
-      })) as NodeJS.ReadableStream;
-    } catch (err) {
-      this.#o.log?.('agent event stream failed', { error: (err as Error).message });
-      setTimeout(() => void this.watch(onExit, Math.min(backoffMs * 2, 5000)), backoffMs).unref();
-      return;
-    }
-    if (this.#closed) return (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
-    this.#events = stream;
-    let buf = '';
-    stream.on('data', (chunk: Buffer) => {
-      buf += chunk.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          const ev = JSON.parse(line) as { Actor?: { ID?: string; Attributes?: Record<string, string> } };
-          void this.#died(ev.Actor?.ID ?? '', ev.Actor?.Attributes ?? {}, onExit);
-        } catch {
-          // partial or foreign line
-        }
-      }
+  watch(onExit: (appId: string, exit: AgentExit) => void): void {
+    if (this.#closed || this.#events) return;
+    const { docker, project, log } = this.#o;
+    this.#events = new EventFollower({
+      docker,
+      filters: { type: ['container'], event: ['die'], label: [`${LABELS.role}=agent`, `${LABELS.project}=${project}`] },
+      onEvent: (ev) => void this.#died(ev.Actor?.ID ?? '', ev.Actor?.Attributes ?? {}, onExit),
+      log,
     });
-    const again = () => {
-      if (this.#events !== stream) return;
-      this.#events = null;
-      setTimeout(() => void this.watch(onExit), 250).unref();
-    };
-    stream.on('end', again);
-    stream.on('error', again);
-    stream.on('close', again);
+    void this.#events.start();
   }
 
   async #died(id: string, attrs: Record<string, string>, onExit: (appId: string, exit: AgentExit) => void): Promise<void> {
@@ -256,8 +229,7 @@ export class Injector {
 
   close(): void {
     this.#closed = true;
-    const s = this.#events as (NodeJS.ReadableStream & { destroy?: () => void }) | null;
+    this.#events?.close();
     this.#events = null;
-    s?.destroy?.();
   }
 }
