@@ -302,6 +302,7 @@ export class ControlServer {
           lastNack: s.lastNack,
           ports: [...(s.report?.ports ?? [])],
           connected: this.hub.connected(w.container),
+          ...(exit && !ready && !this.hub.connected(w.container) && { exits: exit.count }),
         };
       });
     return {

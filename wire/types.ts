@@ -373,6 +373,8 @@ export interface AgentStatusView {
   lastNack?: string;
   ports: number[];
   connected: boolean;
+  /** While not connected: how many times in a row its agent exited on its own (the control server restarts it). */
+  exits?: number;
 }
 
 /** Names and ports fixed by DESIGN.md. */

@@ -33,6 +33,9 @@ async function projectNetworks(docker: Docker, containers: string[]): Promise<st
   return [...(first ? [first] : []), ...[...all].filter((n) => n !== first).sort()];
 }
 
+/** Exits in a row after which `mesh up` stops waiting for an agent (the control server keeps restarting it). */
+const CRASH_LOOP_EXITS = 3;
+
 /** Progress shows transitions (attached, ready, why not), not every config version. */
 function describe(a: AgentStatusView): string {
   return a.ready ? 'agent ready' : `waiting: ${a.reason ?? 'not ready'}`;
@@ -123,6 +126,11 @@ export async function up(flags: UpFlags): Promise<number> {
     const expected = status.agents.length;
     const stuck = notSettled(status);
     if (expected > 0 && stuck.length === 0) break;
+    // Agents that keep exiting will not settle by waiting: say why now.
+    const crashing = status.agents.filter((a) => !a.ready && (a.exits ?? 0) >= CRASH_LOOP_EXITS);
+    if (crashing.length > 0 && crashing.length === stuck.length) {
+      throw new UserError('MESH_ERR_NOT_READY', `agents keep exiting: ${crashing.map((a) => `${a.containerName} (${a.reason})`).join(', ')}`);
+    }
     if (Date.now() > deadline) {
       throw new UserError(
         'MESH_ERR_NOT_READY',
