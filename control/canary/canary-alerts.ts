@@ -5,7 +5,8 @@
  *
  * Pure but for postAlert().
  */
-import { fetch, ProxyAgent, type Dispatcher } from 'undici';
+import { ProxyAgent, type Dispatcher } from 'undici';
+import { postJson } from './canary-webhook.ts';
 import type { AlertProviderSpec } from '../meshfile/mesh-spec.ts';
 import type { CanaryAlertSpec, CanarySpec } from '../meshfile/canary-spec.ts';
 import { DEFAULT_PROGRESS_DEADLINE_S, TRAFFIC_INCREASE_WAIT, type CanaryPhase, type CanaryState } from './canary-analysis.ts';
@@ -153,16 +154,8 @@ export async function postAlert(provider: AlertProviderSpec, request: { url: str
     if (!dispatcher) proxies.set(provider.proxy, (dispatcher = new ProxyAgent(provider.proxy)));
   }
   try {
-    const res = await fetch(request.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(request.body),
-      signal: AbortSignal.timeout(POST_TIMEOUT_MS),
-      ...(dispatcher && { dispatcher }),
-    });
-    const text = (await res.text()).slice(0, 300);
-    if (res.status === 200) return { ok: true };
-    return { ok: false, error: `${res.status}${text ? `: ${text}` : ''}` };
+    const res = await postJson(request.url, JSON.stringify(request.body), POST_TIMEOUT_MS, dispatcher);
+    return res.status === 200 ? { ok: true } : { ok: false, error: res.error };
   } catch (err) {
     return { ok: false, error: (err as Error).message };
   }

@@ -6,7 +6,7 @@
  * An event webhook's payload adds `metadata.eventMessage`, `eventType` and `timestamp` (Flagger's
  * CallEventWebhook), which win over the hook's own metadata keys of the same name.
  */
-import { Agent, fetch } from 'undici';
+import { Agent, fetch, type Dispatcher } from 'undici';
 import { parseDuration } from '../meshfile/duration.ts';
 import type { CanaryWebhookSpec } from '../meshfile/canary-spec.ts';
 
@@ -24,6 +24,22 @@ export interface WebhookPayload {
   metadata?: Readonly<Record<string, string>>;
 }
 
+/**
+ * One POST of a JSON body: the answer's status and the start of its text ("status: text" is how the
+ * failures read), or throws when there is no answer within `timeoutMs`.
+ */
+export async function postJson(url: string, body: string, timeoutMs: number, dispatcher?: Dispatcher): Promise<{ status: number; error: string }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    signal: AbortSignal.timeout(timeoutMs),
+    ...(dispatcher && { dispatcher }),
+  });
+  const text = (await res.text()).slice(0, 500);
+  return { status: res.status, error: `${res.status}${text ? `: ${text}` : ''}` };
+}
+
 export async function callWebhook(w: CanaryWebhookSpec, p: WebhookPayload): Promise<{ ok: true } | { ok: false; error: string }> {
   const timeout = (w.timeout ? parseDuration(w.timeout) : undefined) ?? DEFAULT_TIMEOUT_MS;
   const metadata = { ...w.metadata, ...p.metadata };
@@ -33,16 +49,9 @@ export async function callWebhook(w: CanaryWebhookSpec, p: WebhookPayload): Prom
   for (let i = 0; i < attempts; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, RETRY_WAIT_MS));
     try {
-      const res = await fetch(w.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-        signal: AbortSignal.timeout(timeout),
-        ...(w.disableTLS ? { dispatcher: insecure } : {}),
-      });
-      const text = (await res.text()).slice(0, 500);
+      const res = await postJson(w.url, body, timeout, w.disableTLS ? insecure : undefined);
       if (res.status >= 200 && res.status <= 202) return { ok: true };
-      error = `${res.status}${text ? `: ${text}` : ''}`;
+      error = res.error;
       if (res.status !== 429 && !(res.status >= 500 && res.status !== 501)) break;
     } catch (err) {
       error = (err as Error).message;
