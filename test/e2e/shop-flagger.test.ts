@@ -17,15 +17,11 @@ import { waitFor } from '../support/wait-for.ts';
 import { ensureExampleImage } from '../../cli/images/ensure-example-image.ts';
 import { findControl } from '../../cli/control-container.ts';
 import type { CanaryStatusView } from '../../wire/types.ts';
+import { API_CANARY_HEAD } from '../support/canary-controller.ts';
 
 const SHOP = join(import.meta.dirname, '..', '..', 'examples', 'shop');
 
-const CANARY = `apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: api}
-spec:
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
-  service: {port: 8080}
+const CANARY = `${API_CANARY_HEAD}  service: {port: 8080}
   analysis:
     interval: 2s
     threshold: 3

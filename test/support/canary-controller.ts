@@ -9,6 +9,14 @@ import type { MeshSpec } from '../../control/meshfile/mesh-spec.ts';
 import { EndpointRegistry } from '../../control/registry/endpoint-registry.ts';
 import { workload } from './workloads.ts';
 
+/** The start of a Flagger Canary of the `api` Deployment, up to `spec.targetRef` (a test writes the rest). */
+export const API_CANARY_HEAD = `apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: {name: api}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+`;
+
 /** A primary replica of api (workload api-v1). */
 export const apiPrimary = (name = 'api-1'): Workload => workload(name, { service: 'api', workload: 'api-v1', labels: {} });
 

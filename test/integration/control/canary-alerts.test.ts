@@ -11,7 +11,7 @@ import net from 'node:net';
 import { CanaryController } from '../../../control/canary/canary-controller.ts';
 import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
 import { meshfileContext } from '../../../control/compile/snapshot.ts';
-import { canaryRegistry, controllerOptions } from '../../support/canary-controller.ts';
+import { API_CANARY_HEAD, canaryRegistry, controllerOptions } from '../../support/canary-controller.ts';
 
 const posts: Array<{ path: string; type: string; body: Record<string, unknown> }> = [];
 const receiver = http.createServer((req, res) => {
@@ -70,12 +70,7 @@ kind: AlertProvider
 metadata: {name: broken}
 spec: {type: slack, address: "${base}/broken"}
 ---
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: api}
-spec:
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
-  service: {port: 8080}
+${API_CANARY_HEAD}  service: {port: 8080}
   analysis:
     interval: 1m
     threshold: 1

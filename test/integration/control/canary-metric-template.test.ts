@@ -15,6 +15,7 @@ import { runPrometheusQuery } from '../../../control/canary/metric-template.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { freePort, HostPrometheus } from '../../support/host-prometheus.ts';
 import type { CanaryStatusView } from '../../../wire/types.ts';
+import { API_CANARY_HEAD } from '../../support/canary-controller.ts';
 
 const WEB: MeshWorkload = { name: 'web', address: '127.0.0.2' };
 const API1: MeshWorkload = { name: 'api-1', address: '127.0.0.3', labels: { version: 'v1' } };
@@ -30,12 +31,7 @@ spec:
   query: |
     ${QUERY}
 ---
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: api}
-spec:
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
-  service:
+${API_CANARY_HEAD}  service:
     port: 8080
     retries: {attempts: 0}
   analysis:

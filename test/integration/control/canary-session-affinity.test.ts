@@ -12,17 +12,13 @@ import http from 'node:http';
 import { EchoApp, type RunningAgent } from '../agent/agent-harness.ts';
 import { LoopbackMesh, type MeshWorkload } from '../agent/mesh-harness.ts';
 import type { CanaryStatusView } from '../../../wire/types.ts';
+import { API_CANARY_HEAD } from '../../support/canary-controller.ts';
 
 const WEB: MeshWorkload = { name: 'web', address: '127.0.0.2' };
 const API1: MeshWorkload = { name: 'api-1', address: '127.0.0.3', labels: { version: 'v1' } };
 const API2: MeshWorkload = { name: 'api-2', address: '127.0.0.4', labels: { version: 'v2', 'dockmesh.canary': 'true' } };
 
-const MESHFILE = `apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: api}
-spec:
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
-  service: {port: 8080}
+const MESHFILE = `${API_CANARY_HEAD}  service: {port: 8080}
   analysis:
     interval: 1m
     threshold: 5

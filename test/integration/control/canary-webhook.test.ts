@@ -5,7 +5,7 @@ import { callWebhook } from '../../../control/canary/canary-webhook.ts';
 import { CanaryController } from '../../../control/canary/canary-controller.ts';
 import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
 import { meshfileContext } from '../../../control/compile/snapshot.ts';
-import { canaryRegistry, controllerOptions } from '../../support/canary-controller.ts';
+import { API_CANARY_HEAD, canaryRegistry, controllerOptions } from '../../support/canary-controller.ts';
 
 let answers: number[] = [];
 const seen: Array<{ method: string; type: string; body: unknown }> = [];
@@ -55,12 +55,7 @@ test('event webhooks get every step of the analysis as Flagger sends its events:
   answers = [];
   const r = canaryRegistry();
   const loaded = loadMeshfile(
-    `apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: api}
-spec:
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
-  service: {port: 8080}
+    `${API_CANARY_HEAD}  service: {port: 8080}
   analysis:
     interval: 1m
     threshold: 1

@@ -12,6 +12,7 @@ import http from 'node:http';
 import { EchoApp, type RunningAgent } from '../agent/agent-harness.ts';
 import { callsThrough, LoopbackMesh, type MeshWorkload } from '../agent/mesh-harness.ts';
 import type { CanaryStatusView } from '../../../wire/types.ts';
+import { API_CANARY_HEAD } from '../../support/canary-controller.ts';
 
 const WEB: MeshWorkload = { name: 'web', address: '127.0.0.2' };
 const API1: MeshWorkload = { name: 'api-1', address: '127.0.0.3', labels: { version: 'v1' } };
@@ -31,12 +32,7 @@ const hookServer = http.createServer((req, res) => {
   });
 });
 
-const CANARY = (hookPort: number) => `apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: api}
-spec:
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
-  service:
+const CANARY = (hookPort: number) => `${API_CANARY_HEAD}  service:
     port: 8080
     retries: {attempts: 0}
   analysis:

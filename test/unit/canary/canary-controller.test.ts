@@ -7,17 +7,12 @@ import * as assert from 'uvu/assert';
 import { CanaryController } from '../../../control/canary/canary-controller.ts';
 import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
 import { meshfileContext } from '../../../control/compile/snapshot.ts';
-import { apiCanary, apiPrimary, canaryRegistry, controllerOptions } from '../../support/canary-controller.ts';
+import { API_CANARY_HEAD, apiCanary, apiPrimary, canaryRegistry, controllerOptions } from '../../support/canary-controller.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const CANARY = (hookPort: number) => `apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: api}
-spec:
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
-  service: {port: 8080}
+const CANARY = (hookPort: number) => `${API_CANARY_HEAD}  service: {port: 8080}
   analysis:
     interval: 1m
     threshold: 5
@@ -124,12 +119,7 @@ spec:
   provider: {type: prometheus}
   query: histogram_quantile(0.99, sum(rate(istio_request_duration_milliseconds_bucket{destination_workload="{{ target }}"}[{{ interval }}])) by (le))
 ---
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: api}
-spec:
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
-  service: {port: 8080}
+${API_CANARY_HEAD}  service: {port: 8080}
   analysis:
     interval: 1m
     threshold: 2
@@ -192,12 +182,7 @@ test('Flagger\'s deprecated in-line query runs as written (not rendered) against
   const r = canaryRegistry();
   const QUERY = 'sum(rate(istio_requests_total{destination_workload="api-v2",response_code="404"}[1m]))';
   const spec = loadMeshfile(
-    `apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: api}
-spec:
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
-  service: {port: 8080}
+    `${API_CANARY_HEAD}  service: {port: 8080}
   analysis:
     interval: 1m
     threshold: 1
