@@ -18,6 +18,10 @@ export interface OutboundFlag {
 export interface AgentOptions {
   capture: 'none' | 'iptables';
   controlUrl?: string;
+  /** PEM roots of the control server's certificate (`DOCKMESH_CONTROL_CA`), needed with an `https:` control URL. */
+  controlCa?: string;
+  /** `--control-ca FILE`: the same, from a file (process mode). */
+  controlCaFile?: string;
   token?: string;
   container?: string;
   snapshotFile?: string;
@@ -81,6 +85,7 @@ export function parseAgentOptions(argv: string[], env: Record<string, string | u
   const opts: AgentOptions = {
     capture: 'none',
     controlUrl: env[AGENT_ENV.controlUrl] || undefined,
+    controlCa: env[AGENT_ENV.controlCa] || undefined,
     token: env[AGENT_ENV.token] || undefined,
     container: env[AGENT_ENV.container] || undefined,
     adminPort: PORTS.admin,
@@ -110,6 +115,7 @@ export function parseAgentOptions(argv: string[], env: Record<string, string | u
     switch (flag) {
       case '--capture': capture = value; break;
       case '--control-url': opts.controlUrl = value; break;
+      case '--control-ca': opts.controlCaFile = value; break;
       case '--token': opts.token = value; break;
       case '--container': opts.container = value; break;
       case '--snapshot': opts.snapshotFile = value; break;
@@ -149,6 +155,12 @@ export function parseAgentOptions(argv: string[], env: Record<string, string | u
   }
   if (!opts.snapshotFile && !opts.controlUrl) {
     throw new AgentError('AGENT_ERR_USAGE', 'give --control-url (or DOCKMESH_CONTROL_URL) or --snapshot');
+  }
+  if (opts.controlUrl && !/^https?:\/\//i.test(opts.controlUrl)) {
+    throw new AgentError('AGENT_ERR_USAGE', `--control-url wants an http(s) URL, got ${opts.controlUrl}`);
+  }
+  if (opts.controlUrl && /^https:/i.test(opts.controlUrl) && !opts.controlCa && !opts.controlCaFile) {
+    throw new AgentError('AGENT_ERR_USAGE', `an https control URL needs --control-ca FILE (or ${AGENT_ENV.controlCa})`);
   }
   if (opts.controlUrl && !opts.snapshotFile && !opts.container) {
     throw new AgentError('AGENT_ERR_USAGE', '--container (or DOCKMESH_CONTAINER) is required with a control server');

@@ -5,6 +5,7 @@ import { backoffDelay } from './backoff.ts';
 import { h1Call, type H1Answer, type H1CallOptions } from './h1/h1-call.ts';
 import { H1Pool } from './h1/h1-pool.ts';
 import { certAuthorization } from './identity/cert-authorization.ts';
+import { controlTlsConnector } from './identity/control-tls.ts';
 import type { IdentityMaterial } from './identity/tls-options.ts';
 import { LineSplitter } from './line-splitter.ts';
 import type { Logger } from './logger.ts';
@@ -24,6 +25,8 @@ export interface ControlClientOptions {
    * server retires the bootstrap token the first time it sees the certificate).
    */
   credential?: () => IdentityMaterial | undefined;
+  /** With an `https:` URL: the PEM roots the control server's certificate must chain to. */
+  roots?: () => readonly string[];
 }
 
 /**
@@ -43,7 +46,8 @@ export class ControlClient {
   constructor(opts: ControlClientOptions) {
     this.#opts = opts;
     const url = new URL(opts.url);
-    this.#pool = new H1Pool(url.origin);
+    if (url.protocol === 'https:' && !opts.roots) throw new AgentError('AGENT_ERR_USAGE', 'an https control URL needs the control CA');
+    this.#pool = new H1Pool(url.origin, url.protocol === 'https:' ? { connect: controlTlsConnector(opts.roots!) } : {});
     this.#base = `${url.pathname.replace(/\/+$/, '')}/v1/agents/${encodeURIComponent(opts.container)}`;
   }
 

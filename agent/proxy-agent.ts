@@ -45,6 +45,15 @@ const HEARTBEAT_MS = 10_000;
  */
 const FIRST_SNAPSHOT_HOLD_MS = 10_000;
 
+/** `--control-ca FILE`: the control server's roots (PEM). */
+async function readControlCa(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new AgentError('AGENT_ERR_USAGE', `--control-ca ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 function containerAddress(): string {
   for (const list of Object.values(networkInterfaces())) {
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
@@ -71,6 +80,8 @@ export class ProxyAgent {
   readonly #tracing: TracingSwitch;
   readonly #started = Date.now();
   #control: ControlClient | undefined;
+  /** The roots of the last snapshot applied (the control server's certificate may chain to a new one). */
+  #lastTrust: readonly string[] | undefined;
   #capture: ContainerCapture | undefined;
   #watcher: PortWatcher | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
@@ -179,8 +190,11 @@ export class ProxyAgent {
     }
     this.#up = true;
     if (o.controlUrl && !o.snapshotFile) {
+      const controlCa = o.controlCa ?? (o.controlCaFile ? await readControlCa(o.controlCaFile) : undefined);
       this.#control = new ControlClient({
         url: o.controlUrl,
+        // The injector's roots, and the snapshots' (a CA rotation brings a new root before it signs).
+        roots: controlCa ? () => [controlCa, ...(this.#lastTrust ?? [])] : undefined,
         token: o.token,
         container: o.container!,
         credential: () => this.#identity.material(),
@@ -220,7 +234,10 @@ export class ProxyAgent {
     const { table } = prepared;
     const first = this.#config.current === null;
     this.#config.commit(table);
-    if (table.snapshot.trust) this.#identity.updateTrust(table.snapshot.trust);
+    if (table.snapshot.trust) {
+      this.#identity.updateTrust(table.snapshot.trust);
+      this.#lastTrust = table.snapshot.trust.bundle;
+    }
     this.#tracing.setIdentity(table.snapshot.self, this.#opts.capture === 'iptables' ? containerAddress() : this.#opts.bind);
     await this.#applyTracing(table.snapshot);
     this.#ctx.state.retain(table.clusterKeys, table.bucketKeys);

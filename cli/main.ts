@@ -135,6 +135,7 @@ program
 projectFlags(program.command('control').description('run the control server in the foreground on the host'))
   .option('--host <addr>', 'listen address', '127.0.0.1')
   .option('--port <port>', 'listen port', '15010')
+  .option('--agent-port <port>', "the agents' TLS listener (with the local CA)", '15012')
   .option('--agent-image <image>', 'inject agents with this image (default: no injection)')
   .action(run(control));
 

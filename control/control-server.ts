@@ -4,7 +4,7 @@
  */
 import type Docker from 'dockerode';
 import type { EventEmitter } from 'node:events';
-import type { AgentReport, StatusView } from '../wire/types.ts';
+import { PORTS, type AgentReport, type StatusView } from '../wire/types.ts';
 import { compileSnapshot, meshfileContext } from './compile/snapshot.ts';
 import type { ConfigStore } from './config/config-store.ts';
 import type { MeshSpec } from './meshfile/mesh-spec.ts';
@@ -14,7 +14,8 @@ import { EndpointRegistry } from './registry/endpoint-registry.ts';
 import { AgentHub } from './push/agent-hub.ts';
 import { Injector } from './injector/injector.ts';
 import { exitText } from './injector/agent-exits.ts';
-import { buildApi } from './api/server.ts';
+import { buildApi, type ApiOptions, type ApiRole } from './api/server.ts';
+import { ControlCertificate } from './ca/control-certificate.ts';
 import { TemporaryFaults } from './faults/temporary-faults.ts';
 import type { LocalCa } from './ca/local-ca.ts';
 import { IssuedCertificates } from './ca/issued-certificates.ts';
@@ -26,6 +27,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { fanIn, type TapQuery, type TapTarget } from './tap/tap-fanin.ts';
 import type { Writable } from 'node:stream';
 import { join } from 'node:path';
+import type { Server } from 'node:https';
 
 /** Where workloads come from: the Docker provider, or a fixed list in tests. */
 export interface WorkloadSource extends EventEmitter {
@@ -92,6 +94,10 @@ export class ControlServer {
   readonly canaries: CanaryController;
   readonly injector: Injector | null;
   readonly api: FastifyInstance;
+  /** The agents' TLS listener (with a CA, once started). */
+  agentApi: FastifyInstance | null = null;
+  #agentApiAddress = '';
+  #controlCert: ControlCertificate | undefined;
   readonly #o: ControlServerOptions;
   readonly #started = Date.now();
   #apiAddress = '';
@@ -118,7 +124,7 @@ export class ControlServer {
     });
     this.#tapKeyHash = createHash('sha256').update(this.#tapKey).digest('hex');
     this.injector = o.injector
-      ? new Injector({ ...o.injector, project: o.project, log: o.log })
+      ? new Injector({ ...o.injector, project: o.project, log: o.log, controlCa: o.ca ? () => o.ca!.trustBundle().join('') : undefined })
       : null;
     this.#auth = new AgentAuthenticator({
       ca: o.ca,
@@ -146,7 +152,15 @@ export class ControlServer {
       this.#recompile();
     });
     this.faults.on('change', () => this.#recompile());
-    this.api = buildApi({
+    this.api = buildApi(this.#apiOptions(o.ca ? 'cli' : 'all'));
+  }
+
+  /** The API's options for a listener of `role` (the agents' TLS listener adds its certificate). */
+  #apiOptions(role: ApiRole): ApiOptions {
+    const o = this.#o;
+    return {
+      role,
+
       apiToken: o.apiToken,
       ca: o.ca
         ? {
@@ -178,12 +192,28 @@ export class ControlServer {
         canaries: () => this.canaries.list(),
         tap: (q, out) => this.tap(q, out),
       },
-    });
+    };
   }
 
-  /** Starts discovery, injection and the API on `host:port`. Returns the API address. */
-  async start(host: string, port: number): Promise<string> {
+  /**
+   * Starts discovery, injection and the API on `host:port`; with a CA also the agents' TLS listener on
+   * `host:agentPort` (default {@link PORTS.controlTls}, or a free port when `port` is 0). Returns the
+   * API address.
+   */
+  async start(host: string, port: number, agentPort = port === 0 ? 0 : PORTS.controlTls): Promise<string> {
     this.#apiAddress = await this.api.listen({ host, port });
+    if (this.#o.ca) {
+      const cert = new ControlCertificate({
+        ca: this.#o.ca,
+        ttlMs: this.#o.leafTtlMs,
+        log: this.#o.log,
+        onRenew: (c) => (this.agentApi?.server as Server | undefined)?.setSecureContext({ key: c.key, cert: c.cert, minVersion: 'TLSv1.3' }),
+      });
+      this.#controlCert = cert;
+      const first = await cert.start();
+      this.agentApi = buildApi({ ...this.#apiOptions('agents'), fastify: { https: { key: first.key, cert: first.cert, minVersion: 'TLSv1.3' } } });
+      this.#agentApiAddress = await this.agentApi.listen({ host, port: agentPort });
+    }
     this.#o.source.on('workloads', (w: Workload[]) => void this.#onWorkloads(w));
     // An agent that exits on its own is started again after a back-off (agent-exits.ts).
     this.injector?.watch((_app, exit) => {
@@ -311,6 +341,7 @@ export class ControlServer {
         version: this.#o.version ?? '0.1.0',
         uptimeSeconds: Math.round((Date.now() - this.#started) / 1000),
         api: this.#apiAddress,
+        ...(this.#agentApiAddress && { agentApi: this.#agentApiAddress }),
       },
       configVersion: this.#configVersion,
       agents,
@@ -338,9 +369,16 @@ export class ControlServer {
     return this.hub.connected(container) && (s?.report?.ready ?? false) && (s?.ackedVersion ?? 0) > 0;
   }
 
-  /** Recompiles every snapshot now (the CA's roots changed, ...). */
+  /** Recompiles every snapshot now (the CA's roots changed, ...); renews the control certificate when the signing root changed. */
   refresh(): void {
     this.#recompile();
+    void this.#controlCert?.refresh().catch((err) => this.#o.log?.('control certificate refresh failed', { error: (err as Error).message }));
+  }
+
+  /** How agents reach this server: the TLS listener with a CA, the API otherwise (after {@link start}). */
+  agentEndpoint(): { protocol: 'https:' | 'http:'; port: number } {
+    const address = this.#agentApiAddress || this.#apiAddress;
+    return { protocol: this.#agentApiAddress ? 'https:' : 'http:', port: Number(new URL(address).port) };
   }
 
   /** The context meshfile checks run against: the project's services as the registry sees them. */
@@ -398,6 +436,8 @@ export class ControlServer {
     this.faults.close();
     this.canaries.close();
     this.hub.close();
+    this.#controlCert?.close();
+    await this.agentApi?.close();
     await this.api.close();
   }
 }

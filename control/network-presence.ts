@@ -1,7 +1,7 @@
 /**
  * Keeps the control server reachable from every project network: in container mode it joins the
  * control container to each network the project's workloads use and learns its own address there;
- * in host mode it uses each network's gateway address. Agents get `http://<that address>:<port>`.
+ * in host mode it uses each network's gateway address. Agents get `http(s)://<that address>:<port>`.
  */
 import type Docker from 'dockerode';
 import type { Workload } from './discovery/labels.ts';
@@ -54,11 +54,14 @@ export class NetworkPresence {
     if (gw) this.addresses.set(net, gw);
   }
 
-  /** The control URL for an agent in `w`'s network namespace. */
-  controlUrlFor(w: Workload): string | undefined {
+  /**
+   * The control URL for an agent in `w`'s network namespace: `endpoint` is how agents reach the
+   * server (the TLS listener with a CA), default plain HTTP on the API port.
+   */
+  controlUrlFor(w: Workload, endpoint: { protocol: 'http:' | 'https:'; port: number } = { protocol: 'http:', port: this.#o.port }): string | undefined {
     for (const net of Object.keys(w.addresses).sort()) {
       const addr = this.addresses.get(net);
-      if (addr) return `http://${addr}:${this.#o.port}`;
+      if (addr) return `${endpoint.protocol}//${addr}:${endpoint.port}`;
     }
     return undefined;
   }

@@ -24,6 +24,8 @@ export interface RunControlOptions {
   self?: string;
   host?: string;
   port?: number;
+  /** The agents' TLS listener (with a CA); default {@link PORTS.controlTls}, or a free one when `port` is 0. */
+  agentPort?: number;
   namespace?: string;
   socketPath?: string;
   /** The meshfile to watch (absent or missing: defaults everywhere until it appears). */
@@ -75,10 +77,10 @@ export async function runControl(o: RunControlOptions): Promise<{ server: Contro
     configLoaded: new Promise<void>((resolve) => (configLoaded = resolve)),
     onWorkloads: (w) => presence?.sync(w),
     injector: o.agentImage && docker && presence
-      ? { docker, image: o.agentImage, controlUrlFor: (w) => presence.controlUrlFor(w) }
+      ? { docker, image: o.agentImage, controlUrlFor: (w) => presence.controlUrlFor(w, server!.agentEndpoint()) }
       : undefined,
   });
-  const address = await server.start(o.host ?? (o.self ? '0.0.0.0' : '127.0.0.1'), port);
+  const address = await server.start(o.host ?? (o.self ? '0.0.0.0' : '127.0.0.1'), port, o.agentPort ?? (port === 0 ? 0 : PORTS.controlTls));
   const watcher = o.meshfile
     ? new MeshfileWatcher({
         file: o.meshfile,

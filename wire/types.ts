@@ -320,7 +320,14 @@ export interface AgentStats {
 
 /** Control API, GET /v1/status (what `mesh status --json` prints). */
 export interface StatusView {
-  control: { project: string; version: string; uptimeSeconds: number; api: string };
+  control: {
+    project: string;
+    version: string;
+    uptimeSeconds: number;
+    api: string;
+    /** The agents' TLS listener (absent without a CA: agents use `api`). */
+    agentApi?: string;
+  };
   configVersion: number;
   agents: AgentStatusView[];
   /**
@@ -382,8 +389,18 @@ export const PORTS = {
   outbound: 15001,
   inbound: 15006,
   control: 15010,
+  /** The control API for agents, over TLS (istiod's 15012: xDS and CA over TLS). */
+  controlTls: 15012,
   admin: 15020,
 } as const;
+
+/**
+ * The control server's identity on its agents' TLS listener: the only URI SAN of its certificate,
+ * checked by agents as they check peers (secure naming). Its namespace is reserved: the CA signs no
+ * workload certificate in it.
+ */
+export const CONTROL_NAMESPACE = 'dockmesh-system';
+export const CONTROL_SPIFFE_ID = `spiffe://cluster.local/ns/${CONTROL_NAMESPACE}/sa/dockmesh-control`;
 
 /** Default of `Mesh` `spec.tracing.samplingPercent` and `--tracing-sampling` (Istio's is 1%; dockmesh is for development). */
 export const DEFAULT_TRACE_SAMPLING_PERCENT = 100;
@@ -412,6 +429,8 @@ export const LABELS = {
  */
 export const AGENT_ENV = {
   controlUrl: 'DOCKMESH_CONTROL_URL',
+  /** PEM roots that sign the control server's certificate (an `https:` control URL needs them). */
+  controlCa: 'DOCKMESH_CONTROL_CA',
   token: 'DOCKMESH_TOKEN',
   container: 'DOCKMESH_CONTAINER',
   /** `iptables` (container mode) or `none` (process mode). */

@@ -8,6 +8,7 @@ import { caDir, openCa } from '../ca-home.ts';
 export interface ControlFlags extends ProjectFlags {
   host?: string;
   port?: string;
+  agentPort?: string;
   agentImage?: string;
 }
 
@@ -24,6 +25,7 @@ export async function control(flags: ControlFlags): Promise<number> {
     agentImage: flags.agentImage,
     host: flags.host ?? '127.0.0.1',
     port: flags.port ? Number(flags.port) : undefined,
+    agentPort: flags.agentPort ? Number(flags.agentPort) : undefined,
     socketPath: socketPath(),
     log,
   });

@@ -10,7 +10,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { bearer, sameToken } from './bearer-token.ts';
-import type { CertsView, CsrResponse } from '../../wire/types.ts';
+import { CONTROL_NAMESPACE, type CertsView, type CsrResponse } from '../../wire/types.ts';
 import { CaError } from '../ca/ca-error.ts';
 import type { IssuedCertificates } from '../ca/issued-certificates.ts';
 import type { LocalCa } from '../ca/local-ca.ts';
@@ -44,6 +44,9 @@ export const caRoutes: FastifyPluginAsync<CaRoutesOptions> = async (app, o) => {
     }
     const who = o.identityFor(container);
     if (!who) return reply.code(404).send({ error: 'MESH_ERR_UNKNOWN_AGENT', message: `no meshed container ${container}` });
+    if (who.namespace === CONTROL_NAMESPACE) {
+      return reply.code(409).send({ error: 'MESH_ERR_SPIFFE_ID', message: `namespace ${CONTROL_NAMESPACE} is reserved for the control server's identity` });
+    }
     let spiffeId: string;
     try {
       spiffeId = spiffeIdFor(who.namespace, who.service);

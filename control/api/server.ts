@@ -36,9 +36,24 @@ export interface ApiBackend {
   tap(q: TapQuery, out: Writable): Promise<void>;
 }
 
+/**
+ * Which routes a listener serves. `all`: one listener for everything (no CA: agents speak plaintext).
+ * With a CA the API is split: `cli` (port 15010: the CLI's routes, Prometheus' http_sd, health) answers
+ * agent routes with 403 `MESH_ERR_AGENT_TLS_REQUIRED`; `agents` (port 15012, TLS) serves only the
+ * agent routes and health.
+ */
+export type ApiRole = 'all' | 'cli' | 'agents';
+
+/** The path prefix of every agent route. */
+const AGENT_ROUTE = /^\/v1\/agents\//;
+
 export interface ApiOptions {
   apiToken: string;
   backend: ApiBackend;
+  /** Default `all`. */
+  role?: ApiRole;
+  /** Options of the fastify instance (`https` for the agents' listener). */
+  fastify?: { https?: { key: string; cert: string; minVersion?: 'TLSv1.3' } };
   /** The CA's routes (CSR signing, issued certificates); absent: no CA. */
   ca?: Omit<CaRoutesOptions, 'verifyAgent' | 'apiToken'>;
 }
@@ -59,8 +74,20 @@ function parseReport(body: unknown): AgentReport | null {
 
 /** Builds (does not listen) the fastify app. */
 export function buildApi(o: ApiOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 1 << 20 });
+  const app = Fastify({ logger: false, bodyLimit: 1 << 20, ...o.fastify });
   const { backend } = o;
+  const role = o.role ?? 'all';
+  if (role === 'cli') {
+    app.addHook('onRequest', async (req, reply) => {
+      if (AGENT_ROUTE.test(req.url)) {
+        return reply.code(403).send({ error: 'MESH_ERR_AGENT_TLS_REQUIRED', message: 'agents use the control server\'s TLS listener (port 15012)' });
+      }
+    });
+  } else if (role === 'agents') {
+    app.addHook('onRequest', async (req, reply) => {
+      if (!AGENT_ROUTE.test(req.url) && req.url !== '/v1/health') return reply.code(404).send({ error: 'MESH_ERR_NOT_FOUND' });
+    });
+  }
 
   app.get('/v1/health', async () => ({ ok: true }));
 

@@ -13,6 +13,8 @@ export interface AgentSpecOptions {
   image: string;
   project: string;
   controlUrl: string;
+  /** PEM roots that sign the control server's certificate (with an `https:` URL). */
+  controlCa?: string;
   token: string;
   tokenHash: string;
   /** Extra environment for the agent (log level, flags). */
@@ -28,6 +30,7 @@ export function agentName(w: Workload): string {
 export function agentSpec(w: Workload, o: AgentSpecOptions): Record<string, unknown> {
   const env: Record<string, string> = {
     [AGENT_ENV.controlUrl]: o.controlUrl,
+    ...(o.controlCa && { [AGENT_ENV.controlCa]: o.controlCa }),
     [AGENT_ENV.token]: o.token,
     [AGENT_ENV.container]: w.container,
     [AGENT_ENV.capture]: 'iptables',

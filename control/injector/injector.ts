@@ -18,9 +18,11 @@ export interface InjectorOptions {
   docker: Docker;
   project: string;
   image: string;
-  /** Where an agent in `w`'s namespace reaches the control server, e.g. `http://172.18.0.2:15010`. */
+  /** Where an agent in `w`'s namespace reaches the control server, e.g. `https://172.18.0.2:15012`. */
   controlUrlFor: (w: Workload) => string | undefined;
   env?: Record<string, string>;
+  /** PEM roots for agents to check the control server's certificate with (an `https:` control URL). */
+  controlCa?: () => string | undefined;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -141,6 +143,7 @@ export class Injector {
       image: this.#o.image,
       project: this.#o.project,
       controlUrl,
+      controlCa: this.#o.controlCa?.(),
       token,
       tokenHash,
       env: this.#o.env,

@@ -97,6 +97,19 @@ ${busyboxServer(base, 'hello-over-mtls', 'server', '-vv ')}${busyboxClient(base)
     assert.ok((await wget(await id('client'))).code === 0, 'the meshed client still succeeds');
   });
 
+  test('agents reach the control server over TLS; its plaintext API refuses the agent routes', async () => {
+    const [agent] = await p.docker.listContainers({ filters: { label: ['dockmesh.role=agent', `dockmesh.agent-for=${await id('client')}`] } });
+    const env = ((await p.docker.getContainer(agent!.Id).inspect()).Config.Env ?? []) as string[];
+    const url = env.find((e) => e.startsWith('DOCKMESH_CONTROL_URL='))!.slice('DOCKMESH_CONTROL_URL='.length);
+    assert.match(url, /^https:\/\/[\d.]+:15012$/);
+    assert.ok(env.some((e) => e.startsWith('DOCKMESH_CONTROL_CA=-----BEGIN CERTIFICATE-----')), 'the agent has the roots to check the control server with');
+    // A container on the project network that is not meshed tries the agent API in plaintext.
+    const host = new URL(url).hostname;
+    const r = await p.exec(await id('outsider'), ['timeout', '5', 'wget', '-qO-', `http://${host}:15010/v1/agents/x/stream`]);
+    assert.not.equal(r.code, 0);
+    assert.match(r.stderr, /403/);
+  });
+
   test('mesh certs --json lists one identity per meshed workload', async () => {
     const r = await mesh(['certs', '--json', ...flags]);
     assert.is(r.code, 0, r.stderr);

@@ -7,7 +7,7 @@
  * role iptables plays in containers).
  */
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCa } from '../../../control/ca/local-ca.ts';
@@ -52,6 +52,9 @@ export class LoopbackMesh {
   ca!: LocalCa;
   config!: ConfigStore<MeshSpec, MeshfileContext>;
   url = '';
+  /** The agents' TLS listener (`https:`) and the roots its certificate chains to (a PEM file). */
+  agentUrl = '';
+  controlCaFile = '';
   #source!: FixedSource;
   #all: MeshWorkload[] = [];
 
@@ -78,6 +81,9 @@ export class LoopbackMesh {
     });
     this.server = server;
     this.url = await server.start('127.0.0.1', 0);
+    this.agentUrl = server.status().control.agentApi!;
+    this.controlCaFile = join(this.dir, 'control-ca.pem');
+    writeFileSync(this.controlCaFile, ca.trustBundle().join(''));
     if (o.meshfile) this.setMeshfile(o.meshfile);
     return this;
   }
@@ -96,7 +102,7 @@ export class LoopbackMesh {
 
   /** Starts the agent of workload `w` with extra flags (`--inbound`, `--outbound`). */
   async agent(w: MeshWorkload, flags: string[]): Promise<RunningAgent> {
-    const a = await startAgent(['--control-url', this.url, '--token', `token-${w.name}`, '--container', w.name, '--bind', w.address, '--access-log', 'on', ...flags]);
+    const a = await startAgent(['--control-url', this.agentUrl, '--control-ca', this.controlCaFile, '--token', `token-${w.name}`, '--container', w.name, '--bind', w.address, '--access-log', 'on', ...flags]);
     this.agents.set(w.name, a);
     this.#addresses.set(a, w.address);
     return a;

@@ -15,6 +15,7 @@ import { certAuthorization } from '../../../agent/identity/cert-authorization.ts
 import type { CsrResponse } from '../../../wire/types.ts';
 import { FixedSource, workload } from '../../support/workloads.ts';
 import { makeCsr } from '../../unit/identity/cert-factory.ts';
+import { agentListener } from '../../support/control-tls.ts';
 
 
 async function setup() {
@@ -30,9 +31,12 @@ async function setup() {
     ]),
     ca,
   });
-  const base = await server.start('127.0.0.1', 0);
+  await server.start('127.0.0.1', 0);
+  // Agents speak to the TLS listener.
+  const agents = agentListener(server, ca);
+  const fetch = agents.fetch;
   const report = (container: string, authorization: string) =>
-    fetch(`${base}/v1/agents/${container}/report`, {
+    fetch(`/v1/agents/${container}/report`, {
       method: 'POST',
       headers: { authorization, 'content-type': 'application/json' },
       body: JSON.stringify({ ports: [8080], ready: true, configVersion: 0 }),
@@ -40,7 +44,7 @@ async function setup() {
   const identity = async (container: string, token: string) => {
     const id = new WorkloadIdentity({
       submit: async (csr) => {
-        const r = await fetch(`${base}/v1/agents/${container}/csr`, {
+        const r = await fetch(`/v1/agents/${container}/csr`, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
           body: JSON.stringify({ csr }),
@@ -53,10 +57,11 @@ async function setup() {
     return id;
   };
   return {
-    base,
+    fetch,
     report,
     identity,
     close: async () => {
+      await agents.close();
       await server.close();
       rmSync(dir, { recursive: true, force: true });
     },
@@ -102,7 +107,7 @@ test('renewal: the CSR of a renewing agent authenticates with its current certif
     assert.is(await s.report('api1', certAuthorization('api1', id.material()!)), 200);
     const { csrPem } = await makeCsr();
     const csr = (authorization: string) =>
-      fetch(`${s.base}/v1/agents/api1/csr`, {
+      s.fetch('/v1/agents/api1/csr', {
         method: 'POST',
         headers: { authorization, 'content-type': 'application/json' },
         body: JSON.stringify({ csr: csrPem }),

@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import http from 'node:http';
+import https from 'node:https';
 import { ControlServer } from '../../../control/control-server.ts';
 import type { Workload } from '../../../control/discovery/labels.ts';
 import type { AgentSnapshot, StatusView, StreamMessage } from '../../../wire/types.ts';
@@ -16,13 +17,17 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { LocalCa } from '../../../control/ca/local-ca.ts';
 import { makeCsr } from '../../unit/identity/cert-factory.ts';
+import { agentListener, controlTlsOptions } from '../../support/control-tls.ts';
 
 
 /** A minimal agent client speaking the wire protocol. */
-function connectAgent(base: string, container: string, token: string) {
+function connectAgent(base: string, container: string, token: string, tls?: LocalCa) {
   const snapshots: AgentSnapshot[] = [];
   let buf = '';
-  const req = http.get(`${base}/v1/agents/${container}/stream`, { headers: { authorization: `Bearer ${token}` } });
+  const headers = { authorization: `Bearer ${token}` };
+  const req = tls
+    ? https.get(`${base}/v1/agents/${container}/stream`, { headers, ...controlTlsOptions(tls) })
+    : http.get(`${base}/v1/agents/${container}/stream`, { headers });
   const status = new Promise<number>((resolve) => {
     req.on('response', (res) => {
       resolve(res.statusCode ?? 0);
@@ -236,11 +241,12 @@ test('with a CA: an agent gets a leaf for its own service, snapshots carry the r
     ca,
   });
   const base = await server.start('127.0.0.1', 0);
-  const agent = connectAgent(base, 'api1', 'ta');
+  const agents = agentListener(server, ca);
+  const agent = connectAgent(agents.base, 'api1', 'ta', ca);
   try {
     const { csrPem } = await makeCsr();
     const post = (container: string, token: string) =>
-      fetch(`${base}/v1/agents/${container}/csr`, {
+      agents.fetch(`/v1/agents/${container}/csr`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ csr: csrPem }),
@@ -258,6 +264,7 @@ test('with a CA: an agent gets a leaf for its own service, snapshots carry the r
     assert.is(certs.status, 200);
   } finally {
     agent.close();
+    await agents.close();
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -42,10 +42,19 @@ test('upstream client: h1 by default; undici by flag or environment, the flag wi
   assert.is(parseAgentOptions(['--snapshot', 's', '--upstream-client', 'h1'], { DOCKMESH_UPSTREAM_CLIENT: 'undici' }).upstreamClient, 'h1');
 });
 
+test('an https control URL takes its CA from --control-ca or DOCKMESH_CONTROL_CA', () => {
+  const fromFlag = parseAgentOptions(['--control-url', 'https://10.0.0.2:15012', '--container', 'c', '--control-ca', '/run/ca.pem'], {});
+  assert.is(fromFlag.controlCaFile, '/run/ca.pem');
+  const fromEnv = parseAgentOptions([], { DOCKMESH_CONTROL_URL: 'https://10.0.0.2:15012', DOCKMESH_CONTAINER: 'c', DOCKMESH_CONTROL_CA: '-----BEGIN CERTIFICATE-----\n' });
+  assert.is(fromEnv.controlCa, '-----BEGIN CERTIFICATE-----\n');
+});
+
 const errors: Array<[string, string[], RegExp]> = [
   ['bad upstream client', ['--snapshot', 's', '--upstream-client', 'curl'], /h1 or undici/],
   ['no snapshot source', [], /--control-url/],
   ['control without container', ['--control-url', 'http://x'], /--container/],
+  ['https control without its CA', ['--control-url', 'https://10.0.0.2:15012', '--container', 'c'], /needs --control-ca FILE \(or DOCKMESH_CONTROL_CA\)/],
+  ['control URL not http(s)', ['--control-url', '10.0.0.2:15012', '--container', 'c'], /http\(s\) URL/],
   ['bad capture', ['--snapshot', 's', '--capture', 'ebpf'], /none or iptables/],
   ['bad inbound', ['--snapshot', 's', '--inbound', '8080'], /APPPORT=LISTENPORT/],
   ['bad outbound', ['--snapshot', 's', '--outbound', 'api=1'], /HOST:PORT=LISTENPORT/],

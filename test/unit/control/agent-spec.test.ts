@@ -20,6 +20,13 @@ test('agent shares the app namespace with NET_ADMIN, is labelled, and gets its b
   assert.ok(spec.Env.includes('DOCKMESH_CAPTURE=iptables'));
 });
 
+test('with a CA the agent gets the control server\'s TLS URL and the roots to check it with', () => {
+  const spec = agentSpec(w, { ...opts, controlUrl: 'https://10.0.0.9:15012', controlCa: 'PEM' }) as any;
+  assert.ok(spec.Env.includes('DOCKMESH_CONTROL_URL=https://10.0.0.9:15012'));
+  assert.ok(spec.Env.includes('DOCKMESH_CONTROL_CA=PEM'));
+  assert.not.ok((agentSpec(w, opts) as any).Env.some((e: string) => e.startsWith('DOCKMESH_CONTROL_CA=')));
+});
+
 test('stale when not running, app restarted, or image changed', () => {
   const labels = (agentSpec(w, opts) as any).Labels as Record<string, string>;
   assert.is(staleReason({ labels, running: true }, w, opts.image), null);
