@@ -23,7 +23,12 @@ const FLUSH_MS = 50;
  * `process.exit` drops what is still queued in it.
  */
 export class AccessLog {
+  /** `--access-log on` (the default): without it no line is ever written. */
   readonly enabled: boolean;
+  /** Lines for inbound requests and connections: `enabled`, unless Istio Telemetry turned them off. */
+  inbound: boolean;
+  /** Likewise for outbound ones. */
+  outbound: boolean;
   readonly #out: NodeJS.WritableStream;
   readonly #flushMs: number;
   #buffer: Buffer | null = null;
@@ -42,8 +47,21 @@ export class AccessLog {
   /** `flushMs`: the batch interval; 0 writes once per event-loop turn. */
   constructor(enabled: boolean, out: NodeJS.WritableStream = process.stdout, flushMs = FLUSH_MS) {
     this.enabled = enabled;
+    this.inbound = enabled;
+    this.outbound = enabled;
     this.#out = out;
     this.#flushMs = flushMs;
+  }
+
+  /** Istio Telemetry's `accessLogging` from the snapshot (undefined: every line); never above `enabled`. */
+  setDirections(d: { inbound: boolean; outbound: boolean } | undefined): void {
+    this.inbound = this.enabled && (d?.inbound ?? true);
+    this.outbound = this.enabled && (d?.outbound ?? true);
+  }
+
+  /** Whether a request or connection of `direction` gets a line. */
+  logs(direction: 'inbound' | 'outbound'): boolean {
+    return direction === 'inbound' ? this.inbound : this.outbound;
   }
 
   /** Queues one line. */

@@ -123,7 +123,7 @@ export class Exchange implements Handler, UpstreamCall {
     this.labels = host.endpoint.http;
     this.pool = this.h2 ? host.h2pool : host.pool;
     const t = this.trace;
-    if (!t?.sampled || !this.tracer) return undefined;
+    if (!t?.record || !this.tracer) return undefined;
     // Each attempt is its own CLIENT span, and the next hop's parent.
     const a = this.tracer.attempt(t, this, cluster, host, this.attempts, this.upstreamHeaders);
     this.#attemptHeaders = a.headers;

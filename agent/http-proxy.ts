@@ -89,7 +89,7 @@ export class HttpProxy implements ExchangeOwner {
     ex.peer = peerAddress(req, peer);
     if (tracer) {
       ex.tracer = tracer;
-      ex.trace = tracer.begin(head.trace);
+      ex.trace = tracer.begin(head.trace, binding.direction === 'inbound');
     }
     // The canonical request, before routing, authorization and rate limiting; forwarded as is.
     const canon = canonicalRequest(req.rawHeaders, ex.method, req.url ?? '/', head.host);
@@ -102,7 +102,7 @@ export class HttpProxy implements ExchangeOwner {
     ex.source = table.self.app;
     head.headers.push(...table.sourceHeaders, 'x-forwarded-for', ex.peer, 'x-forwarded-proto', 'http');
     // Sampled: each attempt adds its own span's context (Exchange.onHost); else it passes on as is.
-    if (ex.trace && !ex.trace.sampled) tracer!.pushPassthrough(ex.trace, head.headers);
+    if (ex.trace && !ex.trace.record) tracer!.pushPassthrough(ex.trace, head.headers);
     const dest = resolveHttpDestination(table, head.host, listenerService(table, binding), binding.port);
     if (!dest) {
       ex.labels = table.noRoute;
@@ -192,7 +192,7 @@ export class HttpProxy implements ExchangeOwner {
       const chain = m.target.chains.get(m.target.port ?? port);
       if (!chain || m.target.missing) continue;
       const headers = replaceHost(ex.upstreamHeaders, shadowHost(ex.head.host ?? m.target.serviceName));
-      if (ex.trace?.sampled) ex.tracer!.pushPassthrough(ex.trace, headers);
+      if (ex.trace?.record) ex.tracer!.pushPassthrough(ex.trace, headers);
       const body = ex.body as ReplayableBody | null;
       const send = (chunks: Buffer[] | null) => {
         if (body && !chunks) return;
@@ -228,7 +228,7 @@ export class HttpProxy implements ExchangeOwner {
     const trace = ex.trace;
     if (trace) {
       // Sampled: the app's parent is the agent's SERVER span; else the context passes on as is.
-      if (trace.sampled) ex.tracer!.pushServer(trace, head.headers);
+      if (trace.record) ex.tracer!.pushServer(trace, head.headers);
       else ex.tracer!.pushPassthrough(trace, head.headers);
     }
     const target = `${inboundHost(ctx, binding)}:${binding.port}`;
@@ -342,11 +342,12 @@ export class HttpProxy implements ExchangeOwner {
     const requestBytes = ex.head.contentLength ?? ex.requestBytes;
     if (ex.labels) ctx.metrics.request(ex.labels, status, flags, duration, requestBytes, ex.responseBytes);
     const trace = ex.trace;
-    if (trace?.sampled) {
+    if (trace?.record) {
       if (ex.binding.direction === 'inbound') ex.tracer!.serverSpan(trace, ex, status, flags);
       else if (ex.attempts === 0) ex.tracer!.localSpan(trace, ex, status, flags);
     }
-    if (!ctx.accessLog.enabled && !ctx.tap.active) return;
+    const logged = ctx.accessLog.logs(ex.binding.direction);
+    if (!logged && !ctx.tap.active) return;
     const { req, head } = ex;
     const entry: AccessLogEntry = {
       time: isoNow(),
@@ -365,7 +366,7 @@ export class HttpProxy implements ExchangeOwner {
     };
     if (ex.verifiedPeer) entry.source_principal = ex.verifiedPeer.spiffeId;
     if (ex.audit) entry.audit = true;
-    if (ctx.accessLog.enabled) ctx.accessLog.write(entry);
+    if (logged) ctx.accessLog.write(entry);
     if (ctx.tap.active) ctx.tap.publish(entry);
   }
 }

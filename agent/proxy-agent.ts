@@ -234,6 +234,7 @@ export class ProxyAgent {
     const { table } = prepared;
     const first = this.#config.current === null;
     this.#config.commit(table);
+    this.#ctx.accessLog.setDirections(table.snapshot.mesh.accessLog);
     if (table.snapshot.trust) {
       this.#identity.updateTrust(table.snapshot.trust);
       this.#lastTrust = table.snapshot.trust.bundle;

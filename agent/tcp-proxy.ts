@@ -135,7 +135,8 @@ export class TcpProxy {
   #closed(conn: TcpConnection, labels: LabelBase | undefined, flags: string, sent: number, received: number): void {
     const ctx = this.#ctx;
     if (labels) ctx.metrics.tcpClosed(labels, flags, sent, received);
-    if (!ctx.accessLog.enabled && !ctx.tap.active) return;
+    const logged = ctx.accessLog.logs(conn.direction);
+    if (!logged && !ctx.tap.active) return;
     const duration = performance.now() - conn.start;
     const entry: AccessLogEntry = {
       time: isoNow(),
@@ -156,7 +157,7 @@ export class TcpProxy {
       bytes_sent: sent,
     };
     if (conn.principal !== undefined) entry.source_principal = conn.principal;
-    if (ctx.accessLog.enabled) ctx.accessLog.write(entry);
+    if (logged) ctx.accessLog.write(entry);
     if (ctx.tap.active) ctx.tap.publish(entry);
   }
 

@@ -174,7 +174,7 @@ export class UpgradeProxy {
     const tracer = ctx.tracing.current;
     const fwd = withRequestId(forwardHeaders(req.rawHeaders, tracer !== null));
     const r = new UpgradeReport(req.method ?? 'GET', req.url ?? '/', fwd, binding, peerAddress(req));
-    if (tracer) r.trace = tracer.begin(fwd.trace);
+    if (tracer) r.trace = tracer.begin(fwd.trace, binding.direction === 'inbound');
     const answer = (status: string, flags: string): void => {
       r.status = Number(status.slice(0, 3));
       r.flags = flags;
@@ -205,7 +205,7 @@ export class UpgradeProxy {
       const trace = r.trace;
       if (trace) {
         // Sampled: the app's parent is the agent's SERVER span; else the context passes on as is.
-        if (trace.sampled) tracer!.pushServer(trace, fwd.headers);
+        if (trace.record) tracer!.pushServer(trace, fwd.headers);
         else tracer!.pushPassthrough(trace, fwd.headers);
       }
       host = inboundHost(ctx, binding);
@@ -224,7 +224,7 @@ export class UpgradeProxy {
       serverId = choice.serverId;
       extra = table.sourceHeaders;
       const trace = r.trace;
-      if (trace?.sampled) {
+      if (trace?.record) {
         // The attempt's CLIENT span, the upstream's parent.
         const a = tracer!.attempt(trace, r, choice.cluster, choice.endpoint, 1, fwd.headers);
         r.span = a.span;
@@ -294,7 +294,7 @@ export class UpgradeProxy {
     const duration = performance.now() - r.start;
     if (r.labels) ctx.metrics.request(r.labels, r.status, r.flags, duration, r.requestBytes, r.responseBytes);
     const trace = r.trace;
-    if (trace?.sampled) {
+    if (trace?.record) {
       if (r.binding.direction === 'inbound') tracer!.serverSpan(trace, r, r.status, r.flags);
       else if (r.span) {
         // The attempt's own outcome: the upstream's status, or no answer and why.
@@ -302,7 +302,8 @@ export class UpgradeProxy {
         r.span.end(failed ? 0 : r.status, failed);
       } else tracer!.localSpan(trace, r, r.status, r.flags);
     }
-    if (!ctx.accessLog.enabled && !ctx.tap.active) return;
+    const logged = ctx.accessLog.logs(r.binding.direction);
+    if (!logged && !ctx.tap.active) return;
     const fwd = r.head;
     const entry: AccessLogEntry = {
       time: isoNow(),
@@ -321,7 +322,7 @@ export class UpgradeProxy {
     };
     if (r.verifiedPeer) entry.source_principal = r.verifiedPeer.spiffeId;
     if (r.audit) entry.audit = true;
-    if (ctx.accessLog.enabled) ctx.accessLog.write(entry);
+    if (logged) ctx.accessLog.write(entry);
     if (ctx.tap.active) ctx.tap.publish(entry);
   }
 }

@@ -90,6 +90,16 @@ export function validateSnapshot(value: unknown): SnapshotCheck {
   if (isObj(tracing) && tracing.protocol !== undefined && !(TRACE_PROTOCOLS as readonly unknown[]).includes(tracing.protocol)) {
     bad('$.mesh.tracing.protocol', `expected ${TRACE_PROTOCOLS.join(' or ')}`);
   }
+  for (const dir of ['outbound', 'inbound'] as const) {
+    const d = isObj(tracing) ? tracing[dir] : undefined;
+    if (d !== undefined && (!isObj(d) || !isNum(d.samplingPercent) || (d.samplingPercent as number) > 100 || typeof d.report !== 'boolean')) {
+      bad(`$.mesh.tracing.${dir}`, 'expected {samplingPercent: 0-100, report: boolean}');
+    }
+  }
+  const accessLog = isObj(value.mesh) ? value.mesh.accessLog : undefined;
+  if (accessLog !== undefined && (!isObj(accessLog) || typeof accessLog.inbound !== 'boolean' || typeof accessLog.outbound !== 'boolean')) {
+    bad('$.mesh.accessLog', 'expected {inbound: boolean, outbound: boolean}');
+  }
   const tapKeyHash = isObj(value.mesh) ? value.mesh.tapKeyHash : undefined;
   if (tapKeyHash !== undefined && (typeof tapKeyHash !== 'string' || !/^[0-9a-f]{64}$/.test(tapKeyHash))) {
     bad('$.mesh.tapKeyHash', 'expected 64 lower-case hex digits (SHA-256)');

@@ -254,6 +254,8 @@ export interface MeshSettingsSnapshot {
   tracing?: TracingSnapshot;
   /** Optional (tap): SHA-256 (hex) of the key the control server presents on the admin `/tap`; absent: no tap. */
   tapKeyHash?: string;
+  /** Optional (Istio Telemetry `accessLogging`): which requests get an access log line; absent: all. */
+  accessLog?: { inbound: boolean; outbound: boolean };
 }
 
 /** The `Mesh` document's `spec.tracing`, with its defaults filled in. */
@@ -264,6 +266,18 @@ export interface TracingSnapshot {
   samplingPercent: number;
   /** The export's encoding; absent (a snapshot of an older control server): {@link DEFAULT_TRACE_PROTOCOL}. */
   protocol?: TraceProtocol;
+  /** Optional (Istio Telemetry `tracing`): outbound requests' sampling and reporting; absent: `samplingPercent`, reported. */
+  outbound?: TelemetryDirection;
+  /** Optional (Istio Telemetry `tracing`): inbound requests'. */
+  inbound?: TelemetryDirection;
+}
+
+/** Tracing of one direction, from Istio Telemetry documents. */
+export interface TelemetryDirection {
+  /** Share of new traces sampled, 0-100. */
+  samplingPercent: number;
+  /** false: no spans (`disableSpanReporting`); the trace context is still propagated. */
+  report: boolean;
 }
 
 /** OTLP/HTTP encodings, named as OpenTelemetry's `OTEL_EXPORTER_OTLP_PROTOCOL` names them. */

@@ -17,7 +17,10 @@ export interface SpanSink {
  */
 export class RequestTrace implements SpanParent {
   readonly traceId: string;
+  /** The sampling decision, passed on in the trace context. */
   readonly sampled: boolean;
+  /** Sampled and reported here: the agent makes spans (false under Istio Telemetry's `disableSpanReporting`). */
+  readonly record: boolean;
   /** The caller's context; undefined when the agent started the trace. */
   readonly incoming: IncomingTrace | undefined;
   /** Trace headers as received, passed on unchanged when nothing is recorded. */
@@ -25,9 +28,10 @@ export class RequestTrace implements SpanParent {
   /** Inbound, sampled: the server span's id (the app's parent). */
   serverSpanId: string | undefined;
 
-  constructor(traceId: string, sampled: boolean, incoming: IncomingTrace | undefined, raw: readonly string[]) {
+  constructor(traceId: string, sampled: boolean, incoming: IncomingTrace | undefined, raw: readonly string[], report = true) {
     this.traceId = traceId;
     this.sampled = sampled;
+    this.record = sampled && report;
     this.incoming = incoming;
     this.raw = raw;
   }

@@ -43,6 +43,11 @@ export class Tracer {
   readonly #batcher: SpanBatcher;
   readonly #sender: OtlpHttpSender | undefined;
   readonly #random: () => number;
+  /** Share of new traces sampled and whether spans are reported, per direction (Istio Telemetry). */
+  readonly #outPercent: number;
+  readonly #inPercent: number;
+  readonly #outReport: boolean;
+  readonly #inReport: boolean;
   #self: WorkloadSnapshot | undefined;
   #resource: AttributeValue[] = resourceAttributes(undefined);
   #serverNames = new Map<number, string>();
@@ -53,6 +58,11 @@ export class Tracer {
   constructor(o: TracerOptions) {
     this.settings = o.settings;
     this.#random = o.random ?? Math.random;
+    const s = o.settings;
+    this.#outPercent = s.outbound?.samplingPercent ?? s.samplingPercent;
+    this.#inPercent = s.inbound?.samplingPercent ?? s.samplingPercent;
+    this.#outReport = s.outbound?.report ?? true;
+    this.#inReport = s.inbound?.report ?? true;
     let send = o.send;
     if (!send) {
       const sender = new OtlpHttpSender(o.settings.endpoint, o.settings.protocol);
@@ -82,21 +92,21 @@ export class Tracer {
 
   /**
    * The trace of a new request: the caller's (honouring its sampling decision), or a new one sampled
-   * at `samplingPercent`.
+   * at the direction's percentage; recorded unless the direction reports no spans.
    */
-  begin(h: TraceHeaders | undefined): RequestTrace {
+  begin(h: TraceHeaders | undefined, inbound: boolean): RequestTrace {
     const incoming = incomingTrace(h);
-    const sampled = sampleDecision(incoming?.sampled, this.settings.samplingPercent, this.#random());
-    return new RequestTrace(incoming?.traceId ?? this.#ids.traceId(), sampled, incoming, h?.raw ?? NO_HEADERS);
+    const sampled = sampleDecision(incoming?.sampled, inbound ? this.#inPercent : this.#outPercent, this.#random());
+    return new RequestTrace(incoming?.traceId ?? this.#ids.traceId(), sampled, incoming, h?.raw ?? NO_HEADERS, inbound ? this.#inReport : this.#outReport);
   }
 
-  /** Inbound, sampled: opens the server span's id and appends the headers the app will see. */
+  /** Inbound, recorded: opens the server span's id and appends the headers the app will see. */
   pushServer(t: RequestTrace, out: string[]): void {
     t.serverSpanId = this.#ids.spanId();
     pushTraceHeaders(out, t.traceId, t.serverSpanId, true, t.incoming);
   }
 
-  /** Nothing recorded (unsampled, or a mirror): the context passes on as it came, or as started. */
+  /** Nothing recorded (unsampled, not reported, or a mirror): the context passes on as it came, or as started. */
   pushPassthrough(t: RequestTrace, out: string[]): void {
     if (!t.incoming?.traceId) out.push('traceparent', traceparentOf(t.traceId, this.#ids.spanId(), t.sampled));
     for (const v of t.raw) out.push(v);

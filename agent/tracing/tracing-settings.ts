@@ -1,4 +1,4 @@
-import { DEFAULT_TRACE_PROTOCOL, type TraceProtocol, type TracingSnapshot } from '../../wire/types.ts';
+import { DEFAULT_TRACE_PROTOCOL, type TelemetryDirection, type TraceProtocol, type TracingSnapshot } from '../../wire/types.ts';
 
 /** Tracing settings in force: where spans go, how they are encoded, and the share of new traces sampled. */
 export interface TracingSettings {
@@ -8,6 +8,10 @@ export interface TracingSettings {
   samplingPercent: number;
   /** The export's encoding. */
   protocol: TraceProtocol;
+  /** Istio Telemetry per direction (container mode): sampling and reporting of outbound requests; absent: `samplingPercent`, reported. */
+  outbound?: TelemetryDirection;
+  /** Likewise for inbound requests. */
+  inbound?: TelemetryDirection;
 }
 
 /**
@@ -16,11 +20,20 @@ export interface TracingSettings {
  * tracing on without a control server. Undefined: tracing off.
  */
 export function effectiveTracing(container: boolean, flag: TracingSettings | undefined, snapshot: TracingSnapshot | undefined): TracingSettings | undefined {
-  const fromSnapshot = snapshot ? { endpoint: snapshot.endpoint, samplingPercent: snapshot.samplingPercent, protocol: snapshot.protocol ?? DEFAULT_TRACE_PROTOCOL } : undefined;
+  const fromSnapshot: TracingSettings | undefined = snapshot
+    ? {
+        endpoint: snapshot.endpoint,
+        samplingPercent: snapshot.samplingPercent,
+        protocol: snapshot.protocol ?? DEFAULT_TRACE_PROTOCOL,
+        ...(snapshot.outbound && { outbound: snapshot.outbound }),
+        ...(snapshot.inbound && { inbound: snapshot.inbound }),
+      }
+    : undefined;
   return container ? (fromSnapshot ?? flag) : (flag ?? fromSnapshot);
 }
 
 /** Whether two settings are the same (undefined: off). */
 export function sameTracing(a: TracingSettings | undefined, b: TracingSettings | undefined): boolean {
-  return a?.endpoint === b?.endpoint && a?.samplingPercent === b?.samplingPercent && a?.protocol === b?.protocol;
+  const same = (x: TelemetryDirection | undefined, y: TelemetryDirection | undefined) => x?.samplingPercent === y?.samplingPercent && x?.report === y?.report;
+  return a?.endpoint === b?.endpoint && a?.samplingPercent === b?.samplingPercent && a?.protocol === b?.protocol && same(a?.outbound, b?.outbound) && same(a?.inbound, b?.inbound);
 }

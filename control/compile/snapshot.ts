@@ -14,6 +14,7 @@ import { compileServiceRoutes, indexMeshSpec, type CanaryTargetState } from './r
 import { isCanaryReplica, labelPrimary, PRIMARY_ONLY, type CanaryRouting } from './canary-routes.ts';
 import { serviceKey } from '../meshfile/host-resolver.ts';
 import { compileTracing } from './tracing.ts';
+import { resolveTelemetry, tracingDirection } from './telemetry.ts';
 import { withFault } from './with-fault.ts';
 
 /** Mesh-wide settings and the meshfile in force. */
@@ -142,7 +143,19 @@ export function compileSnapshot(self: Workload, view: RegistryView, opts: Compil
     mesh: { excludedPorts: [...excluded].sort((a, b) => a - b) },
   };
   const tracing = compileTracing(opts.spec?.mesh?.spec.tracing, opts.defaultTracingEndpoint);
-  if (tracing) body.mesh.tracing = tracing;
+  const telemetry = opts.spec?.telemetries?.length
+    ? resolveTelemetry({ namespace: self.namespace, labels: meshLabels(self.labels) }, opts.spec.telemetries)
+    : undefined;
+  if (tracing) {
+    if (telemetry?.applies) {
+      tracing.outbound = tracingDirection(telemetry.outbound, tracing.samplingPercent);
+      tracing.inbound = tracingDirection(telemetry.inbound, tracing.samplingPercent);
+    }
+    body.mesh.tracing = tracing;
+  }
+  if (telemetry?.applies && (telemetry.outbound.accessLogDisabled !== undefined || telemetry.inbound.accessLogDisabled !== undefined)) {
+    body.mesh.accessLog = { outbound: !telemetry.outbound.accessLogDisabled, inbound: !telemetry.inbound.accessLogDisabled };
+  }
   if (opts.tapKeyHash) body.mesh.tapKeyHash = opts.tapKeyHash;
   if (opts.trust) body.trust = opts.trust;
   if (opts.spec) {

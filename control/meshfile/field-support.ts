@@ -109,6 +109,17 @@ export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
     'service.canary': 'no Kubernetes services',
     'service.unmanagedMetadata': 'no Kubernetes services',
   },
+  Telemetry: {
+    targetRef: 'dockmesh has no gateways or waypoints; use selector',
+    targetRefs: 'dockmesh has no gateways or waypoints; use selector',
+    'tracing[].providers': "the agents have one tracing provider, the Mesh document's tracing.endpoint",
+    'tracing[].customTags': 'spans carry no custom tags yet',
+    'tracing[].useRequestIdForTraceSampling': 'a new trace is sampled at random',
+    'tracing[].enableIstioTags': 'spans always carry the istio.* attributes',
+    'accessLogging[].providers': "the agents have one access log, JSON lines on the agent's stdout",
+    'accessLogging[].filter': 'CEL filters are not evaluated: every request is logged unless an entry has disabled: true',
+    metrics: 'the standard metrics are always reported',
+  },
   Mesh: {},
 };
 

@@ -15,6 +15,7 @@ import { KINDS } from './kinds.ts';
 import { MESH_SPEC_SCHEMA } from './mesh-kind-schema.ts';
 import { METRIC_TEMPLATE_SPEC_SCHEMA } from './metric-template-schema.ts';
 import { ALERT_PROVIDER_SPEC_SCHEMA } from './alert-provider-schema.ts';
+import { TELEMETRY_SPEC_SCHEMA } from './telemetry-schema.ts';
 
 type Schema = Record<string, unknown>;
 
@@ -119,6 +120,11 @@ export function buildMeshfileSchema(crdDir: string): Schema {
         (p) => !seen.has(p) && !p.includes('portLevelSettings[]'),
       );
       if (missing.length) throw new Error(`${k.kind}: field-support.ts names fields the CRD lacks: ${missing.join(', ')}`);
+    } else if (k.kind === 'Telemetry') {
+      const seen = new Set<string>();
+      spec = annotate(TELEMETRY_SPEC_SCHEMA, '', k.kind, new Set(), seen);
+      const missing = Object.keys(UNSUPPORTED_FIELDS[k.kind] ?? {}).filter((p) => !seen.has(p));
+      if (missing.length) throw new Error(`${k.kind}: field-support.ts names fields the schema lacks: ${missing.join(', ')}`);
     } else {
       spec = k.kind === 'MetricTemplate' ? METRIC_TEMPLATE_SPEC_SCHEMA : k.kind === 'AlertProvider' ? ALERT_PROVIDER_SPEC_SCHEMA : MESH_SPEC_SCHEMA;
     }

@@ -8,12 +8,13 @@ export type MeshfileKind =
   | 'Canary'
   | 'MetricTemplate'
   | 'AlertProvider'
+  | 'Telemetry'
   | 'Mesh';
 
 export interface KindInfo {
   kind: MeshfileKind;
   apiVersions: string[];
-  /** File name in ../shared/istio-crds; absent: the schema is dockmesh's own (Mesh, MetricTemplate, AlertProvider). */
+  /** File name in ../shared/istio-crds; absent: the schema is dockmesh's own (Mesh, MetricTemplate, AlertProvider, Telemetry). */
   crdFile?: string;
 }
 
@@ -43,6 +44,8 @@ export const KINDS: readonly KindInfo[] = [
   { kind: 'MetricTemplate', apiVersions: ['flagger.app/v1beta1'] },
   // Likewise (alert-provider-schema.ts).
   { kind: 'AlertProvider', apiVersions: ['flagger.app/v1beta1'] },
+  // Written after Istio's API reference (telemetry-schema.ts): no copy of its CRD is in ../shared.
+  { kind: 'Telemetry', apiVersions: ['telemetry.istio.io/v1', 'telemetry.istio.io/v1alpha1'] },
   { kind: 'Mesh', apiVersions: ['dockmesh.dev/v1'] },
 ];
 

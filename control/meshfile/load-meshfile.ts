@@ -173,6 +173,7 @@ export function loadMeshfile(text: string, file: string, ctx?: MeshfileContext):
     canaries: of('Canary'),
     metricTemplates: of('MetricTemplate'),
     alertProviders: of('AlertProvider'),
+    telemetries: of('Telemetry'),
   };
   const mesh = of<NonNullable<MeshSpec['mesh']>['spec']>('Mesh')[0];
   if (mesh) spec.mesh = mesh;

@@ -45,6 +45,16 @@ export interface AlertProviderSpec {
   secretRef?: { name: string };
 }
 
+/** Which traffic a Telemetry entry applies to. */
+export type TelemetryModeSpec = 'CLIENT_AND_SERVER' | 'CLIENT' | 'SERVER';
+
+/** `spec` of an Istio Telemetry (telemetry.istio.io/v1); only the fields dockmesh reads are typed. */
+export interface TelemetrySpec {
+  selector?: { matchLabels?: Readonly<Record<string, string>> };
+  tracing?: ReadonlyArray<{ match?: { mode?: TelemetryModeSpec }; randomSamplingPercentage?: number; disableSpanReporting?: boolean }>;
+  accessLogging?: ReadonlyArray<{ match?: { mode?: TelemetryModeSpec }; disabled?: boolean }>;
+}
+
 /** One document of the meshfile. */
 export interface MeshObject<S> {
   kind: MeshfileKind;
@@ -70,6 +80,8 @@ export interface MeshSpec {
   metricTemplates?: readonly MeshObject<MetricTemplateSpec>[];
   /** Flagger AlertProviders, where Canary alerts go (`analysis.alerts[].providerRef`). */
   alertProviders?: readonly MeshObject<AlertProviderSpec>[];
+  /** Istio Telemetry documents: tracing and access logging per workload. */
+  telemetries?: readonly MeshObject<TelemetrySpec>[];
   /** The Mesh document, if any (at most one). */
   mesh?: MeshObject<MeshSettingsSpec>;
 }

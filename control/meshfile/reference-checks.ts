@@ -7,7 +7,10 @@ import type { CanarySpec } from './canary-spec.ts';
 import type { DestinationRuleSpec } from './destination-rule-spec.ts';
 import type { DocReporter } from './doc-reporter.ts';
 import { serviceKey, type HostLookup, type MeshfileContext, type ServiceRef } from './host-resolver.ts';
-import type { MeshSettingsSpec } from './mesh-spec.ts';
+import type { MeshSettingsSpec, TelemetrySpec } from './mesh-spec.ts';
+
+/** Istio's root configuration namespace: a Telemetry there without selector is mesh-wide. */
+const TELEMETRY_ROOT_NAMESPACE = 'istio-system';
 import type { AuthorizationPolicySpec, PeerAuthenticationSpec } from './security-spec.ts';
 import { gatewayOnly } from './virtual-service-checks.ts';
 import type { DestinationSpec, VirtualServiceSpec } from './virtual-service-spec.ts';
@@ -57,9 +60,30 @@ export class ReferenceChecks {
         if (other) d.r.report('MESH_ERR_HOST_CONFLICT', 'spec.targetRef.name', `Canary "${other.name}" already targets ${key}; this one is disabled`);
         else if (vs) d.r.report('MESH_ERR_HOST_CONFLICT', 'spec.targetRef.name', `VirtualService "${vs.name}" already routes ${key}; a Canary owns its target's routing (as Flagger does): move the routes into spec.service or remove the VirtualService`);
         else canaries.set(key, d);
+      } else if (d.kind === 'Telemetry') {
+        this.#telemetry(d);
       } else if (d.kind === 'Mesh') {
         ((d.spec as MeshSettingsSpec).rateLimits ?? []).forEach((l, i) => this.#resolve(l.service, d.namespace, `spec.rateLimits[${i}].service`, d));
       }
+    }
+  }
+
+  /**
+   * Istio's Telemetry scopes: a selector in the root namespace is ignored; one selector-less
+   * Telemetry per namespace (the first in file order applies, as Istio's oldest).
+   */
+  #telemetry(d: LoadedDoc): void {
+    const matchLabels = (d.spec as TelemetrySpec).selector?.matchLabels;
+    const selected = matchLabels !== undefined && Object.keys(matchLabels).length > 0;
+    if (selected) {
+      if (d.namespace === TELEMETRY_ROOT_NAMESPACE) {
+        d.r.report('MESH_WARN_UNSUPPORTED_VALUE', 'spec.selector', `a selector in the root namespace ${TELEMETRY_ROOT_NAMESPACE} is ignored, as in Istio: this Telemetry applies to no workload (put it in the workloads' namespace)`);
+      } else this.#selector(matchLabels, d);
+      return;
+    }
+    const first = this.#docs.find((o) => o.kind === 'Telemetry' && o.namespace === d.namespace && !Object.keys((o.spec as TelemetrySpec).selector?.matchLabels ?? {}).length);
+    if (first && first !== d) {
+      d.r.report('MESH_WARN_UNSUPPORTED_VALUE', 'metadata.name', `Telemetry "${first.name}" is already the ${d.namespace === TELEMETRY_ROOT_NAMESPACE ? 'mesh-wide' : `namespace-wide (${d.namespace})`} Telemetry; only the first in file order applies (Istio takes the oldest)`);
     }
   }
 

@@ -26,6 +26,7 @@ export function checkSemantics(kind: MeshfileKind, spec: unknown, r: DocReporter
     case 'MetricTemplate':
       return checkMetricTemplate(spec as MetricTemplateSpec, r);
     case 'AlertProvider':
+    case 'Telemetry':
       return;
     case 'Mesh':
       return checkMeshSettings(spec as MeshSettingsSpec, r, r.namespace);

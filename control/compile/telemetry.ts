@@ -1,0 +1,64 @@
+/**
+ * What Istio Telemetry documents make of one workload's tracing and access log (pure), with Istio's
+ * semantics (pilot's telemetry merge): the mesh-wide document (root namespace, no selector), then the
+ * namespace's (no selector), then the workload's (a selector matching its labels) are applied in that
+ * order, each tracing or accessLogging entry in turn, field by field: a field an entry sets replaces
+ * what the levels above set, for the traffic its `match.mode` names (default both directions).
+ * A selector in the root namespace is ignored; of several documents at one level the first in file
+ * order applies (Istio takes the oldest).
+ */
+import type { TelemetryDirection } from '../../wire/types.ts';
+import type { MeshObject, TelemetryModeSpec, TelemetrySpec } from '../meshfile/mesh-spec.ts';
+import { hasSelector, labelsMatch, ROOT_NAMESPACE, type PolicyTarget } from './workload-selector.ts';
+
+/** What the Telemetry documents set for one direction (absent: the Mesh document's defaults). */
+export interface DirectionSettings {
+  samplingPercent?: number;
+  disableSpanReporting?: boolean;
+  accessLogDisabled?: boolean;
+}
+
+export interface TelemetryResolution {
+  /** Outbound requests: Istio's CLIENT. */
+  outbound: DirectionSettings;
+  /** Inbound requests: Istio's SERVER. */
+  inbound: DirectionSettings;
+  /** Whether any document applies to the workload. */
+  applies: boolean;
+}
+
+function directions(mode: TelemetryModeSpec | undefined, r: TelemetryResolution): DirectionSettings[] {
+  if (mode === 'CLIENT') return [r.outbound];
+  if (mode === 'SERVER') return [r.inbound];
+  return [r.outbound, r.inbound];
+}
+
+/** The documents that apply to `target`, mesh-wide first. */
+export function telemetryChain(target: PolicyTarget, docs: readonly MeshObject<TelemetrySpec>[], root = ROOT_NAMESPACE): MeshObject<TelemetrySpec>[] {
+  const mesh = docs.find((d) => d.namespace === root && !hasSelector(d.spec.selector));
+  const ns = target.namespace === root ? undefined : docs.find((d) => d.namespace === target.namespace && !hasSelector(d.spec.selector));
+  const wl = docs.find((d) => d.namespace === target.namespace && d.namespace !== root && hasSelector(d.spec.selector) && labelsMatch(d.spec.selector, target.labels));
+  return [mesh, ns, wl].filter((d): d is MeshObject<TelemetrySpec> => d !== undefined);
+}
+
+export function resolveTelemetry(target: PolicyTarget, docs: readonly MeshObject<TelemetrySpec>[], root = ROOT_NAMESPACE): TelemetryResolution {
+  const r: TelemetryResolution = { outbound: {}, inbound: {}, applies: false };
+  for (const d of telemetryChain(target, docs, root)) {
+    r.applies = true;
+    for (const t of d.spec.tracing ?? []) {
+      for (const s of directions(t.match?.mode, r)) {
+        if (t.randomSamplingPercentage !== undefined) s.samplingPercent = t.randomSamplingPercentage;
+        if (t.disableSpanReporting !== undefined) s.disableSpanReporting = t.disableSpanReporting;
+      }
+    }
+    for (const a of d.spec.accessLogging ?? []) {
+      for (const s of directions(a.match?.mode, r)) if (a.disabled !== undefined) s.accessLogDisabled = a.disabled;
+    }
+  }
+  return r;
+}
+
+/** The snapshot's per-direction tracing, from the resolution and the mesh-wide sampling percentage. */
+export function tracingDirection(s: DirectionSettings, meshPercent: number): TelemetryDirection {
+  return { samplingPercent: s.samplingPercent ?? meshPercent, report: !(s.disableSpanReporting ?? false) };
+}

@@ -1,0 +1,135 @@
+/**
+ * Istio Telemetry end to end on loopback: a real control server compiles the meshfile's Telemetry
+ * documents into each agent's snapshot, real agents apply them (process mode), spans go to a
+ * loopback OTLP receiver and access log lines to the agents' stdout. web → api; the api workload's
+ * Telemetry turns off its SERVER spans and its inbound access log; a namespace Telemetry samples
+ * none of web's new client traces; a meshfile change puts things back (hot reload).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { OtlpReceiver } from '../../support/otlp-receiver.ts';
+import { waitFor } from '../../support/wait-for.ts';
+import { EchoApp, type RunningAgent } from './agent-harness.ts';
+import { LoopbackMesh, type MeshWorkload } from './mesh-harness.ts';
+
+const WEB: MeshWorkload = { name: 'web', address: '127.0.0.11' };
+const API: MeshWorkload = { name: 'api', address: '127.0.0.12', labels: { tier: 'backend' } };
+
+let receiver: OtlpReceiver;
+let mesh: LoopbackMesh;
+let app: EchoApp;
+let web: RunningAgent;
+let api: RunningAgent;
+
+const meshDoc = () => `apiVersion: dockmesh.dev/v1
+kind: Mesh
+spec:
+  tracing: {endpoint: "${receiver.url}", protocol: http/json}
+`;
+
+const QUIET_API = `---
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: mesh-default, namespace: istio-system}
+spec:
+  tracing:
+  - randomSamplingPercentage: 100
+---
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: api-quiet, namespace: default}
+spec:
+  selector:
+    matchLabels: {tier: backend}
+  tracing:
+  - match: {mode: SERVER}
+    disableSpanReporting: true
+  accessLogging:
+  - match: {mode: SERVER}
+    disabled: true
+---
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: namespace-default, namespace: default}
+spec:
+  tracing:
+  - match: {mode: CLIENT}
+    randomSamplingPercentage: 0
+`;
+
+test.before(async () => {
+  receiver = await new OtlpReceiver().listen();
+  app = await new EchoApp('api').listen('127.0.0.1');
+  mesh = await new LoopbackMesh().start({ workloads: [WEB, API] });
+  mesh.setMeshfile(meshDoc() + QUIET_API);
+  api = await mesh.agent(API, ['--inbound', `${app.port}=${app.port}`]);
+  web = await mesh.agent(WEB, ['--outbound', `api:${app.port}=0`]);
+  await Promise.all([api, web].map((a) => mesh.ready(a)));
+  await mesh.untilConfig(web, (v) => v.snapshot?.services.find((s) => s.name === 'api')?.endpoints.some((e) => e.meshed) ?? false, 'meshed api endpoint');
+});
+
+test.after(async () => {
+  await mesh?.close();
+  await app?.close();
+  await receiver?.close();
+});
+
+/** One request from web's app through both agents; `traceparent` given or not. Returns the request id. */
+function call(traceparent?: string): Promise<string> {
+  const port = Object.values(web.ports.outbound)[0]!;
+  const id = randomBytes(8).toString('hex');
+  const headers: Record<string, string> = { host: 'api', 'x-request-id': id };
+  if (traceparent) headers.traceparent = traceparent;
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: WEB.address, port, path: '/t', headers }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve(id) : reject(new Error(`status ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const logged = (a: RunningAgent, id: string) => a.stdoutLines.some((l) => (JSON.parse(l) as { request_id?: string }).request_id === id);
+const newTraceparent = () => {
+  const traceId = randomBytes(16).toString('hex');
+  return { traceId, header: `00-${traceId}-${randomBytes(8).toString('hex')}-01` };
+};
+
+test('the workload Telemetry: api reports no SERVER spans and writes no inbound lines; web still does its part', async () => {
+  const t = newTraceparent();
+  const id = await call(t.header);
+  await waitFor(() => receiver.trace(t.traceId).length >= 1 && logged(web, id), 10_000, "web's span and line");
+  await new Promise((r) => setTimeout(r, 1200)); // past the agents' export and log intervals
+  const spans = receiver.trace(t.traceId);
+  assert.equal(spans.map((s) => s.kind).sort(), [3], 'only the CLIENT span of web (kind 3), no SERVER span (kind 2) of api');
+  assert.is(spans[0]!.resource['service.name'], 'web');
+  assert.ok(logged(web, id), 'web logs its outbound request');
+  assert.not.ok(logged(api, id), 'api logs no inbound request');
+});
+
+test('the namespace Telemetry: new traces started by web are sampled at 0%, and api honours that decision', async () => {
+  const before = receiver.spans.length;
+  const ids = await Promise.all([1, 2, 3, 4, 5].map(() => call()));
+  await waitFor(() => ids.every((id) => logged(web, id)), 5000, 'web logged the requests');
+  await new Promise((r) => setTimeout(r, 1200));
+  assert.is(receiver.spans.length, before, 'no span at all');
+  // The access log still carries each request's trace id (the context is propagated, unsampled).
+  const line = web.stdoutLines.map((l) => JSON.parse(l) as { request_id?: string; trace_id?: string }).find((e) => e.request_id === ids[0]);
+  assert.match(String(line?.trace_id), /^[0-9a-f]{32}$/);
+});
+
+test('a meshfile without the Telemetry documents: api reports SERVER spans and logs again, web samples new traces (hot reload)', async () => {
+  mesh.setMeshfile(meshDoc());
+  for (const a of [web, api]) await mesh.untilConfig(a, (v) => v.snapshot?.mesh.tracing?.inbound === undefined && v.snapshot?.mesh.accessLog === undefined, 'Telemetry gone');
+  const t = newTraceparent();
+  const id = await call(t.header);
+  await waitFor(() => receiver.trace(t.traceId).length >= 2 && logged(api, id), 10_000, 'both spans and api\'s line');
+  assert.equal(receiver.trace(t.traceId).map((s) => s.kind).sort(), [2, 3]);
+  const fresh = await call();
+  await waitFor(() => receiver.spans.some((s) => s.attributes['guid:x-request-id'] === fresh), 10_000, 'a span of a new trace started by web');
+});
+
+test.run();
