@@ -160,7 +160,6 @@ export class ControlServer {
     const o = this.#o;
     return {
       role,
-
       apiToken: o.apiToken,
       ca: o.ca
         ? {
