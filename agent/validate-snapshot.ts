@@ -95,6 +95,11 @@ export function validateSnapshot(value: unknown): SnapshotCheck {
     if (d !== undefined && (!isObj(d) || !isNum(d.samplingPercent) || (d.samplingPercent as number) > 100 || typeof d.report !== 'boolean')) {
       bad(`$.mesh.tracing.${dir}`, 'expected {samplingPercent: 0-100, report: boolean}');
     }
+    const tags = isObj(d) ? d.tags : undefined;
+    if (tags !== undefined) {
+      const ok = isObj(tags) && Object.values(tags).every((t) => isObj(t) && (typeof t.literal === 'string' || (typeof t.environment === 'string' && (t.defaultValue === undefined || typeof t.defaultValue === 'string'))));
+      if (!ok) bad(`$.mesh.tracing.${dir}.tags`, 'expected {name: {literal} or {environment, defaultValue?}}');
+    }
   }
   const accessLog = isObj(value.mesh) ? value.mesh.accessLog : undefined;
   if (accessLog !== undefined && (!isObj(accessLog) || typeof accessLog.inbound !== 'boolean' || typeof accessLog.outbound !== 'boolean')) {

@@ -278,7 +278,12 @@ export interface TelemetryDirection {
   samplingPercent: number;
   /** false: no spans (`disableSpanReporting`); the trace context is still propagated. */
   report: boolean;
+  /** Telemetry `customTags`: extra attributes on this direction's spans, by attribute name; absent: none. */
+  tags?: Record<string, CustomTagSnapshot>;
 }
+
+/** A custom span attribute: a fixed value, or one of the agent's environment variables (as Envoy reads its own). */
+export type CustomTagSnapshot = { literal: string } | { environment: string; defaultValue?: string };
 
 /** OTLP/HTTP encodings, named as OpenTelemetry's `OTEL_EXPORTER_OTLP_PROTOCOL` names them. */
 export type TraceProtocol = 'http/protobuf' | 'http/json';

@@ -7,7 +7,7 @@ import type { IncomingTrace } from './trace-headers.ts';
 /** Where a request's spans go (the tracer). */
 export interface SpanSink {
   record(span: SpanRecord): void;
-  /** The attributes every span shares. */
+  /** The attributes every CLIENT span shares. */
   readonly common: readonly AttributeValue[];
 }
 

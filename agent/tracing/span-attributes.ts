@@ -6,7 +6,7 @@
  * of the span record, see otlp-json.ts); plus the ones every span of the agent shares (`component`,
  * `node_id`, `istio.*`), encoded once per identity, and the resource. Pure but for the clock.
  */
-import type { WorkloadSnapshot } from '../../wire/types.ts';
+import type { CustomTagSnapshot, WorkloadSnapshot } from '../../wire/types.ts';
 import { performance } from 'node:perf_hooks';
 import type { AttributeValue, SpanRecord } from './span-record.ts';
 
@@ -43,6 +43,25 @@ export function commonAttributes(self: WorkloadSnapshot | undefined, address: st
     'istio.namespace', ns,
     'istio.mesh_id', MESH_ID,
   ]);
+}
+
+/**
+ * Istio Telemetry's literal and environment `customTags` as flat attributes (by name; an environment
+ * tag whose variable is unset and has no default is left out, as Envoy does).
+ */
+export function customTagAttributes(tags: Readonly<Record<string, CustomTagSnapshot>> | undefined, env: Readonly<Record<string, string | undefined>>): AttributeValue[] {
+  const out: AttributeValue[] = [];
+  for (const name of Object.keys(tags ?? {}).sort()) {
+    const t = tags![name]!;
+    const value = 'literal' in t ? t.literal : (env[t.environment] ?? t.defaultValue);
+    if (value !== undefined) out.push(name, value);
+  }
+  return out;
+}
+
+/** `base` with `tags` after it (one frozen array; `base` itself without tags). */
+export function withTags(base: readonly AttributeValue[], tags: readonly AttributeValue[]): readonly AttributeValue[] {
+  return tags.length === 0 ? base : Object.freeze([...base, ...tags]);
 }
 
 /** OpenTelemetry resource attributes: `service.name` is the workload's (logical) service. */

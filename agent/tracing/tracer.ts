@@ -9,7 +9,7 @@ import { randomIds } from '../random-ids.ts';
 import { OtlpHttpSender } from './otlp-http-sender.ts';
 import { AttemptSpan, RequestTrace } from './request-trace.ts';
 import { sampleDecision } from './sampling.ts';
-import { commonAttributes, resourceAttributes, spanRecord, type TracedRequest } from './span-attributes.ts';
+import { commonAttributes, customTagAttributes, resourceAttributes, spanRecord, withTags, type TracedRequest } from './span-attributes.ts';
 import { SpanBatcher, type BatcherOptions, type ExportCounters } from './span-batcher.ts';
 import { SPAN_KIND, type AttributeValue, type SpanRecord } from './span-record.ts';
 import type { TracingSettings } from './tracing-settings.ts';
@@ -48,12 +48,17 @@ export class Tracer {
   readonly #inPercent: number;
   readonly #outReport: boolean;
   readonly #inReport: boolean;
+  /** Telemetry `customTags` of client (outbound) and server (inbound) spans. */
+  readonly #clientTags: AttributeValue[];
+  readonly #serverTags: AttributeValue[];
   #self: WorkloadSnapshot | undefined;
   #resource: AttributeValue[] = resourceAttributes(undefined);
   #serverNames = new Map<number, string>();
   #clientNames = new Map<string, string>();
-  /** {@link SpanSink.common}. */
-  common = commonAttributes(undefined, '127.0.0.1');
+  /** {@link SpanSink.common}: the attributes of CLIENT spans. */
+  common: readonly AttributeValue[];
+  /** The attributes of SERVER spans (they differ when Telemetry gives the directions different tags). */
+  serverCommon: readonly AttributeValue[];
 
   constructor(o: TracerOptions) {
     this.settings = o.settings;
@@ -63,6 +68,11 @@ export class Tracer {
     this.#inPercent = s.inbound?.samplingPercent ?? s.samplingPercent;
     this.#outReport = s.outbound?.report ?? true;
     this.#inReport = s.inbound?.report ?? true;
+    this.#clientTags = customTagAttributes(s.outbound?.tags, process.env);
+    this.#serverTags = customTagAttributes(s.inbound?.tags, process.env);
+    const base = commonAttributes(undefined, '127.0.0.1');
+    this.common = withTags(base, this.#clientTags);
+    this.serverCommon = withTags(base, this.#serverTags);
     let send = o.send;
     if (!send) {
       const sender = new OtlpHttpSender(o.settings.endpoint, o.settings.protocol);
@@ -76,7 +86,9 @@ export class Tracer {
   setIdentity(self: WorkloadSnapshot, address: string): void {
     this.#self = self;
     this.#resource = resourceAttributes(self);
-    this.common = commonAttributes(self, address);
+    const base = commonAttributes(self, address);
+    this.common = withTags(base, this.#clientTags);
+    this.serverCommon = withTags(base, this.#serverTags);
     this.#serverNames = new Map();
   }
 
@@ -129,7 +141,7 @@ export class Tracer {
   serverSpan(t: RequestTrace, r: InboundRequest, status: number, flags: string): void {
     const port = r.binding.port;
     const spanId = t.serverSpanId ?? this.#ids.spanId();
-    this.record(spanRecord(t, spanId, this.#serverName(port), SPAN_KIND.server, performance.timeOrigin + r.start, this.common, r, status, flags, `inbound|${port}||`, r.upstream, r.peer, 0, false));
+    this.record(spanRecord(t, spanId, this.#serverName(port), SPAN_KIND.server, performance.timeOrigin + r.start, this.serverCommon, r, status, flags, `inbound|${port}||`, r.upstream, r.peer, 0, false));
   }
 
   /** Outbound, sampled, answered by the agent without any attempt (404 NR, 503 UH, 429 RL, ...). */

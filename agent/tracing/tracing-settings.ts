@@ -34,6 +34,7 @@ export function effectiveTracing(container: boolean, flag: TracingSettings | und
 
 /** Whether two settings are the same (undefined: off). */
 export function sameTracing(a: TracingSettings | undefined, b: TracingSettings | undefined): boolean {
-  const same = (x: TelemetryDirection | undefined, y: TelemetryDirection | undefined) => x?.samplingPercent === y?.samplingPercent && x?.report === y?.report;
+  const same = (x: TelemetryDirection | undefined, y: TelemetryDirection | undefined) =>
+    x?.samplingPercent === y?.samplingPercent && x?.report === y?.report && JSON.stringify(x?.tags) === JSON.stringify(y?.tags);
   return a?.endpoint === b?.endpoint && a?.samplingPercent === b?.samplingPercent && a?.protocol === b?.protocol && same(a?.outbound, b?.outbound) && same(a?.inbound, b?.inbound);
 }

@@ -7,7 +7,7 @@
  * A selector in the root namespace is ignored; of several documents at one level the first in file
  * order applies (Istio takes the oldest).
  */
-import type { TelemetryDirection } from '../../wire/types.ts';
+import type { CustomTagSnapshot, TelemetryDirection } from '../../wire/types.ts';
 import type { MeshObject, TelemetryModeSpec, TelemetrySpec } from '../meshfile/mesh-spec.ts';
 import { hasSelector, labelsMatch, ROOT_NAMESPACE, type PolicyTarget } from './workload-selector.ts';
 
@@ -15,6 +15,8 @@ import { hasSelector, labelsMatch, ROOT_NAMESPACE, type PolicyTarget } from './w
 export interface DirectionSettings {
   samplingPercent?: number;
   disableSpanReporting?: boolean;
+  /** The last `customTags` set (Istio replaces them as a whole). */
+  customTags?: NonNullable<NonNullable<TelemetrySpec['tracing']>[number]['customTags']>;
   accessLogDisabled?: boolean;
 }
 
@@ -49,6 +51,7 @@ export function resolveTelemetry(target: PolicyTarget, docs: readonly MeshObject
       for (const s of directions(t.match?.mode, r)) {
         if (t.randomSamplingPercentage !== undefined) s.samplingPercent = t.randomSamplingPercentage;
         if (t.disableSpanReporting !== undefined) s.disableSpanReporting = t.disableSpanReporting;
+        if (t.customTags !== undefined) s.customTags = t.customTags;
       }
     }
     for (const a of d.spec.accessLogging ?? []) {
@@ -60,5 +63,14 @@ export function resolveTelemetry(target: PolicyTarget, docs: readonly MeshObject
 
 /** The snapshot's per-direction tracing, from the resolution and the mesh-wide sampling percentage. */
 export function tracingDirection(s: DirectionSettings, meshPercent: number): TelemetryDirection {
-  return { samplingPercent: s.samplingPercent ?? meshPercent, report: !(s.disableSpanReporting ?? false) };
+  const out: TelemetryDirection = { samplingPercent: s.samplingPercent ?? meshPercent, report: !(s.disableSpanReporting ?? false) };
+  // Literal and environment tags; request-header tags are not acted on (a load-time warning says so).
+  const tags: Record<string, CustomTagSnapshot> = {};
+  for (const name of Object.keys(s.customTags ?? {}).sort()) {
+    const t = s.customTags![name]!;
+    if (t.literal) tags[name] = { literal: t.literal.value };
+    else if (t.environment) tags[name] = t.environment.defaultValue === undefined ? { environment: t.environment.name } : { environment: t.environment.name, defaultValue: t.environment.defaultValue };
+  }
+  if (Object.keys(tags).length) out.tags = tags;
+  return out;
 }

@@ -113,7 +113,7 @@ export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
     targetRef: 'dockmesh has no gateways or waypoints; use selector',
     targetRefs: 'dockmesh has no gateways or waypoints; use selector',
     'tracing[].providers': "the agents have one tracing provider, the Mesh document's tracing.endpoint",
-    'tracing[].customTags': 'spans carry no custom tags yet',
+    'tracing[].customTags{}.header': 'request-header tags are not added yet (literal and environment tags are)',
     'tracing[].useRequestIdForTraceSampling': 'a new trace is sampled at random',
     'tracing[].enableIstioTags': 'spans always carry the istio.* attributes',
     'accessLogging[].providers': "the agents have one access log, JSON lines on the agent's stdout",

@@ -51,7 +51,12 @@ export type TelemetryModeSpec = 'CLIENT_AND_SERVER' | 'CLIENT' | 'SERVER';
 /** `spec` of an Istio Telemetry (telemetry.istio.io/v1); only the fields dockmesh reads are typed. */
 export interface TelemetrySpec {
   selector?: { matchLabels?: Readonly<Record<string, string>> };
-  tracing?: ReadonlyArray<{ match?: { mode?: TelemetryModeSpec }; randomSamplingPercentage?: number; disableSpanReporting?: boolean }>;
+  tracing?: ReadonlyArray<{
+    match?: { mode?: TelemetryModeSpec };
+    randomSamplingPercentage?: number;
+    disableSpanReporting?: boolean;
+    customTags?: Readonly<Record<string, { literal?: { value: string }; environment?: { name: string; defaultValue?: string }; header?: { name: string; defaultValue?: string } }>>;
+  }>;
   accessLogging?: ReadonlyArray<{ match?: { mode?: TelemetryModeSpec }; disabled?: boolean }>;
 }
 

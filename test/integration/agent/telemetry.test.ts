@@ -14,7 +14,7 @@ import { waitFor } from '../../support/wait-for.ts';
 import { EchoApp, type RunningAgent } from './agent-harness.ts';
 import { LoopbackMesh, type MeshWorkload } from './mesh-harness.ts';
 
-const WEB: MeshWorkload = { name: 'web', address: '127.0.0.11' };
+const WEB: MeshWorkload = { name: 'web', address: '127.0.0.11', labels: { tier: 'frontend' } };
 const API: MeshWorkload = { name: 'api', address: '127.0.0.12', labels: { tier: 'backend' } };
 
 let receiver: OtlpReceiver;
@@ -57,9 +57,27 @@ spec:
   tracing:
   - match: {mode: CLIENT}
     randomSamplingPercentage: 0
+---
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: web-tags, namespace: default}
+spec:
+  selector:
+    matchLabels: {tier: frontend}
+  tracing:
+  - match: {mode: CLIENT}
+    customTags:
+      team: {literal: {value: storefront}}
+      region: {environment: {name: DOCKMESH_TEST_REGION, defaultValue: unknown}}
+      stage: {environment: {name: DOCKMESH_TEST_STAGE, defaultValue: dev}}
+      zone: {environment: {name: DOCKMESH_TEST_UNSET_ZONE}}
 `;
 
 test.before(async () => {
+  // The agents inherit the test's environment: an environment tag reads the agent's own (as Envoy's).
+  process.env.DOCKMESH_TEST_REGION = 'eu-west';
+  delete process.env.DOCKMESH_TEST_STAGE;
+  delete process.env.DOCKMESH_TEST_UNSET_ZONE;
   receiver = await new OtlpReceiver().listen();
   app = await new EchoApp('api').listen('127.0.0.1');
   mesh = await new LoopbackMesh().start({ workloads: [WEB, API] });
@@ -106,6 +124,10 @@ test('the workload Telemetry: api reports no SERVER spans and writes no inbound 
   const spans = receiver.trace(t.traceId);
   assert.equal(spans.map((s) => s.kind).sort(), [3], 'only the CLIENT span of web (kind 3), no SERVER span (kind 2) of api');
   assert.is(spans[0]!.resource['service.name'], 'web');
+  // web's workload Telemetry: literal and environment tags on its CLIENT spans (an unset variable
+  // without a default adds nothing), on top of the namespace's sampling (field by field).
+  const a = spans[0]!.attributes;
+  assert.equal([a.team, a.region, a.stage, 'zone' in a], ['storefront', 'eu-west', 'dev', false]);
   assert.ok(logged(web, id), 'web logs its outbound request');
   assert.not.ok(logged(api, id), 'api logs no inbound request');
 });

@@ -4,6 +4,7 @@ import type { MeshObject, TelemetrySpec } from '../../../control/meshfile/mesh-s
 import { resolveTelemetry, tracingDirection, type TelemetryResolution } from '../../../control/compile/telemetry.ts';
 import type { PolicyTarget } from '../../../control/compile/workload-selector.ts';
 import { AccessLog } from '../../../agent/access-log.ts';
+import { customTagAttributes } from '../../../agent/tracing/span-attributes.ts';
 
 let line = 1;
 function tel(name: string, namespace: string, spec: TelemetrySpec): MeshObject<TelemetrySpec> {
@@ -69,6 +70,20 @@ for (const [name, docs, target, want] of cases) {
 test('the snapshot direction: the mesh-wide percentage unless set; reported unless disabled', () => {
   assert.equal(tracingDirection({}, 100), { samplingPercent: 100, report: true });
   assert.equal(tracingDirection({ samplingPercent: 0, disableSpanReporting: true }, 100), { samplingPercent: 0, report: false });
+});
+
+test('custom tags: the last set replaces the whole map; literal and environment tags reach the snapshot, header tags do not', () => {
+  const r = resolveTelemetry(api, [
+    tel('m', 'istio-system', { tracing: [{ customTags: { old: { literal: { value: 'x' } } } }] }),
+    tel('n', 'default', { tracing: [{ match: { mode: 'SERVER' }, customTags: { team: { literal: { value: 'pay' } }, host: { environment: { name: 'HOSTNAME', defaultValue: '?' } }, user: { header: { name: 'x-user' } } } }] }),
+  ]);
+  assert.equal(tracingDirection(r.inbound, 100).tags, { host: { environment: 'HOSTNAME', defaultValue: '?' }, team: { literal: 'pay' } });
+  assert.equal(tracingDirection(r.outbound, 100).tags, { old: { literal: 'x' } });
+});
+
+test('custom tag attributes: by name; an unset variable takes its default, or is left out', () => {
+  const attrs = customTagAttributes({ z: { literal: 'last' }, a: { environment: 'A' }, b: { environment: 'B', defaultValue: 'dflt' }, c: { environment: 'C' } }, { A: 'from-env' });
+  assert.equal(attrs, ['a', 'from-env', 'b', 'dflt', 'z', 'last']);
 });
 
 test('access log directions: the snapshot turns a direction off, never on against --access-log off', () => {
