@@ -1,5 +1,6 @@
 import { accessLogLine } from './access-log-line.ts';
 import type { AccessLogEntry } from '../wire/types.ts';
+import { compileAccessLogFilter } from '../wire/access-log-filter.ts';
 
 /** One access log line (JSON on stdout); also what `mesh tap` streams (wire/types.ts). */
 export type { AccessLogEntry } from '../wire/types.ts';
@@ -22,6 +23,13 @@ const FLUSH_MS = 50;
  * {@link close} waits until every line has left the process: a pipe on stdout is asynchronous, and
  * `process.exit` drops what is still queued in it.
  */
+/** A snapshot's filter, compiled (the control server checked it; one that fails here filters nothing). */
+function filterOf(expression: string | undefined): ((e: AccessLogEntry) => boolean) | undefined {
+  if (expression === undefined) return undefined;
+  const f = compileAccessLogFilter(expression);
+  return f.ok ? f.test : undefined;
+}
+
 export class AccessLog {
   /** `--access-log on` (the default): without it no line is ever written. */
   readonly enabled: boolean;
@@ -29,6 +37,9 @@ export class AccessLog {
   inbound: boolean;
   /** Likewise for outbound ones. */
   outbound: boolean;
+  /** Istio Telemetry's CEL filters per direction: a line is written only when its direction's passes. */
+  #inboundFilter: ((e: AccessLogEntry) => boolean) | undefined;
+  #outboundFilter: ((e: AccessLogEntry) => boolean) | undefined;
   readonly #out: NodeJS.WritableStream;
   readonly #flushMs: number;
   #buffer: Buffer | null = null;
@@ -54,9 +65,11 @@ export class AccessLog {
   }
 
   /** Istio Telemetry's `accessLogging` from the snapshot (undefined: every line); never above `enabled`. */
-  setDirections(d: { inbound: boolean; outbound: boolean } | undefined): void {
+  setDirections(d: { inbound: boolean; outbound: boolean; inboundFilter?: string; outboundFilter?: string } | undefined): void {
     this.inbound = this.enabled && (d?.inbound ?? true);
     this.outbound = this.enabled && (d?.outbound ?? true);
+    this.#inboundFilter = filterOf(d?.inboundFilter);
+    this.#outboundFilter = filterOf(d?.outboundFilter);
   }
 
   /** Whether a request or connection of `direction` gets a line. */
@@ -67,6 +80,8 @@ export class AccessLog {
   /** Queues one line. */
   write(entry: AccessLogEntry): void {
     if (!this.enabled) return;
+    const filter = entry.direction === 'inbound' ? this.#inboundFilter : this.#outboundFilter;
+    if (filter !== undefined && !filter(entry)) return;
     const line = accessLogLine(entry);
     // At most 3 bytes of UTF-8 per UTF-16 unit (accessLogLine leaves no lone surrogate).
     if (this.#used + line.length * 3 > BUFFER_BYTES) {

@@ -102,8 +102,9 @@ export function validateSnapshot(value: unknown): SnapshotCheck {
     }
   }
   const accessLog = isObj(value.mesh) ? value.mesh.accessLog : undefined;
-  if (accessLog !== undefined && (!isObj(accessLog) || typeof accessLog.inbound !== 'boolean' || typeof accessLog.outbound !== 'boolean')) {
-    bad('$.mesh.accessLog', 'expected {inbound: boolean, outbound: boolean}');
+  if (accessLog !== undefined && (!isObj(accessLog) || typeof accessLog.inbound !== 'boolean' || typeof accessLog.outbound !== 'boolean'
+    || (accessLog.inboundFilter !== undefined && typeof accessLog.inboundFilter !== 'string') || (accessLog.outboundFilter !== undefined && typeof accessLog.outboundFilter !== 'string'))) {
+    bad('$.mesh.accessLog', 'expected {inbound: boolean, outbound: boolean, inboundFilter?: string, outboundFilter?: string}');
   }
   const tapKeyHash = isObj(value.mesh) ? value.mesh.tapKeyHash : undefined;
   if (tapKeyHash !== undefined && (typeof tapKeyHash !== 'string' || !/^[0-9a-f]{64}$/.test(tapKeyHash))) {

@@ -254,8 +254,11 @@ export interface MeshSettingsSnapshot {
   tracing?: TracingSnapshot;
   /** Optional (tap): SHA-256 (hex) of the key the control server presents on the admin `/tap`; absent: no tap. */
   tapKeyHash?: string;
-  /** Optional (Istio Telemetry `accessLogging`): which requests get an access log line; absent: all. */
-  accessLog?: { inbound: boolean; outbound: boolean };
+  /**
+   * Optional (Istio Telemetry `accessLogging`): which requests get an access log line, and the CEL
+   * filter a line must pass (wire/access-log-filter.ts); absent: all.
+   */
+  accessLog?: { inbound: boolean; outbound: boolean; inboundFilter?: string; outboundFilter?: string };
 }
 
 /** The `Mesh` document's `spec.tracing`, with its defaults filled in. */

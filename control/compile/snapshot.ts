@@ -153,8 +153,16 @@ export function compileSnapshot(self: Workload, view: RegistryView, opts: Compil
     }
     body.mesh.tracing = tracing;
   }
-  if (telemetry?.applies && (telemetry.outbound.accessLogDisabled !== undefined || telemetry.inbound.accessLogDisabled !== undefined)) {
-    body.mesh.accessLog = { outbound: !telemetry.outbound.accessLogDisabled, inbound: !telemetry.inbound.accessLogDisabled };
+  if (telemetry?.applies) {
+    const { outbound: o, inbound: i } = telemetry;
+    if (o.accessLogDisabled !== undefined || i.accessLogDisabled !== undefined || o.accessLogFilter !== undefined || i.accessLogFilter !== undefined) {
+      body.mesh.accessLog = {
+        outbound: !o.accessLogDisabled,
+        inbound: !i.accessLogDisabled,
+        ...(o.accessLogFilter !== undefined && { outboundFilter: o.accessLogFilter }),
+        ...(i.accessLogFilter !== undefined && { inboundFilter: i.accessLogFilter }),
+      };
+    }
   }
   if (opts.tapKeyHash) body.mesh.tapKeyHash = opts.tapKeyHash;
   if (opts.trust) body.trust = opts.trust;

@@ -9,6 +9,7 @@
  */
 import type { CustomTagSnapshot, TelemetryDirection } from '../../wire/types.ts';
 import type { MeshObject, TelemetryModeSpec, TelemetrySpec } from '../meshfile/mesh-spec.ts';
+import { compileAccessLogFilter } from '../../wire/access-log-filter.ts';
 import { hasSelector, labelsMatch, ROOT_NAMESPACE, type PolicyTarget } from './workload-selector.ts';
 
 /** What the Telemetry documents set for one direction (absent: the Mesh document's defaults). */
@@ -18,6 +19,8 @@ export interface DirectionSettings {
   /** The last `customTags` set (Istio replaces them as a whole). */
   customTags?: NonNullable<NonNullable<TelemetrySpec['tracing']>[number]['customTags']>;
   accessLogDisabled?: boolean;
+  /** The last access-log filter set (CEL), when it compiles to something dockmesh supports. */
+  accessLogFilter?: string;
 }
 
 export interface TelemetryResolution {
@@ -55,7 +58,12 @@ export function resolveTelemetry(target: PolicyTarget, docs: readonly MeshObject
       }
     }
     for (const a of d.spec.accessLogging ?? []) {
-      for (const s of directions(a.match?.mode, r)) if (a.disabled !== undefined) s.accessLogDisabled = a.disabled;
+      // A filter dockmesh cannot evaluate was reported at load time and is left out: every line is logged.
+      const filter = a.filter && compileAccessLogFilter(a.filter.expression).ok ? a.filter.expression : undefined;
+      for (const s of directions(a.match?.mode, r)) {
+        if (a.disabled !== undefined) s.accessLogDisabled = a.disabled;
+        if (filter !== undefined) s.accessLogFilter = filter;
+      }
     }
   }
   return r;

@@ -117,7 +117,6 @@ export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
     'tracing[].useRequestIdForTraceSampling': 'a new trace is sampled at random',
     'tracing[].enableIstioTags': 'spans always carry the istio.* attributes',
     'accessLogging[].providers': "the agents have one access log, JSON lines on the agent's stdout",
-    'accessLogging[].filter': 'CEL filters are not evaluated: every request is logged unless an entry has disabled: true',
     metrics: 'the standard metrics are always reported',
   },
   Mesh: {},

@@ -57,7 +57,7 @@ export interface TelemetrySpec {
     disableSpanReporting?: boolean;
     customTags?: Readonly<Record<string, { literal?: { value: string }; environment?: { name: string; defaultValue?: string }; header?: { name: string; defaultValue?: string } }>>;
   }>;
-  accessLogging?: ReadonlyArray<{ match?: { mode?: TelemetryModeSpec }; disabled?: boolean }>;
+  accessLogging?: ReadonlyArray<{ match?: { mode?: TelemetryModeSpec }; disabled?: boolean; filter?: { expression: string } }>;
 }
 
 /** One document of the meshfile. */

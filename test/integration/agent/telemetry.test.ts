@@ -71,6 +71,9 @@ spec:
       region: {environment: {name: DOCKMESH_TEST_REGION, defaultValue: unknown}}
       stage: {environment: {name: DOCKMESH_TEST_STAGE, defaultValue: dev}}
       zone: {environment: {name: DOCKMESH_TEST_UNSET_ZONE}}
+  accessLogging:
+  - match: {mode: CLIENT}
+    filter: {expression: "response.code >= 400 || request.path.startsWith('/keep')"}
 `;
 
 test.before(async () => {
@@ -94,16 +97,19 @@ test.after(async () => {
   await receiver?.close();
 });
 
-/** One request from web's app through both agents; `traceparent` given or not. Returns the request id. */
-function call(traceparent?: string): Promise<string> {
+/**
+ * One request from web's app through both agents; `traceparent` given or not. Returns the request id.
+ * The path starts with /keep unless given: web's access-log filter keeps those lines and errors.
+ */
+function call(traceparent?: string, path = '/keep/t', status = 200): Promise<string> {
   const port = Object.values(web.ports.outbound)[0]!;
   const id = randomBytes(8).toString('hex');
   const headers: Record<string, string> = { host: 'api', 'x-request-id': id };
   if (traceparent) headers.traceparent = traceparent;
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: WEB.address, port, path: '/t', headers }, (res) => {
+    const req = http.request({ host: WEB.address, port, path, headers }, (res) => {
       res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve(id) : reject(new Error(`status ${res.statusCode}`))));
+      res.on('end', () => (res.statusCode === status ? resolve(id) : reject(new Error(`status ${res.statusCode}`))));
     });
     req.on('error', reject);
     req.end();
@@ -141,6 +147,20 @@ test('the namespace Telemetry: new traces started by web are sampled at 0%, and 
   // The access log still carries each request's trace id (the context is propagated, unsampled).
   const line = web.stdoutLines.map((l) => JSON.parse(l) as { request_id?: string; trace_id?: string }).find((e) => e.request_id === ids[0]);
   assert.match(String(line?.trace_id), /^[0-9a-f]{32}$/);
+});
+
+test("web's access-log filter (CEL): a 200 outside /keep is not logged, an error is", async () => {
+  const dropped = await call(undefined, '/drop');
+  const kept = await call(undefined, '/keep/again');
+  // A fault on api (as `mesh fault api --abort 503`): web's agent answers 503 itself.
+  mesh.server.faults.set('api', { abort: { httpStatus: 503, percent: 100 } }, 10_000);
+  await mesh.untilConfig(web, (v) => JSON.stringify(v.snapshot?.services.find((x) => x.name === 'api') ?? {}).includes('"httpStatus":503'), 'the fault applied');
+  const error = await call(undefined, '/drop', 503);
+  mesh.server.faults.clear('api');
+  await mesh.untilConfig(web, (v) => !JSON.stringify(v.snapshot?.services.find((x) => x.name === 'api') ?? {}).includes('"httpStatus":503'), 'the fault cleared');
+  await waitFor(() => logged(web, error) && logged(web, kept), 5000, 'the kept lines');
+  await new Promise((r) => setTimeout(r, 300)); // past the log's 50 ms batches
+  assert.not.ok(logged(web, dropped), 'a 200 on /drop is filtered out');
 });
 
 test('a meshfile without the Telemetry documents: api reports SERVER spans and logs again, web samples new traces (hot reload)', async () => {
