@@ -233,14 +233,16 @@ export class ProxyAgent {
     if (prepared.kind === 'same') return prepared.ack;
     const { table } = prepared;
     const first = this.#config.current === null;
+    // Tracing first: the tracer module loads on first use, and the table in force makes the agent
+    // ready; requests that came between the two went untraced.
+    this.#tracing.setIdentity(table.snapshot.self, this.#opts.capture === 'iptables' ? containerAddress() : this.#opts.bind);
+    await this.#applyTracing(table.snapshot);
     this.#config.commit(table);
     this.#ctx.accessLog.setDirections(table.snapshot.mesh.accessLog);
     if (table.snapshot.trust) {
       this.#identity.updateTrust(table.snapshot.trust);
       this.#lastTrust = table.snapshot.trust.bundle;
     }
-    this.#tracing.setIdentity(table.snapshot.self, this.#opts.capture === 'iptables' ? containerAddress() : this.#opts.bind);
-    await this.#applyTracing(table.snapshot);
     this.#ctx.state.retain(table.clusterKeys, table.bucketKeys);
     this.#ctx.pools.sync(table.pools);
     if (table.problems.length) this.#log.warn('snapshot parts not applied', { version: table.version, problems: table.problems });
