@@ -8,7 +8,8 @@
  * `[a, b]`), `!`, `-`, `== != < <= > >=`, `in` (a list), `&&`, `||`, `? :`, parentheses, and the
  * string methods startsWith, endsWith, contains and matches (a regex). Attributes, with Envoy's
  * names: request.method, request.path, request.url_path, request.id, response.code,
- * connection.mtls, upstream.address, and source.principal (dockmesh's name for the peer's SPIFFE ID).
+ * connection.mtls, connection.uri_san_peer_certificate (the mTLS peer's SPIFFE ID), upstream.address,
+ * and source.principal (the same ID, under dockmesh's name).
  * (Envoy's response.flags is a bit mask: not offered rather than offered as something else.) Anything else is not supported: `unsupported` says what, and the caller decides.
  */
 import type { AccessLogEntry } from './types.ts';
@@ -33,6 +34,7 @@ const ATTRIBUTES: Record<string, (e: AccessLogEntry) => Value> = {
   'response.code': (e) => e.status,
   'connection.mtls': (e) => e.source_principal !== undefined,
   'upstream.address': (e) => e.upstream ?? '',
+  'connection.uri_san_peer_certificate': (e) => e.source_principal ?? '',
   'source.principal': (e) => e.source_principal ?? '',
 };
 

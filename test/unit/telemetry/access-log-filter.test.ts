@@ -23,6 +23,7 @@ const cases: Array<[string, Partial<AccessLogEntry>, boolean]> = [
   ['request.method.matches("^(GET|HEAD)$") && upstream.address.endsWith(":80")', {}, true],
   ['request.path.contains("admin") ? response.code == 503 : false', {}, true],
   ['source.principal == "spiffe://cluster.local/ns/default/sa/web"', { source_principal: 'spiffe://cluster.local/ns/default/sa/web' }, true],
+  ['connection.uri_san_peer_certificate.endsWith("/sa/web")', { source_principal: 'spiffe://cluster.local/ns/default/sa/web' }, true],
   ['request.id != "" && -1 < 0', {}, true],
   // A type mismatch at run time is an error in CEL: the line is not logged.
   ['response.code == "503" || response.code > "5"', {}, false],
