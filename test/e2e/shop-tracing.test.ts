@@ -5,6 +5,7 @@
  * web → api → payments, inventory gives a SERVER and CLIENT span at every agent, nested through the
  * apps, which only forward the trace headers. The agents export in the default encoding, binary
  * protobuf: the receiver keeps the bodies as they came, and the test decodes them with protobufjs.
+ * Then an Istio Telemetry document saved into the meshfile changes what two of the agents report.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -131,6 +132,48 @@ if (await requireEngine()) {
     assert.is(attr(paymentsIn, 'istio.canonical_service')?.stringValue, 'payments');
     assert.is(attr(webOut, 'http.status_code')?.intValue, '200');
     assert.match(webOut.name, /^api\.default\.svc\.cluster\.local:8080\/\*$/);
+  });
+
+  test('a saved Telemetry document, selecting by compose label: payments reports no SERVER span, inventory tags its own', async () => {
+    writeFileSync(meshfile, `apiVersion: dockmesh.dev/v1\nkind: Mesh\nspec:\n  tracing:\n    endpoint: http://${receiverName}:4318/v1/traces\n---
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: payments-quiet}
+spec:
+  selector:
+    matchLabels: {com.docker.compose.service: payments}
+  tracing:
+  - match: {mode: SERVER}
+    disableSpanReporting: true
+---
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: inventory-tags}
+spec:
+  selector:
+    matchLabels: {com.docker.compose.service: inventory}
+  tracing:
+  - customTags:
+      team: {literal: {value: stock}}
+`);
+    const [web] = await p.containers('web');
+    const webIp = await p.ip(web!.Id);
+    let n = 0;
+    // The save reaches the agents within a second or so: send orders until one shows the new settings.
+    const spans = await waitFor(async () => {
+      const traceId = `eeeeeeeeeeeeeeeeeeeeeeeeeeeeee${String(++n).padStart(2, '0')}`;
+      const res = await fetch(`http://${webIp}:8080/api/orders/2`, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` }, signal: AbortSignal.timeout(5000) });
+      if (res.status !== 200) return undefined;
+      await new Promise((r) => setTimeout(r, 1500));
+      const bodies = (await (await fetch(`http://${receiver}:4318/bodies`)).json()) as Array<{ type: string; body: string }>;
+      const mine = spansOf(bodies).filter((s) => s.traceId === traceId);
+      const tagged = mine.some((s) => s.service === 'inventory' && s.attributes.some((a) => a.key === 'team'));
+      return mine.length === 6 && tagged ? mine : undefined;
+    }, 40_000, 'an order traced with the Telemetry in force', 100);
+    assert.not.ok(spans.some((s) => s.service === 'payments'), 'no span from payments');
+    assert.ok(spans.some((s) => s.service === 'api' && s.kind === CLIENT && s.name.startsWith('payments.')), 'api still reports its call to payments');
+    const inventoryIn = spans.find((s) => s.service === 'inventory' && s.kind === SERVER)!;
+    assert.is(inventoryIn.attributes.find((a) => a.key === 'team')?.value.stringValue, 'stock');
   });
 
   test.run();
