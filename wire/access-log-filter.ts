@@ -156,23 +156,22 @@ class Parser {
   }
 
   #or(): Node {
-    let l = this.#and();
-    while (this.#is('||')) {
-      this.#i++;
-      const a = l;
-      const b = this.#and();
-      l = (e) => truthy(a(e), 'an operand of ||') || truthy(b(e), 'an operand of ||');
-    }
-    return l;
+    return this.#logical('||', () => this.#and());
   }
 
   #and(): Node {
-    let l = this.#rel();
-    while (this.#is('&&')) {
+    return this.#logical('&&', () => this.#rel());
+  }
+
+  /** A left-associative chain of `op` (short-circuit, operands must be bools). */
+  #logical(op: '||' | '&&', operand: () => Node): Node {
+    let l = operand();
+    while (this.#is(op)) {
       this.#i++;
       const a = l;
-      const b = this.#rel();
-      l = (e) => truthy(a(e), 'an operand of &&') && truthy(b(e), 'an operand of &&');
+      const b = operand();
+      const what = `an operand of ${op}`;
+      l = op === '||' ? (e) => truthy(a(e), what) || truthy(b(e), what) : (e) => truthy(a(e), what) && truthy(b(e), what);
     }
     return l;
   }
