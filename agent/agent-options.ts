@@ -156,9 +156,7 @@ export function parseAgentOptions(argv: string[], env: Record<string, string | u
   if (!opts.snapshotFile && !opts.controlUrl) {
     throw new AgentError('AGENT_ERR_USAGE', 'give --control-url (or DOCKMESH_CONTROL_URL) or --snapshot');
   }
-  if (opts.controlUrl && !/^https?:\/\//i.test(opts.controlUrl)) {
-    throw new AgentError('AGENT_ERR_USAGE', `--control-url wants an http(s) URL, got ${opts.controlUrl}`);
-  }
+  if (opts.controlUrl) httpUrl(opts.controlUrl, '--control-url');
   if (opts.controlUrl && /^https:/i.test(opts.controlUrl) && !opts.controlCa && !opts.controlCaFile) {
     throw new AgentError('AGENT_ERR_USAGE', `an https control URL needs --control-ca FILE (or ${AGENT_ENV.controlCa})`);
   }
