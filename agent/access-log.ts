@@ -13,6 +13,13 @@ const CLOSE_WAIT_MS = 5000;
 /** How long a line may wait for its batch (as Envoy's flush interval, but shorter). */
 const FLUSH_MS = 50;
 
+/** A snapshot's filter, compiled (the control server checked it; one that fails here filters nothing). */
+function filterOf(expression: string | undefined): ((e: AccessLogEntry) => boolean) | undefined {
+  if (expression === undefined) return undefined;
+  const f = compileAccessLogFilter(expression);
+  return f.ok ? f.test : undefined;
+}
+
 /**
  * Batches access log lines and writes them to a stream every 50 ms or as soon as 64 KiB are
  * queued, so the hot path pays neither a write per request nor JSON.stringify ({@link accessLogLine}).
@@ -23,13 +30,6 @@ const FLUSH_MS = 50;
  * {@link close} waits until every line has left the process: a pipe on stdout is asynchronous, and
  * `process.exit` drops what is still queued in it.
  */
-/** A snapshot's filter, compiled (the control server checked it; one that fails here filters nothing). */
-function filterOf(expression: string | undefined): ((e: AccessLogEntry) => boolean) | undefined {
-  if (expression === undefined) return undefined;
-  const f = compileAccessLogFilter(expression);
-  return f.ok ? f.test : undefined;
-}
-
 export class AccessLog {
   /** `--access-log on` (the default): without it no line is ever written. */
   readonly enabled: boolean;
