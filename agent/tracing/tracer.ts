@@ -56,9 +56,9 @@ export class Tracer {
   #serverNames = new Map<number, string>();
   #clientNames = new Map<string, string>();
   /** {@link SpanSink.common}: the attributes of CLIENT spans. */
-  common: readonly AttributeValue[];
+  common: readonly AttributeValue[] = [];
   /** The attributes of SERVER spans (they differ when Telemetry gives the directions different tags). */
-  serverCommon: readonly AttributeValue[];
+  serverCommon: readonly AttributeValue[] = [];
 
   constructor(o: TracerOptions) {
     this.settings = o.settings;
@@ -70,9 +70,7 @@ export class Tracer {
     this.#inReport = s.inbound?.report ?? true;
     this.#clientTags = customTagAttributes(s.outbound?.tags, process.env);
     this.#serverTags = customTagAttributes(s.inbound?.tags, process.env);
-    const base = commonAttributes(undefined, '127.0.0.1');
-    this.common = withTags(base, this.#clientTags);
-    this.serverCommon = withTags(base, this.#serverTags);
+    this.#setCommon(commonAttributes(undefined, '127.0.0.1'));
     let send = o.send;
     if (!send) {
       const sender = new OtlpHttpSender(o.settings.endpoint, o.settings.protocol);
@@ -86,10 +84,14 @@ export class Tracer {
   setIdentity(self: WorkloadSnapshot, address: string): void {
     this.#self = self;
     this.#resource = resourceAttributes(self);
-    const base = commonAttributes(self, address);
+    this.#setCommon(commonAttributes(self, address));
+    this.#serverNames = new Map();
+  }
+
+  /** The shared attributes of both span kinds: `base` and each direction's custom tags. */
+  #setCommon(base: readonly AttributeValue[]): void {
     this.common = withTags(base, this.#clientTags);
     this.serverCommon = withTags(base, this.#serverTags);
-    this.#serverNames = new Map();
   }
 
   /** Span counts (exported, dropped). */
