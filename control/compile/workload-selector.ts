@@ -5,18 +5,13 @@
  */
 import type { WorkloadSelectorSpec } from '../meshfile/security-spec.ts';
 
-/** Istio's default `meshConfig.rootNamespace`. */
-export const ROOT_NAMESPACE = 'istio-system';
+// Defined with the spec types, so the meshfile's checks use them too.
+export { hasSelector, ROOT_NAMESPACE } from '../meshfile/security-spec.ts';
 
 /** The workload a policy is compiled for. */
 export interface PolicyTarget {
   namespace: string;
   labels: Readonly<Record<string, string>>;
-}
-
-/** True when the selector has at least one label. */
-export function hasSelector(selector: WorkloadSelectorSpec | undefined): boolean {
-  return !!selector?.matchLabels && Object.keys(selector.matchLabels).length > 0;
 }
 
 /** Every matchLabels entry is on the workload. */

@@ -8,10 +8,7 @@ import type { DestinationRuleSpec } from './destination-rule-spec.ts';
 import type { DocReporter } from './doc-reporter.ts';
 import { serviceKey, type HostLookup, type MeshfileContext, type ServiceRef } from './host-resolver.ts';
 import type { MeshSettingsSpec, TelemetrySpec } from './mesh-spec.ts';
-
-/** Istio's root configuration namespace: a Telemetry there without selector is mesh-wide. */
-const TELEMETRY_ROOT_NAMESPACE = 'istio-system';
-import type { AuthorizationPolicySpec, PeerAuthenticationSpec } from './security-spec.ts';
+import { hasSelector, ROOT_NAMESPACE, type AuthorizationPolicySpec, type PeerAuthenticationSpec } from './security-spec.ts';
 import { gatewayOnly } from './virtual-service-checks.ts';
 import type { DestinationSpec, VirtualServiceSpec } from './virtual-service-spec.ts';
 
@@ -73,17 +70,16 @@ export class ReferenceChecks {
    * Telemetry per namespace (the first in file order applies, as Istio's oldest).
    */
   #telemetry(d: LoadedDoc): void {
-    const matchLabels = (d.spec as TelemetrySpec).selector?.matchLabels;
-    const selected = matchLabels !== undefined && Object.keys(matchLabels).length > 0;
-    if (selected) {
-      if (d.namespace === TELEMETRY_ROOT_NAMESPACE) {
-        d.r.report('MESH_WARN_UNSUPPORTED_VALUE', 'spec.selector', `a selector in the root namespace ${TELEMETRY_ROOT_NAMESPACE} is ignored, as in Istio: this Telemetry applies to no workload (put it in the workloads' namespace)`);
-      } else this.#selector(matchLabels, d);
+    const selector = (d.spec as TelemetrySpec).selector;
+    if (hasSelector(selector)) {
+      if (d.namespace === ROOT_NAMESPACE) {
+        d.r.report('MESH_WARN_UNSUPPORTED_VALUE', 'spec.selector', `a selector in the root namespace ${ROOT_NAMESPACE} is ignored, as in Istio: this Telemetry applies to no workload (put it in the workloads' namespace)`);
+      } else this.#selector(selector!.matchLabels, d);
       return;
     }
-    const first = this.#docs.find((o) => o.kind === 'Telemetry' && o.namespace === d.namespace && !Object.keys((o.spec as TelemetrySpec).selector?.matchLabels ?? {}).length);
+    const first = this.#docs.find((o) => o.kind === 'Telemetry' && o.namespace === d.namespace && !hasSelector((o.spec as TelemetrySpec).selector));
     if (first && first !== d) {
-      d.r.report('MESH_WARN_UNSUPPORTED_VALUE', 'metadata.name', `Telemetry "${first.name}" is already the ${d.namespace === TELEMETRY_ROOT_NAMESPACE ? 'mesh-wide' : `namespace-wide (${d.namespace})`} Telemetry; only the first in file order applies (Istio takes the oldest)`);
+      d.r.report('MESH_WARN_UNSUPPORTED_VALUE', 'metadata.name', `Telemetry "${first.name}" is already the ${d.namespace === ROOT_NAMESPACE ? 'mesh-wide' : `namespace-wide (${d.namespace})`} Telemetry; only the first in file order applies (Istio takes the oldest)`);
     }
   }
 

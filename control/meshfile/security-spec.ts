@@ -6,6 +6,14 @@ export interface WorkloadSelectorSpec {
   matchLabels?: Readonly<Record<string, string>>;
 }
 
+/** Istio's default `meshConfig.rootNamespace`: a policy there without selector is mesh-wide. */
+export const ROOT_NAMESPACE = 'istio-system';
+
+/** True when the selector has at least one label. */
+export function hasSelector(selector: WorkloadSelectorSpec | undefined): boolean {
+  return !!selector?.matchLabels && Object.keys(selector.matchLabels).length > 0;
+}
+
 export interface PeerAuthenticationSpec {
   selector?: WorkloadSelectorSpec;
   mtls?: { mode?: MtlsModeSpec };
