@@ -14,7 +14,7 @@ import { compileServiceRoutes, indexMeshSpec, type CanaryTargetState } from './r
 import { isCanaryReplica, labelPrimary, PRIMARY_ONLY, type CanaryRouting } from './canary-routes.ts';
 import { serviceKey } from '../meshfile/host-resolver.ts';
 import { compileTracing } from './tracing.ts';
-import { resolveTelemetry, tracingDirection } from './telemetry.ts';
+import { accessLogOf, resolveTelemetry, tracingDirection } from './telemetry.ts';
 import { withFault } from './with-fault.ts';
 
 /** Mesh-wide settings and the meshfile in force. */
@@ -153,17 +153,8 @@ export function compileSnapshot(self: Workload, view: RegistryView, opts: Compil
     }
     body.mesh.tracing = tracing;
   }
-  if (telemetry?.applies) {
-    const { outbound: o, inbound: i } = telemetry;
-    if (o.accessLogDisabled !== undefined || i.accessLogDisabled !== undefined || o.accessLogFilter !== undefined || i.accessLogFilter !== undefined) {
-      body.mesh.accessLog = {
-        outbound: !o.accessLogDisabled,
-        inbound: !i.accessLogDisabled,
-        ...(o.accessLogFilter !== undefined && { outboundFilter: o.accessLogFilter }),
-        ...(i.accessLogFilter !== undefined && { inboundFilter: i.accessLogFilter }),
-      };
-    }
-  }
+  const accessLog = telemetry && accessLogOf(telemetry);
+  if (accessLog) body.mesh.accessLog = accessLog;
   if (opts.tapKeyHash) body.mesh.tapKeyHash = opts.tapKeyHash;
   if (opts.trust) body.trust = opts.trust;
   if (opts.spec) {

@@ -7,7 +7,7 @@
  * A selector in the root namespace is ignored; of several documents at one level the first in file
  * order applies (Istio takes the oldest).
  */
-import type { CustomTagSnapshot, TelemetryDirection } from '../../wire/types.ts';
+import type { CustomTagSnapshot, MeshSettingsSnapshot, TelemetryDirection } from '../../wire/types.ts';
 import type { MeshObject, TelemetryModeSpec, TelemetrySpec } from '../meshfile/mesh-spec.ts';
 import { compileAccessLogFilter } from '../../wire/access-log-filter.ts';
 import { hasSelector, labelsMatch, ROOT_NAMESPACE, type PolicyTarget } from './workload-selector.ts';
@@ -81,4 +81,18 @@ export function tracingDirection(s: DirectionSettings, meshPercent: number): Tel
   }
   if (Object.keys(tags).length) out.tags = tags;
   return out;
+}
+
+/** The snapshot's access-log settings; undefined when no applying document sets `disabled` or a filter. */
+export function accessLogOf(r: TelemetryResolution): MeshSettingsSnapshot['accessLog'] {
+  const { outbound: o, inbound: i } = r;
+  if (!r.applies || (o.accessLogDisabled === undefined && i.accessLogDisabled === undefined && o.accessLogFilter === undefined && i.accessLogFilter === undefined)) {
+    return undefined;
+  }
+  return {
+    outbound: !o.accessLogDisabled,
+    inbound: !i.accessLogDisabled,
+    ...(o.accessLogFilter !== undefined && { outboundFilter: o.accessLogFilter }),
+    ...(i.accessLogFilter !== undefined && { inboundFilter: i.accessLogFilter }),
+  };
 }
