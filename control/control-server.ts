@@ -15,7 +15,7 @@ import { AgentHub } from './push/agent-hub.ts';
 import { Injector } from './injector/injector.ts';
 import { exitText } from './injector/agent-exits.ts';
 import { buildApi, type ApiOptions, type ApiRole } from './api/server.ts';
-import { ControlCertificate } from './ca/control-certificate.ts';
+import { ControlCertificate, type ServerCredential } from './ca/control-certificate.ts';
 import { TemporaryFaults } from './faults/temporary-faults.ts';
 import type { LocalCa } from './ca/local-ca.ts';
 import { IssuedCertificates } from './ca/issued-certificates.ts';
@@ -28,6 +28,9 @@ import { fanIn, type TapQuery, type TapTarget } from './tap/tap-fanin.ts';
 import type { Writable } from 'node:stream';
 import { join } from 'node:path';
 import type { Server } from 'node:https';
+
+/** The agents' TLS listener's options for a credential: TLS 1.3 only. */
+const serverTls = (c: ServerCredential) => ({ key: c.key, cert: c.cert, minVersion: 'TLSv1.3' as const });
 
 /** Where workloads come from: the Docker provider, or a fixed list in tests. */
 export interface WorkloadSource extends EventEmitter {
@@ -206,11 +209,11 @@ export class ControlServer {
         ca: this.#o.ca,
         ttlMs: this.#o.leafTtlMs,
         log: this.#o.log,
-        onRenew: (c) => (this.agentApi?.server as Server | undefined)?.setSecureContext({ key: c.key, cert: c.cert, minVersion: 'TLSv1.3' }),
+        onRenew: (c) => (this.agentApi?.server as Server | undefined)?.setSecureContext(serverTls(c)),
       });
       this.#controlCert = cert;
       const first = await cert.start();
-      this.agentApi = buildApi({ ...this.#apiOptions('agents'), fastify: { https: { key: first.key, cert: first.cert, minVersion: 'TLSv1.3' } } });
+      this.agentApi = buildApi({ ...this.#apiOptions('agents'), fastify: { https: serverTls(first) } });
       this.#agentApiAddress = await this.agentApi.listen({ host, port: agentPort });
     }
     this.#o.source.on('workloads', (w: Workload[]) => void this.#onWorkloads(w));
