@@ -17,6 +17,20 @@ spec:
   targetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
 `;
 
+/**
+ * The api Canary with a one-step analysis (threshold 1, 50% then promotion) on the built-in success
+ * rate, up to the end of `analysis.metrics` (a test adds its webhooks or alerts).
+ */
+export const API_ONE_STEP_CANARY = `${API_CANARY_HEAD}  service: {port: 8080}
+  analysis:
+    interval: 1m
+    threshold: 1
+    maxWeight: 50
+    stepWeight: 50
+    metrics:
+    - {name: request-success-rate, thresholdRange: {min: 99}, interval: 1m}
+`;
+
 /** A primary replica of api (workload api-v1). */
 export const apiPrimary = (name = 'api-1'): Workload => workload(name, { service: 'api', workload: 'api-v1', labels: {} });
 

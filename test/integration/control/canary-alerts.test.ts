@@ -11,7 +11,7 @@ import net from 'node:net';
 import { CanaryController } from '../../../control/canary/canary-controller.ts';
 import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
 import { meshfileContext } from '../../../control/compile/snapshot.ts';
-import { API_CANARY_HEAD, canaryRegistry, controllerOptions } from '../../support/canary-controller.ts';
+import { API_ONE_STEP_CANARY, canaryRegistry, controllerOptions } from '../../support/canary-controller.ts';
 
 const posts: Array<{ path: string; type: string; body: Record<string, unknown> }> = [];
 const receiver = http.createServer((req, res) => {
@@ -70,15 +70,7 @@ kind: AlertProvider
 metadata: {name: broken}
 spec: {type: slack, address: "${base}/broken"}
 ---
-${API_CANARY_HEAD}  service: {port: 8080}
-  analysis:
-    interval: 1m
-    threshold: 1
-    maxWeight: 50
-    stepWeight: 50
-    metrics:
-    - {name: request-success-rate, thresholdRange: {min: 99}, interval: 1m}
-    alerts:
+${API_ONE_STEP_CANARY}    alerts:
     - {name: everything, severity: info, providerRef: {name: slack}}
     - {name: failures, severity: error, providerRef: {name: teams}}
     - {name: down, providerRef: {name: broken}}

@@ -5,7 +5,7 @@ import { callWebhook } from '../../../control/canary/canary-webhook.ts';
 import { CanaryController } from '../../../control/canary/canary-controller.ts';
 import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
 import { meshfileContext } from '../../../control/compile/snapshot.ts';
-import { API_CANARY_HEAD, canaryRegistry, controllerOptions } from '../../support/canary-controller.ts';
+import { API_ONE_STEP_CANARY, canaryRegistry, controllerOptions } from '../../support/canary-controller.ts';
 
 let answers: number[] = [];
 const seen: Array<{ method: string; type: string; body: unknown }> = [];
@@ -55,15 +55,7 @@ test('event webhooks get every step of the analysis as Flagger sends its events:
   answers = [];
   const r = canaryRegistry();
   const loaded = loadMeshfile(
-    `${API_CANARY_HEAD}  service: {port: 8080}
-  analysis:
-    interval: 1m
-    threshold: 1
-    maxWeight: 50
-    stepWeight: 50
-    metrics:
-    - {name: request-success-rate, thresholdRange: {min: 99}, interval: 1m}
-    webhooks:
+    `${API_ONE_STEP_CANARY}    webhooks:
     - name: events
       type: event
       url: ${url}/events
