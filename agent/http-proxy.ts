@@ -340,7 +340,7 @@ export class HttpProxy implements ExchangeOwner {
     const ctx = this.#ctx;
     const duration = performance.now() - ex.start;
     const requestBytes = ex.head.contentLength ?? ex.requestBytes;
-    if (ex.labels) ctx.metrics.request(ex.labels, status, flags, duration, requestBytes, ex.responseBytes);
+    if (ex.labels) ctx.metrics.request(ex.labels, status, flags, duration, requestBytes, ex.responseBytes, ex);
     const trace = ex.trace;
     if (trace?.record) {
       if (ex.binding.direction === 'inbound') ex.tracer!.serverSpan(trace, ex, status, flags);

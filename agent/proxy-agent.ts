@@ -239,6 +239,7 @@ export class ProxyAgent {
     await this.#applyTracing(table.snapshot);
     this.#config.commit(table);
     this.#ctx.accessLog.setDirections(table.snapshot.mesh.accessLog);
+    this.#ctx.metrics.setOverrides(table.snapshot.mesh.metrics);
     if (table.snapshot.trust) {
       this.#identity.updateTrust(table.snapshot.trust);
       this.#lastTrust = table.snapshot.trust.bundle;

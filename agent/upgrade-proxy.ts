@@ -292,7 +292,7 @@ export class UpgradeProxy {
     r.reported = true;
     const ctx = this.#ctx;
     const duration = performance.now() - r.start;
-    if (r.labels) ctx.metrics.request(r.labels, r.status, r.flags, duration, r.requestBytes, r.responseBytes);
+    if (r.labels) ctx.metrics.request(r.labels, r.status, r.flags, duration, r.requestBytes, r.responseBytes, r);
     const trace = r.trace;
     if (trace?.record) {
       if (r.binding.direction === 'inbound') tracer!.serverSpan(trace, r, r.status, r.flags);

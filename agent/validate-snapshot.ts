@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { TRACE_PROTOCOLS, type AgentSnapshot } from '../wire/types.ts';
+import { STANDARD_METRICS, TRACE_PROTOCOLS, type AgentSnapshot } from '../wire/types.ts';
 
 /** Outcome of {@link validateSnapshot}. */
 export type SnapshotCheck =
@@ -105,6 +105,20 @@ export function validateSnapshot(value: unknown): SnapshotCheck {
   if (accessLog !== undefined && (!isObj(accessLog) || typeof accessLog.inbound !== 'boolean' || typeof accessLog.outbound !== 'boolean'
     || (accessLog.inboundFilter !== undefined && typeof accessLog.inboundFilter !== 'string') || (accessLog.outboundFilter !== undefined && typeof accessLog.outboundFilter !== 'string'))) {
     bad('$.mesh.accessLog', 'expected {inbound: boolean, outbound: boolean, inboundFilter?: string, outboundFilter?: string}');
+  }
+  const metrics = isObj(value.mesh) ? value.mesh.metrics : undefined;
+  if (metrics !== undefined) {
+    if (!isObj(metrics)) bad('$.mesh.metrics', 'expected {outbound?, inbound?}');
+    else {
+      for (const dir of ['outbound', 'inbound'] as const) {
+        const d = metrics[dir];
+        if (d === undefined) continue;
+        const ok = isObj(d) && Object.entries(d).every(([name, o]) => (STANDARD_METRICS as readonly string[]).includes(name) && isObj(o)
+          && (o.disabled === undefined || typeof o.disabled === 'boolean')
+          && (o.tags === undefined || (isObj(o.tags) && Object.values(o.tags).every((v) => v === null || typeof v === 'string'))));
+        if (!ok) bad(`$.mesh.metrics.${dir}`, `expected {metric: {disabled?: boolean, tags?: {name: string or null}}}, metrics among ${STANDARD_METRICS.join(', ')}`);
+      }
+    }
   }
   const tapKeyHash = isObj(value.mesh) ? value.mesh.tapKeyHash : undefined;
   if (tapKeyHash !== undefined && (typeof tapKeyHash !== 'string' || !/^[0-9a-f]{64}$/.test(tapKeyHash))) {

@@ -259,7 +259,38 @@ export interface MeshSettingsSnapshot {
    * filter a line must pass (wire/access-log-filter.ts); absent: all.
    */
   accessLog?: { inbound: boolean; outbound: boolean; inboundFilter?: string; outboundFilter?: string };
+  /**
+   * Optional (Istio Telemetry `metrics`, its Prometheus provider): per direction (outbound: Istio's
+   * CLIENT, inbound: SERVER), the istio_* metrics left out and their label overrides; absent: every
+   * metric with Istio's labels.
+   */
+  metrics?: { outbound?: MetricOverridesSnapshot; inbound?: MetricOverridesSnapshot };
 }
+
+/** Istio's standard metrics (Telemetry's `IstioMetric` names) that the agents report. */
+export type StandardMetric =
+  | 'REQUEST_COUNT'
+  | 'REQUEST_DURATION'
+  | 'REQUEST_SIZE'
+  | 'RESPONSE_SIZE'
+  | 'TCP_OPENED_CONNECTIONS'
+  | 'TCP_CLOSED_CONNECTIONS'
+  | 'TCP_SENT_BYTES'
+  | 'TCP_RECEIVED_BYTES';
+
+export const STANDARD_METRICS: readonly StandardMetric[] = [
+  'REQUEST_COUNT', 'REQUEST_DURATION', 'REQUEST_SIZE', 'RESPONSE_SIZE',
+  'TCP_OPENED_CONNECTIONS', 'TCP_CLOSED_CONNECTIONS', 'TCP_SENT_BYTES', 'TCP_RECEIVED_BYTES',
+];
+
+/** One metric's override: left out, and label overrides (name → CEL value for UPSERT, null for REMOVE). */
+export interface MetricOverrideSnapshot {
+  disabled?: boolean;
+  tags?: Record<string, string | null>;
+}
+
+/** One direction's metric overrides; a metric not named is reported as standard. */
+export type MetricOverridesSnapshot = Partial<Record<StandardMetric, MetricOverrideSnapshot>>;
 
 /** The `Mesh` document's `spec.tracing`, with its defaults filled in. */
 export interface TracingSnapshot {

@@ -14,7 +14,7 @@ import { compileServiceRoutes, indexMeshSpec, type CanaryTargetState } from './r
 import { isCanaryReplica, labelPrimary, PRIMARY_ONLY, type CanaryRouting } from './canary-routes.ts';
 import { serviceKey } from '../meshfile/host-resolver.ts';
 import { compileTracing } from './tracing.ts';
-import { accessLogOf, resolveTelemetry, tracingDirection } from './telemetry.ts';
+import { accessLogOf, metricsOf, resolveTelemetry, tracingDirection } from './telemetry.ts';
 import { withFault } from './with-fault.ts';
 
 /** Mesh-wide settings and the meshfile in force. */
@@ -155,6 +155,8 @@ export function compileSnapshot(self: Workload, view: RegistryView, opts: Compil
   }
   const accessLog = telemetry && accessLogOf(telemetry);
   if (accessLog) body.mesh.accessLog = accessLog;
+  const metrics = telemetry && metricsOf(telemetry);
+  if (metrics) body.mesh.metrics = metrics;
   if (opts.tapKeyHash) body.mesh.tapKeyHash = opts.tapKeyHash;
   if (opts.trust) body.trust = opts.trust;
   if (opts.spec) {

@@ -7,9 +7,10 @@
  * A selector in the root namespace is ignored; of several documents at one level the first in file
  * order applies (Istio takes the oldest).
  */
-import type { CustomTagSnapshot, MeshSettingsSnapshot, TelemetryDirection } from '../../wire/types.ts';
-import type { MeshObject, TelemetryModeSpec, TelemetrySpec } from '../meshfile/mesh-spec.ts';
+import { STANDARD_METRICS, type CustomTagSnapshot, type MeshSettingsSnapshot, type MetricOverridesSnapshot, type StandardMetric, type TelemetryDirection } from '../../wire/types.ts';
+import { forPrometheus, type MeshObject, type TelemetryMetricsOverrideSpec, type TelemetryModeSpec, type TelemetrySpec } from '../meshfile/mesh-spec.ts';
 import { compileAccessLogFilter } from '../../wire/access-log-filter.ts';
+import { compileMetricTagValue } from '../../wire/metric-tag-value.ts';
 import { hasSelector, labelsMatch, ROOT_NAMESPACE, type PolicyTarget } from './workload-selector.ts';
 
 /** What the Telemetry documents set for one direction (absent: the Mesh document's defaults). */
@@ -21,6 +22,33 @@ export interface DirectionSettings {
   accessLogDisabled?: boolean;
   /** The last access-log filter set (CEL), when it compiles to something dockmesh supports. */
   accessLogFilter?: string;
+  /** The Prometheus provider's metric overrides, merged per metric (`disabled`, and per tag). */
+  metrics?: MetricOverridesSnapshot;
+}
+
+/**
+ * The standard metrics an override's `match` selects: `metric` (default ALL_METRICS, as when
+ * `match` is absent); a `customMetric` or a gRPC message metric selects none of the agents'.
+ */
+export function matchedMetrics(match: TelemetryMetricsOverrideSpec['match']): readonly StandardMetric[] {
+  if (match?.customMetric !== undefined) return [];
+  const m = match?.metric ?? 'ALL_METRICS';
+  if (m === 'ALL_METRICS') return STANDARD_METRICS;
+  return (STANDARD_METRICS as readonly string[]).includes(m) ? [m as StandardMetric] : [];
+}
+
+/**
+ * The tag overrides dockmesh applies, as the snapshot carries them: REMOVE → null, UPSERT (the
+ * default operation) → its value, when the value is CEL dockmesh evaluates (a load-time warning
+ * reported the others, which are left out).
+ */
+function tagOverrides(o: TelemetryMetricsOverrideSpec): Array<[string, string | null]> {
+  const out: Array<[string, string | null]> = [];
+  for (const [name, t] of Object.entries(o.tagOverrides ?? {})) {
+    if (t.operation === 'REMOVE') out.push([name, null]);
+    else if (t.value !== undefined && compileMetricTagValue(t.value).ok) out.push([name, t.value]);
+  }
+  return out;
 }
 
 export interface TelemetryResolution {
@@ -55,6 +83,20 @@ export function resolveTelemetry(target: PolicyTarget, docs: readonly MeshObject
         if (t.randomSamplingPercentage !== undefined) s.samplingPercent = t.randomSamplingPercentage;
         if (t.disableSpanReporting !== undefined) s.disableSpanReporting = t.disableSpanReporting;
         if (t.customTags !== undefined) s.customTags = t.customTags;
+      }
+    }
+    for (const m of d.spec.metrics ?? []) {
+      if (!forPrometheus(m.providers)) continue;
+      for (const o of m.overrides ?? []) {
+        const metrics = matchedMetrics(o.match);
+        const tags = tagOverrides(o);
+        for (const s of directions(o.match?.mode, r)) {
+          for (const name of metrics) {
+            const cur = ((s.metrics ??= {})[name] ??= {});
+            if (o.disabled !== undefined) cur.disabled = o.disabled;
+            for (const [tag, value] of tags) (cur.tags ??= {})[tag] = value;
+          }
+        }
       }
     }
     for (const a of d.spec.accessLogging ?? []) {
@@ -95,4 +137,12 @@ export function accessLogOf(r: TelemetryResolution): MeshSettingsSnapshot['acces
     ...(o.accessLogFilter !== undefined && { outboundFilter: o.accessLogFilter }),
     ...(i.accessLogFilter !== undefined && { inboundFilter: i.accessLogFilter }),
   };
+}
+
+/** The snapshot's metric overrides; undefined when no applying document overrides a metric. */
+export function metricsOf(r: TelemetryResolution): MeshSettingsSnapshot['metrics'] {
+  const out: NonNullable<MeshSettingsSnapshot['metrics']> = {};
+  if (r.outbound.metrics) out.outbound = r.outbound.metrics;
+  if (r.inbound.metrics) out.inbound = r.inbound.metrics;
+  return out.outbound || out.inbound ? out : undefined;
 }

@@ -117,7 +117,7 @@ export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
     'tracing[].useRequestIdForTraceSampling': 'a new trace is sampled at random',
     'tracing[].enableIstioTags': 'spans always carry the istio.* attributes',
     'accessLogging[].providers': "the agents have one access log, JSON lines on the agent's stdout",
-    metrics: 'the standard metrics are always reported',
+    'metrics[].reportingInterval': "Prometheus reads the agents' metrics when it scrapes; TCP byte counts are reported when a connection closes",
   },
   Mesh: {},
 };

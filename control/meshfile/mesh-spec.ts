@@ -58,6 +58,29 @@ export interface TelemetrySpec {
     customTags?: Readonly<Record<string, { literal?: { value: string }; environment?: { name: string; defaultValue?: string }; header?: { name: string; defaultValue?: string } }>>;
   }>;
   accessLogging?: ReadonlyArray<{ match?: { mode?: TelemetryModeSpec }; disabled?: boolean; filter?: { expression: string } }>;
+  metrics?: ReadonlyArray<{
+    providers?: ReadonlyArray<{ name: string }>;
+    overrides?: ReadonlyArray<TelemetryMetricsOverrideSpec>;
+    reportingInterval?: string;
+  }>;
+}
+
+/** The provider the agents' metrics are: Istio's default metrics provider. */
+export const METRICS_PROVIDER = 'prometheus';
+
+/**
+ * Whether a `metrics[]` entry is for the agents' metrics: it names no provider (Istio then uses
+ * the default provider, Prometheus) or names `prometheus`.
+ */
+export function forPrometheus(providers: ReadonlyArray<{ name: string }> | undefined): boolean {
+  return !providers?.length || providers.some((p) => p.name === METRICS_PROVIDER);
+}
+
+/** One `metrics[].overrides[]` entry of a Telemetry. */
+export interface TelemetryMetricsOverrideSpec {
+  match?: { metric?: string; customMetric?: string; mode?: TelemetryModeSpec };
+  disabled?: boolean;
+  tagOverrides?: Readonly<Record<string, { operation?: 'UPSERT' | 'REMOVE'; value?: string }>>;
 }
 
 /** One document of the meshfile. */

@@ -6,7 +6,7 @@ import { checkDestinationRule } from './destination-rule-checks.ts';
 import type { DocReporter } from './doc-reporter.ts';
 import type { MeshfileKind } from './kinds.ts';
 import type { MeshSettingsSpec, MetricTemplateSpec, TelemetrySpec } from './mesh-spec.ts';
-import { compileAccessLogFilter } from '../../wire/access-log-filter.ts';
+import { checkTelemetry } from './telemetry-checks.ts';
 import { checkAuthorizationPolicy, checkPeerAuthentication } from './security-checks.ts';
 import type { AuthorizationPolicySpec, PeerAuthenticationSpec } from './security-spec.ts';
 import { checkVirtualService } from './virtual-service-checks.ts';
@@ -33,16 +33,4 @@ export function checkSemantics(kind: MeshfileKind, spec: unknown, r: DocReporter
     case 'Mesh':
       return checkMeshSettings(spec as MeshSettingsSpec, r, r.namespace);
   }
-}
-
-/** Telemetry: each access-log filter must be CEL; one dockmesh cannot evaluate is reported and left out. */
-function checkTelemetry(spec: TelemetrySpec, r: DocReporter): void {
-  (spec.accessLogging ?? []).forEach((a, i) => {
-    if (!a.filter) return;
-    const f = compileAccessLogFilter(a.filter.expression);
-    if (f.ok) return;
-    const at = `spec.accessLogging[${i}].filter.expression`;
-    if (f.unsupported) r.report('MESH_WARN_UNSUPPORTED_VALUE', at, `${f.error}: this filter is not applied, every request is logged`);
-    else r.report('MESH_ERR_BAD_VALUE', at, `not a CEL expression dockmesh can read: ${f.error}`);
-  });
 }
