@@ -2,8 +2,10 @@
  * Istio Telemetry end to end on loopback: a real control server compiles the meshfile's Telemetry
  * documents into each agent's snapshot, real agents apply them (process mode), spans go to a
  * loopback OTLP receiver and access log lines to the agents' stdout. web → api; the api workload's
- * Telemetry turns off its SERVER spans and its inbound access log; a namespace Telemetry samples
- * none of web's new client traces; a meshfile change puts things back (hot reload).
+ * Telemetry turns off its SERVER spans, its inbound access log and its inbound request-size metric;
+ * a namespace Telemetry samples none of web's new client traces and overrides the labels of the
+ * request count (a label read from the request, one removed); a meshfile change puts things back
+ * (hot reload).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -49,6 +51,10 @@ spec:
   accessLogging:
   - match: {mode: SERVER}
     disabled: true
+  metrics:
+  - overrides:
+    - match: {metric: REQUEST_SIZE, mode: SERVER}
+      disabled: true
 ---
 apiVersion: telemetry.istio.io/v1
 kind: Telemetry
@@ -57,6 +63,13 @@ spec:
   tracing:
   - match: {mode: CLIENT}
     randomSamplingPercentage: 0
+  metrics:
+  - providers: [{name: prometheus}]
+    overrides:
+    - match: {metric: REQUEST_COUNT, mode: CLIENT}
+      tagOverrides:
+        request_host: {value: request.host}
+        request_protocol: {operation: REMOVE}
 ---
 apiVersion: telemetry.istio.io/v1
 kind: Telemetry
@@ -163,15 +176,36 @@ test("web's access-log filter (CEL): a 200 outside /keep is not logged, an error
   assert.not.ok(logged(web, dropped), 'a 200 on /drop is filtered out');
 });
 
+const series = (text: string, name: string) => text.split('\n').filter((l) => l.startsWith(`${name}{`));
+
+test('the metric overrides: web\'s request count has request_host and no request_protocol; api reports no inbound request size', async () => {
+  await call();
+  let webText = '';
+  await waitFor(async () => series((webText = await mesh.metrics(web)), 'istio_requests_total').length > 0, 5000, "web's request count");
+  const count = series(webText, 'istio_requests_total');
+  assert.ok(count.every((l) => l.includes('reporter="source"') && l.includes('request_host="api"') && !l.includes('request_protocol=')), count.join('\n'));
+  // web's other metrics keep Istio's labels.
+  assert.ok(series(webText, 'istio_request_duration_milliseconds_count').every((l) => l.includes('request_protocol="http"') && !l.includes('request_host=')));
+  const apiText = await mesh.metrics(api);
+  assert.ok(series(apiText, 'istio_requests_total').some((l) => l.includes('reporter="destination"') && l.includes('request_protocol="http"')));
+  assert.is(series(apiText, 'istio_request_bytes_count').length, 0, 'no inbound request size series');
+  assert.ok(series(apiText, 'istio_response_bytes_count').length > 0);
+});
+
 test('a meshfile without the Telemetry documents: api reports SERVER spans and logs again, web samples new traces (hot reload)', async () => {
   mesh.setMeshfile(meshDoc());
-  for (const a of [web, api]) await mesh.untilConfig(a, (v) => v.snapshot?.mesh.tracing?.inbound === undefined && v.snapshot?.mesh.accessLog === undefined, 'Telemetry gone');
+  for (const a of [web, api]) {
+    await mesh.untilConfig(a, (v) => v.snapshot?.mesh.tracing?.inbound === undefined && v.snapshot?.mesh.accessLog === undefined && v.snapshot?.mesh.metrics === undefined, 'Telemetry gone');
+  }
   const t = newTraceparent();
   const id = await call(t.header);
   await waitFor(() => receiver.trace(t.traceId).length >= 2 && logged(api, id), 10_000, 'both spans and api\'s line');
   assert.equal(receiver.trace(t.traceId).map((s) => s.kind).sort(), [2, 3]);
   const fresh = await call();
   await waitFor(() => receiver.spans.some((s) => s.attributes['guid:x-request-id'] === fresh), 10_000, 'a span of a new trace started by web');
+  // Istio's labels again for new requests (the series made under the overrides keep their counts).
+  assert.ok(series(await mesh.metrics(web), 'istio_requests_total').some((l) => l.includes('request_protocol="http"') && !l.includes('request_host=')));
+  assert.ok(series(await mesh.metrics(api), 'istio_request_bytes_count').some((l) => l.includes('reporter="destination"')));
 });
 
 test.run();
