@@ -35,19 +35,18 @@ export class MeshMetrics {
   constructor(enabled = true) {
     this.enabled = enabled;
     const r = this.registry;
+    // Registered in this order: the exposition lists the metrics as they were made.
+    const http = {
+      requests: r.counter({ name: 'istio_requests_total', help: 'Requests handled, by reporter', labelNames: HTTP_LABELS }),
+      duration: r.histogram({ name: 'istio_request_duration_milliseconds', help: 'Request duration in milliseconds', labelNames: HTTP_LABELS, buckets: DURATION_BUCKETS }),
+      requestBytes: r.histogram({ name: 'istio_request_bytes', help: 'HTTP request body sizes', labelNames: HTTP_LABELS, buckets: SIZE_BUCKETS }),
+      responseBytes: r.histogram({ name: 'istio_response_bytes', help: 'HTTP response body sizes', labelNames: HTTP_LABELS, buckets: SIZE_BUCKETS }),
+    };
     this.#tcpSent = r.counter({ name: 'istio_tcp_sent_bytes_total', help: 'Bytes sent to the downstream during TCP connections', labelNames: TCP_LABELS });
     this.#tcpReceived = r.counter({ name: 'istio_tcp_received_bytes_total', help: 'Bytes received from the downstream during TCP connections', labelNames: TCP_LABELS });
     this.#tcpOpened = r.counter({ name: 'istio_tcp_connections_opened_total', help: 'TCP connections opened', labelNames: TCP_LABELS });
     this.#tcpClosed = r.counter({ name: 'istio_tcp_connections_closed_total', help: 'TCP connections closed', labelNames: TCP_LABELS });
-    this.#series = new IstioSeries(
-      {
-        requests: r.counter({ name: 'istio_requests_total', help: 'Requests handled, by reporter', labelNames: HTTP_LABELS }),
-        duration: r.histogram({ name: 'istio_request_duration_milliseconds', help: 'Request duration in milliseconds', labelNames: HTTP_LABELS, buckets: DURATION_BUCKETS }),
-        requestBytes: r.histogram({ name: 'istio_request_bytes', help: 'HTTP request body sizes', labelNames: HTTP_LABELS, buckets: SIZE_BUCKETS }),
-        responseBytes: r.histogram({ name: 'istio_response_bytes', help: 'HTTP response body sizes', labelNames: HTTP_LABELS, buckets: SIZE_BUCKETS }),
-      },
-      { opened: this.#tcpOpened, closed: this.#tcpClosed, sent: this.#tcpSent, received: this.#tcpReceived },
-    );
+    this.#series = new IstioSeries(http, { opened: this.#tcpOpened, closed: this.#tcpClosed, sent: this.#tcpSent, received: this.#tcpReceived });
     this.#configVersion = r.gauge({ name: 'dockmesh_config_version', help: 'Version of the snapshot in force' });
   }
 
