@@ -1,5 +1,5 @@
 import { ISTIO_LABEL_NAMES, IstioSeries, type MetricRequestSource, type TcpSeries } from './istio-series.ts';
-import type { MeshSettingsSnapshot } from '../wire/types.ts';
+import { DEFAULT_TCP_REPORTING_INTERVAL_MS, type MeshSettingsSnapshot } from '../wire/types.ts';
 import type { LabelBase } from './istio-labels.ts';
 import type { Counter } from './metrics/counter.ts';
 import type { Gauge } from './metrics/gauge.ts';
@@ -14,6 +14,19 @@ const TCP_LABELS = [...ISTIO_LABEL_NAMES, 'response_flags'];
 export const DURATION_BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
 /** Istio's buckets for request and response sizes. */
 export const SIZE_BUCKETS = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000];
+
+/** The shortest TCP reporting interval the agent runs (a smaller `reportingInterval` is raised to it). */
+export const MIN_TCP_REPORTING_INTERVAL_MS = 100;
+
+/** An open opaque TCP connection: its socket towards the downstream, and the bytes reported so far. */
+export class TcpTrack {
+  sent = 0;
+  received = 0;
+  constructor(
+    readonly base: LabelBase,
+    readonly socket: { readonly bytesWritten: number; readonly bytesRead: number },
+  ) {}
+}
 
 /**
  * The agent's Prometheus metrics with Istio's names and labels, in its own registry (no process
@@ -31,6 +44,10 @@ export class MeshMetrics {
   readonly #configVersion: Gauge;
   #tls: MeshTls | undefined;
   #tracing = false;
+  /** Open TCP connections, whose bytes are reported every {@link #tcpIntervalMs} (Istio's reportingInterval). */
+  readonly #open = new Set<TcpTrack>();
+  #tcpIntervalMs = DEFAULT_TCP_REPORTING_INTERVAL_MS;
+  #tcpTimer: NodeJS.Timeout | undefined;
 
   constructor(enabled = true) {
     this.enabled = enabled;
@@ -53,6 +70,48 @@ export class MeshMetrics {
   /** Puts a snapshot's Telemetry metric overrides in force (wire/types.ts, `mesh.metrics`). */
   setOverrides(o: MeshSettingsSnapshot['metrics']): void {
     this.#series.setOverrides(o);
+    const ms = Math.max(MIN_TCP_REPORTING_INTERVAL_MS, o?.tcpReportingIntervalMs ?? DEFAULT_TCP_REPORTING_INTERVAL_MS);
+    if (ms !== this.#tcpIntervalMs) {
+      this.#tcpIntervalMs = ms;
+      if (this.#tcpTimer) {
+        clearInterval(this.#tcpTimer);
+        this.#tcpTimer = undefined;
+        this.#startTcpTimer();
+      }
+    }
+  }
+
+  /**
+   * Starts reporting an opened connection's bytes as they flow: every reporting interval its
+   * bytes since the last report are added to istio_tcp_sent_bytes_total and
+   * istio_tcp_received_bytes_total (flags `-`), as Istio does for long-lived connections;
+   * {@link tcpClosed} adds the rest.
+   */
+  tcpTrack(base: LabelBase, socket: TcpTrack['socket']): TcpTrack | undefined {
+    if (!this.enabled) return undefined;
+    const t = new TcpTrack(base, socket);
+    this.#open.add(t);
+    this.#startTcpTimer();
+    return t;
+  }
+
+  #startTcpTimer(): void {
+    if (this.#tcpTimer || this.#open.size === 0) return;
+    this.#tcpTimer = setInterval(() => this.reportOpenTcp(), this.#tcpIntervalMs);
+    this.#tcpTimer.unref();
+  }
+
+  /** Adds the bytes open connections carried since their last report (the reporting timer's tick). */
+  reportOpenTcp(): void {
+    for (const t of this.#open) this.#reportTcp(t, '-', t.socket.bytesWritten, t.socket.bytesRead);
+  }
+
+  #reportTcp(t: TcpTrack, flags: string, sent: number, received: number): void {
+    const s = this.#series.tcp(t.base, flags);
+    if (sent > t.sent) (s.sent ??= this.#tcpSent.withText(s.text)).inc(sent - t.sent);
+    if (received > t.received) (s.received ??= this.#tcpReceived.withText(s.text)).inc(received - t.received);
+    t.sent = Math.max(t.sent, sent);
+    t.received = Math.max(t.received, received);
   }
 
   /** Records one finished HTTP request (`req`: what tag overrides may read of it). */
@@ -72,11 +131,23 @@ export class MeshMetrics {
     (s.opened ??= this.#tcpOpened.withText(s.text)).inc();
   }
 
-  /** Records a closed opaque TCP connection and the bytes it carried each way. */
-  tcpClosed(base: LabelBase, flags: string, sent: number, received: number): void {
+  /**
+   * Records a closed opaque TCP connection and the bytes it carried each way (`track`: what was
+   * already reported while it was open is not counted twice).
+   */
+  tcpClosed(base: LabelBase, flags: string, sent: number, received: number, track?: TcpTrack): void {
     if (!this.enabled) return;
     const s: TcpSeries = this.#series.tcp(base, flags);
     (s.closed ??= this.#tcpClosed.withText(s.text)).inc();
+    if (track) {
+      this.#open.delete(track);
+      if (this.#open.size === 0 && this.#tcpTimer) {
+        clearInterval(this.#tcpTimer);
+        this.#tcpTimer = undefined;
+      }
+      this.#reportTcp(track, flags, sent, received);
+      return;
+    }
     if (sent > 0) (s.sent ??= this.#tcpSent.withText(s.text)).inc(sent);
     if (received > 0) (s.received ??= this.#tcpReceived.withText(s.text)).inc(received);
   }

@@ -245,7 +245,7 @@ export function buildRouteTable(snapshot: AgentSnapshot, deps: TableDeps = detac
   // 2. Routes: compiled against the clusters, each destination with its composed policy chain.
   const mirrorPool = deps.pool;
   const ctx: RouteBuildContext = {
-    selfLabels: snapshot.self.labels,
+    self: { labels: snapshot.self.labels, namespace: snapshot.self.namespace },
     service: (k) => services.get(k),
     chain: (cluster, timeoutMs, retry) => composeDispatch(timeoutMs, retry, cluster, deps.pool, deps.events),
     mirrorChain: (cluster) => timeoutLayer(MIRROR_TIMEOUT_MS, balancerLayer(cluster, mirrorPool, deps.events)),

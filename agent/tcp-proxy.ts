@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream';
 import type { AccessLogEntry } from './access-log.ts';
+import type { TcpTrack } from './mesh-metrics.ts';
 import type { Cluster, ClusterHost } from './cluster.ts';
 import { UNKNOWN, type LabelBase } from './istio-labels.ts';
 import { inboundHost, listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
@@ -132,9 +133,9 @@ export class TcpProxy {
    * A connection is over: its istio_tcp_connections_closed_total (with `labels`) and its access log
    * line. `sent` / `received`: bytes to and from the downstream side.
    */
-  #closed(conn: TcpConnection, labels: LabelBase | undefined, flags: string, sent: number, received: number): void {
+  #closed(conn: TcpConnection, labels: LabelBase | undefined, flags: string, sent: number, received: number, track?: TcpTrack): void {
     const ctx = this.#ctx;
-    if (labels) ctx.metrics.tcpClosed(labels, flags, sent, received);
+    if (labels) ctx.metrics.tcpClosed(labels, flags, sent, received, track);
     const logged = ctx.accessLog.logs(conn.direction);
     if (!logged && !ctx.tap.active) return;
     const duration = performance.now() - conn.start;
@@ -182,11 +183,12 @@ export class TcpProxy {
       if (gone) return up.destroy();
       onConnect();
       metrics.tcpOpened(labels);
+      const track = metrics.tcpTrack(labels, socket);
       let open = 2;
       const done = () => {
         if (--open > 0) return;
         onClose();
-        this.#closed(conn, labels, '-', socket.bytesWritten, socket.bytesRead);
+        this.#closed(conn, labels, '-', socket.bytesWritten, socket.bytesRead, track);
       };
       // Two pipelines over the same pair, plus the listener's own bookkeeping: a fixed dozen of
       // 'close' listeners per connection (not per request), past Node's warning threshold of 10.

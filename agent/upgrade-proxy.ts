@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream';
@@ -99,7 +99,7 @@ export class UpgradeReport implements InboundRequest {
   /** The downstream peer's address. */
   readonly peer: string;
   readonly head: ForwardHead;
-  readonly req: { readonly url?: string };
+  readonly req: { readonly url?: string; readonly headers?: IncomingHttpHeaders };
   readonly binding: ListenerBinding;
   /** Tracing on: the request's trace, and (outbound, sampled) its attempt's CLIENT span. */
   trace: RequestTrace | undefined = undefined;
@@ -119,9 +119,9 @@ export class UpgradeReport implements InboundRequest {
   /** The upstream's response head so far; null once its end is seen. */
   #head: Buffer | null = Buffer.alloc(0);
 
-  constructor(method: string, url: string, head: ForwardHead, binding: ListenerBinding, peer: string) {
+  constructor(method: string, url: string, head: ForwardHead, binding: ListenerBinding, peer: string, headers?: IncomingHttpHeaders) {
     this.method = method;
-    this.req = { url };
+    this.req = { url, headers };
     this.head = head;
     this.binding = binding;
     this.peer = peer;
@@ -173,7 +173,7 @@ export class UpgradeProxy {
     // With tracing on, the agent writes the trace headers itself (as for plain requests).
     const tracer = ctx.tracing.current;
     const fwd = withRequestId(forwardHeaders(req.rawHeaders, tracer !== null));
-    const r = new UpgradeReport(req.method ?? 'GET', req.url ?? '/', fwd, binding, peerAddress(req));
+    const r = new UpgradeReport(req.method ?? 'GET', req.url ?? '/', fwd, binding, peerAddress(req), req.headers);
     if (tracer) r.trace = tracer.begin(fwd.trace, binding.direction === 'inbound');
     const answer = (status: string, flags: string): void => {
       r.status = Number(status.slice(0, 3));

@@ -97,8 +97,9 @@ export function validateSnapshot(value: unknown): SnapshotCheck {
     }
     const tags = isObj(d) ? d.tags : undefined;
     if (tags !== undefined) {
-      const ok = isObj(tags) && Object.values(tags).every((t) => isObj(t) && (typeof t.literal === 'string' || (typeof t.environment === 'string' && (t.defaultValue === undefined || typeof t.defaultValue === 'string'))));
-      if (!ok) bad(`$.mesh.tracing.${dir}.tags`, 'expected {name: {literal} or {environment, defaultValue?}}');
+      const ok = isObj(tags) && Object.values(tags).every((t) => isObj(t) && (typeof t.literal === 'string'
+        || ((typeof t.environment === 'string' || typeof t.header === 'string') && (t.defaultValue === undefined || typeof t.defaultValue === 'string'))));
+      if (!ok) bad(`$.mesh.tracing.${dir}.tags`, 'expected {name: {literal} or {environment, defaultValue?} or {header, defaultValue?}}');
     }
   }
   const accessLog = isObj(value.mesh) ? value.mesh.accessLog : undefined;
@@ -108,8 +109,10 @@ export function validateSnapshot(value: unknown): SnapshotCheck {
   }
   const metrics = isObj(value.mesh) ? value.mesh.metrics : undefined;
   if (metrics !== undefined) {
-    if (!isObj(metrics)) bad('$.mesh.metrics', 'expected {outbound?, inbound?}');
+    if (!isObj(metrics)) bad('$.mesh.metrics', 'expected {outbound?, inbound?, tcpReportingIntervalMs?}');
     else {
+      const ms = metrics.tcpReportingIntervalMs;
+      if (ms !== undefined && !(isNum(ms) && (ms as number) > 0)) bad('$.mesh.metrics.tcpReportingIntervalMs', 'expected a positive number of milliseconds');
       for (const dir of ['outbound', 'inbound'] as const) {
         const d = metrics[dir];
         if (d === undefined) continue;

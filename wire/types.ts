@@ -94,6 +94,8 @@ export interface HttpMatchSnapshot {
   ignoreUriCase?: boolean;
   port?: number;
   sourceLabels?: Record<string, string>;
+  /** The calling workload's namespace (Istio `sourceNamespace`): decided by each agent against its own. */
+  sourceNamespace?: string;
 }
 
 /** Where a route sends traffic. Service names are resolved to logical service names. */
@@ -165,7 +167,7 @@ export interface HttpRouteSnapshot {
 }
 
 export interface TcpRouteSnapshot {
-  match: Array<{ port?: number; destinationSubnets?: string[]; sourceLabels?: Record<string, string> }>;
+  match: Array<{ port?: number; destinationSubnets?: string[]; sourceLabels?: Record<string, string>; sourceNamespace?: string }>;
   route: WeightedDestinationSnapshot[];
 }
 
@@ -264,8 +266,11 @@ export interface MeshSettingsSnapshot {
    * CLIENT, inbound: SERVER), the istio_* metrics left out and their label overrides; absent: every
    * metric with Istio's labels.
    */
-  metrics?: { outbound?: MetricOverridesSnapshot; inbound?: MetricOverridesSnapshot };
+  metrics?: { outbound?: MetricOverridesSnapshot; inbound?: MetricOverridesSnapshot; tcpReportingIntervalMs?: number };
 }
+
+/** Istio's default Telemetry `metrics[].reportingInterval`: open TCP connections' bytes are reported this often. */
+export const DEFAULT_TCP_REPORTING_INTERVAL_MS = 5000;
 
 /** Istio's standard metrics (Telemetry's `IstioMetric` names) that the agents report. */
 export type StandardMetric =
@@ -316,8 +321,11 @@ export interface TelemetryDirection {
   tags?: Record<string, CustomTagSnapshot>;
 }
 
-/** A custom span attribute: a fixed value, or one of the agent's environment variables (as Envoy reads its own). */
-export type CustomTagSnapshot = { literal: string } | { environment: string; defaultValue?: string };
+/**
+ * A custom span attribute: a fixed value, one of the agent's environment variables (as Envoy reads
+ * its own), or a header of the span's request (`header` lower case).
+ */
+export type CustomTagSnapshot = { literal: string } | { environment: string; defaultValue?: string } | { header: string; defaultValue?: string };
 
 /** OTLP/HTTP encodings, named as OpenTelemetry's `OTEL_EXPORTER_OTLP_PROTOCOL` names them. */
 export type TraceProtocol = 'http/protobuf' | 'http/json';

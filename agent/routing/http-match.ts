@@ -18,11 +18,22 @@ export function labelsInclude(have: Readonly<Record<string, string>>, want: Read
   return true;
 }
 
+/** The agent's own workload, as source matches see it. */
+export interface MatchSelf {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly namespace: string;
+}
+
+/** Whether a match block's source conditions (`sourceLabels`, `sourceNamespace`) hold for this agent's workload. */
+export function sourceApplies(self: MatchSelf, m: { sourceLabels?: Readonly<Record<string, string>>; sourceNamespace?: string }): boolean {
+  return labelsInclude(self.labels, m.sourceLabels) && (m.sourceNamespace === undefined || m.sourceNamespace === self.namespace);
+}
+
 /**
  * Compiles one HTTPMatchRequest (at snapshot time). Returns null when the block can never apply to
- * this agent: its `sourceLabels` are not all among the agent's own workload labels (Istio applies a
- * route with sourceLabels only on the proxies of matching workloads, so the rule is dropped here
- * rather than checked per request).
+ * this agent: its `sourceLabels` are not all among the agent's own workload labels, or its
+ * `sourceNamespace` is not the agent's namespace (Istio applies such a route only on the proxies
+ * of matching workloads, so the rule is dropped here rather than checked per request).
  *
  * Semantics (Istio's HTTPMatchRequest, Envoy's route match):
  * - `uri`: exact and regex compare the path without the query string; prefix compares the start of
@@ -33,8 +44,8 @@ export function labelsInclude(have: Readonly<Record<string, string>>, want: Read
  * - `queryParams`: each named parameter must be present and its (percent-decoded) value match.
  * - `port`: the destination port of the request.
  */
-export function compileHttpMatch(m: HttpMatchSnapshot, selfLabels: Readonly<Record<string, string>>, onError: (reason: string) => void = () => {}): MatchPredicate | null {
-  if (!labelsInclude(selfLabels, m.sourceLabels)) return null;
+export function compileHttpMatch(m: HttpMatchSnapshot, self: MatchSelf, onError: (reason: string) => void = () => {}): MatchPredicate | null {
+  if (!sourceApplies(self, m)) return null;
   const checks: MatchPredicate[] = [];
   const value = (get: ValueOf, match: StringMatcher): MatchPredicate => (req) => {
     const v = get(req);

@@ -5,7 +5,7 @@ import { FaultInjection } from '../resilience/fault-injection.ts';
 import { RetryRule } from '../resilience/retry-rule.ts';
 import type { TokenBucket } from '../resilience/token-bucket.ts';
 import { HeaderOperations } from './header-operations.ts';
-import { compileHttpMatch, type MatchPredicate } from './http-match.ts';
+import { compileHttpMatch, type MatchPredicate, type MatchSelf } from './http-match.ts';
 import { compileUriRewrite, type UriRewriter } from './uri-rewrite.ts';
 
 /** A destination service as routes see it: its clusters by subset ('' = all endpoints) and port. */
@@ -17,7 +17,8 @@ export interface RoutableService {
 
 /** What compiling routes needs from the table being built. */
 export interface RouteBuildContext {
-  selfLabels: Readonly<Record<string, string>>;
+  /** The agent's own workload: its labels and namespace (source matches). */
+  self: MatchSelf;
   /** The service of a destination, by `name.namespace`. */
   service(key: string): RoutableService | undefined;
   /** The composed policy chain of a route towards one cluster. */
@@ -123,18 +124,18 @@ export class HttpRoute {
 
   /**
    * Compiles a route, or returns null when no match block can apply to this agent (every block
-   * has `sourceLabels` the agent's workload does not carry).
+   * has `sourceLabels` the agent's workload does not carry, or another `sourceNamespace`).
    */
   static compile(r: HttpRouteSnapshot, index: number, ctx: RouteBuildContext): HttpRoute | null {
     let matches: HttpRoute['matches'] = null;
     if (r.match.length > 0) {
       const kept: Array<{ test: MatchPredicate; spec: HttpMatchSnapshot }> = [];
       for (const m of r.match) {
-        const test = compileHttpMatch(m, ctx.selfLabels, (reason) => ctx.problem(`route ${r.name ?? index}: ${reason}`));
+        const test = compileHttpMatch(m, ctx.self, (reason) => ctx.problem(`route ${r.name ?? index}: ${reason}`));
         if (test) kept.push({ test, spec: m });
       }
       if (kept.length === 0) return null;
-      const trivial = (m: HttpMatchSnapshot) => Object.keys(m).every((k) => k === 'name' || k === 'sourceLabels');
+      const trivial = (m: HttpMatchSnapshot) => Object.keys(m).every((k) => k === 'name' || k === 'sourceLabels' || k === 'sourceNamespace');
       matches = kept.some((k) => trivial(k.spec)) ? null : kept;
     }
     return new HttpRoute(r, index, ctx, matches);

@@ -1,6 +1,6 @@
 import type { TcpRouteSnapshot } from '../../wire/types.ts';
 import type { Cluster } from '../cluster.ts';
-import { labelsInclude } from './http-match.ts';
+import { sourceApplies } from './http-match.ts';
 import type { RouteBuildContext, RoutableService } from './http-route.ts';
 
 interface TcpTarget {
@@ -20,7 +20,7 @@ interface CompiledTcpRoute {
 /**
  * A service's VirtualService TCP routes (opaque TCP), compiled once per snapshot: first route whose
  * match applies wins; match blocks are ORed, `port` compares the destination port, `sourceLabels`
- * is decided at build time against the agent's labels. `destinationSubnets` needs the connection's
+ * and `sourceNamespace` are decided at build time against the agent's workload. `destinationSubnets` needs the connection's
  * original destination address, which the agent does not know (its listeners are per service
  * port): a block naming subnets never matches, and the route is reported.
  */
@@ -31,7 +31,7 @@ export class TcpRouter {
     routes.forEach((r, i) => {
       let ports: Set<number> | null = null;
       if (r.match.length > 0) {
-        const kept = r.match.filter((m) => labelsInclude(ctx.selfLabels, m.sourceLabels) && !m.destinationSubnets?.length);
+        const kept = r.match.filter((m) => sourceApplies(ctx.self, m) && !m.destinationSubnets?.length);
         if (r.match.some((m) => m.destinationSubnets?.length)) ctx.problem(`tcp route ${i}: destinationSubnets cannot be matched by the agent`);
         if (kept.length === 0) return;
         if (!kept.some((m) => m.port === undefined)) ports = new Set(kept.map((m) => m.port!));

@@ -64,7 +64,14 @@ export function spanJson(sp: SpanRecord): string {
     strAttr('response_flags', sp.flags)},${strAttr('peer.address', sp.peer)},${
     intAttr('request_size', sp.requestSize)},${intAttr('response_size', sp.responseSize)}${
     sp.requestId !== undefined ? `,${strAttr('guid:x-request-id', sp.requestId)}` : ''}${sp.userAgent !== undefined ? `,${strAttr('user_agent', sp.userAgent)}` : ''}${
-    sp.attempt > 0 ? `,${intAttr('dockmesh.attempt', sp.attempt)}` : ''}${sp.error ? ',{"key":"error","value":{"boolValue":true}}' : ''}],"status":${sp.error ? '{"code":2}' : '{}'}}`;
+    sp.attempt > 0 ? `,${intAttr('dockmesh.attempt', sp.attempt)}` : ''}${sp.tags === undefined ? '' : tagsJson(sp.tags)}${sp.error ? ',{"key":"error","value":{"boolValue":true}}' : ''}],"status":${sp.error ? '{"code":2}' : '{}'}}`;
+}
+
+/** Header custom tags (flat `[key, value, ...]`), each as `,<KeyValue>`. */
+export function tagsJson(tags: readonly string[]): string {
+  let s = '';
+  for (let i = 0; i < tags.length; i += 2) s += `,{"key":${strJson(tags[i]!)},"value":{"stringValue":${strJson(tags[i + 1]!)}}}`;
+  return s;
 }
 
 /** What comes before the comma-separated spans of a request body. */

@@ -22,7 +22,7 @@
  */
 import { HeadCache, headKey, type HeadKey } from './head-cache.ts';
 import { SCOPE, spanUrl } from './otlp-json.ts';
-import { stringUnits, type AttributeValue, type SpanRecord } from './span-record.ts';
+import { stringUnits, TAG_FIXED_BYTES, type AttributeValue, type SpanRecord } from './span-record.ts';
 
 /** Wire types (low 3 bits of a tag). */
 const VARINT = 0;
@@ -286,13 +286,14 @@ const LENGTH_ROOM = 2;
  */
 export class ProtoSpanWriter {
   readonly #heads = new HeadCache(staticsOf);
+  readonly #tagKeys = new Map<string, Buffer>();
 
   /** Bytes `write` may use for `sp` at most. */
   bound(sp: SpanRecord): number {
     const s = this.#heads.of(sp);
     const strings = stringUnits(sp) + sp.traceId.length + sp.spanId.length + (sp.parentSpanId?.length ?? 0);
     // A UTF-16 unit is at most 3 bytes of UTF-8.
-    return s.head.length + s.attrs.length + 3 * strings + FIXED_BYTES;
+    return s.head.length + s.attrs.length + 3 * strings + FIXED_BYTES + (sp.tags === undefined ? 0 : (sp.tags.length / 2) * TAG_FIXED_BYTES);
   }
 
   /** Writes `sp` (tag, length, message) at `off`; returns where it ended. */
@@ -322,6 +323,11 @@ export class ProtoSpanWriter {
     if (sp.requestId !== undefined) o = putStrAttr(buf, o, K_REQUEST_ID, sp.requestId);
     if (sp.userAgent !== undefined) o = putStrAttr(buf, o, K_USER_AGENT, sp.userAgent);
     if (sp.attempt > 0) o = putIntAttr(buf, o, K_ATTEMPT, uint(sp.attempt));
+    if (sp.tags !== undefined) {
+      // Header custom tags: only when a Telemetry document asks for them.
+      const tags = sp.tags;
+      for (let i = 0; i < tags.length; i += 2) o = putStrAttr(buf, o, this.#tagKey(tags[i]!), tags[i + 1]!);
+    }
     if (sp.error) {
       buf.set(ERROR_ATTR, o);
       o += ERROR_ATTR.length;
@@ -339,6 +345,17 @@ export class ProtoSpanWriter {
     }
     putVarint(buf, off + 1, len);
     return o;
+  }
+
+  /** A header tag's `KeyValue.key`, encoded once per name. */
+  #tagKey(name: string): Buffer {
+    let k = this.#tagKeys.get(name);
+    if (k === undefined) {
+      if (this.#tagKeys.size >= 64) this.#tagKeys.clear();
+      k = lenField(1, Buffer.from(name, 'utf8'));
+      this.#tagKeys.set(name, k);
+    }
+    return k;
   }
 
   /** A trace or span id as raw bytes; one that is not lower-case hex of its length (never made by the agent) as its text, so nothing is lost. */

@@ -1,6 +1,6 @@
 import type { AttemptObserver } from '../dispatch/dispatch.ts';
 import { LocalReply } from '../dispatch/local-reply.ts';
-import { epochMs, spanRecord, type SpanParent, type TracedRequest } from './span-attributes.ts';
+import { epochMs, spanRecord, type HeaderTag, type SpanParent, type TracedRequest } from './span-attributes.ts';
 import { SPAN_KIND, type AttributeValue, type SpanRecord } from './span-record.ts';
 import type { IncomingTrace } from './trace-headers.ts';
 
@@ -9,6 +9,8 @@ export interface SpanSink {
   record(span: SpanRecord): void;
   /** The attributes every CLIENT span shares. */
   readonly common: readonly AttributeValue[];
+  /** Telemetry `customTags` of CLIENT spans read from the request's headers. */
+  readonly clientHeaderTags: readonly HeaderTag[] | undefined;
 }
 
 /**
@@ -81,6 +83,6 @@ export class AttemptSpan implements AttemptObserver {
 
   end(status: number, err: Error | undefined): void {
     const sink = this.#sink;
-    sink.record(spanRecord(this.#trace, this.spanId, this.#name, SPAN_KIND.client, this.#start, sink.common, this.#request, status, attemptFlags(status, err), this.#cluster, this.#upstream, this.#address, this.#attempt, err !== undefined));
+    sink.record(spanRecord(this.#trace, this.spanId, this.#name, SPAN_KIND.client, this.#start, sink.common, this.#request, status, attemptFlags(status, err), this.#cluster, this.#upstream, this.#address, this.#attempt, err !== undefined, sink.clientHeaderTags));
   }
 }

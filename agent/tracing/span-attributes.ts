@@ -17,7 +17,7 @@ export interface TracedRequest {
   /** The downstream peer's address. */
   readonly peer: string;
   readonly head: { readonly host?: string; readonly requestId?: string; readonly userAgent?: string; readonly contentLength?: number };
-  readonly req: { readonly url?: string };
+  readonly req: { readonly url?: string; readonly headers?: Readonly<Record<string, string | string[] | undefined>> };
   readonly requestBytes: number;
   readonly responseBytes: number;
   /** `performance.now()` when the request arrived. */
@@ -47,16 +47,51 @@ export function commonAttributes(self: WorkloadSnapshot | undefined, address: st
 
 /**
  * Istio Telemetry's literal and environment `customTags` as flat attributes (by name; an environment
- * tag whose variable is unset and has no default is left out, as Envoy does).
+ * tag whose variable is unset and has no default is left out, as Envoy does). Header tags are per
+ * span: {@link headerTagsOf}.
  */
 export function customTagAttributes(tags: Readonly<Record<string, CustomTagSnapshot>> | undefined, env: Readonly<Record<string, string | undefined>>): AttributeValue[] {
   const out: AttributeValue[] = [];
   for (const name of Object.keys(tags ?? {}).sort()) {
     const t = tags![name]!;
+    if ('header' in t) continue;
     const value = 'literal' in t ? t.literal : (env[t.environment] ?? t.defaultValue);
     if (value !== undefined) out.push(name, value);
   }
   return out;
+}
+
+/** A custom tag read from a request header (`header` lower case). */
+export interface HeaderTag {
+  readonly name: string;
+  readonly header: string;
+  readonly defaultValue: string | undefined;
+}
+
+/** The header `customTags` of one direction, by tag name; undefined when there are none. */
+export function headerTagsOf(tags: Readonly<Record<string, CustomTagSnapshot>> | undefined): readonly HeaderTag[] | undefined {
+  const out: HeaderTag[] = [];
+  for (const name of Object.keys(tags ?? {}).sort()) {
+    const t = tags![name]!;
+    if ('header' in t) out.push({ name, header: t.header.toLowerCase(), defaultValue: t.defaultValue });
+  }
+  return out.length ? out : undefined;
+}
+
+/**
+ * The header tags of request `r` (flat `[name, value, ...]`): a header's value (repeated ones
+ * joined with ", "), else the tag's default; a tag with neither is left out, as Envoy does.
+ */
+export function headerTagValues(tags: readonly HeaderTag[] | undefined, r: TracedRequest): readonly string[] | undefined {
+  if (tags === undefined) return undefined;
+  const headers = r.req.headers;
+  const out: string[] = [];
+  for (const t of tags) {
+    const v = headers?.[t.header];
+    const value = v === undefined ? t.defaultValue : typeof v === 'string' ? v : v.join(', ');
+    if (value !== undefined) out.push(t.name, value);
+  }
+  return out.length ? out : undefined;
 }
 
 /** `base` with `tags` after it (one frozen array; `base` itself without tags). */
@@ -102,6 +137,7 @@ export interface SpanParent {
 export function spanRecord(
   t: SpanParent, spanId: string, name: string, kind: SpanRecord['kind'], startMs: number, common: readonly AttributeValue[],
   r: TracedRequest, status: number, flags: string, cluster: string, upstream: string | null, peer: string, attempt: number, failed: boolean,
+  headerTags: readonly HeaderTag[] | undefined,
 ): SpanRecord {
   const target = r.req.url ?? '/';
   return {
@@ -129,6 +165,7 @@ export function spanRecord(
     userAgent: r.head.userAgent,
     attempt,
     common,
+    tags: headerTagValues(headerTags, r),
   };
 }
 

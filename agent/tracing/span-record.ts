@@ -46,10 +46,21 @@ export interface SpanRecord {
   attempt: number;
   /** Attributes every span of the agent shares (flat `[key, value, ...]`; the same array span after span). */
   common: readonly AttributeValue[];
+  /** Telemetry `customTags` read from the request's headers (flat `[key, value, ...]`); undefined: none configured or none present. */
+  tags: readonly string[] | undefined;
 }
 
 /** UTF-16 units of the strings a span carries that are not part of its cached head (for the writers' bounds). */
 export function stringUnits(sp: SpanRecord): number {
   return sp.method.length + sp.urlTarget.length + (sp.urlHost?.length ?? 0) + sp.flags.length + sp.peer.length +
-    (sp.traceState?.length ?? 0) + (sp.requestId?.length ?? 0) + (sp.userAgent?.length ?? 0);
+    (sp.traceState?.length ?? 0) + (sp.requestId?.length ?? 0) + (sp.userAgent?.length ?? 0) + (sp.tags === undefined ? 0 : tagUnits(sp.tags));
+}
+
+/** Bytes an encoder needs per header tag beyond its strings (generous). */
+export const TAG_FIXED_BYTES = 64;
+
+function tagUnits(tags: readonly string[]): number {
+  let n = 0;
+  for (const t of tags) n += t.length;
+  return n;
 }

@@ -9,8 +9,8 @@
  * spanJson's own escaping, so the output is the same bytes either way.
  */
 import { HeadCache, headKey, type HeadKey } from './head-cache.ts';
-import { attributesJson, spanJson, spanUrl, strAttr, strJson } from './otlp-json.ts';
-import { stringUnits, type SpanRecord } from './span-record.ts';
+import { attributesJson, spanJson, spanUrl, strAttr, strJson, tagsJson } from './otlp-json.ts';
+import { stringUnits, TAG_FIXED_BYTES, type SpanRecord } from './span-record.ts';
 
 /** A cached head: what it depends on, and its bytes. */
 interface Statics extends HeadKey {
@@ -151,7 +151,7 @@ export class SpanWriter {
   bound(sp: SpanRecord): number {
     const s = this.#heads.of(sp);
     // Escaped, a UTF-16 unit takes at most 6 bytes (\uXXXX).
-    return s.head.length + s.attrs.length + 6 * stringUnits(sp) + FIXED_BYTES;
+    return s.head.length + s.attrs.length + 6 * stringUnits(sp) + FIXED_BYTES + (sp.tags === undefined ? 0 : (sp.tags.length / 2) * TAG_FIXED_BYTES);
   }
 
   /** Writes `sp` at `off` (room for {@link bound} bytes is the caller's); returns where it ended. */
@@ -204,6 +204,8 @@ export class SpanWriter {
       o = decimal(buf, o, sp.attempt);
       o = put(buf, o, SIZE_END);
     }
+    // Header custom tags: only when a Telemetry document asks for them, so made as a string.
+    if (sp.tags !== undefined) o += buf.write(tagsJson(sp.tags), o);
     if (sp.error) o = put(buf, o, ERROR);
     return put(buf, o, sp.error ? END_ERROR : END_OK);
   }

@@ -9,7 +9,7 @@ import { randomIds } from '../random-ids.ts';
 import { OtlpHttpSender } from './otlp-http-sender.ts';
 import { AttemptSpan, RequestTrace } from './request-trace.ts';
 import { sampleDecision } from './sampling.ts';
-import { commonAttributes, customTagAttributes, resourceAttributes, spanRecord, withTags, type TracedRequest } from './span-attributes.ts';
+import { commonAttributes, customTagAttributes, headerTagsOf, resourceAttributes, spanRecord, withTags, type HeaderTag, type TracedRequest } from './span-attributes.ts';
 import { SpanBatcher, type BatcherOptions, type ExportCounters } from './span-batcher.ts';
 import { SPAN_KIND, type AttributeValue, type SpanRecord } from './span-record.ts';
 import type { TracingSettings } from './tracing-settings.ts';
@@ -51,6 +51,9 @@ export class Tracer {
   /** Telemetry `customTags` of client (outbound) and server (inbound) spans. */
   readonly #clientTags: AttributeValue[];
   readonly #serverTags: AttributeValue[];
+  /** Telemetry `customTags` read from request headers, per span. */
+  readonly clientHeaderTags: readonly HeaderTag[] | undefined;
+  readonly #serverHeaderTags: readonly HeaderTag[] | undefined;
   #self: WorkloadSnapshot | undefined;
   #resource: AttributeValue[] = resourceAttributes(undefined);
   #serverNames = new Map<number, string>();
@@ -70,6 +73,8 @@ export class Tracer {
     this.#inReport = s.inbound?.report ?? true;
     this.#clientTags = customTagAttributes(s.outbound?.tags, process.env);
     this.#serverTags = customTagAttributes(s.inbound?.tags, process.env);
+    this.clientHeaderTags = headerTagsOf(s.outbound?.tags);
+    this.#serverHeaderTags = headerTagsOf(s.inbound?.tags);
     this.#setCommon(commonAttributes(undefined, '127.0.0.1'));
     let send = o.send;
     if (!send) {
@@ -143,12 +148,12 @@ export class Tracer {
   serverSpan(t: RequestTrace, r: InboundRequest, status: number, flags: string): void {
     const port = r.binding.port;
     const spanId = t.serverSpanId ?? this.#ids.spanId();
-    this.record(spanRecord(t, spanId, this.#serverName(port), SPAN_KIND.server, performance.timeOrigin + r.start, this.serverCommon, r, status, flags, `inbound|${port}||`, r.upstream, r.peer, 0, false));
+    this.record(spanRecord(t, spanId, this.#serverName(port), SPAN_KIND.server, performance.timeOrigin + r.start, this.serverCommon, r, status, flags, `inbound|${port}||`, r.upstream, r.peer, 0, false, this.#serverHeaderTags));
   }
 
   /** Outbound, sampled, answered by the agent without any attempt (404 NR, 503 UH, 429 RL, ...). */
   localSpan(t: RequestTrace, r: TracedRequest, status: number, flags: string): void {
-    this.record(spanRecord(t, this.#ids.spanId(), `${r.head.host ?? 'unknown'}/*`, SPAN_KIND.client, performance.timeOrigin + r.start, this.common, r, status, flags, '-', null, r.peer, 0, false));
+    this.record(spanRecord(t, this.#ids.spanId(), `${r.head.host ?? 'unknown'}/*`, SPAN_KIND.client, performance.timeOrigin + r.start, this.common, r, status, flags, '-', null, r.peer, 0, false, this.clientHeaderTags));
   }
 
   /** Queues a finished span for export. */

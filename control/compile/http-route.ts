@@ -66,6 +66,7 @@ function match(m: HttpMatchRequestSpec): HttpMatchSnapshot {
   if (m.ignoreUriCase) out.ignoreUriCase = true;
   if (m.port !== undefined) out.port = m.port;
   if (m.sourceLabels && Object.keys(m.sourceLabels).length) out.sourceLabels = sorted(m.sourceLabels);
+  if (m.sourceNamespace) out.sourceNamespace = m.sourceNamespace;
   return out;
 }
 
@@ -177,6 +178,7 @@ export function compileTcpRoute(t: TcpRouteSpec, ns: string, lookup: HostLookup)
       if (m.port !== undefined) out.port = m.port;
       if (m.destinationSubnets?.length) out.destinationSubnets = [...m.destinationSubnets];
       if (m.sourceLabels && Object.keys(m.sourceLabels).length) out.sourceLabels = sorted(m.sourceLabels);
+      if (m.sourceNamespace) out.sourceNamespace = m.sourceNamespace;
       return out;
     }),
     route: weighted(t.route ?? [], ns, lookup),

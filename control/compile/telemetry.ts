@@ -11,6 +11,7 @@ import { STANDARD_METRICS, type CustomTagSnapshot, type MeshSettingsSnapshot, ty
 import { forPrometheus, type MeshObject, type TelemetryMetricsOverrideSpec, type TelemetryModeSpec, type TelemetrySpec } from '../meshfile/mesh-spec.ts';
 import { compileAccessLogFilter } from '../../wire/access-log-filter.ts';
 import { compileMetricTagValue } from '../../wire/metric-tag-value.ts';
+import { durationMs } from '../meshfile/duration.ts';
 import { hasSelector, labelsMatch, ROOT_NAMESPACE, type PolicyTarget } from './workload-selector.ts';
 
 /** What the Telemetry documents set for one direction (absent: the Mesh document's defaults). */
@@ -58,6 +59,8 @@ export interface TelemetryResolution {
   inbound: DirectionSettings;
   /** Whether any document applies to the workload. */
   applies: boolean;
+  /** The last Prometheus `metrics[].reportingInterval` set (TCP byte counts of open connections). */
+  tcpReportingIntervalMs?: number;
 }
 
 function directions(mode: TelemetryModeSpec | undefined, r: TelemetryResolution): DirectionSettings[] {
@@ -87,6 +90,7 @@ export function resolveTelemetry(target: PolicyTarget, docs: readonly MeshObject
     }
     for (const m of d.spec.metrics ?? []) {
       if (!forPrometheus(m.providers)) continue;
+      if (m.reportingInterval !== undefined) r.tcpReportingIntervalMs = durationMs(m.reportingInterval);
       for (const o of m.overrides ?? []) {
         const metrics = matchedMetrics(o.match);
         const tags = tagOverrides(o);
@@ -114,12 +118,15 @@ export function resolveTelemetry(target: PolicyTarget, docs: readonly MeshObject
 /** The snapshot's per-direction tracing, from the resolution and the mesh-wide sampling percentage. */
 export function tracingDirection(s: DirectionSettings, meshPercent: number): TelemetryDirection {
   const out: TelemetryDirection = { samplingPercent: s.samplingPercent ?? meshPercent, report: !(s.disableSpanReporting ?? false) };
-  // Literal and environment tags; request-header tags are not acted on (a load-time warning says so).
   const tags: Record<string, CustomTagSnapshot> = {};
   for (const name of Object.keys(s.customTags ?? {}).sort()) {
     const t = s.customTags![name]!;
     if (t.literal) tags[name] = { literal: t.literal.value };
     else if (t.environment) tags[name] = t.environment.defaultValue === undefined ? { environment: t.environment.name } : { environment: t.environment.name, defaultValue: t.environment.defaultValue };
+    else if (t.header) {
+      const header = t.header.name.toLowerCase();
+      tags[name] = t.header.defaultValue === undefined ? { header } : { header, defaultValue: t.header.defaultValue };
+    }
   }
   if (Object.keys(tags).length) out.tags = tags;
   return out;
@@ -144,5 +151,6 @@ export function metricsOf(r: TelemetryResolution): MeshSettingsSnapshot['metrics
   const out: NonNullable<MeshSettingsSnapshot['metrics']> = {};
   if (r.outbound.metrics) out.outbound = r.outbound.metrics;
   if (r.inbound.metrics) out.inbound = r.inbound.metrics;
-  return out.outbound || out.inbound ? out : undefined;
+  if (r.tcpReportingIntervalMs !== undefined) out.tcpReportingIntervalMs = r.tcpReportingIntervalMs;
+  return Object.keys(out).length ? out : undefined;
 }

@@ -42,7 +42,6 @@ function trafficPolicyAt(prefix: string): Record<string, string> {
 
 const HTTP_MATCH_UNSUPPORTED = {
   gateways: 'dockmesh has no gateways',
-  sourceNamespace: 'not acted on yet',
   statPrefix: 'route statistics carry no prefix',
 };
 
@@ -59,7 +58,6 @@ export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
     'http[].fault.delay.exponentialDelay': 'hidden in Istio\'s docs and not acted on',
     'http[].fault.abort.http2Error': 'agents speak HTTP/1.1 to each other',
     'tcp[].match[].gateways': 'dockmesh has no gateways',
-    'tcp[].match[].sourceNamespace': 'not acted on yet',
     'tcp[].match[].sourceSubnet': 'not acted on yet',
   },
   DestinationRule: {
@@ -113,11 +111,9 @@ export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
     targetRef: 'dockmesh has no gateways or waypoints; use selector',
     targetRefs: 'dockmesh has no gateways or waypoints; use selector',
     'tracing[].providers': "the agents have one tracing provider, the Mesh document's tracing.endpoint",
-    'tracing[].customTags{}.header': 'request-header tags are not added yet (literal and environment tags are)',
     'tracing[].useRequestIdForTraceSampling': 'a new trace is sampled at random',
     'tracing[].enableIstioTags': 'spans always carry the istio.* attributes',
     'accessLogging[].providers': "the agents have one access log, JSON lines on the agent's stdout",
-    'metrics[].reportingInterval': "Prometheus reads the agents' metrics when it scrapes; TCP byte counts are reported when a connection closes",
   },
   Mesh: {},
 };
@@ -147,4 +143,5 @@ export const EXTRA_DURATION_FIELDS: Record<string, string[]> = {
     'service.trafficPolicy.outlierDetection.baseEjectionTime',
     'service.trafficPolicy.outlierDetection.interval',
   ],
+  Telemetry: ['metrics[].reportingInterval'],
 };

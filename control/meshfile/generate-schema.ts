@@ -122,8 +122,9 @@ export function buildMeshfileSchema(crdDir: string): Schema {
       if (missing.length) throw new Error(`${k.kind}: field-support.ts names fields the CRD lacks: ${missing.join(', ')}`);
     } else if (k.kind === 'Telemetry') {
       const seen = new Set<string>();
-      spec = annotate(TELEMETRY_SPEC_SCHEMA, '', k.kind, new Set(), seen);
-      const missing = Object.keys(UNSUPPORTED_FIELDS[k.kind] ?? {}).filter((p) => !seen.has(p));
+      const durations = expandDurations(k.kind);
+      spec = annotate(TELEMETRY_SPEC_SCHEMA, '', k.kind, durations, seen);
+      const missing = [...durations, ...Object.keys(UNSUPPORTED_FIELDS[k.kind] ?? {})].filter((p) => !seen.has(p));
       if (missing.length) throw new Error(`${k.kind}: field-support.ts names fields the schema lacks: ${missing.join(', ')}`);
     } else {
       spec = k.kind === 'MetricTemplate' ? METRIC_TEMPLATE_SPEC_SCHEMA : k.kind === 'AlertProvider' ? ALERT_PROVIDER_SPEC_SCHEMA : MESH_SPEC_SCHEMA;

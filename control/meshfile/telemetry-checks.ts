@@ -49,7 +49,10 @@ export function checkTelemetry(spec: TelemetrySpec, r: DocReporter): void {
           continue;
         }
         if (t.value === undefined || t.value === '') {
-          r.report('MESH_ERR_BAD_VALUE', tagAt, 'value must be set when operation is UPSERT (the default)');
+          // Istio's CRD refuses an explicit UPSERT without a value; without `operation` it lets it
+          // through (and the override sets nothing useful).
+          if (t.operation === 'UPSERT') r.report('MESH_ERR_BAD_VALUE', tagAt, 'value must be set when operation is UPSERT');
+          else r.report('MESH_WARN_UNSUPPORTED_VALUE', tagAt, 'no value and no operation (UPSERT by default): this tag override is not applied');
           continue;
         }
         const v = compileMetricTagValue(t.value);

@@ -122,7 +122,10 @@ export const TELEMETRY_SPEC_SCHEMA = {
               },
             },
           },
-          reportingInterval: { type: 'string' },
+          reportingInterval: {
+            type: 'string',
+            description: 'How often the agents add the bytes of open TCP connections to istio_tcp_sent_bytes_total and istio_tcp_received_bytes_total (Istio: TCP metrics only). Default 5s.',
+          },
         },
       },
     },

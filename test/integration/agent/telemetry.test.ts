@@ -84,6 +84,9 @@ spec:
       region: {environment: {name: DOCKMESH_TEST_REGION, defaultValue: unknown}}
       stage: {environment: {name: DOCKMESH_TEST_STAGE, defaultValue: dev}}
       zone: {environment: {name: DOCKMESH_TEST_UNSET_ZONE}}
+      user: {header: {name: X-User}}
+      plan: {header: {name: x-plan, defaultValue: free}}
+      tenant: {header: {name: x-tenant}}
   accessLogging:
   - match: {mode: CLIENT}
     filter: {expression: "response.code >= 400 || request.path.startsWith('/keep')"}
@@ -117,7 +120,7 @@ test.after(async () => {
 function call(traceparent?: string, path = '/keep/t', status = 200): Promise<string> {
   const port = Object.values(web.ports.outbound)[0]!;
   const id = randomBytes(8).toString('hex');
-  const headers: Record<string, string> = { host: 'api', 'x-request-id': id };
+  const headers: Record<string, string> = { host: 'api', 'x-request-id': id, 'x-user': 'alice' };
   if (traceparent) headers.traceparent = traceparent;
   return new Promise((resolve, reject) => {
     const req = http.request({ host: WEB.address, port, path, headers }, (res) => {
@@ -143,10 +146,12 @@ test('the workload Telemetry: api reports no SERVER spans and writes no inbound 
   const spans = receiver.trace(t.traceId);
   assert.equal(spans.map((s) => s.kind).sort(), [3], 'only the CLIENT span of web (kind 3), no SERVER span (kind 2) of api');
   assert.is(spans[0]!.resource['service.name'], 'web');
-  // web's workload Telemetry: literal and environment tags on its CLIENT spans (an unset variable
-  // without a default adds nothing), on top of the namespace's sampling (field by field).
+  // web's workload Telemetry: literal, environment and request-header tags on its CLIENT spans (an
+  // unset variable or absent header without a default adds nothing), on top of the namespace's
+  // sampling (field by field).
   const a = spans[0]!.attributes;
   assert.equal([a.team, a.region, a.stage, 'zone' in a], ['storefront', 'eu-west', 'dev', false]);
+  assert.equal([a.user, a.plan, 'tenant' in a], ['alice', 'free', false]);
   assert.ok(logged(web, id), 'web logs its outbound request');
   assert.not.ok(logged(api, id), 'api logs no inbound request');
 });

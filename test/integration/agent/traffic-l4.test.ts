@@ -1,6 +1,7 @@
 /**
- * Opaque TCP routes (weighted over subsets), the TCP connection limit, and PASSTHROUGH balancing to
- * the replica a client addressed by IP, through one agent process on loopback.
+ * Opaque TCP routes (weighted over subsets), the TCP connection limit, PASSTHROUGH balancing to
+ * the replica a client addressed by IP, and the TCP byte counts of a connection reported while it is
+ * open (Telemetry reportingInterval), through one agent process on loopback.
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { test } from 'uvu';
@@ -48,7 +49,10 @@ test.before(async () => {
   const single = trafficService('single', 6379, [tcpEp('single', '10.6.0.3', a, {}, 6379)], { policy: { connectionPool: { tcp: { maxConnections: 2 } } } });
   for (const n of ['pt-1', 'pt-2', 'pt-3']) apps.push(await new ScriptedApp(n).listen());
   const pt = trafficService('pt', 8080, apps.map((app, i) => appEndpoint(app, `10.6.1.${i + 1}`, 8080)), { policy: { loadBalancer: { simple: 'PASSTHROUGH' } } });
-  agent = await startAgent(['--snapshot', files.write(snapshot(1, 'web', [db, single, pt])), '--outbound', 'db:5432=0', '--outbound', 'single:6379=0', '--outbound', 'pt:8080=0']);
+  const snap = snapshot(1, 'web', [db, single, pt]);
+  // Telemetry `metrics[].reportingInterval: 200ms`: open connections' bytes every 200 ms.
+  snap.mesh.metrics = { tcpReportingIntervalMs: 200 };
+  agent = await startAgent(['--snapshot', files.write(snap), '--outbound', 'db:5432=0', '--outbound', 'single:6379=0', '--outbound', 'pt:8080=0']);
 });
 
 test.after(async () => {
@@ -101,6 +105,25 @@ test('TCP maxConnections 2: the third concurrent connection is closed (flag UO)'
   one.socket.destroy();
   two.socket.destroy();
   await waitFor(async () => (await greet(port)).name === 'db-a', 3000, 'a slot free again');
+});
+
+test('a long-lived TCP connection: its bytes are reported while it is open, and counted once when it closes', async () => {
+  const bytes = async (name: string) => metricValue((await admin.get(agent.ports.admin, '/metrics')).text, name, { destination_service_name: 'db' });
+  const closed = await bytes('istio_tcp_connections_closed_total');
+  const [sent0, received0] = [await bytes('istio_tcp_sent_bytes_total'), await bytes('istio_tcp_received_bytes_total')];
+  const { socket } = await greet(agent.ports.outbound['db:5432']!, true);
+  let echoed = 0;
+  socket.on('data', (d) => (echoed += d.length));
+  socket.write('x'.repeat(1000));
+  await waitFor(() => echoed >= 1000, 3000, 'the echo');
+  // Still open: the bytes show within a reporting interval or two.
+  await waitFor(async () => (await bytes('istio_tcp_received_bytes_total')) === received0 + 1000, 3000, 'received bytes reported while open');
+  await waitFor(async () => (await bytes('istio_tcp_sent_bytes_total')) === sent0 + 1005, 3000, 'sent bytes (greeting + echo) reported while open');
+  assert.is(await bytes('istio_tcp_connections_closed_total'), closed, 'the connection is still open');
+  socket.end();
+  await waitFor(async () => (await bytes('istio_tcp_connections_closed_total')) === closed + 1, 3000, 'the close');
+  assert.is(await bytes('istio_tcp_received_bytes_total'), received0 + 1000, 'not counted twice');
+  assert.is(await bytes('istio_tcp_sent_bytes_total'), sent0 + 1005);
 });
 
 test('PASSTHROUGH: a request addressed to a replica IP goes to that replica', async () => {

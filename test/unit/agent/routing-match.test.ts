@@ -62,12 +62,20 @@ const matches: Array<[string, HttpMatchSnapshot, RequestFacts, boolean]> = [
   ['fields AND', { uri: { prefix: '/a' }, headers: { x: { exact: '1' } } }, facts('/a', { x: '2' }), false],
 ];
 for (const [name, m, f, want] of matches) {
-  test(`HTTPMatchRequest: ${name}`, () => assert.is(compileHttpMatch(m, {})!(f), want));
+  test(`HTTPMatchRequest: ${name}`, () => assert.is(compileHttpMatch(m, { labels: {}, namespace: 'default' })!(f), want));
 }
 
 test('HTTPMatchRequest: sourceLabels decide at build time', () => {
-  assert.is(compileHttpMatch({ sourceLabels: { app: 'web' } }, { app: 'other' }), null);
-  assert.ok(compileHttpMatch({ sourceLabels: { app: 'web' } }, { app: 'web', version: 'v1' }));
+  assert.is(compileHttpMatch({ sourceLabels: { app: 'web' } }, { labels: { app: 'other' }, namespace: 'default' }), null);
+  assert.ok(compileHttpMatch({ sourceLabels: { app: 'web' } }, { labels: { app: 'web', version: 'v1' }, namespace: 'default' }));
+});
+
+test('HTTPMatchRequest: sourceNamespace decides at build time, with sourceLabels', () => {
+  const self = { labels: { app: 'web' }, namespace: 'shop' };
+  assert.is(compileHttpMatch({ sourceNamespace: 'other' }, self), null);
+  assert.ok(compileHttpMatch({ sourceNamespace: 'shop' }, self));
+  assert.is(compileHttpMatch({ sourceNamespace: 'shop', sourceLabels: { app: 'api' } }, self), null);
+  assert.ok(compileHttpMatch({ sourceNamespace: 'shop', sourceLabels: { app: 'web' } }, self));
 });
 
 test('parseQuery: first value wins, bad escapes kept', () => {

@@ -53,6 +53,23 @@ for (const [name, path, headers, want] of picks) {
   });
 }
 
+test('router: sourceNamespace keeps a route on the agents of that namespace only (HTTP and TCP)', () => {
+  const svc = api([
+    { name: 'prod-only', match: [{ sourceNamespace: 'prod' }], route: [to('v2')] },
+    { name: 'default-only', match: [{ sourceNamespace: 'default', uri: { prefix: '/d' } }], route: [to('v2')] },
+    { name: 'rest', match: [], route: [to('v1')] },
+  ]);
+  const tcp = { ...svc, tcp: [{ match: [{ sourceNamespace: 'prod' }], route: [{ destination: { service: 'api', namespace: 'default', subset: 'v2' }, weight: 100 }] }] };
+  const t = buildRouteTable(snapshot(1, 'web', [tcp], { app: 'web' }));
+  const r = t.services.get('api.default')!;
+  assert.equal(r.router!.routes.map((x) => x.name), ['default-only', 'rest']);
+  assert.is(r.tcp!.pick(8080), null, 'the only TCP route is for prod: no route');
+  const prod = snapshot(1, 'web', [tcp], { app: 'web' });
+  const inProd = buildRouteTable({ ...prod, self: { ...prod.self, namespace: 'prod' } }).services.get('api.default')!;
+  assert.equal(inProd.router!.routes.map((x) => x.name), ['prod-only', 'rest']);
+  assert.is(inProd.tcp!.pick(8080)?.key, 'outbound|8080|v2|api.default');
+});
+
 test('router: a route for other workloads is dropped at build time; an unknown subset is a problem, answered NC', () => {
   const t = buildRouteTable(snapshot(1, 'web', [api(routes)], { app: 'web' }));
   const r = t.services.get('api.default')!.router!;

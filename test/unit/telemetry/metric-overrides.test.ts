@@ -51,6 +51,14 @@ test('entries for another provider, custom metrics, gRPC metrics and unsupported
   assert.equal(m, { outbound: { REQUEST_DURATION: { tags: { host: 'request.host' } } }, inbound: { REQUEST_DURATION: { tags: { host: 'request.host' } } } });
 });
 
+test('reportingInterval: the last level that sets it (for the Prometheus provider) wins', () => {
+  const m = metricsFor([
+    tel('m', 'istio-system', { metrics: [{ reportingInterval: '30s' }] }),
+    tel('n', 'default', { metrics: [{ reportingInterval: '1.5s' }, { providers: [{ name: 'stackdriver' }], reportingInterval: '1m' }] }),
+  ]);
+  assert.equal(m, { tcpReportingIntervalMs: 1500 });
+});
+
 test('a workload document applies to its workload only', () => {
   const docs = [tel('w', 'default', { selector: { matchLabels: { app: 'web' } }, metrics: [{ overrides: [{ disabled: true }] }] })];
   assert.is(metricsFor(docs), undefined);
@@ -162,6 +170,38 @@ test('the agent: new overrides take effect on label sets already seen; back to n
   assert.is(l.length, 2);
   assert.ok(l[0]!.endsWith('response_flags="-"} 2'));
   assert.ok(l[1]!.endsWith('env="dev"} 1'));
+});
+
+test('the agent: an open TCP connection reports its bytes as they flow; the close adds only the rest', () => {
+  const m = new MeshMetrics();
+  const out = istioLabels('source', peer('web'), peer('db'), { name: 'db', namespace: 'default' }, 'tcp');
+  const socket = { bytesWritten: 0, bytesRead: 0 };
+  m.tcpOpened(out);
+  const track = m.tcpTrack(out, socket);
+  const total = (name: string) => lines(m, name).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  socket.bytesRead = 100;
+  socket.bytesWritten = 40;
+  m.reportOpenTcp();
+  assert.equal([total('istio_tcp_received_bytes_total'), total('istio_tcp_sent_bytes_total')], [100, 40]);
+  m.reportOpenTcp();
+  assert.equal([total('istio_tcp_received_bytes_total'), total('istio_tcp_sent_bytes_total')], [100, 40], 'nothing new, nothing added');
+  socket.bytesRead = 150;
+  m.tcpClosed(out, '-', 70, 150, track);
+  assert.equal([total('istio_tcp_received_bytes_total'), total('istio_tcp_sent_bytes_total')], [150, 70]);
+  m.reportOpenTcp();
+  assert.equal([total('istio_tcp_received_bytes_total'), total('istio_tcp_sent_bytes_total')], [150, 70], 'closed: no longer reported');
+  assert.is(total('istio_tcp_connections_closed_total'), 1);
+});
+
+test('the agent: a connection closing with flags reports its last bytes under those flags', () => {
+  const m = new MeshMetrics();
+  const out = istioLabels('source', peer('web'), peer('db'), { name: 'db', namespace: 'default' }, 'tcp');
+  const socket = { bytesWritten: 10, bytesRead: 10 };
+  const track = m.tcpTrack(out, socket);
+  m.reportOpenTcp();
+  m.tcpClosed(out, 'UC', 15, 12, track);
+  const sent = lines(m, 'istio_tcp_sent_bytes_total');
+  assert.equal(sent.map((l) => [l.includes('response_flags="-"') ? '-' : 'UC', l.slice(l.lastIndexOf(' ') + 1)]), [['-', '10'], ['UC', '5']]);
 });
 
 test.run();

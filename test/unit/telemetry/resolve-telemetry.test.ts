@@ -72,12 +72,12 @@ test('the snapshot direction: the mesh-wide percentage unless set; reported unle
   assert.equal(tracingDirection({ samplingPercent: 0, disableSpanReporting: true }, 100), { samplingPercent: 0, report: false });
 });
 
-test('custom tags: the last set replaces the whole map; literal and environment tags reach the snapshot, header tags do not', () => {
+test('custom tags: the last set replaces the whole map; literal, environment and header tags (lower-cased) reach the snapshot', () => {
   const r = resolveTelemetry(api, [
     tel('m', 'istio-system', { tracing: [{ customTags: { old: { literal: { value: 'x' } } } }] }),
-    tel('n', 'default', { tracing: [{ match: { mode: 'SERVER' }, customTags: { team: { literal: { value: 'pay' } }, host: { environment: { name: 'HOSTNAME', defaultValue: '?' } }, user: { header: { name: 'x-user' } } } }] }),
+    tel('n', 'default', { tracing: [{ match: { mode: 'SERVER' }, customTags: { team: { literal: { value: 'pay' } }, host: { environment: { name: 'HOSTNAME', defaultValue: '?' } }, user: { header: { name: 'X-User' } } } }] }),
   ]);
-  assert.equal(tracingDirection(r.inbound, 100).tags, { host: { environment: 'HOSTNAME', defaultValue: '?' }, team: { literal: 'pay' } });
+  assert.equal(tracingDirection(r.inbound, 100).tags, { host: { environment: 'HOSTNAME', defaultValue: '?' }, team: { literal: 'pay' }, user: { header: 'x-user' } });
   assert.equal(tracingDirection(r.outbound, 100).tags, { old: { literal: 'x' } });
 });
 

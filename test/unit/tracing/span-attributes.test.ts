@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { REPLY } from '../../../agent/dispatch/local-reply.ts';
 import { attemptFlags } from '../../../agent/tracing/request-trace.ts';
 import { spanUrl } from '../../../agent/tracing/otlp-json.ts';
-import { commonAttributes, resourceAttributes, spanRecord, type TracedRequest } from '../../../agent/tracing/span-attributes.ts';
+import { commonAttributes, customTagAttributes, headerTagsOf, resourceAttributes, spanRecord, type TracedRequest } from '../../../agent/tracing/span-attributes.ts';
 import { SPAN_KIND } from '../../../agent/tracing/span-record.ts';
 
 const request = (over: Partial<TracedRequest> = {}): TracedRequest => ({
@@ -20,7 +20,7 @@ const request = (over: Partial<TracedRequest> = {}): TracedRequest => ({
 const self = { service: 'web', namespace: 'shop', workload: 'web', container: 'c1', containerName: 'proj-web-1', labels: { version: 'v2' } };
 
 test('http.url: http://host + origin-form target; an absolute-form target as sent', () => {
-  const url = (r: TracedRequest) => spanUrl(spanRecord({ traceId: 'a'.repeat(32), parentSpanId: undefined, traceState: undefined }, 's', 'n', SPAN_KIND.client, 1, [], r, 200, '-', '-', null, 'p', 0, false));
+  const url = (r: TracedRequest) => spanUrl(spanRecord({ traceId: 'a'.repeat(32), parentSpanId: undefined, traceState: undefined }, 's', 'n', SPAN_KIND.client, 1, [], r, 200, '-', '-', null, 'p', 0, false, undefined));
   assert.is(url(request()), 'http://api:8080/orders?x=1');
   assert.is(url(request({ req: { url: 'http://other/x' } })), 'http://other/x');
   assert.is(url(request({ head: {} })), 'http:///orders?x=1');
@@ -30,14 +30,14 @@ test('http.url: http://host + origin-form target; an absolute-form target as sen
 
 test('a span record: the request, its outcome, ERROR on 5xx, no answer or a failed attempt', () => {
   const t = { traceId: 'a'.repeat(32), parentSpanId: 'b'.repeat(16), traceState: 'k=v' };
-  const ok = spanRecord(t, 'c'.repeat(16), 'n', SPAN_KIND.client, 1, [], request(), 200, '-', 'outbound|8080||api.shop', '10.0.0.3:8080', '10.0.0.3', 1, false);
+  const ok = spanRecord(t, 'c'.repeat(16), 'n', SPAN_KIND.client, 1, [], request(), 200, '-', 'outbound|8080||api.shop', '10.0.0.3:8080', '10.0.0.3', 1, false, undefined);
   assert.equal({ ...ok, endMs: 0 }, {
     traceId: 'a'.repeat(32), spanId: 'c'.repeat(16), parentSpanId: 'b'.repeat(16), traceState: 'k=v', name: 'n', kind: 3, startMs: 1, endMs: 0,
     error: false, method: 'POST', urlHost: 'api:8080', urlTarget: '/orders?x=1', protocol: 'HTTP/1.1', status: 200, flags: '-', cluster: 'outbound|8080||api.shop',
-    upstream: '10.0.0.3:8080', peer: '10.0.0.3', requestSize: 12, responseSize: 64, requestId: 'r1', userAgent: 'curl/8', attempt: 1, common: [],
+    upstream: '10.0.0.3:8080', peer: '10.0.0.3', requestSize: 12, responseSize: 64, requestId: 'r1', userAgent: 'curl/8', attempt: 1, common: [], tags: undefined,
   });
   assert.ok(ok.endMs > 1);
-  const at = (status: number, failed = false) => spanRecord(t, 's', 'n', SPAN_KIND.server, 1, [], request({ h2: true }), status, '-', '-', null, 'p', 0, failed);
+  const at = (status: number, failed = false) => spanRecord(t, 's', 'n', SPAN_KIND.server, 1, [], request({ h2: true }), status, '-', '-', null, 'p', 0, failed, undefined);
   assert.is(at(503).error, true);
   assert.is(at(0).error, true);
   assert.is(at(404).error, false);
@@ -70,6 +70,19 @@ test('shared attributes and the resource name the workload', () => {
     'service.version', 'v2', 'service.instance.id', 'proj-web-1',
   ]);
   assert.equal(resourceAttributes(undefined).slice(0, 2), ['service.name', 'unknown']);
+});
+
+test('header custom tags: by name, per span; a repeated header joined, an absent one takes its default or is left out', () => {
+  const tags = headerTagsOf({ user: { header: 'x-user' }, plan: { header: 'x-plan', defaultValue: 'free' }, trace: { header: 'x-trace' }, env: { literal: 'dev' }, via: { header: 'via' } });
+  assert.equal(tags?.map((t) => t.name), ['plan', 'trace', 'user', 'via']);
+  const t = { traceId: 'a'.repeat(32), parentSpanId: undefined, traceState: undefined };
+  const sp = spanRecord(t, 's', 'n', SPAN_KIND.client, 1, [], request({ req: { url: '/', headers: { 'x-user': 'alice', via: ['a', 'b'] } } }), 200, '-', '-', null, 'p', 0, false, tags);
+  assert.equal(sp.tags, ['plan', 'free', 'user', 'alice', 'via', 'a, b']);
+  // None present and no default: no tags at all; none configured: none.
+  assert.is(spanRecord(t, 's', 'n', SPAN_KIND.client, 1, [], request(), 200, '-', '-', null, 'p', 0, false, headerTagsOf({ u: { header: 'x-user' } })).tags, undefined);
+  assert.is(headerTagsOf({ env: { literal: 'dev' } }), undefined);
+  // Literal and environment tags are shared attributes; header ones are not among them.
+  assert.equal(customTagAttributes({ env: { literal: 'dev' }, user: { header: 'x-user' } }, {}), ['env', 'dev']);
 });
 
 test.run();

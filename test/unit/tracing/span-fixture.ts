@@ -30,6 +30,7 @@ export function spanFixture(over: Partial<SpanRecord> = {}): SpanRecord {
     userAgent: undefined,
     attempt: 1,
     common: NO_COMMON,
+    tags: undefined,
     ...over,
   };
 }
@@ -56,4 +57,6 @@ export const SPAN_CASES: ReadonlyArray<[string, Partial<SpanRecord>]> = [
   ['times at zero and in the far future', { startMs: 0, endMs: 8.9e12 + 0.5 }],
   ['times with sub-microsecond fractions', { startMs: 1700000000123.4567, endMs: 1700000000123.0004 }],
   ['an empty common, empty strings', { common: [], flags: '', peer: '', method: '', urlHost: '', urlTarget: '' }],
+  ['header custom tags (Telemetry)', { common: FIXTURE_COMMON, tags: ['plan', 'gold', 'user', 'alice'] }],
+  ['header custom tags with non-ASCII text, quotes and an error', { tags: ['user', 'ü"x\\y', 'k😀', '', 'long', 'v'.repeat(3000)], error: true, status: 503 }],
 ];
