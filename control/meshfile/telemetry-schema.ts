@@ -67,7 +67,7 @@ export const TELEMETRY_SPEC_SCHEMA = {
             additionalProperties: {
               type: 'object',
               properties: {
-                literal: { type: 'object', required: ['value'], properties: { value: { type: 'string' } } },
+                literal: { type: 'object', required: ['value'], properties: { value: { type: 'string', minLength: 1 } } },
                 environment: TAG_SOURCE('environment variable'),
                 header: TAG_SOURCE('request header'),
               },
@@ -110,7 +110,7 @@ export const TELEMETRY_SPEC_SCHEMA = {
                       type: 'string',
                       enum: ['ALL_METRICS', 'REQUEST_COUNT', 'REQUEST_DURATION', 'REQUEST_SIZE', 'RESPONSE_SIZE', 'TCP_OPENED_CONNECTIONS', 'TCP_CLOSED_CONNECTIONS', 'TCP_SENT_BYTES', 'TCP_RECEIVED_BYTES', 'GRPC_REQUEST_MESSAGES', 'GRPC_RESPONSE_MESSAGES'],
                     },
-                    customMetric: { type: 'string' },
+                    customMetric: { type: 'string', minLength: 1 },
                     mode: MODE.properties.mode,
                   },
                 },
