@@ -1,6 +1,6 @@
 import { accessLogLine } from './access-log-line.ts';
 import type { AccessLogEntry } from '../wire/types.ts';
-import { compileAccessLogFilter } from '../wire/access-log-filter.ts';
+import { compileAccessLogFilter, type RequestHeaders } from '../wire/access-log-filter.ts';
 
 /** One access log line (JSON on stdout); also what `mesh tap` streams (wire/types.ts). */
 export type { AccessLogEntry } from '../wire/types.ts';
@@ -14,7 +14,7 @@ const CLOSE_WAIT_MS = 5000;
 const FLUSH_MS = 50;
 
 /** A snapshot's filter, compiled (the control server checked it; one that fails here filters nothing). */
-function filterOf(expression: string | undefined): ((e: AccessLogEntry) => boolean) | undefined {
+function filterOf(expression: string | undefined): ((e: AccessLogEntry, headers?: RequestHeaders) => boolean) | undefined {
   if (expression === undefined) return undefined;
   const f = compileAccessLogFilter(expression);
   return f.ok ? f.test : undefined;
@@ -38,8 +38,8 @@ export class AccessLog {
   /** Likewise for outbound ones. */
   outbound: boolean;
   /** Istio Telemetry's CEL filters per direction: a line is written only when its direction's passes. */
-  #inboundFilter: ((e: AccessLogEntry) => boolean) | undefined;
-  #outboundFilter: ((e: AccessLogEntry) => boolean) | undefined;
+  #inboundFilter: ((e: AccessLogEntry, headers?: RequestHeaders) => boolean) | undefined;
+  #outboundFilter: ((e: AccessLogEntry, headers?: RequestHeaders) => boolean) | undefined;
   readonly #out: NodeJS.WritableStream;
   readonly #flushMs: number;
   #buffer: Buffer | null = null;
@@ -77,11 +77,11 @@ export class AccessLog {
     return direction === 'inbound' ? this.inbound : this.outbound;
   }
 
-  /** Queues one line. */
-  write(entry: AccessLogEntry): void {
+  /** Queues one line (`headers`: the request's, for a filter that reads them). */
+  write(entry: AccessLogEntry, headers?: RequestHeaders): void {
     if (!this.enabled) return;
     const filter = entry.direction === 'inbound' ? this.#inboundFilter : this.#outboundFilter;
-    if (filter !== undefined && !filter(entry)) return;
+    if (filter !== undefined && !filter(entry, headers)) return;
     const line = accessLogLine(entry);
     // At most 3 bytes of UTF-8 per UTF-16 unit (accessLogLine leaves no lone surrogate).
     if (this.#used + line.length * 3 > BUFFER_BYTES) {

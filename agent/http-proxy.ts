@@ -366,7 +366,7 @@ export class HttpProxy implements ExchangeOwner {
     };
     if (ex.verifiedPeer) entry.source_principal = ex.verifiedPeer.spiffeId;
     if (ex.audit) entry.audit = true;
-    if (logged) ctx.accessLog.write(entry);
+    if (logged) ctx.accessLog.write(entry, req.headers);
     if (ctx.tap.active) ctx.tap.publish(entry);
   }
 }

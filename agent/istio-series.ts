@@ -4,6 +4,7 @@ import { CounterSeries, type Counter } from './metrics/counter.ts';
 import { HistogramSeries, type Histogram } from './metrics/histogram.ts';
 import { directionPlan, dynamicKey, renderLabels, type DirectionPlan, type MetricPlan } from './metric-overrides.ts';
 import type { MetricRequest } from '../wire/metric-tag-value.ts';
+import type { RequestHeaders } from '../wire/access-log-filter.ts';
 import type { MeshSettingsSnapshot, StandardMetric } from '../wire/types.ts';
 
 /** Istio's labels in the order the agent exposes them (response_code and response_flags follow). */
@@ -21,7 +22,7 @@ const TCP_LABEL_NAMES: readonly string[] = [...ISTIO_LABEL_NAMES, 'response_flag
 export interface MetricRequestSource {
   readonly method: string;
   readonly head: { readonly host?: string };
-  readonly req: { readonly url?: string };
+  readonly req: { readonly url?: string; readonly headers?: RequestHeaders };
   readonly binding: { readonly port: number };
   readonly verifiedPeer: { readonly spiffeId: string } | undefined;
 }
@@ -86,7 +87,7 @@ function standardValues(labels: IstioLabels): string[] {
 }
 
 function requestOf(src: MetricRequestSource, status: number): MetricRequest {
-  return { method: src.method, host: src.head.host ?? '', path: src.req.url ?? '', status, port: src.binding.port, principal: src.verifiedPeer?.spiffeId };
+  return { method: src.method, host: src.head.host ?? '', path: src.req.url ?? '', status, port: src.binding.port, principal: src.verifiedPeer?.spiffeId, headers: src.req.headers };
 }
 
 /** `name="value",...` for a label set, in {@link ISTIO_LABEL_NAMES} order. */

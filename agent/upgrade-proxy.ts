@@ -322,7 +322,7 @@ export class UpgradeProxy {
     };
     if (r.verifiedPeer) entry.source_principal = r.verifiedPeer.spiffeId;
     if (r.audit) entry.audit = true;
-    if (logged) ctx.accessLog.write(entry);
+    if (logged) ctx.accessLog.write(entry, r.req.headers);
     if (ctx.tap.active) ctx.tap.publish(entry);
   }
 }

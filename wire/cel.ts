@@ -5,16 +5,34 @@
  *
  * Supported: literals (integers, doubles, 'strings' or "strings", true, false, null, lists
  * `[a, b]`), `!`, `-`, `+` (numbers, or strings), `== != < <= > >=`, `in` (a list), `&&`, `||`,
- * `? :`, parentheses, `string(x)`, and the string methods startsWith, endsWith, contains and matches
- * (a regex). Anything else (maps, indexing, other functions, other attributes) is refused with
- * `unsupported` set, so the caller can tell "valid CEL dockmesh cannot evaluate" from "not CEL".
+ * `? :`, parentheses, `string(x)`, `has(attribute)` / `has(map.key)`, the string methods startsWith,
+ * endsWith, contains and matches (a regex), and map attributes (a request's headers): `m['key']`,
+ * `m.key`, `'key' in m`. Anything else (other functions, other attributes, map literals) is refused
+ * with `unsupported` set, so the caller can tell "valid CEL dockmesh cannot evaluate" from "not CEL".
+ *
+ * An attribute may be absent (its reader returns undefined, a map has no such key): `has()` is then
+ * false, and any other use of it is an error (CEL's "no such key"), which the caller treats as it
+ * treats a type error.
  */
-export type CelValue = string | number | boolean | null | CelValue[];
+
+/** A map attribute (a request's headers): keys looked up case-insensitively, as Envoy's header maps. */
+export class CelMap {
+  constructor(readonly entries: Readonly<Record<string, string | readonly string[] | undefined>>) {}
+
+  get(key: string): string | undefined {
+    const v = this.entries[key.toLowerCase()];
+    return v === undefined ? undefined : typeof v === 'string' ? v : v.join(',');
+  }
+}
+
+export type CelValue = string | number | boolean | null | CelValue[] | CelMap;
 type Value = CelValue;
 type Node<T> = (e: T) => Value;
+/** A node that returns undefined for an absent attribute or key (inside `has()`). */
+type SoftNode<T> = (e: T) => Value | undefined;
 
-/** The attributes an expression may read, each with how it reads its value from the input. */
-export type CelAttributes<T> = Readonly<Record<string, (e: T) => Value>>;
+/** The attributes an expression may read, each with how it reads its value from the input (undefined: absent). */
+export type CelAttributes<T> = Readonly<Record<string, (e: T) => Value | undefined>>;
 
 const STRING_METHODS: Record<string, (s: string, arg: string) => boolean> = {
   startsWith: (s, a) => s.startsWith(a),
@@ -171,8 +189,12 @@ class Parser<T> {
         const b = this.#additive();
         l = (e) => {
           const list = b(e);
-          if (!Array.isArray(list)) throw new CelError('the right side of in is not a list');
           const v = a(e);
+          if (list instanceof CelMap) {
+            if (typeof v !== 'string') throw new CelError('a map key is a string');
+            return list.get(v) !== undefined;
+          }
+          if (!Array.isArray(list)) throw new CelError('the right side of in is not a list or map');
           return list.some((x) => equal(x, v));
         };
       } else return l;
@@ -227,28 +249,68 @@ class Parser<T> {
         const v = arg(e);
         if (typeof v === 'string') return v;
         if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-        throw new CelError(`string() of ${v === null ? 'null' : 'a list'}`);
+        throw new CelError(`string() of ${v === null ? 'null' : 'a list or map'}`);
       };
     }
-    if (t?.kind === 'id' && !['true', 'false', 'null', 'in'].includes(t.text)) {
-      // An attribute: a dotted name, then perhaps a method call.
-      let name = t.text;
+    if (t?.kind === 'id' && t.text === 'has' && this.toks[this.#i + 1]?.text === '(') {
+      // CEL's has() macro: whether an attribute (or a map's key) is present.
       this.#i++;
-      while (this.#is('.')) {
-        const next = this.toks[this.#i + 1];
-        if (next?.kind !== 'id') throw new CelError(`expected a name after "." at ${this.#where()}`);
-        if (this.toks[this.#i + 2]?.kind === 'op' && this.toks[this.#i + 2]!.text === '(' && this.attributes[name]) break;
-        name += `.${next.text}`;
-        this.#i += 2;
-      }
-      if (this.#is('[')) throw new CelError(`${name}[...] is not supported (supported attributes: ${Object.keys(this.attributes).join(', ')})`, true);
-      const read = this.attributes[name];
-      if (!read) throw new CelError(`attribute ${name} is not supported (supported: ${Object.keys(this.attributes).join(', ')})`, true);
-      this.readsAttributes = true;
+      this.#take('(');
+      const ref = this.#reference(true);
+      this.#take(')');
+      return (e) => ref(e) !== undefined;
+    }
+    if (t?.kind === 'id' && !['true', 'false', 'null', 'in'].includes(t.text)) {
+      const ref = this.#reference(false);
+      const read: Node<T> = (e) => {
+        const v = ref(e);
+        if (v === undefined) throw new CelError('no such attribute or key');
+        return v;
+      };
       if (this.#is('.')) return this.#method(read);
       return read;
     }
     return this.#primary();
+  }
+
+  /**
+   * An attribute: a dotted name, then on a map attribute a key (`['key']`, or `.key` inside
+   * `has()`); stops before a method call. Its node returns undefined when it is absent.
+   */
+  #reference(inHas: boolean): SoftNode<T> {
+    const first = this.#peek()!;
+    if (first.kind !== 'id') throw new CelError(`has() takes an attribute, not "${first.text}" (at ${first.at + 1})`);
+    let name = first.text;
+    this.#i++;
+    while (this.#is('.') && !this.attributes[name]) {
+      const next = this.toks[this.#i + 1];
+      if (next?.kind !== 'id') throw new CelError(`expected a name after "." at ${this.#where()}`);
+      name += `.${next.text}`;
+      this.#i += 2;
+    }
+    const read = this.attributes[name];
+    if (!read) throw new CelError(`attribute ${name} is not supported (supported: ${Object.keys(this.attributes).join(', ')})`, true);
+    this.readsAttributes = true;
+    let key: Node<T> | undefined;
+    if (this.#is('[')) {
+      this.#i++;
+      key = this.#ternary();
+      this.#take(']');
+    } else if (inHas && this.#is('.') && this.toks[this.#i + 1]?.kind === 'id' && this.toks[this.#i + 2]?.text !== '(') {
+      const field = this.toks[this.#i + 1]!.text;
+      this.#i += 2;
+      key = () => field;
+    }
+    if (!key) return read;
+    const k = key;
+    return (e) => {
+      const m = read(e);
+      if (m === undefined) return undefined;
+      if (!(m instanceof CelMap)) throw new CelError(`${name} is not a map`);
+      const kv = k(e);
+      if (typeof kv !== 'string') throw new CelError('a map key is a string');
+      return m.get(kv);
+    };
   }
 
   #method(target: Node<T>): Node<T> {

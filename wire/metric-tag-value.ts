@@ -5,13 +5,15 @@
  * per label set; one that reads the request is evaluated per request, for the metrics it is set on.
  *
  * Attributes, with Envoy's names: request.method, request.host (the authority), request.path,
- * request.url_path (without the query), response.code, destination.port (the service port called,
+ * request.url_path (without the query), request.useragent, request.headers (a map:
+ * `request.headers['x-tenant']`), response.code, destination.port (the service port called,
  * outbound; the app's port, inbound), connection.mtls, connection.uri_san_peer_certificate (the mTLS
  * peer's SPIFFE ID, inbound). A TCP metric has no request: a value reading an attribute is `unknown`
  * there, as is a value whose evaluation fails (Istio's stats plugin reports `unknown` for what it
  * cannot evaluate).
  */
-import { compileCel, type CelAttributes, type CelValue } from './cel.ts';
+import { CelMap, compileCel, type CelAttributes, type CelValue } from './cel.ts';
+import type { RequestHeaders } from './access-log-filter.ts';
 
 /** What a tag value can read of a finished HTTP request. */
 export interface MetricRequest {
@@ -22,6 +24,8 @@ export interface MetricRequest {
   port: number;
   /** The peer's SPIFFE ID when it presented a verified certificate (inbound mTLS). */
   principal: string | undefined;
+  /** The request's headers as it arrived. */
+  headers: RequestHeaders | undefined;
 }
 
 export const UNKNOWN_TAG_VALUE = 'unknown';
@@ -34,6 +38,11 @@ const ATTRIBUTES: CelAttributes<MetricRequest> = {
     const q = r.path.indexOf('?');
     return q < 0 ? r.path : r.path.slice(0, q);
   },
+  'request.useragent': (r) => {
+    const v = r.headers?.['user-agent'];
+    return v === undefined ? undefined : typeof v === 'string' ? v : v.join(',');
+  },
+  'request.headers': (r) => (r.headers ? new CelMap(r.headers) : undefined),
   'response.code': (r) => r.status,
   'destination.port': (r) => r.port,
   'connection.mtls': (r) => r.principal !== undefined,

@@ -89,7 +89,7 @@ spec:
       tenant: {header: {name: x-tenant}}
   accessLogging:
   - match: {mode: CLIENT}
-    filter: {expression: "response.code >= 400 || request.path.startsWith('/keep')"}
+    filter: {expression: "response.code >= 400 || request.path.startsWith('/keep') || request.headers['x-keep'] == 'yes'"}
 `;
 
 test.before(async () => {
@@ -117,10 +117,10 @@ test.after(async () => {
  * One request from web's app through both agents; `traceparent` given or not. Returns the request id.
  * The path starts with /keep unless given: web's access-log filter keeps those lines and errors.
  */
-function call(traceparent?: string, path = '/keep/t', status = 200): Promise<string> {
+function call(traceparent?: string, path = '/keep/t', status = 200, extra: Record<string, string> = {}): Promise<string> {
   const port = Object.values(web.ports.outbound)[0]!;
   const id = randomBytes(8).toString('hex');
-  const headers: Record<string, string> = { host: 'api', 'x-request-id': id, 'x-user': 'alice' };
+  const headers: Record<string, string> = { host: 'api', 'x-request-id': id, 'x-user': 'alice', ...extra };
   if (traceparent) headers.traceparent = traceparent;
   return new Promise((resolve, reject) => {
     const req = http.request({ host: WEB.address, port, path, headers }, (res) => {
@@ -167,16 +167,17 @@ test('the namespace Telemetry: new traces started by web are sampled at 0%, and 
   assert.match(String(line?.trace_id), /^[0-9a-f]{32}$/);
 });
 
-test("web's access-log filter (CEL): a 200 outside /keep is not logged, an error is", async () => {
+test("web's access-log filter (CEL): a 200 outside /keep is not logged, an error or a request with x-keep: yes is", async () => {
   const dropped = await call(undefined, '/drop');
   const kept = await call(undefined, '/keep/again');
+  const byHeader = await call(undefined, '/drop', 200, { 'x-keep': 'yes' });
   // A fault on api (as `mesh fault api --abort 503`): web's agent answers 503 itself.
   mesh.server.faults.set('api', { abort: { httpStatus: 503, percent: 100 } }, 10_000);
   await mesh.untilConfig(web, (v) => JSON.stringify(v.snapshot?.services.find((x) => x.name === 'api') ?? {}).includes('"httpStatus":503'), 'the fault applied');
   const error = await call(undefined, '/drop', 503);
   mesh.server.faults.clear('api');
   await mesh.untilConfig(web, (v) => !JSON.stringify(v.snapshot?.services.find((x) => x.name === 'api') ?? {}).includes('"httpStatus":503'), 'the fault cleared');
-  await waitFor(() => logged(web, error) && logged(web, kept), 5000, 'the kept lines');
+  await waitFor(() => logged(web, error) && logged(web, kept) && logged(web, byHeader), 5000, 'the kept lines (a path, an error, a header)');
   await new Promise((r) => setTimeout(r, 300)); // past the log's 50 ms batches
   assert.not.ok(logged(web, dropped), 'a 200 on /drop is filtered out');
 });

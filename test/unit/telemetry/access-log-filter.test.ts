@@ -40,11 +40,37 @@ const refused: Array<[string, boolean, RegExp]> = [
   ['response.code >= ', false, /unexpected end/],
   ['response.code >>= 1', false, /unexpected/],
   ['"open', false, /unterminated string/],
-  ["request.headers['x-debug'] == '1'", true, /request\.headers\[\.\.\.\] is not supported/],
+  ['request.headers.size() > 0', true, /function size is not supported/],
+  ['{"a": 1}', false, /unexpected "{"/],
   ['xds.cluster_name == "x"', true, /attribute xds\.cluster_name is not supported/],
   ['response.flags != 0', true, /attribute response\.flags is not supported/],
   ['request.path.lowerAscii() == "x"', true, /function lowerAscii is not supported/],
 ];
+// Istio's own example, and headers (the request's, as it arrived; none on a TCP connection).
+const withHeaders: Array<[string, Record<string, string | string[]> | undefined, boolean]> = [
+  ['!has(request.useragent) || !(request.useragent.startsWith("Amazon-Route53-Health-Check-Service"))', { 'user-agent': 'Amazon-Route53-Health-Check-Service (ref 1)' }, false],
+  ['!has(request.useragent) || !(request.useragent.startsWith("Amazon-Route53-Health-Check-Service"))', { 'user-agent': 'curl/8' }, true],
+  ['!has(request.useragent) || !(request.useragent.startsWith("Amazon-Route53-Health-Check-Service"))', {}, true],
+  ['!has(request.useragent) || !(request.useragent.startsWith("Amazon-Route53-Health-Check-Service"))', undefined, true],
+  ["request.headers['x-debug'] == '1'", { 'x-debug': '1' }, true],
+  ["request.headers['X-Debug'] == '1'", { 'x-debug': '1' }, true],
+  ["request.headers['x-debug'] == '1'", {}, false],
+  ["has(request.headers.x_debug) || has(request.headers['x-debug'])", { 'x-debug': '' }, true],
+  ["'x-debug' in request.headers", { 'x-debug': '0' }, true],
+  ["'x-debug' in request.headers", {}, false],
+  ["request.headers['accept'] == 'a,b'", { accept: ['a', 'b'] }, true],
+  ["request.host == 'api:8080'", { host: 'api:8080' }, true],
+  ["request.host == 'api:8080'", { ':authority': 'api:8080' }, true],
+  ["has(request.headers)", undefined, false],
+];
+for (const [expr, headers, want] of withHeaders) {
+  test(`filter ${expr} with headers ${JSON.stringify(headers)} → ${want}`, () => {
+    const f = compileAccessLogFilter(expr);
+    assert.ok(f.ok, JSON.stringify(f));
+    if (f.ok) assert.is(f.test(line({ status: 200 }), headers), want);
+  });
+}
+
 for (const [expr, unsupported, message] of refused) {
   test(`filter ${expr} refused (${unsupported ? 'not supported' : 'not CEL'})`, () => {
     const f = compileAccessLogFilter(expr);

@@ -65,7 +65,7 @@ test('a workload document applies to its workload only', () => {
   assert.ok(metricsFor(docs, { namespace: 'default', labels: { app: 'web' } }));
 });
 
-const req: MetricRequest = { method: 'GET', host: 'api:8080', path: '/a/b?x=1', status: 503, port: 8080, principal: undefined };
+const req: MetricRequest = { method: 'GET', host: 'api:8080', path: '/a/b?x=1', status: 503, port: 8080, principal: undefined, headers: { 'x-tenant': 'acme', 'user-agent': 'curl/8' } };
 const values: Array<[string, string]> = [
   ["'dev'", 'dev'],
   ['"x" + "y"', 'xy'],
@@ -76,6 +76,10 @@ const values: Array<[string, string]> = [
   ['response.code >= 500 ? "error" : "ok"', 'error'],
   ['connection.mtls', 'false'],
   ['request.host + 1', 'unknown'],
+  ["request.headers['x-tenant']", 'acme'],
+  ["has(request.headers['x-plan']) ? request.headers['x-plan'] : 'free'", 'free'],
+  ["request.headers['x-plan']", 'unknown'],
+  ['request.useragent', 'curl/8'],
 ];
 for (const [expr, want] of values) {
   test(`tag value ${expr} → ${want}`, () => {
