@@ -1,10 +1,12 @@
-/** Pure: an agent snapshot → the rows `mesh routes` prints (effective routes and policies). */
+/** Pure: an agent snapshot → the rows `mesh routes` prints (effective routes, policies, telemetry). */
 import type {
   AgentSnapshot,
   HttpMatchSnapshot,
   HttpRouteSnapshot,
+  MetricOverridesSnapshot,
   PresenceOrStringMatch,
   ServiceSnapshot,
+  TelemetryDirection,
   TrafficPolicySnapshot,
   WeightedDestinationSnapshot,
 } from '../wire/types.ts';
@@ -34,6 +36,7 @@ export function matchText(m: HttpMatchSnapshot): string {
   for (const [k, v] of Object.entries(m.queryParams ?? {})) parts.push(`query ${k}${v && 'present' in v ? ' present' : str(v)}`);
   if (m.port) parts.push(`port=${m.port}`);
   for (const [k, v] of Object.entries(m.sourceLabels ?? {})) parts.push(`source ${k}=${v}`);
+  if (m.sourceNamespace) parts.push(`source namespace=${m.sourceNamespace}`);
   if (m.ignoreUriCase) parts.push('(ignore uri case)');
   return parts.join(' & ') || '*';
 }
@@ -111,4 +114,43 @@ export function policyRows(snap: AgentSnapshot): string[][] {
     }
   }
   return rows;
+}
+
+function tracingText(snap: AgentSnapshot, d: TelemetryDirection | undefined): string {
+  const t = snap.mesh.tracing;
+  if (!t) return 'off (no collector)';
+  const percent = d?.samplingPercent ?? t.samplingPercent;
+  const parts = [d?.report === false ? `${percent}% sampled, no spans reported` : `${percent}% of new traces`];
+  const tags = Object.entries(d?.tags ?? {}).map(([k, v]) => ('literal' in v ? `${k}=${v.literal}` : 'environment' in v ? `${k}=$${v.environment}` : `${k}=header ${v.header}`));
+  if (tags.length) parts.push(`tags ${tags.join(',')}`);
+  return parts.join('; ');
+}
+
+function accessLogText(on: boolean, filter: string | undefined): string {
+  if (!on) return 'off';
+  return filter ? `when ${filter}` : 'on';
+}
+
+function metricsText(o: MetricOverridesSnapshot | undefined): string {
+  const parts: string[] = [];
+  for (const [metric, m] of Object.entries(o ?? {})) {
+    if (m.disabled) {
+      parts.push(`${metric} off`);
+      continue;
+    }
+    const tags = Object.entries(m.tags ?? {}).map(([k, v]) => (v === null ? `-${k}` : `${k}=${v}`));
+    if (tags.length) parts.push(`${metric} ${tags.join(' ')}`);
+  }
+  return parts.join('; ') || 'standard';
+}
+
+/** What Telemetry puts in force for the agent's own traffic: one row per direction (Istio's CLIENT, SERVER). */
+export function telemetryRows(snap: AgentSnapshot): string[][] {
+  const a = snap.mesh.accessLog;
+  const t = snap.mesh.tracing;
+  const m = snap.mesh.metrics;
+  return [
+    ['outbound (CLIENT)', tracingText(snap, t?.outbound), accessLogText(a?.outbound ?? true, a?.outboundFilter), metricsText(m?.outbound)],
+    ['inbound (SERVER)', tracingText(snap, t?.inbound), accessLogText(a?.inbound ?? true, a?.inboundFilter), metricsText(m?.inbound)],
+  ];
 }

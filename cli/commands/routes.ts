@@ -4,7 +4,7 @@ import { resolveProject, type ProjectFlags } from '../project.ts';
 import { controlClient } from '../control-container.ts';
 import { apiToken } from '../home.ts';
 import { table } from '../table.ts';
-import { policyRows, routeRows } from '../route-view.ts';
+import { policyRows, routeRows, telemetryRows } from '../route-view.ts';
 import { UserError } from '../errors.ts';
 
 export interface RoutesFlags extends ProjectFlags {
@@ -29,5 +29,6 @@ export async function routes(service: string, flags: RoutesFlags): Promise<numbe
   process.stdout.write(`${first!.containerName}: config v${snap.version} (${applied})${rest.length ? `; same for ${rest.map((v) => v.containerName).join(', ')}` : ''}\n\n`);
   process.stdout.write(table(['DESTINATION', 'MATCH', 'ROUTE', 'TIMEOUT', 'RETRIES'], routeRows(snap)));
   process.stdout.write('\n' + table(['DESTINATION', 'SUBSET', 'LABELS', 'POLICY'], policyRows(snap)));
+  process.stdout.write('\n' + table(['TRAFFIC', 'TRACING', 'ACCESS LOG', 'METRICS'], telemetryRows(snap)));
   return 0;
 }

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { routeRows } from '../../../cli/route-view.ts';
+import { matchText, routeRows, telemetryRows } from '../../../cli/route-view.ts';
 import { service, snapshot } from '../agent/snapshot-fixture.ts';
 
 test('mesh routes: the RETRIES column names attempts, per-try timeout, back-off and conditions', () => {
@@ -14,6 +14,30 @@ test('mesh routes: the RETRIES column names attempts, per-try timeout, back-off 
   ];
   const rows = routeRows(snapshot(1, 'web', [api]));
   assert.equal(rows.map((r) => r[4]), ['2x per try 500ms backoff 100ms on 5xx,reset', '3x on connect-failure', 'none', 'default']);
+});
+
+test('mesh routes: source matches name the namespace', () => {
+  assert.is(matchText({ sourceLabels: { app: 'web' }, sourceNamespace: 'prod', uri: { prefix: '/a' } }), 'uri^/a & source app=web & source namespace=prod');
+});
+
+test('mesh routes: the telemetry table, standard and with Telemetry documents in force', () => {
+  const plain = snapshot(1, 'web', []);
+  assert.equal(telemetryRows(plain), [
+    ['outbound (CLIENT)', 'off (no collector)', 'on', 'standard'],
+    ['inbound (SERVER)', 'off (no collector)', 'on', 'standard'],
+  ]);
+  const tuned = snapshot(1, 'web', []);
+  tuned.mesh.tracing = {
+    endpoint: 'http://jaeger:4318/v1/traces', samplingPercent: 100,
+    outbound: { samplingPercent: 10, report: true, tags: { team: { literal: 'shop' }, user: { header: 'x-user' }, zone: { environment: 'ZONE' } } },
+    inbound: { samplingPercent: 100, report: false },
+  };
+  tuned.mesh.accessLog = { outbound: true, inbound: false, outboundFilter: 'response.code >= 400' };
+  tuned.mesh.metrics = { outbound: { REQUEST_COUNT: { tags: { request_protocol: null, request_host: 'request.host' } } }, inbound: { REQUEST_SIZE: { disabled: true } } };
+  assert.equal(telemetryRows(tuned), [
+    ['outbound (CLIENT)', '10% of new traces; tags team=shop,user=header x-user,zone=$ZONE', 'when response.code >= 400', 'REQUEST_COUNT -request_protocol request_host=request.host'],
+    ['inbound (SERVER)', '100% sampled, no spans reported', 'off', 'REQUEST_SIZE off'],
+  ]);
 });
 
 test.run();
