@@ -43,6 +43,8 @@ if (await requireEngine()) {
     web = await p.ip((await p.containers('web'))[0]!.Id);
     const routes = await mesh(['routes', 'web', '-p', p.name, '-f', p.file]);
     assert.match(routes.stdout, /api\/v1 90%, api\/v2 10%/);
+    // The telemetry in force for web's own traffic, per direction (no Telemetry documents: standard).
+    assert.match(routes.stdout, /outbound \(CLIENT\) .* on +standard/);
   });
 
   test(`90/10 split: v2 gets 10% ± 5% of ${SAMPLE} orders`, async () => {
