@@ -30,7 +30,7 @@ export class TrafficState {
   /** The cluster `id` of a new table, with its endpoints and effective policy. */
   cluster(id: ClusterId, policy: TrafficPolicySnapshot | undefined, endpoints: ReadonlyArray<{ route: EndpointRoute; pool: PoolSpec }>): Cluster {
     const key = clusterKey(id);
-    const breaker = new CircuitBreaker(policy?.connectionPool);
+    const breaker = new CircuitBreaker(policy?.connectionPool, policy?.retryBudget);
     let state = this.#clusters.get(key);
     if (!state) this.#clusters.set(key, (state = new ClusterState(key, breaker)));
     else if (!state.breaker.sameAs(breaker)) {

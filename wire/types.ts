@@ -199,6 +199,11 @@ export interface TrafficPolicySnapshot {
       idleTimeoutMs?: number;
     };
   };
+  /**
+   * DestinationRule `retryBudget` (Envoy's retry budget, which then overrides `maxRetries`); absent:
+   * the agent's default budget (20%, at least 3) and `maxRetries`.
+   */
+  retryBudget?: { percent: number; minRetryConcurrency: number };
   outlierDetection?: {
     consecutive5xxErrors?: number;
     consecutiveGatewayErrors?: number;

@@ -85,7 +85,7 @@ class RetryingRequest implements Controller {
     }
     if (call.body && !call.body.replayable) return false;
     const b = this.#cluster.state.breaker;
-    if (!retryAllowed(b.activeRetries - (this.#countedRetry ? 1 : 0), b.active + b.pending, b.maxRetries)) {
+    if (!retryAllowed(b.activeRetries - (this.#countedRetry ? 1 : 0), b.active + b.pending, b.maxRetries, b.retryPercent, b.minRetryConcurrency)) {
       this.#events.retryOverflow(this.#cluster);
       return false;
     }

@@ -1,4 +1,5 @@
 import type { TrafficPolicySnapshot } from '../../wire/types.ts';
+import { RETRY_BUDGET_MIN_CONCURRENCY, RETRY_BUDGET_PERCENT } from './retry-budget.ts';
 
 /** Outcome of {@link CircuitBreaker.admit}. */
 export type Admission = 'go' | 'queue' | 'overflow';
@@ -11,7 +12,8 @@ export type Admission = 'go' | 'queue' | 'overflow';
  * - `tcp.maxConnections`: requests (and TCP connections) in flight; more wait in the pending queue;
  * - `http.http1MaxPendingRequests`: the pending queue's length; beyond it, 503 with flag UO;
  * - `http.http2MaxRequests`: requests in flight and queued together; beyond it, 503 UO;
- * - `http.maxRetries`: retries in flight (see the retry budget).
+ * - `http.maxRetries`: retries in flight (see the retry budget), unless a `retryBudget` is set:
+ *   Envoy's retry budget then overrides the retry circuit breaker.
  * Pure counters; the dispatch layer does the queueing.
  */
 export class CircuitBreaker {
@@ -19,6 +21,9 @@ export class CircuitBreaker {
   readonly maxPending: number;
   readonly maxRequests: number;
   readonly maxRetries: number;
+  /** The retry budget: retries in flight as a share of active and pending requests, and the floor. */
+  readonly retryPercent: number;
+  readonly minRetryConcurrency: number;
   /** Requests (or TCP connections) in flight to the cluster. */
   active = 0;
   /** Requests waiting for a connection slot. */
@@ -28,11 +33,13 @@ export class CircuitBreaker {
   /** Requests turned away (UO) since start. */
   overflows = 0;
 
-  constructor(pool: TrafficPolicySnapshot['connectionPool']) {
+  constructor(pool: TrafficPolicySnapshot['connectionPool'], budget?: TrafficPolicySnapshot['retryBudget']) {
     this.maxConnections = pool?.tcp?.maxConnections || Infinity;
     this.maxPending = pool?.http?.http1MaxPendingRequests || Infinity;
     this.maxRequests = pool?.http?.http2MaxRequests || Infinity;
-    this.maxRetries = pool?.http?.maxRetries || Infinity;
+    this.maxRetries = budget ? Infinity : pool?.http?.maxRetries || Infinity;
+    this.retryPercent = budget?.percent ?? RETRY_BUDGET_PERCENT;
+    this.minRetryConcurrency = budget?.minRetryConcurrency ?? RETRY_BUDGET_MIN_CONCURRENCY;
   }
 
   /** True when no limit is set: the dispatch layer can skip the breaker. */
@@ -59,6 +66,7 @@ export class CircuitBreaker {
 
   /** Same limits (a new snapshot keeps the counters when equal). */
   sameAs(other: CircuitBreaker): boolean {
-    return this.maxConnections === other.maxConnections && this.maxPending === other.maxPending && this.maxRequests === other.maxRequests && this.maxRetries === other.maxRetries;
+    return this.maxConnections === other.maxConnections && this.maxPending === other.maxPending && this.maxRequests === other.maxRequests && this.maxRetries === other.maxRetries
+      && this.retryPercent === other.retryPercent && this.minRetryConcurrency === other.minRetryConcurrency;
   }
 }

@@ -2,10 +2,10 @@
  * Pure: a DestinationRule → the service's host-level policy and its subsets, with Istio's defaults
  * filled in, durations in milliseconds, and Istio's merge rules applied:
  * - a subset's policy overrides the host-level one section by section (loadBalancer,
- *   connectionPool, outlierDetection are each replaced whole when the subset sets them);
+ *   connectionPool, outlierDetection, retryBudget are each replaced whole when the subset sets them);
  * - port-level settings replace the policy for that port entirely: sections they leave out are not
  *   inherited from the level above (Istio: "default values will be applied to fields omitted in
- *   port-level traffic policies").
+ *   port-level traffic policies"); `retryBudget`, which port-level settings cannot set, stays.
  */
 import { durationMs } from '../meshfile/duration.ts';
 import type { DestinationRuleSpec, PortTrafficPolicySpec, TrafficPolicySpec } from '../meshfile/destination-rule-spec.ts';
@@ -20,7 +20,10 @@ export const OUTLIER_DEFAULTS = {
   minHealthPercent: 0,
 } as const;
 
-type Sections = Pick<TrafficPolicySpec, 'loadBalancer' | 'connectionPool' | 'outlierDetection'>;
+type Sections = Pick<TrafficPolicySpec, 'loadBalancer' | 'connectionPool' | 'outlierDetection' | 'retryBudget'>;
+
+/** Istio's RetryBudget defaults (DestinationRule reference; Envoy's budget_percent and min_retry_concurrency). */
+export const RETRY_BUDGET_DEFAULTS = { percent: 20, minRetryConcurrency: 3 } as const;
 
 /** A record with its keys in sorted order (stable hashes). */
 export function sorted<V>(r: Readonly<Record<string, V>> | undefined): Record<string, V> {
@@ -87,11 +90,15 @@ function compileSections(s: Sections): TrafficPolicySnapshot | undefined {
         minHealthPercent: od.minHealthPercent ?? OUTLIER_DEFAULTS.minHealthPercent,
       })!
     : undefined;
-  return compact({ loadBalancer, connectionPool, outlierDetection });
+  const rb = s.retryBudget;
+  const retryBudget = rb
+    ? { percent: rb.percent ?? RETRY_BUDGET_DEFAULTS.percent, minRetryConcurrency: rb.minRetryConcurrency ?? RETRY_BUDGET_DEFAULTS.minRetryConcurrency }
+    : undefined;
+  return compact({ loadBalancer, connectionPool, outlierDetection, retryBudget });
 }
 
 function sectionsOf(p: TrafficPolicySpec | PortTrafficPolicySpec | undefined): Sections {
-  return { loadBalancer: p?.loadBalancer, connectionPool: p?.connectionPool, outlierDetection: p?.outlierDetection };
+  return { loadBalancer: p?.loadBalancer, connectionPool: p?.connectionPool, outlierDetection: p?.outlierDetection, retryBudget: p && 'retryBudget' in p ? p.retryBudget : undefined };
 }
 
 function portSettings(p: TrafficPolicySpec | undefined, port: number): PortTrafficPolicySpec | undefined {
@@ -107,8 +114,9 @@ function merge(base: Sections, over: TrafficPolicySpec | undefined, port: number
   if (over?.loadBalancer) out.loadBalancer = over.loadBalancer;
   if (over?.connectionPool) out.connectionPool = over.connectionPool;
   if (over?.outlierDetection) out.outlierDetection = over.outlierDetection;
+  if (over?.retryBudget) out.retryBudget = over.retryBudget;
   const pl = port === undefined ? undefined : portSettings(over, port);
-  return pl ? sectionsOf(pl) : out;
+  return pl ? { ...sectionsOf(pl), retryBudget: out.retryBudget } : out;
 }
 
 function ports(...policies: Array<TrafficPolicySpec | undefined>): number[] {

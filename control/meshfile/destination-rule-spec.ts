@@ -91,7 +91,7 @@ export interface TrafficPolicySpec {
   tunnel?: { protocol?: string; targetHost: string; targetPort: number };
   /** Not acted on. */
   proxyProtocol?: { version?: 'V1' | 'V2' };
-  /** Not acted on. */
+  /** `percent` and `minRetryConcurrency` acted on; `budgetInterval` not. */
   retryBudget?: { percent?: number; minRetryConcurrency?: number; budgetInterval?: string };
 }
 

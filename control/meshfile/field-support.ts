@@ -13,7 +13,7 @@ const TRAFFIC_POLICY: Record<string, string> = {
   tls: 'dockmesh always uses its own mutual TLS between agents (like ISTIO_MUTUAL)',
   tunnel: 'no HTTP CONNECT tunneling',
   proxyProtocol: 'no PROXY protocol',
-  retryBudget: 'the agent applies its own fixed retry budget (20% of active requests, at least 3; docs/traffic.md), not a configurable one',
+  'retryBudget.budgetInterval': 'the budget counts the requests active now, as Envoy\'s retry budget does',
   'loadBalancer.localityLbSetting': 'compose projects have one locality',
   'loadBalancer.zoneAwareLbSetting': 'compose projects have one zone',
   'loadBalancer.warmupDurationSecs': 'no slow-start warm-up',

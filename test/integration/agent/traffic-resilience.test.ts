@@ -26,7 +26,7 @@ test.before(async () => {
   files = new SnapshotFiles();
   client = new Client();
   admin = new TestClient();
-  for (const name of ['flaky', 'down', 'slow', 'slow2', 'limit', 'od-good', 'od-bad', 'dflt-a', 'dflt-b', 'mrpc', 'backoff', 'sticky-a', 'sticky-b', 'aged', 'split-ok']) apps[name] = await new ScriptedApp(name).listen();
+  for (const name of ['flaky', 'down', 'slow', 'slow2', 'limit', 'od-good', 'od-bad', 'dflt-a', 'dflt-b', 'mrpc', 'backoff', 'sticky-a', 'sticky-b', 'aged', 'split-ok', 'budget']) apps[name] = await new ScriptedApp(name).listen();
   const route = (name: string, extra: Partial<HttpRouteSnapshot>): HttpRouteSnapshot[] => [{ name, match: [], route: to(name), ...extra }];
   const services = [
     trafficService('flaky', 8080, [appEndpoint(apps.flaky!, '10.4.0.1', 8080)], { http: route('flaky', { retries: { attempts: 3, retryOn: ['5xx'] } }) }),
@@ -77,6 +77,11 @@ test.before(async () => {
       ],
       policy: { loadBalancer: { consistentHash: { httpHeaderName: 'x-user' } } },
     }),
+    // DestinationRule retryBudget {percent: 0, minRetryConcurrency: 0}: no retry may be in flight.
+    trafficService('budget', 8080, [appEndpoint(apps.budget!, '10.4.0.18', 8080)], {
+      http: route('budget', { retries: { attempts: 3, retryOn: ['5xx'] } }),
+      policy: { retryBudget: { percent: 0, minRetryConcurrency: 0 } },
+    }),
     // No VirtualService: Istio's default retry policy (503 and connect failures, 2 retries).
     trafficService('dflt', 8080, [appEndpoint(apps['dflt-a']!, '10.4.0.9', 8080), appEndpoint(apps['dflt-b']!, '10.4.0.10', 8080)]),
   ];
@@ -116,6 +121,16 @@ test('retries: attempts 3 on an always-500 upstream → exactly 4 tries, the 500
   const m = (await admin.get(agent.ports.admin, '/metrics')).text;
   assert.ok(metricValue(m, 'dockmesh_upstream_retries_total', { cluster: 'outbound|8080||flaky.default', reason: '500' }) >= 3);
   apps.flaky!.behave = ok;
+});
+
+test('DestinationRule retryBudget 0% with no floor: attempts 3 on an always-500 upstream → one try, the retry counted as overflow', async () => {
+  apps.budget!.behave = status(500);
+  const r = await get('budget', '/b1', 'budget-1');
+  assert.is(r.status, 500);
+  assert.is(apps.budget!.seen('/b1').length, 1);
+  const m = (await admin.get(agent.ports.admin, '/metrics')).text;
+  assert.is(metricValue(m, 'dockmesh_upstream_retry_overflow_total', { cluster: 'outbound|8080||budget.default' }), 1);
+  apps.budget!.behave = ok;
 });
 
 test('retries.backoff 1s: the retry waits up to 1 s (fully jittered), not up to the default 25 ms', async () => {

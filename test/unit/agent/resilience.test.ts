@@ -200,6 +200,11 @@ test('circuit breaker: go, queue, overflow', () => {
   assert.is(r.admit(), 'overflow');
   assert.ok(new CircuitBreaker(undefined).unlimited);
   assert.is(new CircuitBreaker({ http: { maxRetries: 0 } }).maxRetries, Infinity, 'proto3 0 is unset');
+  // A retryBudget overrides the retry circuit breaker (Envoy), and sets the budget's share and floor.
+  const budgeted = new CircuitBreaker({ http: { maxRetries: 1 } }, { percent: 50, minRetryConcurrency: 0 });
+  assert.equal([budgeted.maxRetries, budgeted.retryPercent, budgeted.minRetryConcurrency], [Infinity, 50, 0]);
+  assert.equal([new CircuitBreaker({ http: { maxRetries: 1 } }).maxRetries, new CircuitBreaker(undefined).retryPercent], [1, 20]);
+  assert.not.ok(budgeted.sameAs(new CircuitBreaker({ http: { maxRetries: 1 } })));
 });
 
 test('fault: percentages, delay and abort independent, gRPC status by name', () => {

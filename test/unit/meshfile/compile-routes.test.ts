@@ -90,6 +90,20 @@ test('outlierDetection.splitExternalLocalOriginErrors and consecutiveLocalOrigin
   assert.equal([o.splitExternalLocalOriginErrors, o.consecutiveLocalOriginFailures], [true, 3]);
 });
 
+test('retryBudget: percent and minRetryConcurrency with Istio\'s defaults (20, 3); a subset replaces it; port-level settings keep it; budgetInterval warns', () => {
+  const dr = (budget: string) => `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a}\nspec:\n  host: a\n  trafficPolicy:\n    retryBudget: ${budget}\n    portLevelSettings:\n    - port: {number: 9090}\n      loadBalancer: {simple: RANDOM}\n  subsets:\n  - name: v2\n    labels: {version: v2}\n    trafficPolicy:\n      retryBudget: {percent: 50}\n`;
+  const text = dr('{percent: 5.5}');
+  assert.equal(loadMeshfile(text, 'test.yaml').diagnostics, []);
+  const out = compileText(text, 'a');
+  assert.equal(out.policy!.retryBudget, { percent: 5.5, minRetryConcurrency: 3 });
+  assert.equal(out.subsets!.find((x) => x.name === 'v2')!.policy!.retryBudget, { percent: 50, minRetryConcurrency: 3 });
+  assert.equal(out.policy!.portLevel![0]!.policy.retryBudget, { percent: 5.5, minRetryConcurrency: 3 });
+  assert.equal(compileText(dr('{}'), 'a').policy!.retryBudget, { percent: 20, minRetryConcurrency: 3 });
+  const d = loadMeshfile(dr('{minRetryConcurrency: 0, budgetInterval: 10s}'), 'test.yaml').diagnostics;
+  assert.equal(d.map((x) => x.code), ['MESH_WARN_UNSUPPORTED_FIELD']);
+  assert.equal(compileText(dr('{minRetryConcurrency: 0, budgetInterval: 10s}'), 'a').policy!.retryBudget, { percent: 20, minRetryConcurrency: 0 });
+});
+
 test('outlier detection defaults: interval 10s, baseEjectionTime 30s, maxEjectionPercent 10, consecutive5xxErrors 5', () => {
   const out = compileText('apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a}\nspec:\n  host: a\n  trafficPolicy:\n    outlierDetection: {}\n', 'a');
   assert.equal(out.policy!.outlierDetection, { consecutive5xxErrors: 5, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 10, minHealthPercent: 0 });
