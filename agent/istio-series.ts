@@ -4,7 +4,7 @@ import { CounterSeries, type Counter } from './metrics/counter.ts';
 import { HistogramSeries, type Histogram } from './metrics/histogram.ts';
 import { directionPlan, dynamicKey, renderLabels, type DirectionPlan, type MetricPlan } from './metric-overrides.ts';
 import type { MetricRequest } from '../wire/metric-tag-value.ts';
-import type { RequestHeaders } from '../wire/access-log-filter.ts';
+import type { RequestHeaders } from '../wire/cel.ts';
 import type { MeshSettingsSnapshot, StandardMetric } from '../wire/types.ts';
 
 /** Istio's labels in the order the agent exposes them (response_code and response_flags follow). */

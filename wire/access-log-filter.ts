@@ -11,11 +11,10 @@
  * arrived with; a TCP connection has none (those attributes are absent: `has()` is false).
  * (Envoy's response.flags is a bit mask: not offered rather than offered as something else.) Anything else is not supported: `unsupported` says what, and the caller decides.
  */
-import { CelMap, compileCel, type CelAttributes } from './cel.ts';
+import { CelMap, compileCel, headerText, type CelAttributes, type RequestHeaders } from './cel.ts';
 import type { AccessLogEntry } from './types.ts';
 
-/** A request's headers as Node gives them (lower-case names). */
-export type RequestHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
+export type { RequestHeaders } from './cel.ts';
 
 export type AccessLogFilter =
   | { ok: true; test: (e: AccessLogEntry, headers?: RequestHeaders) => boolean }
@@ -25,11 +24,6 @@ export type AccessLogFilter =
 interface FilterInput {
   e: AccessLogEntry;
   h: RequestHeaders | undefined;
-}
-
-function header(h: RequestHeaders | undefined, name: string): string | undefined {
-  const v = h?.[name];
-  return v === undefined ? undefined : typeof v === 'string' ? v : v.join(',');
 }
 
 /** The attributes a filter can read, with what they read from a line (undefined: absent). */
@@ -42,8 +36,8 @@ const ATTRIBUTES: CelAttributes<FilterInput> = {
     return q < 0 ? p : p.slice(0, q);
   },
   'request.id': (x) => x.e.request_id ?? '',
-  'request.host': (x) => header(x.h, 'host') ?? header(x.h, ':authority'),
-  'request.useragent': (x) => header(x.h, 'user-agent'),
+  'request.host': (x) => headerText(x.h, 'host') ?? headerText(x.h, ':authority'),
+  'request.useragent': (x) => headerText(x.h, 'user-agent'),
   'request.headers': (x) => (x.h ? new CelMap(x.h) : undefined),
   'response.code': (x) => x.e.status,
   'connection.mtls': (x) => x.e.source_principal !== undefined,

@@ -15,13 +15,21 @@
  * treats a type error.
  */
 
+/** A request's headers as Node gives them (lower-case names; a repeated one may be a list). */
+export type RequestHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** One header's value (`name` lower case): a repeated header's values joined with ",", as Envoy joins them. */
+export function headerText(headers: RequestHeaders | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  return v === undefined ? undefined : typeof v === 'string' ? v : v.join(',');
+}
+
 /** A map attribute (a request's headers): keys looked up case-insensitively, as Envoy's header maps. */
 export class CelMap {
-  constructor(readonly entries: Readonly<Record<string, string | readonly string[] | undefined>>) {}
+  constructor(readonly entries: RequestHeaders) {}
 
   get(key: string): string | undefined {
-    const v = this.entries[key.toLowerCase()];
-    return v === undefined ? undefined : typeof v === 'string' ? v : v.join(',');
+    return headerText(this.entries, key.toLowerCase());
   }
 }
 

@@ -12,8 +12,7 @@
  * there, as is a value whose evaluation fails (Istio's stats plugin reports `unknown` for what it
  * cannot evaluate).
  */
-import { CelMap, compileCel, type CelAttributes, type CelValue } from './cel.ts';
-import type { RequestHeaders } from './access-log-filter.ts';
+import { CelMap, compileCel, headerText, type CelAttributes, type CelValue, type RequestHeaders } from './cel.ts';
 
 /** What a tag value can read of a finished HTTP request. */
 export interface MetricRequest {
@@ -38,10 +37,7 @@ const ATTRIBUTES: CelAttributes<MetricRequest> = {
     const q = r.path.indexOf('?');
     return q < 0 ? r.path : r.path.slice(0, q);
   },
-  'request.useragent': (r) => {
-    const v = r.headers?.['user-agent'];
-    return v === undefined ? undefined : typeof v === 'string' ? v : v.join(',');
-  },
+  'request.useragent': (r) => headerText(r.headers, 'user-agent'),
   'request.headers': (r) => (r.headers ? new CelMap(r.headers) : undefined),
   'response.code': (r) => r.status,
   'destination.port': (r) => r.port,

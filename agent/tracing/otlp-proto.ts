@@ -22,7 +22,7 @@
  */
 import { HeadCache, headKey, type HeadKey } from './head-cache.ts';
 import { SCOPE, spanUrl } from './otlp-json.ts';
-import { stringUnits, TAG_FIXED_BYTES, type AttributeValue, type SpanRecord } from './span-record.ts';
+import { stringUnits, tagFixedBytes, type AttributeValue, type SpanRecord } from './span-record.ts';
 
 /** Wire types (low 3 bits of a tag). */
 const VARINT = 0;
@@ -293,7 +293,7 @@ export class ProtoSpanWriter {
     const s = this.#heads.of(sp);
     const strings = stringUnits(sp) + sp.traceId.length + sp.spanId.length + (sp.parentSpanId?.length ?? 0);
     // A UTF-16 unit is at most 3 bytes of UTF-8.
-    return s.head.length + s.attrs.length + 3 * strings + FIXED_BYTES + (sp.tags === undefined ? 0 : (sp.tags.length / 2) * TAG_FIXED_BYTES);
+    return s.head.length + s.attrs.length + 3 * strings + FIXED_BYTES + tagFixedBytes(sp);
   }
 
   /** Writes `sp` (tag, length, message) at `off`; returns where it ended. */

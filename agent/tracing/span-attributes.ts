@@ -7,6 +7,7 @@
  * `node_id`, `istio.*`), encoded once per identity, and the resource. Pure but for the clock.
  */
 import type { CustomTagSnapshot, WorkloadSnapshot } from '../../wire/types.ts';
+import { headerText, type RequestHeaders } from '../../wire/cel.ts';
 import { performance } from 'node:perf_hooks';
 import type { AttributeValue, SpanRecord } from './span-record.ts';
 
@@ -17,7 +18,7 @@ export interface TracedRequest {
   /** The downstream peer's address. */
   readonly peer: string;
   readonly head: { readonly host?: string; readonly requestId?: string; readonly userAgent?: string; readonly contentLength?: number };
-  readonly req: { readonly url?: string; readonly headers?: Readonly<Record<string, string | string[] | undefined>> };
+  readonly req: { readonly url?: string; readonly headers?: RequestHeaders };
   readonly requestBytes: number;
   readonly responseBytes: number;
   /** `performance.now()` when the request arrived. */
@@ -80,15 +81,13 @@ export function headerTagsOf(tags: Readonly<Record<string, CustomTagSnapshot>> |
 
 /**
  * The header tags of request `r` (flat `[name, value, ...]`): a header's value (repeated ones
- * joined with ", "), else the tag's default; a tag with neither is left out, as Envoy does.
+ * joined with ","), else the tag's default; a tag with neither is left out, as Envoy does.
  */
 export function headerTagValues(tags: readonly HeaderTag[] | undefined, r: TracedRequest): readonly string[] | undefined {
   if (tags === undefined) return undefined;
-  const headers = r.req.headers;
   const out: string[] = [];
   for (const t of tags) {
-    const v = headers?.[t.header];
-    const value = v === undefined ? t.defaultValue : typeof v === 'string' ? v : v.join(', ');
+    const value = headerText(r.req.headers, t.header) ?? t.defaultValue;
     if (value !== undefined) out.push(t.name, value);
   }
   return out.length ? out : undefined;

@@ -57,7 +57,12 @@ export function stringUnits(sp: SpanRecord): number {
 }
 
 /** Bytes an encoder needs per header tag beyond its strings (generous). */
-export const TAG_FIXED_BYTES = 64;
+const TAG_FIXED_BYTES = 64;
+
+/** Bytes the encoders may need for a span's header tags beyond their strings. */
+export function tagFixedBytes(sp: SpanRecord): number {
+  return sp.tags === undefined ? 0 : (sp.tags.length / 2) * TAG_FIXED_BYTES;
+}
 
 function tagUnits(tags: readonly string[]): number {
   let n = 0;

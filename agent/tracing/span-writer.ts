@@ -10,7 +10,7 @@
  */
 import { HeadCache, headKey, type HeadKey } from './head-cache.ts';
 import { attributesJson, spanJson, spanUrl, strAttr, strJson, tagsJson } from './otlp-json.ts';
-import { stringUnits, TAG_FIXED_BYTES, type SpanRecord } from './span-record.ts';
+import { stringUnits, tagFixedBytes, type SpanRecord } from './span-record.ts';
 
 /** A cached head: what it depends on, and its bytes. */
 interface Statics extends HeadKey {
@@ -151,7 +151,7 @@ export class SpanWriter {
   bound(sp: SpanRecord): number {
     const s = this.#heads.of(sp);
     // Escaped, a UTF-16 unit takes at most 6 bytes (\uXXXX).
-    return s.head.length + s.attrs.length + 6 * stringUnits(sp) + FIXED_BYTES + (sp.tags === undefined ? 0 : (sp.tags.length / 2) * TAG_FIXED_BYTES);
+    return s.head.length + s.attrs.length + 6 * stringUnits(sp) + FIXED_BYTES + tagFixedBytes(sp);
   }
 
   /** Writes `sp` at `off` (room for {@link bound} bytes is the caller's); returns where it ended. */
