@@ -273,7 +273,12 @@ export class HttpProxy implements ExchangeOwner {
     const colon = host.lastIndexOf(':');
     const hostname = r.authority ?? (colon > 0 && !host.endsWith(']') ? host.slice(0, colon) : host);
     const scheme = r.scheme ?? 'http';
-    const explicitPort = r.port ?? (r.authority === undefined ? (colon > 0 && !host.endsWith(']') ? Number(host.slice(colon + 1)) : undefined) : undefined);
+    const requestPort = colon > 0 && !host.endsWith(']') ? Number(host.slice(colon + 1)) : undefined;
+    const explicitPort =
+      r.port ??
+      (r.derivePort === 'FROM_PROTOCOL_DEFAULT' ? undefined
+        : r.derivePort === 'FROM_REQUEST_PORT' ? ex.binding.port
+        : r.authority === undefined ? requestPort : undefined);
     const portText = explicitPort && !((scheme === 'http' && explicitPort === 80) || (scheme === 'https' && explicitPort === 443)) ? `:${explicitPort}` : '';
     const path = r.uri !== undefined ? r.uri + querySuffix(ex.upstreamPath) : ex.upstreamPath;
     const location = `${scheme}://${hostname}${portText}${path}`;

@@ -141,8 +141,15 @@ export function compileHttpRoute(h: HttpRouteSpec, ns: string, lookup: HostLooku
   if (h.name !== undefined) out.name = h.name;
   if (h.route && h.route.length) out.route = weighted(h.route, ns, lookup);
   if (h.redirect) {
-    const { uri, authority, port, scheme } = h.redirect;
-    out.redirect = { ...(uri !== undefined && { uri }), ...(authority !== undefined && { authority }), ...(port !== undefined && { port }), ...(scheme !== undefined && { scheme }), redirectCode: h.redirect.redirectCode || DEFAULT_REDIRECT_CODE };
+    const { uri, authority, port, derivePort, scheme } = h.redirect;
+    out.redirect = {
+      ...(uri !== undefined && { uri }),
+      ...(authority !== undefined && { authority }),
+      ...(port !== undefined && { port }),
+      ...(port === undefined && derivePort !== undefined && { derivePort }),
+      ...(scheme !== undefined && { scheme }),
+      redirectCode: h.redirect.redirectCode || DEFAULT_REDIRECT_CODE,
+    };
   }
   if (h.directResponse) {
     const b = h.directResponse.body;

@@ -63,7 +63,6 @@ export interface HttpRedirectSpec {
   port?: number;
   scheme?: string;
   redirectCode?: number;
-  /** Not acted on. */
   derivePort?: 'FROM_PROTOCOL_DEFAULT' | 'FROM_REQUEST_PORT';
   /** Not acted on. */
   prefixRewrite?: string;

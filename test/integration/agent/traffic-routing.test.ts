@@ -31,6 +31,9 @@ test.before(async () => {
     { name: 'legacy', match: [{ uri: { prefix: '/v1/' } }], rewrite: { uri: '/api/' }, route: [dest('api', 'v1')], retries: noRetry },
     { name: 'host', match: [{ uri: { exact: '/authority' } }], rewrite: { authority: 'rewritten.example' }, route: [dest('api', 'v1')] },
     { name: 'old', match: [{ uri: { exact: '/old' } }], redirect: { uri: '/new', authority: 'new.example', redirectCode: 308 } },
+    { name: 'secure', match: [{ uri: { exact: '/secure' } }], redirect: { scheme: 'https', derivePort: 'FROM_PROTOCOL_DEFAULT', redirectCode: 301 } },
+    { name: 'moved', match: [{ uri: { exact: '/moved' } }], redirect: { uri: '/here', authority: 'other.example', derivePort: 'FROM_REQUEST_PORT', redirectCode: 302 } },
+    { name: 'kept', match: [{ uri: { exact: '/kept' } }], redirect: { scheme: 'https', redirectCode: 301 } },
     { name: 'teapot', match: [{ uri: { exact: '/teapot' }, method: { exact: 'GET' } }], directResponse: { status: 418, body: 'short and stout' } },
     {
       name: 'headers',
@@ -104,6 +107,11 @@ test('redirect and direct response are answered by the agent', async () => {
   const r = await get('/old?q=1', {}, 'api:8080');
   assert.is(r.status, 308);
   assert.is(r.headers.location, 'http://new.example/new?q=1');
+  // derivePort: the scheme's default port (none written), or the port the request was made to.
+  assert.is((await get('/secure', {}, 'api:8080')).headers.location, 'https://api/secure');
+  assert.is((await get('/moved', {}, 'api')).headers.location, 'http://other.example:8080/here');
+  // Neither port nor derivePort: the Host keeps its port.
+  assert.is((await get('/kept', {}, 'api:8080')).headers.location, 'https://api:8080/kept');
   const d = await get('/teapot');
   assert.is(d.status, 418);
   assert.is(d.text, 'short and stout');

@@ -58,6 +58,14 @@ test('retries.retryIgnorePreviousHosts: false is carried (retries may reuse an e
   assert.ok(!('retryIgnorePreviousHosts' in on.http![0]!.retries!));
 });
 
+test('redirect.derivePort: compiled, no warning; with port, the CRD refuses both', () => {
+  const text = vs('  - match: [{uri: {exact: /a}}]\n    redirect: {scheme: https, derivePort: FROM_PROTOCOL_DEFAULT}');
+  assert.equal(loadMeshfile(text, 'test.yaml').diagnostics, []);
+  assert.equal(compileText(text, 'a').http![0]!.redirect, { derivePort: 'FROM_PROTOCOL_DEFAULT', scheme: 'https', redirectCode: 301 });
+  const both = vs('  - match: [{uri: {exact: /a}}]\n    redirect: {port: 8443, derivePort: FROM_REQUEST_PORT}');
+  assert.ok(loadMeshfile(both, 'test.yaml').diagnostics.some((d) => d.severity === 'error'));
+});
+
 test('retries.backoff: the back-off base interval, as Istio gives Envoy (retry_back_off.base_interval); no warning', () => {
   const text = vs('  - route: [{destination: {host: a}}]\n    retries: {attempts: 2, backoff: 100ms}');
   assert.equal(loadMeshfile(text, 'test.yaml').diagnostics, []);
