@@ -8,7 +8,7 @@
  * order applies (Istio takes the oldest).
  */
 import { STANDARD_METRICS, type CustomTagSnapshot, type MeshSettingsSnapshot, type MetricOverridesSnapshot, type StandardMetric, type TelemetryDirection } from '../../wire/types.ts';
-import { forPrometheus, type MeshObject, type TelemetryMetricsOverrideSpec, type TelemetryModeSpec, type TelemetrySpec } from '../meshfile/mesh-spec.ts';
+import { ACCESS_LOG_PROVIDER, forPrometheus, forProvider, type MeshObject, type TelemetryMetricsOverrideSpec, type TelemetryModeSpec, type TelemetrySpec } from '../meshfile/mesh-spec.ts';
 import { compileAccessLogFilter } from '../../wire/access-log-filter.ts';
 import { compileMetricTagValue } from '../../wire/metric-tag-value.ts';
 import { durationMs } from '../meshfile/duration.ts';
@@ -104,6 +104,7 @@ export function resolveTelemetry(target: PolicyTarget, docs: readonly MeshObject
       }
     }
     for (const a of d.spec.accessLogging ?? []) {
+      if (!forProvider(a.providers, ACCESS_LOG_PROVIDER)) continue;
       // A filter dockmesh cannot evaluate was reported at load time and is left out: every line is logged.
       const filter = a.filter && compileAccessLogFilter(a.filter.expression).ok ? a.filter.expression : undefined;
       for (const s of directions(a.match?.mode, r)) {

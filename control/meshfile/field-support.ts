@@ -112,7 +112,6 @@ export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
     'tracing[].providers': "the agents have one tracing provider, the Mesh document's tracing.endpoint",
     'tracing[].useRequestIdForTraceSampling': 'a new trace is sampled at random',
     'tracing[].enableIstioTags': 'spans always carry the istio.* attributes',
-    'accessLogging[].providers': "the agents have one access log, JSON lines on the agent's stdout",
   },
   Mesh: {},
 };

@@ -57,7 +57,7 @@ export interface TelemetrySpec {
     disableSpanReporting?: boolean;
     customTags?: Readonly<Record<string, { literal?: { value: string }; environment?: { name: string; defaultValue?: string }; header?: { name: string; defaultValue?: string } }>>;
   }>;
-  accessLogging?: ReadonlyArray<{ match?: { mode?: TelemetryModeSpec }; disabled?: boolean; filter?: { expression: string } }>;
+  accessLogging?: ReadonlyArray<{ match?: { mode?: TelemetryModeSpec }; providers?: ReadonlyArray<{ name: string }>; disabled?: boolean; filter?: { expression: string } }>;
   metrics?: ReadonlyArray<{
     providers?: ReadonlyArray<{ name: string }>;
     overrides?: ReadonlyArray<TelemetryMetricsOverrideSpec>;
@@ -67,13 +67,21 @@ export interface TelemetrySpec {
 
 /** The provider the agents' metrics are: Istio's default metrics provider. */
 export const METRICS_PROVIDER = 'prometheus';
+/** The provider the agents' access log is: Istio's built-in `envoy` (JSON lines on stdout here). */
+export const ACCESS_LOG_PROVIDER = 'envoy';
 
 /**
- * Whether a `metrics[]` entry is for the agents' metrics: it names no provider (Istio then uses
- * the default provider, Prometheus) or names `prometheus`.
+ * Whether a Telemetry entry is for the agents' own provider `name`: it names no provider (Istio
+ * then uses the default provider) or names that one. An entry only for other providers (an OTel
+ * collector, Stackdriver) configures those, not the agents' metrics or log.
  */
+export function forProvider(providers: ReadonlyArray<{ name: string }> | undefined, name: string): boolean {
+  return !providers?.length || providers.some((p) => p.name === name);
+}
+
+/** {@link forProvider} for `metrics[]`: the Prometheus provider. */
 export function forPrometheus(providers: ReadonlyArray<{ name: string }> | undefined): boolean {
-  return !providers?.length || providers.some((p) => p.name === METRICS_PROVIDER);
+  return forProvider(providers, METRICS_PROVIDER);
 }
 
 /** One `metrics[].overrides[]` entry of a Telemetry. */

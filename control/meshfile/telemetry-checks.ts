@@ -4,7 +4,7 @@
  * what is not CEL; warnings are valid Istio that dockmesh leaves out.
  */
 import type { DocReporter } from './doc-reporter.ts';
-import { forPrometheus, METRICS_PROVIDER, type TelemetrySpec } from './mesh-spec.ts';
+import { ACCESS_LOG_PROVIDER, forPrometheus, forProvider, METRICS_PROVIDER, type TelemetrySpec } from './mesh-spec.ts';
 import { childPath } from './position-index.ts';
 import { compileAccessLogFilter } from '../../wire/access-log-filter.ts';
 import { compileMetricTagValue } from '../../wire/metric-tag-value.ts';
@@ -15,6 +15,11 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 export function checkTelemetry(spec: TelemetrySpec, r: DocReporter): void {
   (spec.accessLogging ?? []).forEach((a, i) => {
+    if (!forProvider(a.providers, ACCESS_LOG_PROVIDER)) {
+      const names = a.providers!.map((p) => p.name).join(', ');
+      r.report('MESH_WARN_UNSUPPORTED_VALUE', `spec.accessLogging[${i}].providers`, `the agents' access log is Istio's ${ACCESS_LOG_PROVIDER} provider; these settings are for ${names} and are not applied`);
+      return;
+    }
     if (!a.filter) return;
     const f = compileAccessLogFilter(a.filter.expression);
     if (f.ok) return;

@@ -86,6 +86,13 @@ test('custom tag attributes: by name; an unset variable takes its default, or is
   assert.equal(attrs, ['a', 'from-env', 'b', 'dflt', 'z', 'last']);
 });
 
+test('access-log entries for another provider than envoy are left out; envoy or no provider apply', () => {
+  const r = resolveTelemetry(api, [
+    tel('n', 'default', { accessLogging: [{ providers: [{ name: 'otel' }], disabled: true }, { providers: [{ name: 'envoy' }, { name: 'otel' }], match: { mode: 'SERVER' }, filter: { expression: 'response.code >= 500' } }] }),
+  ]);
+  assert.equal([r.outbound.accessLogDisabled, r.inbound.accessLogDisabled, r.inbound.accessLogFilter], [undefined, undefined, 'response.code >= 500']);
+});
+
 test('access log directions: the snapshot turns a direction off, never on against --access-log off', () => {
   const on = new AccessLog(true);
   on.setDirections({ inbound: false, outbound: true });
