@@ -11,7 +11,7 @@
  * arrived with; a TCP connection has none (those attributes are absent: `has()` is false).
  * (Envoy's response.flags is a bit mask: not offered rather than offered as something else.) Anything else is not supported: `unsupported` says what, and the caller decides.
  */
-import { CelMap, compileCel, headerText, type CelAttributes, type RequestHeaders } from './cel.ts';
+import { CelMap, compileCel, headerText, urlPath, type CelAttributes, type RequestHeaders } from './cel.ts';
 import type { AccessLogEntry } from './types.ts';
 
 export type { RequestHeaders } from './cel.ts';
@@ -30,11 +30,7 @@ interface FilterInput {
 const ATTRIBUTES: CelAttributes<FilterInput> = {
   'request.method': (x) => x.e.method ?? '',
   'request.path': (x) => x.e.path ?? '',
-  'request.url_path': (x) => {
-    const p = x.e.path ?? '';
-    const q = p.indexOf('?');
-    return q < 0 ? p : p.slice(0, q);
-  },
+  'request.url_path': (x) => urlPath(x.e.path ?? ''),
   'request.id': (x) => x.e.request_id ?? '',
   'request.host': (x) => headerText(x.h, 'host') ?? headerText(x.h, ':authority'),
   'request.useragent': (x) => headerText(x.h, 'user-agent'),

@@ -24,6 +24,12 @@ export function headerText(headers: RequestHeaders | undefined, name: string): s
   return v === undefined ? undefined : typeof v === 'string' ? v : v.join(',');
 }
 
+/** Envoy's `request.url_path`: a request target without its query string. */
+export function urlPath(target: string): string {
+  const q = target.indexOf('?');
+  return q < 0 ? target : target.slice(0, q);
+}
+
 /** A map attribute (a request's headers): keys looked up case-insensitively, as Envoy's header maps. */
 export class CelMap {
   constructor(readonly entries: RequestHeaders) {}

@@ -12,7 +12,7 @@
  * there, as is a value whose evaluation fails (Istio's stats plugin reports `unknown` for what it
  * cannot evaluate).
  */
-import { CelMap, compileCel, headerText, type CelAttributes, type CelValue, type RequestHeaders } from './cel.ts';
+import { CelMap, compileCel, headerText, urlPath, type CelAttributes, type CelValue, type RequestHeaders } from './cel.ts';
 
 /** What a tag value can read of a finished HTTP request. */
 export interface MetricRequest {
@@ -33,10 +33,7 @@ const ATTRIBUTES: CelAttributes<MetricRequest> = {
   'request.method': (r) => r.method,
   'request.host': (r) => r.host,
   'request.path': (r) => r.path,
-  'request.url_path': (r) => {
-    const q = r.path.indexOf('?');
-    return q < 0 ? r.path : r.path.slice(0, q);
-  },
+  'request.url_path': (r) => urlPath(r.path),
   'request.useragent': (r) => headerText(r.headers, 'user-agent'),
   'request.headers': (r) => (r.headers ? new CelMap(r.headers) : undefined),
   'response.code': (r) => r.status,
