@@ -4,7 +4,7 @@
  * what is not CEL; warnings are valid Istio that dockmesh leaves out.
  */
 import type { DocReporter } from './doc-reporter.ts';
-import { ACCESS_LOG_PROVIDER, forPrometheus, forProvider, METRICS_PROVIDER, type TelemetrySpec } from './mesh-spec.ts';
+import { ACCESS_LOG_PROVIDER, forProvider, METRICS_PROVIDER, type TelemetrySpec } from './mesh-spec.ts';
 import { childPath } from './position-index.ts';
 import { compileAccessLogFilter } from '../../wire/access-log-filter.ts';
 import { compileMetricTagValue } from '../../wire/metric-tag-value.ts';
@@ -13,34 +13,37 @@ import { STANDARD_METRICS } from '../../wire/types.ts';
 /** Prometheus' label names; names starting with `__` are reserved for its own use. */
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
+/** Whether an entry is for the agents' `provider`; if it is only for others, a warning says it is left out. */
+function ours(r: DocReporter, at: string, providers: ReadonlyArray<{ name: string }> | undefined, provider: string, theirs: string): boolean {
+  if (forProvider(providers, provider)) return true;
+  const names = providers!.map((p) => p.name).join(', ');
+  r.report('MESH_WARN_UNSUPPORTED_VALUE', at, `${theirs} Istio's ${provider} provider; these settings are for ${names} and are not applied`);
+  return false;
+}
+
+/** A CEL expression that did not compile: valid CEL dockmesh cannot evaluate (a warning, `leftOut` says what), or not CEL (an error). */
+function reportCel(r: DocReporter, at: string, c: { error: string; unsupported: boolean }, leftOut: string): void {
+  if (c.unsupported) r.report('MESH_WARN_UNSUPPORTED_VALUE', at, `${c.error}: ${leftOut}`);
+  else r.report('MESH_ERR_BAD_VALUE', at, `not a CEL expression dockmesh can read: ${c.error}`);
+}
+
 export function checkTelemetry(spec: TelemetrySpec, r: DocReporter): void {
   (spec.accessLogging ?? []).forEach((a, i) => {
-    if (!forProvider(a.providers, ACCESS_LOG_PROVIDER)) {
-      const names = a.providers!.map((p) => p.name).join(', ');
-      r.report('MESH_WARN_UNSUPPORTED_VALUE', `spec.accessLogging[${i}].providers`, `the agents' access log is Istio's ${ACCESS_LOG_PROVIDER} provider; these settings are for ${names} and are not applied`);
-      return;
-    }
+    if (!ours(r, `spec.accessLogging[${i}].providers`, a.providers, ACCESS_LOG_PROVIDER, "the agents' access log is")) return;
     if (!a.filter) return;
     const f = compileAccessLogFilter(a.filter.expression);
-    if (f.ok) return;
-    const at = `spec.accessLogging[${i}].filter.expression`;
-    if (f.unsupported) r.report('MESH_WARN_UNSUPPORTED_VALUE', at, `${f.error}: this filter is not applied, every request is logged`);
-    else r.report('MESH_ERR_BAD_VALUE', at, `not a CEL expression dockmesh can read: ${f.error}`);
+    if (!f.ok) reportCel(r, `spec.accessLogging[${i}].filter.expression`, f, 'this filter is not applied, every request is logged');
   });
   (spec.metrics ?? []).forEach((m, i) => {
-    const ours = forPrometheus(m.providers);
-    if (!ours) {
-      const names = m.providers!.map((p) => p.name).join(', ');
-      r.report('MESH_WARN_UNSUPPORTED_VALUE', `spec.metrics[${i}].providers`, `the agents' metrics are the ${METRICS_PROVIDER} provider; these overrides are for ${names} and are not applied`);
-    }
+    const prometheus = ours(r, `spec.metrics[${i}].providers`, m.providers, METRICS_PROVIDER, "the agents' metrics are");
     (m.overrides ?? []).forEach((o, j) => {
       const at = `spec.metrics[${i}].overrides[${j}]`;
       const match = o.match;
       if (match?.metric !== undefined && match.customMetric !== undefined) {
         r.report('MESH_ERR_BAD_VALUE', `${at}.match.customMetric`, 'set either metric or customMetric, not both');
-      } else if (ours && match?.customMetric !== undefined) {
+      } else if (prometheus && match?.customMetric !== undefined) {
         r.report('MESH_WARN_UNSUPPORTED_VALUE', `${at}.match.customMetric`, `the agents report only Istio's standard metrics; this override is not applied`);
-      } else if (ours && match?.metric !== undefined && match.metric !== 'ALL_METRICS' && !(STANDARD_METRICS as readonly string[]).includes(match.metric)) {
+      } else if (prometheus && match?.metric !== undefined && match.metric !== 'ALL_METRICS' && !(STANDARD_METRICS as readonly string[]).includes(match.metric)) {
         r.report('MESH_WARN_UNSUPPORTED_VALUE', `${at}.match.metric`, `the agents do not report ${match.metric} (gRPC message counts); this override is not applied`);
       }
       for (const [name, t] of Object.entries(o.tagOverrides ?? {})) {
@@ -61,9 +64,7 @@ export function checkTelemetry(spec: TelemetrySpec, r: DocReporter): void {
           continue;
         }
         const v = compileMetricTagValue(t.value);
-        if (v.ok) continue;
-        if (v.unsupported) r.report('MESH_WARN_UNSUPPORTED_VALUE', `${tagAt}.value`, `${v.error}: this tag override is not applied`);
-        else r.report('MESH_ERR_BAD_VALUE', `${tagAt}.value`, `not a CEL expression dockmesh can read: ${v.error}`);
+        if (!v.ok) reportCel(r, `${tagAt}.value`, v, 'this tag override is not applied');
       }
     });
   });
