@@ -1,14 +1,15 @@
 /** Pure: an agent snapshot → the rows `mesh routes` prints (effective routes, policies, telemetry). */
-import type {
-  AgentSnapshot,
-  HttpMatchSnapshot,
-  HttpRouteSnapshot,
-  MetricOverridesSnapshot,
-  PresenceOrStringMatch,
-  ServiceSnapshot,
-  TelemetryDirection,
-  TrafficPolicySnapshot,
-  WeightedDestinationSnapshot,
+import {
+  DEFAULT_LOCAL_ORIGIN_FAILURES,
+  type AgentSnapshot,
+  type HttpMatchSnapshot,
+  type HttpRouteSnapshot,
+  type MetricOverridesSnapshot,
+  type PresenceOrStringMatch,
+  type ServiceSnapshot,
+  type TelemetryDirection,
+  type TrafficPolicySnapshot,
+  type WeightedDestinationSnapshot,
 } from '../wire/types.ts';
 
 function str(m: PresenceOrStringMatch | undefined): string {
@@ -77,8 +78,18 @@ export function policyText(p: TrafficPolicySnapshot | undefined): string {
   if (cp?.http?.http1MaxPendingRequests) parts.push(`max ${cp.http.http1MaxPendingRequests} pending`);
   if (cp?.http?.http2MaxRequests) parts.push(`max ${cp.http.http2MaxRequests} requests`);
   const od = p.outlierDetection;
-  if (od) parts.push(`eject after ${od.consecutive5xxErrors ?? od.consecutiveGatewayErrors} errors for ${ms(od.baseEjectionTimeMs)} (max ${od.maxEjectionPercent}%)`);
+  if (od) parts.push(outlierText(od));
   return parts.join(', ');
+}
+
+/** The outlier checks in force (a count of 0 or none is off). */
+function outlierText(od: NonNullable<TrafficPolicySnapshot['outlierDetection']>): string {
+  const checks: string[] = [];
+  if (od.consecutive5xxErrors) checks.push(`${od.consecutive5xxErrors} errors${od.httpErrorCodes?.length ? ` (codes ${od.httpErrorCodes.join(',')})` : ''}`);
+  if (od.consecutiveGatewayErrors) checks.push(`${od.consecutiveGatewayErrors} gateway errors`);
+  if (od.splitExternalLocalOriginErrors) checks.push(`${od.consecutiveLocalOriginFailures ?? DEFAULT_LOCAL_ORIGIN_FAILURES} local-origin failures`);
+  if (!checks.length) return 'no ejection (every check off)';
+  return `eject after ${checks.join(' or ')} for ${ms(od.baseEjectionTimeMs)} (max ${od.maxEjectionPercent}%)`;
 }
 
 /** Table rows: DESTINATION, MATCH, ROUTE, TIMEOUT, RETRIES. */

@@ -215,6 +215,11 @@ export interface TrafficPolicySnapshot {
     splitExternalLocalOriginErrors?: true;
     /** With the split: that many local-origin failures in a row eject (Envoy's default 5). */
     consecutiveLocalOriginFailures?: number;
+    /**
+     * DestinationRule `outlierDetectionHttpErrorCodes` (sorted, unique): the response codes that are
+     * errors; every other code counts as a success (Envoy's outlier failure matcher). Absent: the 5xx.
+     */
+    httpErrorCodes?: number[];
     intervalMs: number;
     baseEjectionTimeMs: number;
     maxEjectionPercent: number;
@@ -223,6 +228,9 @@ export interface TrafficPolicySnapshot {
   /** Per-port overrides, merged at compile time. */
   portLevel?: Array<{ port: number; policy: TrafficPolicySnapshot }>;
 }
+
+/** Envoy's consecutive_local_origin_failure when Istio splits local-origin errors without a count. */
+export const DEFAULT_LOCAL_ORIGIN_FAILURES = 5;
 
 /** Token bucket: `tokensPerFill` tokens every `fillIntervalMs`, at most `maxTokens`. */
 export interface RateLimitSnapshot {

@@ -58,7 +58,7 @@ class HostAttempt implements Handler {
   /** An outcome for outlier detection: a response's status, or (`localOrigin`) the code a failure without one maps to. */
   #record(code: number, localOrigin = false): void {
     const d = this.#cluster.state.detector;
-    if (d && code > 0 && d.record(this.#host, code, Date.now(), localOrigin)) this.#events.ejected(this.#cluster, this.#host);
+    if (d && code > 0 && d.record(this.#host, localOrigin ? code : d.responseCode(code), Date.now(), localOrigin)) this.#events.ejected(this.#cluster, this.#host);
   }
 
   onRequestStart(c: Controller, context: unknown): void {

@@ -1,4 +1,4 @@
-import type { TrafficPolicySnapshot } from '../../wire/types.ts';
+import { DEFAULT_LOCAL_ORIGIN_FAILURES, type TrafficPolicySnapshot } from '../../wire/types.ts';
 
 /** Istio's outlierDetection, compiled (durations in ms, defaults filled by the control server). */
 export type OutlierConfig = NonNullable<TrafficPolicySnapshot['outlierDetection']>;
@@ -24,8 +24,6 @@ export interface OutlierHost {
 /** A fresh host state. */
 export const newOutlierHost = (): OutlierHost => ({ consecutive5xx: 0, consecutiveGateway: 0, consecutiveLocalOrigin: 0, ejected: false, ejectedAt: 0, ejections: 0, unejectedAt: -1 });
 
-/** Envoy's consecutive_local_origin_failure when Istio splits local-origin errors without a count. */
-export const DEFAULT_LOCAL_ORIGIN_FAILURES = 5;
 
 /**
  * Envoy's outlier detection for one cluster, as Istio configures it (pure state machine; time is
@@ -34,6 +32,7 @@ export const DEFAULT_LOCAL_ORIGIN_FAILURES = 5;
  *   as Envoy maps them when local-origin errors are not split (connect failure and reset: 503;
  *   timeout: 504); with `splitExternalLocalOriginErrors` they count on their own, and
  *   `consecutiveLocalOriginFailures` (default 5) of them in a row eject; any response resets that;
+ * - an HTTP response counts as `responseCode` maps it (`outlierDetectionHttpErrorCodes`);
  * - `consecutive5xxErrors` 5xx in a row (0 disables) or `consecutiveGatewayErrors` 502/503/504 in a
  *   row (unset disables) eject the endpoint at once; any other code resets the counts;
  * - an ejection is allowed while (ejected + 1) / endpoints ≤ `maxEjectionPercent` (Envoy's check;
@@ -45,9 +44,22 @@ export class OutlierDetector<H extends OutlierHost> {
   readonly config: OutlierConfig;
   #hosts: readonly H[] = [];
   #ejected = 0;
+  readonly #errorCodes: ReadonlySet<number> | null;
 
   constructor(config: OutlierConfig) {
     this.config = config;
+    this.#errorCodes = config.httpErrorCodes?.length ? new Set(config.httpErrorCodes) : null;
+  }
+
+  /**
+   * The code an HTTP response counts as. With `outlierDetectionHttpErrorCodes`, Envoy's failure
+   * matcher: a listed code is an error (a listed 5xx as itself, so 502–504 stay gateway errors; any
+   * other as 500), an unlisted one a success (200), a 5xx too. Without the list: the code itself.
+   */
+  responseCode(code: number): number {
+    const listed = this.#errorCodes;
+    if (listed === null) return code;
+    return listed.has(code) ? (code >= 500 ? code : 500) : 200;
   }
 
   /** The endpoints of the cluster (a new snapshot may change them). */

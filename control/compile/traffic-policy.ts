@@ -84,6 +84,7 @@ function compileSections(s: Sections): TrafficPolicySnapshot | undefined {
         consecutiveGatewayErrors: od.consecutiveGatewayErrors,
         splitExternalLocalOriginErrors: od.splitExternalLocalOriginErrors ? (true as const) : undefined,
         consecutiveLocalOriginFailures: od.splitExternalLocalOriginErrors && od.consecutiveLocalOriginFailures ? od.consecutiveLocalOriginFailures : undefined,
+        httpErrorCodes: od.outlierDetectionHttpErrorCodes?.length ? [...new Set(od.outlierDetectionHttpErrorCodes)].sort((a, b) => a - b) : undefined,
         intervalMs: ms(od.interval) ?? OUTLIER_DEFAULTS.intervalMs,
         baseEjectionTimeMs: ms(od.baseEjectionTime) ?? OUTLIER_DEFAULTS.baseEjectionTimeMs,
         maxEjectionPercent: od.maxEjectionPercent ?? OUTLIER_DEFAULTS.maxEjectionPercent,

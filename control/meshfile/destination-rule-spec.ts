@@ -65,7 +65,7 @@ export interface OutlierDetectionSpec {
   splitExternalLocalOriginErrors?: boolean;
   /** Not acted on. */
   consecutiveLocalOriginFailures?: number;
-  /** Not acted on. */
+  /** The response codes that count as errors instead of the 5xx (Envoy's outlier failure matcher). */
   outlierDetectionHttpErrorCodes?: readonly number[];
   /** Deprecated by Istio; not acted on. */
   consecutiveErrors?: number;

@@ -27,7 +27,6 @@ const TRAFFIC_POLICY: Record<string, string> = {
   'connectionPool.http.useClientProtocol': 'agents speak HTTP/1.1 to each other',
   'connectionPool.http.maxConcurrentStreams': 'agents speak HTTP/1.1 to each other',
   'connectionPool.http.http2KeepAlive': 'agents speak HTTP/1.1 to each other',
-  'outlierDetection.outlierDetectionHttpErrorCodes': 'the 5xx family is fixed',
   'outlierDetection.consecutiveErrors': 'deprecated by Istio; use consecutive5xxErrors',
 };
 

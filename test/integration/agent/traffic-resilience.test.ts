@@ -26,7 +26,7 @@ test.before(async () => {
   files = new SnapshotFiles();
   client = new Client();
   admin = new TestClient();
-  for (const name of ['flaky', 'down', 'slow', 'slow2', 'limit', 'od-good', 'od-bad', 'dflt-a', 'dflt-b', 'mrpc', 'backoff', 'sticky-a', 'sticky-b', 'aged', 'split-ok', 'budget']) apps[name] = await new ScriptedApp(name).listen();
+  for (const name of ['flaky', 'down', 'slow', 'slow2', 'limit', 'od-good', 'od-bad', 'dflt-a', 'dflt-b', 'mrpc', 'backoff', 'sticky-a', 'sticky-b', 'aged', 'split-ok', 'budget', 'codes-good', 'codes-bad']) apps[name] = await new ScriptedApp(name).listen();
   const route = (name: string, extra: Partial<HttpRouteSnapshot>): HttpRouteSnapshot[] => [{ name, match: [], route: to(name), ...extra }];
   const services = [
     trafficService('flaky', 8080, [appEndpoint(apps.flaky!, '10.4.0.1', 8080)], { http: route('flaky', { retries: { attempts: 3, retryOn: ['5xx'] } }) }),
@@ -45,6 +45,14 @@ test.before(async () => {
       policy: {
         loadBalancer: { simple: 'ROUND_ROBIN' },
         outlierDetection: { consecutive5xxErrors: 3, intervalMs: 100, baseEjectionTimeMs: 1000, maxEjectionPercent: 50, minHealthPercent: 0 },
+      },
+    }),
+    // DestinationRule outlierDetectionHttpErrorCodes [429]: 429s eject, 500s count as successes.
+    trafficService('codes', 8080, [appEndpoint(apps['codes-good']!, '10.4.0.19', 8080), appEndpoint(apps['codes-bad']!, '10.4.0.20', 8080)], {
+      http: route('codes', { retries: { attempts: 0, retryOn: [] } }),
+      policy: {
+        loadBalancer: { simple: 'ROUND_ROBIN' },
+        outlierDetection: { consecutive5xxErrors: 2, httpErrorCodes: [429], intervalMs: 100, baseEjectionTimeMs: 30_000, maxEjectionPercent: 50, minHealthPercent: 0 },
       },
     }),
     trafficService('mrpc', 8080, [appEndpoint(apps.mrpc!, '10.4.0.11', 8080)], {
@@ -256,6 +264,20 @@ test('outlier detection: 3 consecutive 5xx eject the bad endpoint; it returns af
   }, 3000, 'the endpoint back in rotation', 20);
   const back = Date.now() - ejectedAt;
   assert.ok(back >= 900 && back <= 1300, `returned after ${back} ms (base 1000, sweep every 100)`);
+});
+
+test('outlierDetectionHttpErrorCodes [429]: 500s do not eject; two 429s in a row do', async () => {
+  apps['codes-bad']!.behave = status(500);
+  const first: number[] = [];
+  for (let i = 0; i < 8; i++) first.push((await get('codes', '/c')).status);
+  assert.is(first.filter((s) => s === 500).length, 4, `500 is not listed: never ejected (${first})`);
+  apps['codes-bad']!.behave = status(429);
+  const second: number[] = [];
+  for (let i = 0; i < 8; i++) second.push((await get('codes', '/c')).status);
+  assert.equal(second.filter((s) => s === 429).length, 2, `ejected after the second 429: ${second}`);
+  const m = (await admin.get(agent.ports.admin, '/metrics')).text;
+  assert.is(metricValue(m, 'dockmesh_outlier_ejections_total', { cluster: 'outbound|8080||codes.default', endpoint: '10.4.0.20:8080' }), 1);
+  apps['codes-bad']!.behave = ok;
 });
 
 test('no VirtualService: Istio default retry policy retries a 503 on the other endpoint', async () => {

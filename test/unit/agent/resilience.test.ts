@@ -165,6 +165,23 @@ test('outlier: gateway errors count separately; 500 resets them', () => {
   assert.is(d.record(a, 503, 0), true);
 });
 
+test('outlier: outlierDetectionHttpErrorCodes: listed codes are the errors (non-5xx as 500), others successes (Envoy\'s failure matcher)', () => {
+  const d = od({ consecutive5xxErrors: 2, consecutiveGatewayErrors: 2, httpErrorCodes: [429, 503] });
+  const a = newOutlierHost();
+  d.setHosts([a, newOutlierHost()]);
+  assert.equal([d.responseCode(429), d.responseCode(503), d.responseCode(500), d.responseCode(200), d.responseCode(404)], [500, 503, 200, 200, 200]);
+  // A 500 is not listed: it resets the count like a success.
+  assert.equal([d.record(a, d.responseCode(429), 0), d.record(a, d.responseCode(500), 0), d.record(a, d.responseCode(429), 0)], [false, false, false]);
+  assert.is(d.record(a, d.responseCode(429), 0), true, 'two listed codes in a row eject');
+  // A listed 503 keeps its code: it counts as a gateway error too.
+  const g = od({ consecutive5xxErrors: 0, consecutiveGatewayErrors: 2, httpErrorCodes: [429, 503] });
+  const b = newOutlierHost();
+  g.setHosts([b, newOutlierHost()]);
+  assert.equal([g.record(b, g.responseCode(429), 0), g.record(b, g.responseCode(503), 0), g.record(b, g.responseCode(503), 0)], [false, false, true]);
+  // Without the list every code is itself.
+  assert.equal([od().responseCode(500), od().responseCode(429)], [500, 429]);
+});
+
 test('outlier: maxEjectionPercent (Envoy: (ejected + 1) / hosts ≤ max), default 10% ejects none of 2', () => {
   const ten = od({ maxEjectionPercent: 10 });
   const hs = [newOutlierHost(), newOutlierHost()];

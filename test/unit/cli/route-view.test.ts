@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { matchText, routeRows, telemetryRows } from '../../../cli/route-view.ts';
+import { matchText, policyText, routeRows, telemetryRows } from '../../../cli/route-view.ts';
 import { service, snapshot } from '../agent/snapshot-fixture.ts';
 
 test('mesh routes: the RETRIES column names attempts, per-try timeout, back-off and conditions', () => {
@@ -38,6 +38,23 @@ test('mesh routes: the telemetry table, standard and with Telemetry documents in
     ['outbound (CLIENT)', '10% of new traces; tags team=shop,user=header x-user,zone=$ZONE', 'when response.code >= 400', 'REQUEST_COUNT -request_protocol request_host=request.host'],
     ['inbound (SERVER)', '100% sampled, no spans reported', 'off', 'REQUEST_SIZE off'],
   ]);
+});
+
+
+test('mesh routes: the POLICY column names each outlier check in force, error codes included', () => {
+  const od = { intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 50, minHealthPercent: 0 };
+  const lb = { simple: 'ROUND_ROBIN' as const };
+  assert.is(policyText({ loadBalancer: lb, outlierDetection: { ...od, consecutive5xxErrors: 5 } }), 'ROUND_ROBIN, eject after 5 errors for 30s (max 50%)');
+  assert.is(
+    policyText({ loadBalancer: lb, outlierDetection: { ...od, consecutive5xxErrors: 0, consecutiveGatewayErrors: 3 } }),
+    'ROUND_ROBIN, eject after 3 gateway errors for 30s (max 50%)',
+    '5xx ejection off (0) is not shown as "0 errors"',
+  );
+  assert.is(
+    policyText({ loadBalancer: lb, outlierDetection: { ...od, consecutive5xxErrors: 2, httpErrorCodes: [429, 503], splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 4 } }),
+    'ROUND_ROBIN, eject after 2 errors (codes 429,503) or 4 local-origin failures for 30s (max 50%)',
+  );
+  assert.is(policyText({ loadBalancer: lb, outlierDetection: { ...od, consecutive5xxErrors: 0 } }), 'ROUND_ROBIN, no ejection (every check off)');
 });
 
 test.run();

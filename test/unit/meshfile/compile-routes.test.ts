@@ -98,6 +98,17 @@ test('outlierDetection.splitExternalLocalOriginErrors and consecutiveLocalOrigin
   assert.equal([o.splitExternalLocalOriginErrors, o.consecutiveLocalOriginFailures], [true, 3]);
 });
 
+test('outlierDetection.outlierDetectionHttpErrorCodes: compiled sorted and unique, no warning; empty is unset; out of [100, 599] is an error', () => {
+  const dr = (codes: string) => `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a}\nspec:\n  host: a\n  trafficPolicy:\n    outlierDetection:\n      outlierDetectionHttpErrorCodes: ${codes}\n`;
+  assert.equal(loadMeshfile(dr('[503, 429, 503]'), 'test.yaml').diagnostics, []);
+  assert.equal(compileText(dr('[503, 429, 503]'), 'a').policy!.outlierDetection!.httpErrorCodes, [429, 503]);
+  assert.is(compileText(dr('[]'), 'a').policy!.outlierDetection!.httpErrorCodes, undefined);
+  const bad = loadMeshfile(dr('[429, 600]'), 'test.yaml').diagnostics.filter((x) => x.severity === 'error');
+  assert.is(bad.length, 1);
+  assert.ok(bad[0]!.path?.endsWith('outlierDetectionHttpErrorCodes[1]'), bad[0]!.path);
+  assert.is(bad[0]!.line, 8);
+});
+
 test('retryBudget: percent and minRetryConcurrency with Istio\'s defaults (20, 3); a subset replaces it; port-level settings keep it; budgetInterval warns', () => {
   const dr = (budget: string) => `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a}\nspec:\n  host: a\n  trafficPolicy:\n    retryBudget: ${budget}\n    portLevelSettings:\n    - port: {number: 9090}\n      loadBalancer: {simple: RANDOM}\n  subsets:\n  - name: v2\n    labels: {version: v2}\n    trafficPolicy:\n      retryBudget: {percent: 50}\n`;
   const text = dr('{percent: 5.5}');
