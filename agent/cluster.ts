@@ -1,9 +1,10 @@
 import type { Pool } from 'undici';
 import type { TrafficPolicySnapshot } from '../wire/types.ts';
-import type { Balanced, Balancer, Eligible } from './balancing/balancer.ts';
+import type { Balancer, Eligible } from './balancing/balancer.ts';
 import { LeastRequest, Passthrough, RandomBalancer } from './balancing/least-request.ts';
 import { RingHash } from './balancing/ring-hash.ts';
 import { RoundRobinBalancer } from './balancing/round-robin.ts';
+import { SlowStart, type Warming } from './balancing/slow-start.ts';
 import { CircuitBreaker } from './resilience/circuit-breaker.ts';
 import { OutlierDetector, type OutlierHost } from './resilience/outlier-detector.ts';
 import type { EndpointRoute } from './route-table.ts';
@@ -11,7 +12,7 @@ import type { H1PoolOptions } from './h1/h1-pool.ts';
 import { h2PoolSpec, type PoolSpec } from './upstream-pools.ts';
 
 /** One endpoint of one cluster: the balancer's, the breaker's and the outlier detector's view. */
-export class ClusterHost implements Balanced, OutlierHost {
+export class ClusterHost implements Warming, OutlierHost {
   /** `address:port` as every agent sees it. */
   readonly identity: string;
   endpoint: EndpointRoute;
@@ -26,6 +27,8 @@ export class ClusterHost implements Balanced, OutlierHost {
   ejectedAt = 0;
   ejections = 0;
   unejectedAt = -1;
+  /** When the endpoint joined the cluster (performance.now(), ms): slow start's clock. */
+  readonly addedAt = performance.now();
 
   constructor(identity: string, endpoint: EndpointRoute, pool: PoolSpec) {
     this.identity = identity;
@@ -97,10 +100,10 @@ function balancerFor(policy: TrafficPolicySnapshot | undefined, hosts: readonly 
   const lb = policy.loadBalancer;
   if (lb?.consistentHash) return new RingHash(hosts);
   switch (lb?.simple) {
-    case 'ROUND_ROBIN': return new RoundRobinBalancer(hosts);
+    case 'ROUND_ROBIN': return lb.warmup ? new SlowStart(new RoundRobinBalancer(hosts), hosts, lb.warmup, false) : new RoundRobinBalancer(hosts);
     case 'RANDOM': return new RandomBalancer(hosts);
     case 'PASSTHROUGH': return new Passthrough(hosts);
-    default: return new LeastRequest(hosts);
+    default: return lb?.warmup ? new SlowStart(new LeastRequest(hosts), hosts, lb.warmup, true) : new LeastRequest(hosts);
   }
 }
 

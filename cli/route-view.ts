@@ -73,6 +73,7 @@ export function policyText(p: TrafficPolicySnapshot | undefined): string {
     const h = lb.consistentHash;
     parts.push(`consistent hash on ${h.httpHeaderName ? `header ${h.httpHeaderName}` : h.httpCookie ? `cookie ${h.httpCookie.name}` : h.useSourceIp ? 'source IP' : `query ${h.httpQueryParameterName}`}`);
   } else parts.push(lb?.simple ?? 'LEAST_REQUEST (Istio\'s default)');
+  if (lb?.warmup) parts.push(`warmup ${ms(lb.warmup.durationMs)}`);
   const cp = p.connectionPool;
   if (cp?.tcp?.maxConnections) parts.push(`max ${cp.tcp.maxConnections} conns`);
   if (cp?.http?.http1MaxPendingRequests) parts.push(`max ${cp.http.http1MaxPendingRequests} pending`);

@@ -191,6 +191,11 @@ export interface TrafficPolicySnapshot {
       useSourceIp?: boolean;
       httpQueryParameterName?: string;
     };
+    /**
+     * `warmup` (or the deprecated `warmupDurationSecs`) with Istio's defaults filled in: endpoints
+     * new to the cluster ramp up over `durationMs` (ROUND_ROBIN and LEAST_REQUEST only).
+     */
+    warmup?: { durationMs: number; minimumPercent: number; aggression: number };
   };
   connectionPool?: {
     /** `maxConnectionDurationMs`: an HTTP/1.1 upstream connection serves no request after this age (Envoy's `max_connection_duration`). */

@@ -8,7 +8,7 @@
  *   port-level traffic policies"); `retryBudget`, which port-level settings cannot set, stays.
  */
 import { durationMs } from '../meshfile/duration.ts';
-import type { DestinationRuleSpec, PortTrafficPolicySpec, TrafficPolicySpec } from '../meshfile/destination-rule-spec.ts';
+import { WARMUP_BALANCERS, type DestinationRuleSpec, type PortTrafficPolicySpec, type TrafficPolicySpec } from '../meshfile/destination-rule-spec.ts';
 import type { SubsetSnapshot, TrafficPolicySnapshot } from '../../wire/types.ts';
 
 /** Istio's outlier-detection defaults (DestinationRule reference, OutlierDetection). */
@@ -42,6 +42,21 @@ function compact<T extends object>(o: T): T | undefined {
   return Object.keys(out).length ? out : undefined;
 }
 
+/** Istio's WarmupConfiguration defaults (pilot's setWarmup: aggression 1, minimumPercent 10, Envoy's). */
+export const WARMUP_DEFAULTS = { minimumPercent: 10, aggression: 1 } as const;
+
+/**
+ * Slow start as pilot sets it: `warmup` wins over the deprecated `warmupDurationSecs` (a window
+ * alone, Envoy's defaults for the rest); only ROUND_ROBIN and LEAST_REQUEST (Istio's default) get it.
+ */
+function warmupOf(lb: NonNullable<Sections['loadBalancer']>): NonNullable<TrafficPolicySnapshot['loadBalancer']>['warmup'] {
+  if (lb.consistentHash || (lb.simple && !WARMUP_BALANCERS.has(lb.simple))) return undefined;
+  if (lb.warmup) {
+    return { durationMs: durationMs(lb.warmup.duration), minimumPercent: lb.warmup.minimumPercent ?? WARMUP_DEFAULTS.minimumPercent, aggression: lb.warmup.aggression ?? WARMUP_DEFAULTS.aggression };
+  }
+  return lb.warmupDurationSecs ? { durationMs: durationMs(lb.warmupDurationSecs), ...WARMUP_DEFAULTS } : undefined;
+}
+
 function compileSections(s: Sections): TrafficPolicySnapshot | undefined {
   const lb = s.loadBalancer;
   const ch = lb?.consistentHash;
@@ -51,6 +66,7 @@ function compileSections(s: Sections): TrafficPolicySnapshot | undefined {
   const chosen = lb
     ? compact({
         simple: lb.simple === 'LEAST_CONN' ? ('LEAST_REQUEST' as const) : lb.simple,
+        warmup: warmupOf(lb),
         consistentHash: ch
           ? compact({
               httpHeaderName: ch.httpHeaderName?.toLowerCase(),

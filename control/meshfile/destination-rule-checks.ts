@@ -1,5 +1,5 @@
 /** Semantic checks of one DestinationRule that need no context (Istio's own validation rules). */
-import type { DestinationRuleSpec, PortTrafficPolicySpec, TrafficPolicySpec } from './destination-rule-spec.ts';
+import { WARMUP_BALANCERS, type DestinationRuleSpec, type PortTrafficPolicySpec, type TrafficPolicySpec } from './destination-rule-spec.ts';
 import type { DocReporter } from './doc-reporter.ts';
 import { hostProblem } from './host-resolver.ts';
 import { childPath, indexPath } from './position-index.ts';
@@ -21,6 +21,13 @@ function checkPolicySections(tp: PortTrafficPolicySpec | TrafficPolicySpec, p: s
   if (ch) {
     const keys = (['httpHeaderName', 'httpCookie', 'useSourceIp', 'httpQueryParameterName'] as const).filter((k) => ch[k] !== undefined);
     if (keys.length !== 1) r.report('MESH_ERR_ONE_OF', `${p}.loadBalancer.consistentHash`, `set exactly one of httpHeaderName, httpCookie, useSourceIp, httpQueryParameterName${keys.length ? ` (got ${keys.join(', ')})` : ''}`);
+  }
+  if (lb?.warmupDurationSecs !== undefined) {
+    r.report('MESH_WARN_DEPRECATED', `${p}.loadBalancer.warmupDurationSecs`, lb.warmup ? 'warmupDurationSecs is deprecated by Istio and ignored: warmup is set' : 'warmupDurationSecs is deprecated by Istio: use warmup.duration');
+  }
+  const warming = lb?.warmup ? 'warmup' : lb?.warmupDurationSecs !== undefined ? 'warmupDurationSecs' : undefined;
+  if (warming && (ch || (lb?.simple && !WARMUP_BALANCERS.has(lb.simple)))) {
+    r.report('MESH_WARN_UNSUPPORTED_VALUE', `${p}.loadBalancer.${warming}`, `slow start applies to ROUND_ROBIN and LEAST_REQUEST only (as in Istio); ${ch ? 'consistent hashing' : lb!.simple} ignores it`);
   }
   const cp = tp.connectionPool;
   nonNegative(cp?.tcp?.maxConnections, `${p}.connectionPool.tcp.maxConnections`, r);

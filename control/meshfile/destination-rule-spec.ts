@@ -6,6 +6,9 @@ import type { PortSelectorSpec } from './virtual-service-spec.ts';
 
 export type SimpleLbSpec = 'UNSPECIFIED' | 'LEAST_CONN' | 'RANDOM' | 'PASSTHROUGH' | 'ROUND_ROBIN' | 'LEAST_REQUEST';
 
+/** The `simple` balancers slow start (`warmup`) applies to: LEAST_CONN is LEAST_REQUEST, UNSPECIFIED the default. */
+export const WARMUP_BALANCERS: ReadonlySet<string> = new Set(['ROUND_ROBIN', 'LEAST_REQUEST', 'LEAST_CONN', 'UNSPECIFIED']);
+
 export interface LoadBalancerSettingsSpec {
   simple?: SimpleLbSpec;
   consistentHash?: {
@@ -21,9 +24,9 @@ export interface LoadBalancerSettingsSpec {
   localityLbSetting?: Readonly<Record<string, unknown>>;
   /** Not acted on. */
   zoneAwareLbSetting?: Readonly<Record<string, unknown>>;
-  /** Not acted on. */
+  /** Deprecated by Istio for `warmup`: a slow-start window alone. */
   warmupDurationSecs?: string;
-  /** Not acted on. */
+  /** Slow start of endpoints new to the cluster (ROUND_ROBIN and LEAST_REQUEST). */
   warmup?: { duration: string; minimumPercent?: number; aggression?: number };
 }
 

@@ -16,8 +16,6 @@ const TRAFFIC_POLICY: Record<string, string> = {
   'retryBudget.budgetInterval': 'the budget counts the requests active now, as Envoy\'s retry budget does',
   'loadBalancer.localityLbSetting': 'compose projects have one locality',
   'loadBalancer.zoneAwareLbSetting': 'compose projects have one zone',
-  'loadBalancer.warmupDurationSecs': 'no slow-start warm-up',
-  'loadBalancer.warmup': 'no slow-start warm-up',
   'loadBalancer.consistentHash.ringHash': 'consistent hashing uses one ring of fixed size',
   'loadBalancer.consistentHash.maglev': 'consistent hashing uses one ring of fixed size',
   'loadBalancer.consistentHash.minimumRingSize': 'consistent hashing uses one ring of fixed size',

@@ -55,6 +55,7 @@ test('mesh routes: the POLICY column names each outlier check in force, error co
     'ROUND_ROBIN, eject after 2 errors (codes 429,503) or 4 local-origin failures for 30s (max 50%)',
   );
   assert.is(policyText({ loadBalancer: lb, outlierDetection: { ...od, consecutive5xxErrors: 0 } }), 'ROUND_ROBIN, no ejection (every check off)');
+  assert.is(policyText({ loadBalancer: { warmup: { durationMs: 30_000, minimumPercent: 10, aggression: 1 } } }), 'LEAST_REQUEST (Istio\'s default), warmup 30s');
 });
 
 test.run();

@@ -109,6 +109,23 @@ test('outlierDetection.outlierDetectionHttpErrorCodes: compiled sorted and uniqu
   assert.is(bad[0]!.line, 8);
 });
 
+test('loadBalancer.warmup: Istio\'s defaults (minimumPercent 10, aggression 1); warmupDurationSecs deprecated, a window alone, and loses to warmup; other balancers warn and get none', () => {
+  const dr = (lb: string) => `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a}\nspec:\n  host: a\n  trafficPolicy:\n    loadBalancer: ${lb}\n`;
+  const codes = (lb: string) => loadMeshfile(dr(lb), 'test.yaml').diagnostics.map((d) => `${d.code} ${d.path}`);
+  const lbOf = (lb: string) => compileText(dr(lb), 'a').policy!.loadBalancer;
+  assert.equal(codes('{warmup: {duration: 30s}}'), []);
+  assert.equal(lbOf('{warmup: {duration: 30s}}'), { warmup: { durationMs: 30_000, minimumPercent: 10, aggression: 1 } }, 'LEAST_REQUEST by default');
+  assert.equal(lbOf('{simple: ROUND_ROBIN, warmup: {duration: 1m, minimumPercent: 0, aggression: 2.5}}'), { simple: 'ROUND_ROBIN', warmup: { durationMs: 60_000, minimumPercent: 0, aggression: 2.5 } });
+  assert.equal(codes('{simple: LEAST_REQUEST, warmupDurationSecs: 20s}'), ['MESH_WARN_DEPRECATED spec.trafficPolicy.loadBalancer.warmupDurationSecs']);
+  assert.equal(lbOf('{simple: LEAST_REQUEST, warmupDurationSecs: 20s}')!.warmup, { durationMs: 20_000, minimumPercent: 10, aggression: 1 });
+  assert.equal(lbOf('{warmupDurationSecs: 20s, warmup: {duration: 5s}}')!.warmup!.durationMs, 5000);
+  assert.equal(codes('{simple: RANDOM, warmup: {duration: 5s}}'), ['MESH_WARN_UNSUPPORTED_VALUE spec.trafficPolicy.loadBalancer.warmup']);
+  assert.is(lbOf('{simple: RANDOM, warmup: {duration: 5s}}')!.warmup, undefined);
+  assert.equal(codes('{consistentHash: {useSourceIp: true}, warmup: {duration: 5s}}'), ['MESH_WARN_UNSUPPORTED_VALUE spec.trafficPolicy.loadBalancer.warmup']);
+  assert.ok(codes('{warmup: {duration: 5s, minimumPercent: 101}}').some((c) => c.startsWith('MESH_ERR_OUT_OF_RANGE')));
+  assert.ok(codes('{warmup: {minimumPercent: 5}}').some((c) => c.startsWith('MESH_ERR_MISSING_FIELD')), 'duration is required');
+});
+
 test('retryBudget: percent and minRetryConcurrency with Istio\'s defaults (20, 3); a subset replaces it; port-level settings keep it; budgetInterval warns', () => {
   const dr = (budget: string) => `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a}\nspec:\n  host: a\n  trafficPolicy:\n    retryBudget: ${budget}\n    portLevelSettings:\n    - port: {number: 9090}\n      loadBalancer: {simple: RANDOM}\n  subsets:\n  - name: v2\n    labels: {version: v2}\n    trafficPolicy:\n      retryBudget: {percent: 50}\n`;
   const text = dr('{percent: 5.5}');
