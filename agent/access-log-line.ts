@@ -67,6 +67,7 @@ function millis(n: number): string {
 export function accessLogLine(e: AccessLogEntry): string {
   let line = `{"time":${time.lit(e.time)},"trace_id":${strOrNull(e.trace_id)},"request_id":${strOrNull(e.request_id)},"method":${method.lit(e.method)},"path":${strOrNull(e.path)},"status":${num(e.status)},"duration_ms":${millis(e.duration_ms)},"source_service":${source.lit(e.source_service)},"destination_service":${destination.lit(e.destination_service)},"upstream":${upstream.lit(e.upstream)},"attempts":${num(e.attempts)},"response_flags":${flags.lit(e.response_flags)},"direction":"${e.direction}"`;
   if (e.protocol !== undefined) line += `,"protocol":${str(e.protocol)},"bytes_received":${num(e.bytes_received ?? 0)},"bytes_sent":${num(e.bytes_sent ?? 0)}`;
+  if (e.requested_server_name !== undefined) line += `,"requested_server_name":${str(e.requested_server_name)}`;
   if (e.source_principal !== undefined) line += `,"source_principal":${principal.lit(e.source_principal)}`;
   if (e.audit !== undefined) line += `,"audit":${e.audit}`;
   return `${line}}\n`;

@@ -10,7 +10,7 @@ import { hostPort, normalizeHost } from './normalize-host.ts';
 import type { TokenBucket } from './resilience/token-bucket.ts';
 import { HttpRoute, type RouteBuildContext } from './routing/http-route.ts';
 import { HttpRouter } from './routing/http-router.ts';
-import { TcpRouter } from './routing/tcp-router.ts';
+import { TcpRouter, TlsRouter } from './routing/tcp-router.ts';
 import { TrafficState } from './traffic-state.ts';
 import { defaultPoolSpec, type PoolSpec } from './upstream-pools.ts';
 import { compileAuthz, type CompiledAuthz } from './authz/compile-authz.ts';
@@ -47,6 +47,8 @@ export interface ServiceRoute {
   defaultRoute: HttpRoute;
   /** VirtualService TCP routes; null: the default route. */
   tcp: TcpRouter | null;
+  /** VirtualService TLS routes (by server name); null: none, TLS is routed as TCP. */
+  tls: TlsRouter | null;
   /** Local rate limit of requests to this service. */
   rateLimit: TokenBucket | undefined;
   /** Labels for requests that found the service but no endpoint. */
@@ -226,6 +228,7 @@ export function buildRouteTable(snapshot: AgentSnapshot, deps: TableDeps = detac
       router: null,
       defaultRoute: undefined as unknown as HttpRoute,
       tcp: null,
+      tls: null,
       rateLimit,
       noEndpoint: istioLabels('source', self, dest, service, 'http'),
       noEndpointTcp: istioLabels('source', self, dest, service, 'tcp'),
@@ -261,6 +264,7 @@ export function buildRouteTable(snapshot: AgentSnapshot, deps: TableDeps = detac
     route.defaultRoute = HttpRoute.defaultFor(route, scoped, DEFAULT_RETRY);
     if (svc.http) route.router = new HttpRouter(svc.http, scoped);
     if (svc.tcp) route.tcp = new TcpRouter(svc.tcp, scoped);
+    if (svc.tls) route.tls = new TlsRouter(svc.tls, scoped);
   }
 
   const s = snapshot.self;

@@ -6,7 +6,8 @@ import type { TcpTrack } from './mesh-metrics.ts';
 import type { Cluster, ClusterHost } from './cluster.ts';
 import { UNKNOWN, type LabelBase } from './istio-labels.ts';
 import { inboundHost, listenerService, type ListenerBinding, type ProxyContext } from './proxy-context.ts';
-import { defaultCluster } from './route-table.ts';
+import { defaultCluster, type ServiceRoute } from './route-table.ts';
+import { MAX_CLIENT_HELLO, readClientHello } from './routing/client-hello.ts';
 import { authorizeConnection } from './mtls/authorize-request.ts';
 import { peerOf } from './mtls/verified-peer.ts';
 import { isoNow } from './utc-time.ts';
@@ -14,6 +15,43 @@ import { isoNow } from './utc-time.ts';
 const noop = () => {};
 /** Istio's default connectTimeout. */
 const CONNECT_TIMEOUT_MS = 10_000;
+/** The first byte of a TLS handshake record. */
+const TLS_HANDSHAKE = 0x16;
+/** How long a ClientHello that arrives in pieces is waited for before the connection is routed as TCP. */
+export const CLIENT_HELLO_TIMEOUT_MS = 5000;
+
+/**
+ * Reads from `socket` until `head` holds a whole ClientHello (or is no ClientHello, or passes
+ * MAX_CLIENT_HELLO bytes, or CLIENT_HELLO_TIMEOUT_MS passes), then calls `done` with every byte read
+ * and the server name, if any. A client that goes away first is dropped.
+ */
+function awaitClientHello(socket: Socket, head: Buffer, done: (all: Buffer, sni: string | undefined) => void): void {
+  let buf = head;
+  const sniOf = () => {
+    const hello = readClientHello(buf);
+    return typeof hello === 'object' ? hello.sni : undefined;
+  };
+  if (readClientHello(buf) !== 'more') return done(buf, sniOf());
+  const finish = () => {
+    clearTimeout(timer);
+    socket.off('data', onData);
+    socket.off('end', onEnd);
+    socket.pause();
+    done(buf, sniOf());
+  };
+  const onData = (chunk: Buffer) => {
+    buf = Buffer.concat([buf, chunk]);
+    if (readClientHello(buf) !== 'more' || buf.length >= MAX_CLIENT_HELLO) finish();
+  };
+  const onEnd = () => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  const timer = setTimeout(finish, CLIENT_HELLO_TIMEOUT_MS);
+  socket.on('data', onData);
+  socket.once('end', onEnd);
+  socket.resume();
+}
 
 /** What a connection's access log line says besides its outcome, filled in as it goes. */
 class TcpConnection {
@@ -24,6 +62,8 @@ class TcpConnection {
   readonly principal: string | undefined;
   upstream: string | null = null;
   attempts = 0;
+  /** The server name of the client's TLS ClientHello, when TLS routes read it. */
+  sni: string | undefined;
 
   constructor(direction: 'inbound' | 'outbound', source: string, destination: string, principal?: string) {
     this.direction = direction;
@@ -52,9 +92,9 @@ export class TcpProxy {
   handle(socket: Socket, head: Buffer, binding: ListenerBinding): void {
     const ctx = this.#ctx;
     const table = ctx.tables.current;
-    if (head.length > 0) socket.unshift(head);
     socket.on('error', noop);
     if (binding.direction === 'inbound') {
+      if (head.length > 0) socket.unshift(head);
       const peer = peerOf(socket);
       const conn = new TcpConnection('inbound', peer?.service ?? UNKNOWN, table?.self.app ?? UNKNOWN, peer?.spiffeId);
       const labels = ctx.inboundLabels.get(table, {}, 'tcp', peer);
@@ -75,13 +115,33 @@ export class TcpProxy {
     }
     const service = table ? listenerService(table, binding) : undefined;
     const conn = new TcpConnection('outbound', table?.self.app ?? UNKNOWN, service?.name ?? UNKNOWN);
+    if (service?.tls && head.length > 0 && head[0] === TLS_HANDSHAKE) {
+      awaitClientHello(socket, head, (all, sni) => {
+        socket.unshift(all);
+        conn.sni = sni;
+        this.#outbound(socket, conn, binding, service);
+      });
+      return;
+    }
+    if (head.length > 0) socket.unshift(head);
+    this.#outbound(socket, conn, binding, service);
+  }
+
+  /**
+   * An outbound connection to `service`: by its TLS routes when the client's ClientHello named a
+   * server, else its TCP routes, else the default route.
+   */
+  #outbound(socket: Socket, conn: TcpConnection, binding: ListenerBinding, service: ServiceRoute | undefined): void {
+    const ctx = this.#ctx;
     const refuse = (labels: LabelBase | undefined, flag: string) => {
       if (labels) ctx.metrics.tcpOpened(labels);
       this.#closed(conn, labels, flag, 0, 0);
       socket.destroy();
     };
     if (!service) return refuse(undefined, 'NR');
-    const cluster = service.tcp ? service.tcp.pick(binding.port) : defaultCluster(service, binding.port);
+    let cluster: Cluster | undefined | null = null;
+    if (service.tls && conn.sni !== undefined) cluster = service.tls.pick(binding.port, conn.sni);
+    if (cluster === null) cluster = service.tcp ? service.tcp.pick(binding.port) : defaultCluster(service, binding.port);
     if (cluster === null) return refuse(service.noEndpointTcp, 'NR');
     if (!cluster) return refuse(service.noEndpointTcp, 'UH');
     const b = cluster.state.breaker;
@@ -157,6 +217,7 @@ export class TcpProxy {
       bytes_received: received,
       bytes_sent: sent,
     };
+    if (conn.sni !== undefined) entry.requested_server_name = conn.sni;
     if (conn.principal !== undefined) entry.source_principal = conn.principal;
     if (logged) ctx.accessLog.write(entry);
     if (ctx.tap.active) ctx.tap.publish(entry);

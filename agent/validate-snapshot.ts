@@ -40,6 +40,17 @@ function checkRoutes(s: Obj, p: string, bad: (path: string, what: string) => voi
       if (Array.isArray(r.mirrors)) r.mirrors.forEach((m: unknown, j: number) => dest(isObj(m) ? m.destination : undefined, `${q}.mirrors[${j}].destination`));
     });
   }
+  if (s.tls !== undefined) {
+    if (!Array.isArray(s.tls)) bad(`${p}.tls`, 'expected an array');
+    else s.tls.forEach((r: unknown, k: number) => {
+      const q = `${p}.tls[${k}]`;
+      if (!isObj(r) || !Array.isArray(r.match)) return bad(q, 'expected a route with a match array');
+      r.match.forEach((m: unknown, j: number) => {
+        if (!isObj(m) || !Array.isArray(m.sniHosts) || !m.sniHosts.every((h) => typeof h === 'string')) bad(`${q}.match[${j}].sniHosts`, 'expected an array of names');
+      });
+      weighted(r.route, `${q}.route`);
+    });
+  }
   if (s.tcp !== undefined) {
     if (!Array.isArray(s.tcp)) bad(`${p}.tcp`, 'expected an array');
     else s.tcp.forEach((r: unknown, k: number) => {

@@ -100,15 +100,32 @@ export function routeRows(snap: AgentSnapshot): string[][] {
   return rows;
 }
 
+/** An L4 match block (TLS or TCP) as text. */
+function l4MatchText(kind: 'tls' | 'tcp', m: { sniHosts?: string[]; port?: number; destinationSubnets?: string[]; sourceLabels?: Record<string, string>; sourceNamespace?: string }): string {
+  const parts: string[] = [];
+  if (m.sniHosts) parts.push(`sni=${m.sniHosts.join(',')}`);
+  if (m.port !== undefined) parts.push(`port=${m.port}`);
+  if (m.destinationSubnets?.length) parts.push(`subnet=${m.destinationSubnets.join(',')}`);
+  if (m.sourceLabels) parts.push(`source ${Object.entries(m.sourceLabels).map(([k, v]) => `${k}=${v}`).join(',')}`);
+  if (m.sourceNamespace) parts.push(`source namespace=${m.sourceNamespace}`);
+  return `${kind} ${parts.join(' & ') || '*'}`;
+}
+
 function serviceRows(s: ServiceSnapshot): string[][] {
-  if (!s.http?.length) {
-    const n = s.endpoints.length;
-    return [[s.name, '* (no VirtualService)', `${s.name} 100% over ${n} endpoint${n === 1 ? '' : 's'}`, '-', 'default']];
-  }
   const rows: string[][] = [];
-  for (const r of s.http) {
+  for (const r of s.http ?? []) {
     const match = r.match.length ? r.match.map(matchText).join(' | ') : '*';
     rows.push([s.name, r.name ? `${match} (${r.name})` : match, actionText(r), ms(r.timeoutMs), retriesText(r)]);
+  }
+  for (const [kind, routes] of [['tls', s.tls ?? []], ['tcp', s.tcp ?? []]] as const) {
+    for (const r of routes) {
+      const match = r.match.length ? r.match.map((m) => l4MatchText(kind, m)).join(' | ') : `${kind} *`;
+      rows.push([s.name, match, r.route.map(destText).join(', '), '-', '-']);
+    }
+  }
+  if (rows.length === 0) {
+    const n = s.endpoints.length;
+    rows.push([s.name, '* (no VirtualService)', `${s.name} 100% over ${n} endpoint${n === 1 ? '' : 's'}`, '-', 'default']);
   }
   return rows;
 }

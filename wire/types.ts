@@ -60,6 +60,11 @@ export interface ServiceSnapshot {
    * route (every request to this service, round-robin over all endpoints of the requested port).
    */
   http?: HttpRouteSnapshot[];
+  /**
+   * TLS routes of the VirtualService for this host (opaque TLS routed by the ClientHello's server
+   * name); a connection that none matches takes the TCP routes, or the default route.
+   */
+  tls?: TlsRouteSnapshot[];
   /** TCP routes of the VirtualService for this host. Absent: the default route. */
   tcp?: TcpRouteSnapshot[];
   /** Subsets of the DestinationRule, each with its effective policy (subset overrides host). */
@@ -168,6 +173,12 @@ export interface HttpRouteSnapshot {
    * after the service's own `rateLimit` (docs/traffic.md). Absent: none.
    */
   rateLimit?: RateLimitSnapshot;
+}
+
+export interface TlsRouteSnapshot {
+  /** `sniHosts` lower case; `*.example.com` and `*` are wildcards (Envoy's server_names). */
+  match: Array<{ sniHosts: string[]; port?: number; destinationSubnets?: string[]; sourceLabels?: Record<string, string>; sourceNamespace?: string }>;
+  route: WeightedDestinationSnapshot[];
 }
 
 export interface TcpRouteSnapshot {
@@ -716,6 +727,8 @@ export interface AccessLogEntry {
   bytes_received?: number;
   /** Bytes the agent sent to the downstream side (Envoy's `bytes_sent`). */
   bytes_sent?: number;
+  /** An opaque TLS connection routed by VirtualService `tls` routes: its ClientHello's server name (Envoy's `requested_server_name`). */
+  requested_server_name?: string;
   /** Inbound over mTLS: the verified peer's SPIFFE ID. */
   source_principal?: string;
   /** An AUDIT AuthorizationPolicy matched the request. */

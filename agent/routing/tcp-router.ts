@@ -1,4 +1,5 @@
-import type { TcpRouteSnapshot } from '../../wire/types.ts';
+import type { TcpRouteSnapshot, TlsRouteSnapshot, WeightedDestinationSnapshot } from '../../wire/types.ts';
+import { sniMatches } from './client-hello.ts';
 import type { Cluster } from '../cluster.ts';
 import { sourceApplies } from './http-match.ts';
 import type { RouteBuildContext, RoutableService } from './http-route.ts';
@@ -36,13 +37,7 @@ export class TcpRouter {
         if (kept.length === 0) return;
         if (!kept.some((m) => m.port === undefined)) ports = new Set(kept.map((m) => m.port!));
       }
-      const targets = r.route.map((w) => ({
-        service: ctx.service(`${w.destination.service}.${w.destination.namespace}`),
-        subset: w.destination.subset ?? '',
-        port: w.destination.port,
-        weight: Math.max(0, w.weight),
-      }));
-      this.#routes.push({ ports, targets, total: targets.reduce((n, t) => n + t.weight, 0) });
+      this.#routes.push({ ports, ...targetsOf(r.route, ctx) });
     });
   }
 
@@ -53,13 +48,65 @@ export class TcpRouter {
   pick(port: number): Cluster | undefined | null {
     for (const r of this.#routes) {
       if (r.ports && !r.ports.has(port)) continue;
-      let t = r.targets[0];
-      if (r.targets.length > 1) {
-        let x = Math.random() * r.total;
-        for (const c of r.targets) if ((x -= c.weight) < 0) { t = c; break; }
-      }
-      if (!t) return null;
-      return t.service?.clusters.get(t.subset)?.get(t.port ?? port);
+      return pickTarget(r, port);
+    }
+    return null;
+  }
+}
+
+/** A route's weighted destinations, resolved against the table's services. */
+function targetsOf(route: readonly WeightedDestinationSnapshot[], ctx: RouteBuildContext): { targets: TcpTarget[]; total: number } {
+  const targets = route.map((w) => ({
+    service: ctx.service(`${w.destination.service}.${w.destination.namespace}`),
+    subset: w.destination.subset ?? '',
+    port: w.destination.port,
+    weight: Math.max(0, w.weight),
+  }));
+  return { targets, total: targets.reduce((n, t) => n + t.weight, 0) };
+}
+
+/** One destination of a matched route by weight, and its cluster for `port` (see TcpRouter.pick). */
+function pickTarget(r: { targets: TcpTarget[]; total: number }, port: number): Cluster | undefined | null {
+  let t = r.targets[0];
+  if (r.targets.length > 1) {
+    let x = Math.random() * r.total;
+    for (const c of r.targets) if ((x -= c.weight) < 0) { t = c; break; }
+  }
+  if (!t) return null;
+  return t.service?.clusters.get(t.subset)?.get(t.port ?? port);
+}
+
+interface CompiledTlsRoute {
+  /** The match blocks that apply to this agent: ORed; each names its server names and maybe a port. */
+  blocks: Array<{ sniHosts: readonly string[]; port: number | undefined }>;
+  targets: TcpTarget[];
+  total: number;
+}
+
+/**
+ * A service's VirtualService TLS routes (opaque TLS by server name), compiled once per snapshot: the
+ * first route with a match block whose `sniHosts` has the ClientHello's server name (and whose
+ * `port`, if set, is the destination port) wins. `sourceLabels`, `sourceNamespace` and
+ * `destinationSubnets` are decided as for TCP routes.
+ */
+export class TlsRouter {
+  readonly #routes: CompiledTlsRoute[] = [];
+
+  constructor(routes: readonly TlsRouteSnapshot[], ctx: RouteBuildContext) {
+    routes.forEach((r, i) => {
+      if (r.match.some((m) => m.destinationSubnets?.length)) ctx.problem(`tls route ${i}: destinationSubnets cannot be matched by the agent`);
+      const blocks = r.match.filter((m) => sourceApplies(ctx.self, m) && !m.destinationSubnets?.length).map((m) => ({ sniHosts: m.sniHosts, port: m.port }));
+      if (blocks.length > 0) this.#routes.push({ blocks, ...targetsOf(r.route, ctx) });
+    });
+  }
+
+  /**
+   * The cluster a TLS connection to `port` with server name `sni` goes to: null when no TLS route
+   * matches (the TCP routes decide), undefined when the chosen destination has no such cluster (UH).
+   */
+  pick(port: number, sni: string): Cluster | undefined | null {
+    for (const r of this.#routes) {
+      if (r.blocks.some((b) => (b.port === undefined || b.port === port) && sniMatches(sni, b.sniHosts))) return pickTarget(r, port);
     }
     return null;
   }

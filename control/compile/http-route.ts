@@ -8,7 +8,7 @@
 import { durationMs } from '../meshfile/duration.ts';
 import { parseHost, type HostLookup } from '../meshfile/host-resolver.ts';
 import { re2ToJs } from '../meshfile/re2-regex.ts';
-import type { DestinationSpec, HeadersSpec, HttpMatchRequestSpec, HttpRetrySpec, HttpRouteSpec, StringMatchSpec, TcpRouteSpec } from '../meshfile/virtual-service-spec.ts';
+import type { DestinationSpec, HeadersSpec, HttpMatchRequestSpec, HttpRetrySpec, HttpRouteSpec, StringMatchSpec, L4MatchAttributesSpec, TcpRouteSpec, TlsRouteSpec } from '../meshfile/virtual-service-spec.ts';
 import type {
   DestinationSnapshot,
   FaultSnapshot,
@@ -19,6 +19,7 @@ import type {
   RetryPolicySnapshot,
   StringMatchSnapshot,
   TcpRouteSnapshot,
+  TlsRouteSnapshot,
   WeightedDestinationSnapshot,
 } from '../../wire/types.ts';
 import { sorted } from './traffic-policy.ts';
@@ -178,16 +179,24 @@ export function compileHttpRoute(h: HttpRouteSpec, ns: string, lookup: HostLooku
 }
 
 /** One TCP route. */
+/** The L4 match fields TCP and TLS routes share. */
+function l4Match(m: L4MatchAttributesSpec): TcpRouteSnapshot['match'][number] {
+  const out: TcpRouteSnapshot['match'][number] = {};
+  if (m.port !== undefined) out.port = m.port;
+  if (m.destinationSubnets?.length) out.destinationSubnets = [...m.destinationSubnets];
+  if (m.sourceLabels && Object.keys(m.sourceLabels).length) out.sourceLabels = sorted(m.sourceLabels);
+  if (m.sourceNamespace) out.sourceNamespace = m.sourceNamespace;
+  return out;
+}
+
 export function compileTcpRoute(t: TcpRouteSpec, ns: string, lookup: HostLookup): TcpRouteSnapshot {
+  return { match: (t.match ?? []).map(l4Match), route: weighted(t.route ?? [], ns, lookup) };
+}
+
+/** A TLS route: its SNI hosts lower case (names are case-insensitive), then the L4 fields. */
+export function compileTlsRoute(t: TlsRouteSpec, ns: string, lookup: HostLookup): TlsRouteSnapshot {
   return {
-    match: (t.match ?? []).map((m) => {
-      const out: TcpRouteSnapshot['match'][number] = {};
-      if (m.port !== undefined) out.port = m.port;
-      if (m.destinationSubnets?.length) out.destinationSubnets = [...m.destinationSubnets];
-      if (m.sourceLabels && Object.keys(m.sourceLabels).length) out.sourceLabels = sorted(m.sourceLabels);
-      if (m.sourceNamespace) out.sourceNamespace = m.sourceNamespace;
-      return out;
-    }),
+    match: t.match.map((m) => ({ sniHosts: m.sniHosts.map((h) => h.toLowerCase()), ...l4Match(m) })),
     route: weighted(t.route ?? [], ns, lookup),
   };
 }

@@ -14,11 +14,11 @@ import type { VirtualServiceSpec } from '../meshfile/virtual-service-spec.ts';
 import type { CanarySpec } from '../meshfile/canary-spec.ts';
 import type { RateLimitSnapshot, ServiceSnapshot } from '../../wire/types.ts';
 import { compileCanaryRoutes, PRIMARY_ONLY, type CanaryRouting } from './canary-routes.ts';
-import { compileHttpRoute, compileTcpRoute } from './http-route.ts';
+import { compileHttpRoute, compileTcpRoute, compileTlsRoute } from './http-route.ts';
 import { compileTrafficPolicy } from './traffic-policy.ts';
 
 /** The routing part of a ServiceSnapshot. */
-export type ServiceRoutesSnapshot = Pick<ServiceSnapshot, 'http' | 'tcp' | 'subsets' | 'policy' | 'rateLimit'>;
+export type ServiceRoutesSnapshot = Pick<ServiceSnapshot, 'http' | 'tls' | 'tcp' | 'subsets' | 'policy' | 'rateLimit'>;
 
 /** The service being compiled (the registry's view of it). */
 export interface RouteTarget {
@@ -87,6 +87,7 @@ export function compileServiceRoutes(spec: MeshSpec, service: RouteTarget, looku
   const out: ServiceRoutesSnapshot = {};
   const vs = index.virtualService.get(key);
   if (vs?.spec.http?.length) out.http = vs.spec.http.map((h) => compileHttpRoute(h, vs.namespace, lookup));
+  if (vs?.spec.tls?.length) out.tls = vs.spec.tls.map((t) => compileTlsRoute(t, vs.namespace, lookup));
   if (vs?.spec.tcp?.length) out.tcp = vs.spec.tcp.map((t) => compileTcpRoute(t, vs.namespace, lookup));
   const dr = index.destinationRule.get(key);
   if (dr) {

@@ -192,6 +192,7 @@ export class ReferenceChecks {
         if (h.mirror) this.#destination(h.mirror, `spec.http[${i}].mirror`, d);
         (h.mirrors ?? []).forEach((m, j) => this.#destination(m.destination, `spec.http[${i}].mirrors[${j}].destination`, d));
       });
+      (spec.tls ?? []).forEach((t, i) => (t.route ?? []).forEach((rd, j) => this.#destination(rd.destination, `spec.tls[${i}].route[${j}].destination`, d)));
       (spec.tcp ?? []).forEach((t, i) => (t.route ?? []).forEach((rd, j) => this.#destination(rd.destination, `spec.tcp[${i}].route[${j}].destination`, d)));
     }
     return owner;

@@ -119,6 +119,29 @@ function checkFaultAndMirrors(h: HttpRouteSpec, p: string, r: DocReporter): void
   });
 }
 
+const WILDCARD_DOMAIN = /^(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/;
+const IP_ADDRESS = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)$/;
+
+/**
+ * Istio's validateSniHost: a domain name, `*` or `*.`-prefixed (an IP address only warns: clients
+ * do not send one), and a subset of one of the VirtualService's hosts (dockmesh's hosts name
+ * services, never wildcards, so: one of them).
+ */
+function checkSniHost(h: string, hosts: readonly string[], path: string, r: DocReporter): void {
+  const name = h.toLowerCase();
+  if (IP_ADDRESS.test(name)) {
+    r.report('MESH_WARN_UNSUPPORTED_VALUE', path, `using an IP address ("${h}") goes against the SNI specification and most clients do not send one`);
+    return;
+  }
+  if (name.length > 255 || !WILDCARD_DOMAIN.test(name)) {
+    r.report('MESH_ERR_BAD_VALUE', path, `"${h}" is not a domain name (a wildcard may only be a leading "*." or "*")`);
+    return;
+  }
+  if (!hosts.some((vh) => vh.toLowerCase() === name)) {
+    r.report('MESH_ERR_BAD_VALUE', path, `SNI host "${h}" is not a compatible subset of any of the VirtualService's hosts: [${hosts.join(', ')}]`);
+  }
+}
+
 /** Reports every context-free problem of a VirtualService. */
 export function checkVirtualService(spec: VirtualServiceSpec, r: DocReporter): void {
   if (!spec.hosts || spec.hosts.length === 0) r.report('MESH_ERR_MISSING_FIELD', 'spec.hosts', 'a VirtualService needs at least one host', 'key');
@@ -144,6 +167,17 @@ export function checkVirtualService(spec: VirtualServiceSpec, r: DocReporter): v
     checkWeights(h.route, childPath(p, 'route'), r);
     checkRetries(h.retries, childPath(p, 'retries'), r);
     checkFaultAndMirrors(h, p, r);
+  });
+  (spec.tls ?? []).forEach((t, i) => {
+    const p = `spec.tls[${i}]`;
+    if (!t.route || t.route.length === 0) r.report('MESH_ERR_ROUTE_ACTION', p, 'a TLS route needs route');
+    checkWeights(t.route, childPath(p, 'route'), r);
+    (t.match ?? []).forEach((m, j) => {
+      const q = `${p}.match[${j}]`;
+      if (m.port !== undefined && (m.port < 1 || m.port > 65535)) r.report('MESH_ERR_OUT_OF_RANGE', `${q}.port`, `port must be between 1 and 65535, got ${m.port}`);
+      if (m.sniHosts.length === 0) r.report('MESH_ERR_MISSING_FIELD', `${q}.sniHosts`, 'a TLS match needs at least one SNI host');
+      m.sniHosts.forEach((h, k) => checkSniHost(h, spec.hosts ?? [], `${q}.sniHosts[${k}]`, r));
+    });
   });
   (spec.tcp ?? []).forEach((t, i) => {
     const p = `spec.tcp[${i}]`;

@@ -158,7 +158,6 @@ export interface L4MatchAttributesSpec {
   sourceLabels?: Readonly<Record<string, string>>;
   /** Not acted on. */
   gateways?: readonly string[];
-  /** Not acted on. */
   sourceNamespace?: string;
   /** Not acted on. */
   sourceSubnet?: string;
@@ -174,7 +173,7 @@ export interface TcpRouteSpec {
   route?: readonly RouteDestinationSpec[];
 }
 
-/** Not acted on: dockmesh routes TLS as opaque TCP. */
+/** Opaque TLS routed by the ClientHello's server name (`sniHosts`, required). */
 export interface TlsRouteSpec {
   match: ReadonlyArray<L4MatchAttributesSpec & { sniHosts: readonly string[] }>;
   route?: readonly RouteDestinationSpec[];

@@ -36,6 +36,7 @@ const cases: Array<[string, Partial<AccessLogEntry>]> = [
   ['big and tiny numbers', { duration_ms: 1e21, attempts: 5e-7 }],
   ['empty strings', { path: '', method: '', source_service: '', response_flags: '' }],
   ['an opaque TCP connection', { trace_id: null, request_id: null, method: null, path: null, status: 0, protocol: 'tcp', bytes_received: 18, bytes_sent: 1_048_576 }],
+  ['an opaque TLS connection routed by its server name', { method: null, path: null, status: 0, protocol: 'tcp', bytes_received: 517, bytes_sent: 4096, requested_server_name: 'secure.default' }],
   ['an inbound TCP connection over mTLS', { direction: 'inbound', method: null, path: null, status: 0, protocol: 'tcp', bytes_received: 0, bytes_sent: 0, source_principal: 'spiffe://cluster.local/ns/default/sa/web' }],
 ];
 for (const [name, patch] of cases) {

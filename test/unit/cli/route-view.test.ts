@@ -58,4 +58,16 @@ test('mesh routes: the POLICY column names each outlier check in force, error co
   assert.is(policyText({ loadBalancer: { warmup: { durationMs: 30_000, minimumPercent: 10, aggression: 1 } } }), 'LEAST_REQUEST (Istio\'s default), warmup 30s');
 });
 
+test('mesh routes: TLS and TCP routes get rows of their own, matched by server name and port', () => {
+  const to = (subset: string) => [{ destination: { service: 'db', namespace: 'default', subset }, weight: 100 }];
+  const db = service('db', [5432], []);
+  db.tls = [{ match: [{ sniHosts: ['db', 'db.default'], port: 5432 }, { sniHosts: ['db-ro'], sourceLabels: { app: 'report' } }], route: to('v2') }];
+  db.tcp = [{ match: [{ port: 5432 }], route: to('v1') }, { match: [], route: to('v1') }];
+  assert.equal(routeRows(snapshot(1, 'web', [db])), [
+    ['db', 'tls sni=db,db.default & port=5432 | tls sni=db-ro & source app=report', 'db/v2 100%', '-', '-'],
+    ['db', 'tcp port=5432', 'db/v1 100%', '-', '-'],
+    ['db', 'tcp *', 'db/v1 100%', '-', '-'],
+  ]);
+});
+
 test.run();

@@ -126,6 +126,22 @@ test('loadBalancer.warmup: Istio\'s defaults (minimumPercent 10, aggression 1); 
   assert.ok(codes('{warmup: {minimumPercent: 5}}').some((c) => c.startsWith('MESH_ERR_MISSING_FIELD')), 'duration is required');
 });
 
+test('VirtualService tls: routes by server name compiled (names lower case); sniHosts must be the VirtualService\'s hosts; an IP warns; a route is required', () => {
+  const vs = (tls: string) => `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: s}\nspec:\n  hosts: [secure]\n  tls:\n${tls}`;
+  const ok = vs('  - match: [{sniHosts: [Secure], port: 8443}]\n    route: [{destination: {host: secure, port: {number: 9443}}}]\n');
+  assert.equal(loadMeshfile(ok, 'test.yaml').diagnostics, []);
+  assert.equal(compileText(ok, 'secure').tls, [{ match: [{ sniHosts: ['secure'], port: 8443 }], route: [{ destination: { service: 'secure', namespace: 'default', port: 9443 }, weight: 100 }] }]);
+  const codes = (tls: string) => loadMeshfile(vs(tls), 'test.yaml').diagnostics.map((d) => `${d.code} ${d.path} ${d.line}`);
+  assert.equal(codes('  - match: [{sniHosts: [other.example.com]}]\n    route: [{destination: {host: secure}}]\n'), ['MESH_ERR_BAD_VALUE spec.tls[0].match[0].sniHosts[0] 7']);
+  assert.equal(codes('  - match: [{sniHosts: ["*.secure"]}]\n    route: [{destination: {host: secure}}]\n'), ['MESH_ERR_BAD_VALUE spec.tls[0].match[0].sniHosts[0] 7'], 'not a subset of the service host');
+  assert.equal(codes('  - match: [{sniHosts: ["a*b"]}]\n    route: [{destination: {host: secure}}]\n'), ['MESH_ERR_BAD_VALUE spec.tls[0].match[0].sniHosts[0] 7']);
+  assert.equal(codes('  - match: [{sniHosts: [10.0.0.1]}]\n    route: [{destination: {host: secure}}]\n'), ['MESH_WARN_UNSUPPORTED_VALUE spec.tls[0].match[0].sniHosts[0] 7']);
+  assert.equal(codes('  - match: [{sniHosts: []}]\n    route: [{destination: {host: secure}}]\n'), ['MESH_ERR_MISSING_FIELD spec.tls[0].match[0].sniHosts 7']);
+  assert.ok(codes('  - match: [{sniHosts: [secure]}]\n').some((c) => c.startsWith('MESH_ERR_ROUTE_ACTION spec.tls[0]')));
+  assert.ok(codes('  - route: [{destination: {host: secure}}]\n').some((c) => c.startsWith('MESH_ERR_MISSING_FIELD')), 'match is required');
+  assert.equal(codes('  - match: [{sniHosts: [secure], gateways: [gw]}]\n    route: [{destination: {host: secure}}]\n'), ['MESH_WARN_UNSUPPORTED_FIELD spec.tls[0].match[0].gateways 7']);
+});
+
 test('retryBudget: percent and minRetryConcurrency with Istio\'s defaults (20, 3); a subset replaces it; port-level settings keep it; budgetInterval warns', () => {
   const dr = (budget: string) => `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a}\nspec:\n  host: a\n  trafficPolicy:\n    retryBudget: ${budget}\n    portLevelSettings:\n    - port: {number: 9090}\n      loadBalancer: {simple: RANDOM}\n  subsets:\n  - name: v2\n    labels: {version: v2}\n    trafficPolicy:\n      retryBudget: {percent: 50}\n`;
   const text = dr('{percent: 5.5}');
