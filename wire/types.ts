@@ -645,6 +645,9 @@ export interface AuthzSourceSnapshot {
   notPrincipals?: string[];
   namespaces?: string[];
   notNamespaces?: string[];
+  /** `<namespace>/<service account>` of the peer's principal, any trust domain. */
+  serviceAccounts?: string[];
+  notServiceAccounts?: string[];
   ipBlocks?: string[];
   notIpBlocks?: string[];
   remoteIpBlocks?: string[];

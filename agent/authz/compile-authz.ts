@@ -119,6 +119,13 @@ function namespaceOf(principal: string | undefined): string | undefined {
   return m?.[1];
 }
 
+/** `<namespace>/<service account>` of a principal (`<trust domain>/ns/<ns>/sa/<sa>`), any trust domain. */
+function serviceAccountOf(principal: string | undefined): string | undefined {
+  if (!principal) return undefined;
+  const m = /\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(principal);
+  return m ? `${m[1]}/${m[2]}` : undefined;
+}
+
 function header(c: Ctx, name: string): string | undefined {
   const v = c.req.headers?.[name];
   if (v === undefined) return undefined;
@@ -184,10 +191,11 @@ class RuleCompiler {
     const ps: Pred[] = [
       ...this.#strField(`${path}.principals`, s.principals, s.notPrincipals, (c) => c.req.principal),
       ...this.#strField(`${path}.namespaces`, s.namespaces, s.notNamespaces, (c) => c.namespace),
+      ...this.#strField(`${path}.serviceAccounts`, s.serviceAccounts, s.notServiceAccounts, (c) => serviceAccountOf(c.req.principal)),
       ...this.#ipField('ipBlocks', s.ipBlocks, s.notIpBlocks, (c) => c.sourceIp),
       ...this.#ipField('remoteIpBlocks', s.remoteIpBlocks, s.notRemoteIpBlocks, (c) => c.remoteIp),
     ];
-    for (const k of ['requestPrincipals', 'notRequestPrincipals', 'serviceAccounts', 'notServiceAccounts', 'trustDomains', 'notTrustDomains']) {
+    for (const k of ['requestPrincipals', 'notRequestPrincipals', 'trustDomains', 'notTrustDomains']) {
       const v = s[k];
       if (Array.isArray(v) && v.length) ps.push(this.#bad(`${path}.${k}`, 'not supported by dockmesh'));
     }

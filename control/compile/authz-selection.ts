@@ -14,8 +14,6 @@ import { labelsMatch, ROOT_NAMESPACE, type PolicyTarget } from './workload-selec
 const UNSUPPORTED_SOURCE = [
   'requestPrincipals',
   'notRequestPrincipals',
-  'serviceAccounts',
-  'notServiceAccounts',
   'trustDomains',
   'notTrustDomains',
 ] as const satisfies ReadonlyArray<keyof SourceSpec>;
@@ -35,6 +33,8 @@ function source(s: SourceSpec | undefined, path: string, unsupported: string[]):
   put('notPrincipals', s.notPrincipals);
   put('namespaces', s.namespaces);
   put('notNamespaces', s.notNamespaces);
+  put('serviceAccounts', s.serviceAccounts);
+  put('notServiceAccounts', s.notServiceAccounts);
   put('ipBlocks', s.ipBlocks);
   put('notIpBlocks', s.notIpBlocks);
   put('remoteIpBlocks', s.remoteIpBlocks);

@@ -188,6 +188,16 @@ test('AuthorizationPolicy, Istio\'s classic example: only GET /api/public/* from
   );
 });
 
+test('AuthorizationPolicy serviceAccounts [default/shop]: shop allowed, web and plaintext denied', async () => {
+  mesh.setMeshfile(POLICY.replace('api-public', 'api-sa').replace('principals: ["cluster.local/ns/default/sa/web"]', 'serviceAccounts: ["default/shop"]'));
+  await mesh.untilConfig(api, (v) => v.snapshot?.inbound?.authz.policies[0]?.name === 'api-sa', 'serviceAccounts policy on api');
+  assert.is((await viaShop('/api/public/items')).status, 200);
+  assert.is((await viaWeb('/api/public/items')).status, 403);
+  assert.is((await plaintext('/api/public/items')).status, 403);
+  mesh.setMeshfile(POLICY);
+  await mesh.untilConfig(api, (v) => v.snapshot?.inbound?.authz.policies[0]?.name === 'api-public', 'classic policy back');
+});
+
 test('path normalization end to end (docs/security.md): decided and forwarded on the canonical path', async () => {
   const cases: Array<[string, number, string?]> = [
     ['/api/public/../private', 403],

@@ -204,6 +204,31 @@ for (const [name, rule, r, allow] of denyRows) {
   test(name, () => assert.is(compileAuthz({ policies: [policy('d', 'DENY', [rule])] })(req(r)).allow, allow));
 }
 
+// ---- serviceAccounts: `<namespace>/<service account>` of the peer, any trust domain (Istio's shorthand for principals) ----
+const bySa = (from: Record<string, string[]>, action: AuthzPolicySnapshot['action'] = 'ALLOW') => compileAuthz({ policies: [policy('sa', action, [{ from: [from as never] }])] });
+const saRows: Array<[string, Record<string, string[]>, Partial<AuthzRequest>, boolean]> = [
+  ['ALLOW serviceAccounts [default/web]: web', { serviceAccounts: ['default/web'] }, {}, true],
+  ['ALLOW serviceAccounts [default/web]: web of another trust domain', { serviceAccounts: ['default/web'] }, { principal: 'example.org/ns/default/sa/web' }, true],
+  ['ALLOW serviceAccounts [default/web]: shop', { serviceAccounts: ['default/web'] }, { principal: SHOP }, false],
+  ['ALLOW serviceAccounts [default/web]: web of namespace other', { serviceAccounts: ['default/web'] }, { principal: 'cluster.local/ns/other/sa/web' }, false],
+  ['ALLOW serviceAccounts [default/web]: plaintext (no peer)', { serviceAccounts: ['default/web'] }, { principal: undefined }, false],
+  ['ALLOW serviceAccounts [default/*]: shop', { serviceAccounts: ['default/*'] }, { principal: SHOP }, true],
+  ['ALLOW notServiceAccounts [default/web]: shop', { notServiceAccounts: ['default/web'] }, { principal: SHOP }, true],
+  ['ALLOW notServiceAccounts [default/web]: web', { notServiceAccounts: ['default/web'] }, {}, false],
+];
+for (const [name, from, r, allow] of saRows) {
+  test(name, () => {
+    const c = bySa(from);
+    assert.equal(c.problems, []);
+    assert.is(c(req(r)).allow, allow);
+  });
+}
+test('DENY serviceAccounts [default/web] over TCP: web denied, shop allowed', () => {
+  const c = bySa({ serviceAccounts: ['default/web'] }, 'DENY');
+  assert.is(c(req({ protocol: 'tcp', method: undefined, path: undefined })).allow, false);
+  assert.is(c(req({ protocol: 'tcp', method: undefined, path: undefined, principal: SHOP })).allow, true);
+});
+
 test('problems name each unsupported or invalid field', () => {
   const c = compileAuthz({
     policies: [

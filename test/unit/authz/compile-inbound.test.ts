@@ -133,4 +133,17 @@ test('unsupported source fields are carried as rule.unsupported and warned about
   assert.match(text, /CUSTOM is not supported/);
 });
 
+test('serviceAccounts and notServiceAccounts compile to the agent form (not unsupported); the meshfile check warns on a value without a namespace', async () => {
+  const { inbound, warnings } = compileInbound({
+    workload: api,
+    peerAuthentications: [],
+    authorizationPolicies: [ap('sa', 'default', { rules: [{ from: [{ source: { serviceAccounts: ['default/web'], notServiceAccounts: ['default/batch'] } }] }] })],
+  });
+  assert.equal(inbound.authz.policies[0]!.rules[0], { from: [{ serviceAccounts: ['default/web'], notServiceAccounts: ['default/batch'] }] });
+  assert.equal(warnings, []);
+  const { loadMeshfile } = await import('../../../control/meshfile/load-meshfile.ts');
+  const doc = 'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: sa}\nspec:\n  rules:\n  - from:\n    - source:\n        serviceAccounts: [web, default/web, "*"]\n';
+  assert.equal(loadMeshfile(doc, 'm.yaml').diagnostics.map((d) => `${d.code} ${d.path}`), ['MESH_WARN_UNSUPPORTED_VALUE spec.rules[0].from[0].source.serviceAccounts[0]']);
+});
+
 test.run();
