@@ -21,6 +21,7 @@ import type { HttpRoute, RouteTarget } from './routing/http-route.ts';
 import { RequestFacts } from './routing/request-facts.ts';
 import { defaultPoolSpec, h2PoolSpec, type PoolSpec } from './upstream-pools.ts';
 import { httpDateNow, isoNow } from './utc-time.ts';
+import { prefixRedirectPath } from './routing/uri-rewrite.ts';
 
 /** The downstream peer's address without the IPv4-mapped prefix. */
 export function peerAddress(req: IncomingMessage, known?: string): string {
@@ -120,7 +121,7 @@ export class HttpProxy implements ExchangeOwner {
     }
     ex.route = route;
     if (route.directResponse) return this.#direct(ex, route.directResponse.status, route.directResponse.body);
-    if (route.redirect) return this.#redirect(ex, route);
+    if (route.redirect) return this.#redirect(ex, route, facts);
     const t = route.pickTarget();
     if (!t) return this.#local(ex, 503, 'NR', 'route has no destination');
     ex.target = t;
@@ -267,7 +268,7 @@ export class HttpProxy implements ExchangeOwner {
     this.#local(ex, 503, `UF${urx}`, 'upstream connect error or disconnect/reset before headers');
   }
 
-  #redirect(ex: Exchange, route: HttpRoute): void {
+  #redirect(ex: Exchange, route: HttpRoute, facts: RequestFacts | undefined): void {
     const r = route.redirect!;
     const host = ex.head.host ?? '';
     const colon = host.lastIndexOf(':');
@@ -280,7 +281,9 @@ export class HttpProxy implements ExchangeOwner {
         : r.derivePort === 'FROM_REQUEST_PORT' ? ex.binding.port
         : r.authority === undefined ? requestPort : undefined);
     const portText = explicitPort && !((scheme === 'http' && explicitPort === 80) || (scheme === 'https' && explicitPort === 443)) ? `:${explicitPort}` : '';
-    const path = r.uri !== undefined ? r.uri + querySuffix(ex.upstreamPath) : ex.upstreamPath;
+    const path = r.uri !== undefined ? r.uri + querySuffix(ex.upstreamPath)
+      : r.prefixRewrite !== undefined ? prefixRedirectPath(ex.upstreamPath, facts?.matched, r.prefixRewrite)
+      : ex.upstreamPath;
     const location = `${scheme}://${hostname}${portText}${path}`;
     this.#direct(ex, r.redirectCode, undefined, ['location', location]);
   }

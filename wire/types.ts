@@ -158,7 +158,8 @@ export interface HttpRouteSnapshot {
    * `derivePort`: FROM_PROTOCOL_DEFAULT, no port (the scheme's default, 80 or 443); FROM_REQUEST_PORT,
    * the port the request was made to. Neither it nor `port`: the request's Host keeps its port.
    */
-  redirect?: { uri?: string; authority?: string; port?: number; derivePort?: 'FROM_PROTOCOL_DEFAULT' | 'FROM_REQUEST_PORT'; scheme?: string; redirectCode: number };
+  /** `prefixRewrite`: the matched prefix of the path replaced (Envoy's RedirectAction prefix_rewrite). */
+  redirect?: { uri?: string; prefixRewrite?: string; authority?: string; port?: number; derivePort?: 'FROM_PROTOCOL_DEFAULT' | 'FROM_REQUEST_PORT'; scheme?: string; redirectCode: number };
   directResponse?: { status: number; body?: string };
   rewrite?: { uri?: string; authority?: string; uriRegexRewrite?: { match: string; rewrite: string } };
   /** Absent: no timeout (Istio's default for HTTP routes). */

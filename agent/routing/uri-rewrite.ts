@@ -52,3 +52,19 @@ function split(target: string): { path: string; query: string } {
   const q = target.indexOf('?');
   return q < 0 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q) };
 }
+
+/**
+ * The path of a redirect with `prefixRewrite`: Envoy's RedirectAction `prefix_rewrite` on the route
+ * match Istio emits for the block that matched. A `prefix` match: that prefix is replaced (case-
+ * insensitively with `ignoreUriCase`); an `exact` (Envoy `path`) or `regex` match: the whole path;
+ * no uri match (Istio's catch-all prefix `/`): the leading `/`. The query string stays.
+ */
+export function prefixRedirectPath(target: string, matched: HttpMatchSnapshot | undefined, value: string): string {
+  const { path, query } = split(target);
+  const uri = matched?.uri;
+  let out: string;
+  if (uri?.prefix !== undefined) out = value + path.slice(matched?.ignoreUriCase ? prefixLength(path, uri.prefix) : uri.prefix.length);
+  else if (uri?.exact !== undefined || uri?.regex !== undefined) out = value;
+  else out = value + path.slice(1);
+  return (out.startsWith('/') ? out : `/${out}`) + query;
+}

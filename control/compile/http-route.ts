@@ -142,9 +142,10 @@ export function compileHttpRoute(h: HttpRouteSpec, ns: string, lookup: HostLooku
   if (h.name !== undefined) out.name = h.name;
   if (h.route && h.route.length) out.route = weighted(h.route, ns, lookup);
   if (h.redirect) {
-    const { uri, authority, port, derivePort, scheme } = h.redirect;
+    const { uri, prefixRewrite, authority, port, derivePort, scheme } = h.redirect;
     out.redirect = {
       ...(uri !== undefined && { uri }),
+      ...(uri === undefined && prefixRewrite !== undefined && { prefixRewrite }),
       ...(authority !== undefined && { authority }),
       ...(port !== undefined && { port }),
       ...(port === undefined && derivePort !== undefined && { derivePort }),

@@ -49,7 +49,6 @@ export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
     'http[].delegate': 'no delegate VirtualServices',
     'http[].corsPolicy': 'no CORS handling',
     ...Object.fromEntries(Object.entries(HTTP_MATCH_UNSUPPORTED).map(([k, v]) => [`http[].match[].${k}`, v])),
-    'http[].redirect.prefixRewrite': 'not acted on yet',
     'http[].fault.delay.exponentialDelay': 'hidden in Istio\'s docs and not acted on',
     'http[].fault.abort.http2Error': 'agents speak HTTP/1.1 to each other',
     'tls[].match[].gateways': 'dockmesh has no gateways',

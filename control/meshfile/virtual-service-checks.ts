@@ -76,7 +76,10 @@ function checkActions(h: HttpRouteSpec, p: string, r: DocReporter): void {
     const code = redirect.redirectCode;
     if (code !== undefined && (code < 300 || code > 399)) r.report('MESH_ERR_OUT_OF_RANGE', `${p}.redirect.redirectCode`, `redirectCode must be a 3xx status, got ${code}`);
     if ([redirect.uri, redirect.authority, redirect.scheme, redirect.port, redirect.derivePort, redirect.prefixRewrite].every((x) => x === undefined)) {
-      r.report('MESH_ERR_MISSING_FIELD', childPath(p, 'redirect'), 'a redirect needs at least one of uri, authority, scheme, port');
+      r.report('MESH_ERR_MISSING_FIELD', childPath(p, 'redirect'), 'a redirect needs at least one of uri, prefixRewrite, authority, scheme, port');
+    }
+    if (redirect.uri !== undefined && redirect.prefixRewrite !== undefined) {
+      r.report('MESH_ERR_ONE_OF', childPath(childPath(p, 'redirect'), 'prefixRewrite'), 'a redirect rewrites the path with uri (the whole path) or prefixRewrite (the matched prefix), not both (one path rewrite in Envoy)');
     }
   }
   const status = h.directResponse?.status;

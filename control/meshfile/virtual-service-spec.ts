@@ -64,7 +64,7 @@ export interface HttpRedirectSpec {
   scheme?: string;
   redirectCode?: number;
   derivePort?: 'FROM_PROTOCOL_DEFAULT' | 'FROM_REQUEST_PORT';
-  /** Not acted on. */
+  /** The matched prefix of the path replaced (Envoy's RedirectAction prefix_rewrite). */
   prefixRewrite?: string;
 }
 

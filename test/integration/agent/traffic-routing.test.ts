@@ -34,6 +34,7 @@ test.before(async () => {
     { name: 'secure', match: [{ uri: { exact: '/secure' } }], redirect: { scheme: 'https', derivePort: 'FROM_PROTOCOL_DEFAULT', redirectCode: 301 } },
     { name: 'moved', match: [{ uri: { exact: '/moved' } }], redirect: { uri: '/here', authority: 'other.example', derivePort: 'FROM_REQUEST_PORT', redirectCode: 302 } },
     { name: 'kept', match: [{ uri: { exact: '/kept' } }], redirect: { scheme: 'https', redirectCode: 301 } },
+    { name: 'renamed', match: [{ uri: { prefix: '/legacy-docs/' } }], redirect: { prefixRewrite: '/docs/', redirectCode: 301 } },
     { name: 'teapot', match: [{ uri: { exact: '/teapot' }, method: { exact: 'GET' } }], directResponse: { status: 418, body: 'short and stout' } },
     {
       name: 'headers',
@@ -112,6 +113,8 @@ test('redirect and direct response are answered by the agent', async () => {
   assert.is((await get('/moved', {}, 'api')).headers.location, 'http://other.example:8080/here');
   // Neither port nor derivePort: the Host keeps its port.
   assert.is((await get('/kept', {}, 'api:8080')).headers.location, 'https://api:8080/kept');
+  // prefixRewrite: the matched prefix replaced, the rest of the path and the query kept.
+  assert.is((await get('/legacy-docs/a/b?x=1', {}, 'api:8080')).headers.location, 'http://api:8080/docs/a/b?x=1');
   const d = await get('/teapot');
   assert.is(d.status, 418);
   assert.is(d.text, 'short and stout');

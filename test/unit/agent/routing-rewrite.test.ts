@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { HttpMatchSnapshot, HttpRouteSnapshot } from '../../../wire/types.ts';
 import { HeaderOperations } from '../../../agent/routing/header-operations.ts';
-import { compileUriRewrite } from '../../../agent/routing/uri-rewrite.ts';
+import { compileUriRewrite, prefixRedirectPath } from '../../../agent/routing/uri-rewrite.ts';
 
 const rewrites: Array<[string, HttpRouteSnapshot['rewrite'], HttpMatchSnapshot | undefined, string, string]> = [
   ['prefix replaced, rest and query kept', { uri: '/v2' }, { uri: { prefix: '/v1' } }, '/v1/users?x=1', '/v2/users?x=1'],
@@ -15,6 +15,19 @@ const rewrites: Array<[string, HttpRouteSnapshot['rewrite'], HttpMatchSnapshot |
 ];
 for (const [name, rw, matched, input, want] of rewrites) {
   test(`rewrite: ${name}`, () => assert.is(compileUriRewrite(rw)!(input, matched), want));
+}
+
+// Envoy's RedirectAction prefix_rewrite on the route match Istio emits for each kind of uri match.
+const prefixRedirects: Array<[string, string, HttpMatchSnapshot | undefined, string, string]> = [
+  ['prefix match: the matched prefix replaced, rest and query kept', '/new/', { uri: { prefix: '/old/' } }, '/old/a/b?x=1', '/new/a/b?x=1'],
+  ['prefix match, case-insensitive', '/new', { uri: { prefix: '/OLD' }, ignoreUriCase: true }, '/old/a', '/new/a'],
+  ['exact match (Envoy path): the whole path, query kept', '/b', { uri: { exact: '/a' } }, '/a?q=1', '/b?q=1'],
+  ['regex match: the whole path, query kept', '/b', { uri: { regex: '/a.*' } }, '/a/x?q', '/b?q'],
+  ['no uri match (Istio\'s prefix "/"): the leading slash replaced', '/v2/', undefined, '/items?q=1', '/v2/items?q=1'],
+  ['no uri match, a value without a slash keeps the path absolute', 'v2', { headers: { a: { exact: 'b' } } }, '/items', '/v2items'],
+];
+for (const [name, value, matched, input, want] of prefixRedirects) {
+  test(`redirect prefixRewrite: ${name}`, () => assert.is(prefixRedirectPath(input, matched, value), want));
 }
 
 test('rewrite: authority only compiles to no uri rewriter', () => {

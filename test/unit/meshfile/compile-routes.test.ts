@@ -58,6 +58,14 @@ test('retries.retryIgnorePreviousHosts: false is carried (retries may reuse an e
   assert.ok(!('retryIgnorePreviousHosts' in on.http![0]!.retries!));
 });
 
+test('redirect.prefixRewrite: compiled, no warning; with uri, an error (one path rewrite)', () => {
+  const text = vs('  - match: [{uri: {prefix: /old/}}]\n    redirect: {prefixRewrite: /new/}');
+  assert.equal(loadMeshfile(text, 'test.yaml').diagnostics, []);
+  assert.equal(compileText(text, 'a').http![0]!.redirect, { prefixRewrite: '/new/', redirectCode: 301 });
+  const both = loadMeshfile(vs('  - match: [{uri: {prefix: /old/}}]\n    redirect: {uri: /x, prefixRewrite: /new/}'), 'test.yaml').diagnostics;
+  assert.equal(both.map((d) => `${d.code} ${d.path}`), ['MESH_ERR_ONE_OF spec.http[0].redirect.prefixRewrite']);
+});
+
 test('redirect.derivePort: compiled, no warning; with port, the CRD refuses both', () => {
   const text = vs('  - match: [{uri: {exact: /a}}]\n    redirect: {scheme: https, derivePort: FROM_PROTOCOL_DEFAULT}');
   assert.equal(loadMeshfile(text, 'test.yaml').diagnostics, []);
