@@ -23,6 +23,7 @@ import type { HostLookup } from '../meshfile/host-resolver.ts';
 import type { DestinationSpec, HeadersSpec, HttpMatchRequestSpec, HttpRouteSpec } from '../meshfile/virtual-service-spec.ts';
 import type { EndpointSnapshot, HttpRouteSnapshot, SubsetSnapshot, TrafficPolicySnapshot } from '../../wire/types.ts';
 import { compileHttpRoute } from './http-route.ts';
+import { compileTrafficPolicy } from './traffic-policy.ts';
 import { analysisIntervalMs, type SessionCookies } from '../canary/canary-analysis.ts';
 
 /** The label that marks a canary replica (DESIGN.md, Labels). */
@@ -107,7 +108,11 @@ export function compileCanaryRoutes(
   // A/B testing routes on its own matches (Flagger's A/B routes replace the session routes).
   if (sa && routing.cookies && http.length === 0) http.push(...sessionRoutes(sa, routing.cookies, canary.spec, weight, main, common, { primary, canary: canaryDest }));
   http.push(main);
-  const policy = hostPolicy ? { policy: hostPolicy } : {};
+  // service.trafficPolicy: Flagger's DestinationRules for the primary and canary hosts (it replaces
+  // the DestinationRule of the target's own host for both); else the host's policy applies to both.
+  const own = s.trafficPolicy ? compileTrafficPolicy({ host, trafficPolicy: s.trafficPolicy }).policy : undefined;
+  const chosen = s.trafficPolicy ? own : hostPolicy;
+  const policy = chosen ? { policy: chosen } : {};
   return {
     http: http.map((h) => compileHttpRoute(h, canary.namespace, lookup)),
     subsets: [

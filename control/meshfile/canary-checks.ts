@@ -7,6 +7,7 @@ import type { MeshSettingsSpec, MetricTemplateSpec } from './mesh-spec.ts';
 import { childPath, indexPath } from './position-index.ts';
 import { checkRetries } from './virtual-service-checks.ts';
 import type { HttpMatchRequestSpec } from './virtual-service-spec.ts';
+import { checkTrafficPolicy } from './destination-rule-checks.ts';
 
 /** RFC 6265's cookie-name: an RFC 7230 token. */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -28,6 +29,7 @@ export function checkCanary(spec: CanarySpec, r: DocReporter): void {
     if (!Number.isInteger(port) || port < 1 || port > 65535) r.report('MESH_ERR_OUT_OF_RANGE', 'spec.service.port', `port must be an integer between 1 and 65535, got ${port}`);
     checkHttpMatches(spec.service.match, 'spec.service.match', r);
     checkRetries(spec.service.retries, 'spec.service.retries', r);
+    checkTrafficPolicy(spec.service.trafficPolicy, 'spec.service.trafficPolicy', r);
   }
   const a = spec.analysis;
   range(a.threshold, 1, Number.MAX_SAFE_INTEGER, 'spec.analysis.threshold', r);

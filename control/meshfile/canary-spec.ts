@@ -4,6 +4,7 @@
  * containers are the canary and the others the primary.
  */
 import type { HeadersSpec, HttpMatchRequestSpec, HttpRetrySpec, HttpRewriteSpec, StringMatchSpec } from './virtual-service-spec.ts';
+import type { TrafficPolicySpec } from './destination-rule-spec.ts';
 
 export interface CrossNamespaceRefSpec {
   apiVersion: string;
@@ -36,7 +37,8 @@ export interface CanaryServiceSpec {
   gatewayRefs?: readonly Readonly<Record<string, unknown>>[];
   mirror?: readonly Readonly<Record<string, unknown>>[];
   corsPolicy?: Readonly<Record<string, unknown>>;
-  trafficPolicy?: Readonly<Record<string, unknown>>;
+  /** The policy of the primary and canary (Flagger's DestinationRules for both): a DestinationRule trafficPolicy without tcp settings. */
+  trafficPolicy?: TrafficPolicySpec;
   apex?: Readonly<Record<string, unknown>>;
   primary?: Readonly<Record<string, unknown>>;
   canary?: Readonly<Record<string, unknown>>;

@@ -93,6 +93,20 @@ test('mirroring: the weighted route mirrors to the canary at mirrorWeight', () =
   assert.is(off.http![0]!.mirrors, undefined);
 });
 
+test('service.trafficPolicy: the primary and canary subsets take it (Flagger\'s DestinationRules for both), in place of the host\'s DestinationRule; tls warns', () => {
+  const dr = `---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: api}\nspec:\n  host: api\n  trafficPolicy: {loadBalancer: {simple: RANDOM}}\n`;
+  const withPolicy = CANARY.replace('    timeout: 2s\n', '    timeout: 2s\n    trafficPolicy:\n      loadBalancer: {simple: ROUND_ROBIN}\n      outlierDetection: {consecutive5xxErrors: 2}\n      tls: {mode: ISTIO_MUTUAL}\n');
+  const api = compile(withPolicy + dr, true);
+  const want = { loadBalancer: { simple: 'ROUND_ROBIN' }, outlierDetection: { consecutive5xxErrors: 2, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 10, minHealthPercent: 0 } };
+  assert.equal(api.subsets!.map((x) => [x.name, x.policy]), [['api-primary', want], ['api-canary', want]]);
+  assert.equal(api.policy, { loadBalancer: { simple: 'RANDOM' } }, 'the host keeps its own policy');
+  assert.equal(compile(CANARY + dr, true).subsets!.map((x) => x.policy), [{ loadBalancer: { simple: 'RANDOM' } }, { loadBalancer: { simple: 'RANDOM' } }], 'without it, the host\'s');
+  const warnings = loadMeshfile(withPolicy, 'mesh.yaml').diagnostics.map((d) => `${d.code} ${d.path}`);
+  assert.equal(warnings, ['MESH_WARN_UNSUPPORTED_FIELD spec.service.trafficPolicy.tls']);
+  const bad = loadMeshfile(CANARY.replace('    timeout: 2s\n', '    timeout: 2s\n    trafficPolicy: {outlierDetection: {maxEjectionPercent: 150}}\n'), 'mesh.yaml').diagnostics;
+  assert.ok(bad.some((d) => d.code === 'MESH_ERR_OUT_OF_RANGE' && d.path === 'spec.service.trafficPolicy.outlierDetection.maxEjectionPercent'));
+});
+
 test('other services are untouched by a Canary', () => {
   const { r, web } = registry(true);
   const view = r.view();
