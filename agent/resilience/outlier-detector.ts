@@ -24,7 +24,6 @@ export interface OutlierHost {
 /** A fresh host state. */
 export const newOutlierHost = (): OutlierHost => ({ consecutive5xx: 0, consecutiveGateway: 0, consecutiveLocalOrigin: 0, ejected: false, ejectedAt: 0, ejections: 0, unejectedAt: -1 });
 
-
 /**
  * Envoy's outlier detection for one cluster, as Istio configures it (pure state machine; time is
  * passed in, the caller runs `sweep` every `intervalMs`):

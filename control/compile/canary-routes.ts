@@ -110,8 +110,7 @@ export function compileCanaryRoutes(
   http.push(main);
   // service.trafficPolicy: Flagger's DestinationRules for the primary and canary hosts (it replaces
   // the DestinationRule of the target's own host for both); else the host's policy applies to both.
-  const own = s.trafficPolicy ? compileTrafficPolicy({ host, trafficPolicy: s.trafficPolicy }).policy : undefined;
-  const chosen = s.trafficPolicy ? own : hostPolicy;
+  const chosen = s.trafficPolicy ? compileTrafficPolicy({ host, trafficPolicy: s.trafficPolicy }).policy : hostPolicy;
   const policy = chosen ? { policy: chosen } : {};
   return {
     http: http.map((h) => compileHttpRoute(h, canary.namespace, lookup)),
