@@ -152,6 +152,7 @@ function tracingText(snap: AgentSnapshot, d: TelemetryDirection | undefined): st
   const parts = [d?.report === false ? `${percent}% sampled, no spans reported` : `${percent}% of new traces`];
   const tags = Object.entries(d?.tags ?? {}).map(([k, v]) => ('literal' in v ? `${k}=${v.literal}` : 'environment' in v ? `${k}=$${v.environment}` : `${k}=header ${v.header}`));
   if (tags.length) parts.push(`tags ${tags.join(',')}`);
+  if (d?.istioTags === false) parts.push('no istio.* tags');
   return parts.join('; ');
 }
 

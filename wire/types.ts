@@ -353,6 +353,8 @@ export interface TelemetryDirection {
   report: boolean;
   /** Telemetry `customTags`: extra attributes on this direction's spans, by attribute name; absent: none. */
   tags?: Record<string, CustomTagSnapshot>;
+  /** false (Telemetry `enableIstioTags: false`): this direction's spans carry no `istio.*` attributes. */
+  istioTags?: false;
 }
 
 /**

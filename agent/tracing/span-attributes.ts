@@ -46,6 +46,15 @@ export function commonAttributes(self: WorkloadSnapshot | undefined, address: st
   ]);
 }
 
+/** `attrs` without its `istio.*` pairs (Telemetry `enableIstioTags: false`). */
+export function withoutIstioTags(attrs: readonly AttributeValue[]): readonly AttributeValue[] {
+  const out: AttributeValue[] = [];
+  for (let i = 0; i < attrs.length; i += 2) {
+    if (!String(attrs[i]).startsWith('istio.')) out.push(attrs[i]!, attrs[i + 1]!);
+  }
+  return Object.freeze(out);
+}
+
 /**
  * Istio Telemetry's literal and environment `customTags` as flat attributes (by name; an environment
  * tag whose variable is unset and has no default is left out, as Envoy does). Header tags are per

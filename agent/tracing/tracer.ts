@@ -9,7 +9,7 @@ import { randomIds } from '../random-ids.ts';
 import { OtlpHttpSender } from './otlp-http-sender.ts';
 import { AttemptSpan, RequestTrace } from './request-trace.ts';
 import { sampleDecision } from './sampling.ts';
-import { commonAttributes, customTagAttributes, headerTagsOf, resourceAttributes, spanRecord, withTags, type HeaderTag, type TracedRequest } from './span-attributes.ts';
+import { commonAttributes, customTagAttributes, headerTagsOf, resourceAttributes, spanRecord, withoutIstioTags, withTags, type HeaderTag, type TracedRequest } from './span-attributes.ts';
 import { SpanBatcher, type BatcherOptions, type ExportCounters } from './span-batcher.ts';
 import { SPAN_KIND, type AttributeValue, type SpanRecord } from './span-record.ts';
 import type { TracingSettings } from './tracing-settings.ts';
@@ -93,10 +93,14 @@ export class Tracer {
     this.#serverNames = new Map();
   }
 
-  /** The shared attributes of both span kinds: `base` and each direction's custom tags. */
+  /**
+   * The shared attributes of both span kinds: `base` (without its `istio.*` ones for a direction with
+   * Telemetry `enableIstioTags: false`) and each direction's custom tags.
+   */
   #setCommon(base: readonly AttributeValue[]): void {
-    this.common = withTags(base, this.#clientTags);
-    this.serverCommon = withTags(base, this.#serverTags);
+    const s = this.settings;
+    this.common = withTags(s.outbound?.istioTags === false ? withoutIstioTags(base) : base, this.#clientTags);
+    this.serverCommon = withTags(s.inbound?.istioTags === false ? withoutIstioTags(base) : base, this.#serverTags);
   }
 
   /** Span counts (exported, dropped). */

@@ -18,6 +18,8 @@ import { hasSelector, labelsMatch, ROOT_NAMESPACE, type PolicyTarget } from './w
 export interface DirectionSettings {
   samplingPercent?: number;
   disableSpanReporting?: boolean;
+  /** `enableIstioTags` as last set (Istio's default true). */
+  enableIstioTags?: boolean;
   /** The last `customTags` set (Istio replaces them as a whole). */
   customTags?: NonNullable<NonNullable<TelemetrySpec['tracing']>[number]['customTags']>;
   accessLogDisabled?: boolean;
@@ -86,6 +88,7 @@ export function resolveTelemetry(target: PolicyTarget, docs: readonly MeshObject
         if (t.randomSamplingPercentage !== undefined) s.samplingPercent = t.randomSamplingPercentage;
         if (t.disableSpanReporting !== undefined) s.disableSpanReporting = t.disableSpanReporting;
         if (t.customTags !== undefined) s.customTags = t.customTags;
+        if (t.enableIstioTags !== undefined) s.enableIstioTags = t.enableIstioTags;
       }
     }
     for (const m of d.spec.metrics ?? []) {
@@ -130,6 +133,7 @@ export function tracingDirection(s: DirectionSettings, meshPercent: number): Tel
     }
   }
   if (Object.keys(tags).length) out.tags = tags;
+  if (s.enableIstioTags === false) out.istioTags = false;
   return out;
 }
 

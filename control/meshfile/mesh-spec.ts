@@ -55,6 +55,8 @@ export interface TelemetrySpec {
     match?: { mode?: TelemetryModeSpec };
     randomSamplingPercentage?: number;
     disableSpanReporting?: boolean;
+    /** Istio's default true: spans carry the istio.* attributes. */
+    enableIstioTags?: boolean;
     customTags?: Readonly<Record<string, { literal?: { value: string }; environment?: { name: string; defaultValue?: string }; header?: { name: string; defaultValue?: string } }>>;
   }>;
   accessLogging?: ReadonlyArray<{ match?: { mode?: TelemetryModeSpec }; providers?: ReadonlyArray<{ name: string }>; disabled?: boolean; filter?: { expression: string } }>;

@@ -79,6 +79,7 @@ spec:
     matchLabels: {tier: frontend}
   tracing:
   - match: {mode: CLIENT}
+    enableIstioTags: false
     customTags:
       team: {literal: {value: storefront}}
       region: {environment: {name: DOCKMESH_TEST_REGION, defaultValue: unknown}}
@@ -152,6 +153,9 @@ test('the workload Telemetry: api reports no SERVER spans and writes no inbound 
   const a = spans[0]!.attributes;
   assert.equal([a.team, a.region, a.stage, 'zone' in a], ['storefront', 'eu-west', 'dev', false]);
   assert.equal([a.user, a.plan, 'tenant' in a], ['alice', 'free', false]);
+  // enableIstioTags: false on web's CLIENT spans: no istio.* attributes, the others stay.
+  assert.equal(Object.keys(a).filter((k) => k.startsWith('istio.')), []);
+  assert.is(a.component, 'proxy');
   assert.ok(logged(web, id), 'web logs its outbound request');
   assert.not.ok(logged(api, id), 'api logs no inbound request');
 });

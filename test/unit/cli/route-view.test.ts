@@ -29,13 +29,13 @@ test('mesh routes: the telemetry table, standard and with Telemetry documents in
   const tuned = snapshot(1, 'web', []);
   tuned.mesh.tracing = {
     endpoint: 'http://jaeger:4318/v1/traces', samplingPercent: 100,
-    outbound: { samplingPercent: 10, report: true, tags: { team: { literal: 'shop' }, user: { header: 'x-user' }, zone: { environment: 'ZONE' } } },
+    outbound: { samplingPercent: 10, report: true, tags: { team: { literal: 'shop' }, user: { header: 'x-user' }, zone: { environment: 'ZONE' } }, istioTags: false },
     inbound: { samplingPercent: 100, report: false },
   };
   tuned.mesh.accessLog = { outbound: true, inbound: false, outboundFilter: 'response.code >= 400' };
   tuned.mesh.metrics = { outbound: { REQUEST_COUNT: { tags: { request_protocol: null, request_host: 'request.host' } } }, inbound: { REQUEST_SIZE: { disabled: true } } };
   assert.equal(telemetryRows(tuned), [
-    ['outbound (CLIENT)', '10% of new traces; tags team=shop,user=header x-user,zone=$ZONE', 'when response.code >= 400', 'REQUEST_COUNT -request_protocol request_host=request.host'],
+    ['outbound (CLIENT)', '10% of new traces; tags team=shop,user=header x-user,zone=$ZONE; no istio.* tags', 'when response.code >= 400', 'REQUEST_COUNT -request_protocol request_host=request.host'],
     ['inbound (SERVER)', '100% sampled, no spans reported', 'off', 'REQUEST_SIZE off'],
   ]);
 });

@@ -81,6 +81,23 @@ test('custom tags: the last set replaces the whole map; literal, environment and
   assert.equal(tracingDirection(r.outbound, 100).tags, { old: { literal: 'x' } });
 });
 
+test('enableIstioTags: false for one direction drops the istio.* attributes of its spans only; the last level that sets it wins', async () => {
+  const r = resolveTelemetry(api, [
+    tel('m', 'istio-system', { tracing: [{ enableIstioTags: false }] }),
+    tel('n', 'default', { tracing: [{ match: { mode: 'SERVER' }, enableIstioTags: true }] }),
+  ]);
+  assert.is(tracingDirection(r.outbound, 100).istioTags, false);
+  assert.is(tracingDirection(r.inbound, 100).istioTags, undefined, 'true is the default: not written');
+  const { Tracer } = await import('../../../agent/tracing/tracer.ts');
+  const tracer = new Tracer({ settings: { endpoint: 'http://127.0.0.1:9/v1/traces', protocol: 'http/protobuf', samplingPercent: 100, outbound: tracingDirection(r.outbound, 100), inbound: tracingDirection(r.inbound, 100) }, send: async () => {} });
+  tracer.setIdentity({ service: 'api', namespace: 'default', workload: 'api', container: 'c', containerName: 'api-1', labels: {} } as never, '10.0.0.3');
+  const keys = (attrs: readonly unknown[]) => attrs.filter((_, i) => i % 2 === 0);
+  assert.not.ok(keys(tracer.common).some((k) => String(k).startsWith('istio.')), 'CLIENT spans: none');
+  assert.ok(keys(tracer.common).includes('node_id'), 'the other shared attributes stay');
+  assert.equal(keys(tracer.serverCommon).filter((k) => String(k).startsWith('istio.')), ['istio.canonical_service', 'istio.canonical_revision', 'istio.namespace', 'istio.mesh_id']);
+  await tracer.close();
+});
+
 test('custom tag attributes: by name; an unset variable takes its default, or is left out', () => {
   const attrs = customTagAttributes({ z: { literal: 'last' }, a: { environment: 'A' }, b: { environment: 'B', defaultValue: 'dflt' }, c: { environment: 'C' } }, { A: 'from-env' });
   assert.equal(attrs, ['a', 'from-env', 'b', 'dflt', 'z', 'last']);
