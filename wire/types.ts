@@ -199,7 +199,8 @@ export interface TrafficPolicySnapshot {
     simple?: 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'PASSTHROUGH' | 'UNSPECIFIED';
     consistentHash?: {
       httpHeaderName?: string;
-      httpCookie?: { name: string; path?: string; ttlMs?: number };
+      /** `attributes`: added to a generated cookie after `Path` (a name alone when it has no value). */
+      httpCookie?: { name: string; path?: string; ttlMs?: number; attributes?: Array<{ name: string; value?: string }> };
       useSourceIp?: boolean;
       httpQueryParameterName?: string;
     };

@@ -30,7 +30,8 @@ export function cookieValue(header: string | undefined, name: string): string | 
 /**
  * Istio's consistentHash key of a request (Envoy's hash policy), hashed with murmur3:
  * `httpHeaderName` (the header's value), `httpCookie` (the cookie's value; when absent and a `ttl`
- * is set, a cookie is generated, used as the key, and set on the response, as Envoy does),
+ * is set, a cookie is generated, used as the key, and set on the response with `Max-Age`, `Path`,
+ * the `attributes` and `HttpOnly`, as Envoy's makeSetCookieValue writes it),
  * `useSourceIp` (the downstream address), `httpQueryParameterName`. No key: undefined.
  */
 export function requestHash(policy: ConsistentHash, headers: IncomingHttpHeaders, target: string, sourceIp: string): RequestHash {
@@ -49,6 +50,7 @@ export function requestHash(policy: ConsistentHash, headers: IncomingHttpHeaders
     const attrs = [`${c.name}="${value}"`];
     if (c.ttlMs > 0) attrs.push(`Max-Age=${Math.floor(c.ttlMs / 1000)}`);
     if (c.path) attrs.push(`Path=${c.path}`);
+    for (const a of c.attributes ?? []) attrs.push(a.value ? `${a.name}=${a.value}` : a.name);
     attrs.push('HttpOnly');
     return { hash: murmur3(value), setCookie: attrs.join('; ') };
   }

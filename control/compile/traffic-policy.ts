@@ -70,7 +70,14 @@ function compileSections(s: Sections): TrafficPolicySnapshot | undefined {
         consistentHash: ch
           ? compact({
               httpHeaderName: ch.httpHeaderName?.toLowerCase(),
-              httpCookie: cookie ? compact({ name: cookie.name, path: cookie.path, ttlMs: ms(cookie.ttl) })! : undefined,
+              httpCookie: cookie
+                ? compact({
+                    name: cookie.name,
+                    path: cookie.path,
+                    ttlMs: ms(cookie.ttl),
+                    attributes: cookie.attributes?.length ? cookie.attributes.map((a) => (a.value ? { name: a.name, value: a.value } : { name: a.name })) : undefined,
+                  })!
+                : undefined,
               useSourceIp: ch.useSourceIp,
               httpQueryParameterName: ch.httpQueryParameterName,
             })

@@ -19,7 +19,6 @@ const TRAFFIC_POLICY: Record<string, string> = {
   'loadBalancer.consistentHash.ringHash': 'consistent hashing uses one ring of fixed size',
   'loadBalancer.consistentHash.maglev': 'consistent hashing uses one ring of fixed size',
   'loadBalancer.consistentHash.minimumRingSize': 'consistent hashing uses one ring of fixed size',
-  'loadBalancer.consistentHash.httpCookie.attributes': 'cookie attributes are not set',
   'connectionPool.tcp.tcpKeepalive': 'TCP keepalive uses the operating system defaults',
   'connectionPool.http.h2UpgradePolicy': 'agents speak HTTP/1.1 to each other',
   'connectionPool.http.useClientProtocol': 'agents speak HTTP/1.1 to each other',

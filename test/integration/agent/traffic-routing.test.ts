@@ -59,8 +59,12 @@ test.before(async () => {
   const sticky = trafficService('sticky', 8080, ['a', 'b', 'c'].map((x, i) => appEndpoint(apps[`sticky-${x}`]!, `10.3.1.${i + 1}`, 8080)), {
     policy: { loadBalancer: { consistentHash: { httpHeaderName: 'x-user' } } },
   });
+  // Consistent hash on a cookie the agent generates (ttl set), with extra cookie attributes.
+  const cookie = trafficService('cookie', 8080, ['a', 'b', 'c'].map((x, i) => appEndpoint(apps[`sticky-${x}`]!, `10.3.2.${i + 1}`, 8080)), {
+    policy: { loadBalancer: { consistentHash: { httpCookie: { name: 'route', path: '/', ttlMs: 3_600_000, attributes: [{ name: 'SameSite', value: 'Lax' }, { name: 'Secure' }] } } } },
+  });
   const limited = trafficService('limited', 8080, [appEndpoint(apps.limited!, '10.3.0.4', 8080)], { rateLimit: { maxTokens: 5, tokensPerFill: 5, fillIntervalMs: 60_000 } });
-  agent = await startAgent(['--snapshot', files.write(snapshot(1, 'web', [api, shadow, sticky, limited], { app: 'web' })), '--outbound', 'api:8080=0']);
+  agent = await startAgent(['--snapshot', files.write(snapshot(1, 'web', [api, shadow, sticky, cookie, limited], { app: 'web' })), '--outbound', 'api:8080=0']);
 });
 
 test.after(async () => {
@@ -192,6 +196,25 @@ test('consistent hash on a header: a user sticks to one endpoint; users spread',
   for (const [u, set] of owners) assert.is(set.size, 1, `${u} went to ${[...set]}`);
   const used = new Set([...owners.values()].map((s) => [...s][0]));
   assert.ok(used.size >= 2, 'keys spread over endpoints');
+});
+
+test('consistent hash on a generated cookie: the first answer sets it (Max-Age, Path, the attributes, HttpOnly); requests carrying it stick', async () => {
+  const clients = [];
+  for (let c = 0; c < 12; c++) {
+    const first = await get('/cookie', {}, 'cookie');
+    const set = String(first.headers['set-cookie']);
+    assert.match(set, /^route="[0-9a-f]{16}"; Max-Age=3600; Path=\/; SameSite=Lax; Secure; HttpOnly$/);
+    const value = /^route=("[0-9a-f]{16}")/.exec(set)![1]!;
+    const apps = new Set([String(first.headers['x-app'])]);
+    for (let i = 0; i < 4; i++) {
+      const r = await get('/cookie', { cookie: `other=1; route=${value}` }, 'cookie');
+      assert.is(r.headers['set-cookie'], undefined, 'no new cookie once the client has one');
+      apps.add(String(r.headers['x-app']));
+    }
+    assert.is(apps.size, 1, `client ${c} went to ${[...apps]}`);
+    clients.push([...apps][0]);
+  }
+  assert.ok(new Set(clients).size >= 2, 'cookies spread over endpoints');
 });
 
 test('local rate limit: 5 tokens, the 6th request gets 429 RL with Retry-After', async () => {

@@ -105,6 +105,9 @@ test('hash keys: header, cookie (generated with ttl), source ip, query', () => {
   const gen = requestHash({ httpCookie: { name: 's', path: '/', ttlMs: 60_000 } }, {}, '/', '');
   assert.match(gen.setCookie!, /^s="[0-9a-f]{16}"; Max-Age=60; Path=\/; HttpOnly$/);
   assert.is(gen.hash, murmur3(/"(.*)"/.exec(gen.setCookie!)![1]!));
+  // httpCookie.attributes: after Path, before HttpOnly, a name alone when it has no value (Envoy's makeSetCookieValue).
+  const attrs = requestHash({ httpCookie: { name: 's', path: '/', ttlMs: 60_000, attributes: [{ name: 'SameSite', value: 'Strict' }, { name: 'Secure' }] } }, {}, '/', '');
+  assert.match(attrs.setCookie!, /^s="[0-9a-f]{16}"; Max-Age=60; Path=\/; SameSite=Strict; Secure; HttpOnly$/);
   assert.is(requestHash({ useSourceIp: true }, {}, '/', '10.0.0.9').hash, murmur3('10.0.0.9'));
   assert.is(requestHash({ httpQueryParameterName: 'u' }, {}, '/p?u=42', '').hash, murmur3('42'));
   assert.is(cookieValue('a="q"; b=2', 'a'), 'q');

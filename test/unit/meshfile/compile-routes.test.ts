@@ -150,6 +150,12 @@ test('VirtualService tls: routes by server name compiled (names lower case); sni
   assert.equal(codes('  - match: [{sniHosts: [secure], gateways: [gw]}]\n    route: [{destination: {host: secure}}]\n'), ['MESH_WARN_UNSUPPORTED_FIELD spec.tls[0].match[0].gateways 7']);
 });
 
+test('consistentHash.httpCookie.attributes: compiled (a value only when given), no warning', () => {
+  const text = 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a}\nspec:\n  host: a\n  trafficPolicy:\n    loadBalancer:\n      consistentHash:\n        httpCookie: {name: s, ttl: 60s, attributes: [{name: SameSite, value: Strict}, {name: Secure}]}\n';
+  assert.equal(loadMeshfile(text, 'test.yaml').diagnostics, []);
+  assert.equal(compileText(text, 'a').policy!.loadBalancer!.consistentHash!.httpCookie, { name: 's', ttlMs: 60_000, attributes: [{ name: 'SameSite', value: 'Strict' }, { name: 'Secure' }] });
+});
+
 test('retryBudget: percent and minRetryConcurrency with Istio\'s defaults (20, 3); a subset replaces it; port-level settings keep it; budgetInterval warns', () => {
   const dr = (budget: string) => `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a}\nspec:\n  host: a\n  trafficPolicy:\n    retryBudget: ${budget}\n    portLevelSettings:\n    - port: {number: 9090}\n      loadBalancer: {simple: RANDOM}\n  subsets:\n  - name: v2\n    labels: {version: v2}\n    trafficPolicy:\n      retryBudget: {percent: 50}\n`;
   const text = dr('{percent: 5.5}');
