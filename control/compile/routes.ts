@@ -16,6 +16,8 @@ import type { RateLimitSnapshot, ServiceSnapshot } from '../../wire/types.ts';
 import { compileCanaryRoutes, PRIMARY_ONLY, type CanaryRouting } from './canary-routes.ts';
 import { compileHttpRoute, compileTcpRoute, compileTlsRoute } from './http-route.ts';
 import { compileTrafficPolicy } from './traffic-policy.ts';
+import { labelsMatch, type PolicyTarget } from './workload-selector.ts';
+import { hasSelector } from '../meshfile/security-spec.ts';
 
 /** The routing part of a ServiceSnapshot. */
 export type ServiceRoutesSnapshot = Pick<ServiceSnapshot, 'http' | 'tls' | 'tcp' | 'subsets' | 'policy' | 'rateLimit'>;
@@ -30,7 +32,10 @@ export interface RouteTarget {
 /** Which documents apply to which service, resolved once per (spec, lookup). */
 export interface MeshIndex {
   virtualService: Map<string, MeshObject<VirtualServiceSpec>>;
+  /** The DestinationRule without a `workloadSelector` of each service (every client's). */
   destinationRule: Map<string, MeshObject<DestinationRuleSpec>>;
+  /** DestinationRules with a `workloadSelector`, per service, in file order (the clients they select). */
+  selectedDestinationRules: Map<string, MeshObject<DestinationRuleSpec>[]>;
   rateLimit: Map<string, RateLimitSpec>;
   /** The Canary that owns a service's routing (its `targetRef`). */
   canary: Map<string, MeshObject<CanarySpec>>;
@@ -51,7 +56,7 @@ export function indexMeshSpec(spec: MeshSpec, lookup: HostLookup): MeshIndex {
   let byLookup = cache.get(spec);
   const hit = byLookup?.get(lookup);
   if (hit) return hit;
-  const index: MeshIndex = { virtualService: new Map(), destinationRule: new Map(), rateLimit: new Map(), canary: new Map() };
+  const index: MeshIndex = { virtualService: new Map(), destinationRule: new Map(), selectedDestinationRules: new Map(), rateLimit: new Map(), canary: new Map() };
   const claim = <T>(map: Map<string, T>, ref: ServiceRef | undefined, value: T): void => {
     if (ref && !map.has(serviceKey(ref))) map.set(serviceKey(ref), value);
   };
@@ -60,7 +65,14 @@ export function indexMeshSpec(spec: MeshSpec, lookup: HostLookup): MeshIndex {
     for (const h of vs.spec.hosts ?? []) claim(index.virtualService, lookup(h, vs.namespace), vs);
   }
   for (const c of spec.canaries) claim(index.canary, lookup(c.spec.targetRef.name, c.namespace), c);
-  for (const dr of spec.destinationRules) claim(index.destinationRule, lookup(dr.spec.host, dr.namespace), dr);
+  for (const dr of spec.destinationRules) {
+    const ref = lookup(dr.spec.host, dr.namespace);
+    if (!hasSelector(dr.spec.workloadSelector)) claim(index.destinationRule, ref, dr);
+    else if (ref) {
+      const key = serviceKey(ref);
+      index.selectedDestinationRules.set(key, [...(index.selectedDestinationRules.get(key) ?? []), dr]);
+    }
+  }
   const mesh = spec.mesh;
   for (const rl of mesh?.spec.rateLimits ?? []) claim(index.rateLimit, lookup(rl.service, mesh!.namespace), rl);
   if (!byLookup) cache.set(spec, (byLookup = new WeakMap()));
@@ -81,7 +93,21 @@ export function compileRateLimit(rl: RateLimitSpec): RateLimitSnapshot {
  * primary and canary subsets after the DestinationRule's) at the weights `canary` gives, else at
  * none (everything to the primary).
  */
-export function compileServiceRoutes(spec: MeshSpec, service: RouteTarget, lookup: HostLookup, canary?: CanaryTargetState): ServiceRoutesSnapshot {
+/**
+ * The DestinationRule a client applies to a service (pilot's SidecarScope.DestinationRule): the first
+ * one in file order whose `workloadSelector` selects the client in the client's own namespace
+ * (selectors do not cross namespaces), else the one without a selector. They are not merged.
+ */
+export function destinationRuleFor(index: MeshIndex, key: string, client: PolicyTarget | undefined): MeshObject<DestinationRuleSpec> | undefined {
+  if (client) {
+    for (const dr of index.selectedDestinationRules.get(key) ?? []) {
+      if (dr.namespace === client.namespace && labelsMatch(dr.spec.workloadSelector, client.labels)) return dr;
+    }
+  }
+  return index.destinationRule.get(key);
+}
+
+export function compileServiceRoutes(spec: MeshSpec, service: RouteTarget, lookup: HostLookup, canary?: CanaryTargetState, client?: PolicyTarget): ServiceRoutesSnapshot {
   const index = indexMeshSpec(spec, lookup);
   const key = serviceKey(service);
   const out: ServiceRoutesSnapshot = {};
@@ -89,7 +115,7 @@ export function compileServiceRoutes(spec: MeshSpec, service: RouteTarget, looku
   if (vs?.spec.http?.length) out.http = vs.spec.http.map((h) => compileHttpRoute(h, vs.namespace, lookup));
   if (vs?.spec.tls?.length) out.tls = vs.spec.tls.map((t) => compileTlsRoute(t, vs.namespace, lookup));
   if (vs?.spec.tcp?.length) out.tcp = vs.spec.tcp.map((t) => compileTcpRoute(t, vs.namespace, lookup));
-  const dr = index.destinationRule.get(key);
+  const dr = destinationRuleFor(index, key, client);
   if (dr) {
     const { policy, subsets } = compileTrafficPolicy(dr.spec);
     if (subsets) out.subsets = subsets;

@@ -94,6 +94,8 @@ function byService(workloads: readonly Workload[]): Map<string, Workload[]> {
 /** Compiles the snapshot body of the agent of `self`. */
 export function compileSnapshot(self: Workload, view: RegistryView, opts: CompileOptions = {}): SnapshotBody {
   const services: ServiceSnapshot[] = [];
+  // The calling workload, for DestinationRules with a workloadSelector.
+  const client = { namespace: self.namespace, labels: meshLabels(self.labels) };
   for (const members of byService(view.workloads).values()) {
     const first = members[0]!;
     const endpoints: EndpointSnapshot[] = [];
@@ -123,7 +125,7 @@ export function compileSnapshot(self: Workload, view: RegistryView, opts: Compil
       const n = members.filter((m) => isCanaryReplica(m.labels)).length;
       canary = { routing: opts.canaries?.get(key) ?? PRIMARY_ONLY, replicas: { primary: members.length - n, canary: n } };
     }
-    const routes = opts.spec ? compileServiceRoutes(opts.spec, { name: first.service, namespace: first.namespace, hosts }, lookup, canary) : {};
+    const routes = opts.spec ? compileServiceRoutes(opts.spec, { name: first.service, namespace: first.namespace, hosts }, lookup, canary, client) : {};
     const service: ServiceSnapshot = {
       name: first.service,
       namespace: first.namespace,

@@ -1,6 +1,7 @@
 /** Semantic checks of one DestinationRule that need no context (Istio's own validation rules). */
 import { WARMUP_BALANCERS, type DestinationRuleSpec, type PortTrafficPolicySpec, type TrafficPolicySpec } from './destination-rule-spec.ts';
 import type { DocReporter } from './doc-reporter.ts';
+import { checkSelector } from './security-checks.ts';
 import { hostProblem } from './host-resolver.ts';
 import { childPath, indexPath } from './position-index.ts';
 
@@ -66,6 +67,7 @@ export function checkTrafficPolicy(tp: TrafficPolicySpec | undefined, p: string,
 export function checkDestinationRule(spec: DestinationRuleSpec, r: DocReporter): void {
   const problem = hostProblem(spec.host);
   if (problem) r.report('MESH_ERR_BAD_HOST', 'spec.host', problem);
+  checkSelector(spec.workloadSelector, r, 'spec.workloadSelector');
   checkTrafficPolicy(spec.trafficPolicy, 'spec.trafficPolicy', r);
   const names = new Map<string, number>();
   (spec.subsets ?? []).forEach((s, i) => {

@@ -110,6 +110,6 @@ export interface DestinationRuleSpec {
   subsets?: readonly SubsetSpec[];
   /** Not acted on. */
   exportTo?: readonly string[];
-  /** Not acted on. */
+  /** The clients (in its namespace) this rule applies to, in place of the rule without a selector. */
   workloadSelector?: { matchLabels?: Readonly<Record<string, string>> };
 }

@@ -56,7 +56,6 @@ export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
   },
   DestinationRule: {
     exportTo: 'every object is visible to every service',
-    workloadSelector: 'a DestinationRule applies to every client',
     ...trafficPolicyAt('trafficPolicy'),
     ...trafficPolicyAt('subsets[].trafficPolicy'),
   },

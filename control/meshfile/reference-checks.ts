@@ -137,17 +137,21 @@ export class ReferenceChecks {
       const ref = this.#resolve(spec.host, d.namespace, 'spec.host', d);
       if (!ref) continue;
       const key = serviceKey(ref);
-      const first = owner.get(key);
-      if (first) {
-        d.r.report('MESH_ERR_HOST_CONFLICT', 'spec.host', `DestinationRule "${first.name}" already configures ${key}; this one is disabled`);
-        continue;
+      // One rule without a workloadSelector per host (every client's); rules with one select clients.
+      if (!hasSelector(spec.workloadSelector)) {
+        const first = owner.get(key);
+        if (first) {
+          d.r.report('MESH_ERR_HOST_CONFLICT', 'spec.host', `DestinationRule "${first.name}" already configures ${key}; this one is disabled (a DestinationRule with a workloadSelector may configure it for some clients)`);
+          continue;
+        }
+        owner.set(key, d);
       }
-      owner.set(key, d);
-      const subsets = new Map<string, Readonly<Record<string, string>>>();
-      this.#subsets.set(key, subsets);
+      // A subset any of the host's rules defines can be routed to (the first definition is checked).
+      let subsets = this.#subsets.get(key);
+      if (!subsets) this.#subsets.set(key, (subsets = new Map()));
       const labelSets = this.#labelSets(ref);
       (spec.subsets ?? []).forEach((s, i) => {
-        subsets.set(s.name, s.labels ?? {});
+        if (!subsets.has(s.name)) subsets.set(s.name, s.labels ?? {});
         if (labelSets && !labelSets.some((l) => labelsMatch(s.labels, l))) {
           d.r.report('MESH_WARN_EMPTY_SUBSET', `spec.subsets[${i}].labels`, `no container of ${ref.name} has the labels ${JSON.stringify(s.labels ?? {})} (yet)`);
         }

@@ -13,9 +13,10 @@ const SUPPORTED_KEYS = new Set(['source.ip', 'remote.ip', 'source.namespace', 's
 const ISTIO_ONLY_KEYS = [/^request\.auth\./, /^connection\.sni$/, /^experimental\.envoy\.filters\./];
 const HEADER_KEY = /^request\.headers\[[^\]]+\]$/;
 
-function checkSelector(sel: WorkloadSelectorSpec | undefined, r: DocReporter): void {
+/** A workload selector's labels: no empty key, no `*` (Istio's validation); `path` is the selector's. */
+export function checkSelector(sel: WorkloadSelectorSpec | undefined, r: DocReporter, path = 'spec.selector'): void {
   for (const [k, v] of Object.entries(sel?.matchLabels ?? {})) {
-    const p = childPath('spec.selector.matchLabels', k);
+    const p = childPath(`${path}.matchLabels`, k);
     if (k === '' || k.includes('*')) r.report('MESH_ERR_BAD_VALUE', p, `label key ${JSON.stringify(k)} cannot be empty or contain "*"`, 'key');
     if (v.includes('*')) r.report('MESH_ERR_BAD_VALUE', p, `label value ${JSON.stringify(v)} cannot contain "*"`);
   }

@@ -70,6 +70,15 @@ test('tracing: the bundled collector is the default endpoint; the Mesh document\
   assert.equal(compileSnapshot(web, r.view(), { defaultTracingEndpoint: jaeger, spec: mesh('{endpoint: "http://otel:4318/v1/traces"}') }).mesh.tracing?.endpoint, 'http://otel:4318/v1/traces');
 });
 
+test('a DestinationRule with a workloadSelector is in the snapshots of the clients it selects only', () => {
+  const { r, web, v1 } = registry();
+  const text = 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: api-from-v1}\nspec:\n  host: api\n  workloadSelector: {matchLabels: {version: v1}}\n  trafficPolicy: {loadBalancer: {simple: RANDOM}}\n';
+  const spec = loadMeshfile(text, 'mesh.yaml').spec;
+  const policyFrom = (self: typeof web) => compileSnapshot(self, r.view(), { spec }).services.find((s) => s.name === 'api')!.policy;
+  assert.equal(policyFrom(v1), { loadBalancer: { simple: 'RANDOM' } }, 'api-v1 (version: v1) calling api');
+  assert.is(policyFrom(web), undefined, 'web: no DestinationRule');
+});
+
 test('self carries identity and labels', () => {
   const { r, v1 } = registry();
   const snap = compileSnapshot(v1, r.view());

@@ -156,6 +156,26 @@ test('consistentHash.httpCookie.attributes: compiled (a value only when given), 
   assert.equal(compileText(text, 'a').policy!.loadBalancer!.consistentHash!.httpCookie, { name: 's', ttlMs: 60_000, attributes: [{ name: 'SameSite', value: 'Strict' }, { name: 'Secure' }] });
 });
 
+test('DestinationRule workloadSelector: the selected clients in its namespace take it, the others the rule without a selector; no conflict between them', () => {
+  const text = [
+    'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: db-all}\nspec:\n  host: db\n  trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}\n  subsets: [{name: v1, labels: {version: v1}}]\n',
+    'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: db-batch}\nspec:\n  host: db\n  workloadSelector: {matchLabels: {app: batch}}\n  trafficPolicy: {connectionPool: {tcp: {maxConnections: 2}}}\n',
+    'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: db-batch-2}\nspec:\n  host: db\n  workloadSelector: {matchLabels: {app: batch}}\n  trafficPolicy: {loadBalancer: {simple: RANDOM}}\n',
+  ].join('---\n');
+  const r = loadMeshfile(text, 'test.yaml');
+  assert.equal(r.diagnostics, []);
+  const forClient = (labels: Record<string, string>, namespace = 'default') => compileServiceRoutes(r.spec, { name: 'db', namespace: 'default', hosts: ['db'] }, lookup, undefined, { namespace, labels });
+  assert.equal(forClient({ app: 'batch' }).policy, { loadBalancer: { simple: 'LEAST_REQUEST' }, connectionPool: { tcp: { maxConnections: 2 } } }, 'the first selecting rule, not merged with the others');
+  assert.is(forClient({ app: 'batch' }).subsets, undefined);
+  assert.equal(forClient({ app: 'web' }).policy, { loadBalancer: { simple: 'ROUND_ROBIN' } });
+  assert.equal(forClient({ app: 'web' }).subsets!.map((x) => x.name), ['v1']);
+  assert.equal(forClient({ app: 'batch' }, 'jobs').policy, { loadBalancer: { simple: 'ROUND_ROBIN' } }, 'selectors do not cross namespaces');
+  const two = loadMeshfile(text + '---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: db-again}\nspec:\n  host: db\n', 'test.yaml').diagnostics;
+  assert.equal(two.map((d) => d.code), ['MESH_ERR_HOST_CONFLICT'], 'two rules without a selector still conflict');
+  const bad = loadMeshfile('apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: x}\nspec:\n  host: db\n  workloadSelector: {matchLabels: {app: "b*"}}\n', 'test.yaml').diagnostics;
+  assert.equal(bad.map((d) => `${d.code} ${d.path}`), ['MESH_ERR_BAD_VALUE spec.workloadSelector.matchLabels.app']);
+});
+
 test('retryBudget: percent and minRetryConcurrency with Istio\'s defaults (20, 3); a subset replaces it; port-level settings keep it; budgetInterval warns', () => {
   const dr = (budget: string) => `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a}\nspec:\n  host: a\n  trafficPolicy:\n    retryBudget: ${budget}\n    portLevelSettings:\n    - port: {number: 9090}\n      loadBalancer: {simple: RANDOM}\n  subsets:\n  - name: v2\n    labels: {version: v2}\n    trafficPolicy:\n      retryBudget: {percent: 50}\n`;
   const text = dr('{percent: 5.5}');
