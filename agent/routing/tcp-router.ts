@@ -11,19 +11,31 @@ interface TcpTarget {
   weight: number;
 }
 
-interface CompiledTcpRoute {
-  /** Ports the route applies to; null: any. */
-  ports: ReadonlySet<number> | null;
+/** A route's weighted destinations. */
+interface WeightedTargets {
   targets: TcpTarget[];
   total: number;
 }
 
+interface CompiledTcpRoute extends WeightedTargets {
+  /** Ports the route applies to; null: any. */
+  ports: ReadonlySet<number> | null;
+}
+
+/**
+ * The match blocks of an L4 route that can apply to this agent: `sourceLabels` and `sourceNamespace`
+ * decided against its workload; a block naming `destinationSubnets` never matches (the agent's
+ * listeners are per service port, it does not know the original destination), and is reported.
+ */
+function applicableBlocks<M extends { destinationSubnets?: string[]; sourceLabels?: Record<string, string>; sourceNamespace?: string }>(kind: string, i: number, match: readonly M[], ctx: RouteBuildContext): M[] {
+  if (match.some((m) => m.destinationSubnets?.length)) ctx.problem(`${kind} route ${i}: destinationSubnets cannot be matched by the agent`);
+  return match.filter((m) => sourceApplies(ctx.self, m) && !m.destinationSubnets?.length);
+}
+
 /**
  * A service's VirtualService TCP routes (opaque TCP), compiled once per snapshot: first route whose
- * match applies wins; match blocks are ORed, `port` compares the destination port, `sourceLabels`
- * and `sourceNamespace` are decided at build time against the agent's workload. `destinationSubnets` needs the connection's
- * original destination address, which the agent does not know (its listeners are per service
- * port): a block naming subnets never matches, and the route is reported.
+ * match applies wins; match blocks are ORed (those that can apply here: {@link applicableBlocks}),
+ * `port` compares the destination port.
  */
 export class TcpRouter {
   readonly #routes: CompiledTcpRoute[] = [];
@@ -32,8 +44,7 @@ export class TcpRouter {
     routes.forEach((r, i) => {
       let ports: Set<number> | null = null;
       if (r.match.length > 0) {
-        const kept = r.match.filter((m) => sourceApplies(ctx.self, m) && !m.destinationSubnets?.length);
-        if (r.match.some((m) => m.destinationSubnets?.length)) ctx.problem(`tcp route ${i}: destinationSubnets cannot be matched by the agent`);
+        const kept = applicableBlocks('tcp', i, r.match, ctx);
         if (kept.length === 0) return;
         if (!kept.some((m) => m.port === undefined)) ports = new Set(kept.map((m) => m.port!));
       }
@@ -55,7 +66,7 @@ export class TcpRouter {
 }
 
 /** A route's weighted destinations, resolved against the table's services. */
-function targetsOf(route: readonly WeightedDestinationSnapshot[], ctx: RouteBuildContext): { targets: TcpTarget[]; total: number } {
+function targetsOf(route: readonly WeightedDestinationSnapshot[], ctx: RouteBuildContext): WeightedTargets {
   const targets = route.map((w) => ({
     service: ctx.service(`${w.destination.service}.${w.destination.namespace}`),
     subset: w.destination.subset ?? '',
@@ -66,7 +77,7 @@ function targetsOf(route: readonly WeightedDestinationSnapshot[], ctx: RouteBuil
 }
 
 /** One destination of a matched route by weight, and its cluster for `port` (see TcpRouter.pick). */
-function pickTarget(r: { targets: TcpTarget[]; total: number }, port: number): Cluster | undefined | null {
+function pickTarget(r: WeightedTargets, port: number): Cluster | undefined | null {
   let t = r.targets[0];
   if (r.targets.length > 1) {
     let x = Math.random() * r.total;
@@ -76,11 +87,9 @@ function pickTarget(r: { targets: TcpTarget[]; total: number }, port: number): C
   return t.service?.clusters.get(t.subset)?.get(t.port ?? port);
 }
 
-interface CompiledTlsRoute {
+interface CompiledTlsRoute extends WeightedTargets {
   /** The match blocks that apply to this agent: ORed; each names its server names and maybe a port. */
   blocks: Array<{ sniHosts: readonly string[]; port: number | undefined }>;
-  targets: TcpTarget[];
-  total: number;
 }
 
 /**
@@ -94,8 +103,7 @@ export class TlsRouter {
 
   constructor(routes: readonly TlsRouteSnapshot[], ctx: RouteBuildContext) {
     routes.forEach((r, i) => {
-      if (r.match.some((m) => m.destinationSubnets?.length)) ctx.problem(`tls route ${i}: destinationSubnets cannot be matched by the agent`);
-      const blocks = r.match.filter((m) => sourceApplies(ctx.self, m) && !m.destinationSubnets?.length).map((m) => ({ sniHosts: m.sniHosts, port: m.port }));
+      const blocks = applicableBlocks('tls', i, r.match, ctx).map((m) => ({ sniHosts: m.sniHosts, port: m.port }));
       if (blocks.length > 0) this.#routes.push({ blocks, ...targetsOf(r.route, ctx) });
     });
   }
