@@ -23,9 +23,9 @@ export const CLIENT_HELLO_TIMEOUT_MS = 5000;
 /**
  * Reads from `socket` until `head` holds a whole ClientHello (or is no ClientHello, or passes
  * MAX_CLIENT_HELLO bytes, or CLIENT_HELLO_TIMEOUT_MS passes), then calls `done` with every byte read
- * and the server name, if any. A client that goes away first is dropped.
+ * and the server name, if any. A client that ends or resets the connection first is dropped.
  */
-function awaitClientHello(socket: Socket, head: Buffer, done: (all: Buffer, sni: string | undefined) => void): void {
+export function awaitClientHello(socket: Socket, head: Buffer, done: (all: Buffer, sni: string | undefined) => void, timeoutMs = CLIENT_HELLO_TIMEOUT_MS): void {
   let buf = head;
   const sniOf = () => {
     const hello = readClientHello(buf);
@@ -35,7 +35,8 @@ function awaitClientHello(socket: Socket, head: Buffer, done: (all: Buffer, sni:
   const finish = () => {
     clearTimeout(timer);
     socket.off('data', onData);
-    socket.off('end', onEnd);
+    socket.off('end', onGone);
+    socket.off('close', onGone);
     socket.pause();
     done(buf, sniOf());
   };
@@ -43,13 +44,15 @@ function awaitClientHello(socket: Socket, head: Buffer, done: (all: Buffer, sni:
     buf = Buffer.concat([buf, chunk]);
     if (readClientHello(buf) !== 'more' || buf.length >= MAX_CLIENT_HELLO) finish();
   };
-  const onEnd = () => {
+  // The client ended or reset the connection before its hello was whole: nothing to route.
+  const onGone = () => {
     clearTimeout(timer);
     socket.destroy();
   };
-  const timer = setTimeout(finish, CLIENT_HELLO_TIMEOUT_MS);
+  const timer = setTimeout(finish, timeoutMs);
   socket.on('data', onData);
-  socket.once('end', onEnd);
+  socket.once('end', onGone);
+  socket.once('close', onGone);
   socket.resume();
 }
 

@@ -1,9 +1,10 @@
 import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
+import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { connect } from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readClientHello, sniMatches } from '../../../agent/routing/client-hello.ts';
+import { awaitClientHello } from '../../../agent/tcp-proxy.ts';
 
 /** The first flight of a real Node TLS client (its ClientHello), captured by a plain TCP server. */
 async function helloOf(opts: { servername?: string; host?: string }): Promise<Buffer> {
@@ -67,6 +68,30 @@ test('sniMatches: exact, wildcard prefix (not the bare parent), *', () => {
   assert.not.ok(sniMatches('example.com', ['*.example.com']));
   assert.not.ok(sniMatches('badexample.com', ['*.example.com']));
   assert.ok(sniMatches('anything', ['*']));
+});
+
+test('awaitClientHello: a client that resets mid-hello is dropped, not routed when the wait ends', async () => {
+  const hello = await helloOf({ servername: 'api' });
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  let routed = 0;
+  const waiting = new Promise<void>((resolve) => server.once('connection', (s) => {
+    s.on('error', () => {}); // as TcpProxy.handle does
+    s.once('data', (first: Buffer) => {
+      s.pause();
+      awaitClientHello(s, first, () => routed++, 200);
+      resolve();
+    });
+  }));
+  const c = createConnection((server.address() as AddressInfo).port, '127.0.0.1');
+  c.write(hello.subarray(0, 10));
+  await waiting;
+  c.resetAndDestroy(); // a reset: no 'end' on the agent's side, only 'close'
+  c.on('error', () => {});
+  await new Promise((r) => setTimeout(r, 400));
+  server.close();
+  assert.is(routed, 0);
 });
 
 test.run();
