@@ -107,6 +107,7 @@ export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
     targetRefs: 'dockmesh has no gateways or waypoints; use selector',
     'tracing[].providers': "the agents have one tracing provider, the Mesh document's tracing.endpoint",
     'tracing[].useRequestIdForTraceSampling': 'a new trace is sampled at random',
+    'tracing[].disableContextPropagation': 'the agents always propagate the trace context',
   },
   Mesh: {},
 };

@@ -121,4 +121,12 @@ test('access log directions: the snapshot turns a direction off, never on agains
   assert.equal([off.logs('inbound'), off.logs('outbound')], [false, false]);
 });
 
+test('tracing disableContextPropagation (Istio 1.30) loads with a warning: the agents still propagate the trace context', async () => {
+  const { loadMeshfile } = await import('../../../control/meshfile/load-meshfile.ts');
+  const text = 'apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: t, namespace: istio-system}\nspec:\n  tracing:\n  - disableContextPropagation: true\n';
+  const r = loadMeshfile(text, 'mesh.yaml');
+  assert.ok(r.valid);
+  assert.equal(r.diagnostics.map((d) => `${d.code} ${d.path}`), ['MESH_WARN_UNSUPPORTED_FIELD spec.tracing[0].disableContextPropagation']);
+});
+
 test.run();
