@@ -652,6 +652,9 @@ export interface AuthzSourceSnapshot {
   /** `<namespace>/<service account>` of the peer's principal, any trust domain. */
   serviceAccounts?: string[];
   notServiceAccounts?: string[];
+  /** The trust domain of the peer's principal (dockmesh's own is always `cluster.local`). */
+  trustDomains?: string[];
+  notTrustDomains?: string[];
   ipBlocks?: string[];
   notIpBlocks?: string[];
   remoteIpBlocks?: string[];

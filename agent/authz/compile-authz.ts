@@ -119,6 +119,13 @@ function namespaceOf(principal: string | undefined): string | undefined {
   return m?.[1];
 }
 
+/** The trust domain of a principal (`<trust domain>/ns/<ns>/sa/<sa>`: what comes before `/ns/`). */
+function trustDomainOf(principal: string | undefined): string | undefined {
+  if (!principal) return undefined;
+  const at = principal.indexOf('/ns/');
+  return at > 0 ? principal.slice(0, at) : undefined;
+}
+
 /** `<namespace>/<service account>` of a principal (`<trust domain>/ns/<ns>/sa/<sa>`), any trust domain. */
 function serviceAccountOf(principal: string | undefined): string | undefined {
   if (!principal) return undefined;
@@ -192,10 +199,11 @@ class RuleCompiler {
       ...this.#strField(`${path}.principals`, s.principals, s.notPrincipals, (c) => c.req.principal),
       ...this.#strField(`${path}.namespaces`, s.namespaces, s.notNamespaces, (c) => c.namespace),
       ...this.#strField(`${path}.serviceAccounts`, s.serviceAccounts, s.notServiceAccounts, (c) => serviceAccountOf(c.req.principal)),
+      ...this.#strField(`${path}.trustDomains`, s.trustDomains, s.notTrustDomains, (c) => trustDomainOf(c.req.principal)),
       ...this.#ipField('ipBlocks', s.ipBlocks, s.notIpBlocks, (c) => c.sourceIp),
       ...this.#ipField('remoteIpBlocks', s.remoteIpBlocks, s.notRemoteIpBlocks, (c) => c.remoteIp),
     ];
-    for (const k of ['requestPrincipals', 'notRequestPrincipals', 'trustDomains', 'notTrustDomains']) {
+    for (const k of ['requestPrincipals', 'notRequestPrincipals']) {
       const v = s[k];
       if (Array.isArray(v) && v.length) ps.push(this.#bad(`${path}.${k}`, 'not supported by dockmesh'));
     }

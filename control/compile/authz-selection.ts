@@ -14,8 +14,6 @@ import { labelsMatch, ROOT_NAMESPACE, type PolicyTarget } from './workload-selec
 const UNSUPPORTED_SOURCE = [
   'requestPrincipals',
   'notRequestPrincipals',
-  'trustDomains',
-  'notTrustDomains',
 ] as const satisfies ReadonlyArray<keyof SourceSpec>;
 
 function list(v: readonly string[] | undefined): string[] | undefined {
@@ -35,6 +33,8 @@ function source(s: SourceSpec | undefined, path: string, unsupported: string[]):
   put('notNamespaces', s.notNamespaces);
   put('serviceAccounts', s.serviceAccounts);
   put('notServiceAccounts', s.notServiceAccounts);
+  put('trustDomains', s.trustDomains);
+  put('notTrustDomains', s.notTrustDomains);
   put('ipBlocks', s.ipBlocks);
   put('notIpBlocks', s.notIpBlocks);
   put('remoteIpBlocks', s.remoteIpBlocks);

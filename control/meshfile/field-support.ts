@@ -66,8 +66,6 @@ export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
     targetRefs: 'no Gateway API targets; use selector',
     'rules[].from[].source.requestPrincipals': 'no request (JWT) authentication',
     'rules[].from[].source.notRequestPrincipals': 'no request (JWT) authentication',
-    'rules[].from[].source.trustDomains': 'one trust domain (cluster.local)',
-    'rules[].from[].source.notTrustDomains': 'one trust domain (cluster.local)',
   },
   Canary: {
     provider: 'dockmesh is the mesh provider',

@@ -75,7 +75,7 @@ export function checkAuthorizationPolicy(spec: AuthorizationPolicySpec, r: DocRe
       if ((s.serviceAccounts || s.notServiceAccounts) && (s.principals || s.notPrincipals || s.namespaces || s.notNamespaces)) {
         r.report('MESH_ERR_ONE_OF', sp, 'serviceAccounts and notServiceAccounts cannot be combined with principals or namespaces');
       }
-      for (const k of ['principals', 'notPrincipals', 'namespaces', 'notNamespaces', 'serviceAccounts', 'notServiceAccounts'] as const) checkWildcards(s[k], childPath(sp, k), r);
+      for (const k of ['principals', 'notPrincipals', 'namespaces', 'notNamespaces', 'serviceAccounts', 'notServiceAccounts', 'trustDomains', 'notTrustDomains'] as const) checkWildcards(s[k], childPath(sp, k), r);
       for (const k of ['serviceAccounts', 'notServiceAccounts'] as const) {
         (s[k] ?? []).forEach((v, n) => {
           if (v !== '*' && !/^[^/]+\/[^/]+$/.test(v)) r.report('MESH_WARN_UNSUPPORTED_VALUE', indexPath(childPath(sp, k), n), `${JSON.stringify(v)} never matches: a service account is written <namespace>/<name>, e.g. "default/web"`);

@@ -223,6 +223,21 @@ for (const [name, from, r, allow] of saRows) {
     assert.is(c(req(r)).allow, allow);
   });
 }
+// ---- trustDomains: the trust domain of the peer's principal (the part before /ns/) ----
+const tdRows: Array<[string, Record<string, string[]>, Partial<AuthzRequest>, boolean]> = [
+  ['ALLOW trustDomains [cluster.local]: web', { trustDomains: ['cluster.local'] }, {}, true],
+  ['ALLOW trustDomains [cluster.local]: a peer of example.org', { trustDomains: ['cluster.local'] }, { principal: 'example.org/ns/default/sa/web' }, false],
+  ['ALLOW trustDomains [cluster.local]: plaintext', { trustDomains: ['cluster.local'] }, { principal: undefined }, false],
+  ['ALLOW trustDomains [*.org]: a peer of example.org', { trustDomains: ['*.org'] }, { principal: 'example.org/ns/default/sa/web' }, true],
+  ['ALLOW notTrustDomains [example.org]: web', { notTrustDomains: ['example.org'] }, {}, true],
+];
+for (const [name, from, r, allow] of tdRows) {
+  test(name, () => {
+    const c = bySa(from);
+    assert.equal(c.problems, []);
+    assert.is(c(req(r)).allow, allow);
+  });
+}
 test('DENY serviceAccounts [default/web] over TCP: web denied, shop allowed', () => {
   const c = bySa({ serviceAccounts: ['default/web'] }, 'DENY');
   assert.is(c(req({ protocol: 'tcp', method: undefined, path: undefined })).allow, false);
