@@ -15,7 +15,7 @@ import { LoopbackMesh, type MeshWorkload } from './mesh-harness.ts';
 
 const WEB: MeshWorkload = { name: 'web', address: '127.0.0.2' };
 const API: MeshWorkload = { name: 'api', address: '127.0.0.3', labels: { app: 'api' } };
-const SHOP: MeshWorkload = { name: 'shop', address: '127.0.0.4' };
+const SHOP: MeshWorkload = { name: 'shop', address: '127.0.0.4', labels: { app: 'shop' } };
 const WEB_ID = 'spiffe://cluster.local/ns/default/sa/web';
 const API_ID = 'spiffe://cluster.local/ns/default/sa/api';
 
@@ -196,6 +196,33 @@ test('AuthorizationPolicy serviceAccounts [default/shop]: shop allowed, web and 
   assert.is((await plaintext('/api/public/items')).status, 403);
   mesh.setMeshfile(POLICY);
   await mesh.untilConfig(api, (v) => v.snapshot?.inbound?.authz.policies[0]?.name === 'api-public', 'classic policy back');
+});
+
+test('DestinationRule workloadSelector through the control server: shop\'s agent gets the selecting rule for api, web\'s the rule without a selector', async () => {
+  const rules = `---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: api-all}
+spec:
+  host: api
+  trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: api-from-shop}
+spec:
+  host: api
+  workloadSelector: {matchLabels: {app: shop}}
+  trafficPolicy: {loadBalancer: {simple: RANDOM}}
+`;
+  mesh.setMeshfile(POLICY + rules);
+  const lb = (v: Parameters<Parameters<LoopbackMesh['untilConfig']>[1]>[0]) => v.snapshot?.services.find((x) => x.name === 'api')?.policy?.loadBalancer?.simple;
+  await mesh.untilConfig(shop, (v) => lb(v) === 'RANDOM', 'shop: the rule that selects it');
+  await mesh.untilConfig(web, (v) => lb(v) === 'ROUND_ROBIN', 'web: the rule without a selector');
+  assert.is((await viaWeb('/api/public/items')).status, 200, 'web still reaches api');
+  assert.is((await viaShop('/api/public/items')).status, 403, "shop reaches api's agent (its policy allows web only)");
+  mesh.setMeshfile(POLICY);
+  await mesh.untilConfig(shop, (v) => lb(v) === undefined, 'the rules gone');
 });
 
 test('path normalization end to end (docs/security.md): decided and forwarded on the canonical path', async () => {
