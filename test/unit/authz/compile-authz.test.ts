@@ -204,9 +204,10 @@ for (const [name, rule, r, allow] of denyRows) {
   test(name, () => assert.is(compileAuthz({ policies: [policy('d', 'DENY', [rule])] })(req(r)).allow, allow));
 }
 
-// ---- serviceAccounts: `<namespace>/<service account>` of the peer, any trust domain (Istio's shorthand for principals) ----
+// ---- Identity fields derived from the peer's principal: serviceAccounts (`<namespace>/<service
+// account>`, any trust domain: Istio's shorthand for principals) and trustDomains (before /ns/) ----
 const bySa = (from: Record<string, string[]>, action: AuthzPolicySnapshot['action'] = 'ALLOW') => compileAuthz({ policies: [policy('sa', action, [{ from: [from as never] }])] });
-const saRows: Array<[string, Record<string, string[]>, Partial<AuthzRequest>, boolean]> = [
+const identityRows: Array<[string, Record<string, string[]>, Partial<AuthzRequest>, boolean]> = [
   ['ALLOW serviceAccounts [default/web]: web', { serviceAccounts: ['default/web'] }, {}, true],
   ['ALLOW serviceAccounts [default/web]: web of another trust domain', { serviceAccounts: ['default/web'] }, { principal: 'example.org/ns/default/sa/web' }, true],
   ['ALLOW serviceAccounts [default/web]: shop', { serviceAccounts: ['default/web'] }, { principal: SHOP }, false],
@@ -215,23 +216,13 @@ const saRows: Array<[string, Record<string, string[]>, Partial<AuthzRequest>, bo
   ['ALLOW serviceAccounts [default/*]: shop', { serviceAccounts: ['default/*'] }, { principal: SHOP }, true],
   ['ALLOW notServiceAccounts [default/web]: shop', { notServiceAccounts: ['default/web'] }, { principal: SHOP }, true],
   ['ALLOW notServiceAccounts [default/web]: web', { notServiceAccounts: ['default/web'] }, {}, false],
-];
-for (const [name, from, r, allow] of saRows) {
-  test(name, () => {
-    const c = bySa(from);
-    assert.equal(c.problems, []);
-    assert.is(c(req(r)).allow, allow);
-  });
-}
-// ---- trustDomains: the trust domain of the peer's principal (the part before /ns/) ----
-const tdRows: Array<[string, Record<string, string[]>, Partial<AuthzRequest>, boolean]> = [
   ['ALLOW trustDomains [cluster.local]: web', { trustDomains: ['cluster.local'] }, {}, true],
   ['ALLOW trustDomains [cluster.local]: a peer of example.org', { trustDomains: ['cluster.local'] }, { principal: 'example.org/ns/default/sa/web' }, false],
   ['ALLOW trustDomains [cluster.local]: plaintext', { trustDomains: ['cluster.local'] }, { principal: undefined }, false],
   ['ALLOW trustDomains [*.org]: a peer of example.org', { trustDomains: ['*.org'] }, { principal: 'example.org/ns/default/sa/web' }, true],
   ['ALLOW notTrustDomains [example.org]: web', { notTrustDomains: ['example.org'] }, {}, true],
 ];
-for (const [name, from, r, allow] of tdRows) {
+for (const [name, from, r, allow] of identityRows) {
   test(name, () => {
     const c = bySa(from);
     assert.equal(c.problems, []);
