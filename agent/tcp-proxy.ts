@@ -27,22 +27,21 @@ export const CLIENT_HELLO_TIMEOUT_MS = 5000;
  */
 export function awaitClientHello(socket: Socket, head: Buffer, done: (all: Buffer, sni: string | undefined) => void, timeoutMs = CLIENT_HELLO_TIMEOUT_MS): void {
   let buf = head;
-  const sniOf = () => {
-    const hello = readClientHello(buf);
-    return typeof hello === 'object' ? hello.sni : undefined;
-  };
-  if (readClientHello(buf) !== 'more') return done(buf, sniOf());
+  let hello = readClientHello(buf);
+  const sni = () => (typeof hello === 'object' ? hello.sni : undefined);
+  if (hello !== 'more') return done(buf, sni());
   const finish = () => {
     clearTimeout(timer);
     socket.off('data', onData);
     socket.off('end', onGone);
     socket.off('close', onGone);
     socket.pause();
-    done(buf, sniOf());
+    done(buf, sni());
   };
   const onData = (chunk: Buffer) => {
     buf = Buffer.concat([buf, chunk]);
-    if (readClientHello(buf) !== 'more' || buf.length >= MAX_CLIENT_HELLO) finish();
+    hello = readClientHello(buf);
+    if (hello !== 'more' || buf.length >= MAX_CLIENT_HELLO) finish();
   };
   // The client ended or reset the connection before its hello was whole: nothing to route.
   const onGone = () => {

@@ -40,24 +40,20 @@ function checkRoutes(s: Obj, p: string, bad: (path: string, what: string) => voi
       if (Array.isArray(r.mirrors)) r.mirrors.forEach((m: unknown, j: number) => dest(isObj(m) ? m.destination : undefined, `${q}.mirrors[${j}].destination`));
     });
   }
-  if (s.tls !== undefined) {
-    if (!Array.isArray(s.tls)) bad(`${p}.tls`, 'expected an array');
-    else s.tls.forEach((r: unknown, k: number) => {
-      const q = `${p}.tls[${k}]`;
-      if (!isObj(r) || !Array.isArray(r.match)) return bad(q, 'expected a route with a match array');
-      r.match.forEach((m: unknown, j: number) => {
-        if (!isObj(m) || !Array.isArray(m.sniHosts) || !m.sniHosts.every((h) => typeof h === 'string')) bad(`${q}.match[${j}].sniHosts`, 'expected an array of names');
-      });
-      weighted(r.route, `${q}.route`);
+  /** TLS or TCP routes: a match array each (`block` checks each match block) and weighted destinations. */
+  const l4Routes = (list: unknown, q: string, block?: (m: unknown, path: string) => void) => {
+    if (list === undefined) return;
+    if (!Array.isArray(list)) return bad(q, 'expected an array');
+    list.forEach((r: unknown, k: number) => {
+      if (!isObj(r) || !Array.isArray(r.match)) return bad(`${q}[${k}]`, 'expected a route with a match array');
+      if (block) r.match.forEach((m: unknown, j: number) => block(m, `${q}[${k}].match[${j}]`));
+      weighted(r.route, `${q}[${k}].route`);
     });
-  }
-  if (s.tcp !== undefined) {
-    if (!Array.isArray(s.tcp)) bad(`${p}.tcp`, 'expected an array');
-    else s.tcp.forEach((r: unknown, k: number) => {
-      if (!isObj(r) || !Array.isArray(r.match)) return bad(`${p}.tcp[${k}]`, 'expected a route with a match array');
-      weighted(r.route, `${p}.tcp[${k}].route`);
-    });
-  }
+  };
+  l4Routes(s.tls, `${p}.tls`, (m, q) => {
+    if (!isObj(m) || !Array.isArray(m.sniHosts) || !m.sniHosts.every((h) => typeof h === 'string')) bad(`${q}.sniHosts`, 'expected an array of names');
+  });
+  l4Routes(s.tcp, `${p}.tcp`);
   if (s.subsets !== undefined && (!Array.isArray(s.subsets) || !s.subsets.every((x) => isObj(x) && typeof x.name === 'string' && isStringMap(x.labels)))) {
     bad(`${p}.subsets`, 'expected [{name, labels}]');
   }

@@ -25,6 +25,13 @@ function ms(v: number | undefined): string {
   return v % 1000 === 0 ? `${v / 1000}s` : `${v}ms`;
 }
 
+/** A match block's source conditions (HTTP, TLS and TCP blocks alike). */
+function sourceParts(m: { sourceLabels?: Record<string, string>; sourceNamespace?: string }): string[] {
+  const parts = Object.entries(m.sourceLabels ?? {}).map(([k, v]) => `source ${k}=${v}`);
+  if (m.sourceNamespace) parts.push(`source namespace=${m.sourceNamespace}`);
+  return parts;
+}
+
 /** One match block as text, fields ANDed. */
 export function matchText(m: HttpMatchSnapshot): string {
   const parts: string[] = [];
@@ -36,8 +43,7 @@ export function matchText(m: HttpMatchSnapshot): string {
   for (const [k, v] of Object.entries(m.withoutHeaders ?? {})) parts.push(`no header ${k}${v && 'present' in v ? '' : str(v)}`);
   for (const [k, v] of Object.entries(m.queryParams ?? {})) parts.push(`query ${k}${v && 'present' in v ? ' present' : str(v)}`);
   if (m.port) parts.push(`port=${m.port}`);
-  for (const [k, v] of Object.entries(m.sourceLabels ?? {})) parts.push(`source ${k}=${v}`);
-  if (m.sourceNamespace) parts.push(`source namespace=${m.sourceNamespace}`);
+  parts.push(...sourceParts(m));
   if (m.ignoreUriCase) parts.push('(ignore uri case)');
   return parts.join(' & ') || '*';
 }
@@ -106,8 +112,7 @@ function l4MatchText(kind: 'tls' | 'tcp', m: { sniHosts?: string[]; port?: numbe
   if (m.sniHosts) parts.push(`sni=${m.sniHosts.join(',')}`);
   if (m.port !== undefined) parts.push(`port=${m.port}`);
   if (m.destinationSubnets?.length) parts.push(`subnet=${m.destinationSubnets.join(',')}`);
-  if (m.sourceLabels) parts.push(`source ${Object.entries(m.sourceLabels).map(([k, v]) => `${k}=${v}`).join(',')}`);
-  if (m.sourceNamespace) parts.push(`source namespace=${m.sourceNamespace}`);
+  parts.push(...sourceParts(m));
   return `${kind} ${parts.join(' & ') || '*'}`;
 }
 

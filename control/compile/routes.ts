@@ -16,8 +16,7 @@ import type { RateLimitSnapshot, ServiceSnapshot } from '../../wire/types.ts';
 import { compileCanaryRoutes, PRIMARY_ONLY, type CanaryRouting } from './canary-routes.ts';
 import { compileHttpRoute, compileTcpRoute, compileTlsRoute } from './http-route.ts';
 import { compileTrafficPolicy } from './traffic-policy.ts';
-import { labelsMatch, type PolicyTarget } from './workload-selector.ts';
-import { hasSelector } from '../meshfile/security-spec.ts';
+import { hasSelector, labelsMatch, type PolicyTarget } from './workload-selector.ts';
 
 /** The routing part of a ServiceSnapshot. */
 export type ServiceRoutesSnapshot = Pick<ServiceSnapshot, 'http' | 'tls' | 'tcp' | 'subsets' | 'policy' | 'rateLimit'>;
@@ -70,7 +69,9 @@ export function indexMeshSpec(spec: MeshSpec, lookup: HostLookup): MeshIndex {
     if (!hasSelector(dr.spec.workloadSelector)) claim(index.destinationRule, ref, dr);
     else if (ref) {
       const key = serviceKey(ref);
-      index.selectedDestinationRules.set(key, [...(index.selectedDestinationRules.get(key) ?? []), dr]);
+      const list = index.selectedDestinationRules.get(key);
+      if (list) list.push(dr);
+      else index.selectedDestinationRules.set(key, [dr]);
     }
   }
   const mesh = spec.mesh;

@@ -94,7 +94,7 @@ function byService(workloads: readonly Workload[]): Map<string, Workload[]> {
 /** Compiles the snapshot body of the agent of `self`. */
 export function compileSnapshot(self: Workload, view: RegistryView, opts: CompileOptions = {}): SnapshotBody {
   const services: ServiceSnapshot[] = [];
-  // The calling workload, for DestinationRules with a workloadSelector.
+  // The calling workload, as DestinationRule workloadSelectors and Telemetry selectors see it.
   const client = { namespace: self.namespace, labels: meshLabels(self.labels) };
   for (const members of byService(view.workloads).values()) {
     const first = members[0]!;
@@ -146,7 +146,7 @@ export function compileSnapshot(self: Workload, view: RegistryView, opts: Compil
   };
   const tracing = compileTracing(opts.spec?.mesh?.spec.tracing, opts.defaultTracingEndpoint);
   const telemetry = opts.spec?.telemetries?.length
-    ? resolveTelemetry({ namespace: self.namespace, labels: meshLabels(self.labels) }, opts.spec.telemetries)
+    ? resolveTelemetry(client, opts.spec.telemetries)
     : undefined;
   if (tracing) {
     if (telemetry?.applies) {

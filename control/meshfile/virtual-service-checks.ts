@@ -3,6 +3,7 @@
  * (route actions, weights, retry conditions, fault and redirect values) and what dockmesh adds
  * (regexes JavaScript can run, shadowed routes). Contextual checks are in reference-checks.ts.
  */
+import { isIP } from 'node:net';
 import type { DocReporter } from './doc-reporter.ts';
 import { hostProblem } from './host-resolver.ts';
 import { checkHttpMatches, checkRegex, isCatchAll } from './http-match-checks.ts';
@@ -123,7 +124,6 @@ function checkFaultAndMirrors(h: HttpRouteSpec, p: string, r: DocReporter): void
 }
 
 const WILDCARD_DOMAIN = /^(\*|(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/;
-const IP_ADDRESS = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)$/;
 
 /**
  * Istio's validateSniHost: a domain name, `*` or `*.`-prefixed (an IP address only warns: clients
@@ -132,7 +132,7 @@ const IP_ADDRESS = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)$/;
  */
 function checkSniHost(h: string, hosts: readonly string[], path: string, r: DocReporter): void {
   const name = h.toLowerCase();
-  if (IP_ADDRESS.test(name)) {
+  if (isIP(name) !== 0) {
     r.report('MESH_WARN_UNSUPPORTED_VALUE', path, `using an IP address ("${h}") goes against the SNI specification and most clients do not send one`);
     return;
   }
@@ -143,6 +143,11 @@ function checkSniHost(h: string, hosts: readonly string[], path: string, r: DocR
   if (!hosts.some((vh) => vh.toLowerCase() === name)) {
     r.report('MESH_ERR_BAD_VALUE', path, `SNI host "${h}" is not a compatible subset of any of the VirtualService's hosts: [${hosts.join(', ')}]`);
   }
+}
+
+/** An L4 match block's `port`: 1 to 65535. */
+function checkMatchPort(port: number | undefined, path: string, r: DocReporter): void {
+  if (port !== undefined && (port < 1 || port > 65535)) r.report('MESH_ERR_OUT_OF_RANGE', path, `port must be between 1 and 65535, got ${port}`);
 }
 
 /** Reports every context-free problem of a VirtualService. */
@@ -177,7 +182,7 @@ export function checkVirtualService(spec: VirtualServiceSpec, r: DocReporter): v
     checkWeights(t.route, childPath(p, 'route'), r);
     (t.match ?? []).forEach((m, j) => {
       const q = `${p}.match[${j}]`;
-      if (m.port !== undefined && (m.port < 1 || m.port > 65535)) r.report('MESH_ERR_OUT_OF_RANGE', `${q}.port`, `port must be between 1 and 65535, got ${m.port}`);
+      checkMatchPort(m.port, `${q}.port`, r);
       if (m.sniHosts.length === 0) r.report('MESH_ERR_MISSING_FIELD', `${q}.sniHosts`, 'a TLS match needs at least one SNI host');
       m.sniHosts.forEach((h, k) => checkSniHost(h, spec.hosts ?? [], `${q}.sniHosts[${k}]`, r));
     });
@@ -187,7 +192,7 @@ export function checkVirtualService(spec: VirtualServiceSpec, r: DocReporter): v
     if (!t.route || t.route.length === 0) r.report('MESH_ERR_ROUTE_ACTION', p, 'a TCP route needs route');
     checkWeights(t.route, childPath(p, 'route'), r);
     (t.match ?? []).forEach((m, j) => {
-      if (m.port !== undefined && (m.port < 1 || m.port > 65535)) r.report('MESH_ERR_OUT_OF_RANGE', `${p}.match[${j}].port`, `port must be between 1 and 65535, got ${m.port}`);
+      checkMatchPort(m.port, `${p}.match[${j}].port`, r);
     });
   });
 }
