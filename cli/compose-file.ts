@@ -3,6 +3,8 @@
  * running project): logical service names, their labels and the ports they declare.
  */
 import { parse } from 'yaml';
+import { DEFAULT_NAMESPACE, namespaceOf } from '../control/discovery/labels.ts';
+import { LABELS } from '../wire/types.ts';
 
 /** One logical service as the meshfile sees it. */
 export interface ComposeServiceInfo {
@@ -42,21 +44,26 @@ function portsOf(svc: Record<string, unknown>): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
-/** Services of a compose file's text, grouped by logical service (`dockmesh.service` label). */
-export function composeServices(text: string, namespace = 'default'): ComposeServiceInfo[] {
+/**
+ * Services of a compose file's text, grouped by logical service (`dockmesh.service` label) in its
+ * namespace (`dockmesh.namespace` label, else `namespace`).
+ */
+export function composeServices(text: string, namespace = DEFAULT_NAMESPACE): ComposeServiceInfo[] {
   const doc = parse(text) as { services?: Record<string, Record<string, unknown>> } | null;
-  const byName = new Map<string, ComposeServiceInfo>();
+  const byKey = new Map<string, ComposeServiceInfo>();
   for (const [compose, svc] of Object.entries(doc?.services ?? {})) {
     const labels = labelsOf(svc?.labels);
-    const name = labels['dockmesh.service'] || compose;
-    const info = byName.get(name) ?? { name, namespace, hosts: [name], labelSets: [], ports: [] };
+    const name = labels[LABELS.service] || compose;
+    const ns = namespaceOf(labels) ?? namespace;
+    const key = `${ns}/${name}`;
+    const info = byKey.get(key) ?? { name, namespace: ns, hosts: [name], labelSets: [], ports: [] };
     info.hosts = [...new Set([...info.hosts, compose])];
     const aliases = Object.values((svc?.networks as Record<string, { aliases?: string[] } | null>) ?? {})
       .flatMap((n) => (n && !Array.isArray(n) ? n.aliases ?? [] : []));
     info.hosts = [...new Set([...info.hosts, ...aliases])].sort();
     info.labelSets.push(labels);
     info.ports = [...new Set([...info.ports, ...portsOf(svc ?? {})])].sort((a, b) => a - b);
-    byName.set(name, info);
+    byKey.set(key, info);
   }
-  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return [...byKey.values()].sort((a, b) => a.name.localeCompare(b.name) || a.namespace.localeCompare(b.namespace));
 }

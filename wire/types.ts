@@ -515,6 +515,8 @@ export const AGENT_UID = 1337;
 export const LABELS = {
   inject: 'dockmesh.inject',
   service: 'dockmesh.service',
+  /** The workload's namespace (Istio's), default `default`. */
+  namespace: 'dockmesh.namespace',
   canary: 'dockmesh.canary',
   role: 'dockmesh.role',
   agentFor: 'dockmesh.agent-for',

@@ -8,6 +8,8 @@
 import { durationMs } from '../meshfile/duration.ts';
 import { serviceKey, type HostLookup, type ServiceRef } from '../meshfile/host-resolver.ts';
 import type { MeshObject, MeshSpec, RateLimitSpec } from '../meshfile/mesh-spec.ts';
+import { destinationRuleExports, destinationRuleLocal, exportScope, virtualServiceRank } from '../meshfile/export-to.ts';
+import { ROOT_NAMESPACE } from '../meshfile/security-spec.ts';
 import { gatewayOnly } from '../meshfile/virtual-service-checks.ts';
 import type { DestinationRuleSpec } from '../meshfile/destination-rule-spec.ts';
 import type { VirtualServiceSpec } from '../meshfile/virtual-service-spec.ts';
@@ -30,11 +32,10 @@ export interface RouteTarget {
 
 /** Which documents apply to which service, resolved once per (spec, lookup). */
 export interface MeshIndex {
-  virtualService: Map<string, MeshObject<VirtualServiceSpec>>;
-  /** The DestinationRule without a `workloadSelector` of each service (every client's). */
-  destinationRule: Map<string, MeshObject<DestinationRuleSpec>>;
-  /** DestinationRules with a `workloadSelector`, per service, in file order (the clients they select). */
-  selectedDestinationRules: Map<string, MeshObject<DestinationRuleSpec>[]>;
+  /** Every VirtualService of each service, in file order; which one a client takes depends on exportTo. */
+  virtualServices: Map<string, MeshObject<VirtualServiceSpec>[]>;
+  /** Every DestinationRule of each service (with a workloadSelector or not), in file order. */
+  destinationRules: Map<string, MeshObject<DestinationRuleSpec>[]>;
   rateLimit: Map<string, RateLimitSpec>;
   /** The Canary that owns a service's routing (its `targetRef`). */
   canary: Map<string, MeshObject<CanarySpec>>;
@@ -55,25 +56,23 @@ export function indexMeshSpec(spec: MeshSpec, lookup: HostLookup): MeshIndex {
   let byLookup = cache.get(spec);
   const hit = byLookup?.get(lookup);
   if (hit) return hit;
-  const index: MeshIndex = { virtualService: new Map(), destinationRule: new Map(), selectedDestinationRules: new Map(), rateLimit: new Map(), canary: new Map() };
+  const index: MeshIndex = { virtualServices: new Map(), destinationRules: new Map(), rateLimit: new Map(), canary: new Map() };
   const claim = <T>(map: Map<string, T>, ref: ServiceRef | undefined, value: T): void => {
     if (ref && !map.has(serviceKey(ref))) map.set(serviceKey(ref), value);
   };
+  const add = <T>(map: Map<string, T[]>, ref: ServiceRef | undefined, value: T): void => {
+    if (!ref) return;
+    const list = map.get(serviceKey(ref));
+    if (list) {
+      if (!list.includes(value)) list.push(value);
+    } else map.set(serviceKey(ref), [value]);
+  };
   for (const vs of spec.virtualServices) {
     if (gatewayOnly(vs.spec)) continue;
-    for (const h of vs.spec.hosts ?? []) claim(index.virtualService, lookup(h, vs.namespace), vs);
+    for (const h of vs.spec.hosts ?? []) add(index.virtualServices, lookup(h, vs.namespace), vs);
   }
   for (const c of spec.canaries) claim(index.canary, lookup(c.spec.targetRef.name, c.namespace), c);
-  for (const dr of spec.destinationRules) {
-    const ref = lookup(dr.spec.host, dr.namespace);
-    if (!hasSelector(dr.spec.workloadSelector)) claim(index.destinationRule, ref, dr);
-    else if (ref) {
-      const key = serviceKey(ref);
-      const list = index.selectedDestinationRules.get(key);
-      if (list) list.push(dr);
-      else index.selectedDestinationRules.set(key, [dr]);
-    }
-  }
+  for (const dr of spec.destinationRules) add(index.destinationRules, lookup(dr.spec.host, dr.namespace), dr);
   const mesh = spec.mesh;
   for (const rl of mesh?.spec.rateLimits ?? []) claim(index.rateLimit, lookup(rl.service, mesh!.namespace), rl);
   if (!byLookup) cache.set(spec, (byLookup = new WeakMap()));
@@ -90,33 +89,61 @@ export function compileRateLimit(rl: RateLimitSpec): RateLimitSnapshot {
 }
 
 /**
- * Compiles the routing of one service. A service a Canary targets gets the Canary's routes (and its
- * primary and canary subsets after the DestinationRule's) at the weights `canary` gives, else at
- * none (everything to the primary).
+ * The VirtualService a client in `clientNs` takes for a service (pilot's order for sidecars): one
+ * private to the client's namespace, else one exported to it by name, else a public one; the first
+ * in file order within a rank (the meshfile check disables ties).
  */
-/**
- * The DestinationRule a client applies to a service (pilot's SidecarScope.DestinationRule): the first
- * one in file order whose `workloadSelector` selects the client in the client's own namespace
- * (selectors do not cross namespaces), else the one without a selector. They are not merged.
- */
-export function destinationRuleFor(index: MeshIndex, key: string, client: PolicyTarget | undefined): MeshObject<DestinationRuleSpec> | undefined {
-  if (client) {
-    for (const dr of index.selectedDestinationRules.get(key) ?? []) {
-      if (dr.namespace === client.namespace && labelsMatch(dr.spec.workloadSelector, client.labels)) return dr;
-    }
+export function virtualServiceFor(index: MeshIndex, key: string, clientNs: string): MeshObject<VirtualServiceSpec> | undefined {
+  let best: MeshObject<VirtualServiceSpec> | undefined;
+  let bestRank = 3;
+  for (const vs of index.virtualServices.get(key) ?? []) {
+    const rank = virtualServiceRank(exportScope(vs.spec.exportTo, vs.namespace), vs.namespace, clientNs);
+    if (rank !== undefined && rank < bestRank) [best, bestRank] = [vs, rank];
   }
-  return index.destinationRule.get(key);
+  return best;
 }
 
-export function compileServiceRoutes(spec: MeshSpec, service: RouteTarget, lookup: HostLookup, canary?: CanaryTargetState, client?: PolicyTarget): ServiceRoutesSnapshot {
+/**
+ * The DestinationRule a client applies to a service, as pilot resolves it: the rules of the first
+ * step of the lookup path that has any (the client's own namespace; then the service's namespace,
+ * the rules it exports to the client's; then the root namespace's likewise), and of those the first
+ * whose `workloadSelector` selects the client (selectors apply in their own namespace only), else
+ * the one without a selector (SidecarScope.DestinationRule). They are not merged.
+ */
+export function destinationRuleFor(index: MeshIndex, key: string, serviceNs: string, client: PolicyTarget): MeshObject<DestinationRuleSpec> | undefined {
+  const rules = index.destinationRules.get(key) ?? [];
+  const local = rules.filter((dr) => dr.namespace === client.namespace && destinationRuleLocal(exportScope(dr.spec.exportTo, dr.namespace), dr.namespace));
+  const exportedFrom = (ns: string) =>
+    rules.filter((dr) => {
+      if (dr.namespace !== ns || dr.namespace === client.namespace) return false;
+      const to = destinationRuleExports(exportScope(dr.spec.exportTo, dr.namespace), dr.namespace);
+      return to === 'all' || (to?.has(client.namespace) ?? false);
+    });
+  const step = [local, exportedFrom(serviceNs), exportedFrom(ROOT_NAMESPACE)].find((s) => s.length > 0) ?? [];
+  const selecting = step.find((dr) => hasSelector(dr.spec.workloadSelector) && dr.namespace === client.namespace && labelsMatch(dr.spec.workloadSelector, client.labels));
+  return selecting ?? step.find((dr) => !hasSelector(dr.spec.workloadSelector));
+}
+
+/**
+ * Compiles the routing of one service for a client (by default one in the service's namespace). A
+ * service a Canary targets gets the Canary's routes (and its primary and canary subsets after the
+ * DestinationRule's) at the weights `canary` gives, else at none (everything to the primary).
+ */
+export function compileServiceRoutes(
+  spec: MeshSpec,
+  service: RouteTarget,
+  lookup: HostLookup,
+  canary?: CanaryTargetState,
+  client: PolicyTarget = { namespace: service.namespace, labels: {} },
+): ServiceRoutesSnapshot {
   const index = indexMeshSpec(spec, lookup);
   const key = serviceKey(service);
   const out: ServiceRoutesSnapshot = {};
-  const vs = index.virtualService.get(key);
+  const vs = virtualServiceFor(index, key, client.namespace);
   if (vs?.spec.http?.length) out.http = vs.spec.http.map((h) => compileHttpRoute(h, vs.namespace, lookup));
   if (vs?.spec.tls?.length) out.tls = vs.spec.tls.map((t) => compileTlsRoute(t, vs.namespace, lookup));
   if (vs?.spec.tcp?.length) out.tcp = vs.spec.tcp.map((t) => compileTcpRoute(t, vs.namespace, lookup));
-  const dr = destinationRuleFor(index, key, client);
+  const dr = destinationRuleFor(index, key, service.namespace, client);
   if (dr) {
     const { policy, subsets } = compileTrafficPolicy(dr.spec);
     if (subsets) out.subsets = subsets;

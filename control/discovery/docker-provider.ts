@@ -5,7 +5,7 @@
  */
 import type Docker from 'dockerode';
 import { EventEmitter } from 'node:events';
-import { COMPOSE, toWorkloads, type ContainerData, type Workload } from './labels.ts';
+import { COMPOSE, namespaceLabelProblem, toWorkloads, type ContainerData, type Workload } from './labels.ts';
 import { LABELS } from '../../wire/types.ts';
 import { EventFollower } from './docker-events.ts';
 
@@ -26,6 +26,9 @@ export class DockerProvider extends EventEmitter {
   #timer: NodeJS.Timeout | null = null;
   #relisting: Promise<void> | null = null;
   #again = false;
+
+  /** Containers whose `dockmesh.namespace` label was reported as not a namespace name. */
+  readonly #badNamespace = new Set<string>();
 
   constructor(opts: DockerProviderOptions) {
     super();
@@ -68,7 +71,16 @@ export class DockerProvider extends EventEmitter {
         // gone between list and inspect: the next event re-lists
       }
     }
-    return toWorkloads(inspected, { project, namespace });
+    const workloads = toWorkloads(inspected, { project, namespace });
+    for (const w of workloads) {
+      const value = w.labels[LABELS.namespace];
+      const problem = value === undefined ? undefined : namespaceLabelProblem(value);
+      if (problem && !this.#badNamespace.has(w.container)) {
+        this.#badNamespace.add(w.container);
+        this.#opts.log?.(`${w.containerName}: ${problem}; it stays in namespace "${w.namespace}"`);
+      }
+    }
+    return workloads;
   }
 
   /** Schedules a full re-list (coalesced). Safe to call from event handlers. */

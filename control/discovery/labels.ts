@@ -3,6 +3,7 @@
  * Follows Traefik's provider split: the I/O lives in docker-provider.ts, this file is a function.
  */
 import { LABELS } from '../../wire/types.ts';
+import { DNS_LABEL } from '../meshfile/export-to.ts';
 
 /** The subset of Docker's container JSON that discovery reads (list or inspect shape). */
 export interface ContainerData {
@@ -70,6 +71,23 @@ function isRunning(c: ContainerData): boolean {
   return c.State?.Running === true || c.State?.Status === 'running';
 }
 
+export const DEFAULT_NAMESPACE = 'default';
+
+/**
+ * The namespace the `dockmesh.namespace` label gives (a DNS label, as a Kubernetes namespace name);
+ * undefined when unset or not a namespace name ({@link namespaceLabelProblem} says why).
+ */
+export function namespaceOf(labels: Readonly<Record<string, string>>): string | undefined {
+  const v = labels[LABELS.namespace];
+  return v !== undefined && !namespaceLabelProblem(v) ? v : undefined;
+}
+
+/** Why a `dockmesh.namespace` value is not a namespace name, or undefined when it is one. */
+export function namespaceLabelProblem(value: string): string | undefined {
+  if (DNS_LABEL.test(value)) return undefined;
+  return `label ${LABELS.namespace}="${value}" is not a namespace name (a DNS label: at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit)`;
+}
+
 /** Pure: one container → its workload, or null when it is not an app container of `project`. */
 export function toWorkload(c: ContainerData, opts: WorkloadOptions): Workload | null {
   const labels = labelsOf(c);
@@ -94,7 +112,7 @@ export function toWorkload(c: ContainerData, opts: WorkloadOptions): Workload | 
     containerName: nameOf(c),
     service: labels[LABELS.service] || composeService,
     workload: composeService,
-    namespace: opts.namespace ?? 'default',
+    namespace: namespaceOf(labels) ?? opts.namespace ?? DEFAULT_NAMESPACE,
     project: opts.project,
     labels,
     addresses,

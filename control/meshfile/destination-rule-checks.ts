@@ -1,7 +1,9 @@
 /** Semantic checks of one DestinationRule that need no context (Istio's own validation rules). */
 import { WARMUP_BALANCERS, type DestinationRuleSpec, type PortTrafficPolicySpec, type TrafficPolicySpec } from './destination-rule-spec.ts';
 import type { DocReporter } from './doc-reporter.ts';
+import { checkExportTo } from './export-to.ts';
 import { checkSelector } from './security-checks.ts';
+import { hasSelector } from './security-spec.ts';
 import { hostProblem } from './host-resolver.ts';
 import { childPath, indexPath } from './position-index.ts';
 
@@ -68,6 +70,7 @@ export function checkDestinationRule(spec: DestinationRuleSpec, r: DocReporter):
   const problem = hostProblem(spec.host);
   if (problem) r.report('MESH_ERR_BAD_HOST', 'spec.host', problem);
   checkSelector(spec.workloadSelector, r, 'spec.workloadSelector');
+  checkExportTo(spec.exportTo, r.namespace, r, hasSelector(spec.workloadSelector));
   checkTrafficPolicy(spec.trafficPolicy, 'spec.trafficPolicy', r);
   const names = new Map<string, number>();
   (spec.subsets ?? []).forEach((s, i) => {

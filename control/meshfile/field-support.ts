@@ -44,7 +44,6 @@ const HTTP_MATCH_UNSUPPORTED = {
 /** Fields parsed but not acted on, per kind. */
 export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
   VirtualService: {
-    exportTo: 'every object is visible to every service',
     'http[].delegate': 'no delegate VirtualServices',
     'http[].corsPolicy': 'no CORS handling',
     ...Object.fromEntries(Object.entries(HTTP_MATCH_UNSUPPORTED).map(([k, v]) => [`http[].match[].${k}`, v])),
@@ -55,7 +54,6 @@ export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
     'tcp[].match[].sourceSubnet': 'not acted on yet',
   },
   DestinationRule: {
-    exportTo: 'every object is visible to every service',
     ...trafficPolicyAt('trafficPolicy'),
     ...trafficPolicyAt('subsets[].trafficPolicy'),
   },

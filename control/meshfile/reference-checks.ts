@@ -9,6 +9,7 @@ import type { DocReporter } from './doc-reporter.ts';
 import { serviceKey, type HostLookup, type MeshfileContext, type ServiceRef } from './host-resolver.ts';
 import type { MeshSettingsSpec, TelemetrySpec } from './mesh-spec.ts';
 import { hasSelector, ROOT_NAMESPACE, type AuthorizationPolicySpec, type PeerAuthenticationSpec } from './security-spec.ts';
+import { destinationRuleLocal, destinationRulesTie, exportScope, virtualServicesTie, type ExportScope } from './export-to.ts';
 import { gatewayOnly } from './virtual-service-checks.ts';
 import type { DestinationSpec, VirtualServiceSpec } from './virtual-service-spec.ts';
 
@@ -130,21 +131,25 @@ export class ReferenceChecks {
   }
 
   #destinationRules(): void {
-    const owner = new Map<string, LoadedDoc>();
+    const owners = new Map<string, LoadedDoc[]>();
     for (const d of this.#docs) {
       if (d.kind !== 'DestinationRule') continue;
       const spec = d.spec as DestinationRuleSpec;
       const ref = this.#resolve(spec.host, d.namespace, 'spec.host', d);
       if (!ref) continue;
       const key = serviceKey(ref);
-      // One rule without a workloadSelector per host (every client's); rules with one select clients.
+      // Per host, one rule without a workloadSelector for each step of a client's lookup (its own
+      // namespace, then what the host's and the root namespace export to it); rules with one select clients.
       if (!hasSelector(spec.workloadSelector)) {
-        const first = owner.get(key);
+        const scope = exportScope(spec.exportTo, d.namespace);
+        const list = owners.get(key) ?? [];
+        const first = list.find((o) => o.namespace === d.namespace && destinationRulesTie(exportScope((o.spec as DestinationRuleSpec).exportTo, o.namespace), scope, d.namespace));
         if (first) {
-          d.r.report('MESH_ERR_HOST_CONFLICT', 'spec.host', `DestinationRule "${first.name}" already configures ${key}; this one is disabled (a DestinationRule with a workloadSelector may configure it for some clients)`);
+          d.r.report('MESH_ERR_HOST_CONFLICT', 'spec.host', `DestinationRule "${first.name}" already configures ${key} for the same clients; this one is disabled (exportTo can split them by namespace; a DestinationRule with a workloadSelector may configure it for some clients)`);
           continue;
         }
-        owner.set(key, d);
+        owners.set(key, [...list, d]);
+        this.#reachesNoClient(d, ref, scope);
       }
       // A subset any of the host's rules defines can be routed to (the first definition is checked).
       let subsets = this.#subsets.get(key);
@@ -156,6 +161,20 @@ export class ReferenceChecks {
           d.r.report('MESH_WARN_EMPTY_SUBSET', `spec.subsets[${i}].labels`, `no container of ${ref.name} has the labels ${JSON.stringify(s.labels ?? {})} (yet)`);
         }
       });
+    }
+  }
+
+  /**
+   * A DestinationRule without a selector that no client's lookup reaches: one outside the host's and
+   * the root namespace applies to clients of its own namespace only (Istio's lookup path).
+   */
+  #reachesNoClient(d: LoadedDoc, ref: ServiceRef, scope: ExportScope): void {
+    if (d.namespace === ref.namespace || d.namespace === ROOT_NAMESPACE) return;
+    const why = `a DestinationRule outside the host's namespace ("${ref.namespace}") and ${ROOT_NAMESPACE} applies to clients in its own namespace only`;
+    if (!destinationRuleLocal(scope, d.namespace)) {
+      d.r.report('MESH_WARN_NOT_VISIBLE', 'spec.exportTo', `${why}, and exportTo leaves "${d.namespace}" out: no client uses it`);
+    } else if (this.#ctx && !this.#ctx.services.some((s) => s.namespace === d.namespace)) {
+      d.r.report('MESH_WARN_NOT_VISIBLE', 'metadata.namespace', `${why}, and no workload is in namespace "${d.namespace}" (yet)`);
     }
   }
 
@@ -180,6 +199,7 @@ export class ReferenceChecks {
   /** Checks VirtualServices; returns which one routes each service. */
   #virtualServices(): Map<string, LoadedDoc> {
     const owner = new Map<string, LoadedDoc>();
+    const routes = new Map<string, LoadedDoc[]>();
     for (const d of this.#docs) {
       if (d.kind !== 'VirtualService') continue;
       const spec = d.spec as VirtualServiceSpec;
@@ -187,9 +207,14 @@ export class ReferenceChecks {
       (spec.hosts ?? []).forEach((h, i) => {
         const ref = this.#resolve(h, d.namespace, `spec.hosts[${i}]`, d);
         if (!ref) return;
-        const first = owner.get(serviceKey(ref));
-        if (first && first !== d) d.r.report('MESH_ERR_HOST_CONFLICT', `spec.hosts[${i}]`, `VirtualService "${first.name}" already routes ${serviceKey(ref)}; this one is disabled (merge the routes into one VirtualService)`);
-        else owner.set(serviceKey(ref), d);
+        const key = serviceKey(ref);
+        const scope = exportScope(spec.exportTo, d.namespace);
+        const tie = (routes.get(key) ?? []).find((o) => o !== d && virtualServicesTie(exportScope((o.spec as VirtualServiceSpec).exportTo, o.namespace), scope));
+        if (tie) d.r.report('MESH_ERR_HOST_CONFLICT', `spec.hosts[${i}]`, `VirtualService "${tie.name}" already routes ${key} for the same clients; this one is disabled (merge the routes into one VirtualService, or give each its namespaces with exportTo)`);
+        else {
+          routes.set(key, [...(routes.get(key) ?? []), d]);
+          if (!owner.has(key)) owner.set(key, d);
+        }
       });
       (spec.http ?? []).forEach((h, i) => {
         (h.route ?? []).forEach((rd, j) => this.#destination(rd.destination, `spec.http[${i}].route[${j}].destination`, d));

@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import type { DocReporter } from './doc-reporter.ts';
+import { checkExportTo } from './export-to.ts';
 import { hostProblem } from './host-resolver.ts';
 import { checkHttpMatches, checkRegex, isCatchAll } from './http-match-checks.ts';
 import { childPath, indexPath } from './position-index.ts';
@@ -157,6 +158,7 @@ export function checkVirtualService(spec: VirtualServiceSpec, r: DocReporter): v
     const problem = hostProblem(h);
     if (problem) r.report('MESH_ERR_BAD_HOST', `spec.hosts[${i}]`, problem);
   });
+  checkExportTo(spec.exportTo, r.namespace, r);
   if (gatewayOnly(spec)) {
     r.report('MESH_WARN_UNSUPPORTED_VALUE', 'spec.gateways', 'this VirtualService applies only to gateways (no "mesh" in gateways); dockmesh has no gateways, so it has no effect', 'key');
   } else if (spec.gateways && spec.gateways.some((g) => g !== 'mesh')) {

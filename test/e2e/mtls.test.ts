@@ -2,7 +2,8 @@
  * mTLS on a real engine: a meshfile with the mesh-wide PeerAuthentication `default` in
  * istio-system set to STRICT. A meshed busybox client reaches busybox httpd over mTLS (the server
  * agent reports the client's SPIFFE ID); a container opted out of the mesh (`dockmesh.inject:
- * "false"`) is refused before httpd sees a connection; `mesh certs --json` lists the identities.
+ * "false"`) is refused before httpd sees a connection; `mesh certs --json` lists the identities. A
+ * client labelled `dockmesh.namespace: team` is in namespace team: its identity says so.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -31,7 +32,7 @@ if (await requireEngine()) {
   const base = await ensureBaseImage();
   const yaml = `version: "2.4"
 services:
-${busyboxServer(base, 'hello-over-mtls', 'server', '-vv ')}${busyboxClient(base)}${busyboxClient(base, 'outsider', '    labels:\n      dockmesh.inject: "false"\n')}`;
+${busyboxServer(base, 'hello-over-mtls', 'server', '-vv ')}${busyboxClient(base)}${busyboxClient(base, 'outsider', '    labels:\n      dockmesh.inject: "false"\n')}${busyboxClient(base, 'teamclient', '    labels:\n      dockmesh.namespace: team\n')}`;
   const p = new ComposeProject('dmtls', yaml);
   const dir = mkdtempSync(join(tmpdir(), 'dm-mtls-'));
   const meshfile = join(dir, 'mesh.yaml');
@@ -62,7 +63,7 @@ ${busyboxServer(base, 'hello-over-mtls', 'server', '-vv ')}${busyboxClient(base)
     const r = await mesh(['up', ...flags, '--meshfile', meshfile]);
     assert.is(r.code, 0, r.stderr);
     const s = await status();
-    assert.equal(s.agents.map((a) => a.service).sort(), ['client', 'server']);
+    assert.equal(s.agents.map((a) => a.service).sort(), ['client', 'server', 'teamclient']);
     assert.ok(s.agents.every((a) => a.ready), JSON.stringify(s.agents));
   });
 
@@ -84,6 +85,15 @@ ${busyboxServer(base, 'hello-over-mtls', 'server', '-vv ')}${busyboxClient(base)
     };
     assert.ok(sumMetric(m, 'istio_requests_total', labels) >= 3, 'requests over mutual_tls');
     assert.ok(sumMetric(m, 'dockmesh_cert_expiry_seconds') > 3600, 'the server agent holds a leaf');
+  });
+
+  test('dockmesh.namespace: a client labelled team reaches the server with the identity of namespace team', async () => {
+    const r = await wget(await id('teamclient'));
+    assert.is(r.code, 0, 'wget from the team client');
+    assert.is(r.out.trim(), 'hello-over-mtls');
+    const m = await fetchMetrics(await p.ip(await id('server')));
+    const labels = { reporter: 'destination', source_principal: 'spiffe://cluster.local/ns/team/sa/teamclient', source_workload_namespace: 'team', connection_security_policy: 'mutual_tls' };
+    assert.ok(sumMetric(m, 'istio_requests_total', labels) >= 1, 'a request from namespace team over mutual_tls');
   });
 
   test('STRICT: a plaintext client outside the mesh is refused and httpd sees no connection from it', async () => {
@@ -115,7 +125,7 @@ ${busyboxServer(base, 'hello-over-mtls', 'server', '-vv ')}${busyboxClient(base)
     assert.is(r.code, 0, r.stderr);
     const v = JSON.parse(r.stdout) as CertsView;
     const ids = v.certificates.map((c) => c.spiffeId).sort();
-    assert.equal(ids, ['spiffe://cluster.local/ns/default/sa/client', 'spiffe://cluster.local/ns/default/sa/server']);
+    assert.equal(ids, ['spiffe://cluster.local/ns/default/sa/client', 'spiffe://cluster.local/ns/default/sa/server', 'spiffe://cluster.local/ns/team/sa/teamclient']);
     for (const c of v.certificates) assert.ok(new Date(c.notAfter).getTime() > Date.now(), `${c.spiffeId} valid`);
     assert.ok(v.ca.roots.length >= 1);
   });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { LocalCa } from '../../../control/ca/local-ca.ts';
 import { ConfigStore } from '../../../control/config/config-store.ts';
 import { ControlServer } from '../../../control/control-server.ts';
-import type { Workload } from '../../../control/discovery/labels.ts';
+import { DEFAULT_NAMESPACE, namespaceOf, type Workload } from '../../../control/discovery/labels.ts';
 import { loadMeshfile } from '../../../control/meshfile/load-meshfile.ts';
 import type { MeshfileContext } from '../../../control/meshfile/host-resolver.ts';
 import type { MeshSpec } from '../../../control/meshfile/mesh-spec.ts';
@@ -40,7 +40,9 @@ export interface MeshOptions {
   canaryIntervalMs?: number;
 }
 
-const toWorkload = (w: MeshWorkload): Workload => workload(w.name, { container: w.name, addresses: { lo: w.address }, labels: w.labels ?? {} });
+/** As discovery makes it: the `dockmesh.namespace` label sets the namespace. */
+const toWorkload = (w: MeshWorkload): Workload =>
+  workload(w.name, { container: w.name, addresses: { lo: w.address }, labels: w.labels ?? {}, namespace: namespaceOf(w.labels ?? {}) ?? DEFAULT_NAMESPACE });
 
 export class LoopbackMesh {
   readonly dir = mkdtempSync(join(tmpdir(), 'dockmesh-mtls-it-'));

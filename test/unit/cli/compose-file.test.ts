@@ -13,6 +13,17 @@ test('examples/shop: api-v1 and api-v2 are one logical service with two label se
   assert.equal(services.find((s) => s.name === 'web')!.ports, [8080]);
 });
 
+test('dockmesh.namespace: a service in its namespace; the same logical name in two namespaces is two services', () => {
+  const s = composeServices(`services:
+  api:
+    labels: {dockmesh.namespace: team}
+  api-legacy:
+    labels: {dockmesh.service: api}
+  web: {}
+`);
+  assert.equal(s.map((x) => `${x.namespace}/${x.name} ${x.hosts.join(',')}`), ['default/api api,api-legacy', 'team/api api', 'default/web web']);
+});
+
 test('list-form labels and long-form ports', () => {
   const s = composeServices(`services:
   a:

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { toWorkload, toWorkloads, type ContainerData } from '../../../control/discovery/labels.ts';
+import { namespaceLabelProblem, toWorkload, toWorkloads, type ContainerData } from '../../../control/discovery/labels.ts';
 
 function container(over: Partial<ContainerData> & { labels?: Record<string, string> } = {}): ContainerData {
   return {
@@ -24,6 +24,16 @@ test('a compose container becomes a workload named after its service', () => {
   assert.equal(w.aliases, ['api'], 'container-id aliases are dropped');
   assert.is(w.namespace, 'default');
   assert.ok(w.inject);
+});
+
+test('dockmesh.namespace puts a workload in that namespace; a value that is not a namespace name leaves it in the default', () => {
+  assert.is(toWorkload(container({ labels: { 'dockmesh.namespace': 'team-a' } }), opts)!.namespace, 'team-a');
+  assert.is(toWorkload(container({ labels: { 'dockmesh.namespace': 'team-a' } }), { ...opts, namespace: 'other' })!.namespace, 'team-a', 'the label wins over the server\'s default');
+  for (const bad of ['Team', 'team_a', '-team', 'a'.repeat(64), '']) {
+    assert.is(toWorkload(container({ labels: { 'dockmesh.namespace': bad } }), opts)!.namespace, 'default', JSON.stringify(bad));
+  }
+  assert.ok(namespaceLabelProblem('Team')!.includes('dockmesh.namespace="Team" is not a namespace name'));
+  assert.is(namespaceLabelProblem('a'.repeat(63)), undefined);
 });
 
 const table: Array<[string, Partial<ContainerData> & { labels?: Record<string, string> }, boolean]> = [

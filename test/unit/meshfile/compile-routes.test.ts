@@ -11,14 +11,15 @@ import { FIXTURES } from './fixture-corpus.ts';
 
 const lookup = hostLookup();
 
-function compileText(text: string, service: string, namespace = 'default') {
+/** Compiles `service` (in `namespace`) for a client in `clientNamespace` (by default the service's). */
+function compileText(text: string, service: string, namespace = 'default', clientNamespace = namespace) {
   const r = loadMeshfile(text, 'test.yaml');
   assert.ok(r.valid, JSON.stringify(r.diagnostics));
-  return compileServiceRoutes(r.spec, { name: service, namespace, hosts: [service] }, lookup);
+  return compileServiceRoutes(r.spec, { name: service, namespace, hosts: [service] }, lookup, undefined, { namespace: clientNamespace, labels: {} });
 }
 
-function compileFixture(name: string, service: string, namespace = 'default') {
-  return compileText(readFileSync(join(FIXTURES, 'valid', name), 'utf8'), service, namespace);
+function compileFixture(name: string, service: string, namespace = 'default', clientNamespace = namespace) {
+  return compileText(readFileSync(join(FIXTURES, 'valid', name), 'utf8'), service, namespace, clientNamespace);
 }
 
 test('90/10 canary with timeout and retries', () => {
@@ -81,7 +82,8 @@ test('retries.backoff: the back-off base interval, as Istio gives Envoy (retry_b
 });
 
 test('connection pool and outlier detection with defaults; subset overrides one section', () => {
-  const out = compileFixture('destination-rule-circuit-breaker.yaml', 'reviews', 'prod');
+  // The rule is in namespace default (no metadata.namespace): it applies to clients there (Istio's lookup path).
+  const out = compileFixture('destination-rule-circuit-breaker.yaml', 'reviews', 'prod', 'default');
   assert.equal(out.policy, {
     loadBalancer: { simple: 'LEAST_REQUEST' },
     connectionPool: { tcp: { maxConnections: 100, connectTimeoutMs: 30 }, http: { http2MaxRequests: 1000, maxRequestsPerConnection: 10 } },
@@ -174,6 +176,42 @@ test('DestinationRule workloadSelector: the selected clients in its namespace ta
   assert.equal(two.map((d) => d.code), ['MESH_ERR_HOST_CONFLICT'], 'two rules without a selector still conflict');
   const bad = loadMeshfile('apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: x}\nspec:\n  host: db\n  workloadSelector: {matchLabels: {app: "b*"}}\n', 'test.yaml').diagnostics;
   assert.equal(bad.map((d) => `${d.code} ${d.path}`), ['MESH_ERR_BAD_VALUE spec.workloadSelector.matchLabels.app']);
+});
+
+test('exportTo: a client takes the VirtualService private to its namespace, else one exported to it by name, else a public one; DestinationRules by Istio\'s lookup path', () => {
+  const r = loadMeshfile(readFileSync(join(FIXTURES, 'valid', 'export-to.yaml'), 'utf8'), 'export-to.yaml');
+  assert.ok(r.valid);
+  const forClient = (namespace: string) => compileServiceRoutes(r.spec, { name: 'api', namespace: 'default', hosts: ['api'] }, lookup, undefined, { namespace, labels: {} });
+  const subsetOf = (namespace: string) => forClient(namespace).http![0]!.route![0]!.destination.subset;
+  assert.is(subsetOf('default'), 'v1', 'default: its own private VirtualService');
+  assert.is(subsetOf('team'), 'v2', 'team: its own private VirtualService for api.default');
+  assert.is(forClient('qa').http![0]!.timeoutMs, 1000, 'qa: the one exported to it by name before the public one');
+  assert.is(forClient('ops').http![0]!.timeoutMs, 2000, 'ops: the public one (the one exported to qa is not exported to ops)');
+  assert.is(forClient('other').http![0]!.timeoutMs, 2000, 'any other namespace: the public one');
+  assert.equal(forClient('default').subsets!.map((x) => x.name), ['v1', 'v2'], 'default: its own rule');
+  assert.equal(forClient('team').policy, { loadBalancer: { simple: 'LEAST_REQUEST' } }, 'team: its own rule before the host\'s');
+  assert.equal(forClient('team').subsets!.map((x) => x.name), ['v2']);
+  assert.equal(forClient('qa').policy, { loadBalancer: { simple: 'RANDOM' } }, 'qa: the host\'s namespace exports api-local to it (api to "." only)');
+  assert.is(forClient('qa').subsets, undefined);
+  assert.is(forClient('ops').policy, undefined, 'ops: its own rule is exported away from it, the host\'s namespace exports none to it');
+});
+
+test('DestinationRule lookup path: the client\'s namespace, then what the host\'s namespace exports to it, then the root namespace; a selector there only selects', () => {
+  const dr = (name: string, ns: string, extra: string) => `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: ${name}, namespace: ${ns}}\nspec:\n  host: db.data\n${extra}`;
+  const text = [
+    dr('mesh', 'istio-system', '  trafficPolicy: {loadBalancer: {simple: RANDOM}}\n'),
+    dr('db', 'data', '  exportTo: [".", shop]\n  trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}\n'),
+    dr('db-batch', 'jobs', '  workloadSelector: {matchLabels: {app: batch}}\n  exportTo: ["."]\n  trafficPolicy: {connectionPool: {tcp: {maxConnections: 2}}}\n'),
+  ].join('---\n');
+  const r = loadMeshfile(text, 'test.yaml');
+  assert.equal(r.diagnostics, []);
+  const policy = (namespace: string, labels: Record<string, string> = {}) =>
+    compileServiceRoutes(r.spec, { name: 'db', namespace: 'data', hosts: ['db'] }, lookup, undefined, { namespace, labels }).policy;
+  assert.equal(policy('data'), { loadBalancer: { simple: 'LEAST_REQUEST' } }, 'the host\'s own namespace');
+  assert.equal(policy('shop'), { loadBalancer: { simple: 'LEAST_REQUEST' } }, 'exported to shop by name');
+  assert.equal(policy('web'), { loadBalancer: { simple: 'RANDOM' } }, 'not exported to web: the root namespace\'s');
+  assert.equal(policy('jobs', { app: 'batch' }), { loadBalancer: { simple: 'LEAST_REQUEST' }, connectionPool: { tcp: { maxConnections: 2 } } }, 'selected in its namespace');
+  assert.is(policy('jobs', { app: 'web' }), undefined, 'pilot: the client\'s namespace has a rule for the host, so the lookup stops there; none selects it and none lacks a selector');
 });
 
 test('retryBudget: percent and minRetryConcurrency with Istio\'s defaults (20, 3); a subset replaces it; port-level settings keep it; budgetInterval warns', () => {

@@ -1,0 +1,117 @@
+/**
+ * Namespaces through a real control server and real agents (mesh-harness.ts): shop carries
+ * `dockmesh.namespace: team`, web and api are in `default`. shop's identity, AuthorizationPolicy
+ * namespaces, and which VirtualService each client takes (exportTo) follow the label.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import http from 'node:http';
+import { EchoApp, type RunningAgent } from './agent-harness.ts';
+import { LoopbackMesh, type MeshWorkload } from './mesh-harness.ts';
+
+const WEB: MeshWorkload = { name: 'web', address: '127.0.0.2' };
+const API: MeshWorkload = { name: 'api', address: '127.0.0.3', labels: { app: 'api' } };
+const SHOP: MeshWorkload = { name: 'shop', address: '127.0.0.4', labels: { app: 'shop', 'dockmesh.namespace': 'team' } };
+
+/** api allows /team/* from namespace team and /web/* from namespace default. */
+const POLICY = `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: api-by-namespace, namespace: default}
+spec:
+  selector: {matchLabels: {app: api}}
+  rules:
+  - from: [{source: {namespaces: [team]}}]
+    to: [{operation: {paths: ["/team/*"]}}]
+  - from: [{source: {namespaces: [default]}}]
+    to: [{operation: {paths: ["/web/*"]}}]
+`;
+/** team's own routes for api (exportTo "."): a 418 on /web/*; everyone else takes the public one. */
+const ROUTES = `---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: api-for-team, namespace: team}
+spec:
+  hosts: [api.default]
+  exportTo: ["."]
+  http:
+  - match: [{uri: {prefix: /web/}}]
+    fault: {abort: {httpStatus: 418, percentage: {value: 100}}}
+    route: [{destination: {host: api.default}}]
+  - route: [{destination: {host: api.default}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: api, namespace: default}
+spec:
+  hosts: [api]
+  http:
+  - timeout: 7s
+    route: [{destination: {host: api}}]
+`;
+
+let mesh: LoopbackMesh;
+let app: EchoApp;
+let web: RunningAgent;
+let shop: RunningAgent;
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 4 });
+
+function get(address: string, client: RunningAgent, path: string): Promise<{ status: number; body: string }> {
+  const port = Object.values(client.ports.outbound)[0]!;
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: address, port, path, headers: { host: 'api' }, agent: keepAlive }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+const viaWeb = (path: string) => get(WEB.address, web, path);
+const viaShop = (path: string) => get(SHOP.address, shop, path);
+
+test.before(async () => {
+  app = await new EchoApp('api').listen('127.0.0.1');
+  mesh = await new LoopbackMesh().start({ workloads: [WEB, API, SHOP], meshfile: POLICY });
+  const api = await mesh.agent(API, ['--inbound', `${app.port}=${app.port}`]);
+  web = await mesh.agent(WEB, ['--outbound', `api:${app.port}=0`]);
+  shop = await mesh.agent(SHOP, ['--outbound', `api:${app.port}=0`]);
+  await Promise.all([api, web, shop].map((a) => mesh.ready(a)));
+  for (const a of [web, shop]) {
+    await mesh.untilConfig(a, (v) => v.snapshot?.services.find((s) => s.name === 'api')?.endpoints.some((e) => e.meshed) ?? false, 'meshed api endpoint');
+  }
+});
+
+test.after(async () => {
+  keepAlive.destroy();
+  await mesh?.close();
+  await app?.close();
+});
+
+test('dockmesh.namespace: shop is in team (its snapshot, its certificate as api sees it, AuthorizationPolicy namespaces)', async () => {
+  await mesh.untilConfig(shop, (v) => v.snapshot?.self.namespace === 'team', 'shop in team');
+  const fromShop = await viaShop('/team/orders');
+  assert.is(fromShop.status, 200);
+  assert.match(String(JSON.parse(fromShop.body).headers['x-forwarded-client-cert']), /URI=spiffe:\/\/cluster\.local\/ns\/team\/sa\/shop$/);
+  assert.is((await viaShop('/web/orders')).status, 403, 'not from default');
+  assert.is((await viaWeb('/web/orders')).status, 200);
+  assert.is((await viaWeb('/team/orders')).status, 403, 'web is in default');
+});
+
+test('exportTo: team\'s private VirtualService applies to shop only; web takes the public one', async () => {
+  mesh.setMeshfile(POLICY + ROUTES);
+  const timeout = (v: Parameters<Parameters<LoopbackMesh['untilConfig']>[1]>[0]) => v.snapshot?.services.find((s) => s.name === 'api')?.http?.at(-1)?.timeoutMs;
+  await mesh.untilConfig(web, (v) => timeout(v) === 7000, 'web: the public VirtualService');
+  await mesh.untilConfig(shop, (v) => v.snapshot?.services.find((s) => s.name === 'api')?.http?.length === 2, 'shop: its namespace\'s');
+  assert.is(timeout(JSON.parse((await mesh.admin(shop, '/config')).text)), undefined, 'not the public one');
+  assert.is((await viaShop('/web/orders')).status, 418, 'team\'s fault');
+  assert.is((await viaShop('/team/orders')).status, 200);
+  assert.is((await viaWeb('/web/orders')).status, 200, 'no fault for default');
+  mesh.setMeshfile(POLICY);
+  await mesh.untilConfig(shop, (v) => !v.snapshot?.services.find((s) => s.name === 'api')?.http, 'routes gone');
+  assert.is((await viaShop('/web/orders')).status, 403, 'back to the policy\'s answer');
+});
+
+test.run();
