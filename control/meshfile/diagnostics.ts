@@ -51,6 +51,7 @@ export const MESHFILE_CODES = {
   MESH_WARN_DEPRECATED: { severity: 'warning', scope: 'none', summary: 'A field or value Istio deprecates; dockmesh applies it as Istio does.' },
   MESH_WARN_ROUTE_SHADOWED: { severity: 'warning', scope: 'none', summary: 'An HTTP route can never match: an earlier route matches every request.' },
   MESH_WARN_EMPTY_SUBSET: { severity: 'warning', scope: 'none', summary: 'A DestinationRule subset matches no container (yet).' },
+  MESH_WARN_DELEGATE: { severity: 'warning', scope: 'none', summary: 'A VirtualService delegation that does not apply: the delegate is missing or not exported to the root, a delegate route matches outside its root route (left out), or no root delegates to a VirtualService without hosts.' },
   MESH_WARN_NOT_VISIBLE: { severity: 'warning', scope: 'none', summary: 'A DestinationRule that no client\'s lookup reaches (its namespace, exportTo and Istio\'s lookup path leave every workload out).' },
   MESH_WARN_SELECTOR_MATCHES_NOTHING: { severity: 'warning', scope: 'none', summary: 'A selector or Canary target matches no workload (yet).' },
 } as const satisfies Record<string, CodeInfo>;

@@ -44,7 +44,6 @@ const HTTP_MATCH_UNSUPPORTED = {
 /** Fields parsed but not acted on, per kind. */
 export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
   VirtualService: {
-    'http[].delegate': 'no delegate VirtualServices',
     'http[].corsPolicy': 'no CORS handling',
     ...Object.fromEntries(Object.entries(HTTP_MATCH_UNSUPPORTED).map(([k, v]) => [`http[].match[].${k}`, v])),
     'http[].fault.delay.exponentialDelay': 'hidden in Istio\'s docs and not acted on',

@@ -16,6 +16,7 @@ import { kindInfo, KINDS } from './kinds.ts';
 import { EMPTY_MESH_SPEC, type MeshObject, type MeshSpec } from './mesh-spec.ts';
 import { PositionIndex, type Pos } from './position-index.ts';
 import { ReferenceChecks, type LoadedDoc } from './reference-checks.ts';
+import { mergeDelegates } from './delegate.ts';
 import { SchemaWalker, suggest, type JsonSchema } from './schema-walker.ts';
 import { checkSemantics } from './semantic-checks.ts';
 
@@ -166,7 +167,7 @@ export function loadMeshfile(text: string, file: string, ctx?: MeshfileContext):
   const enabled = outcomes.flatMap((o) => (o.object && !report.disabled.has(o.object.index) ? [o.object] : []));
   const of = <S>(kind: string) => enabled.filter((o) => o.kind === kind) as MeshObject<S>[];
   const spec: MeshSpec = {
-    virtualServices: of('VirtualService'),
+    virtualServices: mergeDelegates(of('VirtualService')),
     destinationRules: of('DestinationRule'),
     peerAuthentications: of('PeerAuthentication'),
     authorizationPolicies: of('AuthorizationPolicy'),

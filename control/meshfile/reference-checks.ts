@@ -10,8 +10,9 @@ import { serviceKey, type HostLookup, type MeshfileContext, type ServiceRef } fr
 import type { MeshSettingsSpec, TelemetrySpec } from './mesh-spec.ts';
 import { hasSelector, ROOT_NAMESPACE, type AuthorizationPolicySpec, type PeerAuthenticationSpec } from './security-spec.ts';
 import { destinationRuleLocal, destinationRulesTie, exportScope, virtualServicesTie, type ExportScope } from './export-to.ts';
+import { delegateKey, exportedToRoot, isDelegate, mergeHttpRoute } from './delegate.ts';
 import { gatewayOnly } from './virtual-service-checks.ts';
-import type { DestinationSpec, VirtualServiceSpec } from './virtual-service-spec.ts';
+import type { DestinationSpec, HttpRouteSpec, VirtualServiceSpec } from './virtual-service-spec.ts';
 
 /** A document that passed structural validation. */
 export interface LoadedDoc {
@@ -200,6 +201,7 @@ export class ReferenceChecks {
   #virtualServices(): Map<string, LoadedDoc> {
     const owner = new Map<string, LoadedDoc>();
     const routes = new Map<string, LoadedDoc[]>();
+    const delegated = new Set<LoadedDoc>();
     for (const d of this.#docs) {
       if (d.kind !== 'VirtualService') continue;
       const spec = d.spec as VirtualServiceSpec;
@@ -217,6 +219,7 @@ export class ReferenceChecks {
         }
       });
       (spec.http ?? []).forEach((h, i) => {
+        if (h.delegate && !isDelegate(spec)) this.#delegation(d, h, `spec.http[${i}]`, delegated);
         (h.route ?? []).forEach((rd, j) => this.#destination(rd.destination, `spec.http[${i}].route[${j}].destination`, d));
         if (h.mirror) this.#destination(h.mirror, `spec.http[${i}].mirror`, d);
         (h.mirrors ?? []).forEach((m, j) => this.#destination(m.destination, `spec.http[${i}].mirrors[${j}].destination`, d));
@@ -224,7 +227,38 @@ export class ReferenceChecks {
       (spec.tls ?? []).forEach((t, i) => (t.route ?? []).forEach((rd, j) => this.#destination(rd.destination, `spec.tls[${i}].route[${j}].destination`, d)));
       (spec.tcp ?? []).forEach((t, i) => (t.route ?? []).forEach((rd, j) => this.#destination(rd.destination, `spec.tcp[${i}].route[${j}].destination`, d)));
     }
+    for (const d of this.#docs) {
+      if (d.kind === 'VirtualService' && isDelegate(d.spec as VirtualServiceSpec) && !delegated.has(d)) {
+        d.r.report('MESH_WARN_DELEGATE', 'spec', 'a VirtualService without hosts is a delegate, and no root VirtualService delegates to it (http[].delegate): it has no effect', 'key');
+      }
+    }
     return owner;
+  }
+
+  /**
+   * A root route's delegate: it must be a VirtualService without hosts exported to the root's
+   * namespace (else pilot drops the route), and each of its routes must match within the root
+   * route's match (else pilot leaves that route out).
+   */
+  #delegation(d: LoadedDoc, h: HttpRouteSpec, p: string, delegated: Set<LoadedDoc>): void {
+    const key = delegateKey(h, d.namespace);
+    const target = this.#docs.find((o) => o.kind === 'VirtualService' && `${o.namespace}/${o.name}` === key);
+    const spec = target?.spec as VirtualServiceSpec | undefined;
+    if (!target || !spec || !isDelegate(spec)) {
+      const why = target ? 'has hosts (a delegate has none)' : 'is not in the meshfile';
+      d.r.report('MESH_WARN_DELEGATE', `${p}.delegate`, `VirtualService ${key} ${why}: this route is left out`);
+      return;
+    }
+    delegated.add(target);
+    if (!exportedToRoot({ namespace: target.namespace, spec }, d.namespace)) {
+      d.r.report('MESH_WARN_DELEGATE', `${p}.delegate`, `VirtualService ${key} is not exported to namespace "${d.namespace}" (its exportTo): this route is left out`);
+      return;
+    }
+    (spec.http ?? []).forEach((leaf, j) => {
+      if (mergeHttpRoute(h, leaf) === undefined) {
+        target.r.report('MESH_WARN_DELEGATE', `spec.http[${j}].match`, `this route matches requests outside route ${p.slice('spec.'.length)} of VirtualService ${d.namespace}/${d.name} that delegates to it: it is left out there`);
+      }
+    });
   }
 
   #selector(matchLabels: Readonly<Record<string, string>> | undefined, d: LoadedDoc): void {

@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import type { DocReporter } from './doc-reporter.ts';
+import { isDelegate } from './delegate.ts';
 import { checkExportTo } from './export-to.ts';
 import { hostProblem } from './host-resolver.ts';
 import { checkHttpMatches, checkRegex, isCatchAll } from './http-match-checks.ts';
@@ -68,8 +69,8 @@ export function checkRetries(retries: HttpRetrySpec | undefined, path: string, r
 
 function checkActions(h: HttpRouteSpec, p: string, r: DocReporter): void {
   const actions = (['route', 'redirect', 'directResponse', 'delegate'] as const).filter((a) => (a === 'route' ? (h.route?.length ?? 0) > 0 : h[a] !== undefined));
-  if (actions.length === 0) r.report('MESH_ERR_ROUTE_ACTION', p, 'an HTTP route needs one of route, redirect, directResponse');
-  if (actions.length > 1) r.report('MESH_ERR_ROUTE_ACTION', p, `an HTTP route takes only one of route, redirect, directResponse: got ${actions.join(' and ')}`);
+  if (actions.length === 0) r.report('MESH_ERR_ROUTE_ACTION', p, 'an HTTP route needs one of route, redirect, directResponse, delegate');
+  if (actions.length > 1) r.report('MESH_ERR_ROUTE_ACTION', p, `an HTTP route takes only one of route, redirect, directResponse, delegate: got ${actions.join(' and ')}`);
   if (h.rewrite && h.redirect) r.report('MESH_ERR_ROUTE_ACTION', childPath(p, 'rewrite'), 'rewrite cannot be combined with redirect');
   if (h.rewrite?.uri !== undefined && h.rewrite.uriRegexRewrite !== undefined) r.report('MESH_ERR_ONE_OF', childPath(p, 'rewrite'), 'set at most one of uri, uriRegexRewrite');
   checkRegex(h.rewrite?.uriRegexRewrite?.match, `${p}.rewrite.uriRegexRewrite.match`, r);
@@ -153,7 +154,14 @@ function checkMatchPort(port: number | undefined, path: string, r: DocReporter):
 
 /** Reports every context-free problem of a VirtualService. */
 export function checkVirtualService(spec: VirtualServiceSpec, r: DocReporter): void {
-  if (!spec.hosts || spec.hosts.length === 0) r.report('MESH_ERR_MISSING_FIELD', 'spec.hosts', 'a VirtualService needs at least one host', 'key');
+  // No hosts: a delegate, used only through a root VirtualService's http[].delegate (Istio's checks).
+  const delegate = isDelegate(spec);
+  if (delegate) {
+    if (spec.gateways?.length) r.report('MESH_ERR_BAD_VALUE', 'spec.gateways', 'a delegate VirtualService (one without hosts) has no gateways: its root\'s apply', 'key');
+    if (spec.tls?.length) r.report('MESH_ERR_BAD_VALUE', 'spec.tls', 'a delegate VirtualService (one without hosts) has HTTP routes only', 'key');
+    if (spec.tcp?.length) r.report('MESH_ERR_BAD_VALUE', 'spec.tcp', 'a delegate VirtualService (one without hosts) has HTTP routes only', 'key');
+    if (!spec.http?.length) r.report('MESH_ERR_MISSING_FIELD', 'spec.http', 'a VirtualService needs hosts, or HTTP routes for the roots that delegate to it', 'key');
+  }
   (spec.hosts ?? []).forEach((h, i) => {
     const problem = hostProblem(h);
     if (problem) r.report('MESH_ERR_BAD_HOST', `spec.hosts[${i}]`, problem);
@@ -174,6 +182,7 @@ export function checkVirtualService(spec: VirtualServiceSpec, r: DocReporter): v
     }
     checkHttpMatches(h.match, childPath(p, 'match'), r);
     checkActions(h, p, r);
+    if (delegate && h.delegate) r.report('MESH_ERR_BAD_VALUE', childPath(p, 'delegate'), 'a delegate VirtualService cannot delegate again (Istio supports one level)', 'key');
     checkWeights(h.route, childPath(p, 'route'), r);
     checkRetries(h.retries, childPath(p, 'retries'), r);
     checkFaultAndMirrors(h, p, r);

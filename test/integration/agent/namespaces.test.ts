@@ -1,7 +1,8 @@
 /**
  * Namespaces through a real control server and real agents (mesh-harness.ts): shop carries
  * `dockmesh.namespace: team`, web and api are in `default`. shop's identity, AuthorizationPolicy
- * namespaces, and which VirtualService each client takes (exportTo) follow the label.
+ * namespaces, and which VirtualService each client takes (exportTo) follow the label; a root
+ * VirtualService in default delegates to one in team.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -112,6 +113,42 @@ test('exportTo: team\'s private VirtualService applies to shop only; web takes t
   mesh.setMeshfile(POLICY);
   await mesh.untilConfig(shop, (v) => !v.snapshot?.services.find((s) => s.name === 'api')?.http, 'routes gone');
   assert.is((await viaShop('/web/orders')).status, 403, 'back to the policy\'s answer');
+});
+
+test('delegate: default\'s root VirtualService hands /web/* to team\'s delegate (merged: its 418 on /web/teapot, the rest of /web/* routed)', async () => {
+  const delegation = `---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: api, namespace: default}
+spec:
+  hosts: [api]
+  http:
+  - name: web
+    match: [{uri: {prefix: /web/}}]
+    delegate: {name: api-web, namespace: team}
+  - route: [{destination: {host: api}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: api-web, namespace: team}
+spec:
+  exportTo: [default]
+  http:
+  - name: teapot
+    match: [{uri: {prefix: /web/teapot}}]
+    fault: {abort: {httpStatus: 418, percentage: {value: 100}}}
+    route: [{destination: {host: api.default}}]
+  - name: rest
+    route: [{destination: {host: api.default}}]
+`;
+  mesh.setMeshfile(POLICY + delegation);
+  const names = (v: Parameters<Parameters<LoopbackMesh['untilConfig']>[1]>[0]) => v.snapshot?.services.find((s) => s.name === 'api')?.http?.map((h) => h.name ?? '-').join(',');
+  await mesh.untilConfig(web, (v) => names(v) === 'web-teapot,web-rest,-', 'web: the merged routes');
+  assert.is((await viaWeb('/web/teapot')).status, 418, 'the delegate\'s fault');
+  assert.is((await viaWeb('/web/orders')).status, 200, 'the delegate\'s catch-all, narrowed to /web/');
+  assert.is((await viaWeb('/team/orders')).status, 403, 'the root\'s own route (api\'s policy answers)');
+  mesh.setMeshfile(POLICY);
+  await mesh.untilConfig(web, (v) => names(v) === undefined, 'routes gone');
 });
 
 test.run();

@@ -214,6 +214,17 @@ test('DestinationRule lookup path: the client\'s namespace, then what the host\'
   assert.is(policy('jobs', { app: 'web' }), undefined, 'pilot: the client\'s namespace has a rule for the host, so the lookup stops there; none selects it and none lacks a selector');
 });
 
+test('delegate: the root route is replaced by its delegate\'s routes, narrowed to its match, its timeout where they set none', () => {
+  const out = compileFixture('delegate.yaml', 'web');
+  const http = out.http!;
+  assert.equal(http.map((h) => h.name), ['orders-beta', 'orders-rest', undefined], 'the delegate route outside /orders is left out');
+  assert.equal(http[0]!.match, [{ uri: { prefix: '/orders/beta' }, headers: { 'x-beta': { exact: '1' } } }]);
+  assert.equal(http[0]!.route![0]!.destination, { service: 'api', namespace: 'default' });
+  assert.is(http[0]!.timeoutMs, 3000, 'the root\'s timeout');
+  assert.equal(http[1]!.match, [{ uri: { prefix: '/orders' } }], 'a delegate route without match takes the root\'s');
+  assert.is(http[1]!.timeoutMs, 1000, 'its own timeout');
+});
+
 test('retryBudget: percent and minRetryConcurrency with Istio\'s defaults (20, 3); a subset replaces it; port-level settings keep it; budgetInterval warns', () => {
   const dr = (budget: string) => `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a}\nspec:\n  host: a\n  trafficPolicy:\n    retryBudget: ${budget}\n    portLevelSettings:\n    - port: {number: 9090}\n      loadBalancer: {simple: RANDOM}\n  subsets:\n  - name: v2\n    labels: {version: v2}\n    trafficPolicy:\n      retryBudget: {percent: 50}\n`;
   const text = dr('{percent: 5.5}');
