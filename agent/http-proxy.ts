@@ -4,7 +4,9 @@ import { traceIdOf, type AccessLogEntry } from './access-log.ts';
 import { canonicalRequest, type CanonicalRequest } from './canonical/canonical-request.ts';
 import { XFCC_HEADER } from './identity/xfcc.ts';
 import { authorizeRequest } from './mtls/authorize-request.ts';
-import { peerOf } from './mtls/verified-peer.ts';
+import { peerOf, type VerifiedPeer } from './mtls/verified-peer.ts';
+import type { JwtAuthn } from './authn/jwt-authn.ts';
+import type { RequestAuth } from './authz/compile-authz.ts';
 import { requestHash } from './balancing/hash-key.ts';
 import type { Dispatch } from './dispatch/dispatch.ts';
 import { LocalReply } from './dispatch/local-reply.ts';
@@ -218,19 +220,39 @@ export class HttpProxy implements ExchangeOwner {
     ex.labels = ctx.inboundLabels.get(table, source, 'http', peer);
     ex.source = source.service ?? peer?.service ?? UNKNOWN;
     ex.destination = table?.self.app ?? UNKNOWN;
+    if (table?.jwt) return this.#authenticate(ex, canon, table.jwt, peer);
+    this.#authorized(ex, canon, peer, undefined);
+  }
+
+  /** RequestAuthentication before authorization: 401 for an invalid token (or a missing one a STRICT rule needs). */
+  #authenticate(ex: Exchange, canon: CanonicalRequest, jwt: JwtAuthn, peer: VerifiedPeer | undefined): void {
+    const o = jwt.authenticate(ex.req.headers, queryOf(ex.upstreamPath), Date.now() / 1000);
+    if (o.kind === 'wait') {
+      void o.ready.then(() => (ex.downstreamGone ? this.#finish(ex, 0, 'DC') : this.#authenticate(ex, canon, jwt, peer)));
+      return;
+    }
+    if (o.kind === 'fail') return this.#unauthenticated(ex, o.message, o.missing);
+    if (o.kind === 'ok') ex.upstreamHeaders = jwt.forwardHeaders(ex.upstreamHeaders, o);
+    this.#authorized(ex, canon, peer, o.kind === 'ok' ? o.auth : undefined);
+  }
+
+  #authorized(ex: Exchange, canon: CanonicalRequest, peer: VerifiedPeer | undefined, auth: RequestAuth | undefined): void {
+    const ctx = this.#ctx;
+    const { head, binding, table, req } = ex;
     if (table?.authz.enforcing) {
-      const d = authorizeRequest(table.authz, req, peer, canon, binding.port, ex.peer);
+      const d = authorizeRequest(table.authz, req, peer, canon, binding.port, ex.peer, auth);
       if (d.audit) ex.audit = true;
       if (!d.allow) return this.#denied(ex);
     }
+    const headers = ex.upstreamHeaders;
     const fromPeer = peer !== undefined && head.forwardedFor !== undefined;
-    head.headers.push('x-forwarded-for', fromPeer ? head.forwardedFor! : ex.peer, 'x-forwarded-proto', fromPeer ? (head.forwardedProto ?? 'http') : 'http');
-    if (peer) head.headers.push(XFCC_HEADER, peer.xfcc);
+    headers.push('x-forwarded-for', fromPeer ? head.forwardedFor! : ex.peer, 'x-forwarded-proto', fromPeer ? (head.forwardedProto ?? 'http') : 'http');
+    if (peer) headers.push(XFCC_HEADER, peer.xfcc);
     const trace = ex.trace;
     if (trace) {
       // Sampled: the app's parent is the agent's SERVER span; else the context passes on as is.
-      if (trace.record) ex.tracer!.pushServer(trace, head.headers);
-      else ex.tracer!.pushPassthrough(trace, head.headers);
+      if (trace.record) ex.tracer!.pushServer(trace, headers);
+      else ex.tracer!.pushPassthrough(trace, headers);
     }
     const target = `${inboundHost(ctx, binding)}:${binding.port}`;
     ex.attempts = 1;
@@ -319,6 +341,23 @@ export class HttpProxy implements ExchangeOwner {
   }
 
   /** Denied by an AuthorizationPolicy: Envoy's RBAC answer. */
+  /** Envoy's jwt_authn refusal: 401 with the verification status as the body and a WWW-Authenticate challenge. */
+  #unauthenticated(ex: Exchange, message: string, missing: boolean): void {
+    const res = ex.res as ServerResponse;
+    if (!res.headersSent && !res.destroyed) {
+      const realm = `Bearer realm="http://${ex.head.host ?? ''}${pathOf(ex.upstreamPath)}"`;
+      res.writeHead(401, {
+        date: httpDateNow(),
+        'content-type': 'text/plain',
+        'content-length': Buffer.byteLength(message),
+        'www-authenticate': missing ? realm : `${realm}, error="invalid_token"`,
+      });
+      res.end(message);
+      ex.responseBytes = Buffer.byteLength(message);
+    }
+    this.#finish(ex, 401, '-');
+  }
+
   #denied(ex: Exchange): void {
     const res = ex.res as ServerResponse;
     if (!res.headersSent && !res.destroyed) {
@@ -381,6 +420,17 @@ export class HttpProxy implements ExchangeOwner {
 
 const NO_SOURCE: SourceHeaders = {};
 const RBAC_DENIED = Buffer.from('RBAC: access denied');
+
+/** The raw query string of a request target, without `?` ('' when none). */
+function queryOf(target: string): string {
+  const q = target.indexOf('?');
+  return q < 0 ? '' : target.slice(q + 1);
+}
+
+function pathOf(target: string): string {
+  const q = target.indexOf('?');
+  return q < 0 ? target : target.slice(0, q);
+}
 
 function querySuffix(target: string): string {
   const q = target.indexOf('?');

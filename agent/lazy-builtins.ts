@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import type * as Crypto from 'node:crypto';
 import type * as Http2 from 'node:http2';
+import type * as Https from 'node:https';
 import type * as Tls from 'node:tls';
 
 const load = createRequire(import.meta.url);
@@ -12,6 +13,7 @@ const load = createRequire(import.meta.url);
 let crypto_: typeof Crypto | undefined; // not `crypto`: that is Web Crypto's global
 let tls: typeof Tls | undefined;
 let http2: typeof Http2 | undefined;
+let https: typeof Https | undefined;
 
 /**
  * node:tls: about 0.7 MB of a process's memory (with what it loads) that an agent without a workload
@@ -37,4 +39,9 @@ export function nodeHttp2(): typeof Http2 {
  */
 export function nodeCrypto(): typeof Crypto {
   return (crypto_ ??= load('node:crypto') as typeof Crypto);
+}
+
+/** node:https (and node:tls with it): only for a JWKS fetched over https (authn/jwks-cache.ts). */
+export function nodeHttps(): typeof Https {
+  return (https ??= load('node:https') as typeof Https);
 }

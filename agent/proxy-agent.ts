@@ -7,6 +7,7 @@ import { AdminServer } from './admin-server.ts';
 import { AgentError } from './agent-error.ts';
 import type { AgentOptions } from './agent-options.ts';
 import { CaptureLink } from './capture-link.ts';
+import { JwksCache } from './authn/jwks-cache.ts';
 import { ConfigStore } from './config-store.ts';
 import { ContainerCapture } from './container-capture.ts';
 import { ControlClient } from './control-client.ts';
@@ -69,6 +70,7 @@ export class ProxyAgent {
   readonly #opts: AgentOptions;
   readonly #log: Logger;
   readonly #config: ConfigStore;
+  readonly #jwks: JwksCache;
   readonly #ctx: ProxyContext;
   readonly #http: HttpProxy;
   readonly #tcp: TcpProxy;
@@ -101,7 +103,8 @@ export class ProxyAgent {
     const pools = new UpstreamPools(mesh, opts.upstreamClient);
     const state: TrafficState = new TrafficState({ returned: (s, h) => traffic.returned(s, h) });
     const traffic = new TrafficMetrics(metrics.registry, opts.metrics, () => state.states().values());
-    this.#config = new ConfigStore({ state, pool: poolLayer(pools), events: traffic, mtls: () => mesh.enabled });
+    this.#jwks = new JwksCache({ log: (msg) => log.warn(msg) });
+    this.#config = new ConfigStore({ state, pool: poolLayer(pools), events: traffic, mtls: () => mesh.enabled, jwks: this.#jwks });
     // An agent whose first snapshot comes from the control server holds inbound connections for it.
     const first = opts.controlUrl && !opts.snapshotFile ? { applied: this.#config.applied, holdMs: FIRST_SNAPSHOT_HOLD_MS } : undefined;
     this.#guard = new InboundGuard(mesh, this.#config, first);
@@ -330,6 +333,7 @@ export class ProxyAgent {
       await this.#control?.close();
       await this.#ctx.pools.destroy();
       this.#identity.close();
+      this.#jwks.close();
       this.#ctx.state.close();
       await this.#tracing.close();
       this.#ctx.tap.close();

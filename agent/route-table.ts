@@ -14,6 +14,8 @@ import { TcpRouter, TlsRouter } from './routing/tcp-router.ts';
 import { TrafficState } from './traffic-state.ts';
 import { defaultPoolSpec, type PoolSpec } from './upstream-pools.ts';
 import { compileAuthz, type CompiledAuthz } from './authz/compile-authz.ts';
+import { JwksCache } from './authn/jwks-cache.ts';
+import { JwtAuthn } from './authn/jwt-authn.ts';
 import { spiffeIdOf } from './mtls/spiffe-id-of.ts';
 
 /** One endpoint as the data path uses it. */
@@ -87,6 +89,8 @@ export interface RouteTable {
   problems: string[];
   /** The AuthorizationPolicies selecting this workload, compiled (inbound). */
   authz: CompiledAuthz;
+  /** The RequestAuthentications' JWT rules for this workload (inbound); absent: none. */
+  jwt?: JwtAuthn;
 }
 
 /** What building a table needs besides the snapshot: the state it continues, the pools, the reports. */
@@ -97,6 +101,8 @@ export interface TableDeps {
   events: TrafficEvents;
   /** True when the agent has a workload identity: meshed endpoints are dialled with mTLS. */
   mtls?: () => boolean;
+  /** The JWKS fetched for RequestAuthentications (kept across tables); default: one per table. */
+  jwks?: JwksCache;
 }
 
 /** Istio's retry policy on routes without a VirtualService (the control server fills it on the others). */
@@ -270,6 +276,9 @@ export function buildRouteTable(snapshot: AgentSnapshot, deps: TableDeps = detac
   const s = snapshot.self;
   const authz = compileAuthz(snapshot.inbound?.authz);
   for (const p of authz.problems) problems.push(`authorization: ${p}`);
+  const jwtRules = snapshot.inbound?.jwt;
+  const jwt = jwtRules?.length ? new JwtAuthn(jwtRules, deps.jwks ?? new JwksCache()) : undefined;
+  if (jwt) problems.push(...jwt.problems);
   return {
     version: snapshot.version,
     snapshot,
@@ -291,6 +300,7 @@ export function buildRouteTable(snapshot: AgentSnapshot, deps: TableDeps = detac
     bucketKeys,
     problems,
     authz,
+    ...(jwt ? { jwt } : {}),
   };
 }
 

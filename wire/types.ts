@@ -616,6 +616,29 @@ export interface InboundSnapshot {
     ports?: Record<string, MtlsModeSnapshot>;
   };
   authz: InboundAuthzSnapshot;
+  /** The JWT rules of the RequestAuthentications that apply to this workload (all merged, as in Istio); absent: none. */
+  jwt?: JwtRuleSnapshot[];
+}
+
+/** One Istio JWTRule, as the user wrote it (durations in milliseconds). */
+export interface JwtRuleSnapshot {
+  issuer: string;
+  audiences?: string[];
+  /** Inline JWKS (JSON text); else `jwksUri`, which the agent fetches. */
+  jwks?: string;
+  jwksUri?: string;
+  /** Timeout of a JWKS fetch (default 5 s, Istio's). */
+  timeoutMs?: number;
+  fromHeaders?: Array<{ name: string; prefix?: string }>;
+  fromParams?: string[];
+  fromCookies?: string[];
+  forwardOriginalToken?: boolean;
+  outputPayloadToHeader?: string;
+  outputClaimToHeaders?: Array<{ header: string; claim: string }>;
+  /** Istio's FailureMode; default PERMISSIVE (a missing token passes, an invalid one is refused). */
+  failureMode?: 'PERMISSIVE' | 'IGNORE' | 'STRICT';
+  /** `namespace/name` of the RequestAuthentication. */
+  source: string;
 }
 
 /** The AuthorizationPolicies that select this workload, in evaluation-independent order. */
@@ -661,6 +684,9 @@ export interface AuthzSourceSnapshot {
   notIpBlocks?: string[];
   remoteIpBlocks?: string[];
   notRemoteIpBlocks?: string[];
+  /** `<iss>/<sub>` of the request's verified JWT (RequestAuthentication). */
+  requestPrincipals?: string[];
+  notRequestPrincipals?: string[];
 }
 
 /** Istio's Operation. */

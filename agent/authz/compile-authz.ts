@@ -13,7 +13,7 @@
  * A policy matches when one of its rules does (no rules: never). A rule matches when one `from`
  * source, one `to` operation and every `when` condition match (each absent part matches).
  *
- * Fields dockmesh cannot evaluate (JWT `requestPrincipals`, `request.auth.*`, unknown condition keys,
+ * Fields dockmesh cannot evaluate (unknown condition keys,
  * invalid values) and, on opaque TCP, HTTP-only fields (hosts, methods, paths, request headers) are
  * handled as Istio handles HTTP-only fields on TCP: an ALLOW or AUDIT rule using one never matches;
  * a DENY or CUSTOM rule ignores it (matches on the rest). Every such field is listed in `problems`.
@@ -51,6 +51,18 @@ export interface AuthzRequest {
   host?: string;
   /** Lower-case names; repeated headers as arrays (joined with `,` as Istio does). */
   headers?: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** The request's verified JWT (RequestAuthentication); absent: none. */
+  auth?: RequestAuth;
+}
+
+/** What Istio's policies read of a verified JWT (`request.auth.*`). */
+export interface RequestAuth {
+  /** `<iss>/<sub>`. */
+  principal: string;
+  audiences: readonly string[];
+  /** `azp`. */
+  presenter?: string;
+  claims: Readonly<Record<string, unknown>>;
 }
 
 export interface AuthzDecision {
@@ -133,6 +145,20 @@ function serviceAccountOf(principal: string | undefined): string | undefined {
   return m ? `${m[1]}/${m[2]}` : undefined;
 }
 
+/** `request.auth.claims[a][b]...` (Istio's conditions: nested claims, one name per bracket). */
+const CLAIM_KEY = /^request\.auth\.claims((?:\[[^\]]+\])+)$/;
+
+/** The string values of a (nested) claim: a string, or the strings of a list; others match nothing. */
+function claimStrings(claims: Readonly<Record<string, unknown>> | undefined, names: readonly string[]): readonly string[] | undefined {
+  let v: unknown = claims;
+  for (const n of names) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+    v = (v as Record<string, unknown>)[n];
+  }
+  if (typeof v === 'string') return [v];
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
+}
+
 function header(c: Ctx, name: string): string | undefined {
   const v = c.req.headers?.[name];
   if (v === undefined) return undefined;
@@ -183,6 +209,17 @@ class RuleCompiler {
     return out;
   }
 
+  /** A field with several values (a list claim, the audiences): `values` match when one value does, `notValues` when none does. */
+  #listField(pos: readonly string[], neg: readonly string[], get: (c: Ctx) => readonly string[] | undefined): Pred {
+    const yes = pos.length ? compileStringMatch(pos, false) : undefined;
+    const no = neg.length ? compileStringMatch(neg, false) : undefined;
+    return (c) => {
+      const vs = get(c) ?? [];
+      if (yes && !vs.some((v) => yes(v))) return false;
+      return !(no && vs.some((v) => no(v)));
+    };
+  }
+
   #ipField(path: string, pos: readonly string[] | undefined, neg: readonly string[] | undefined, get: (c: Ctx) => ParsedIp | undefined): Pred[] {
     const out: Pred[] = [];
     for (const [name, list, negate] of [[path, pos, false], [`not${path[0]!.toUpperCase()}${path.slice(1)}`, neg, true]] as const) {
@@ -203,10 +240,8 @@ class RuleCompiler {
       ...this.#ipField('ipBlocks', s.ipBlocks, s.notIpBlocks, (c) => c.sourceIp),
       ...this.#ipField('remoteIpBlocks', s.remoteIpBlocks, s.notRemoteIpBlocks, (c) => c.remoteIp),
     ];
-    for (const k of ['requestPrincipals', 'notRequestPrincipals']) {
-      const v = s[k];
-      if (Array.isArray(v) && v.length) ps.push(this.#bad(`${path}.${k}`, 'not supported by dockmesh'));
-    }
+    // The request's JWT is HTTP's: on TCP these fields are treated as Istio treats HTTP-only fields.
+    ps.push(...this.#strField(`${path}.requestPrincipals`, s.requestPrincipals, s.notRequestPrincipals, (c) => c.req.auth?.principal).map((p) => this.#httpOnly(p)));
     return and(ps);
   }
 
@@ -262,7 +297,18 @@ class RuleCompiler {
       const name = hm[1]!.toLowerCase();
       return this.#httpOnly(str((c) => header(c, name)));
     }
+    const cm = CLAIM_KEY.exec(key);
+    if (cm) {
+      const names = [...cm[1]!.matchAll(/\[([^\]]+)\]/g)].map((m) => m[1]!);
+      return this.#httpOnly(this.#listField(pos, neg, (c) => claimStrings(c.req.auth?.claims, names)));
+    }
     switch (key) {
+      case 'request.auth.principal':
+        return this.#httpOnly(str((c) => c.req.auth?.principal));
+      case 'request.auth.presenter':
+        return this.#httpOnly(str((c) => c.req.auth?.presenter));
+      case 'request.auth.audiences':
+        return this.#httpOnly(this.#listField(pos, neg, (c) => c.req.auth?.audiences));
       case 'source.principal':
         return str((c) => c.req.principal);
       case 'source.namespace':

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import type { AuthzDecision, CompiledAuthz } from '../authz/compile-authz.ts';
+import type { AuthzDecision, CompiledAuthz, RequestAuth } from '../authz/compile-authz.ts';
 import type { CanonicalRequest } from '../canonical/canonical-request.ts';
 import type { VerifiedPeer } from './verified-peer.ts';
 
@@ -15,10 +15,20 @@ function address(a: string | undefined): string {
 
 /**
  * Decision for an HTTP request to app port `port` (the path without query, the canonical host);
- * `sourceIp`: the connection's peer address when the request's socket does not know it (HTTP/2).
+ * `sourceIp`: the connection's peer address when the request's socket does not know it (HTTP/2);
+ * `auth`: the request's verified JWT.
  */
-export function authorizeRequest(authz: CompiledAuthz, req: IncomingMessage, peer: VerifiedPeer | undefined, canon: CanonicalRequest, port: number, sourceIp?: string): AuthzDecision {
+export function authorizeRequest(
+  authz: CompiledAuthz,
+  req: IncomingMessage,
+  peer: VerifiedPeer | undefined,
+  canon: CanonicalRequest,
+  port: number,
+  sourceIp?: string,
+  auth?: RequestAuth,
+): AuthzDecision {
   return authz({
+    auth,
     principal: peer?.principal,
     namespace: peer?.namespace,
     sourceIp: sourceIp || address(req.socket?.remoteAddress),

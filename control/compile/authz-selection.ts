@@ -3,24 +3,18 @@
  * Scope (AuthorizationPolicy reference): a policy in the root namespace applies to workloads of every
  * namespace, elsewhere to its own namespace; `selector.matchLabels` narrows it. A policy with
  * `targetRef`/`targetRefs` attaches to gateways or waypoints, never to a sidecar, so it selects no
- * dockmesh workload (reported). Fields the agent cannot evaluate are listed in the rule's
- * `unsupported` (the agent treats them as Istio treats HTTP-only fields on TCP).
+ * dockmesh workload (reported).
  */
 import type { AuthzPolicySnapshot, AuthzRuleSnapshot, AuthzSourceSnapshot } from '../../wire/types.ts';
 import type { MeshObject } from '../meshfile/mesh-spec.ts';
 import type { AuthorizationPolicySpec, RuleSpec, SourceSpec } from '../meshfile/security-spec.ts';
 import { labelsMatch, ROOT_NAMESPACE, type PolicyTarget } from './workload-selector.ts';
 
-const UNSUPPORTED_SOURCE = [
-  'requestPrincipals',
-  'notRequestPrincipals',
-] as const satisfies ReadonlyArray<keyof SourceSpec>;
-
 function list(v: readonly string[] | undefined): string[] | undefined {
   return v && v.length ? [...v] : undefined;
 }
 
-function source(s: SourceSpec | undefined, path: string, unsupported: string[]): AuthzSourceSnapshot {
+function source(s: SourceSpec | undefined): AuthzSourceSnapshot {
   const out: AuthzSourceSnapshot = {};
   if (!s) return out;
   const put = (k: keyof AuthzSourceSnapshot, v: readonly string[] | undefined) => {
@@ -39,14 +33,14 @@ function source(s: SourceSpec | undefined, path: string, unsupported: string[]):
   put('notIpBlocks', s.notIpBlocks);
   put('remoteIpBlocks', s.remoteIpBlocks);
   put('notRemoteIpBlocks', s.notRemoteIpBlocks);
-  for (const k of UNSUPPORTED_SOURCE) if (s[k]?.length) unsupported.push(`${path}.${k}`);
+  put('requestPrincipals', s.requestPrincipals);
+  put('notRequestPrincipals', s.notRequestPrincipals);
   return out;
 }
 
 function rule(r: RuleSpec): AuthzRuleSnapshot {
   const out: AuthzRuleSnapshot = {};
-  const unsupported: string[] = [];
-  if (r.from?.length) out.from = r.from.map((f, i) => source(f.source, `from[${i}].source`, unsupported));
+  if (r.from?.length) out.from = r.from.map((f) => source(f.source));
   if (r.to?.length) {
     out.to = r.to.map((t) => {
       const o = t.operation ?? {};
@@ -61,7 +55,6 @@ function rule(r: RuleSpec): AuthzRuleSnapshot {
   if (r.when?.length) {
     out.when = r.when.map((c) => ({ key: c.key, ...(list(c.values) ? { values: [...c.values!] } : {}), ...(list(c.notValues) ? { notValues: [...c.notValues!] } : {}) }));
   }
-  if (unsupported.length) out.unsupported = unsupported;
   return out;
 }
 
@@ -89,7 +82,6 @@ export function selectAuthz(
     const action = p.spec.action ?? 'ALLOW';
     if (action === 'CUSTOM') warnings.push(`${id}: action CUSTOM is not supported (no external authorizer); dockmesh denies the requests its rules match`);
     const rules = (p.spec.rules ?? []).map((r) => rule(r));
-    rules.forEach((r, i) => r.unsupported?.forEach((u) => warnings.push(`${id} rules[${i}].${u}: not supported by dockmesh`)));
     out.push({ name: p.name, namespace: p.namespace, action, rules });
   }
   return { policies: out, warnings };

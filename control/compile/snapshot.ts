@@ -166,6 +166,7 @@ export function compileSnapshot(self: Workload, view: RegistryView, opts: Compil
       workload: { namespace: self.namespace, labels: meshLabels(self.labels) },
       peerAuthentications: opts.spec.peerAuthentications,
       authorizationPolicies: opts.spec.authorizationPolicies,
+      requestAuthentications: opts.spec.requestAuthentications,
       defaultMtlsMode: opts.spec.mesh?.spec.defaultMtlsMode,
     }).inbound;
   }

@@ -61,8 +61,10 @@ export const UNSUPPORTED_FIELDS: Record<string, Record<string, string>> = {
     provider: 'no external authorization (CUSTOM action)',
     targetRef: 'no Gateway API targets; use selector',
     targetRefs: 'no Gateway API targets; use selector',
-    'rules[].from[].source.requestPrincipals': 'no request (JWT) authentication',
-    'rules[].from[].source.notRequestPrincipals': 'no request (JWT) authentication',
+  },
+  RequestAuthentication: {
+    targetRef: 'no Gateway API targets; use selector',
+    targetRefs: 'no Gateway API targets; use selector',
   },
   Canary: {
     provider: 'dockmesh is the mesh provider',
@@ -133,4 +135,5 @@ export const EXTRA_DURATION_FIELDS: Record<string, string[]> = {
     'service.trafficPolicy.outlierDetection.interval',
   ],
   Telemetry: ['metrics[].reportingInterval'],
+  RequestAuthentication: ['jwtRules[].timeout'],
 };

@@ -16,6 +16,7 @@ import { MESH_SPEC_SCHEMA } from './mesh-kind-schema.ts';
 import { METRIC_TEMPLATE_SPEC_SCHEMA } from './metric-template-schema.ts';
 import { ALERT_PROVIDER_SPEC_SCHEMA } from './alert-provider-schema.ts';
 import { TELEMETRY_SPEC_SCHEMA } from './telemetry-schema.ts';
+import { REQUEST_AUTHENTICATION_SPEC_SCHEMA } from './request-authentication-schema.ts';
 
 type Schema = Record<string, unknown>;
 
@@ -120,10 +121,10 @@ export function buildMeshfileSchema(crdDir: string): Schema {
         (p) => !seen.has(p) && !p.includes('portLevelSettings[]'),
       );
       if (missing.length) throw new Error(`${k.kind}: field-support.ts names fields the CRD lacks: ${missing.join(', ')}`);
-    } else if (k.kind === 'Telemetry') {
+    } else if (k.kind === 'Telemetry' || k.kind === 'RequestAuthentication') {
       const seen = new Set<string>();
       const durations = expandDurations(k.kind);
-      spec = annotate(TELEMETRY_SPEC_SCHEMA, '', k.kind, durations, seen);
+      spec = annotate(k.kind === 'Telemetry' ? TELEMETRY_SPEC_SCHEMA : REQUEST_AUTHENTICATION_SPEC_SCHEMA, '', k.kind, durations, seen);
       const missing = [...durations, ...Object.keys(UNSUPPORTED_FIELDS[k.kind] ?? {})].filter((p) => !seen.has(p));
       if (missing.length) throw new Error(`${k.kind}: field-support.ts names fields the schema lacks: ${missing.join(', ')}`);
     } else {

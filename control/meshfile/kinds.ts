@@ -5,6 +5,7 @@ export type MeshfileKind =
   | 'DestinationRule'
   | 'PeerAuthentication'
   | 'AuthorizationPolicy'
+  | 'RequestAuthentication'
   | 'Canary'
   | 'MetricTemplate'
   | 'AlertProvider'
@@ -14,7 +15,7 @@ export type MeshfileKind =
 export interface KindInfo {
   kind: MeshfileKind;
   apiVersions: string[];
-  /** File name in ../shared/istio-crds; absent: the schema is dockmesh's own (Mesh, MetricTemplate, AlertProvider, Telemetry). */
+  /** File name in ../shared/istio-crds; absent: the schema is dockmesh's own (Mesh, MetricTemplate, AlertProvider, Telemetry, RequestAuthentication). */
   crdFile?: string;
 }
 
@@ -39,6 +40,8 @@ export const KINDS: readonly KindInfo[] = [
     apiVersions: ['security.istio.io/v1', 'security.istio.io/v1beta1'],
     crdFile: 'authorizationpolicies.security.istio.io.yaml',
   },
+  // Written after istio/api's protos (request-authentication-schema.ts): no copy of its CRD is in ../shared.
+  { kind: 'RequestAuthentication', apiVersions: ['security.istio.io/v1', 'security.istio.io/v1beta1'] },
   { kind: 'Canary', apiVersions: ['flagger.app/v1beta1'], crdFile: 'canaries.flagger.app.yaml' },
   // Schema written after Flagger's CRD (metric-template-schema.ts): no copy of it is in ../shared.
   { kind: 'MetricTemplate', apiVersions: ['flagger.app/v1beta1'] },

@@ -175,6 +175,7 @@ export function loadMeshfile(text: string, file: string, ctx?: MeshfileContext):
     metricTemplates: of('MetricTemplate'),
     alertProviders: of('AlertProvider'),
     telemetries: of('Telemetry'),
+    requestAuthentications: of('RequestAuthentication'),
   };
   const mesh = of<NonNullable<MeshSpec['mesh']>['spec']>('Mesh')[0];
   if (mesh) spec.mesh = mesh;

@@ -6,7 +6,7 @@ import type { TraceProtocol } from '../../wire/types.ts';
 import type { CanarySpec } from './canary-spec.ts';
 import type { DestinationRuleSpec } from './destination-rule-spec.ts';
 import type { MeshfileKind } from './kinds.ts';
-import type { AuthorizationPolicySpec, PeerAuthenticationSpec } from './security-spec.ts';
+import type { AuthorizationPolicySpec, PeerAuthenticationSpec, RequestAuthenticationSpec } from './security-spec.ts';
 import type { VirtualServiceSpec } from './virtual-service-spec.ts';
 
 /** `spec` of dockmesh's own `Mesh` kind (dockmesh.dev/v1). */
@@ -118,6 +118,8 @@ export interface MeshSpec {
   metricTemplates?: readonly MeshObject<MetricTemplateSpec>[];
   /** Flagger AlertProviders, where Canary alerts go (`analysis.alerts[].providerRef`). */
   alertProviders?: readonly MeshObject<AlertProviderSpec>[];
+  /** Istio RequestAuthentications: the JWTs workloads accept. */
+  requestAuthentications?: readonly MeshObject<RequestAuthenticationSpec>[];
   /** Istio Telemetry documents: tracing and access logging per workload. */
   telemetries?: readonly MeshObject<TelemetrySpec>[];
   /** The Mesh document, if any (at most one). */

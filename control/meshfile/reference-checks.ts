@@ -8,7 +8,7 @@ import type { DestinationRuleSpec } from './destination-rule-spec.ts';
 import type { DocReporter } from './doc-reporter.ts';
 import { serviceKey, type HostLookup, type MeshfileContext, type ServiceRef } from './host-resolver.ts';
 import type { MeshSettingsSpec, TelemetrySpec } from './mesh-spec.ts';
-import { hasSelector, ROOT_NAMESPACE, type AuthorizationPolicySpec, type PeerAuthenticationSpec } from './security-spec.ts';
+import { hasSelector, ROOT_NAMESPACE, type AuthorizationPolicySpec, type PeerAuthenticationSpec, type RequestAuthenticationSpec } from './security-spec.ts';
 import { destinationRuleLocal, destinationRulesTie, exportScope, virtualServicesTie, type ExportScope } from './export-to.ts';
 import { delegateKey, exportedToRoot, isDelegate, mergeHttpRoute } from './delegate.ts';
 import { gatewayOnly } from './virtual-service-checks.ts';
@@ -46,8 +46,8 @@ export class ReferenceChecks {
     const routed = this.#virtualServices();
     const canaries = new Map<string, LoadedDoc>();
     for (const d of this.#docs) {
-      if (d.kind === 'PeerAuthentication' || d.kind === 'AuthorizationPolicy') {
-        this.#selector((d.spec as PeerAuthenticationSpec | AuthorizationPolicySpec).selector?.matchLabels, d);
+      if (d.kind === 'PeerAuthentication' || d.kind === 'AuthorizationPolicy' || d.kind === 'RequestAuthentication') {
+        this.#selector((d.spec as PeerAuthenticationSpec | AuthorizationPolicySpec | RequestAuthenticationSpec).selector?.matchLabels, d);
       } else if (d.kind === 'Canary') {
         this.#templateRefs(d);
         this.#providerRefs(d);

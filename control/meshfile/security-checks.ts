@@ -5,10 +5,12 @@
 import { isIP } from 'node:net';
 import type { DocReporter } from './doc-reporter.ts';
 import { childPath, indexPath } from './position-index.ts';
-import type { AuthorizationPolicySpec, PeerAuthenticationSpec, WorkloadSelectorSpec } from './security-spec.ts';
+import type { AuthorizationPolicySpec, PeerAuthenticationSpec, RequestAuthenticationSpec, WorkloadSelectorSpec } from './security-spec.ts';
 
 /** Condition keys dockmesh evaluates. */
-const SUPPORTED_KEYS = new Set(['source.ip', 'remote.ip', 'source.namespace', 'source.principal', 'destination.ip', 'destination.port']);
+const SUPPORTED_KEYS = new Set(['source.ip', 'remote.ip', 'source.namespace', 'source.principal', 'destination.ip', 'destination.port', 'request.auth.principal', 'request.auth.audiences', 'request.auth.presenter']);
+/** `request.auth.claims[<name>]`, nested `[<name>][<name>]...` (Istio's conditions reference). */
+const CLAIM_KEY = /^request\.auth\.claims(\[[^\]]+\])+$/;
 /** Condition keys Istio knows that dockmesh does not evaluate. */
 const ISTIO_ONLY_KEYS = [/^request\.auth\./, /^connection\.sni$/, /^experimental\.envoy\.filters\./];
 const HEADER_KEY = /^request\.headers\[[^\]]+\]$/;
@@ -95,12 +97,60 @@ export function checkAuthorizationPolicy(spec: AuthorizationPolicySpec, r: DocRe
     (rule.when ?? []).forEach((c, j) => {
       const cp = `${rp}.when[${j}]`;
       if (!c.values && !c.notValues) r.report('MESH_ERR_MISSING_FIELD', cp, 'a condition needs values or notValues');
-      if (SUPPORTED_KEYS.has(c.key) || HEADER_KEY.test(c.key)) return;
+      if (SUPPORTED_KEYS.has(c.key) || HEADER_KEY.test(c.key) || CLAIM_KEY.test(c.key)) return;
       if (ISTIO_ONLY_KEYS.some((re) => re.test(c.key))) {
         r.report('MESH_WARN_UNSUPPORTED_VALUE', `${cp}.key`, `condition key "${c.key}" is not evaluated by dockmesh: an ALLOW rule with it never matches, a DENY rule ignores it`);
       } else {
-        r.report('MESH_ERR_BAD_VALUE', `${cp}.key`, `unknown condition key "${c.key}": use request.headers[<name>], source.ip, remote.ip, source.namespace, source.principal, destination.ip or destination.port`);
+        r.report('MESH_ERR_BAD_VALUE', `${cp}.key`, `unknown condition key "${c.key}": use request.headers[<name>], source.ip, remote.ip, source.namespace, source.principal, destination.ip, destination.port, request.auth.principal, request.auth.audiences, request.auth.presenter or request.auth.claims[<name>]`);
       }
     });
   });
+}
+
+/** Istio's checks of a RequestAuthentication (validateJwtRule), and what dockmesh needs to use it. */
+export function checkRequestAuthentication(spec: RequestAuthenticationSpec, r: DocReporter): void {
+  checkSelector(spec.selector, r);
+  const targets = [spec.selector, spec.targetRef, spec.targetRefs].filter((x) => x !== undefined).length;
+  if (targets > 1) r.report('MESH_ERR_ONE_OF', 'spec', 'set at most one of selector, targetRef, targetRefs');
+  (spec.jwtRules ?? []).forEach((rule, i) => {
+    const p = `spec.jwtRules[${i}]`;
+    if (rule.jwksUri !== undefined && !httpUrl(rule.jwksUri)) r.report('MESH_ERR_BAD_VALUE', `${p}.jwksUri`, `${JSON.stringify(rule.jwksUri)} is not an http or https URL`);
+    if (rule.jwks !== undefined) {
+      const problem = jwksProblem(rule.jwks);
+      if (problem) r.report('MESH_ERR_BAD_VALUE', `${p}.jwks`, `jwks parse error: ${problem}`);
+      if (rule.jwksUri !== undefined) r.report('MESH_WARN_UNSUPPORTED_VALUE', `${p}.jwksUri`, 'only one of jwksUri and jwks should be set: the inline jwks is used, as in Istio');
+    } else if (rule.jwksUri === undefined && !httpUrl(rule.issuer)) {
+      r.report('MESH_ERR_MISSING_FIELD', p, `set jwks or jwksUri: the issuer ${JSON.stringify(rule.issuer)} is not a URL its keys could be discovered from (OpenID Connect discovery)`, 'key');
+    }
+    const headers = new Set<string>();
+    (rule.outputClaimToHeaders ?? []).forEach((o, j) => {
+      const q = `${p}.outputClaimToHeaders[${j}]`;
+      if (!o.header || !o.claim) r.report('MESH_ERR_MISSING_FIELD', q, 'an outputClaimToHeaders entry needs header and claim');
+      else if (headers.has(o.header.toLowerCase())) r.report('MESH_ERR_BAD_VALUE', `${q}.header`, `header ${JSON.stringify(o.header)} is already an output of this rule (each must be unique)`);
+      else headers.add(o.header.toLowerCase());
+    });
+  });
+}
+
+function httpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** Why inline JWKS text is not a key set (JSON with a non-empty `keys` array of keys with a `kty`). */
+function jwksProblem(text: string): string | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    return `not JSON (${(err as Error).message})`;
+  }
+  const keys = (v as { keys?: unknown })?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) return 'no "keys" array of JSON Web Keys';
+  const bad = keys.findIndex((k) => typeof (k as { kty?: unknown })?.kty !== 'string');
+  return bad >= 0 ? `keys[${bad}] has no "kty"` : undefined;
 }

@@ -30,11 +30,9 @@ export interface SourceSpec {
   notServiceAccounts?: readonly string[];
   ipBlocks?: readonly string[];
   notIpBlocks?: readonly string[];
-  /** Not acted on. */
+  /** `<iss>/<sub>` of the request's verified JWT. */
   requestPrincipals?: readonly string[];
-  /** Not acted on. */
   notRequestPrincipals?: readonly string[];
-  /** Not acted on. */
   remoteIpBlocks?: readonly string[];
   /** Not acted on. */
   notRemoteIpBlocks?: readonly string[];
@@ -85,4 +83,30 @@ export interface AuthorizationPolicySpec {
   targetRef?: PolicyTargetReferenceSpec;
   /** Not acted on. */
   targetRefs?: readonly PolicyTargetReferenceSpec[];
+}
+
+/** One JWTRule of a RequestAuthentication (istio/api security/v1/jwt.proto). */
+export interface JwtRuleSpec {
+  issuer: string;
+  audiences?: readonly string[];
+  jwksUri?: string;
+  jwks?: string;
+  fromHeaders?: ReadonlyArray<{ name: string; prefix?: string }>;
+  fromParams?: readonly string[];
+  fromCookies?: readonly string[];
+  outputPayloadToHeader?: string;
+  forwardOriginalToken?: boolean;
+  outputClaimToHeaders?: ReadonlyArray<{ header?: string; claim?: string }>;
+  timeout?: string;
+  failureMode?: 'PERMISSIVE' | 'IGNORE' | 'STRICT';
+}
+
+/** `spec` of Istio's RequestAuthentication. */
+export interface RequestAuthenticationSpec {
+  selector?: WorkloadSelectorSpec;
+  /** Not acted on. */
+  targetRef?: PolicyTargetReferenceSpec;
+  /** Not acted on. */
+  targetRefs?: readonly PolicyTargetReferenceSpec[];
+  jwtRules?: readonly JwtRuleSpec[];
 }

@@ -7,8 +7,8 @@ import type { DocReporter } from './doc-reporter.ts';
 import type { MeshfileKind } from './kinds.ts';
 import type { MeshSettingsSpec, MetricTemplateSpec, TelemetrySpec } from './mesh-spec.ts';
 import { checkTelemetry } from './telemetry-checks.ts';
-import { checkAuthorizationPolicy, checkPeerAuthentication } from './security-checks.ts';
-import type { AuthorizationPolicySpec, PeerAuthenticationSpec } from './security-spec.ts';
+import { checkAuthorizationPolicy, checkPeerAuthentication, checkRequestAuthentication } from './security-checks.ts';
+import type { AuthorizationPolicySpec, PeerAuthenticationSpec, RequestAuthenticationSpec } from './security-spec.ts';
 import { checkVirtualService } from './virtual-service-checks.ts';
 import type { VirtualServiceSpec } from './virtual-service-spec.ts';
 
@@ -22,6 +22,8 @@ export function checkSemantics(kind: MeshfileKind, spec: unknown, r: DocReporter
       return checkPeerAuthentication(spec as PeerAuthenticationSpec, r);
     case 'AuthorizationPolicy':
       return checkAuthorizationPolicy(spec as AuthorizationPolicySpec, r);
+    case 'RequestAuthentication':
+      return checkRequestAuthentication(spec as RequestAuthenticationSpec, r);
     case 'Canary':
       return checkCanary(spec as CanarySpec, r);
     case 'MetricTemplate':

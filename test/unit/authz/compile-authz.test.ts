@@ -7,6 +7,8 @@ import { normalizeHost } from '../../../agent/canonical/normalize-host.ts';
 
 const WEB = 'cluster.local/ns/default/sa/web';
 const SHOP = 'cluster.local/ns/default/sa/shop';
+/** A verified JWT as the agent's RequestAuthentication gives it to the policies. */
+const JWT = { principal: 'x/alice', audiences: ['shop', 'web'], presenter: 'web-app', claims: { iss: 'x', sub: 'alice', groups: ['dev', 'admins'], org: { team: 'payments' }, admin: true } };
 
 function policy(name: string, action: AuthzPolicySnapshot['action'], rules: AuthzPolicySnapshot['rules']): AuthzPolicySnapshot {
   return { name, namespace: 'default', action, rules };
@@ -184,8 +186,21 @@ const fields: Array<[string, AuthzPolicySnapshot['rules'][number], Partial<Authz
   ['when destination.port', { when: [{ key: 'destination.port', values: ['8080'] }] }, {}, true],
   ['when destination.port other', { when: [{ key: 'destination.port', values: ['80'] }] }, {}, false],
   ['when conditions are ANDed', { when: [{ key: 'source.namespace', values: ['default'] }, { key: 'destination.port', values: ['80'] }] }, {}, false],
-  ['when request.auth.claims (unsupported) never matches in ALLOW', { when: [{ key: 'request.auth.claims[iss]', values: ['x'] }] }, {}, false],
-  ['requestPrincipals (unsupported) never match in ALLOW', { from: [{ requestPrincipals: ['*'] } as never] }, {}, false],
+  ['when request.auth.claims without a JWT', { when: [{ key: 'request.auth.claims[iss]', values: ['x'] }] }, {}, false],
+  ['when request.auth.claims[iss]', { when: [{ key: 'request.auth.claims[iss]', values: ['x'] }] }, { auth: JWT }, true],
+  ['when request.auth.claims[groups], a list: one value matches', { when: [{ key: 'request.auth.claims[groups]', values: ['admins'] }] }, { auth: JWT }, true],
+  ['when request.auth.claims[groups] notValues, one value matches', { when: [{ key: 'request.auth.claims[groups]', notValues: ['dev*'] }] }, { auth: JWT }, false],
+  ['when request.auth.claims[org][team], nested', { when: [{ key: 'request.auth.claims[org][team]', values: ['pay*'] }] }, { auth: JWT }, true],
+  ['when request.auth.claims[admin], a boolean: no string to match', { when: [{ key: 'request.auth.claims[admin]', values: ['true'] }] }, { auth: JWT }, false],
+  ['when request.auth.principal', { when: [{ key: 'request.auth.principal', values: ['x/alice'] }] }, { auth: JWT }, true],
+  ['when request.auth.audiences', { when: [{ key: 'request.auth.audiences', values: ['shop'] }] }, { auth: JWT }, true],
+  ['when request.auth.presenter', { when: [{ key: 'request.auth.presenter', values: ['web-app'] }] }, { auth: JWT }, true],
+  ['requestPrincipals [*] without a JWT', { from: [{ requestPrincipals: ['*'] }] }, {}, false],
+  ['requestPrincipals [*] with a JWT', { from: [{ requestPrincipals: ['*'] }] }, { auth: JWT }, true],
+  ['requestPrincipals [x/*]', { from: [{ requestPrincipals: ['x/*'] }] }, { auth: JWT }, true],
+  ['requestPrincipals [y/*]', { from: [{ requestPrincipals: ['y/*'] }] }, { auth: JWT }, false],
+  ['notRequestPrincipals [*] without a JWT', { from: [{ notRequestPrincipals: ['*'] }] }, {}, true],
+  ['notRequestPrincipals [*] with a JWT', { from: [{ notRequestPrincipals: ['*'] }] }, { auth: JWT }, false],
   ['from, to and when together', { from: [{ principals: [WEB] }], to: [{ methods: ['GET'] }], when: [{ key: 'destination.port', values: ['8080'] }] }, {}, true],
 ];
 for (const [name, rule, r, allow] of fields) {
@@ -194,8 +209,10 @@ for (const [name, rule, r, allow] of fields) {
 
 // Unsupported or HTTP-only fields in DENY rules are ignored: the rest of the rule decides (fails closed).
 const denyRows: Array<[string, AuthzPolicySnapshot['rules'][number], Partial<AuthzRequest>, boolean]> = [
-  ['DENY requestPrincipals (unsupported) + namespaces: denies on the namespace', { from: [{ requestPrincipals: ['*'], namespaces: ['default'] } as never] }, {}, false],
-  ['DENY request.auth.claims only: denies', { when: [{ key: 'request.auth.claims[iss]', values: ['x'] }] }, {}, false],
+  ['DENY notRequestPrincipals [*] (Istio\'s "require a JWT"): no JWT, denied', { from: [{ notRequestPrincipals: ['*'] }] }, {}, false],
+  ['DENY notRequestPrincipals [*]: with a JWT, allowed', { from: [{ notRequestPrincipals: ['*'] }] }, { auth: JWT }, true],
+  ['DENY requestPrincipals on opaque TCP: ignored (HTTP-only), denies', { from: [{ requestPrincipals: ['x/*'] }] }, { protocol: 'tcp', path: undefined, method: undefined }, false],
+  ['DENY connection.sni (unsupported) only: denies', { when: [{ key: 'connection.sni', values: ['x'] }] }, {}, false],
   ['DENY paths on opaque TCP: denies the connection', { to: [{ paths: ['/admin'] }] }, { protocol: 'tcp', path: undefined, method: undefined }, false],
   ['DENY paths + ports on TCP, other port: allows', { to: [{ paths: ['/admin'], ports: ['9090'] }] }, { protocol: 'tcp', path: undefined }, true],
   ['DENY invalid ipBlock + principals: denies on the principal', { from: [{ ipBlocks: ['300.1.1.1'], principals: [WEB] }] }, {}, false],
@@ -238,13 +255,12 @@ test('DENY serviceAccounts [default/web] over TCP: web denied, shop allowed', ()
 test('problems name each unsupported or invalid field', () => {
   const c = compileAuthz({
     policies: [
-      policy('p', 'ALLOW', [{ from: [{ requestPrincipals: ['*'] } as never], when: [{ key: 'request.auth.claims[iss]', values: ['x'] }], to: [{ paths: ['/{**}/x/{*}'], ports: ['http'] }] }]),
+      policy('p', 'ALLOW', [{ when: [{ key: 'connection.sni', values: ['x'] }], to: [{ paths: ['/{**}/x/{*}'], ports: ['http'] }] }]),
       policy('c', 'CUSTOM', []),
     ],
   });
   const text = c.problems.join('\n');
-  assert.match(text, /default\/p rules\[0\]\.from\[0\]\.source\.requestPrincipals/);
-  assert.match(text, /request\.auth\.claims\[iss\]/);
+  assert.match(text, /connection\.sni/);
   assert.match(text, /invalid path template/);
   assert.match(text, /ports must be port numbers/);
   assert.match(text, /default\/c: action CUSTOM is not supported/);

@@ -120,17 +120,37 @@ test('spec: {} compiles to an ALLOW policy with no rules (deny all); rules: [{}]
   assert.equal(inbound.authz.policies.map((p) => [p.name, p.action, p.rules]), [['deny-all', 'ALLOW', []], ['allow-all', 'ALLOW', [{}]]]);
 });
 
-test('unsupported source fields are carried as rule.unsupported and warned about', () => {
+test('requestPrincipals compile to the agent form; CUSTOM is warned about', () => {
   const { inbound, warnings } = compileInbound({
     workload: api,
     peerAuthentications: [],
-    authorizationPolicies: [ap('jwt', 'default', { action: 'DENY', rules: [{ from: [{ source: { requestPrincipals: ['*'], namespaces: ['prod'] } }] }] }), ap('ext', 'default', { action: 'CUSTOM', provider: { name: 'opa' }, rules: [{}] })],
+    authorizationPolicies: [ap('jwt', 'default', { action: 'DENY', rules: [{ from: [{ source: { notRequestPrincipals: ['*'], namespaces: ['prod'] } }] }] }), ap('ext', 'default', { action: 'CUSTOM', provider: { name: 'opa' }, rules: [{}] })],
   });
-  assert.equal(inbound.authz.policies[0]!.rules[0]!.unsupported, ['from[0].source.requestPrincipals']);
-  assert.equal(inbound.authz.policies[0]!.rules[0]!.from, [{ namespaces: ['prod'] }]);
-  const text = warnings.join('\n');
-  assert.match(text, /requestPrincipals: not supported/);
-  assert.match(text, /CUSTOM is not supported/);
+  assert.is(inbound.authz.policies[0]!.rules[0]!.unsupported, undefined);
+  assert.equal(inbound.authz.policies[0]!.rules[0]!.from, [{ namespaces: ['prod'], notRequestPrincipals: ['*'] }]);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings.join('\n'), /CUSTOM is not supported/);
+});
+
+test('RequestAuthentication: the root namespace\'s apply everywhere, a namespace\'s to its workloads, a selector narrows; rules merged; targetRef warned', () => {
+  const ra = (name: string, namespace: string, spec: Record<string, unknown>) => ({ ...ap(name, namespace, {}), kind: 'RequestAuthentication', spec }) as never;
+  const { inbound, warnings } = compileInbound({
+    workload: api,
+    peerAuthentications: [],
+    authorizationPolicies: [],
+    requestAuthentications: [
+      ra('mesh', 'istio-system', { jwtRules: [{ issuer: 'https://a', jwksUri: 'http://auth/keys', timeout: '2s' }] }),
+      ra('ns', api.namespace, { jwtRules: [{ issuer: 'b', jwks: '{"keys":[]}', fromHeaders: [{ name: 'X-Jwt', prefix: 'Token ' }], outputClaimToHeaders: [{ header: 'X-User', claim: 'sub' }], failureMode: 'STRICT' }] }),
+      ra('other', 'elsewhere', { jwtRules: [{ issuer: 'c', jwksUri: 'http://c/keys' }] }),
+      ra('not-api', api.namespace, { selector: { matchLabels: { app: 'web' } }, jwtRules: [{ issuer: 'd', jwksUri: 'http://d/keys' }] }),
+      ra('gw', api.namespace, { targetRef: { kind: 'Gateway', name: 'ingress' }, jwtRules: [{ issuer: 'e', jwksUri: 'http://e/keys' }] }),
+    ],
+  });
+  assert.equal(inbound.jwt, [
+    { issuer: 'https://a', source: 'istio-system/mesh', jwksUri: 'http://auth/keys', timeoutMs: 2000 },
+    { issuer: 'b', source: `${api.namespace}/ns`, jwks: '{"keys":[]}', fromHeaders: [{ name: 'x-jwt', prefix: 'Token ' }], outputClaimToHeaders: [{ header: 'x-user', claim: 'sub' }], failureMode: 'STRICT' },
+  ]);
+  assert.match(warnings.join('\n'), /RequestAuthentication .*\/gw .*targetRef/);
 });
 
 test('serviceAccounts and notServiceAccounts compile to the agent form (not unsupported); the meshfile check warns on a value without a namespace', async () => {

@@ -1,0 +1,103 @@
+/** agent/authn/jwt-authn.ts and jwks-cache.ts: Envoy's jwt_authn as Istio configures it, with a stubbed JWKS fetch. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { JwksCache } from '../../../agent/authn/jwks-cache.ts';
+import { JwtAuthn, type JwtOutcome } from '../../../agent/authn/jwt-authn.ts';
+import type { JwtRuleSnapshot } from '../../../wire/types.ts';
+import { es256Issuer } from '../../support/jwt-signer.ts';
+
+const NOW = 1_700_000_000;
+const A = es256Issuer('https://a.example');
+const B = es256Issuer('https://b.example');
+const claims = { sub: 'alice', exp: NOW + 600, aud: 'shop', groups: ['admins'], org: { team: 'pay' }, n: 7 };
+const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+
+function authn(rules: Partial<JwtRuleSnapshot>[], fetched: Record<string, string> = {}): { a: JwtAuthn; fetches: string[] } {
+  const fetches: string[] = [];
+  const cache = new JwksCache({
+    fetch: async (url) => {
+      fetches.push(url);
+      if (!(url in fetched)) throw new Error(`HTTP 404`);
+      return fetched[url]!;
+    },
+  });
+  return { a: new JwtAuthn(rules.map((r) => ({ issuer: 'https://a.example', source: 'default/ra', ...r })), cache), fetches };
+}
+
+async function settle(a: JwtAuthn, headers: Record<string, string>, query = ''): Promise<JwtOutcome> {
+  for (;;) {
+    const o = a.authenticate(headers, query, NOW);
+    if (o.kind !== 'wait') return o;
+    await o.ready;
+  }
+}
+
+test('no token passes without an identity; a valid one gives iss/sub, audiences, claims', async () => {
+  const { a } = authn([{ jwks: A.jwks }]);
+  assert.equal(a.authenticate({}, '', NOW), { kind: 'none' });
+  const o = await settle(a, bearer(A.token(claims)));
+  assert.is(o.kind, 'ok');
+  if (o.kind !== 'ok') return;
+  assert.equal([o.auth.principal, o.auth.audiences, (o.auth.claims as { groups: string[] }).groups], ['https://a.example/alice', ['shop'], ['admins']]);
+  assert.is(o.header, 'authorization');
+});
+
+test('an invalid token is refused with Envoy\'s message: expired, another issuer, a wrong key', async () => {
+  const { a } = authn([{ jwks: A.jwks }]);
+  assert.equal(a.authenticate(bearer(A.token({ ...claims, exp: NOW - 3600 })), '', NOW), { kind: 'fail', message: 'Jwt is expired', missing: false });
+  assert.equal(a.authenticate(bearer(B.token(claims)), '', NOW), { kind: 'fail', message: 'Jwt issuer is not configured', missing: false });
+  const forged = A.token(claims).split('.');
+  forged[2] = B.token(claims).split('.')[2]!;
+  assert.equal(a.authenticate(bearer(forged.join('.')), '', NOW), { kind: 'fail', message: 'Jwt verification fails', missing: false });
+});
+
+test('two issuers: each token verified by its own rule', async () => {
+  const { a } = authn([{ jwks: A.jwks }, { issuer: 'https://b.example', jwks: B.jwks }]);
+  assert.is((await settle(a, bearer(B.token(claims)))).kind, 'ok');
+  assert.is((await settle(a, bearer(A.token(claims)))).kind, 'ok');
+});
+
+test('failureMode: STRICT refuses a missing token; IGNORE never refuses', () => {
+  assert.equal(authn([{ jwks: A.jwks, failureMode: 'STRICT' }]).a.authenticate({}, '', NOW), { kind: 'fail', message: 'Jwt is missing', missing: true });
+  assert.equal(authn([{ jwks: A.jwks, failureMode: 'IGNORE' }]).a.authenticate(bearer('x.y.z'), '', NOW), { kind: 'none' });
+});
+
+test('jwksUri: the first token waits for the fetch, later ones use the cached set; a failed fetch fails with "Jwks remote fetch is failed"', async () => {
+  const { a, fetches } = authn([{ jwksUri: 'http://auth/keys' }], { 'http://auth/keys': A.jwks });
+  const first = a.authenticate(bearer(A.token(claims)), '', NOW);
+  assert.is(first.kind, 'wait');
+  assert.is((await settle(a, bearer(A.token(claims)))).kind, 'ok');
+  assert.is((await settle(a, bearer(A.token(claims)))).kind, 'ok');
+  assert.equal(fetches, ['http://auth/keys']);
+  const broken = authn([{ jwksUri: 'http://auth/missing' }]);
+  assert.equal(await settle(broken.a, bearer(A.token(claims))), { kind: 'fail', message: 'Jwks remote fetch is failed', missing: false });
+});
+
+test('no jwksUri: found by OpenID discovery from the issuer', async () => {
+  const { a, fetches } = authn([{}], { 'https://a.example/.well-known/openid-configuration': JSON.stringify({ jwks_uri: 'https://a.example/jwks' }), 'https://a.example/jwks': A.jwks });
+  assert.is((await settle(a, bearer(A.token(claims)))).kind, 'ok');
+  assert.equal(fetches, ['https://a.example/.well-known/openid-configuration', 'https://a.example/jwks']);
+});
+
+test('forwarded headers: the token header removed unless forwardOriginalToken; payload and claims written, old values replaced', async () => {
+  const token = A.token(claims);
+  const { a } = authn([{ jwks: A.jwks, outputPayloadToHeader: 'x-jwt-payload', outputClaimToHeaders: [{ header: 'x-user', claim: 'sub' }, { header: 'x-team', claim: 'org.team' }, { header: 'x-n', claim: 'n' }, { header: 'x-groups', claim: 'groups' }] }]);
+  const o = await settle(a, bearer(token));
+  if (o.kind !== 'ok') throw new Error(o.kind);
+  const out = a.forwardHeaders(['host', 'api', 'Authorization', `Bearer ${token}`, 'x-user', 'mallory'], o);
+  assert.equal(out, ['host', 'api', 'x-jwt-payload', token.split('.')[1], 'x-user', 'alice', 'x-team', 'pay', 'x-n', '7']);
+  const keep = authn([{ jwks: A.jwks, forwardOriginalToken: true }]);
+  const k = await settle(keep.a, bearer(token));
+  if (k.kind !== 'ok') throw new Error(k.kind);
+  assert.equal(keep.a.forwardHeaders(['authorization', `Bearer ${token}`], k), ['authorization', `Bearer ${token}`]);
+});
+
+test('custom locations: only those are read; inline JWKS that does not parse is a problem', async () => {
+  const { a } = authn([{ jwks: A.jwks, fromHeaders: [{ name: 'x-jwt', prefix: 'Token ' }], fromParams: ['t'] }]);
+  assert.equal(a.authenticate(bearer(A.token(claims)), '', NOW), { kind: 'none' }, 'Authorization is not a location of this rule');
+  assert.is((await settle(a, { 'x-jwt': `Token ${A.token(claims)}` })).kind, 'ok');
+  assert.is((await settle(a, {}, `t=${A.token(claims)}`)).kind, 'ok');
+  assert.equal(authn([{ jwks: '{"keys": 1}' }]).a.problems.length, 1);
+});
+
+test.run();
