@@ -126,6 +126,13 @@ export class LoopbackMesh {
     await waitFor(async () => cond(JSON.parse((await this.admin(a, '/config')).text) as AgentConfigView), 10_000, what);
   }
 
+  /** Waits until each client agent sees an endpoint of `service` as meshed (its agent ready with a certificate). */
+  async untilMeshed(clients: readonly RunningAgent[], service: string): Promise<void> {
+    for (const a of clients) {
+      await this.untilConfig(a, (v) => v.snapshot?.services.find((s) => s.name === service)?.endpoints.some((e) => e.meshed) ?? false, `meshed ${service} endpoint`);
+    }
+  }
+
   async metrics(a: RunningAgent): Promise<string> {
     return (await this.admin(a, '/metrics')).text;
   }
@@ -157,4 +164,26 @@ export async function callsThrough(client: RunningAgent, address: string, host: 
     seen[who] = (seen[who] ?? 0) + 1;
   }
   return seen;
+}
+
+/** An answer of {@link sendRequest}. */
+export interface Answer {
+  status: number;
+  body: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+/** One request on loopback (Host `api` unless `headers` say otherwise); `path` is sent exactly as given. */
+export function sendRequest(host: string, port: number, path: string, o: { method?: string; headers?: Record<string, string>; agent: http.Agent | false }): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host, port, path, method: o.method ?? 'GET', headers: { host: 'api', ...o.headers }, agent: o.agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+    });
+    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
 }

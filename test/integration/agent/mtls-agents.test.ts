@@ -11,7 +11,7 @@ import tls from 'node:tls';
 import { makeLeaf, makeRoot, rootFromPem } from '../../unit/identity/cert-factory.ts';
 import { waitFor } from '../../support/wait-for.ts';
 import { EchoApp, metricValue, type RunningAgent } from './agent-harness.ts';
-import { LoopbackMesh, type MeshWorkload } from './mesh-harness.ts';
+import { LoopbackMesh, sendRequest, type Answer, type MeshWorkload } from './mesh-harness.ts';
 
 const WEB: MeshWorkload = { name: 'web', address: '127.0.0.2' };
 const API: MeshWorkload = { name: 'api', address: '127.0.0.3', labels: { app: 'api' } };
@@ -44,26 +44,9 @@ let api: RunningAgent;
 let shop: RunningAgent;
 const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
-interface Answer {
-  status: number;
-  body: string;
-  headers: http.IncomingHttpHeaders;
-}
-
-/** One request on loopback; `path` is sent exactly as given. */
-function send(host: string, port: number, path: string, o: { method?: string; headers?: Record<string, string>; agent?: http.Agent | false } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host, port, path, method: o.method ?? 'GET', headers: { host: 'api', ...o.headers }, agent: o.agent ?? keepAlive }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
-    });
-    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
+/** One request on loopback (keep-alive unless `agent: false`); `path` is sent exactly as given. */
+const send = (host: string, port: number, path: string, o: { method?: string; headers?: Record<string, string>; agent?: http.Agent | false } = {}) =>
+  sendRequest(host, port, path, { ...o, agent: o.agent ?? keepAlive });
 
 const out = (a: RunningAgent) => Object.values(a.ports.outbound)[0]!;
 const viaWeb = (path: string, o?: Parameters<typeof send>[3]) => send(WEB.address, out(web), path, o);
@@ -79,10 +62,7 @@ test.before(async () => {
   web = await mesh.agent(WEB, ['--outbound', `api:${app.port}=0`]);
   shop = await mesh.agent(SHOP, ['--outbound', `api:${app.port}=0`]);
   await Promise.all([api, web, shop].map((a) => mesh.ready(a)));
-  // web and shop see api's endpoint as meshed once api's agent is ready with its certificate.
-  for (const a of [web, shop]) {
-    await mesh.untilConfig(a, (v) => v.snapshot?.services.find((s) => s.name === 'api')?.endpoints.some((e) => e.meshed) ?? false, 'meshed api endpoint');
-  }
+  await mesh.untilMeshed([web, shop], 'api');
 });
 
 test.after(async () => {

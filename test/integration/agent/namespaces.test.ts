@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import http from 'node:http';
 import { EchoApp, type RunningAgent } from './agent-harness.ts';
-import { LoopbackMesh, type MeshWorkload } from './mesh-harness.ts';
+import { LoopbackMesh, sendRequest, type MeshWorkload } from './mesh-harness.ts';
 
 const WEB: MeshWorkload = { name: 'web', address: '127.0.0.2' };
 const API: MeshWorkload = { name: 'api', address: '127.0.0.3', labels: { app: 'api' } };
@@ -56,20 +56,7 @@ let web: RunningAgent;
 let shop: RunningAgent;
 const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
-function get(address: string, client: RunningAgent, path: string): Promise<{ status: number; body: string }> {
-  const port = Object.values(client.ports.outbound)[0]!;
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: address, port, path, headers: { host: 'api' }, agent: keepAlive }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    });
-    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = (address: string, client: RunningAgent, path: string) => sendRequest(address, Object.values(client.ports.outbound)[0]!, path, { agent: keepAlive });
 const viaWeb = (path: string) => get(WEB.address, web, path);
 const viaShop = (path: string) => get(SHOP.address, shop, path);
 
@@ -80,9 +67,7 @@ test.before(async () => {
   web = await mesh.agent(WEB, ['--outbound', `api:${app.port}=0`]);
   shop = await mesh.agent(SHOP, ['--outbound', `api:${app.port}=0`]);
   await Promise.all([api, web, shop].map((a) => mesh.ready(a)));
-  for (const a of [web, shop]) {
-    await mesh.untilConfig(a, (v) => v.snapshot?.services.find((s) => s.name === 'api')?.endpoints.some((e) => e.meshed) ?? false, 'meshed api endpoint');
-  }
+  await mesh.untilMeshed([web, shop], 'api');
 });
 
 test.after(async () => {

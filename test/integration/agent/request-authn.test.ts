@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { es256Issuer } from '../../support/jwt-signer.ts';
 import { EchoApp, type RunningAgent } from './agent-harness.ts';
-import { LoopbackMesh, type MeshWorkload } from './mesh-harness.ts';
+import { LoopbackMesh, sendRequest, type MeshWorkload } from './mesh-harness.ts';
 
 const WEB: MeshWorkload = { name: 'web', address: '127.0.0.2' };
 const API: MeshWorkload = { name: 'api', address: '127.0.0.3', labels: { app: 'api' } };
@@ -51,22 +51,8 @@ spec:
 `;
 }
 
-function get(path: string, token?: string): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
-  const port = Object.values(web.ports.outbound)[0]!;
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { host: 'api' };
-    if (token) headers.authorization = `Bearer ${token}`;
-    const req = http.request({ host: WEB.address, port, path, headers, agent: keepAlive }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
-    });
-    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = (path: string, token?: string) =>
+  sendRequest(WEB.address, Object.values(web.ports.outbound)[0]!, path, { agent: keepAlive, headers: token ? { authorization: `Bearer ${token}` } : {} });
 const seen = (r: { body: string }) => JSON.parse(r.body).headers as Record<string, string>;
 
 test.before(async () => {
@@ -81,7 +67,7 @@ test.before(async () => {
   const api = await mesh.agent(API, ['--inbound', `${app.port}=${app.port}`]);
   web = await mesh.agent(WEB, ['--outbound', `api:${app.port}=0`]);
   await Promise.all([api, web].map((a) => mesh.ready(a)));
-  await mesh.untilConfig(web, (v) => v.snapshot?.services.find((s) => s.name === 'api')?.endpoints.some((e) => e.meshed) ?? false, 'meshed api endpoint');
+  await mesh.untilMeshed([web], 'api');
   await mesh.untilConfig(api, (v) => (v.snapshot?.inbound?.jwt?.length ?? 0) === 2, 'api has the JWT rules');
 });
 

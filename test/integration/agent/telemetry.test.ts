@@ -105,7 +105,7 @@ test.before(async () => {
   api = await mesh.agent(API, ['--inbound', `${app.port}=${app.port}`]);
   web = await mesh.agent(WEB, ['--outbound', `api:${app.port}=0`]);
   await Promise.all([api, web].map((a) => mesh.ready(a)));
-  await mesh.untilConfig(web, (v) => v.snapshot?.services.find((s) => s.name === 'api')?.endpoints.some((e) => e.meshed) ?? false, 'meshed api endpoint');
+  await mesh.untilMeshed([web], 'api');
 });
 
 test.after(async () => {
