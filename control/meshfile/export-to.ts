@@ -60,12 +60,14 @@ export function virtualServiceRank(scope: ExportScope, namespace: string, client
 }
 
 /**
- * Whether two VirtualServices for one host tie for some namespace (same rank, so only their order
- * would decide): both public, both private to one namespace, or both exported by name to one.
+ * Whether two VirtualServices for one host (of namespaces `aNs`, `bNs`) tie for some namespace (same
+ * rank, so only their order would decide): both public, both private to one namespace, or both
+ * exported by name to one. Private to a namespace and exported to it by name rank apart.
  */
-export function virtualServicesTie(a: ExportScope, b: ExportScope): boolean {
+export function virtualServicesTie(a: ExportScope, aNs: string, b: ExportScope, bNs: string): boolean {
   if (a === 'all' || b === 'all') return a === b;
-  return intersects(a, b);
+  for (const ns of a) if (b.has(ns) && (ns === aNs) === (ns === bNs)) return true;
+  return false;
 }
 
 function intersects(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {

@@ -211,7 +211,7 @@ export class ReferenceChecks {
         if (!ref) return;
         const key = serviceKey(ref);
         const scope = exportScope(spec.exportTo, d.namespace);
-        const tie = (routes.get(key) ?? []).find((o) => o !== d && virtualServicesTie(exportScope((o.spec as VirtualServiceSpec).exportTo, o.namespace), scope));
+        const tie = (routes.get(key) ?? []).find((o) => o !== d && virtualServicesTie(exportScope((o.spec as VirtualServiceSpec).exportTo, o.namespace), o.namespace, scope, d.namespace));
         if (tie) d.r.report('MESH_ERR_HOST_CONFLICT', `spec.hosts[${i}]`, `VirtualService "${tie.name}" already routes ${key} for the same clients; this one is disabled (merge the routes into one VirtualService, or give each its namespaces with exportTo)`);
         else {
           routes.set(key, [...(routes.get(key) ?? []), d]);

@@ -196,6 +196,16 @@ test('exportTo: a client takes the VirtualService private to its namespace, else
   assert.is(forClient('ops').policy, undefined, 'ops: its own rule is exported away from it, the host\'s namespace exports none to it');
 });
 
+test('exportTo: a VirtualService private to the client\'s namespace and another exported to it by name do not conflict; the private one wins', () => {
+  const vs = (name: string, ns: string, exportTo: string, timeout: string) =>
+    `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: ${name}, namespace: ${ns}}\nspec:\n  hosts: [api.default]\n  exportTo: [${exportTo}]\n  http:\n  - timeout: ${timeout}\n    route: [{destination: {host: api.default}}]\n`;
+  const r = loadMeshfile([vs('team-own', 'team', '"."', '1s'), vs('from-ops', 'ops', 'team', '2s')].join('---\n'), 'test.yaml');
+  assert.equal(r.diagnostics, []);
+  const forClient = (namespace: string) => compileServiceRoutes(r.spec, { name: 'api', namespace: 'default', hosts: ['api'] }, lookup, undefined, { namespace, labels: {} });
+  assert.is(forClient('team').http![0]!.timeoutMs, 1000);
+  assert.is(forClient('default').http, undefined, 'neither is exported to default');
+});
+
 test('DestinationRule lookup path: the client\'s namespace, then what the host\'s namespace exports to it, then the root namespace; a selector there only selects', () => {
   const dr = (name: string, ns: string, extra: string) => `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: ${name}, namespace: ${ns}}\nspec:\n  host: db.data\n${extra}`;
   const text = [

@@ -20,11 +20,12 @@ test('virtualServiceRank: private to the client\'s namespace, then exported to i
 });
 
 test('virtualServicesTie: same rank for some namespace', () => {
-  assert.ok(virtualServicesTie('all', 'all'));
-  assert.not.ok(virtualServicesTie('all', exportScope(['.'], 'a')), 'public and private rank apart');
-  assert.not.ok(virtualServicesTie(exportScope(['.'], 'a'), exportScope(['.'], 'b')));
-  assert.ok(virtualServicesTie(exportScope(['.'], 'a'), exportScope(['a'], 'b')), 'private in a and exported to a by name: pilot ranks a\'s own first, but both name a');
-  assert.ok(virtualServicesTie(exportScope(['q'], 'a'), exportScope(['q', 'r'], 'b')));
+  assert.ok(virtualServicesTie('all', 'a', 'all', 'b'));
+  assert.not.ok(virtualServicesTie('all', 'a', exportScope(['.'], 'a'), 'a'), 'public and private rank apart');
+  assert.not.ok(virtualServicesTie(exportScope(['.'], 'a'), 'a', exportScope(['.'], 'b'), 'b'));
+  assert.ok(virtualServicesTie(exportScope(['.'], 'a'), 'a', exportScope(['a'], 'a'), 'a'), 'both private to a');
+  assert.not.ok(virtualServicesTie(exportScope(['.'], 'a'), 'a', exportScope(['a'], 'b'), 'b'), 'private to a, and exported to a by name from b: a\'s own ranks first');
+  assert.ok(virtualServicesTie(exportScope(['q'], 'a'), 'a', exportScope(['q', 'r'], 'b'), 'b'), 'both exported to q by name');
 });
 
 test('DestinationRules: local to their namespace unless exported away from it; exports; ties within one namespace', () => {
