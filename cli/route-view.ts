@@ -1,9 +1,10 @@
-/** Pure: an agent snapshot → the rows `mesh routes` prints (effective routes, policies, telemetry). */
+/** Pure: an agent snapshot → the rows `mesh routes` prints (effective routes, policies, telemetry, inbound security). */
 import {
   DEFAULT_LOCAL_ORIGIN_FAILURES,
   type AgentSnapshot,
   type HttpMatchSnapshot,
   type HttpRouteSnapshot,
+  type JwtRuleSnapshot,
   type MetricOverridesSnapshot,
   type PresenceOrStringMatch,
   type ServiceSnapshot,
@@ -187,5 +188,31 @@ export function telemetryRows(snap: AgentSnapshot): string[][] {
   return [
     ['outbound (CLIENT)', tracingText(snap, t?.outbound), accessLogText(a?.outbound ?? true, a?.outboundFilter), metricsText(m?.outbound)],
     ['inbound (SERVER)', tracingText(snap, t?.inbound), accessLogText(a?.inbound ?? true, a?.inboundFilter), metricsText(m?.inbound)],
+  ];
+}
+
+/** One JWT rule as text: issuer, where its keys come from, non-default locations and modes. */
+function jwtText(r: JwtRuleSnapshot): string {
+  const keys = r.jwks !== undefined ? 'keys inline' : r.jwksUri !== undefined ? `keys from ${r.jwksUri}` : 'keys by OpenID discovery';
+  const parts = [r.issuer, keys];
+  if (r.audiences?.length) parts.push(`audiences ${r.audiences.join(',')}`);
+  const where = [...(r.fromHeaders ?? []).map((h) => `header ${h.name}`), ...(r.fromParams ?? []).map((p) => `param ${p}`), ...(r.fromCookies ?? []).map((c) => `cookie ${c}`)];
+  if (where.length) parts.push(`from ${where.join(',')}`);
+  if (r.failureMode) parts.push(r.failureMode);
+  if (r.forwardOriginalToken) parts.push('token forwarded');
+  return `${parts.join('; ')} (${r.source})`;
+}
+
+/** The inbound security in force: mTLS mode, AuthorizationPolicies, RequestAuthentication rules (rows of INBOUND, IN FORCE). */
+export function securityRows(snap: AgentSnapshot): string[][] {
+  const inbound = snap.inbound;
+  if (!inbound) return [['mTLS', 'PERMISSIVE (no meshfile)'], ['authorization', 'none: every request allowed'], ['request authentication', 'none']];
+  const ports = Object.entries(inbound.mtls.ports ?? {}).map(([p, m]) => `port ${p} ${m}`);
+  const policies = inbound.authz.policies.map((p) => `${p.namespace}/${p.name} ${p.action} (${p.rules.length} rule${p.rules.length === 1 ? '' : 's'})`);
+  const jwt = (inbound.jwt ?? []).map(jwtText);
+  return [
+    ['mTLS', [inbound.mtls.mode, ...ports].join('; ')],
+    ['authorization', policies.length ? policies.join(', ') : 'none: every request allowed'],
+    ['request authentication', jwt.length ? jwt.join(' | ') : 'none'],
   ];
 }

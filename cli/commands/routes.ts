@@ -1,10 +1,10 @@
-/** `mesh routes <service>`: the effective routes and policies the agent(s) of a service apply. */
+/** `mesh routes <service>`: the effective routes, policies, telemetry and inbound security the agent(s) of a service apply. */
 import { connectEngine } from '../engine.ts';
 import { resolveProject, type ProjectFlags } from '../project.ts';
 import { controlClient } from '../control-container.ts';
 import { apiToken } from '../home.ts';
 import { table } from '../table.ts';
-import { policyRows, routeRows, telemetryRows } from '../route-view.ts';
+import { policyRows, routeRows, securityRows, telemetryRows } from '../route-view.ts';
 import { UserError } from '../errors.ts';
 
 export interface RoutesFlags extends ProjectFlags {
@@ -30,5 +30,6 @@ export async function routes(service: string, flags: RoutesFlags): Promise<numbe
   process.stdout.write(table(['DESTINATION', 'MATCH', 'ROUTE', 'TIMEOUT', 'RETRIES'], routeRows(snap)));
   process.stdout.write('\n' + table(['DESTINATION', 'SUBSET', 'LABELS', 'POLICY'], policyRows(snap)));
   process.stdout.write('\n' + table(['TRAFFIC', 'TRACING', 'ACCESS LOG', 'METRICS'], telemetryRows(snap)));
+  process.stdout.write('\n' + table(['INBOUND', 'IN FORCE'], securityRows(snap)));
   return 0;
 }

@@ -45,6 +45,9 @@ if (await requireEngine()) {
     assert.match(routes.stdout, /api\/v1 90%, api\/v2 10%/);
     // The telemetry in force for web's own traffic, per direction (no Telemetry documents: standard).
     assert.match(routes.stdout, /outbound \(CLIENT\) .* on +standard/);
+    // Its inbound security: the mesh's mTLS mode and no RequestAuthentication.
+    assert.match(routes.stdout, /^mTLS +(PERMISSIVE|STRICT|DISABLE)/m);
+    assert.match(routes.stdout, /^request authentication +none/m);
   });
 
   test(`90/10 split: v2 gets 10% ± 5% of ${SAMPLE} orders`, async () => {

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { matchText, policyText, routeRows, telemetryRows } from '../../../cli/route-view.ts';
+import { matchText, policyText, routeRows, securityRows, telemetryRows } from '../../../cli/route-view.ts';
 import { service, snapshot } from '../agent/snapshot-fixture.ts';
 
 test('mesh routes: the RETRIES column names attempts, per-try timeout, back-off and conditions', () => {
@@ -67,6 +67,26 @@ test('mesh routes: TLS and TCP routes get rows of their own, matched by server n
     ['db', 'tls sni=db,db.default & port=5432 | tls sni=db-ro & source app=report', 'db/v2 100%', '-', '-'],
     ['db', 'tcp port=5432', 'db/v1 100%', '-', '-'],
     ['db', 'tcp *', 'db/v1 100%', '-', '-'],
+  ]);
+});
+
+test('mesh routes: the inbound table (mTLS, authorization, request authentication)', () => {
+  const plain = snapshot(1, 'api', []);
+  assert.equal(securityRows(plain), [['mTLS', 'PERMISSIVE (no meshfile)'], ['authorization', 'none: every request allowed'], ['request authentication', 'none']]);
+  const secured = snapshot(1, 'api', []);
+  secured.inbound = {
+    mtls: { mode: 'STRICT', ports: { '9090': 'PERMISSIVE' } },
+    authz: { policies: [{ name: 'api', namespace: 'default', action: 'ALLOW', rules: [{}, {}] }, { name: 'deny-admin', namespace: 'default', action: 'DENY', rules: [{}] }] },
+    jwt: [
+      { issuer: 'https://a', jwksUri: 'http://auth/keys', audiences: ['shop'], source: 'default/api-jwt' },
+      { issuer: 'b', jwks: '{}', fromHeaders: [{ name: 'x-jwt' }], fromParams: ['t'], failureMode: 'STRICT', forwardOriginalToken: true, source: 'istio-system/mesh' },
+      { issuer: 'https://c', source: 'default/c' },
+    ],
+  };
+  assert.equal(securityRows(secured), [
+    ['mTLS', 'STRICT; port 9090 PERMISSIVE'],
+    ['authorization', 'default/api ALLOW (2 rules), default/deny-admin DENY (1 rule)'],
+    ['request authentication', 'https://a; keys from http://auth/keys; audiences shop (default/api-jwt) | b; keys inline; from header x-jwt,param t; STRICT; token forwarded (istio-system/mesh) | https://c; keys by OpenID discovery (default/c)'],
   ]);
 });
 
