@@ -2,8 +2,9 @@
  * Pure: the services of a compose file, for validating a meshfile offline (`mesh check` without a
  * running project): logical service names, their labels and the ports they declare.
  */
-import { parse } from 'yaml';
-import { DEFAULT_NAMESPACE, namespaceOf } from '../control/discovery/labels.ts';
+import { isMap, isScalar, isSeq, LineCounter, parse, parseDocument, type Node } from 'yaml';
+import type { Diagnostic } from '../control/meshfile/diagnostics.ts';
+import { DEFAULT_NAMESPACE, namespaceLabelProblem, namespaceOf } from '../control/discovery/labels.ts';
 import { LABELS } from '../wire/types.ts';
 
 /** One logical service as the meshfile sees it. */
@@ -66,4 +67,37 @@ export function composeServices(text: string, namespace = DEFAULT_NAMESPACE): Co
     byKey.set(key, info);
   }
   return [...byKey.values()].sort((a, b) => a.name.localeCompare(b.name) || a.namespace.localeCompare(b.namespace));
+}
+
+/**
+ * dockmesh labels of the compose file's services whose values dockmesh cannot use (today
+ * `dockmesh.namespace`), with their positions: what the control server would only log.
+ */
+export function composeLabelProblems(text: string, file: string): Diagnostic[] {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  const services = isMap(doc.contents) ? doc.contents.get('services', true) : undefined;
+  const out: Diagnostic[] = [];
+  if (!isMap(services)) return out;
+  for (const pair of services.items) {
+    const name = isScalar(pair.key) ? String(pair.key.value) : '';
+    const labels = isMap(pair.value) ? pair.value.get('labels', true) : undefined;
+    const report = (value: string, node: Node | null | undefined) => {
+      const problem = namespaceLabelProblem(value);
+      if (!problem) return;
+      const at = lines.linePos(node?.range?.[0] ?? 0);
+      out.push({ severity: 'error', code: 'MESH_ERR_BAD_LABEL', message: `${problem}; the container stays in namespace "${DEFAULT_NAMESPACE}"`, file, line: at.line, column: at.col, path: `services.${name}.labels.${LABELS.namespace}` });
+    };
+    if (isMap(labels)) {
+      for (const l of labels.items) {
+        if (isScalar(l.key) && l.key.value === LABELS.namespace) report(String(isScalar(l.value) ? l.value.value ?? '' : ''), l.value as Node);
+      }
+    } else if (isSeq(labels)) {
+      for (const item of labels.items) {
+        const v = isScalar(item) ? String(item.value) : '';
+        if (v.startsWith(`${LABELS.namespace}=`)) report(v.slice(LABELS.namespace.length + 1), item as Node);
+      }
+    }
+  }
+  return out;
 }

@@ -1,7 +1,8 @@
 /**
  * `mesh check`: validates the meshfile like `istioctl analyze`, against the running project when
  * dockmesh runs in it (the control server's view of services and labels), else offline against
- * the compose file. Prints every diagnostic with file:line:column; exit 0 only when clean.
+ * the compose file; also the compose file's dockmesh labels. Prints every diagnostic with
+ * file:line:column; exit 0 only when clean.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,7 +14,7 @@ import { connectEngine } from '../engine.ts';
 import { composeFilesOf, resolveProject, type ProjectFlags } from '../project.ts';
 import { controlClient } from '../control-container.ts';
 import { apiToken } from '../home.ts';
-import { composeServices } from '../compose-file.ts';
+import { composeLabelProblems, composeServices } from '../compose-file.ts';
 import { meshfilePath } from '../meshfile-path.ts';
 import { EXIT, UserError } from '../errors.ts';
 
@@ -57,14 +58,18 @@ export async function check(flags: CheckFlags): Promise<number> {
     throw new UserError('MESH_ERR_USAGE', `no meshfile at ${file}: pass --meshfile FILE (no meshfile is a valid mesh: every service with the defaults)`);
   }
   const result = loadMeshfile(readFileSync(file, 'utf8'), file, against.ctx);
-  const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
-  const warnings = result.diagnostics.length - errors;
+  // The compose file's dockmesh labels too: a bad value would only show in the control server's log.
+  const compose = composeFilesOf(flags).files[0];
+  const labelProblems = compose && existsSync(compose) ? composeLabelProblems(readFileSync(compose, 'utf8'), compose) : [];
+  const diagnostics = [...labelProblems, ...result.diagnostics];
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = diagnostics.length - errors;
   if (flags.json) {
     process.stdout.write(
-      JSON.stringify({ file, valid: result.valid, against: { kind: against.kind, what: against.what }, errors, warnings, diagnostics: result.diagnostics, disabled: result.disabled }, null, 2) + '\n',
+      JSON.stringify({ file, valid: result.valid, against: { kind: against.kind, what: against.what }, errors, warnings, diagnostics, disabled: result.disabled }, null, 2) + '\n',
     );
   } else {
-    for (const d of result.diagnostics) process.stdout.write(formatDiagnostic(d) + '\n');
+    for (const d of diagnostics) process.stdout.write(formatDiagnostic(d) + '\n');
     const summary = errors + warnings === 0 ? 'no problems' : `${errors} error(s), ${warnings} warning(s)`;
     process.stdout.write(`${file}: ${summary} (checked against the ${against.kind}${against.kind === 'nothing' ? '' : ` ${against.what}`})\n`);
   }

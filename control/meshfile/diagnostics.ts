@@ -40,6 +40,7 @@ export const MESHFILE_CODES = {
   MESH_ERR_ROUTE_ACTION: { severity: 'error', scope: 'file', summary: 'An HTTP route needs exactly one of route, redirect, directResponse, and rewrite cannot go with redirect.' },
   MESH_ERR_BAD_RETRY_ON: { severity: 'error', scope: 'file', summary: 'A retryOn condition is not an Envoy retry policy or an HTTP status code.' },
   MESH_ERR_BAD_HEADER_NAME: { severity: 'error', scope: 'file', summary: 'A header name to match is not lower case (Istio requires lower case).' },
+  MESH_ERR_BAD_LABEL: { severity: 'error', scope: 'file', summary: 'A dockmesh label of a compose service has a value dockmesh cannot use (`mesh check` reads the compose file); the container is meshed without it.' },
   MESH_ERR_UNKNOWN_HOST: { severity: 'error', scope: 'object', summary: 'A host names no service of the project; the document is disabled.' },
   MESH_ERR_UNKNOWN_SUBSET: { severity: 'error', scope: 'object', summary: 'A route sends traffic to a subset that no container matches; the document is disabled.' },
   MESH_ERR_UNDEFINED_SUBSET: { severity: 'error', scope: 'object', summary: 'A route names a subset that no DestinationRule of that host defines; the document is disabled.' },
