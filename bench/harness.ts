@@ -21,7 +21,7 @@ import { stillPending } from './report/pending.ts';
 import { measureControlPlane } from './control-plane-run.ts';
 import { measureMeshUp } from './mesh-up-run.ts';
 import { ratioRows } from './report/ratios.ts';
-import { agentHopMetricsLogTarget, agentHopObservedSampledTarget, agentHopObservedTarget, agentHopTarget, agentPairMtlsTarget, agentPairTarget } from './targets/agent.ts';
+import { agentHopMetricsLogTarget, agentHopObservedSampledTarget, agentHopObservedTarget, agentHopTarget, agentPairJwtTarget, agentPairMtlsTarget, agentPairTarget } from './targets/agent.ts';
 import { directTarget } from './targets/direct.ts';
 import { haproxyTarget } from './targets/haproxy.ts';
 import { nginxTarget } from './targets/nginx.ts';
@@ -41,6 +41,7 @@ export const TARGETS: readonly TargetDef[] = [
   agentHopMetricsLogTarget,
   agentPairTarget,
   agentPairMtlsTarget,
+  agentPairJwtTarget,
 ];
 
 /** Scratch directories of past runs kept in bench/.work (logs to look at after a surprise). */
@@ -138,7 +139,7 @@ export async function runBench(o: BenchOptions, repoRoot: string, log: (s: strin
       const info = infos.find((i) => i.id === id)!;
       try {
         const record = await warmUpUntilSettled(async () => {
-          const r = await runWrk({ port: t.port, host: t.host, connections: 50, threads: pinning.loadThreads, durationS: WARM_UP.stepS, closeEach: false, cpus: pinning.load, logFile: join(workDir, `warmup-${id}.log`) });
+          const r = await runWrk({ port: t.port, host: t.host, headers: t.headers, connections: 50, threads: pinning.loadThreads, durationS: WARM_UP.stepS, closeEach: false, cpus: pinning.load, logFile: join(workDir, `warmup-${id}.log`) });
           return r.requestsPerSec;
         });
         (info.warmUps ??= []).push(record);

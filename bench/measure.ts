@@ -52,6 +52,7 @@ export async function measureRun(
     const r = await runWrk({
       port: target.port,
       host: target.host,
+      headers: target.headers,
       connections: load.connections,
       threads: ctx.pinning.loadThreads,
       durationS,
@@ -66,6 +67,7 @@ export async function measureRun(
       {
         port: target.port,
         host: target.host,
+        headers: target.headers,
         path: '/',
         rate: load.rate ?? 1000,
         durationS,

@@ -23,6 +23,8 @@ export interface FixedRateOptions {
   port: number;
   /** Host header. */
   host: string;
+  /** Further request headers (`Name: value`). */
+  headers?: readonly string[];
   path: string;
   /** Requests per second. */
   rate: number;
@@ -94,7 +96,7 @@ interface Conn {
 export async function runFixedRate(o: FixedRateOptions, onStart?: () => void): Promise<FixedRateResult> {
   const count = Math.max(1, Math.round(o.rate * o.durationS));
   const intervalUs = 1e6 / o.rate;
-  const request = Buffer.from(`GET ${o.path} HTTP/1.1\r\nHost: ${o.host}\r\n\r\n`, 'latin1');
+  const request = Buffer.from(`GET ${o.path} HTTP/1.1\r\nHost: ${o.host}\r\n${(o.headers ?? []).map((h) => `${h}\r\n`).join('')}\r\n`, 'latin1');
   const latencies = new Float64Array(count);
   const lags = new Float64Array(count);
   let completed = 0;

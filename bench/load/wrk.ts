@@ -16,6 +16,8 @@ export interface WrkRunOptions {
   durationS: number;
   /** Send `Connection: close` so every request opens a new connection. */
   closeEach: boolean;
+  /** Further request headers (`Name: value`). */
+  headers?: readonly string[];
   cpus: string | undefined;
   logFile: string;
 }
@@ -34,6 +36,7 @@ export function wrkArgs(o: Omit<WrkRunOptions, 'cpus' | 'logFile'>): string[] {
     '-s', REPORT_LUA,
     '-H', `Host: ${o.host}`,
   ];
+  for (const h of o.headers ?? []) args.push('-H', h);
   if (o.closeEach) args.push('-H', 'Connection: close');
   args.push(`http://127.0.0.1:${o.port}/`);
   return args;

@@ -6,7 +6,7 @@
  * server agent's inbound listener, which forwards to the upstream (its app).
  */
 import { createHash } from 'node:crypto';
-import type { AgentSnapshot, ServiceSnapshot, WorkloadSnapshot } from '../../wire/types.ts';
+import type { AgentSnapshot, JwtRuleSnapshot, ServiceSnapshot, WorkloadSnapshot } from '../../wire/types.ts';
 
 export const UPSTREAM_HOST = 'up';
 
@@ -43,8 +43,11 @@ export function clientSnapshot(o: ClientSnapshotOptions): AgentSnapshot {
 }
 
 /** Snapshot of the server-side agent, in front of the upstream: it calls nothing. */
-export function serverSnapshot(): AgentSnapshot {
-  return withHash({ self: workload(UPSTREAM_HOST), services: [], mesh: { excludedPorts: [] } });
+/** Snapshot of the server-side agent; `jwt`: the RequestAuthentication rules it verifies tokens with. */
+export function serverSnapshot(jwt?: JwtRuleSnapshot[]): AgentSnapshot {
+  const body: Omit<AgentSnapshot, 'version' | 'hash'> = { self: workload(UPSTREAM_HOST), services: [], mesh: { excludedPorts: [] } };
+  if (jwt) body.inbound = { mtls: { mode: 'PERMISSIVE' }, authz: { policies: [] }, jwt };
+  return withHash(body);
 }
 
 /** Version 1 and a sha256 over everything but the version. */

@@ -12,6 +12,7 @@ import type { TlsCounts } from '../model.ts';
 import { ProcMeter } from '../proc/proc-meter.ts';
 import { agentRunner, envText } from './bundled-runner.ts';
 import { clientSnapshot, serverSnapshot, UPSTREAM_HOST } from './agent-snapshot.ts';
+import { benchJwt } from './bench-jwt.ts';
 import { writeBenchIdentities } from './bench-identities.ts';
 import { ManagedProcess } from './managed-process.ts';
 import { startOtlpSink, type OtlpSink } from './otlp-sink.ts';
@@ -177,8 +178,11 @@ export const agentHopMetricsLogTarget = fullRunOnly(agentHop(
   { tracing: false, samplingPercent: 0 },
 ));
 
-/** Client agent → server agent → upstream; `mtls`: both agents hold a workload identity. */
-function agentPair(id: string, title: string, description: string, mtls: boolean): TargetDef {
+/**
+ * Client agent → server agent → upstream; `mtls`: both agents hold a workload identity; `jwt`: the
+ * server agent verifies the JWT every request carries (RequestAuthentication).
+ */
+function agentPair(id: string, title: string, description: string, mtls: boolean, jwt = false): TargetDef {
   return {
     id,
     title,
@@ -187,7 +191,8 @@ function agentPair(id: string, title: string, description: string, mtls: boolean
     async start(ctx): Promise<RunningTarget> {
       const ids = mtls ? await writeBenchIdentities(ctx.workDir, [UPSTREAM_HOST, 'bench-client']) : undefined;
       const identity = (service: string) => (ids ? ['--identity-dir', ids[service]!] : []);
-      const server = await startAgent(ctx, `${id}-server`, serverSnapshot(), ['--inbound', `${ctx.upstreamPort}=0`, ...identity(UPSTREAM_HOST)]);
+      const token = jwt ? benchJwt() : undefined;
+      const server = await startAgent(ctx, `${id}-server`, serverSnapshot(token && [token.rule]), ['--inbound', `${ctx.upstreamPort}=0`, ...identity(UPSTREAM_HOST)]);
       const inbound = server.listening.inbound[String(ctx.upstreamPort)] ?? Object.values(server.listening.inbound)[0];
       if (!inbound) {
         await server.proc.close();
@@ -210,6 +215,7 @@ function agentPair(id: string, title: string, description: string, mtls: boolean
       return {
         port,
         host: UPSTREAM_HOST,
+        ...(token ? { headers: [token.header] } : {}),
         meters: [new ProcMeter(client.proc.pid), new ProcMeter(server.proc.pid)],
         commands: [client.command, server.command],
         note: agentRunner(ctx.agentRoot ?? ctx.repoRoot, ctx.workDir).how,
@@ -271,3 +277,11 @@ export const agentPairMtlsTarget = agentPair(
   'as the agent pair, with mTLS between the agents (TLS 1.3, ECDSA P-256 leaves from a local CA via --identity-dir; pooled connections, session resumption)',
   true,
 );
+
+export const agentPairJwtTarget = fullRunOnly(agentPair(
+  'agent-pair-jwt',
+  'dockmesh agent pair, JWT',
+  'as the agent pair, with the server agent verifying the JWT every request carries (RequestAuthentication, an RS256 key inline; the token removed before the upstream): what request authentication costs',
+  false,
+  true,
+));

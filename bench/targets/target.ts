@@ -21,6 +21,8 @@ export interface RunningTarget {
   port: number;
   /** Host header to send. */
   host: string;
+  /** Further request headers every request sends (`Name: value`), e.g. a JWT. */
+  headers?: readonly string[];
   /** One meter per proxy process tree (none for direct). */
   meters: ProcMeter[];
   /** Command lines of the proxy processes, for RESULTS.md. */
