@@ -5,7 +5,9 @@
  * the one whose issuer it names. No token passes (no identity) unless a rule is STRICT; an invalid
  * token is refused with 401 unless every rule that found it is IGNORE. A verified token gives the
  * request its `request.auth.*` attributes, is removed from the forwarded request (its header) unless
- * `forwardOriginalToken`, and writes `outputPayloadToHeader` and `outputClaimToHeaders`.
+ * `forwardOriginalToken`, and writes `outputPayloadToHeader` and `outputClaimToHeaders`. Verified
+ * tokens are kept (as Envoy's `jwt_cache_config` does, 100 of them): a token seen again is checked
+ * only against the clock and its key set until it expires.
  */
 import type { JwtRuleSnapshot } from '../../wire/types.ts';
 import type { RequestAuth } from '../authz/compile-authz.ts';
@@ -23,6 +25,21 @@ export type JwtOutcome =
 
 const NONE: JwtOutcome = { kind: 'none' };
 
+/** Verified tokens kept per table: Envoy's default `jwt_cache_size`. */
+export const JWT_CACHE_SIZE = 100;
+/** Envoy's clock skew for `exp` and `nbf`, as jwt-verify.ts checks them. */
+const SKEW_S = 60;
+
+/** A token verified before, with what its verification depended on. */
+interface Verified {
+  jwt: VerifiedJwt;
+  rule: number;
+  /** The key set of each rule it was verified against: a refetched set makes the entry stale. */
+  keys: (JwtKeySet | undefined)[];
+  exp: number | undefined;
+  nbf: number | undefined;
+}
+
 interface CompiledRule {
   rule: JwtRuleSnapshot;
   /** Inline keys; undefined for a fetched set (or inline JWKS that failed to parse). */
@@ -34,6 +51,8 @@ export class JwtAuthn {
   readonly #rules: CompiledRule[];
   readonly #cache: JwksCache;
   readonly #strict: boolean;
+  /** Verified tokens, oldest first (a hit moves to the end): a token seen again is not verified again while it is still valid. */
+  readonly #verified = new Map<string, Verified>();
 
   constructor(rules: readonly JwtRuleSnapshot[], cache: JwksCache) {
     this.#cache = cache;
@@ -75,8 +94,10 @@ export class JwtAuthn {
         }
         keys.push({ issuer: c.rule.issuer, audiences: c.rule.audiences, keys: set });
       }
-      const r = verifyJwt(token, keys, nowSeconds);
+      const hit = this.#cached(token, keys, nowSeconds);
+      const r = hit ? { ok: true as const, jwt: hit.jwt, rule: hit.rule } : verifyJwt(token, keys, nowSeconds);
       if (r.ok) {
+        if (!hit) this.#remember(token, r.jwt, r.rule, keys);
         const rule = rules[r.rule]!.rule;
         const { jwt } = r;
         return { kind: 'ok', jwt, rule, header, auth: { principal: jwt.principal, audiences: jwt.audiences, presenter: jwt.presenter, claims: jwt.claims } };
@@ -85,6 +106,28 @@ export class JwtAuthn {
       if (rules.some((c) => c.rule.failureMode !== 'IGNORE')) ignored = false;
     }
     return ignored ? NONE : { kind: 'fail', message: failure ?? 'Jwt verification fails', missing: false };
+  }
+
+  /**
+   * A verification of `token` that still holds: same key sets, and still within `exp` and `nbf`
+   * (with the skew). Issuer, audiences and signature do not change for a given token and key set,
+   * so the result is the one verifyJwt would give.
+   */
+  #cached(token: string, keys: readonly JwtRuleKeys[], now: number): Verified | undefined {
+    const v = this.#verified.get(token);
+    if (!v) return undefined;
+    const same = v.keys.length === keys.length && v.keys.every((k, i) => k === keys[i]!.keys);
+    const timely = (v.exp === undefined || v.exp === 0 || now <= v.exp + SKEW_S) && (v.nbf === undefined || now + SKEW_S >= v.nbf);
+    this.#verified.delete(token);
+    if (!same || !timely) return undefined;
+    this.#verified.set(token, v);
+    return v;
+  }
+
+  #remember(token: string, jwt: VerifiedJwt, rule: number, keys: readonly JwtRuleKeys[]): void {
+    if (this.#verified.size >= JWT_CACHE_SIZE) this.#verified.delete(this.#verified.keys().next().value!);
+    const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+    this.#verified.set(token, { jwt, rule, keys: keys.map((k) => k.keys), exp: num(jwt.claims.exp), nbf: num(jwt.claims.nbf) });
   }
 
   /** The forwarded request's headers (flat `[name, value, ...]`) after a verified token: token header removed unless forwarded, outputs added. */

@@ -2,8 +2,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { JwksCache } from '../../../agent/authn/jwks-cache.ts';
-import { JwtAuthn, type JwtOutcome } from '../../../agent/authn/jwt-authn.ts';
+import { JWT_CACHE_SIZE, JwtAuthn, type JwtOutcome } from '../../../agent/authn/jwt-authn.ts';
 import type { JwtRuleSnapshot } from '../../../wire/types.ts';
+import { parseJwks, type JwtKeySet } from '../../../agent/authn/jwt-verify.ts';
 import { es256Issuer } from '../../support/jwt-signer.ts';
 
 const NOW = 1_700_000_000;
@@ -98,6 +99,43 @@ test('custom locations: only those are read; inline JWKS that does not parse is 
   assert.is((await settle(a, { 'x-jwt': `Token ${A.token(claims)}` })).kind, 'ok');
   assert.is((await settle(a, {}, `t=${A.token(claims)}`)).kind, 'ok');
   assert.equal(authn([{ jwks: '{"keys": 1}' }]).a.problems.length, 1);
+});
+
+test('verified tokens are kept: a token seen again is not verified again, but still expires, and a new key set verifies it afresh', async () => {
+  const { a } = authn([{ jwks: A.jwks }]);
+  const token = A.token({ ...claims, exp: NOW + 100 });
+  const first = await settle(a, bearer(token));
+  const second = await settle(a, bearer(token));
+  assert.is(first.kind, 'ok');
+  assert.ok(first.kind === 'ok' && second.kind === 'ok' && second.jwt === first.jwt, 'the cached verification');
+  assert.equal(a.authenticate(bearer(token), '', NOW + 100 + 61), { kind: 'fail', message: 'Jwt is expired', missing: false }, 'past exp + skew: verified again, and refused');
+  const early = A.token({ ...claims, nbf: NOW + 1000, exp: NOW + 5000 });
+  assert.is(a.authenticate(bearer(early), '', NOW + 1000).kind, 'ok');
+  assert.equal(a.authenticate(bearer(early), '', NOW), { kind: 'fail', message: 'Jwt not yet valid', missing: false }, 'a cached token before its nbf');
+  // A jwksUri whose set is refetched with another key: the cached entry does not outlive its key set.
+  const setOf = (text: string) => parseJwks(text) as JwtKeySet;
+  let current = setOf(A.jwks);
+  const fetched = new JwtAuthn([{ issuer: 'https://a.example', jwksUri: 'http://auth/keys', source: 'default/ra' }], { keys: () => current } as unknown as JwksCache);
+  assert.is(fetched.authenticate(bearer(token), '', NOW).kind, 'ok');
+  assert.is(fetched.authenticate(bearer(token), '', NOW).kind, 'ok');
+  current = setOf(B.jwks);
+  assert.equal(fetched.authenticate(bearer(token), '', NOW), { kind: 'fail', message: 'Jwt verification fails', missing: false });
+});
+
+test('the cache holds at most JWT_CACHE_SIZE tokens, the least recently used leaving first', async () => {
+  const { a } = authn([{ jwks: A.jwks }]);
+  const tokens = Array.from({ length: JWT_CACHE_SIZE + 1 }, (_, i) => A.token({ ...claims, jti: String(i) }));
+  const jwtOf = async (t: string) => {
+    const o = await settle(a, bearer(t));
+    if (o.kind !== 'ok') throw new Error(o.kind);
+    return o.jwt;
+  };
+  const first = await jwtOf(tokens[0]!);
+  const second = await jwtOf(tokens[1]!);
+  assert.is(await jwtOf(tokens[0]!), first, 'a hit (and now the most recent)');
+  for (const t of tokens.slice(2)) await jwtOf(t);
+  assert.is(await jwtOf(tokens[0]!), first, 'still kept: it was used recently');
+  assert.is.not(await jwtOf(tokens[1]!), second, 'the least recently used left: verified again');
 });
 
 test.run();
