@@ -1,3 +1,4 @@
+import type { JwtStats } from './authn/jwks-cache.ts';
 import { ISTIO_LABEL_NAMES, IstioSeries, type MetricRequestSource, type TcpSeries } from './istio-series.ts';
 import { DEFAULT_TCP_REPORTING_INTERVAL_MS, type MeshSettingsSnapshot } from '../wire/types.ts';
 import type { LabelBase } from './istio-labels.ts';
@@ -44,6 +45,7 @@ export class MeshMetrics {
   readonly #configVersion: Gauge;
   #tls: MeshTls | undefined;
   #tracing = false;
+  #jwt = false;
   /** Open TCP connections, whose bytes are reported every {@link #tcpIntervalMs} (Istio's reportingInterval). */
   readonly #open = new Set<TcpTrack>();
   #tcpIntervalMs = DEFAULT_TCP_REPORTING_INTERVAL_MS;
@@ -223,6 +225,48 @@ export class MeshMetrics {
       help: 'Finished spans waiting for export',
       collect(g) {
         g.set(counters().queued);
+      },
+    });
+  }
+
+  /**
+   * Exposes request authentication (RequestAuthentication), read at scrape time like Envoy's
+   * jwt_authn stats: `dockmesh_jwt_authn_requests_total{result="allowed"|"denied"}`,
+   * `dockmesh_jwt_cache_lookups_total{result="hit"|"miss"}` and
+   * `dockmesh_jwks_fetches_total{result="success"|"failed"}`. Called once the first table with JWT
+   * rules is built.
+   */
+  watchJwt(stats: JwtStats): void {
+    if (this.#jwt) return;
+    this.#jwt = true;
+    this.registry.counter({
+      name: 'dockmesh_jwt_authn_requests_total',
+      help: 'Inbound requests RequestAuthentication let through (a verified token, or none where none is needed) or refused with 401',
+      labelNames: ['result'],
+      collect(c) {
+        c.reset();
+        c.labels('allowed').inc(stats.allowed);
+        c.labels('denied').inc(stats.denied);
+      },
+    });
+    this.registry.counter({
+      name: 'dockmesh_jwt_cache_lookups_total',
+      help: 'Tokens found among the verified ones kept (hit) or verified (miss)',
+      labelNames: ['result'],
+      collect(c) {
+        c.reset();
+        c.labels('hit').inc(stats.cacheHits);
+        c.labels('miss').inc(stats.cacheMisses);
+      },
+    });
+    this.registry.counter({
+      name: 'dockmesh_jwks_fetches_total',
+      help: 'Fetches of JSON Web Key Sets (jwksUri or OpenID discovery)',
+      labelNames: ['result'],
+      collect(c) {
+        c.reset();
+        c.labels('success').inc(stats.fetchSucceeded);
+        c.labels('failed').inc(stats.fetchFailed);
       },
     });
   }

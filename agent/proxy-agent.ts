@@ -103,7 +103,7 @@ export class ProxyAgent {
     const pools = new UpstreamPools(mesh, opts.upstreamClient);
     const state: TrafficState = new TrafficState({ returned: (s, h) => traffic.returned(s, h) });
     const traffic = new TrafficMetrics(metrics.registry, opts.metrics, () => state.states().values());
-    this.#jwks = new JwksCache({ log: (msg) => log.warn(msg) });
+    this.#jwks = new JwksCache({ log: (msg) => log.warn(msg), onFirstUse: () => metrics.watchJwt(this.#jwks.stats) });
     this.#config = new ConfigStore({ state, pool: poolLayer(pools), events: traffic, mtls: () => mesh.enabled, jwks: this.#jwks });
     // An agent whose first snapshot comes from the control server holds inbound connections for it.
     const first = opts.controlUrl && !opts.snapshotFile ? { applied: this.#config.applied, holdMs: FIRST_SNAPSHOT_HOLD_MS } : undefined;

@@ -32,15 +32,40 @@ interface Entry {
   timer?: NodeJS.Timeout;
 }
 
+/** Request authentication counts since start, for the agent's metrics (Envoy's jwt_authn stats). */
+export interface JwtStats {
+  /** Requests let through: a verified token, or none where none is needed. */
+  allowed: number;
+  /** Requests refused with 401. */
+  denied: number;
+  cacheHits: number;
+  cacheMisses: number;
+  fetchSucceeded: number;
+  fetchFailed: number;
+}
+
 export class JwksCache {
+  readonly stats: JwtStats = { allowed: 0, denied: 0, cacheHits: 0, cacheMisses: 0, fetchSucceeded: 0, fetchFailed: 0 };
   readonly #entries = new Map<string, Entry>();
+  readonly #onFirstUse: (() => void) | undefined;
   readonly #fetch: JwksFetch;
   readonly #log: (msg: string) => void;
   #closed = false;
 
-  constructor(o: { fetch?: JwksFetch; log?: (msg: string) => void } = {}) {
+  /** `onFirstUse`: called once, when the first table with JWT rules is built (e.g. to expose the stats). */
+  constructor(o: { fetch?: JwksFetch; log?: (msg: string) => void; onFirstUse?: () => void } = {}) {
     this.#fetch = o.fetch ?? getText;
     this.#log = o.log ?? (() => {});
+    this.#onFirstUse = o.onFirstUse;
+  }
+
+  #used = false;
+
+  /** A table with JWT rules uses this cache (JwtAuthn's constructor). */
+  use(): void {
+    if (this.#used) return;
+    this.#used = true;
+    this.#onFirstUse?.();
   }
 
   /**
@@ -78,6 +103,7 @@ export class JwksCache {
     };
     e.pending = run().then(
       (keys) => {
+        this.stats.fetchSucceeded++;
         e.keys = keys;
         e.fetchedAt = Date.now();
         e.failedAt = undefined;
@@ -86,6 +112,7 @@ export class JwksCache {
         this.#refreshLater(key, e, rule);
       },
       (err: Error) => {
+        this.stats.fetchFailed++;
         // A refetch that fails keeps the keys it had, as Envoy does until they expire.
         e.failedAt = Date.now();
         e.error = err.message;

@@ -56,6 +56,7 @@ export class JwtAuthn {
 
   constructor(rules: readonly JwtRuleSnapshot[], cache: JwksCache) {
     this.#cache = cache;
+    cache.use();
     this.#rules = rules.map((rule) => {
       if (rule.jwks === undefined) return { rule, inline: undefined };
       const keys = parseJwks(rule.jwks);
@@ -70,6 +71,13 @@ export class JwtAuthn {
 
   /** `query`: the raw query string (no `?`); `nowSeconds`: the clock JWT times are checked against. */
   authenticate(headers: Readonly<Record<string, string | readonly string[] | undefined>>, query: string, nowSeconds: number): JwtOutcome {
+    const o = this.#decide(headers, query, nowSeconds);
+    if (o.kind === 'fail') this.#cache.stats.denied++;
+    else if (o.kind !== 'wait') this.#cache.stats.allowed++;
+    return o;
+  }
+
+  #decide(headers: Readonly<Record<string, string | readonly string[] | undefined>>, query: string, nowSeconds: number): JwtOutcome {
     // Tokens found, each with the rules whose locations found it.
     let found: Map<string, { rules: CompiledRule[]; header: string | undefined }> | undefined;
     for (const c of this.#rules) {
@@ -115,12 +123,19 @@ export class JwtAuthn {
    */
   #cached(token: string, keys: readonly JwtRuleKeys[], now: number): Verified | undefined {
     const v = this.#verified.get(token);
-    if (!v) return undefined;
+    if (!v) {
+      this.#cache.stats.cacheMisses++;
+      return undefined;
+    }
     const same = v.keys.length === keys.length && v.keys.every((k, i) => k === keys[i]!.keys);
     const timely = (v.exp === undefined || v.exp === 0 || now <= v.exp + SKEW_S) && (v.nbf === undefined || now + SKEW_S >= v.nbf);
     this.#verified.delete(token);
-    if (!same || !timely) return undefined;
+    if (!same || !timely) {
+      this.#cache.stats.cacheMisses++;
+      return undefined;
+    }
     this.#verified.set(token, v);
+    this.#cache.stats.cacheHits++;
     return v;
   }
 

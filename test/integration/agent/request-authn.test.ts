@@ -20,6 +20,7 @@ const now = () => Math.floor(Date.now() / 1000);
 let mesh: LoopbackMesh;
 let app: EchoApp;
 let web: RunningAgent;
+let api: RunningAgent;
 let jwksServer: http.Server;
 let jwksFetches = 0;
 const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 4 });
@@ -64,7 +65,7 @@ test.before(async () => {
   await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r));
   app = await new EchoApp('api').listen('127.0.0.1');
   mesh = await new LoopbackMesh().start({ workloads: [WEB, API], meshfile: meshfile((jwksServer.address() as AddressInfo).port) });
-  const api = await mesh.agent(API, ['--inbound', `${app.port}=${app.port}`]);
+  api = await mesh.agent(API, ['--inbound', `${app.port}=${app.port}`]);
   web = await mesh.agent(WEB, ['--outbound', `api:${app.port}=0`]);
   await Promise.all([api, web].map((a) => mesh.ready(a)));
   await mesh.untilMeshed([web], 'api');
@@ -105,6 +106,16 @@ test('the other issuer\'s keys come from its jwksUri (fetched by the agent once)
   assert.is((await get('/private/x', token)).status, 403, 'https://b.example/bob is not https://a.example/*');
   assert.is((await get('/public/y', token)).status, 200);
   assert.is(jwksFetches, 1, 'cached');
+});
+
+test('the server agent\'s metrics count request authentication, its token cache and the JWKS fetch', async () => {
+  const m = await mesh.metrics(api);
+  const value = (re: RegExp) => Number(re.exec(m)?.[1] ?? NaN);
+  assert.ok(value(/^dockmesh_jwt_authn_requests_total\{result="allowed"\} (\S+)$/m) >= 6, m);
+  assert.ok(value(/^dockmesh_jwt_authn_requests_total\{result="denied"\} (\S+)$/m) >= 2);
+  assert.ok(value(/^dockmesh_jwt_cache_lookups_total\{result="miss"\} (\S+)$/m) >= 2);
+  assert.ok(value(/^dockmesh_jwt_cache_lookups_total\{result="hit"\} (\S+)$/m) >= 1, 'b\'s token, sent twice on /public');
+  assert.is(value(/^dockmesh_jwks_fetches_total\{result="success"\} (\S+)$/m), 1);
 });
 
 test('claims conditions: groups [admins] allowed on /admin, others denied', async () => {

@@ -115,7 +115,7 @@ test('verified tokens are kept: a token seen again is not verified again, but st
   // A jwksUri whose set is refetched with another key: the cached entry does not outlive its key set.
   const setOf = (text: string) => parseJwks(text) as JwtKeySet;
   let current = setOf(A.jwks);
-  const fetched = new JwtAuthn([{ issuer: 'https://a.example', jwksUri: 'http://auth/keys', source: 'default/ra' }], { keys: () => current } as unknown as JwksCache);
+  const fetched = new JwtAuthn([{ issuer: 'https://a.example', jwksUri: 'http://auth/keys', source: 'default/ra' }], Object.assign(new JwksCache(), { keys: () => current }));
   assert.is(fetched.authenticate(bearer(token), '', NOW).kind, 'ok');
   assert.is(fetched.authenticate(bearer(token), '', NOW).kind, 'ok');
   current = setOf(B.jwks);
@@ -136,6 +136,20 @@ test('the cache holds at most JWT_CACHE_SIZE tokens, the least recently used lea
   for (const t of tokens.slice(2)) await jwtOf(t);
   assert.is(await jwtOf(tokens[0]!), first, 'still kept: it was used recently');
   assert.is.not(await jwtOf(tokens[1]!), second, 'the least recently used left: verified again');
+});
+
+test('stats: allowed and denied requests, cache hits and misses, fetches (what /metrics exposes); the first table with rules reports itself once', async () => {
+  let used = 0;
+  const cache = new JwksCache({ fetch: async (url) => (url === 'http://auth/keys' ? A.jwks : Promise.reject(new Error('HTTP 404'))), onFirstUse: () => used++ });
+  const a = new JwtAuthn([{ issuer: 'https://a.example', jwksUri: 'http://auth/keys', source: 'default/ra' }], cache);
+  new JwtAuthn([{ issuer: 'https://b.example', jwksUri: 'http://auth/missing', source: 'default/rb' }], cache);
+  assert.is(used, 1);
+  const token = A.token(claims);
+  assert.is((await settle(a, bearer(token))).kind, 'ok');
+  assert.is((await settle(a, bearer(token))).kind, 'ok');
+  assert.is(a.authenticate({}, '', NOW).kind, 'none');
+  assert.is(a.authenticate(bearer(A.token({ ...claims, exp: NOW - 3600 })), '', NOW).kind, 'fail');
+  assert.equal(cache.stats, { allowed: 3, denied: 1, cacheHits: 1, cacheMisses: 2, fetchSucceeded: 1, fetchFailed: 0 });
 });
 
 test.run();
