@@ -239,36 +239,22 @@ export class MeshMetrics {
   watchJwt(stats: JwtStats): void {
     if (this.#jwt) return;
     this.#jwt = true;
-    this.registry.counter({
-      name: 'dockmesh_jwt_authn_requests_total',
-      help: 'Inbound requests RequestAuthentication let through (a verified token, or none where none is needed) or refused with 401',
-      labelNames: ['result'],
-      collect(c) {
-        c.reset();
-        c.labels('allowed').inc(stats.allowed);
-        c.labels('denied').inc(stats.denied);
-      },
-    });
-    this.registry.counter({
-      name: 'dockmesh_jwt_cache_lookups_total',
-      help: 'Tokens found among the verified ones kept (hit) or verified (miss)',
-      labelNames: ['result'],
-      collect(c) {
-        c.reset();
-        c.labels('hit').inc(stats.cacheHits);
-        c.labels('miss').inc(stats.cacheMisses);
-      },
-    });
-    this.registry.counter({
-      name: 'dockmesh_jwks_fetches_total',
-      help: 'Fetches of JSON Web Key Sets (jwksUri or OpenID discovery)',
-      labelNames: ['result'],
-      collect(c) {
-        c.reset();
-        c.labels('success').inc(stats.fetchSucceeded);
-        c.labels('failed').inc(stats.fetchFailed);
-      },
-    });
+    const counters: Array<[name: string, help: string, results: Array<[label: string, key: keyof JwtStats]>]> = [
+      ['dockmesh_jwt_authn_requests_total', 'Inbound requests RequestAuthentication let through (a verified token, or none where none is needed) or refused with 401', [['allowed', 'allowed'], ['denied', 'denied']]],
+      ['dockmesh_jwt_cache_lookups_total', 'Tokens found among the verified ones kept (hit) or verified (miss)', [['hit', 'cacheHits'], ['miss', 'cacheMisses']]],
+      ['dockmesh_jwks_fetches_total', 'Fetches of JSON Web Key Sets (jwksUri or OpenID discovery)', [['success', 'fetchSucceeded'], ['failed', 'fetchFailed']]],
+    ];
+    for (const [name, help, results] of counters) {
+      this.registry.counter({
+        name,
+        help,
+        labelNames: ['result'],
+        collect(c) {
+          c.reset();
+          for (const [label, key] of results) c.labels(label).inc(stats[key]);
+        },
+      });
+    }
   }
 
   /** Sets dockmesh_config_version. */

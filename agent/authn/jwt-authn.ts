@@ -13,7 +13,7 @@ import type { JwtRuleSnapshot } from '../../wire/types.ts';
 import type { RequestAuth } from '../authz/compile-authz.ts';
 import type { JwksCache } from './jwks-cache.ts';
 import { extractJwt } from './jwt-token-location.ts';
-import { parseJwks, verifyJwt, type JwtKeySet, type JwtRuleKeys, type VerifiedJwt } from './jwt-verify.ts';
+import { claimAt, parseJwks, timeProblem, verifyJwt, type JwtKeySet, type JwtRuleKeys, type VerifiedJwt } from './jwt-verify.ts';
 
 /** What authentication made of a request. */
 export type JwtOutcome =
@@ -27,17 +27,12 @@ const NONE: JwtOutcome = { kind: 'none' };
 
 /** Verified tokens kept per table: Envoy's default `jwt_cache_size`. */
 export const JWT_CACHE_SIZE = 100;
-/** Envoy's clock skew for `exp` and `nbf`, as jwt-verify.ts checks them. */
-const SKEW_S = 60;
-
 /** A token verified before, with what its verification depended on. */
 interface Verified {
   jwt: VerifiedJwt;
   rule: number;
   /** The key set of each rule it was verified against: a refetched set makes the entry stale. */
   keys: (JwtKeySet | undefined)[];
-  exp: number | undefined;
-  nbf: number | undefined;
 }
 
 interface CompiledRule {
@@ -128,9 +123,8 @@ export class JwtAuthn {
       return undefined;
     }
     const same = v.keys.length === keys.length && v.keys.every((k, i) => k === keys[i]!.keys);
-    const timely = (v.exp === undefined || v.exp === 0 || now <= v.exp + SKEW_S) && (v.nbf === undefined || now + SKEW_S >= v.nbf);
     this.#verified.delete(token);
-    if (!same || !timely) {
+    if (!same || timeProblem(v.jwt.claims, now) !== undefined) {
       this.#cache.stats.cacheMisses++;
       return undefined;
     }
@@ -141,8 +135,7 @@ export class JwtAuthn {
 
   #remember(token: string, jwt: VerifiedJwt, rule: number, keys: readonly JwtRuleKeys[]): void {
     if (this.#verified.size >= JWT_CACHE_SIZE) this.#verified.delete(this.#verified.keys().next().value!);
-    const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
-    this.#verified.set(token, { jwt, rule, keys: keys.map((k) => k.keys), exp: num(jwt.claims.exp), nbf: num(jwt.claims.nbf) });
+    this.#verified.set(token, { jwt, rule, keys: keys.map((k) => k.keys) });
   }
 
   /** The forwarded request's headers (flat `[name, value, ...]`) after a verified token: token header removed unless forwarded, outputs added. */
@@ -171,9 +164,6 @@ export class JwtAuthn {
 /** A claim (nested with ".") as a header value: strings, numbers and booleans only (Istio). */
 function claimValue(claims: Readonly<Record<string, unknown>>, path: string): string | undefined {
   let v: unknown = claims[path];
-  if (v === undefined && path.includes('.')) {
-    v = claims;
-    for (const n of path.split('.')) v = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[n] : undefined;
-  }
+  if (v === undefined && path.includes('.')) v = claimAt(claims, path.split('.'));
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
 }

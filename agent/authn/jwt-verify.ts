@@ -215,6 +215,26 @@ function verifyWith(alg: string, key: JwtKey, data: Buffer, sig: Buffer): boolea
 const no = (error: string): JwtResult => ({ ok: false, error });
 
 /** Verifies a token against the rules (Envoy's order of checks and messages). Never throws. */
+/** jwt_verify_lib's time check of a payload (`nbf`, `exp`, with the 60 s of skew): its status, or undefined when valid now. */
+export function timeProblem(payload: Readonly<Record<string, unknown>>, nowSeconds: number): string | undefined {
+  const now = Math.floor(nowSeconds);
+  const nbf = Math.floor((payload.nbf as number | undefined) ?? 0);
+  const exp = Math.floor((payload.exp as number | undefined) ?? 0);
+  if (now + CLOCK_SKEW_SECONDS < nbf) return 'Jwt not yet valid';
+  if (exp && now > exp + CLOCK_SKEW_SECONDS) return 'Jwt is expired';
+  return undefined;
+}
+
+/** A claim at `path` (nested objects, one name per step); undefined when a step is missing or not an object. */
+export function claimAt(claims: Readonly<Record<string, unknown>> | undefined, path: readonly string[]): unknown {
+  let v: unknown = claims;
+  for (const n of path) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+    v = (v as Record<string, unknown>)[n];
+  }
+  return v;
+}
+
 export function verifyJwt(token: string, rules: readonly JwtRuleKeys[], nowSeconds: number): JwtResult {
   const parts = token.split('.');
   if (parts.length !== 3 || parts.some((p) => p === '')) {
@@ -242,11 +262,8 @@ export function verifyJwt(token: string, rules: readonly JwtRuleKeys[], nowSecon
   const rule = rules[ruleIndex];
   if (!rule) return no('Jwt issuer is not configured');
 
-  const now = Math.floor(nowSeconds);
-  const nbf = Math.floor((payload.nbf as number | undefined) ?? 0);
-  const exp = Math.floor((payload.exp as number | undefined) ?? 0);
-  if (now + CLOCK_SKEW_SECONDS < nbf) return no('Jwt not yet valid');
-  if (exp && now > exp + CLOCK_SKEW_SECONDS) return no('Jwt is expired');
+  const late = timeProblem(payload, nowSeconds);
+  if (late) return no(late);
 
   const aud = payload.aud;
   const audiences: string[] = typeof aud === 'string' ? [aud] : [...((aud as string[] | undefined) ?? [])];

@@ -26,6 +26,7 @@ import type {
   AuthzSourceSnapshot,
   InboundAuthzSnapshot,
 } from '../../wire/types.ts';
+import { claimAt } from '../authn/jwt-verify.ts';
 import { compileIpBlocks, parseIp, type IpMatcher, type ParsedIp } from './ip-block.ts';
 import { compilePathPattern } from './path-match.ts';
 import { anyOf, compileStringMatch, type ValueMatcher } from './string-match.ts';
@@ -150,11 +151,7 @@ const CLAIM_KEY = /^request\.auth\.claims((?:\[[^\]]+\])+)$/;
 
 /** The string values of a (nested) claim: a string, or the strings of a list; others match nothing. */
 function claimStrings(claims: Readonly<Record<string, unknown>> | undefined, names: readonly string[]): readonly string[] | undefined {
-  let v: unknown = claims;
-  for (const n of names) {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
-    v = (v as Record<string, unknown>)[n];
-  }
+  const v = claimAt(claims, names);
   if (typeof v === 'string') return [v];
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
 }
