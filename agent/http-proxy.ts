@@ -343,40 +343,28 @@ export class HttpProxy implements ExchangeOwner {
   /** Denied by an AuthorizationPolicy: Envoy's RBAC answer. */
   /** Envoy's jwt_authn refusal: 401 with the verification status as the body and a WWW-Authenticate challenge. */
   #unauthenticated(ex: Exchange, message: string, missing: boolean): void {
-    const res = ex.res as ServerResponse;
-    if (!res.headersSent && !res.destroyed) {
-      const realm = `Bearer realm="http://${ex.head.host ?? ''}${pathOf(ex.upstreamPath)}"`;
-      res.writeHead(401, {
-        date: httpDateNow(),
-        'content-type': 'text/plain',
-        'content-length': Buffer.byteLength(message),
-        'www-authenticate': missing ? realm : `${realm}, error="invalid_token"`,
-      });
-      res.end(message);
-      ex.responseBytes = Buffer.byteLength(message);
-    }
-    this.#finish(ex, 401, '-');
+    const realm = `Bearer realm="http://${ex.head.host ?? ''}${pathOf(ex.upstreamPath)}"`;
+    this.#plain(ex, 401, '-', message, ['www-authenticate', missing ? realm : `${realm}, error="invalid_token"`]);
   }
 
   #denied(ex: Exchange): void {
-    const res = ex.res as ServerResponse;
-    if (!res.headersSent && !res.destroyed) {
-      res.writeHead(403, { date: httpDateNow(), 'content-type': 'text/plain', 'content-length': RBAC_DENIED.length });
-      res.end(RBAC_DENIED);
-      ex.responseBytes = RBAC_DENIED.length;
-    }
-    this.#finish(ex, 403, 'RBAC');
+    this.#plain(ex, 403, 'RBAC', RBAC_DENIED);
   }
 
   #local(ex: Exchange, status: number, flags: string, text: string, extra?: string[]): void {
+    this.#plain(ex, status, flags, `${text}\n`, extra);
+  }
+
+  /** Answers with `body` as text/plain (plus `extra` headers, flat), unless a response has begun; then finishes the exchange. */
+  #plain(ex: Exchange, status: number, flags: string, body: string | Buffer, extra?: string[]): void {
     const res = ex.res as ServerResponse;
     if (!res.headersSent && !res.destroyed) {
-      const body = `${text}\n`;
-      const headers: Record<string, string | number> = { date: httpDateNow(), 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) };
+      const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+      const headers: Record<string, string | number> = { date: httpDateNow(), 'content-type': 'text/plain', 'content-length': length };
       if (extra) for (let i = 0; i < extra.length; i += 2) headers[extra[i]!] = extra[i + 1]!;
       res.writeHead(status, headers);
       res.end(body);
-      ex.responseBytes = Buffer.byteLength(body);
+      ex.responseBytes = length;
     }
     this.#finish(ex, status, flags);
   }
